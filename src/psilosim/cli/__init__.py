@@ -1,0 +1,38 @@
+"""Command line: ``psilosim``.
+
+:func:`main` is the console entry point. It turns deliberate errors (bad input, malformed data)
+into one line on stderr and exit code 2, so a user never sees a traceback for a mistake of theirs.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pydantic import ValidationError
+
+from ..errors import PsilosimError
+from . import metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
+from ._app import app, err_console
+
+
+def _format_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or exc.title
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def main() -> None:
+    """Entry point of the ``psilosim`` command."""
+    try:
+        app()
+    except PsilosimError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    except ValidationError as exc:
+        err_console.print(f"[bold red]error:[/] {_format_validation_error(exc)}", highlight=False)
+        sys.exit(2)
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,82 @@
+"""The typer application and the helpers every command shares.
+
+Commands live in one module per link of the chain (``pharmacology.py``, ``plasticity.py``,
+``network.py``, ``metrics.py``, ``trial.py``, ``validate.py``); each decorates its functions
+with ``@app.command()`` on the :data:`app` defined here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from typing import Any, NoReturn
+
+import numpy as np
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="psilosim",
+    help=(
+        "psilosim: simulate psilocybin (and escitalopram, ketamine) from an oral dose to a "
+        "depression score. Research and teaching use only; not dosing advice."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+#: Human-readable output goes to stderr-free stdout; errors to stderr.
+console = Console()
+err_console = Console(stderr=True)
+
+JSON_OPTION_HELP = "Print one machine-readable JSON object on stdout instead of tables."
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert numpy scalars/arrays and non-finite floats to plain JSON values."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    return obj
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    """Write ``payload`` as one JSON object on stdout (NaN/inf become null)."""
+    sys.stdout.write(json.dumps(_jsonable(payload)) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear error line on stderr and exit with ``code``."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        console.print(f"psilosim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """psilosim: from an oral dose to a depression score (research and teaching use only)."""

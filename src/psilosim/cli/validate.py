@@ -1,0 +1,72 @@
+"""``psilosim validate``: run the literature targets and print the scorecard."""
+
+from __future__ import annotations
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+
+
+@app.command()
+def validate(
+    only: list[str] = typer.Option(None, "--only", help="Run only these target ids (repeatable)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+    show_unmodelled: bool = typer.Option(
+        True, "--show-unmodelled/--hide-unmodelled", help="List targets no check covers yet."
+    ),
+) -> None:
+    """Run every literature target the model can compute and print a scorecard.
+
+    Exits 1 when any target fails. Flags: 2° = value from a secondary source, unverified =
+    commonly quoted but not found in a primary text, qualitative = a direction or rank order.
+    """
+    from ..validation import TARGETS, run_scorecard
+
+    with Progress(
+        TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.description}"),
+        TimeElapsedColumn(), console=err_console, transient=True, disable=json_out,
+    ) as progress:
+        task = progress.add_task("", total=len(only) if only else len(TARGETS))
+        results = run_scorecard(
+            only or None,
+            include_unmodelled=show_unmodelled,
+            on_result=lambda r: progress.update(task, advance=1, description=r.id),
+        )
+
+    n_pass = sum(r.passed is True for r in results)
+    n_fail = sum(r.passed is False for r in results)
+    n_open = sum(r.passed is None for r in results)
+    if json_out:
+        emit_json({
+            "targets": [r.model_dump(exclude={"seconds"}) for r in results],
+            "passed": n_pass, "failed": n_fail, "not_modelled": n_open,
+        })
+    else:
+        console.print(_scorecard_table(results))
+        console.print(
+            f"[green]{n_pass} passed[/], [red]{n_fail} failed[/], {n_open} not modelled yet"
+        )
+    if n_fail:
+        raise typer.Exit(1)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:.3g}"
+
+
+def _scorecard_table(results) -> Table:
+    table = Table(title="psilosim scorecard (REFERENCES.md)", show_lines=False)
+    for col in ("id", "quantity", "published", "simulated", "band", "unit", "flags", "result"):
+        table.add_column(col, overflow="fold")
+    for r in results:
+        band = "—" if r.low is None and r.high is None else f"[{_fmt(r.low)}, {_fmt(r.high)}]"
+        flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
+        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]not modelled[/]"}[r.passed]
+        table.add_row(r.id, r.quantity, r.published, _fmt(r.simulated), band, r.unit, flags, verdict)
+    return table

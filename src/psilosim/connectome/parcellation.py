@@ -1,0 +1,235 @@
+"""A parcellated brain: region table, connectivity, receptor maps and BOLD, all labelled.
+
+Every array carries its region labels as coordinates, so no code ever has to remember a row
+order. Matrices have dims ``("region_i", "region_j")``; time series ``("region", "time")`` with
+``time`` in seconds; receptor maps ``("region", "receptor")``.
+
+The on-disk format that :func:`load_parcellation_folder` reads (the shape of
+``../shared/data/schaefer100``):
+
+``regions.csv``     header ``index,label,hemisphere,network[,x_mni,y_mni,z_mni]``; one row a region
+``sc.csv``          N×N structural connectivity, no header, rows in ``index`` order
+``lengths.csv``     optional N×N fibre lengths in mm
+``fc.csv``          optional N×N empirical functional connectivity
+``receptors.csv``   optional: header ``index,<receptor>,...``; one density column per receptor
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ..errors import DataError
+
+#: Name of the default mode network in the region tables (Yeo-7 naming).
+DMN = "Default"
+
+MATRIX_DIMS = ("region_i", "region_j")
+
+
+@dataclass(frozen=True)
+class Parcellation:
+    """A parcellated brain with labelled connectivity.
+
+    Parameters
+    ----------
+    name
+        Short name (``"aal2"``, ``"schaefer100"``, a folder name).
+    regions
+        Region table indexed by ``label`` with at least ``hemisphere`` and ``network`` columns;
+        optional ``x_mni``, ``y_mni``, ``z_mni`` (mm).
+    sc
+        Structural connectivity, dims ``("region_i", "region_j")``.
+    lengths
+        Fibre lengths in mm, same dims as ``sc``, or ``None``.
+    fc
+        Group empirical FC, same dims as ``sc``, or ``None``.
+    bold
+        Empirical BOLD recordings, each dims ``("region", "time")`` with ``time`` in s and
+        attribute ``tr_s``.
+    receptors
+        Receptor densities, dims ``("region", "receptor")``, or ``None``.
+    provenance
+        Where the data come from and under what terms.
+    """
+
+    name: str
+    regions: pd.DataFrame
+    sc: xr.DataArray
+    lengths: xr.DataArray | None = None
+    fc: xr.DataArray | None = None
+    bold: tuple[xr.DataArray, ...] = field(default_factory=tuple)
+    receptors: xr.DataArray | None = None
+    provenance: str = ""
+
+    def __post_init__(self) -> None:
+        _check_region_table(self.regions, self.name)
+        labels = list(self.regions.index)
+        for attr in ("sc", "lengths", "fc"):
+            arr = getattr(self, attr)
+            if arr is not None:
+                _check_matrix(arr, labels, f"{self.name}: {attr}")
+        for k, ts in enumerate(self.bold):
+            if ts.dims != ("region", "time") or list(ts["region"].values) != labels:
+                raise DataError(f"{self.name}: bold[{k}] must have dims (region, time) in region order")
+        if self.receptors is not None:
+            if self.receptors.dims != ("region", "receptor") or list(self.receptors["region"].values) != labels:
+                raise DataError(f"{self.name}: receptors must have dims (region, receptor) in region order")
+
+    # ------------------------------------------------------------------ convenience
+    @property
+    def labels(self) -> list[str]:
+        """Region labels in order."""
+        return list(self.regions.index)
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.regions)
+
+    @property
+    def networks(self) -> list[str]:
+        """Network names in order of first appearance."""
+        return list(dict.fromkeys(self.regions["network"]))
+
+    def in_network(self, network: str) -> list[str]:
+        """Labels of the regions in ``network``."""
+        if network not in set(self.regions["network"]):
+            raise DataError(f"{self.name}: no network {network!r}; known: {self.networks}")
+        return list(self.regions.index[self.regions["network"] == network])
+
+    @property
+    def dmn(self) -> list[str]:
+        """Labels of the default mode network."""
+        return self.in_network(DMN)
+
+    def receptor_map(self, receptor: str, *, normalise: bool = True) -> xr.DataArray:
+        """One receptor's density per region; normalised to a maximum of 1 by default.
+
+        Dividing by the maximum follows Deco et al. 2018 (Curr Biol 28:3065), where the
+        5-HT2A gain term uses the density scaled to [0, 1].
+        """
+        if self.receptors is None or receptor not in self.receptors["receptor"].values:
+            have = [] if self.receptors is None else list(self.receptors["receptor"].values)
+            raise DataError(f"{self.name}: no receptor map {receptor!r}; available: {have}")
+        density = self.receptors.sel(receptor=receptor, drop=True)
+        if normalise:
+            density = density / float(density.max())
+        return density.rename(receptor)
+
+
+# ---------------------------------------------------------------------- constructors
+def labelled_matrix(values: np.ndarray, labels: list[str], name: str = "") -> xr.DataArray:
+    """Wrap an N×N array with region labels on both dims."""
+    return xr.DataArray(
+        np.asarray(values, dtype=float), dims=MATRIX_DIMS,
+        coords={"region_i": labels, "region_j": labels}, name=name or None,
+    )
+
+
+def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name: str = "bold") -> xr.DataArray:
+    """Wrap a regions × time array with region labels and a time axis in seconds."""
+    values = np.asarray(values, dtype=float)
+    return xr.DataArray(
+        values, dims=("region", "time"),
+        coords={"region": labels, "time": np.arange(values.shape[1]) * tr_s},
+        attrs={"tr_s": float(tr_s), "units": "a.u."}, name=name,
+    )
+
+
+def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Parcellation:
+    """Load a parcellation in the folder format described in this module's docstring.
+
+    Raises
+    ------
+    DataError
+        On a missing file, a missing or duplicated label, a size mismatch or non-finite values,
+        with a message naming the file.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: not a folder (expected regions.csv, sc.csv, ...)")
+    regions = _read_region_table(folder / "regions.csv")
+    labels = list(regions.index)
+
+    def matrix(fname: str, required: bool) -> xr.DataArray | None:
+        f = folder / fname
+        if not f.exists():
+            if required:
+                raise DataError(f"{f}: missing (structural connectivity is required)")
+            return None
+        values = _read_numeric_csv(f)
+        if values.shape != (len(labels), len(labels)):
+            raise DataError(f"{f}: shape {values.shape} does not match {len(labels)} regions in regions.csv")
+        return labelled_matrix(values, labels, name=fname.removesuffix(".csv"))
+
+    receptors = None
+    if (folder / "receptors.csv").exists():
+        rec = pd.read_csv(folder / "receptors.csv")
+        if "index" in rec.columns:
+            rec = rec.set_index("index").sort_index()
+        if len(rec) != len(labels):
+            raise DataError(f"{folder / 'receptors.csv'}: {len(rec)} rows, expected {len(labels)} regions")
+        if not np.isfinite(rec.to_numpy(dtype=float)).all():
+            raise DataError(f"{folder / 'receptors.csv'}: contains NaN or non-finite values")
+        receptors = xr.DataArray(
+            rec.to_numpy(dtype=float), dims=("region", "receptor"),
+            coords={"region": labels, "receptor": [str(c) for c in rec.columns]}, name="density",
+        )
+    return Parcellation(
+        name=name or folder.name, regions=regions, sc=matrix("sc.csv", True),
+        lengths=matrix("lengths.csv", False), fc=matrix("fc.csv", False), receptors=receptors,
+        provenance=f"loaded from {folder}",
+    )
+
+
+# ---------------------------------------------------------------------- validation helpers
+REQUIRED_REGION_COLUMNS = ("label", "hemisphere", "network")
+
+
+def _read_region_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise DataError(f"{path}: missing (the region table is required)")
+    table = pd.read_csv(path)
+    missing = [c for c in REQUIRED_REGION_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(f"{path}: missing column(s) {missing}; expected {list(REQUIRED_REGION_COLUMNS)}")
+    if "index" in table.columns:
+        table = table.sort_values("index")
+    if table["label"].isna().any() or (table["label"].astype(str).str.strip() == "").any():
+        raise DataError(f"{path}: a region has no label")
+    table["label"] = table["label"].astype(str)
+    return table.set_index("label").drop(columns=["index"], errors="ignore")
+
+
+def _read_numeric_csv(path: Path) -> np.ndarray:
+    try:
+        values = np.loadtxt(path, delimiter=",", dtype=float, ndmin=2)
+    except ValueError as exc:
+        raise DataError(f"{path}: not a numeric matrix ({exc})") from None
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: contains NaN or non-finite values")
+    return values
+
+
+def _check_region_table(regions: pd.DataFrame, name: str) -> None:
+    if regions.index.has_duplicates:
+        dups = sorted(set(regions.index[regions.index.duplicated()]))
+        raise DataError(f"{name}: duplicated region label(s) {dups[:5]}")
+    for col in ("hemisphere", "network"):
+        if col not in regions.columns:
+            raise DataError(f"{name}: region table needs a {col!r} column")
+
+
+def _check_matrix(arr: xr.DataArray, labels: list[str], what: str) -> None:
+    if arr.dims != MATRIX_DIMS:
+        raise DataError(f"{what}: dims {arr.dims}, expected {MATRIX_DIMS}")
+    if arr.shape != (len(labels), len(labels)):
+        raise DataError(f"{what}: shape {arr.shape} does not match {len(labels)} regions")
+    if list(arr["region_i"].values) != labels or list(arr["region_j"].values) != labels:
+        raise DataError(f"{what}: region labels differ from the region table")
+    if not np.isfinite(arr.values).all():
+        raise DataError(f"{what}: contains NaN or non-finite values")

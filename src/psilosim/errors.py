@@ -1,0 +1,31 @@
+"""Exceptions that psilosim raises on purpose.
+
+Every error a user can cause by a bad input is an :class:`InputError` that names the offending
+field and says what was expected. The command line turns these into one line on stderr and a
+non-zero exit code, never a traceback.
+"""
+
+
+class PsilosimError(Exception):
+    """Base class for all errors that psilosim raises deliberately."""
+
+
+class InputError(PsilosimError, ValueError):
+    """A user-supplied value is invalid.
+
+    Parameters
+    ----------
+    field
+        Dotted name of the offending input (``"regimen.dose"``, ``"--weight"``, a file path).
+    problem
+        What is wrong and what is expected, as a sentence fragment.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+class DataError(PsilosimError):
+    """A dataset (connectome, BOLD, region table) is malformed or inconsistent."""

@@ -1,0 +1,80 @@
+"""Physical units (pint) and parsing of quantities written by people.
+
+A single application-wide :data:`ureg` is used so that quantities from different modules can be
+combined. :func:`parse_quantity` is the one entry point for strings such as ``"25 mg"``,
+``"0.3 mg/kg"`` or ``"3 weeks"``; it raises :class:`~psilosim.errors.InputError` naming the field
+when the text is not a quantity of the expected dimension.
+"""
+
+from __future__ import annotations
+
+import pint
+
+from .errors import InputError
+
+ureg = pint.UnitRegistry(cache_folder=None)
+ureg.formatter.default_format = "~P"
+Q_ = ureg.Quantity
+
+#: Dimensions that inputs are checked against, by name.
+DIMENSIONS: dict[str, str] = {
+    "mass": "[mass]",
+    "mass_per_mass": "",  # mg/kg reduces to dimensionless; see _has_dimension
+    "time": "[time]",
+    "concentration": "[mass] / [length] ** 3",
+    "volume": "[length] ** 3",
+    "dimensionless": "",
+}
+
+
+def parse_quantity(text: str | float | int | pint.Quantity, *, field: str, expect: str) -> pint.Quantity:
+    """Parse ``text`` into a quantity with dimension ``expect``.
+
+    Parameters
+    ----------
+    text
+        A string with a magnitude and a unit (``"25 mg"``), a pint quantity, or a bare number
+        (accepted only when ``expect == "dimensionless"``).
+    field
+        Name of the input, used in the error message.
+    expect
+        One of :data:`DIMENSIONS`, or ``"mass or mass_per_mass"``.
+
+    Returns
+    -------
+    pint.Quantity
+
+    Raises
+    ------
+    InputError
+        If the text is not a quantity, or has the wrong dimension.
+    """
+    if isinstance(text, pint.Quantity):
+        q = text
+    elif isinstance(text, (int, float)) and not isinstance(text, bool):
+        q = Q_(float(text), "")
+    elif isinstance(text, str):
+        try:
+            q = ureg.Quantity(text.strip())
+        except Exception as exc:  # pint raises several unrelated exception types
+            raise InputError(field, f"{text!r} is not a quantity with a unit ({exc})") from None
+        if not isinstance(q, pint.Quantity):
+            q = Q_(float(q), "")
+    else:
+        raise InputError(field, f"expected a quantity such as '25 mg', got {text!r}")
+
+    allowed = [e.strip() for e in expect.split(" or ")]
+    for name in allowed:
+        if _has_dimension(q, name):
+            return q
+    raise InputError(field, f"{text!r} has unit '{q.units:~}', expected {' or '.join(allowed)}")
+
+
+def _has_dimension(q: pint.Quantity, name: str) -> bool:
+    if name == "mass_per_mass":
+        return q.dimensionless and q.units != ureg.dimensionless
+    if name == "dimensionless":
+        return q.dimensionless
+    if name not in DIMENSIONS:
+        raise ValueError(f"unknown dimension name {name!r}")
+    return q.check(DIMENSIONS[name])

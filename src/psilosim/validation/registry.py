@@ -1,0 +1,131 @@
+"""Registry of checks: one function per literature target that runs the model.
+
+A check module (``checks_pharmacology.py``, ``checks_synapses.py``, ...) registers a function for
+each target id it can compute::
+
+    @check("PK1.25")
+    def cmax_25mg() -> float:
+        return simulate(...).cmax  # in the target's unit
+
+A numeric check returns the simulated value in the target's unit; a qualitative check returns a
+``bool`` (or a ``(bool, str)`` pair whose string says what was measured). :func:`run_scorecard`
+runs every registered check and compares with the band.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import math
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from .targets import TARGETS, TARGETS_BY_ID, Target
+
+CheckResult = float | bool | tuple[bool, str] | tuple[float, str]
+CheckFn = Callable[[], CheckResult]
+
+_CHECKS: dict[str, CheckFn] = {}
+
+#: Check modules, in causal order. A module that does not exist yet is skipped; an error inside
+#: one that exists is not hidden.
+CHECK_MODULES = (
+    "psilosim.validation.checks_pharmacology",
+    "psilosim.validation.checks_synapses",
+    "psilosim.validation.checks_network",
+    "psilosim.validation.checks_metrics",
+    "psilosim.validation.checks_clinical",
+)
+
+
+def check(target_id: str) -> Callable[[CheckFn], CheckFn]:
+    """Register ``fn`` as the check of ``target_id`` (which must be in ``TARGETS``)."""
+    if target_id not in TARGETS_BY_ID:
+        raise KeyError(f"no literature target {target_id!r} in psilosim.validation.targets")
+
+    def register(fn: CheckFn) -> CheckFn:
+        _CHECKS[target_id] = fn
+        return fn
+
+    return register
+
+
+def load_checks() -> dict[str, CheckFn]:
+    """Import every check module that exists and return the registry."""
+    for name in CHECK_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    return dict(_CHECKS)
+
+
+class TargetResult(BaseModel):
+    """The outcome of one target, in the ``psilosim validate --json`` shape."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    quantity: str
+    source: str
+    published: str
+    simulated: float | bool | None
+    unit: str
+    low: float | None
+    high: float | None
+    passed: bool | None  # None: not modelled yet
+    flags: list[str]
+    detail: str = ""
+    seconds: float = 0.0
+
+
+def evaluate(target: Target, fn: CheckFn | None) -> TargetResult:
+    """Run one check and compare with the target's band."""
+    base: dict[str, Any] = dict(
+        id=target.id, quantity=target.quantity, source=target.source, published=target.published,
+        unit=target.unit, low=target.low, high=target.high, flags=list(target.flags),
+    )
+    if fn is None:
+        return TargetResult(**base, simulated=None, passed=None, detail="not modelled yet")
+    start = time.perf_counter()
+    raw = fn()
+    elapsed = time.perf_counter() - start
+    detail = ""
+    if isinstance(raw, tuple):
+        raw, detail = raw
+    if isinstance(raw, (bool,)) or target.qualitative:
+        passed = bool(raw)
+        return TargetResult(**base, simulated=bool(raw), passed=passed, detail=detail, seconds=elapsed)
+    value = float(raw)
+    passed = (
+        math.isfinite(value)
+        and (target.low is None or value >= target.low)
+        and (target.high is None or value <= target.high)
+    )
+    return TargetResult(**base, simulated=value, passed=passed, detail=detail, seconds=elapsed)
+
+
+def run_scorecard(ids: Iterable[str] | None = None, *, include_unmodelled: bool = True,
+                  on_result: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
+    """Evaluate the targets (all, or ``ids``) in REFERENCES order."""
+    checks = load_checks()
+    wanted = None if ids is None else set(ids)
+    if wanted is not None:
+        unknown = wanted - set(TARGETS_BY_ID)
+        if unknown:
+            from ..errors import InputError
+
+            raise InputError("--only", f"unknown target id(s) {sorted(unknown)}")
+    results = []
+    for target in TARGETS:
+        if wanted is not None and target.id not in wanted:
+            continue
+        fn = checks.get(target.id)
+        if fn is None and not include_unmodelled:
+            continue
+        result = evaluate(target, fn)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
