@@ -28,10 +28,10 @@ def main() -> None:
     try:
         app()
     except PsilosimError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] {_format_validation_error(exc)}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {_format_validation_error(exc)}", highlight=False, soft_wrap=True)
         sys.exit(2)
 
 

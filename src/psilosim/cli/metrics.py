@@ -1,3 +1,204 @@
-"""Commands for the metrics link (filled in by its issue)."""
+"""``psilosim analyze`` and ``psilosim compare``: network metrics of parcellated BOLD files."""
 
-from ._app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import typer
+import xarray as xr
+from rich.table import Table
+
+from ..errors import InputError
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+
+REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2)."
+TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with a time axis)."
+
+
+def load_regions(spec: str) -> pd.DataFrame:
+    """A region table from a CSV path or a built-in dataset name."""
+    path = Path(spec)
+    if path.suffix.lower() == ".csv" or path.exists():
+        if not path.is_file():
+            raise InputError("--regions", f"{spec}: no such file")
+        table = pd.read_csv(path)
+        if "label" not in table.columns or "network" not in table.columns:
+            raise InputError("--regions", f"{spec}: needs columns 'label' and 'network'")
+        if "index" in table.columns:
+            table = table.sort_values("index")
+        table["label"] = table["label"].astype(str)
+        return table.set_index("label").drop(columns=["index"], errors="ignore")
+    from ..connectome import BUILTIN, load_dataset
+
+    if spec.lower() not in BUILTIN:
+        raise InputError("--regions", f"{spec!r} is neither a CSV file nor a built-in dataset {sorted(BUILTIN)}")
+    return load_dataset(spec.lower()).regions
+
+
+def _read_matrix(path: Path) -> tuple[np.ndarray, list[str] | None]:
+    if path.suffix.lower() == ".npy":
+        try:
+            return np.asarray(np.load(path, allow_pickle=False), dtype=float), None
+        except (ValueError, OSError) as exc:
+            raise InputError(str(path), f"not a numeric .npy array ({exc})") from None
+    frame = pd.read_csv(path, header=None)
+    header = None
+    first = pd.to_numeric(frame.iloc[0], errors="coerce")
+    if first.isna().all():  # a header row of region labels
+        header = [str(x) for x in frame.iloc[0]]
+        frame = frame.iloc[1:]
+    values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    if frame.size and np.isnan(values).all():
+        raise InputError(str(path), "not a numeric CSV matrix")
+    return values, header
+
+
+def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataArray:
+    """BOLD from a CSV/NPY matrix (either orientation) or a psilosim NetCDF results file."""
+    path = Path(spec)
+    if not path.is_file():
+        raise InputError(spec, "no such file")
+    labels = [str(x) for x in regions.index]
+    if path.suffix.lower() in (".nc", ".netcdf", ".h5"):
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            if "bold" not in ds:
+                raise InputError(spec, f"has no 'bold' variable (variables: {list(ds.data_vars)})")
+            bold = ds["bold"].load()
+        if set(bold.dims) != {"region", "time"}:
+            raise InputError(spec, f"'bold' has dims {bold.dims}, expected (region, time)")
+        if tr_s is not None:
+            bold = bold.assign_coords(time=np.arange(bold.sizes["time"]) * tr_s)
+        return bold
+    if path.suffix.lower() not in (".csv", ".npy", ".txt"):
+        raise InputError(spec, "unsupported file type; use .csv, .npy or a psilosim .nc results file")
+    if tr_s is None:
+        raise InputError("--tr", "the repetition time is required for CSV/NPY BOLD")
+    values, header = _read_matrix(path)
+    if values.ndim != 2:
+        raise InputError(spec, f"expected a 2-D matrix, got shape {values.shape}")
+    n = len(labels)
+    if header is not None:  # columns are labelled regions: time × regions
+        return xr.DataArray(values.T, dims=("region", "time"),
+                            coords={"region": header, "time": np.arange(values.shape[0]) * tr_s})
+    if values.shape[0] == n:
+        pass
+    elif values.shape[1] == n:
+        values = values.T
+    else:
+        raise InputError(spec, f"shape {values.shape} matches neither regions × time nor time × regions "
+                               f"for the {n} regions of the region table")
+    return xr.DataArray(values, dims=("region", "time"),
+                        coords={"region": labels, "time": np.arange(values.shape[1]) * tr_s})
+
+
+def _options(window_s, step_s, omega, gamma, seed, policy, engine) -> dict:
+    return {"window_s": window_s, "step_s": step_s, "omega": omega, "gamma": gamma, "seed": seed,
+            "policy": policy, "engine": engine}
+
+
+WINDOW = typer.Option(60.0, "--window-s", help="Sliding-window length in seconds.")
+STEP = typer.Option(20.0, "--step-s", help="Sliding-window step in seconds.")
+OMEGA = typer.Option(1.0, "--omega", help="Interslice coupling of the multilayer partition (Bassett 2011: 1).")
+GAMMA = typer.Option(1.0, "--gamma", help="Resolution of the multilayer partition (Bassett 2011: 1).")
+SEED = typer.Option(0, "--seed", help="Seed of all randomness (community detection).")
+POLICY = typer.Option("positive", "--policy", help="Negative FC weights: 'positive' (dropped) or 'signed' (Rubinov & Sporns 2011).")
+ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvain' (fast) or 'leidenalg' (reference).")
+
+
+@app.command()
+def analyze(
+    bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/NPY, or a psilosim .nc results file."),
+    regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
+    tr: float = typer.Option(None, "--tr", help=TR_HELP),
+    window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
+    seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Network metrics of one recording: FC, DMN, modularity, participation, flexibility."""
+    from ..metrics import analyze as run
+    from ..metrics import summary
+
+    table = load_regions(regions)
+    with console.status("analysing", spinner="dots") if not json_out else _null():
+        result = summary(run(load_bold(bold, table, tr), table, tr,
+                             **_options(window_s, step_s, omega, gamma, seed, policy, engine)))
+    if json_out:
+        emit_json(result)
+        return
+    console.print(_scalar_table("psilosim analyze", result))
+    console.print(_network_table(result["fc_by_network"], result["flexibility_by_network"]))
+    _disclaimer()
+
+
+@app.command()
+def compare(
+    before: str = typer.Argument(..., help="BOLD file of the first condition (baseline)."),
+    after: str = typer.Argument(..., help="BOLD file of the second condition."),
+    regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
+    tr: float = typer.Option(None, "--tr", help=TR_HELP),
+    window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
+    seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Change of every metric between two recordings (after − before) and desynchronisation."""
+    from ..metrics import compare as run
+    from ..metrics import compare_summary
+
+    table = load_regions(regions)
+    with console.status("comparing", spinner="dots") if not json_out else _null():
+        result = compare_summary(run(load_bold(before, table, tr), load_bold(after, table, tr), table, tr,
+                                     **_options(window_s, step_s, omega, gamma, seed, policy, engine)))
+    if json_out:
+        emit_json(result)
+        return
+    console.print(_scalar_table("psilosim compare: after − before", result["delta"]))
+    desync = Table(title="desynchronisation (FC change)")
+    for col in ("network", "mean |ΔFC|", "correlation distance"):
+        desync.add_column(col)
+    desync.add_row("global", _fmt(result["desync"]["mean_abs_diff"]), _fmt(result["desync"]["corr_distance"]))
+    by_net = result["desync"]["by_network"]
+    for name, value in by_net["mean_abs_diff"].items():
+        desync.add_row(name, _fmt(value), _fmt(by_net["corr_distance"][name]))
+    console.print(desync)
+    console.print(f"FCD KS distance: {_fmt(result['fcd_ks'])}")
+    _disclaimer()
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _fmt(value) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _scalar_table(title: str, result: dict) -> Table:
+    from ..metrics import SCALARS
+
+    table = Table(title=title)
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name in SCALARS:
+        table.add_row(name, _fmt(result.get(name)))
+    return table
+
+
+def _network_table(fc_within: dict, flexibility: dict) -> Table:
+    table = Table(title="by network")
+    for col in ("network", "within-network FC", "flexibility"):
+        table.add_column(col)
+    for name in fc_within:
+        table.add_row(name, _fmt(fc_within[name]), _fmt(flexibility.get(name)))
+    return table
+
+
+def _disclaimer() -> None:
+    from .. import DISCLAIMER
+
+    err_console.print(f"[dim]{DISCLAIMER}[/]")

@@ -1,3 +1,205 @@
-"""Commands for the pharmacology link (filled in by its issue)."""
+"""Commands of the pharmacology link: ``psilosim pk`` and ``psilosim run``."""
 
-from ._app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from ._app import JSON_OPTION_HELP, app, console, emit_json
+
+#: Coarsest series step of ``pk --json`` (the contract: at least every 15 minutes), in hours.
+SERIES_MAX_STEP_H = 0.25
+#: Step used when the simulated time is short, so Tmax is not quantised coarsely (h).
+SERIES_FINE_STEP_H = 0.05
+#: Above this many simulated hours the series uses the coarse step.
+FINE_STEP_LIMIT_H = 72.0
+PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intracellular",
+                "SERT": "SERT", "TrkB": "TrkB", "NMDA": "NMDA"}
+
+
+_CLI_FIELDS = {"every": "--interval", "dose": "--dose", "route": "--route", "weight": "--weight"}
+
+
+def _as_cli_error(exc):
+    """Rename a regimen/subject field (``regimen.phases.0.dose``) to its CLI option (``--dose``)."""
+    from ..errors import InputError
+
+    last = exc.field.rsplit(".", 1)[-1]
+    return InputError(_CLI_FIELDS.get(last, exc.field), exc.problem)
+
+
+def _regimen(dose: str, route: str, interval: str | None, doses: int):
+    from ..errors import InputError
+    from ..regimen import Regimen
+
+    if doses < 1:
+        raise InputError("--doses", f"{doses}: need at least one dose")
+    if doses > 1 and interval is None:
+        raise InputError("--interval", "give an interval (e.g. 24h) with --doses > 1")
+    try:
+        if doses == 1 and interval is None:
+            return Regimen.single(dose, route=route)
+        return Regimen.repeated(dose, every=interval, count=doses, route=route)
+    except InputError as exc:
+        raise _as_cli_error(exc) from None
+
+
+@app.command()
+def pk(
+    compound: str = typer.Option(..., "--compound", help="Compound name (psilocybin, escitalopram, ketamine; case-insensitive)."),
+    dose: str = typer.Option(..., "--dose", help="Dose with unit: '25 mg' or '0.3 mg/kg' (needs --weight)."),
+    weight: str = typer.Option(None, "--weight", help="Body weight, e.g. '70 kg'."),
+    interval: str = typer.Option(None, "--interval", help="Dosing interval for repeated doses, e.g. 24h."),
+    doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
+    hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives))."),
+    seed: int = typer.Option(None, "--seed", help="Draw individual random effects with this seed (default: typical subject)."),
+    route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
+    parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
+    method: str = typer.Option("analytic", "--method", help="Numerical method: analytic | ode."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Simulate one compound's plasma concentration, occupancy and subjective effect.
+
+    For psilocybin the concentration is that of its active metabolite psilocin.
+    """
+    from .. import DISCLAIMER
+    from ..binding import effect_duration_h, simulate_acute
+    from ..compounds import get_compound
+    from ..errors import InputError
+    from ..pharmacokinetics import Subject, nca
+    from ..pharmacokinetics.model import default_t_end_h
+    from ..regimen import input_error_from
+
+    comp = get_compound(compound)
+    regimen = _regimen(dose, route, interval, doses)
+    try:
+        subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
+        events = regimen.events(subject.weight_kg)
+    except InputError as exc:
+        raise _as_cli_error(exc) from None
+    except ValidationError as exc:
+        raise _as_cli_error(input_error_from(exc)) from None
+    if parameter_set is not None:
+        comp.pk(subject.species, parameter_set)
+    pk_params = comp.pk(subject.species, subject.parameter_set(comp.name))
+    pk_params.route(route)
+    if hours is not None and not hours > 0:
+        raise InputError("--hours", f"{hours}: must be greater than zero")
+    t_end = hours if hours is not None else default_t_end_h(comp, events, subject)
+    step = SERIES_FINE_STEP_H if t_end <= FINE_STEP_LIMIT_H else SERIES_MAX_STEP_H
+    ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method)
+    t = ds.time_h.values
+    c = ds.concentration.sel(compound=comp.name).values
+    dose_times = np.append(events.time_h, events.time_h[-1] + (events.time_h[-1] - events.time_h[-2])) \
+        if events.time_h.size >= 2 else None
+    metrics = nca(t, c, dose_times=dose_times)
+    peak = {key: float(ds.occupancy.sel(target=target).max()) for key, target in PEAK_TARGETS.items()}
+    payload = {
+        "compound": comp.name, "analyte": comp.analyte, "route": route, "parameter_set": pk_params.label,
+        "regimen": regimen.describe(), "seed": seed, "method": method,
+        "cmax_ng_ml": metrics.cmax, "tmax_h": metrics.tmax, "half_life_h": metrics.half_life,
+        "auc_ng_h_ml": metrics.auc, "auc_inf_ng_h_ml": metrics.auc_inf,
+        "accumulation_ratio": metrics.accumulation_ratio, "time_to_90pct_ss_h": metrics.time_to_90pct_ss,
+        "peak_occupancy": peak, "peak_effect": float(ds.effect.max()),
+        "effect_duration_h": effect_duration_h(ds),
+        "series": {
+            "time_h": t, "concentration_ng_ml": c, "effect": ds.effect.values,
+            "occupancy": {key: ds.occupancy.sel(target=target).values for key, target in PEAK_TARGETS.items()},
+        },
+        "disclaimer": DISCLAIMER,
+    }
+    if json_out:
+        emit_json(payload)
+        return
+    _print_pk_table(payload)
+
+
+def _print_pk_table(p: dict) -> None:
+    from .. import DISCLAIMER
+
+    table = Table(title=f"{p['compound']} ({p['analyte']}) — {p['regimen']}, parameter set {p['parameter_set']}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    rows = [("Cmax", p["cmax_ng_ml"], "ng/mL"), ("Tmax", p["tmax_h"], "h"), ("terminal half-life", p["half_life_h"], "h"),
+            ("AUC(0–t)", p["auc_ng_h_ml"], "ng·h/mL"), ("accumulation ratio", p["accumulation_ratio"], "—"),
+            ("time to 90 % of steady state", p["time_to_90pct_ss_h"], "h"),
+            ("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
+            ("effect duration", p["effect_duration_h"], "h")]
+    rows += [(f"peak occupancy {k}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
+    for name, value, unit in rows:
+        shown = "—" if value is None or not np.isfinite(value) else f"{value:.3g}" if abs(value) > 1e-9 else "0"
+        table.add_row(name, shown, unit)
+    console.print(table)
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+@app.command()
+def run(
+    scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),
+    out: Path = typer.Option(None, "--out", help="Output folder (default: the scenario's outputs.folder)."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Run a scenario: write results (NetCDF), provenance (JSON) and figures to an output folder."""
+    from .. import DISCLAIMER
+    from ..binding import effect_duration_h
+    from ..binding.figures import plot_acute
+    from ..io import provenance_record, write_run
+    from ..scenario import load_scenario, simulate_scenario
+
+    sc = load_scenario(scenario)
+    folder = out if out is not None else Path(sc.outputs.folder)
+    with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
+            else _null():
+        ds = simulate_scenario(sc)
+    figures = {}
+    if "acute" in sc.outputs.figures:
+        import matplotlib.pyplot as plt
+
+        figures["acute"] = plot_acute(ds, title=sc.name)
+    sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
+    record = provenance_record(scenario=sc.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
+                               extra={"source": str(scenario) if scenario else "built-in default"})
+    path = write_run(folder, dataset=ds, provenance=record, figures=figures)
+    for fig in figures.values():
+        plt.close(fig)
+    summary = _run_summary(ds, effect_duration_h)
+    if json_out:
+        emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
+                   "parameter_sets": sets, "summary": summary, "disclaimer": DISCLAIMER})
+        return
+    table = Table(title=f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)")
+    for col in ("quantity", "value", "unit"):
+        table.add_column(col, justify="right" if col == "value" else "left")
+    for name, (value, unit) in summary.items():
+        table.add_row(name, f"{value:.3g}", unit)
+    console.print(table)
+    console.print(f"results, provenance and figures written to [bold]{path}[/]")
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:
+    out: dict[str, tuple[float, str]] = {}
+    for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
+        cmax = ds.concentration.sel(compound=comp).max("time_h")
+        out[f"Cmax {analyte}"] = (float(cmax.median()), "ng/mL")
+    for target in ds.target.values:
+        peak = ds.occupancy.sel(target=target).max("time_h")
+        if float(peak.max()) > 0:
+            out[f"peak occupancy {target}"] = (100 * float(peak.median()), "%")
+    out["peak subjective effect"] = (100 * float(ds.effect.max("time_h").median()), "% of scale")
+    durations = [effect_duration_h(ds.isel(subject=i)) for i in range(ds.sizes["subject"])]
+    out["effect duration"] = (float(np.median(durations)), "h")
+    return out
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

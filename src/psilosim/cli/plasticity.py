@@ -1,3 +1,224 @@
-"""Commands for the plasticity link (filled in by its issue)."""
+"""Commands for the plasticity and synapse links: ``psilosim spines`` and ``psilosim window``."""
 
-from ._app import app  # noqa: F401
+from __future__ import annotations
+
+import numpy as np
+import typer
+from rich.table import Table
+
+from .. import DISCLAIMER
+from ..errors import InputError, PsilosimError
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+
+SPECIES_HELP = "Species parameter set: mouse or human."
+COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
+DOSE_HELP = "Dose with a unit ('1 mg/kg', '25 mg'); default: the published experimental dose."
+ROUTE_HELP = "Route (ip, oral, iv, ...); default: the route of the experimental dose."
+
+
+def fail(message: str) -> None:
+    """One error line on stderr (never wrapped), exit code 2."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _treatment(species: str, compound: str, dose: str | None, route: str | None):
+    """The (compound, Regimen) list and a description of where the dose came from."""
+    from ..compounds import get_compound
+    from ..regimen import Regimen
+    from ..species import ensure_species_data, experimental_dose, species_defaults
+    from ..synapses.chain import experimental_regimen
+
+    species_defaults(species)
+    if compound.strip().lower() == "none":
+        return [], {"compound": "none", "dose": None, "route": None, "dose_source": "untreated"}
+    ensure_species_data()
+    comp = get_compound(compound)
+    comp.species_pk(species)  # clear error when the species has no PK for this compound
+    published = _published_or_none(species, comp.name)
+    if dose is None:
+        if published is None:
+            experimental_dose(species, comp.name)  # raises the InputError that asks for --dose
+        regimen = experimental_regimen(published if route is None else _with_route(published, route))
+        source = f"published experimental dose: {published.describe()}"
+        dose_text, route_text = published.dose, route or published.route
+    else:
+        route_text = route or (published.route if published else _default_route(species))
+        if published is not None and published.every:
+            regimen = Regimen.build(route=route_text, phases=[{"dose": dose, "every": published.every,
+                                                               "duration": published.duration}])
+            source = f"user dose on the published schedule (every {published.every} for {published.duration})"
+        else:
+            regimen = Regimen.single(dose, route=route_text)
+            source = "user dose, single administration"
+        dose_text = dose
+    return [(comp.name, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
+                                    "dose_source": source}
+
+
+def _published_or_none(species: str, compound: str):
+    from ..species import EXPERIMENTAL_DOSES
+
+    return EXPERIMENTAL_DOSES.get((species.strip().lower(), compound.lower()))
+
+
+def _with_route(dose, route: str):
+    from dataclasses import replace
+
+    return replace(dose, route=route)
+
+
+def _default_route(species: str) -> str:
+    return "ip" if species.strip().lower() == "mouse" else "oral"
+
+
+def _report_days(text: str, days: float) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise InputError("--report-days", f"{text!r} is not a comma-separated list of days") from None
+    if not values or any(not 0 <= v <= days for v in values):
+        raise InputError("--report-days", f"give days between 0 and --days ({days:g}), e.g. '1,7,34'")
+    return values
+
+
+def _stress(option: str):
+    from ..synapses import chronic_stress
+
+    key = option.strip().lower()
+    if key == "none":
+        return None
+    if key == "chronic":
+        return chronic_stress()
+    raise InputError("--stress", f"{option!r} is not one of: chronic, none")
+
+
+def _day_key(day: float) -> str:
+    return f"{day:g}"
+
+
+@app.command()
+def spines(
+    species: str = typer.Option("mouse", "--species", help=SPECIES_HELP),
+    compound: str = typer.Option("psilocybin", "--compound", help=COMPOUND_HELP),
+    dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
+    route: str = typer.Option(None, "--route", help=ROUTE_HELP),
+    stress: str = typer.Option("none", "--stress", help="Chronic stress before the dose: chronic (21 days ending at the dose) or none."),
+    days: float = typer.Option(34.0, "--days", help="Days simulated after the first dose."),
+    report_days: str = typer.Option("1,7,34", "--report-days", help="Comma-separated days for density_change_pct."),
+    seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
+    stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Spine density in prefrontal cortex after a dose: change from the day of dosing (imaging
+    convention), formation and elimination over the first day, and the time courses."""
+    try:
+        payload = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
+    except PsilosimError as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(payload)
+        return
+    table = Table(title=f"{payload['compound']} in {payload['species']} ({payload['dose_source']})")
+    table.add_column("day")
+    table.add_column("density change (%)")
+    for day, pct in payload["density_change_pct"].items():
+        table.add_row(day, f"{pct:+.1f}")
+    console.print(table)
+    console.print(f"formation over day 1: {payload['formation_rate_change_pct']:+.0f} %, "
+                  f"elimination: {payload['elimination_rate_change_pct']:+.0f} %, "
+                  f"window open {payload['window_days']:.1f} days")
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic) -> dict:
+    from ..plasticity import engagement_hours, window_days
+    from ..synapses import imaging_turnover, simulate_slow_chain
+    from ..synapses.chain import density_change_pct
+
+    if not days > 0:
+        raise InputError("--days", "must be greater than zero")
+    treatments, info = _treatment(species, compound, dose, route)
+    report = _report_days(report_days, days)
+    stress_input = _stress(stress)
+    ds = simulate_slow_chain(treatments, species=species, days=days, stress=stress_input,
+                             stochastic=stochastic, replicates=100, seed=seed)
+    base = simulate_slow_chain([], species=species, days=min(days, 2.0), stress=stress_input)
+    first_day = min(1.0, days)
+    treated = imaging_turnover(ds, ds, 0.0, first_day, stress=stress_input)
+    untreated = imaging_turnover(base, base, 0.0, first_day, stress=stress_input)
+    series_mask = ds["time_d"].values >= 0
+    region = str(ds["region"].values[0])
+    payload = {
+        "species": species.lower(), "region": region, **info, "stress": stress.lower(),
+        "density_change_pct": {_day_key(d): density_change_pct(ds, d) for d in report},
+        "formation_rate_change_pct": _pct_change(treated["formed"], untreated["formed"]),
+        "elimination_rate_change_pct": _pct_change(treated["eliminated"], untreated["eliminated"]),
+        "head_width_change_pct": 100 * (float(ds["head_width_rel"].interp(time_d=first_day)) - 1),
+        "window_days": window_days(ds),
+        "acute_effect_duration_h": engagement_hours(ds),
+        "series": {
+            "time_d": ds["time_d"].values[series_mask],
+            "density_rel": ds["density_rel"].sel(region=region).values[series_mask],
+            "window": ds["window"].values[series_mask],
+            "bdnf_rel": ds["bdnf_rel"].values[series_mask],
+        },
+        "disclaimer": DISCLAIMER,
+    }
+    if stochastic:
+        counts = ds["spine_count"].sum("connection").values[series_mask]
+        payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
+        payload["seed"] = seed
+    return payload
+
+
+def _pct_change(treated, untreated) -> float:
+    return float(100 * (np.asarray(treated)[0] / np.asarray(untreated)[0] - 1))
+
+
+@app.command()
+def window(
+    species: str = typer.Option("mouse", "--species", help=SPECIES_HELP),
+    compound: str = typer.Option(..., "--compound", help="Compound name (case-insensitive)."),
+    dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
+    route: str = typer.Option(None, "--route", help=ROUTE_HELP),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """How long the plasticity window stays open after one dose, and the acute-effect duration
+    (hours of engagement above threshold) that set it (Nardou et al. 2023)."""
+    try:
+        payload = _window_payload(species, compound, dose, route)
+    except PsilosimError as exc:
+        fail(str(exc))
+    if json_out:
+        emit_json(payload)
+        return
+    console.print(f"{payload['compound']} ({payload['dose_source']}): window open "
+                  f"{payload['window_days']:.1f} days after {payload['acute_effect_duration_h']:.1f} h "
+                  f"of acute engagement (closed = window below {payload['window_closed_level']:g})")
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+#: Days simulated by ``psilosim window``: long enough for the longest published window (4 weeks)
+#: to close several times over.
+WINDOW_HORIZON_D = 120.0
+
+
+def _window_payload(species, compound, dose, route) -> dict:
+    from ..plasticity import engagement_hours, plasticity_params, simulate_plasticity, window_days
+    from ..synapses.chain import acute_drive
+
+    if compound.strip().lower() == "none":
+        raise InputError("--compound", "give a compound: the untreated baseline has no window")
+    treatments, info = _treatment(species, compound, dose, route)
+    drive = acute_drive(treatments, species=species, days=WINDOW_HORIZON_D)
+    ds = simulate_plasticity(drive, species=species, days=WINDOW_HORIZON_D)
+    level = plasticity_params(species).window_closed_level.value
+    return {
+        "species": species.lower(), **info,
+        "window_days": window_days(ds, level),
+        "window_closed_level": level,
+        "acute_effect_duration_h": engagement_hours(ds),
+        "peak_bdnf_rel": float(ds["bdnf_rel"].max()),
+        "disclaimer": DISCLAIMER,
+    }

@@ -1,3 +1,88 @@
-"""Commands for the trial link (filled in by its issue)."""
+"""``psilosim trial``: run a virtual randomised trial (a preset or a scenario YAML)."""
 
-from ._app import app  # noqa: F401
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
+
+
+def _load(target: str):
+    from ..clinical.design import load_design
+    from ..clinical.presets import PRESETS, get_preset
+
+    if target.lower() in PRESETS:
+        return get_preset(target)
+    if target.endswith((".yaml", ".yml")) or Path(target).exists():
+        return load_design(target)
+    return get_preset(target)  # raises a clear "unknown preset" error
+
+
+@app.command()
+def trial(
+    target: str = typer.Argument(..., help="A built-in preset (carhart2021, goodwin2022, raison2023, szigeti2021, "
+                                           "ketamine_iv) or a trial scenario .yaml file."),
+    patients: int = typer.Option(None, "--patients", "-n", help="Number of virtual patients (default: the design's)."),
+    seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),
+    workers: int = typer.Option(None, "--workers", help="Run on a local Dask cluster of K worker processes."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    out: Path = typer.Option(None, "--out", help="Output folder: chunks (resumable), results.nc, report.html. "
+                                                 "Default: trial-<name>-seed<S>."),
+    chunk_size: int = typer.Option(50, "--chunk-size", help="Patients per task and saved chunk."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Run a virtual trial and print its statistics (research simulation, not medical advice).
+
+    Patients fan out over Dask (threads by default), every finished chunk is saved so an
+    interrupted run resumes where it stopped, and results gather into OUT/results.nc
+    (patient × visit × measure). Changes are later − baseline; improvement is baseline − later.
+    """
+    from .. import DISCLAIMER
+    from ..clinical.stats import summarize
+    from ..clinical.trial import run_trial
+
+    if workers is not None and scheduler is not None:
+        fail("--workers and --scheduler are exclusive: give one")
+    if patients is not None and patients < 1:
+        fail(f"--patients: must be ≥ 1, got {patients}")
+    if seed is not None and seed < 0:
+        fail(f"--seed: must be ≥ 0, got {seed}")
+    if chunk_size < 1:
+        fail(f"--chunk-size: must be ≥ 1, got {chunk_size}")
+    design = _load(target)
+    seed_used = design.seed if seed is None else seed
+    out = out or Path(f"trial-{design.name}-seed{seed_used}")
+    ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
+                   workers=workers, scheduler=scheduler, progress=not json_out)
+    summary = summarize(ds)
+    if report:
+        from ..report.trial import write_trial_report
+
+        write_trial_report(ds, out / "report.html", summary=summary)
+    summary["output"] = {"folder": str(out), "results": str(out / "results.nc"),
+                         "report": str(out / "report.html") if report else None}
+    if json_out:
+        emit_json(summary)
+        return
+    console.print(_table(summary))
+    diff = summary.get("difference") or {}
+    if diff:
+        console.print(f"difference {diff['arm']} − {diff['reference']} at day {diff['day']:g}: "
+                      f"{diff['estimate']:.2f} (95% CI {diff['ci'][0]:.2f} to {diff['ci'][1]:.2f}), p = {diff['p']:.3g}")
+    console.print(f"results: {summary['output']['results']}" + (f"; report: {summary['output']['report']}" if report else ""))
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _table(summary: dict) -> Table:
+    table = Table(title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
+    for col in ("arm", "n", "baseline", "change (95% CI)", "response", "remission"):
+        table.add_column(col)
+    for name, a in summary["arms"].items():
+        table.add_row(name, str(a["n"]), f"{a['baseline_mean']:.1f}",
+                      f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
+                      f"{100 * a['response_rate']:.0f}%", f"{100 * a['remission_rate']:.0f}%")
+    return table

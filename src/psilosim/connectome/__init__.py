@@ -3,6 +3,7 @@
 :func:`load_dataset` is the one entry point: a built-in name (``"aal2"``) or a folder path.
 """
 
+from .builtin import BUILTIN, load_dataset
 from .parcellation import (
     DMN,
     Parcellation,
@@ -12,9 +13,11 @@ from .parcellation import (
 )
 
 __all__ = [
+    "BUILTIN",
     "DMN",
     "Parcellation",
     "labelled_matrix",
     "labelled_timeseries",
+    "load_dataset",
     "load_parcellation_folder",
 ]

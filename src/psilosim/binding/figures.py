@@ -1,0 +1,72 @@
+"""Figure of the acute chain: concentration, occupancy and subjective effect over time."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from .. import DISCLAIMER  # noqa: E402
+from .params import EFFECT_PARAMS  # noqa: E402
+
+#: Occupancy below this peak value is not drawn (a target no compound binds).
+MIN_DRAWN_OCCUPANCY = 1e-3
+BAND_QUANTILES = (0.05, 0.95)
+
+
+def _median_band(da: xr.DataArray):
+    if "subject" in da.dims and da.sizes["subject"] > 1:
+        q = da.quantile([BAND_QUANTILES[0], 0.5, BAND_QUANTILES[1]], dim="subject")
+        return q.isel(quantile=1).values, q.isel(quantile=0).values, q.isel(quantile=2).values
+    values = da.isel(subject=0).values if "subject" in da.dims else da.values
+    return values, None, None
+
+
+def _line(ax, t, da, label):
+    mid, lo, hi = _median_band(da)
+    (line,) = ax.plot(t, mid, label=label)
+    if lo is not None:
+        ax.fill_between(t, lo, hi, alpha=0.2, color=line.get_color())
+
+
+def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
+    """Three stacked panels: plasma concentration, occupancy by target, subjective effect.
+
+    With a ``subject`` dimension of size > 1 the median and the 5–95 % band are drawn.
+    """
+    t = ds.time_h.values
+    fig, axes = plt.subplots(3, 1, figsize=(7, 8), sharex=True, constrained_layout=True)
+    for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
+        label = f"{analyte} ({comp})" if analyte != comp else str(comp)
+        _line(axes[0], t, ds.concentration.sel(compound=comp), label)
+    axes[0].set_ylabel("plasma concentration (ng/mL)")
+    axes[0].set_yscale("symlog", linthresh=1.0)
+    for target in ds.target.values:
+        da = ds.occupancy.sel(target=target)
+        if float(da.max()) > MIN_DRAWN_OCCUPANCY:
+            _line(axes[1], t, da * 100.0, str(target))
+    axes[1].set_ylabel("occupancy (%)")
+    axes[1].set_ylim(0, 100)
+    _line(axes[2], t, ds.effect * 100.0, "any drug effect")
+    axes[2].axhline(EFFECT_PARAMS.duration_threshold.value * 100.0, ls="--", lw=0.8, color="grey",
+                    label="duration threshold")
+    axes[2].set_ylabel("subjective effect (% of scale)")
+    axes[2].set_ylim(0, 100)
+    axes[2].set_xlabel("time after first dose (h)")
+    for ax in axes:
+        ax.legend(loc="upper right", fontsize=8)
+        ax.grid(alpha=0.3)
+    fig.suptitle(title or "psilosim: acute pharmacology")
+    fig.text(0.01, 0.002, DISCLAIMER, fontsize=5, wrap=True)
+    return fig
+
+
+def hours_axis_limit(ds: xr.Dataset) -> float:
+    """Last time (h) at which anything visible happens (used to crop long tails)."""
+    alive = (ds.effect > MIN_DRAWN_OCCUPANCY) | (ds.occupancy.max("target") > MIN_DRAWN_OCCUPANCY)
+    alive = alive.any("subject") if "subject" in alive.dims else alive
+    idx = np.flatnonzero(alive.values)
+    return float(ds.time_h.values[idx[-1]]) if idx.size else float(ds.time_h.values[-1])

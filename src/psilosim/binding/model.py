@@ -1,0 +1,231 @@
+"""Acute pharmacodynamics: occupancy per target, 5-HT2A pools, subjective effect.
+
+:func:`simulate_acute` is the public contract the later links code against::
+
+    ds = simulate_acute([("psilocybin", Regimen.single("25 mg"))], t_end_h=24)
+    ds.concentration.sel(compound="psilocybin")     # psilocin, ng/mL
+    ds.occupancy.sel(target="5-HT2A_surface")       # fraction 0-1
+    ds.effect                                       # "any drug effect", 0-1
+
+Rules (see docs/pharmacology.md):
+
+* every compound has its own effect compartment (ke0); binding uses the effect-site
+  concentration;
+* ligands of one target compete: ``occ_i = occmax_i r_i / (1 + Σ r_j)``, ``r = Ce/EC50``;
+* 5-HT2A has two pools: a ligand reaches the intracellular pool with its
+  ``membrane_permeability``; serotonin raised by SERT blockade reaches only the surface pool;
+* 5-HT2A availability ``R`` (both pools) falls under sustained SERT occupancy (RB8);
+* the subjective effect is a sigmoid of ``R · Σ hallucinogenic_efficacy · occ_surface``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from .. import DISCLAIMER
+from ..errors import InputError
+from ..pharmacokinetics.interactions import INTERACTION_PARAMS, InteractionParams, enabled_interactions
+from ..pharmacokinetics.model import _check_method, compound_profiles, time_grid
+from ..pharmacokinetics.subject import Subject, as_subject
+from ..regimen import Regimen
+from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
+from .params import EFFECT_PARAMS, EffectParams
+
+#: Target coordinates of the ``occupancy`` variable (the public contract).
+TARGETS = ("5-HT2A_surface", "5-HT2A_intracellular", "TrkB", "SERT", "NMDA")
+POOLS = ("surface", "intracellular")
+HOURS_PER_DAY = 24.0
+
+Treatment = tuple[Any, Regimen]
+
+
+def _normalise_treatments(treatments) -> list[tuple[Any, Regimen]]:
+    if isinstance(treatments, tuple) and len(treatments) == 2 and isinstance(treatments[1], (Regimen, dict)):
+        treatments = [treatments]
+    if not isinstance(treatments, Sequence) or isinstance(treatments, (str, bytes)) or not treatments:
+        raise InputError("treatments", "expected a non-empty list of (compound, Regimen) pairs")
+    out = []
+    for i, item in enumerate(treatments):
+        if not (isinstance(item, (tuple, list)) and len(item) == 2):
+            raise InputError(f"treatments.{i}", "expected a (compound, Regimen) pair")
+        compound, regimen = item
+        if isinstance(regimen, dict):
+            regimen = Regimen.build(**regimen)
+        if not isinstance(regimen, Regimen):
+            raise InputError(f"treatments.{i}", f"expected a Regimen, got {type(regimen).__name__}")
+        out.append((compound, regimen))
+    return out
+
+
+def _group_by_compound(treatments):
+    from ..compounds import get_compound
+
+    groups: dict[str, tuple[Any, list[Regimen]]] = {}
+    for compound, regimen in treatments:
+        comp = get_compound(compound)
+        key = comp.name.lower()
+        groups.setdefault(key, (comp, []))[1].append(regimen)
+    return list(groups.values())
+
+
+def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h: float,
+                   dt_h: float = 0.25, seed: int | None = None, method: str = "analytic",
+                   effect_params: EffectParams = EFFECT_PARAMS,
+                   interaction_params: InteractionParams = INTERACTION_PARAMS) -> xr.Dataset:
+    """Concentrations, occupancy per target and subjective effect for one subject.
+
+    Parameters
+    ----------
+    treatments
+        A list of ``(compound, Regimen)`` pairs (compound: name or
+        :class:`~psilosim.compounds.Compound`), or a single pair. Several regimens of one
+        compound superpose.
+    subject
+        :class:`~psilosim.pharmacokinetics.Subject` (species, weight, co-medication, random
+        effects, interaction switches); default the typical human.
+    t_end_h, dt_h
+        Simulated time and output step (h).
+    seed
+        Draw random effects for compounds the subject has none for.
+    method
+        ``"analytic"`` or ``"ode"`` (see :mod:`psilosim.pharmacokinetics.kernel`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``concentration`` and ``effect_site_concentration`` (compound, time_h; ng/mL of the
+        analyte), ``occupancy`` (target, time_h; 0–1), ``serotonin_occupancy`` (time_h; surface
+        pool), ``activation`` (pool, time_h), ``receptor_availability`` (time_h), ``effect``
+        (time_h; 0–1); attrs hold units, parameter sets and the disclaimer.
+    """
+    _check_method(method)
+    groups = _group_by_compound(_normalise_treatments(treatments))
+    subj = as_subject(subject)
+    if seed is not None:
+        missing = [c for c, _ in groups if c.name.lower() not in subj.random_effects]
+        subj = subj.with_random_effects(missing, seed=seed) if missing else subj
+    times = time_grid(t_end_h, dt_h)
+    profiles = [compound_profiles(c, regs, subj, times, method=method) for c, regs in groups]
+    compounds = [c for c, _ in groups]
+    conc = np.stack([p["concentration"] for p in profiles])
+    ce = np.stack([p["effect_site_concentration"] for p in profiles])
+    pd = acute_pharmacodynamics(compounds, ce, times, subj, effect_params, interaction_params)
+    return _to_dataset(compounds, subj, times, conc, ce, pd, method, seed, effect_params)
+
+
+def acute_pharmacodynamics(compounds, ce: np.ndarray, times: np.ndarray, subject: Subject,
+                           effect_params: EffectParams = EFFECT_PARAMS,
+                           interaction_params: InteractionParams = INTERACTION_PARAMS) -> dict[str, np.ndarray]:
+    """Occupancy, activation, availability and effect from effect-site concentrations.
+
+    ``ce`` has shape ``(n_compounds, T)`` in ng/mL, on the uniform grid ``times`` (h).
+    """
+    enabled = enabled_interactions(subject.interactions)
+    occupancy = {t: np.zeros(times.size) for t in TARGETS}
+    for family in ("TrkB", "SERT", "NMDA"):
+        occupancy[family] = _family_occupancy(compounds, ce, family).sum(axis=0)
+
+    background = interaction_params.chronic_ssri_sert_occupancy.value if "ssri" in subject.comedication else 0.0
+    sert_block = np.maximum(occupancy["SERT"], background)
+    serotonin_ratio = (interaction_params.serotonin_ratio_at_full_sert_block.value * sert_block
+                       if enabled["ssri_surface_serotonin"] else np.zeros(times.size))
+
+    surface = _family_occupancy(compounds, ce, "5-HT2A", extra_ratio=serotonin_ratio)
+    intracellular = _family_occupancy(compounds, ce, "5-HT2A", permeable_only=True)
+    occupancy["5-HT2A_surface"] = surface.sum(axis=0)
+    occupancy["5-HT2A_intracellular"] = intracellular.sum(axis=0)
+    serotonin_occ = serotonin_ratio / (1.0 + _ratios(compounds, ce, "5-HT2A").sum(axis=0) + serotonin_ratio)
+
+    availability = _availability(times, sert_block, background, enabled, interaction_params)
+    agonism = np.array([c.agonist_efficacy.value for c in compounds])[:, None]
+    hallucinogenic = np.array([c.hallucinogenic_efficacy.value for c in compounds])[:, None]
+    activation = {
+        # serotonin is a full agonist at the surface pool
+        "surface": availability * ((agonism * surface).sum(axis=0) + serotonin_occ),
+        "intracellular": availability * (agonism * intracellular).sum(axis=0),
+    }
+    drive = availability * (hallucinogenic * surface).sum(axis=0)
+    effect = sigmoid_emax(drive, effect_params.drive_50.value, effect_params.hill.value, effect_params.emax.value)
+    return {"occupancy": occupancy, "serotonin_occupancy": serotonin_occ, "activation": activation,
+            "availability": availability, "drive": drive, "effect": effect}
+
+
+def _ratios(compounds, ce, family: str, *, permeable_only: bool = False) -> np.ndarray:
+    rows = []
+    for comp, c in zip(compounds, ce, strict=True):
+        tb = comp.binding.get(family)
+        if tb is None:
+            rows.append(np.zeros_like(c))
+            continue
+        reach = comp.membrane_permeability.value if permeable_only else 1.0
+        rows.append(reach * c / tb.ec50.to("ng/mL"))
+    return np.array(rows)
+
+
+def _family_occupancy(compounds, ce, family: str, *, permeable_only: bool = False,
+                      extra_ratio: np.ndarray | float = 0.0) -> np.ndarray:
+    ratios = _ratios(compounds, ce, family, permeable_only=permeable_only)
+    occmax = np.array([c.binding[family].occmax.value if family in c.binding else 0.0 for c in compounds])
+    return competitive_occupancy(ratios, occmax, extra_ratio)
+
+
+def _availability(times, sert_block, background, enabled, params: InteractionParams) -> np.ndarray:
+    """5-HT2A availability ``R(t)`` (1 = no down-regulation)."""
+    if not enabled["ssri_5ht2a_downregulation"]:
+        return np.ones(times.size)
+    d_max = params.downregulation_max.value
+    tau_h = params.downregulation_time.to("hour")
+    target = 1.0 - d_max * sert_block
+    start = 1.0 - d_max * background
+    dt = float(times[1] - times[0]) if times.size > 1 else 1.0
+    return relax_first_order(target, dt, tau_h, start)
+
+
+def effect_duration_h(ds: xr.Dataset, threshold: float | None = None) -> float:
+    """Hours with the subjective effect at or above ``threshold`` (default: the documented one)."""
+    thr = EFFECT_PARAMS.duration_threshold.value if threshold is None else threshold
+    return time_above(ds.time_h.values, ds.effect.values, thr)
+
+
+def _to_dataset(compounds, subject, times, conc, ce, pd, method, seed, effect_params) -> xr.Dataset:
+    names = [c.name for c in compounds]
+    sets = {c.name: c.pk(subject.species, subject.parameter_set(c.name)).label for c in compounds}
+    ds = xr.Dataset(
+        {
+            "concentration": (("compound", "time_h"), conc,
+                              {"units": "ng/mL", "long_name": "plasma concentration of the active analyte"}),
+            "effect_site_concentration": (("compound", "time_h"), ce,
+                                          {"units": "ng/mL", "long_name": "effect-site concentration"}),
+            "occupancy": (("target", "time_h"), np.stack([pd["occupancy"][t] for t in TARGETS]),
+                          {"units": "1", "long_name": "fraction of available sites occupied by drug"}),
+            "serotonin_occupancy": ("time_h", pd["serotonin_occupancy"],
+                                    {"units": "1", "long_name": "surface 5-HT2A occupied by SSRI-raised serotonin"}),
+            "activation": (("pool", "time_h"), np.stack([pd["activation"][p] for p in POOLS]),
+                           {"units": "1", "long_name": "5-HT2A activation (availability x efficacy x occupancy)"}),
+            "receptor_availability": ("time_h", pd["availability"],
+                                      {"units": "1", "long_name": "5-HT2A availability after down-regulation"}),
+            "effect": ("time_h", pd["effect"], {"units": "1", "long_name": "subjective 'any drug effect' (0-1)",
+                                                "duration_threshold": effect_params.duration_threshold.value}),
+        },
+        coords={
+            "time_h": ("time_h", times, {"units": "h"}),
+            "compound": ("compound", names),
+            "analyte": ("compound", [c.analyte for c in compounds]),
+            "target": ("target", list(TARGETS)),
+            "pool": ("pool", list(POOLS)),
+        },
+        attrs={
+            "species": subject.species,
+            "weight_kg": -1.0 if subject.weight_kg is None else subject.weight_kg,
+            "comedication": ",".join(subject.comedication),
+            "parameter_sets": ";".join(f"{k}={v}" for k, v in sets.items()),
+            "method": method,
+            "seed": -1 if seed is None else int(seed),
+            "disclaimer": DISCLAIMER,
+        },
+    )
+    return ds

@@ -1,0 +1,219 @@
+"""Virtual-trial designs as data: arms, randomisation, visits, scale, population.
+
+A :class:`TrialDesign` is what a trial protocol says: who is included (baseline severity on a
+scale, exclusion of a psychosis/bipolar history, SSRI washout), which arms (treatments given on
+regimens, psychotherapy on/off, the setting during the window, the expectancy a blinding creates),
+how patients are randomised (allocation ratios in permuted blocks) and when they are rated.
+
+Designs load from YAML (:func:`load_design`) or come from :mod:`psilosim.clinical.presets`.
+Every bad input raises :class:`~psilosim.errors.InputError` naming the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InputError
+from ..regimen import Regimen, input_error_from
+from .biology import REDUCED_CHAIN_COMPOUNDS, ArmTreatment
+from .patients import BaselineSeverity
+from .scales import get_scale
+
+
+class TreatmentSpec(BaseModel):
+    """A compound given on a regimen (``psilosim.regimen.Regimen`` fields) from ``start_day``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    compound: str
+    regimen: Regimen
+    start_day: float = Field(default=0.0, ge=0.0)
+
+    @field_validator("compound")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        name = value.strip().lower()
+        if name not in REDUCED_CHAIN_COMPOUNDS:
+            raise InputError("compound", f"unknown compound {value!r}; known: {list(REDUCED_CHAIN_COMPOUNDS)}")
+        return name
+
+    def to_arm_treatment(self) -> ArmTreatment:
+        return ArmTreatment(self.compound, self.regimen, self.start_day)
+
+
+class ArmSpec(BaseModel):
+    """One arm of a trial."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    treatments: list[TreatmentSpec] = Field(default_factory=list)
+    therapy: bool = True
+    environment: Literal["supportive", "none", "stressful"] = "supportive"
+    expectancy: float = Field(default=1.0, ge=0.0, le=3.0)
+    allocation: int = Field(default=1, ge=1)
+    description: str = ""
+
+    def arm_treatments(self) -> list[ArmTreatment]:
+        return [t.to_arm_treatment() for t in self.treatments]
+
+
+class TrialDesign(BaseModel):
+    """A virtual randomised trial.
+
+    Parameters
+    ----------
+    name
+        Short identifier (``carhart2021``).
+    scale
+        Rating scale of the outcome.
+    visits
+        Study days of the ratings; day 0 (baseline, before the first dose) is required.
+    primary_day
+        The primary end point (one of ``visits``).
+    arms
+        At least one arm; the first two define the reported difference unless ``comparison``.
+    comparison
+        ``[arm, reference]`` names for the between-arm difference.
+    baseline
+        Enrolled baseline severity (see :class:`~psilosim.clinical.patients.BaselineSeverity`).
+    exclude_psychosis_bipolar, ssri_washout
+        Eligibility rules (see :mod:`psilosim.clinical.patients`).
+    block_size
+        Size of the permuted randomisation blocks, a multiple of the sum of allocations.
+    patients, seed
+        Defaults for a run (the command line overrides them).
+    reference, published
+        Citation of the design and its published outcomes (shown beside the simulation).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    reference: str = ""
+    scale: str
+    visits: list[float] = Field(min_length=2)
+    primary_day: float
+    arms: list[ArmSpec] = Field(min_length=1)
+    comparison: list[str] | None = None
+    baseline: BaselineSeverity
+    exclude_psychosis_bipolar: bool = True
+    ssri_washout: bool = True
+    block_size: int | None = None
+    patients: int = Field(default=200, ge=1)
+    seed: int = Field(default=0, ge=0)
+    grid_step_d: float = Field(default=0.25, gt=0.0, le=1.0)
+    published: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("scale")
+    @classmethod
+    def _scale_known(cls, value: str) -> str:
+        return get_scale(value, field="scale").name
+
+    @field_validator("visits")
+    @classmethod
+    def _visits_sorted(cls, value: list[float]) -> list[float]:
+        arr = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise InputError("visits", "study days must be finite and ≥ 0")
+        if np.any(np.diff(arr) <= 0):
+            raise InputError("visits", f"study days must be strictly increasing, got {value}")
+        if arr[0] != 0:
+            raise InputError("visits", "the first visit must be day 0 (baseline, before the first dose)")
+        return [float(v) for v in arr]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrialDesign:
+        if self.primary_day not in self.visits:
+            raise InputError("primary_day", f"{self.primary_day:g} is not one of the visits {self.visits}")
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise InputError("arms", f"arm names must be unique, got {names}")
+        if get_scale(self.baseline.scale).name != self.scale:
+            raise InputError("baseline.scale", f"must be the trial's scale {self.scale}")
+        if self.comparison is not None:
+            if len(self.comparison) != 2 or any(c not in names for c in self.comparison) \
+                    or self.comparison[0] == self.comparison[1]:
+                raise InputError("comparison", f"must name two different arms among {names}")
+        if self.block_size is not None and self.block_size % self.allocation_total:
+            raise InputError("block_size", f"must be a multiple of the total allocation {self.allocation_total}")
+        return self
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def allocation_total(self) -> int:
+        return sum(a.allocation for a in self.arms)
+
+    @property
+    def effective_block_size(self) -> int:
+        return self.block_size or 2 * self.allocation_total
+
+    @property
+    def arm_names(self) -> list[str]:
+        return [a.name for a in self.arms]
+
+    @property
+    def compared_arms(self) -> tuple[str, str] | None:
+        if self.comparison is not None:
+            return self.comparison[0], self.comparison[1]
+        return (self.arms[0].name, self.arms[1].name) if len(self.arms) > 1 else None
+
+    @property
+    def end_day(self) -> float:
+        return self.visits[-1]
+
+    def grid(self) -> np.ndarray:
+        """Simulation grid in days: every ``grid_step_d`` and every visit."""
+        steps = np.arange(0.0, self.end_day + self.grid_step_d / 2, self.grid_step_d)
+        return np.unique(np.concatenate([steps, self.visits]))
+
+    def fingerprint(self) -> str:
+        """A hash of the design (resuming a run checks it)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def arm_of(self, index: int, seed: int) -> int:
+        """Arm index of patient ``index``: permuted blocks drawn from ``(seed, block)``.
+
+        The assignment depends only on the seed and the patient's index, never on chunking.
+        """
+        size = self.effective_block_size
+        block, pos = divmod(int(index), size)
+        per_block = np.repeat(np.arange(len(self.arms)),
+                              [a.allocation * size // self.allocation_total for a in self.arms])
+        rng = np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(2**31 - 1, block)))
+        return int(rng.permutation(per_block)[pos])
+
+
+def design_from_dict(data: dict[str, Any], *, source: str = "scenario") -> TrialDesign:
+    """Validate a design dictionary, turning validation errors into one :class:`InputError`."""
+    if not isinstance(data, dict):
+        raise InputError(source, "a trial scenario must be a mapping (YAML keys: name, scale, visits, arms, ...)")
+    if "trial" in data and isinstance(data["trial"], dict):
+        data = data["trial"]
+    try:
+        return TrialDesign.model_validate(data)
+    except ValidationError as exc:
+        raise input_error_from(exc) from None
+
+
+def load_design(path: str | Path) -> TrialDesign:
+    """Load a trial scenario from YAML (a mapping with the :class:`TrialDesign` fields)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such scenario file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(str(path), f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}") from None
+    return design_from_dict(data, source=str(path))

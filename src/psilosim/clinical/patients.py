@@ -1,0 +1,242 @@
+"""Virtual patients: a population drawn from a seed, screened as the trials screened.
+
+Each patient is a frozen record of the quantities in which people differ and that the chain
+uses: PK exposure (log-normal random effects), 5-HT2A receptor density, stress history (the
+spine density deficit it left), baseline severity on the trial's scale (matching its inclusion
+criteria), expectancy, body weight, and SSRI status at screening.
+
+Determinism: patient ``i`` of a run with seed ``s`` is drawn from its own random stream,
+``SeedSequence(entropy=s, spawn_key=(i, stream))``, so it is the same patient whatever the chunking,
+the number of workers or the execution backend, and whatever arm randomisation gives it.
+
+Screening (the trials' exclusion rules): a candidate with a history of psychosis or of bipolar
+disorder is excluded and another candidate is screened (the count is kept as ``n_screened``). A
+candidate on an SSRI at screening is washed out when the trial requires it; otherwise the RB8
+hypothesis applies (chronic SSRI down-regulates 5-HT2A: ``ssri_blunted=True`` and a smaller
+effective receptor density).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from ..errors import InputError
+from ..parameters import Param, ParameterSet
+from .scales import convert, get_scale
+
+#: Independent random streams of one patient (spawn_key second element).
+STREAM_TRAITS = 0
+STREAM_MEASUREMENT = 1
+#: Upper bound on candidates screened per enrolled patient before the criteria are declared
+#: impossible to meet (a safeguard against an infinite loop, not a model constant).
+MAX_SCREENED = 10_000
+
+
+def patient_rng(seed: int, index: int, stream: int) -> np.random.Generator:
+    """The random generator of one patient's ``stream`` (see module docstring)."""
+    return np.random.default_rng(np.random.SeedSequence(entropy=int(seed), spawn_key=(int(index), int(stream))))
+
+
+class PopulationParams(ParameterSet):
+    """Between-patient variability and screening prevalences."""
+
+    psilocin_exposure_cv: Param
+    escitalopram_exposure_cv: Param
+    ketamine_exposure_cv: Param
+    receptor_density_cv: Param
+    stress_deficit_mean: Param
+    stress_deficit_sd: Param
+    stress_deficit_min: Param
+    stress_deficit_max: Param
+    expectancy_cv: Param
+    plasticity_responsiveness_cv: Param
+    body_weight_mean: Param
+    body_weight_sd: Param
+    prevalence_bipolar: Param
+    prevalence_psychosis: Param
+    fraction_on_ssri_at_screening: Param
+    ssri_receptor_blunting: Param
+
+
+DEFAULT_POPULATION = PopulationParams(
+    psilocin_exposure_cv=Param(
+        value=0.24, unit="", source="Holze et al. 2023 Clin Pharmacol Ther 113:822 (PK1)", kind="derived",
+        note="SD of Cmax from the 95% CI 16–19 ng/mL at 25 mg, n=28: (19−16)/3.92·√28 ≈ 4 ng/mL over 17"),
+    escitalopram_exposure_cv=Param(
+        value=0.35, unit="", source="typical SSRI clearance variability", kind="assumed",
+        note="CYP2C19 polymorphism widens escitalopram exposure; no population PK value was read"),
+    ketamine_exposure_cv=Param(
+        value=0.30, unit="", source="typical IV anaesthetic PK variability", kind="assumed",
+        note="no population PK value was read"),
+    receptor_density_cv=Param(
+        value=0.15, unit="", source="inter-individual spread of cortical 5-HT2A PET binding", kind="assumed",
+        note="order of magnitude of between-subject CV of [11C]Cimbi-36 binding; not read in a primary text"),
+    stress_deficit_mean=Param(
+        value=0.16, unit="", source="REFERENCES SP5 (≈ 16 % mPFC spine loss after chronic stress; unverified)",
+        kind="unverified", note="rodent figure used as the mean human prefrontal spine deficit in MDD"),
+    stress_deficit_sd=Param(value=0.05, unit="", source="spread of stress histories", kind="assumed",
+                            note="chosen so that 95 % of patients lie between ≈ 6 and 26 % deficit"),
+    stress_deficit_min=Param(value=0.02, unit="", source="truncation", kind="assumed",
+                             note="every included patient carries some deficit"),
+    stress_deficit_max=Param(value=0.40, unit="", source="truncation", kind="assumed",
+                             note="keeps the deficit inside the range reported for chronic stress"),
+    expectancy_cv=Param(value=0.30, unit="", source="spread of expectancy", kind="assumed",
+                        note="expectancy multiplies the placebo term; mean 1 by construction"),
+    plasticity_responsiveness_cv=Param(
+        value=0.5, unit="", source="why plasticity differs between people: BDNF Val66Met impairs activity-dependent "
+        "BDNF secretion (Egan et al. 2003 Cell 112:257)", kind="assumed",
+        note="multiplies spine formation driven by the window and by BDNF; size chosen so the SD of the week-6 "
+             "change approaches the ≈ 5.4 QIDS points implied by CL1's SE of 1.0 with n ≈ 30"),
+    body_weight_mean=Param(value=75.0, unit="kg", source="adult trial populations", kind="assumed"),
+    body_weight_sd=Param(value=13.0, unit="kg", source="adult trial populations", kind="assumed"),
+    prevalence_bipolar=Param(
+        value=0.024, unit="", source="Merikangas et al. 2011 Arch Gen Psychiatry 68:241 (lifetime bipolar spectrum, World Mental Health Survey)",
+        kind="published", note="general-population lifetime prevalence; higher among depressed help-seekers"),
+    prevalence_psychosis=Param(
+        value=0.0306, unit="", source="Perälä et al. 2007 Arch Gen Psychiatry 64:19 (lifetime psychotic disorders)",
+        kind="published"),
+    fraction_on_ssri_at_screening=Param(
+        value=0.5, unit="", source="trial candidates with MDD", kind="assumed",
+        note="share of candidates taking an SSRI when screened; only matters when washout is off"),
+    ssri_receptor_blunting=Param(
+        value=0.5, unit="", source="REFERENCES RB8 (named hypothesis: chronic SSRI down-regulates 5-HT2A)",
+        kind="assumed", note="effective 5-HT2A density multiplier of a patient not washed out", low=0.0, high=1.0),
+)
+
+
+class BaselineSeverity(BaseModel):
+    """Baseline severity of the enrolled population on the trial's scale.
+
+    ``minimum``/``maximum`` are the inclusion criteria; ``criterion_scale`` says on which scale
+    they are written (e.g. HRSD-17 ≥ 17 for a QIDS-SR-16 trial) and they are converted with
+    :func:`psilosim.clinical.scales.convert`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scale: str
+    mean: float
+    sd: float
+    minimum: float | None = None
+    maximum: float | None = None
+    criterion_scale: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> BaselineSeverity:
+        sc = get_scale(self.scale, field="baseline.scale")
+        sc.check_score(self.mean, field="baseline.mean")
+        if not np.isfinite(self.sd) or self.sd <= 0:
+            raise InputError("baseline.sd", f"must be a positive number, got {self.sd}")
+        lo, hi = self.bounds()
+        if lo >= hi:
+            raise InputError("baseline.minimum", f"inclusion range is empty ({lo:g} ≥ {hi:g} on {sc.name})")
+        return self
+
+    def bounds(self) -> tuple[float, float]:
+        """Inclusion bounds on the trial's scale."""
+        sc = get_scale(self.scale)
+        crit = self.criterion_scale or sc.name
+        lo = sc.minimum if self.minimum is None else convert(self.minimum, crit, sc.name)
+        hi = sc.maximum if self.maximum is None else convert(self.maximum, crit, sc.name)
+        return float(lo), float(hi)
+
+
+class VirtualPatient(BaseModel):
+    """One enrolled virtual patient (immutable)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int
+    n_screened: int
+    #: 5-HT2A density scale (mean 1); already multiplied by the RB8 blunting when ``ssri_blunted``.
+    baseline_severity: float
+    psilocin_exposure: float
+    escitalopram_exposure: float
+    ketamine_exposure: float
+    body_weight_kg: float
+    receptor_density: float
+    stress_deficit: float
+    expectancy: float
+    plasticity_responsiveness: float
+    on_ssri_at_screening: bool
+    ssri_blunted: bool
+
+
+def _lognormal_mean_one(rng: np.random.Generator, cv: float) -> float:
+    """A log-normal factor with mean 1 and coefficient of variation ``cv``."""
+    sigma = np.sqrt(np.log1p(cv * cv))
+    return float(np.exp(rng.normal(-0.5 * sigma * sigma, sigma)))
+
+
+def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, lo: float, hi: float,
+                      *, field: str) -> float:
+    for _ in range(MAX_SCREENED):
+        x = rng.normal(mean, sd)
+        if lo <= x <= hi:
+            return float(x)
+    raise InputError(field, f"a normal({mean:g}, {sd:g}) almost never falls in [{lo:g}, {hi:g}]")
+
+
+def _screen_history(rng: np.random.Generator, pop: PopulationParams, exclude: bool) -> int:
+    """Number of candidates screened until one without psychosis/bipolar history is found."""
+    if not exclude:
+        return 1
+    p_excluded = 1.0 - (1.0 - pop.prevalence_bipolar.value) * (1.0 - pop.prevalence_psychosis.value)
+    for n in range(1, MAX_SCREENED + 1):
+        if rng.random() >= p_excluded:
+            return n
+    raise InputError("population.prevalence", "no candidate passes the psychosis/bipolar screening")
+
+
+def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
+                 population: PopulationParams = DEFAULT_POPULATION,
+                 exclude_psychosis_bipolar: bool = True, ssri_washout: bool = True) -> VirtualPatient:
+    """Draw and screen patient ``index`` of a run with ``seed``.
+
+    Parameters
+    ----------
+    index, seed
+        Identify the patient's random stream (see module docstring).
+    baseline
+        The trial's baseline severity distribution and inclusion range.
+    population
+        Variability and prevalences.
+    exclude_psychosis_bipolar
+        Apply the trials' exclusion of a psychosis or bipolar history.
+    ssri_washout
+        ``True``: SSRIs are tapered before dosing; ``False``: candidates on an SSRI stay on it
+        and carry the RB8 blunting.
+
+    Returns
+    -------
+    VirtualPatient
+    """
+    if index < 0:
+        raise InputError("patient index", f"must be ≥ 0, got {index}")
+    rng = patient_rng(seed, index, STREAM_TRAITS)
+    pop = population
+    n_screened = _screen_history(rng, pop, exclude_psychosis_bipolar)
+    lo, hi = baseline.bounds()
+    severity = _truncated_normal(rng, baseline.mean, baseline.sd, lo, hi, field="baseline")
+    deficit = _truncated_normal(rng, pop.stress_deficit_mean.value, pop.stress_deficit_sd.value,
+                                pop.stress_deficit_min.value, pop.stress_deficit_max.value,
+                                field="population.stress_deficit")
+    on_ssri = bool(rng.random() < pop.fraction_on_ssri_at_screening.value)
+    receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
+    blunted = on_ssri and not ssri_washout
+    if blunted:
+        receptor *= pop.ssri_receptor_blunting.value
+    weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value,
+                               0.5 * pop.body_weight_mean.value, 2.0 * pop.body_weight_mean.value,
+                               field="population.body_weight")
+    return VirtualPatient(
+        index=index, n_screened=n_screened, baseline_severity=severity,
+        psilocin_exposure=_lognormal_mean_one(rng, pop.psilocin_exposure_cv.value),
+        escitalopram_exposure=_lognormal_mean_one(rng, pop.escitalopram_exposure_cv.value),
+        ketamine_exposure=_lognormal_mean_one(rng, pop.ketamine_exposure_cv.value),
+        body_weight_kg=weight, receptor_density=receptor, stress_deficit=deficit,
+        expectancy=_lognormal_mean_one(rng, pop.expectancy_cv.value),
+        plasticity_responsiveness=_lognormal_mean_one(rng, pop.plasticity_responsiveness_cv.value),
+        on_ssri_at_screening=on_ssri, ssri_blunted=blunted,
+    )

@@ -1,0 +1,203 @@
+"""The statistics a trial report shows.
+
+* mean change from baseline with a 95 % t confidence interval, per visit and arm;
+* between-arm difference of mean change: Welch's t (unequal variances, Welch–Satterthwaite
+  degrees of freedom) with its confidence interval and two-sided p;
+* response and remission rates with Wilson score intervals;
+* Pearson correlation with a Fisher-z confidence interval, for a network or biology change
+  against improvement.
+
+Sign conventions (as the trials report them): *change* = later − baseline (negative = better);
+*improvement* = baseline − later (positive = better). So Daws et al. 2022's finding that a larger
+fall in modularity goes with a larger improvement is a **negative** r between modularity change
+and improvement.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from scipy import stats as sps
+
+from ..errors import InputError
+from .scales import get_scale, is_remission, is_response
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its confidence interval (and p when a test was made)."""
+
+    value: float
+    low: float
+    high: float
+    n: int
+    p: float | None = None
+
+    @property
+    def ci(self) -> list[float]:
+        return [self.low, self.high]
+
+
+def _finite(values, field: str) -> np.ndarray:
+    a = np.asarray(values, dtype=float).ravel()
+    if np.any(~np.isfinite(a)):
+        raise InputError(field, "contains NaN or infinite values")
+    return a
+
+
+def mean_ci(values, *, confidence: float = CONFIDENCE) -> Estimate:
+    """Mean with a t-distribution confidence interval (NaN interval for fewer than 2 values)."""
+    a = _finite(values, "values")
+    n = a.size
+    if n == 0:
+        raise InputError("values", "no observations")
+    m = float(a.mean())
+    if n < 2:
+        return Estimate(m, math.nan, math.nan, n)
+    half = sps.t.ppf(0.5 + confidence / 2, n - 1) * a.std(ddof=1) / math.sqrt(n)
+    return Estimate(m, m - half, m + half, n)
+
+
+def welch_difference(a, b, *, confidence: float = CONFIDENCE) -> Estimate:
+    """Difference of means ``mean(a) − mean(b)`` by Welch's t test, with CI and two-sided p."""
+    a, b = _finite(a, "a"), _finite(b, "b")
+    if a.size < 2 or b.size < 2:
+        raise InputError("arms", "each arm needs at least 2 patients for a between-arm difference")
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    diff = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Estimate(diff, diff, diff, a.size + b.size, 1.0 if diff == 0 else 0.0)
+    df = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = sps.t.ppf(0.5 + confidence / 2, df) * se
+    p = float(2 * sps.t.sf(abs(diff) / se, df))
+    return Estimate(diff, diff - half, diff + half, a.size + b.size, p)
+
+
+def wilson_interval(successes: int, n: int, *, confidence: float = CONFIDENCE) -> Estimate:
+    """Proportion ``successes / n`` with the Wilson score interval."""
+    if n <= 0 or successes < 0 or successes > n:
+        raise InputError("proportion", f"need 0 ≤ successes ≤ n and n > 0, got {successes}/{n}")
+    z = sps.norm.ppf(0.5 + confidence / 2)
+    phat = successes / n
+    denom = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / denom
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
+    return Estimate(phat, centre - half, centre + half, n)
+
+
+def pearson_ci(x, y, *, confidence: float = CONFIDENCE) -> Estimate:
+    """Pearson r with a Fisher-z interval and the two-sided p of scipy.stats.pearsonr."""
+    x, y = _finite(x, "x"), _finite(y, "y")
+    if x.size != y.size:
+        raise InputError("y", f"has {y.size} values, x has {x.size}")
+    if x.size < 4:
+        raise InputError("x", "a correlation with a confidence interval needs at least 4 pairs")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return Estimate(math.nan, math.nan, math.nan, x.size)
+    r, p = sps.pearsonr(x, y)
+    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+    half = sps.norm.ppf(0.5 + confidence / 2) / math.sqrt(x.size - 3)
+    return Estimate(float(r), float(np.tanh(z - half)), float(np.tanh(z + half)), x.size, float(p))
+
+
+# --------------------------------------------------------------------------- trial summaries
+def _scores(ds: xr.Dataset) -> xr.DataArray:
+    return ds["outcome"].sel(measure="score")
+
+
+def _day_key(day: float) -> str:
+    return f"{day:g}"
+
+
+def arm_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> dict:
+    """The JSON summary of one arm (see ``psilosim trial --json``)."""
+    scale = get_scale(ds.attrs["scale"])
+    day = float(ds.attrs["primary_day"]) if day is None else day
+    scores = _scores(ds).where(ds["arm"] == arm, drop=True)
+    if scores.sizes["patient"] == 0:
+        raise InputError("arm", f"no patient in arm {arm!r}")
+    base = scores.isel(visit=0)
+    later = scores.sel(visit=_visit_of(ds, day))
+    change = mean_ci((later - base).values)
+    by_visit = {_day_key(float(d)): float((scores.sel(visit=v) - base).mean())
+                for v, d in zip(ds["visit"].values, ds["study_day"].values, strict=True) if d > 0}
+    by_visit_ci = {_day_key(float(d)): mean_ci((scores.sel(visit=v) - base).values).ci
+                   for v, d in zip(ds["visit"].values, ds["study_day"].values, strict=True) if d > 0}
+    resp = wilson_interval(int(is_response(base.values, later.values).sum()), base.size)
+    remi = wilson_interval(int(is_remission(later.values, scale).sum()), base.size)
+    return {"n": int(base.size), "baseline_mean": float(base.mean()), "change_mean": change.value,
+            "change_ci": change.ci, "response_rate": resp.value, "response_ci": resp.ci,
+            "remission_rate": remi.value, "remission_ci": remi.ci, "by_visit": by_visit,
+            "by_visit_ci": by_visit_ci}
+
+
+def _visit_of(ds: xr.Dataset, day: float) -> int:
+    matches = np.flatnonzero(np.isclose(ds["study_day"].values, day))
+    if matches.size == 0:
+        raise InputError("day", f"{day:g} is not a visit day ({ds['study_day'].values.tolist()})")
+    return int(ds["visit"].values[matches[0]])
+
+
+def change_from_baseline(ds: xr.Dataset, arm: str, day: float) -> np.ndarray:
+    """Per-patient score change (later − baseline) of ``arm`` at ``day``."""
+    scores = _scores(ds).where(ds["arm"] == arm, drop=True)
+    return (scores.sel(visit=_visit_of(ds, day)) - scores.isel(visit=0)).values
+
+
+def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = None) -> dict:
+    """Welch difference of mean change between ``arm`` and ``reference`` (at ``day`` and by visit)."""
+    day = float(ds.attrs["primary_day"]) if day is None else day
+    est = welch_difference(change_from_baseline(ds, arm, day), change_from_baseline(ds, reference, day))
+    by_visit = {_day_key(float(d)): welch_difference(change_from_baseline(ds, arm, float(d)),
+                                                     change_from_baseline(ds, reference, float(d))).value
+                for d in ds["study_day"].values if d > 0}
+    return {"arm": arm, "reference": reference, "day": day, "estimate": est.value, "ci": est.ci,
+            "p": est.p, "by_visit": by_visit}
+
+
+def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float | None]:
+    """Pearson r of each biology/network change (later − baseline) with improvement, all patients.
+
+    Keys are ``"<measure>_change_vs_improvement"``; network measures (part B) appear when the
+    Dataset has a ``network`` variable (patient × visit × network_measure).
+    """
+    day = float(ds.attrs["primary_day"]) if day is None else day
+    v = _visit_of(ds, day)
+    scores = _scores(ds)
+    improvement = (scores.isel(visit=0) - scores.sel(visit=v)).values
+    out: dict[str, float | None] = {}
+    series = {"density": ds["outcome"].sel(measure="density_rel"), "bdnf": ds["outcome"].sel(measure="bdnf_rel")}
+    if "network" in ds:
+        for name in ds["network_measure"].values:
+            series[str(name)] = ds["network"].sel(network_measure=name)
+    for name, da in series.items():
+        change = (da.sel(visit=v) - da.isel(visit=0)).values
+        r = pearson_ci(change, improvement).value if improvement.size >= 4 else math.nan
+        out[f"{name}_change_vs_improvement"] = None if math.isnan(r) else r
+    return out
+
+
+def summarize(ds: xr.Dataset) -> dict:
+    """The ``psilosim trial --json`` object: arms, difference, correlations."""
+    arms = json.loads(ds.attrs["arms"])
+    design = json.loads(ds.attrs["design"])
+    present = [a for a in arms if bool((ds["arm"] == a).any())]
+    summary = {"trial": design["name"], "scale": ds.attrs["scale"], "primary_day": float(ds.attrs["primary_day"]),
+               "patients": int(ds.sizes["patient"]), "seed": int(ds.attrs["seed"]),
+               "arms": {a: arm_summary(ds, a) for a in present}}
+    comparison = design.get("comparison") or arms[:2]
+    if len(comparison) == 2 and all(c in present for c in comparison):
+        summary["difference"] = difference(ds, comparison[0], comparison[1])
+    else:
+        summary["difference"] = {}
+    summary["correlations"] = correlations(ds)
+    summary["disclaimer"] = ds.attrs.get("disclaimer", "")
+    return summary
+

@@ -1,0 +1,370 @@
+"""Virtual trials at scale: patients in chunks, on Dask, resumable, deterministic under a seed.
+
+:func:`simulate_patient` runs one patient end to end (draw and screen → randomised arm → slow
+biology → symptom course → rated visits). :func:`run_trial` fans chunks of patients out over Dask
+
+* ``backend="threads"`` (default): an in-process Dask cluster with threads;
+* ``workers=K``: a ``LocalCluster`` of K single-threaded worker processes;
+* ``scheduler="tcp://host:port"``: an existing ``distributed`` scheduler;
+* ``backend="sync"``: a plain loop in this process (used by the validation checks),
+
+saves every finished chunk to ``OUT/chunks/`` (NetCDF, written atomically), and gathers them into
+one Dataset (``outcome``: patient × visit × measure, with the arm of every patient) written to
+``OUT/results.nc``. A run that is interrupted resumes from the chunks already on disk: a chunk is
+either complete on disk or recomputed, so no patient is lost or duplicated.
+
+Determinism: everything random about patient ``i`` comes from ``SeedSequence(seed, (i, ·))``
+(traits, measurement noise) and its arm from the permuted block it falls in, so results do not
+depend on chunk size, workers, threads or processes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .. import DISCLAIMER, __version__
+from ..errors import DataError, InputError
+from .biology import DEFAULT_REDUCED_CHAIN, BiologyTrajectory, ReducedChainParams, reduced_chain
+from .design import TrialDesign
+from .patients import (
+    DEFAULT_POPULATION,
+    STREAM_MEASUREMENT,
+    PopulationParams,
+    VirtualPatient,
+    draw_patient,
+    patient_rng,
+)
+from .scales import get_scale
+from .symptoms import DEFAULT_SYMPTOMS, NetworkRigidityHook, SymptomParams, latent_course, observed_scores
+
+#: Measures stored per patient and visit.
+MEASURES = ("score", "latent", "window", "density_rel", "bdnf_rel")
+#: Quantities stored per patient on a daily grid (for time-course figures).
+COURSE_QUANTITIES = ("latent", "window", "density_rel", "bdnf_rel")
+#: Patient traits stored per patient.
+TRAITS = ("baseline_severity", "psilocin_exposure", "escitalopram_exposure", "ketamine_exposure",
+          "body_weight_kg", "receptor_density", "stress_deficit", "expectancy", "plasticity_responsiveness",
+          "n_screened")
+DEFAULT_CHUNK = 50
+CHUNK_DIR = "chunks"
+RESULTS_FILE = "results.nc"
+MANIFEST_FILE = "run.json"
+
+BiologyFn = Callable[[list, VirtualPatient, np.ndarray, str], BiologyTrajectory]
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    """Everything a run's patients are simulated with.
+
+    ``biology_fn(treatments, patient, grid_d, environment)`` replaces the reduced chain (e.g. by the
+    full slow chain); ``network_hook`` is the part-B rigidity term, ``None`` = not used.
+    """
+
+    population: PopulationParams = DEFAULT_POPULATION
+    biology: ReducedChainParams = DEFAULT_REDUCED_CHAIN
+    symptoms: SymptomParams = DEFAULT_SYMPTOMS
+    biology_fn: BiologyFn | None = None
+    network_hook: NetworkRigidityHook | None = None
+    label: str = field(default="reduced_chain")
+
+    def fingerprint(self) -> str:
+        parts = [self.population.model_dump_json(), self.biology.model_dump_json(),
+                 self.symptoms.model_dump_json(), repr(self.biology_fn), repr(self.network_hook)]
+        import hashlib
+
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+DEFAULT_MODELS = ModelSet()
+
+
+@dataclass(frozen=True)
+class PatientOutcome:
+    """One simulated patient."""
+
+    patient: VirtualPatient
+    arm: int
+    visits: np.ndarray          # (visit, measure) in MEASURES order
+    course: np.ndarray          # (day, quantity) in COURSE_QUANTITIES order
+
+
+def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | None = None,
+                     models: ModelSet = DEFAULT_MODELS) -> PatientOutcome:
+    """Simulate patient ``index`` of a run with ``seed``.
+
+    Parameters
+    ----------
+    design
+        The trial.
+    index, seed
+        Identify the patient (see module docstring).
+    arm
+        Force an arm (counterfactual "virtual twin" comparisons); default: the randomised one.
+    models
+        Parameters and hooks.
+    """
+    patient = draw_patient(index, seed, design.baseline, population=models.population,
+                           exclude_psychosis_bipolar=design.exclude_psychosis_bipolar,
+                           ssri_washout=design.ssri_washout)
+    arm_index = design.arm_of(index, seed) if arm is None else int(arm)
+    spec = design.arms[arm_index]
+    grid = design.grid()
+    treatments = spec.arm_treatments()
+    if models.biology_fn is None:
+        bio = reduced_chain(treatments, patient, grid, environment=spec.environment, params=models.biology)
+    else:
+        bio = models.biology_fn(treatments, patient, grid, spec.environment)
+    network = None if models.network_hook is None else models.network_hook(patient, bio)
+    course = latent_course(bio, baseline=patient.baseline_severity, stress_deficit=patient.stress_deficit,
+                           expectancy=patient.expectancy * spec.expectancy, therapy=spec.therapy,
+                           environment=spec.environment, params=models.symptoms, network_term=network)
+    visits = np.asarray(design.visits)
+    scores = observed_scores(course, visits, get_scale(design.scale),
+                             patient_rng(seed, index, STREAM_MEASUREMENT), models.symptoms)
+    at_visits = bio.at(visits)
+    table = np.column_stack([scores, np.interp(visits, course.time_d, course.latent),
+                             at_visits["window"], at_visits["density_rel"], at_visits["bdnf_rel"]])
+    days = np.arange(0.0, design.end_day + 0.5)
+    at_days = bio.at(days)
+    daily = np.column_stack([np.interp(days, course.time_d, course.latent), at_days["window"],
+                             at_days["density_rel"], at_days["bdnf_rel"]])
+    return PatientOutcome(patient, arm_index, table, daily)
+
+
+def simulate_chunk(design: TrialDesign, seed: int, start: int, stop: int,
+                   models: ModelSet = DEFAULT_MODELS) -> xr.Dataset:
+    """Patients ``start … stop-1`` as a Dataset (one chunk of a run)."""
+    outcomes = [simulate_patient(design, i, seed, models=models) for i in range(start, stop)]
+    return _to_dataset(design, outcomes)
+
+
+def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome]) -> xr.Dataset:
+    index = np.array([o.patient.index for o in outcomes], dtype=np.int64)
+    arm_idx = np.array([o.arm for o in outcomes], dtype=np.int64)
+    data = {
+        "outcome": (("patient", "visit", "measure"), np.stack([o.visits for o in outcomes])),
+        "course": (("patient", "day", "quantity"), np.stack([o.course for o in outcomes])),
+        "arm_index": (("patient",), arm_idx),
+        "ssri_blunted": (("patient",), np.array([o.patient.ssri_blunted for o in outcomes], dtype=np.int8)),
+        "on_ssri_at_screening": (("patient",), np.array([o.patient.on_ssri_at_screening for o in outcomes],
+                                                        dtype=np.int8)),
+    }
+    for name in TRAITS:
+        data[name] = (("patient",), np.array([getattr(o.patient, name) for o in outcomes], dtype=float))
+    ds = xr.Dataset(
+        data,
+        coords={"patient": index, "visit": np.arange(len(design.visits)),
+                "study_day": (("visit",), np.asarray(design.visits)), "measure": list(MEASURES),
+                "day": np.arange(0.0, design.end_day + 0.5), "quantity": list(COURSE_QUANTITIES),
+                "arm": (("patient",), np.array(design.arm_names, dtype=object)[arm_idx].astype(str))},
+    )
+    ds["outcome"].attrs["units"] = f"{design.scale} points (score, latent); relative (window, density, BDNF)"
+    ds["course"].attrs["units"] = "as outcome; day = study day"
+    return ds
+
+
+# --------------------------------------------------------------------------- chunk store
+def _chunk_bounds(n_patients: int, chunk_size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + chunk_size, n_patients)) for s in range(0, n_patients, chunk_size)]
+
+
+def _chunk_path(out: Path, start: int, stop: int) -> Path:
+    return out / CHUNK_DIR / f"chunk_{start:08d}_{stop:08d}.nc"
+
+
+def _write_atomically(ds: xr.Dataset, path: Path) -> None:
+    tmp = path.with_suffix(".nc.partial")
+    ds.to_netcdf(tmp, engine="h5netcdf")
+    os.replace(tmp, path)
+
+
+def _check_manifest(out: Path, manifest: dict) -> None:
+    path = out / MANIFEST_FILE
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise InputError("--out", f"{path} is not a psilosim trial manifest; use another folder") from None
+        keys = ("design", "seed", "patients", "chunk_size", "models")
+        if any(old.get(k) != manifest[k] for k in keys):
+            raise InputError("--out", f"{out} holds a different run (design, seed, patients, chunk size or "
+                                      "model); choose another folder or delete it")
+    else:
+        (out / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(manifest, indent=2))
+
+
+def completed_chunks(out: Path, bounds: list[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Chunks whose file exists and holds exactly the chunk's patients."""
+    done = set()
+    for start, stop in bounds:
+        path = _chunk_path(out, start, stop)
+        if not path.exists():
+            continue
+        try:
+            with xr.open_dataset(path, engine="h5netcdf") as ds:
+                ok = np.array_equal(ds["patient"].values, np.arange(start, stop))
+        except Exception:  # a truncated file from a killed run: recompute it
+            ok = False
+        if ok:
+            done.add((start, stop))
+    return done
+
+
+def gather(out: Path, bounds: list[tuple[int, int]]) -> xr.Dataset:
+    """Concatenate the chunk files of ``bounds`` and check every patient appears exactly once."""
+    parts = [xr.load_dataset(_chunk_path(out, s, e), engine="h5netcdf") for s, e in bounds]
+    ds = xr.concat(parts, dim="patient").sortby("patient")
+    n = bounds[-1][1]
+    if not np.array_equal(ds["patient"].values, np.arange(n)):
+        raise DataError(f"chunks in {out} do not hold patients 0…{n - 1} exactly once")
+    return ds
+
+
+# --------------------------------------------------------------------------- execution
+def _make_client(backend: str, workers: int | None, scheduler: str | None):
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler, timeout="10s"), None
+    if backend == "processes" or workers:
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=50)
+    else:
+        cluster = LocalCluster(n_workers=1, threads_per_worker=max(1, os.cpu_count() or 1), processes=False,
+                               dashboard_address=None, silence_logs=50)
+    return Client(cluster), cluster
+
+
+def _progress(enabled: bool, total: int):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("patients"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True, disable=not enabled)
+
+
+def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int | None = None,
+              out: str | Path | None = None, chunk_size: int = DEFAULT_CHUNK, backend: str = "threads",
+              workers: int | None = None, scheduler: str | None = None, models: ModelSet = DEFAULT_MODELS,
+              progress: bool = False, max_new_chunks: int | None = None) -> xr.Dataset | None:
+    """Run a virtual trial.
+
+    Parameters
+    ----------
+    design
+        The trial design.
+    n_patients, seed
+        Override the design's defaults.
+    out
+        Output folder (chunks, ``results.nc``, ``run.json``); ``None`` keeps everything in memory.
+    chunk_size
+        Patients per task and per saved chunk (does not change results).
+    backend
+        ``"threads"``, ``"processes"`` or ``"sync"``.
+    workers, scheduler
+        ``workers=K``: LocalCluster of K processes; ``scheduler``: address of a running scheduler.
+    models
+        Parameter sets and hooks.
+    progress
+        Show a progress bar of patients done (stderr).
+    max_new_chunks
+        Stop after computing this many new chunks and return ``None`` (simulates an interruption).
+
+    Returns
+    -------
+    xarray.Dataset or None
+        The gathered results, or ``None`` when stopped by ``max_new_chunks``.
+    """
+    n = design.patients if n_patients is None else int(n_patients)
+    seed = design.seed if seed is None else int(seed)
+    if n < 1:
+        raise InputError("--patients", f"must be ≥ 1, got {n}")
+    if seed < 0:
+        raise InputError("--seed", f"must be ≥ 0, got {seed}")
+    if chunk_size < 1:
+        raise InputError("chunk_size", f"must be ≥ 1, got {chunk_size}")
+    if backend not in ("threads", "processes", "sync"):
+        raise InputError("backend", f"{backend!r}: expected threads, processes or sync")
+    if workers is not None and workers < 1:
+        raise InputError("--workers", f"must be ≥ 1, got {workers}")
+    bounds = _chunk_bounds(n, chunk_size)
+    out_path = None if out is None else Path(out)
+    done: dict[tuple[int, int], xr.Dataset] = {}
+    finished: set[tuple[int, int]] = set()
+    if out_path is not None:
+        out_path.mkdir(parents=True, exist_ok=True)
+        _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
+                                   "chunk_size": chunk_size, "models": models.fingerprint(),
+                                   "version": __version__})
+        finished = completed_chunks(out_path, bounds)
+    todo = [b for b in bounds if b not in finished]
+    if max_new_chunks is not None:
+        todo = todo[:max_new_chunks]
+
+    def store(bound: tuple[int, int], ds: xr.Dataset) -> None:
+        if out_path is not None:
+            _write_atomically(ds, _chunk_path(out_path, *bound))
+        else:
+            done[bound] = ds
+
+    with _progress(progress, n) as bar:
+        task = bar.add_task("", total=n, completed=sum(e - s for s, e in finished))
+        if backend == "sync" and not workers and not scheduler:
+            for bound in todo:
+                store(bound, simulate_chunk(design, seed, *bound, models))
+                bar.advance(task, bound[1] - bound[0])
+        else:
+            _run_on_dask(design, seed, todo, models, backend, workers, scheduler,
+                         lambda b, ds: (store(b, ds), bar.advance(task, b[1] - b[0])))
+    if max_new_chunks is not None and len(finished) + len(todo) < len(bounds):
+        return None
+    if out_path is None:
+        ds = xr.concat([done[b] for b in bounds], dim="patient").sortby("patient")
+    else:
+        ds = gather(out_path, bounds)
+    ds = _annotate(ds, design, seed, models)
+    if out_path is not None:
+        _write_atomically(ds, out_path / RESULTS_FILE)
+    return ds
+
+
+def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_done) -> None:
+    if not todo:
+        return
+    from distributed import as_completed
+
+    client, cluster = _make_client(backend, workers, scheduler)
+    try:
+        futures = {client.submit(simulate_chunk, design, seed, s, e, models, pure=False): (s, e) for s, e in todo}
+        for fut in as_completed(futures):
+            on_done(futures[fut], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet) -> xr.Dataset:
+    ds.attrs.update({
+        "title": f"psilosim virtual trial {design.name}", "disclaimer": DISCLAIMER,
+        "psilosim_version": __version__, "seed": int(seed), "scale": design.scale,
+        "arms": json.dumps(design.arm_names), "design": design.model_dump_json(),
+        "primary_day": float(design.primary_day), "biology_model": models.label,
+        "network_model": "none (part B not used)" if models.network_hook is None else repr(models.network_hook),
+    })
+    return ds
+
+
+def n_chunks(n_patients: int, chunk_size: int = DEFAULT_CHUNK) -> int:
+    """Number of chunks a run of ``n_patients`` is split into."""
+    return math.ceil(n_patients / chunk_size)

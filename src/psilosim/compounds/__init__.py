@@ -1,0 +1,101 @@
+"""The compound library: one YAML file per compound in ``library/``, loaded by a registry.
+
+Adding a compound (LSD, MDMA, ibogaine) or a species (``mouse`` PK for an existing compound)
+means adding or editing a YAML file; no code changes. Custom compounds can be registered at run
+time (:func:`register_compound`) or declared in a scenario.
+
+>>> get_compound("Psilocybin").analyte
+'psilocin'
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from ..errors import InputError
+from .model import TARGET_FAMILIES, Compound, Prodrug, SpeciesPK, TargetBinding
+
+_LIBRARY: dict[str, Compound] = {}
+_ALIASES: dict[str, str] = {}
+_LOADED = False
+
+
+def load_compound_file(path: str | Path) -> Compound:
+    """Read one compound YAML file (InputError naming the file and field when it is bad)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise InputError(str(path), f"YAML syntax error at{where}: {getattr(exc, 'problem', exc)}") from None
+    try:
+        return Compound.model_validate(data)
+    except ValidationError as exc:
+        from ..regimen import input_error_from
+
+        raise input_error_from(exc, prefix=path.name) from None
+
+
+def _load_library() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    folder = resources.files(__package__) / "library"
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.name.endswith(".yaml"):
+            register_compound(load_compound_file(Path(str(entry))))
+    _LOADED = True
+
+
+def register_compound(compound: Compound, *, replace: bool = False) -> Compound:
+    """Add ``compound`` to the registry under its name and aliases (case-insensitive)."""
+    key = compound.name.lower()
+    if key in _ALIASES and not replace and _ALIASES[key] != key:
+        raise InputError("name", f"{compound.name!r} is already an alias of {_ALIASES[key]!r}")
+    if key in _LIBRARY and not replace:
+        raise InputError("name", f"compound {compound.name!r} already exists")
+    _LIBRARY[key] = compound
+    for name in [compound.name, *compound.aliases]:
+        _ALIASES[name.lower()] = key
+    return compound
+
+
+def known_compounds() -> list[str]:
+    """Names of all registered compounds."""
+    _load_library()
+    return sorted(c.name for c in _LIBRARY.values())
+
+
+def get_compound(name: str | Compound) -> Compound:
+    """The compound called ``name`` (case-insensitive; aliases accepted).
+
+    Raises
+    ------
+    InputError
+        Listing the known compounds when ``name`` is not one of them.
+    """
+    if isinstance(name, Compound):
+        return name
+    _load_library()
+    key = _ALIASES.get(str(name).strip().lower())
+    if key is None:
+        raise InputError("compound", f"unknown compound {name!r}; known: {', '.join(known_compounds())}")
+    return _LIBRARY[key]
+
+
+__all__ = [
+    "TARGET_FAMILIES",
+    "Compound",
+    "Prodrug",
+    "SpeciesPK",
+    "TargetBinding",
+    "get_compound",
+    "known_compounds",
+    "load_compound_file",
+    "register_compound",
+]

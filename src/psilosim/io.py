@@ -1,0 +1,90 @@
+"""Results on disk: NetCDF data, a provenance record and figures, written atomically.
+
+:func:`write_run` fills a hidden temporary folder next to the destination and renames it into
+place only when every file has been written, so a failed run never leaves a partial folder that
+looks complete. A destination that exists is replaced only if it is a previous psilosim output
+(it holds ``provenance.json``) or empty.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from . import DISCLAIMER, __version__
+from .errors import InputError
+
+RESULTS_FILE = "results.nc"
+PROVENANCE_FILE = "provenance.json"
+FIGURE_DPI = 150
+
+
+def provenance_record(*, scenario: dict[str, Any], seed: int | None, parameter_sets: dict[str, str],
+                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What is needed to reproduce a run: version, scenario, seed, time (UTC), parameter sets."""
+    return {
+        "psilosim_version": __version__,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "seed": seed,
+        "parameter_sets": parameter_sets,
+        "scenario": scenario,
+        "disclaimer": DISCLAIMER,
+        **(extra or {}),
+    }
+
+
+def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
+    """Write ``dataset`` to NetCDF-4 with h5netcdf."""
+    path = Path(path)
+    dataset.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, Any],
+              figures: dict[str, Any] | None = None) -> Path:
+    """Write results, provenance and figures (name → matplotlib Figure) to ``folder`` atomically.
+
+    Returns
+    -------
+    pathlib.Path
+        The completed folder.
+    """
+    dest = Path(folder).resolve()
+    _check_replaceable(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    try:
+        write_results(dataset, tmp / RESULTS_FILE)
+        for name, fig in (figures or {}).items():
+            fig.savefig(tmp / f"{name}.png", dpi=FIGURE_DPI)
+        # provenance last: its presence marks a complete folder
+        (tmp / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2, default=str), encoding="utf-8")
+        _swap_into_place(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+def _check_replaceable(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / PROVENANCE_FILE).exists())):
+        raise InputError("outputs.folder", f"{dest} exists and is not a psilosim output folder; choose another")
+
+
+def _swap_into_place(tmp: Path, dest: Path) -> None:
+    old = None
+    if dest.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old-", dir=dest.parent))
+        old.rmdir()
+        dest.rename(old)
+    tmp.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

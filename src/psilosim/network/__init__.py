@@ -1,0 +1,1 @@
+"""Whole-brain network models (DMF, Hopf), Balloon–Windkessel BOLD, scan sessions and fitting."""

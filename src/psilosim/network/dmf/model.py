@@ -1,0 +1,242 @@
+"""The dynamic mean field on a connectome: feedback inhibition control, batched runs, BOLD.
+
+Equations (Deco et al. 2014 J Neurosci 34:7886; gain modulation Deco et al. 2018 Curr Biol
+28:3065), for region i, with H(I; a, b, d, g) = g(aI − b) / (1 − exp(−d g(aI − b)))::
+
+    I_E,i = W_E I0 + w+ J_NMDA S_E,i + G J_NMDA Σ_j C_ij S_E,j − J_i S_I,i
+    I_I,i = W_I I0 + J_NMDA S_E,i − S_I,i
+    r_E,i = H(I_E,i; a_E, b_E, d_E, g_i),   g_i = 1 + s R_i occupancy
+    r_I,i = H(I_I,i; a_I, b_I, d_I, 1)
+    dS_E,i/dt = −S_E,i/τ_E + (1 − S_E,i) γ r_E,i + σ ν_i
+    dS_I,i/dt = −S_I,i/τ_I + r_I,i + σ ν_i
+
+Feedback inhibition control (FIC), the Deco et al. 2014 variant: each J_i is adjusted until
+region i fires at ≈ 3 Hz. psilosim starts from the closed-form solution at the noise-free fixed
+point (with every region at target, S_E,j = S* for all j, so J_i follows from one inversion of H
+per population, :meth:`DMFModel.fic`) and then, as Deco et al. 2014 do, corrects J_i from the
+mean rates of short noisy simulations (:meth:`DMFModel.fic_refined`), because noise shifts the
+mean rates near the critical coupling. FIC is set once for the baseline (g = 1) and kept fixed
+under the drug, as in Deco et al. 2018.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import xarray as xr
+from scipy.optimize import brentq
+
+from ...errors import InputError
+from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
+from .._rng import seed_streams
+from .kernel import Drive, State, _blocks, run_parallel, run_serial, transfer
+from .params import DMF, DMFParams, kernel_constants
+
+#: Batches at least this large run blocks of members in parallel; a single member runs on one
+#: thread.
+PARALLEL_MIN_BATCH = 2
+
+
+@dataclass(frozen=True)
+class WorkingPoint:
+    """The noise-free fixed point that FIC targets (same for every region)."""
+
+    s_e: float
+    s_i: float
+    i_e: float
+
+
+class DMFModel:
+    """The DMF on one connectome.
+
+    Parameters
+    ----------
+    sc
+        Structural connectivity with dims ``("region_i", "region_j")``; ``sc[i, j]`` is the
+        weight of the input that region i receives from region j.
+    params, balloon
+        Parameter sets (defaults: :data:`~.params.DMF`, :data:`~psilosim.network.bold.BALLOON`).
+    """
+
+    def __init__(self, sc: xr.DataArray, params: DMFParams = DMF, balloon: BalloonParams = BALLOON):
+        values = np.asarray(sc.values, dtype=float)
+        if values.ndim != 2 or values.shape[0] != values.shape[1]:
+            raise InputError("sc", f"must be a square matrix, got shape {values.shape}")
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise InputError("sc", "must be finite and non-negative")
+        self.labels = [str(v) for v in sc["region_i"].values]
+        self.sc = values
+        self.params = params
+        self.consts = kernel_constants(params)
+        self.balloon = balloon_constants(balloon)
+        self.working_point = self._working_point()
+
+    @property
+    def n_regions(self) -> int:
+        return len(self.labels)
+
+    # ------------------------------------------------------------------ FIC
+    def _working_point(self) -> WorkingPoint:
+        c = self.consts
+        rate = c.r_ref
+        tau_e_s = 1.0 / c.inv_tau_e / 1000.0
+        gamma = c.gamma_per_ms * 1000.0
+        s_e = gamma * rate * tau_e_s / (1.0 + gamma * rate * tau_e_s)
+        i_e = brentq(lambda i: transfer(i, c.a_e, c.b_e, c.d_e, 1.0) - rate, -1.0, 2.0, xtol=1e-14)
+        tau_i_ms = 1.0 / c.inv_tau_i
+        drive_i = c.ext_i + c.j_nmda * s_e
+        s_i = brentq(lambda s: s - tau_i_ms * 1e-3 * transfer(drive_i - s, c.a_i, c.b_i, c.d_i, 1.0),
+                     0.0, 1.0, xtol=1e-14)
+        return WorkingPoint(s_e=s_e, s_i=s_i, i_e=i_e)
+
+    def fic(self, coupling: float) -> np.ndarray:
+        """FIC weights J_i (nA) that put every region at the target rate for global coupling G."""
+        c = self.consts
+        wp = self.working_point
+        in_strength = self.sc.sum(axis=1)
+        excitation = c.ext_e + c.w_plus_j * wp.s_e + coupling * c.j_nmda * wp.s_e * in_strength
+        return (excitation - wp.i_e) / wp.s_i
+
+    def fic_refined(self, coupling: float | Sequence[float], *, seed: int | None = 0,
+                    iterations: int | None = None) -> np.ndarray:
+        """FIC weights (B, N) corrected on noisy simulations so mean rates sit at the target.
+
+        Starts from :meth:`fic` and applies ``iterations`` proportional corrections
+        ``J_i += fic_rate · (r_i − target)``, each from ``fic_window`` seconds of simulation
+        (all couplings in one batch). Deterministic for a given ``seed``.
+        """
+        g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
+        j_fic = np.stack([self.fic(g) for g in g_values])
+        n_iter = int(self.params.fic_iterations.value) if iterations is None else int(iterations)
+        step = self.params.fic_rate.to("nA/Hz")
+        window = self.params.fic_window.to("s")
+        target = self.consts.r_ref
+        for k in range(n_iter):
+            run = self.start(coupling=g_values, seed=[(seed or 0) * 1000 + k] * len(g_values),
+                             j_fic=j_fic, tr_s=window)
+            rates = run.advance(window)["rate"].values
+            j_fic = np.maximum(j_fic + step * (rates - target), 0.0)
+        return j_fic
+
+    # ------------------------------------------------------------------ runs
+    def start(self, *, coupling: float | Sequence[float], gain: np.ndarray | None = None,
+              seed: int | None | Sequence[int] = None, tr_s: float = 2.0,
+              j_fic: np.ndarray | None = None) -> DMFRun:
+        """A batched run at the working point, ready to :meth:`DMFRun.advance`.
+
+        Parameters
+        ----------
+        coupling
+            Global coupling G, one value or one per member (the batch size follows from it and
+            from ``gain``).
+        gain
+            Excitatory gain per region, shape ``(N,)`` or ``(B, N)``; 1 = baseline.
+        seed
+            One integer (members get spawned streams) or one integer per member.
+        tr_s
+            BOLD sampling interval, s.
+        j_fic
+            FIC weights (B, N) or (N,), e.g. from :meth:`fic_refined`; default :meth:`fic`.
+        """
+        g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
+        gains = np.ones((1, self.n_regions)) if gain is None else np.atleast_2d(np.asarray(gain, dtype=float))
+        if gains.shape[1] != self.n_regions:
+            raise InputError("gain", f"needs {self.n_regions} regions, got {gains.shape[1]}")
+        if not np.isfinite(gains).all() or (gains <= 0).any():
+            raise InputError("gain", "must be finite and positive")
+        if not np.isfinite(g_values).all() or (g_values < 0).any():
+            raise InputError("coupling", "G must be finite and non-negative")
+        batch = max(len(g_values), gains.shape[0])
+        if len(g_values) not in (1, batch) or gains.shape[0] not in (1, batch):
+            raise InputError("coupling/gain", f"batch sizes {len(g_values)} and {gains.shape[0]} differ")
+        if isinstance(seed, Sequence) and len(seed) != batch:
+            raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
+        g_values = np.broadcast_to(g_values, (batch,)).copy()
+        gains = np.ascontiguousarray(np.broadcast_to(gains, (batch, self.n_regions)))
+        wp = self.working_point
+        state = State(
+            se=np.full((batch, self.n_regions), wp.s_e), si=np.full((batch, self.n_regions), wp.s_i),
+            hemo=resting_state(self.n_regions, batch), rng=seed_streams(seed, batch),
+            step=np.zeros(1, dtype=np.int64),
+        )
+        drive = Drive(
+            conn_t=np.ascontiguousarray(self.sc.T), coupling=g_values, gain=gains,
+            j_fic=self._fic_for_batch(g_values, j_fic),
+        )
+        return DMFRun(self, state, drive, tr_s)
+
+    def _fic_for_batch(self, g_values: np.ndarray, j_fic: np.ndarray | None) -> np.ndarray:
+        if j_fic is None:
+            return np.ascontiguousarray(np.stack([self.fic(g) for g in g_values]))
+        j_fic = np.atleast_2d(np.asarray(j_fic, dtype=float))
+        if j_fic.shape[1] != self.n_regions or j_fic.shape[0] not in (1, len(g_values)):
+            raise InputError("j_fic", f"shape {j_fic.shape} does not fit {len(g_values)} × {self.n_regions}")
+        return np.ascontiguousarray(np.broadcast_to(j_fic, (len(g_values), self.n_regions)))
+
+    def simulate(self, duration_s: float, *, coupling: float | Sequence[float],
+                 gain: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
+                 tr_s: float = 2.0, warmup_s: float = 20.0,
+                 j_fic: np.ndarray | None = None) -> xr.Dataset:
+        """Simulate ``duration_s`` of BOLD after ``warmup_s`` of discarded transient."""
+        run = self.start(coupling=coupling, gain=gain, seed=seed, tr_s=tr_s, j_fic=j_fic)
+        if warmup_s > 0:
+            run.advance(warmup_s)
+        return run.advance(duration_s)
+
+
+class DMFRun:
+    """A batched simulation in progress; :meth:`advance` continues it exactly where it stopped."""
+
+    def __init__(self, model: DMFModel, state: State, drive: Drive, tr_s: float):
+        network_step_s = model.consts.dt_network_s
+        every = int(round(tr_s / network_step_s))
+        if every < 1 or abs(every * network_step_s - tr_s) > 1e-9:
+            raise InputError("tr", f"{tr_s} s is not a multiple of the {network_step_s * 1e3:g} ms network step")
+        self.model = model
+        self.state = state
+        self.drive = drive
+        self.tr_s = tr_s
+        self.sample_every = every
+
+    @property
+    def batch(self) -> int:
+        return self.state.se.shape[0]
+
+    @property
+    def elapsed_s(self) -> float:
+        return float(self.state.step[0]) * self.model.consts.dt_network_s
+
+    def advance(self, duration_s: float) -> xr.Dataset:
+        """Simulate ``duration_s`` more seconds.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``bold`` (member, region, time) with the samples that fall in this stretch (time in s
+            since the run started) and ``rate`` (member, region), the mean excitatory rate (Hz).
+        """
+        dt_net = self.model.consts.dt_network_s
+        n_steps = int(round(duration_s / dt_net))
+        if n_steps < 1 or abs(n_steps * dt_net - duration_s) > 1e-6:
+            raise InputError("duration", f"{duration_s} s must be a positive multiple of {dt_net * 1e3:g} ms")
+        start = int(self.state.step[0])
+        first = start // self.sample_every
+        n_samples = (start + n_steps) // self.sample_every - first
+        bold = np.zeros((self.batch, self.model.n_regions, n_samples))
+        rate_sum = np.zeros((self.batch, self.model.n_regions))
+        kernel = run_parallel if self.batch >= PARALLEL_MIN_BATCH else run_serial
+        kernel(self.state, self.drive, self.model.consts, self.model.balloon, n_steps,
+               self.sample_every, bold, rate_sum, _blocks(self.batch, numba.get_num_threads()))
+        times = (np.arange(first, first + n_samples) + 1) * self.tr_s
+        labels = self.model.labels
+        return xr.Dataset(
+            {
+                "bold": (("member", "region", "time"), bold, {"units": "fractional signal change"}),
+                "rate": (("member", "region"), rate_sum / n_steps, {"units": "Hz"}),
+            },
+            coords={"member": np.arange(self.batch), "region": labels, "time": times},
+            attrs={"tr_s": self.tr_s, "model": "dmf", "time_units": "s"},
+        )

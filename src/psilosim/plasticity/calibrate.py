@@ -1,0 +1,85 @@
+"""Reproducible fits of the parameters marked ``kind="fitted"`` in the slow chain.
+
+``python -m psilosim.plasticity.calibrate`` prints the fitted values and the targets they were
+fitted to. The window parameters are fitted *jointly* to the four Nardou et al. 2023 windows (no
+compound has its own window constant); the spine formation and head gains to Shao et al. 2021.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import brentq, minimize
+
+from ..validation.targets import TARGETS_BY_ID
+
+#: Compounds of the window comparison, and the target id of each.
+WINDOW_TARGETS = {"psilocybin": "SP7.psilocybin", "mdma": "SP7.mdma", "lsd": "SP7.lsd", "ibogaine": "SP7.ibogaine"}
+
+
+def _published_window(target_id: str) -> float:
+    t = TARGETS_BY_ID[target_id]
+    return 0.5 * (t.low + t.high) if t.low is not None and t.high is not None else float("nan")
+
+
+def mouse_drives():
+    """Receptor drives of the Nardou compounds at their experimental mouse doses."""
+    from ..species import experimental_dose
+    from ..synapses.chain import acute_drive, experimental_regimen
+
+    out = {}
+    for compound in WINDOW_TARGETS:
+        dose = experimental_dose("mouse", compound)
+        out[compound] = acute_drive([(compound, experimental_regimen(dose))], species="mouse", days=60)
+    return out
+
+
+def fit_window(drives=None) -> dict[str, float]:
+    """Fit ``window_decay`` (days) and ``window_threshold`` (h) to SP7 jointly (log-error)."""
+    from .model import simulate_plasticity, window_days
+    from .params import plasticity_params
+
+    drives = drives or mouse_drives()
+    base = plasticity_params("mouse")
+    targets = {c: _published_window(tid) for c, tid in WINDOW_TARGETS.items()}
+
+    def loss(x):
+        tau, theta = np.exp(x)
+        p = base.replace(window_decay=tau, window_threshold=theta)
+        err = [np.log(max(window_days(simulate_plasticity(drives[c], params=p, days=90)), 1e-3) / targets[c])
+               for c in WINDOW_TARGETS]
+        return float(np.sum(np.square(err)))
+
+    x0 = np.log([base.window_decay.value, base.window_threshold.value])
+    res = minimize(loss, x0, method="Nelder-Mead", options={"xatol": 1e-3, "fatol": 1e-6})
+    tau, theta = np.exp(res.x)
+    return {"window_decay_d": float(tau), "window_threshold_h": float(theta), "loss": float(res.fun)}
+
+
+def fit_spines() -> dict[str, float]:
+    """Fit ``formation_gain`` to SP1 (+10 % at 24 h) and ``head_gain`` to +10 % head width."""
+    from ..species import experimental_dose
+    from ..synapses import spine_params
+    from ..synapses.chain import acute_drive, experimental_regimen
+    from ..synapses.model import simulate_spines
+    from .model import simulate_plasticity
+
+    dose = experimental_dose("mouse", "psilocybin")
+    drive = acute_drive([("psilocybin", experimental_regimen(dose))], species="mouse", days=2)
+    plast = simulate_plasticity(drive, species="mouse", days=2)
+    base = spine_params("mouse")
+    target = 0.10  # SP1: ≈ +10 % density and head width at 24 h (Shao et al. 2021)
+
+    def density_gain(g):
+        ds = simulate_spines(plast, params=base.replace(formation_gain=g))
+        return float(ds["density_rel"].isel(region=0).interp(time_d=1.0)) - 1 - target
+
+    def head_gain(g):
+        ds = simulate_spines(plast, params=base.replace(head_gain=g))
+        return float(ds["head_width_rel"].interp(time_d=1.0)) - 1 - target
+
+    return {"formation_gain": brentq(density_gain, 0.0, 500.0), "head_gain_per_day": brentq(head_gain, 0.0, 50.0)}
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance script
+    print(fit_window())
+    print(fit_spines())

@@ -1,0 +1,207 @@
+"""BDNF/TrkB signalling and the plasticity window, driven by a receptor :class:`Drive`.
+
+:func:`simulate_plasticity` is what a user (or the synapse link) calls. It does not care where
+the drive came from: the binding link, a synthetic pulse, or a user's own occupancy series.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from ..errors import InputError
+from ..units import ureg
+from .drive import Drive
+from .kernel import PlasticityConstants, hill, integrate_plasticity
+from .params import PlasticityParams, plasticity_params, resolve_mechanisms
+
+#: Step of the day grid away from a drive (numerical setting; the kernel is exact for constant
+#: inputs, so a coarse step only smooths inputs that are zero there anyway).
+COARSE_STEP_D = 0.25
+#: Finest step kept from a drive's own time axis (numerical setting).
+FINE_STEP_D = 0.25 / 24.0
+
+HOURS_PER_DAY = float(ureg.Quantity(1.0, "day").to("h").magnitude)
+
+#: Which drive target feeds which fast route.
+ROUTE_TARGETS = {
+    "intracellular_5ht2a": "5-HT2A_intracellular",
+    "trkb_direct": "TrkB",
+    "nmda_blockade": "NMDA",
+}
+
+
+def time_grid(drive: Drive, *, days: float, start_d: float = 0.0) -> np.ndarray:
+    """Day grid: the drive's own samples (≥ ``FINE_STEP_D`` apart) where it has data, coarse elsewhere.
+
+    Parameters
+    ----------
+    drive
+        The receptor drive (time 0 = first dose).
+    days
+        End of the simulation in days after the first dose.
+    start_d
+        Start of the simulation (≤ 0; negative when e.g. stress precedes the dose).
+    """
+    if not np.isfinite(days) or days <= 0:
+        raise InputError("days", f"must be a positive number of days, got {days!r}")
+    if start_d > 0:
+        raise InputError("start_d", "the simulation must start at or before the first dose (t = 0)")
+    drive_d = drive.time_h / HOURS_PER_DAY
+    drive_d = drive_d[(drive_d >= 0) & (drive_d <= days)]
+    drive_d = _thin(drive_d, FINE_STEP_D)
+    drive_end = drive_d[-1] if drive_d.size else 0.0
+    before = np.arange(start_d, 0.0, COARSE_STEP_D)
+    after = np.arange(drive_end, days, COARSE_STEP_D)
+    grid = np.unique(np.concatenate([before, [0.0], drive_d, after, [days]]))
+    return grid
+
+
+def _thin(t: np.ndarray, min_step: float) -> np.ndarray:
+    if t.size == 0:
+        return t
+    keep = [0]
+    for i in range(1, t.size):
+        if t[i] - t[keep[-1]] >= min_step - 1e-12:
+            keep.append(i)
+    if keep[-1] != t.size - 1:
+        keep.append(t.size - 1)
+    return t[keep]
+
+
+def constants(p: PlasticityParams) -> PlasticityConstants:
+    """Kernel constants (days) from a parameter set."""
+    return PlasticityConstants(
+        tau_trkb_d=p.tau_trkb.to("day"),
+        tau_ssri_d=p.tau_ssri.to("day"),
+        tau_window_d=p.window_decay.to("day"),
+        window_threshold_h=p.window_threshold.to("h"),
+        window_hill=p.window_hill.value,
+        trkb_to_window_h_per_d=p.trkb_to_window.to("h/day"),
+        hours_per_day=HOURS_PER_DAY,
+    )
+
+
+def engagement(drive: Drive, p: PlasticityParams) -> np.ndarray:
+    """Acute engagement ``E`` (0–1): psychedelic effect or dissociative NMDA block above threshold."""
+    n = p.engagement_hill.value
+    e_effect = hill(drive.effect_or_zero(), p.effect_threshold.value, n)
+    e_nmda = hill(drive.target("NMDA"), p.nmda_threshold.value, n)
+    return 1.0 - (1.0 - e_effect) * (1.0 - e_nmda)
+
+
+def route_inputs(drive: Drive, p: PlasticityParams, on: dict[str, bool]) -> dict[str, np.ndarray]:
+    """Each route's contribution to TrkB signalling, on the drive's time axis (zero when off)."""
+    gains = {
+        "intracellular_5ht2a": p.gain_intracellular_5ht2a.value,
+        "trkb_direct": p.gain_trkb_direct.value,
+        "nmda_blockade": p.gain_nmda_blockade.value,
+        "ssri_transcription": p.gain_ssri_transcription.value,
+    }
+    out = {name: gains[name] * drive.target(target) * on[name] for name, target in ROUTE_TARGETS.items()}
+    out["ssri_transcription"] = gains["ssri_transcription"] * drive.target("SERT") * on["ssri_transcription"]
+    return out
+
+
+def simulate_plasticity(
+    drive: Drive,
+    *,
+    species: str = "mouse",
+    days: float = 34.0,
+    mechanisms=None,
+    params: PlasticityParams | None = None,
+    start_d: float = 0.0,
+    grid: np.ndarray | None = None,
+) -> xr.Dataset:
+    """BDNF/TrkB signalling and the plasticity window over days.
+
+    Parameters
+    ----------
+    drive
+        Receptor occupancies and acute effect over hours (0 = first dose).
+    species
+        ``"mouse"`` or ``"human"``: selects the parameter set when ``params`` is not given.
+    days
+        Simulated days after the first dose.
+    mechanisms
+        Routes to TrkB signalling that are on: ``None``/``"all"``, a list of names from
+        :data:`~psilosim.plasticity.params.MECHANISMS`, or ``{name: bool}``.
+    params
+        A parameter set overriding the species default.
+    start_d
+        Start of the simulation (≤ 0).
+    grid
+        A day grid to use instead of :func:`time_grid` (must start ≤ 0 and end at ``days``).
+
+    Returns
+    -------
+    xarray.Dataset
+        Over ``time_d``: ``bdnf_rel`` (1 = baseline), ``trkb_signal``, ``ssri_route``,
+        ``engagement`` (0–1), ``window_memory_h`` and ``window`` (0–1); route contributions
+        ``route_input`` (route, time_d). ``attrs`` hold species, mechanisms and the drive label.
+    """
+    p = params or plasticity_params(species)
+    on = resolve_mechanisms(mechanisms)
+    t_d = time_grid(drive, days=days, start_d=start_d) if grid is None else np.asarray(grid, float)
+    t_h = t_d * HOURS_PER_DAY
+    routes = route_inputs(drive, p, on)
+    on_grid = {k: np.interp(t_h, drive.time_h, v, left=0.0, right=0.0) for k, v in routes.items()}
+    fast = on_grid["intracellular_5ht2a"] + on_grid["trkb_direct"] + on_grid["nmda_blockade"]
+    eng = np.interp(t_h, drive.time_h, engagement(drive, p), left=0.0, right=0.0)
+    trkb, slow, memory, window = integrate_plasticity(
+        t_d, fast, on_grid["ssri_transcription"], eng, constants(p))
+    return _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, drive.label)
+
+
+def _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, label) -> xr.Dataset:
+    route_names = list(on_grid)
+    ds = xr.Dataset(
+        {
+            "bdnf_rel": ("time_d", 1.0 + trkb, {"units": "1", "long_name": "BDNF/TrkB signalling relative to baseline"}),
+            "trkb_signal": ("time_d", trkb, {"units": "1", "long_name": "TrkB signalling above baseline (T)"}),
+            "ssri_route": ("time_d", slow, {"units": "1", "long_name": "slow transcriptional route (X)"}),
+            "engagement": ("time_d", eng, {"units": "1", "long_name": "acute engagement E"}),
+            "window_memory_h": ("time_d", memory, {"units": "h", "long_name": "engagement memory M"}),
+            "window": ("time_d", window, {"units": "1", "long_name": "plasticity window (0 closed, 1 open)"}),
+            "route_input": (("route", "time_d"), np.stack([on_grid[r] for r in route_names]),
+                            {"units": "1", "long_name": "drive of each route to TrkB signalling"}),
+        },
+        coords={"time_d": ("time_d", t_d, {"units": "day"}), "route": route_names},
+        attrs={
+            "species": str(species).lower(),
+            "mechanisms": ",".join(k for k, v in on.items() if v),
+            "drive": label,
+            "window_closed_level": p.window_closed_level.value,
+        },
+    )
+    return ds
+
+
+def window_days(ds: xr.Dataset, level: float | None = None) -> float:
+    """Days from the first dose until the window falls below ``level`` after its peak.
+
+    ``level`` defaults to the parameter ``window_closed_level`` stored in ``ds.attrs``. Returns 0
+    when the window never reached the level and ``inf`` when it had not closed by the end.
+    """
+    level = ds.attrs.get("window_closed_level", 0.5) if level is None else level
+    t = ds["time_d"].values
+    w = ds["window"].values
+    mask = t >= 0
+    t, w = t[mask], w[mask]
+    above = np.nonzero(w >= level)[0]
+    if above.size == 0:
+        return 0.0
+    last = above[-1]
+    if last == t.size - 1:
+        return float("inf")
+    # linear interpolation of the crossing between the last sample above and the next one
+    w0, w1 = w[last], w[last + 1]
+    frac = (w0 - level) / (w0 - w1) if w0 != w1 else 0.0
+    return float(t[last] + frac * (t[last + 1] - t[last]))
+
+
+def engagement_hours(ds: xr.Dataset) -> float:
+    """Integrated acute engagement in hours (≈ hours spent above the engagement threshold)."""
+    t = ds["time_d"].values
+    e = ds["engagement"].values
+    return float(np.trapezoid(e, t) * HOURS_PER_DAY)

@@ -1,0 +1,339 @@
+"""Dosing regimens as data: doses with units, schedules, routes, infusions.
+
+A :class:`Regimen` is a route plus a list of :class:`Phase` objects. Each phase repeats one dose
+(``"25 mg"`` or ``"0.3 mg/kg"``) ``count`` times (or for a ``duration``) ``every`` interval,
+optionally following an on/off pattern (microdosing "four days on, three off") or given as a
+zero-order infusion over a duration. Phases run one after the other unless a phase has its own
+``start``. :meth:`Regimen.events` expands a regimen into :class:`DosingEvents` (times in hours,
+amounts in mg), the form the pharmacokinetic solvers consume.
+
+Examples
+--------
+>>> Regimen.single("25 mg")                                  # one oral dose at t = 0
+>>> Regimen.repeated("25 mg", every="3 weeks", count=2)      # Carhart-Harris et al. 2021
+>>> Regimen.from_phases([{"dose": "10 mg", "every": "1 day", "duration": "3 weeks"},
+...                      {"dose": "20 mg", "every": "1 day", "duration": "3 weeks"}])
+>>> Regimen.on_off("2.5 mg", on_days=4, off_days=3, duration="4 weeks")
+>>> Regimen.infusion("0.5 mg/kg", over="40 min")             # ketamine, IV
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pint
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .units import parse_quantity
+
+#: Base units of the pharmacology modules.
+TIME_UNIT = "hour"
+MASS_UNIT = "mg"
+
+
+class Route(StrEnum):
+    """Routes of administration."""
+
+    ORAL = "oral"
+    IV = "iv"
+    INTRANASAL = "intranasal"
+    IM = "im"
+    SUBLINGUAL = "sublingual"
+    IP = "ip"
+
+
+def _positive_time(text: str, field: str, *, allow_zero: bool = False) -> pint.Quantity:
+    q = parse_quantity(text, field=field, expect="time")
+    if q.magnitude < 0 or (q.magnitude == 0 and not allow_zero):
+        raise InputError(field, f"{text!r} must be {'non-negative' if allow_zero else 'greater than zero'}")
+    return q
+
+
+def parse_dose(text: str | pint.Quantity, *, field: str = "dose") -> pint.Quantity:
+    """Parse a dose: a positive mass (``"25 mg"``) or mass per body weight (``"0.3 mg/kg"``).
+
+    Raises
+    ------
+    InputError
+        If the text is not a mass or mass/mass quantity, or is not positive.
+    """
+    q = parse_quantity(text, field=field, expect="mass or mass_per_mass")
+    if not q.magnitude > 0:
+        raise InputError(field, f"{text!r}: a dose must be greater than zero")
+    return q
+
+
+def dose_in_mg(dose: pint.Quantity, weight_kg: float | None, *, field: str = "dose") -> float:
+    """A parsed dose in mg, multiplying a per-weight dose by ``weight_kg``."""
+    if dose.check("[mass]"):
+        return float(dose.to(MASS_UNIT).magnitude)
+    if weight_kg is None:
+        raise InputError(
+            field,
+            f"'{dose:~}' is a dose per body weight; give a body weight (--weight or subject.weight)",
+        )
+    if not weight_kg > 0:
+        raise InputError("weight", f"{weight_kg} kg: a body weight must be greater than zero")
+    return float(dose.to("mg/kg").magnitude * weight_kg)
+
+
+class Phase(BaseModel):
+    """One phase of a regimen: the same dose repeated on a schedule.
+
+    Parameters
+    ----------
+    dose
+        ``"25 mg"`` or ``"0.3 mg/kg"``.
+    count
+        Number of doses. With ``duration`` the count follows from the schedule instead.
+    every
+        Interval between dosing slots (required for more than one dose).
+    duration
+        Length of the phase (``"6 weeks"``); doses are given at every slot before its end.
+    on_off
+        ``[on, off]``: dose on ``on`` consecutive slots, skip ``off`` slots, repeat (microdosing
+        "four days on, three off" is ``every: 1 day, on_off: [4, 3]``).
+    start
+        Start of the phase from the start of the regimen; default: when the previous phase ends.
+    infusion
+        Duration of a zero-order infusion per dose; default ``None`` = bolus.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dose: str
+    count: int | None = Field(default=None, ge=1)
+    every: str | None = None
+    duration: str | None = None
+    on_off: tuple[int, int] | None = None
+    start: str | None = None
+    infusion: str | None = None
+
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_is_mass(cls, value: Any) -> str:
+        return f"{parse_dose(_as_text(value), field='dose'):~}"
+
+    @field_validator("every")
+    @classmethod
+    def _every_positive(cls, value: str | None) -> str | None:
+        return None if value is None else f"{_positive_time(value, 'every'):~}"
+
+    @field_validator("duration", "infusion")
+    @classmethod
+    def _duration_positive(cls, value: str | None, info) -> str | None:
+        return None if value is None else f"{_positive_time(value, info.field_name):~}"
+
+    @field_validator("start")
+    @classmethod
+    def _start_non_negative(cls, value: str | None) -> str | None:
+        return None if value is None else f"{_positive_time(value, 'start', allow_zero=True):~}"
+
+    @field_validator("on_off")
+    @classmethod
+    def _pattern_sane(cls, value: tuple[int, int] | None) -> tuple[int, int] | None:
+        if value is not None and (value[0] < 1 or value[1] < 0):
+            raise InputError("on_off", f"{list(value)}: need at least 1 'on' slot and >= 0 'off' slots")
+        return value
+
+    @model_validator(mode="after")
+    def _schedule_complete(self) -> Phase:
+        repeated = (self.count or 1) > 1 or self.duration is not None or self.on_off is not None
+        if repeated and self.every is None:
+            raise InputError("every", "a repeated phase (count > 1, duration or on_off) needs an interval")
+        if self.count is not None and self.duration is not None:
+            raise InputError("count", "give either count or duration, not both")
+        return self
+
+    # ------------------------------------------------------------------ expansion
+    @property
+    def dose_quantity(self) -> pint.Quantity:
+        return parse_dose(self.dose)
+
+    def _hours(self, text: str | None) -> float | None:
+        return None if text is None else float(parse_quantity(text, field="time", expect="time").to(TIME_UNIT).magnitude)
+
+    def slot_offsets_h(self) -> tuple[np.ndarray, float]:
+        """Dose times relative to the phase start and the phase length, both in hours."""
+        every = self._hours(self.every) or 0.0
+        on, off = self.on_off or (1, 0)
+        if self.duration is not None:
+            length = self._hours(self.duration)
+            # a slot exactly at the end of the phase belongs to the next phase
+            n_slots = max(1, math.ceil(length / every - 1e-9)) if every else 1
+            slots = np.arange(n_slots)
+            offsets = slots[(slots % (on + off)) < on] * every
+        else:
+            n_doses = self.count or 1
+            n_cycles = -(-n_doses // on)
+            slots = np.arange(n_cycles * (on + off))
+            dosed = slots[(slots % (on + off)) < on][:n_doses]
+            offsets = dosed * every
+            length = (dosed[-1] + 1) * every
+        return offsets.astype(float), float(length)
+
+
+def _as_text(value: Any) -> Any:
+    return f"{value:~}" if isinstance(value, pint.Quantity) else value
+
+
+@dataclass(frozen=True)
+class DosingEvents:
+    """Expanded doses: one entry per administration.
+
+    Attributes
+    ----------
+    time_h
+        Start of each administration (hours from the regimen start).
+    amount_mg
+        Amount administered (mg of the compound as dosed, e.g. psilocybin).
+    duration_h
+        Infusion duration (0 for a bolus).
+    route
+        Route of all events.
+    """
+
+    time_h: np.ndarray
+    amount_mg: np.ndarray
+    duration_h: np.ndarray
+    route: Route
+
+    @property
+    def end_h(self) -> float:
+        """Time at which the last administration ends."""
+        return float(np.max(self.time_h + self.duration_h)) if len(self.time_h) else 0.0
+
+    def shifted(self, offset_h: float) -> DosingEvents:
+        """The same events ``offset_h`` hours later (e.g. an absorption lag)."""
+        return DosingEvents(self.time_h + offset_h, self.amount_mg, self.duration_h, self.route)
+
+    def scaled(self, factor: float) -> DosingEvents:
+        """The same events with amounts multiplied by ``factor`` (bioavailability, molar ratio)."""
+        return DosingEvents(self.time_h, self.amount_mg * factor, self.duration_h, self.route)
+
+
+class Regimen(BaseModel):
+    """A route and a sequence of phases; see the module docstring."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    route: Route = Route.ORAL
+    phases: list[Phase] = Field(min_length=1)
+
+    @field_validator("route", mode="before")
+    @classmethod
+    def _route_known(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() not in {r.value for r in Route}:
+            raise InputError("route", f"{value!r} is not a route; known: {', '.join(r.value for r in Route)}")
+        return value.lower() if isinstance(value, str) else value
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def build(cls, **data: Any) -> Regimen:
+        """Validate ``data`` and raise :class:`InputError` (not a pydantic error) when it is bad."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise input_error_from(exc, prefix="regimen") from None
+
+    @classmethod
+    def from_phases(cls, phases: list[dict[str, Any]], *, route: str = "oral") -> Regimen:
+        """A regimen from phase dictionaries (``dose``, ``every``, ``count`` ...)."""
+        return cls.build(route=route, phases=phases)
+
+    @classmethod
+    def single(cls, dose: str, *, route: str = "oral", at: str = "0 h") -> Regimen:
+        """One dose at time ``at``."""
+        return cls.build(route=route, phases=[{"dose": dose, "start": at}])
+
+    @classmethod
+    def repeated(cls, dose: str, *, every: str, count: int, route: str = "oral",
+                 infusion: str | None = None) -> Regimen:
+        """``count`` doses ``every`` interval (two doses 3 weeks apart; daily for 42 days)."""
+        return cls.build(route=route, phases=[{"dose": dose, "every": every, "count": count,
+                                                "infusion": infusion}])
+
+    @classmethod
+    def daily(cls, dose: str, *, duration: str, route: str = "oral") -> Regimen:
+        """One dose a day for ``duration``."""
+        return cls.build(route=route, phases=[{"dose": dose, "every": "1 day", "duration": duration}])
+
+    @classmethod
+    def on_off(cls, dose: str, *, on_days: int, off_days: int, duration: str,
+               route: str = "oral") -> Regimen:
+        """Microdosing: daily doses on ``on_days`` days, then ``off_days`` days off, repeated."""
+        return cls.build(route=route, phases=[{"dose": dose, "every": "1 day", "duration": duration,
+                                                "on_off": (on_days, off_days)}])
+
+    @classmethod
+    def infusion(cls, dose: str, *, over: str, route: str = "iv") -> Regimen:
+        """One zero-order infusion of ``dose`` over ``over``."""
+        return cls.build(route=route, phases=[{"dose": dose, "infusion": over}])
+
+    # ------------------------------------------------------------------ expansion
+    def events(self, weight_kg: float | None = None) -> DosingEvents:
+        """Expand to dosing events; ``weight_kg`` is needed for per-weight doses."""
+        times, amounts, durations = [], [], []
+        phase_start = 0.0
+        for i, phase in enumerate(self.phases):
+            if phase.start is not None:
+                phase_start = phase._hours(phase.start)
+            offsets, length = phase.slot_offsets_h()
+            amount = dose_in_mg(phase.dose_quantity, weight_kg, field=f"regimen.phases.{i}.dose")
+            infusion_h = phase._hours(phase.infusion) or 0.0
+            times.append(phase_start + offsets)
+            amounts.append(np.full(offsets.shape, amount))
+            durations.append(np.full(offsets.shape, infusion_h))
+            phase_start += length
+        order = np.argsort(np.concatenate(times), kind="stable")
+        return DosingEvents(
+            time_h=np.concatenate(times)[order],
+            amount_mg=np.concatenate(amounts)[order],
+            duration_h=np.concatenate(durations)[order],
+            route=Route(self.route),
+        )
+
+    def describe(self) -> str:
+        """A one-line human description (``"25 mg oral ×2 every 3 wk"``)."""
+        parts = []
+        for p in self.phases:
+            text = p.dose
+            if p.count and p.count > 1:
+                text += f" ×{p.count}"
+            if p.every and (p.count or 1) > 1 or p.duration:
+                text += f" every {p.every}"
+            if p.duration:
+                text += f" for {p.duration}"
+            if p.on_off:
+                text += f" ({p.on_off[0]} on/{p.on_off[1]} off)"
+            if p.infusion:
+                text += f" infused over {p.infusion}"
+            parts.append(text)
+        return f"{self.route.value if isinstance(self.route, Route) else self.route}: " + "; then ".join(parts)
+
+
+def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:
+    """Turn the first error of a pydantic ``ValidationError`` into an :class:`InputError`.
+
+    The field is the dotted location (``regimen.phases.0.dose``); when the failing validator
+    itself raised an :class:`InputError`, its problem text is kept verbatim.
+    """
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, InputError):
+        problem = cause.problem
+        if not loc.endswith(cause.field):
+            loc = f"{loc}.{cause.field}" if loc else cause.field
+    else:
+        problem = err["msg"]
+        if err["type"] == "extra_forbidden":
+            problem = "unknown field (check its spelling)"
+    field = ".".join(p for p in (prefix, loc) if p)
+    more = len(exc.errors()) - 1
+    return InputError(field, problem + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))

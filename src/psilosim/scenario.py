@@ -1,0 +1,234 @@
+"""The scenario file: a YAML document validated by pydantic.
+
+A scenario names the treatments (compound + regimen), the subject, the population, the seed,
+the simulation grid and the outputs::
+
+    name: psilocybin-25mg
+    seed: 1
+    treatments:
+      - compound: psilocybin
+        regimen: {route: oral, phases: [{dose: 25 mg}]}
+    subject: {species: human, weight: 70 kg, comedication: []}
+    population: {size: 1, variability: false}
+    simulation: {duration: 24 h, step: 15 min, method: analytic}
+    outputs: {folder: psilosim-out, figures: [acute]}
+
+Every section rejects unknown keys (a typo is an error naming the field); every section except
+``treatments`` is optional. Later links add their sections (``environment``, ``scans``,
+``arms``) as new optional fields of :class:`Scenario`, so existing files stay valid.
+
+A compound is a library name or a custom definition: ``{name, based_on, overrides}`` derives
+from a library compound (numbers replace parameter values, marked ``override``), or a full
+:class:`~psilosim.compounds.Compound` mapping.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import InputError
+from .regimen import Regimen, input_error_from
+from .units import parse_quantity
+
+_FORBID = ConfigDict(frozen=True, extra="forbid")
+#: Upper bound of a population in one scenario run (a safeguard against typos such as 1e9).
+MAX_POPULATION = 100_000
+DEFAULT_SCENARIO = "psilocybin_25mg.yaml"
+
+
+class CustomCompound(BaseModel):
+    """A compound derived from a library compound with some values replaced."""
+
+    model_config = _FORBID
+
+    name: str
+    based_on: str
+    overrides: dict[str, Any] = {}
+
+    def build(self):
+        from .compounds import get_compound
+
+        return get_compound(self.based_on).derive(self.name, **self.overrides)
+
+
+class TreatmentSpec(BaseModel):
+    """One compound on one regimen."""
+
+    model_config = _FORBID
+
+    compound: str | CustomCompound | dict[str, Any]
+    regimen: Regimen
+
+    def resolve_compound(self):
+        """The :class:`~psilosim.compounds.Compound` this treatment refers to."""
+        from .compounds import Compound, get_compound
+
+        if isinstance(self.compound, str):
+            return get_compound(self.compound)
+        if isinstance(self.compound, CustomCompound):
+            return self.compound.build()
+        try:
+            return Compound.model_validate(self.compound)
+        except ValidationError as exc:
+            raise input_error_from(exc, prefix="compound") from None
+
+
+class SubjectSpec(BaseModel):
+    """The simulated individual (or the typical individual of a population)."""
+
+    model_config = _FORBID
+
+    species: str = "human"
+    weight: str | None = None
+    comedication: list[str] = []
+    interactions: dict[str, bool] = {}
+    parameter_sets: dict[str, str] = {}
+
+    @field_validator("weight")
+    @classmethod
+    def _mass(cls, value: str | None) -> str | None:
+        if value is not None:
+            q = parse_quantity(value, field="weight", expect="mass")
+            if not q.magnitude > 0:
+                raise InputError("weight", f"{value!r}: must be greater than zero")
+        return value
+
+    def to_subject(self):
+        from .pharmacokinetics import Subject
+
+        return Subject(species=self.species, weight=self.weight, comedication=tuple(self.comedication),
+                       interactions=self.interactions,
+                       parameter_sets={k.lower(): v for k, v in self.parameter_sets.items()})
+
+
+class PopulationSpec(BaseModel):
+    """How many subjects, and whether they differ (log-normal random effects)."""
+
+    model_config = _FORBID
+
+    size: int = Field(default=1, ge=1, le=MAX_POPULATION)
+    variability: bool = True
+
+
+class SimulationSpec(BaseModel):
+    """Time grid and numerical method."""
+
+    model_config = _FORBID
+
+    duration: str = "24 h"
+    step: str = "15 min"
+    method: Literal["analytic", "ode"] = "analytic"
+
+    @field_validator("duration", "step")
+    @classmethod
+    def _positive_time(cls, value: str, info) -> str:
+        q = parse_quantity(value, field=info.field_name, expect="time")
+        if not q.magnitude > 0:
+            raise InputError(info.field_name, f"{value!r}: must be greater than zero")
+        return value
+
+    @property
+    def duration_h(self) -> float:
+        return float(parse_quantity(self.duration, field="duration", expect="time").to("hour").magnitude)
+
+    @property
+    def step_h(self) -> float:
+        return float(parse_quantity(self.step, field="step", expect="time").to("hour").magnitude)
+
+
+class OutputSpec(BaseModel):
+    """Where results go and which figures are drawn."""
+
+    model_config = _FORBID
+
+    folder: str = "psilosim-out"
+    figures: list[Literal["acute"]] = ["acute"]
+
+
+class Scenario(BaseModel):
+    """A complete scenario; see the module docstring."""
+
+    model_config = _FORBID
+
+    name: str = "scenario"
+    description: str = ""
+    seed: int | None = None
+    treatments: list[TreatmentSpec] = Field(min_length=1)
+    subject: SubjectSpec = SubjectSpec()
+    population: PopulationSpec = PopulationSpec()
+    simulation: SimulationSpec = SimulationSpec()
+    outputs: OutputSpec = OutputSpec()
+
+
+def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
+    """Validate YAML ``text`` as a :class:`Scenario`.
+
+    Raises
+    ------
+    InputError
+        For a YAML syntax error (with its line) or the first invalid field (dotted path).
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(source, f"YAML syntax error{where}: {problem}") from None
+    if not isinstance(data, dict):
+        raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise input_error_from(exc) from None
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read a scenario file, or the built-in default (psilocybin 25 mg, one human) for ``None``."""
+    if path is None:
+        text = (resources.files("psilosim") / "scenarios" / DEFAULT_SCENARIO).read_text(encoding="utf-8")
+        return parse_scenario(text, source=f"built-in {DEFAULT_SCENARIO}")
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such scenario file")
+    return parse_scenario(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def subject_seeds(seed: int | None, size: int) -> list[int | None]:
+    """Independent per-subject seeds derived from the scenario seed (``None`` stays ``None``)."""
+    import numpy as np
+
+    if seed is None:
+        return [None] * size
+    states = np.random.SeedSequence(seed).spawn(size)
+    return [int(s.generate_state(1)[0]) for s in states]
+
+
+def simulate_scenario(scenario: Scenario):
+    """Run the acute pharmacology of a scenario for its whole population.
+
+    Returns
+    -------
+    xarray.Dataset
+        :func:`psilosim.binding.simulate_acute` outputs stacked along a ``subject`` dimension.
+    """
+    import xarray as xr
+
+    from .binding import simulate_acute
+
+    treatments = [(t.resolve_compound(), t.regimen) for t in scenario.treatments]
+    base = scenario.subject.to_subject()
+    sim = scenario.simulation
+    size = scenario.population.size
+    seeds = subject_seeds(scenario.seed, size) if scenario.population.variability else [None] * size
+    runs = [simulate_acute(treatments, subject=base, t_end_h=sim.duration_h, dt_h=sim.step_h, seed=s,
+                           method=sim.method) for s in seeds]
+    ds = xr.concat(runs, dim="subject", combine_attrs="drop_conflicts")
+    ds = ds.assign_coords(subject=("subject", list(range(size))))
+    ds.attrs.update({"scenario": scenario.name, "seed": -1 if scenario.seed is None else scenario.seed})
+    return ds

@@ -1,0 +1,134 @@
+"""Species as data: default body weight, extra PK files, and the published experimental doses.
+
+A species is a parameter set, not a code path. This module holds what the PK/binding and the
+cellular links share about a species:
+
+- :data:`SPECIES` default body weights (so ``"1 mg/kg"`` needs no ``--weight`` in a mouse);
+- :func:`ensure_species_data` adds the PK files in ``compounds/library/species/<species>/`` to
+  compounds whose main file lives in ``compounds/library`` (mouse PK of psilocybin, ketamine,
+  escitalopram);
+- :data:`EXPERIMENTAL_DOSES` the dose, route and schedule each compound was given in the
+  experiments the model is checked against, used when a command is given no dose.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+from .parameters import Param, ParameterSet
+
+
+class SpeciesDefaults(ParameterSet):
+    """What a species contributes outside the compound files."""
+
+    name: str
+    body_weight: Param
+
+
+SPECIES: dict[str, SpeciesDefaults] = {
+    "mouse": SpeciesDefaults(
+        name="mouse",
+        body_weight=Param(value=0.025, unit="kg", kind="assumed",
+                          source="adult male C57BL/6J (Jackson Laboratory body-weight chart, 10–16 weeks)",
+                          note="the strain of Shao 2021, Moda-Sava 2019 and Nardou 2023")),
+    "human": SpeciesDefaults(
+        name="human",
+        body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult")),
+}
+
+
+def species_defaults(species: str) -> SpeciesDefaults:
+    """Defaults of ``species`` (case-insensitive)."""
+    key = str(species).strip().lower()
+    if key not in SPECIES:
+        raise InputError("species", f"unknown species {species!r}; known: {sorted(SPECIES)}")
+    return SPECIES[key]
+
+
+def default_subject(species: str):
+    """A typical subject of ``species`` with its default body weight."""
+    from .pharmacokinetics.subject import Subject
+
+    d = species_defaults(species)
+    return Subject(species=d.name, weight_kg=d.body_weight.to("kg"))
+
+
+_LOADED: set[str] = set()
+
+
+def ensure_species_data() -> None:
+    """Add every ``compounds/library/species/<species>/<compound>.yaml`` to its compound (once)."""
+    from .compounds import get_compound, register_compound
+    from .compounds.model import SpeciesPK
+
+    root = resources.files("psilosim.compounds") / "library" / "species"
+    if not root.is_dir():
+        return
+    for species_dir in sorted(root.iterdir(), key=lambda p: p.name):
+        if not species_dir.is_dir():
+            continue
+        for entry in sorted(species_dir.iterdir(), key=lambda p: p.name):
+            key = f"{species_dir.name}/{entry.name}"
+            if not entry.name.endswith(".yaml") or key in _LOADED:
+                continue
+            data = yaml.safe_load(Path(str(entry)).read_text(encoding="utf-8"))
+            compound = get_compound(data.pop("compound"))
+            if species_dir.name not in compound.species:
+                spk = SpeciesPK.model_validate(data)
+                updated = compound.model_copy(update={"species": {**compound.species, species_dir.name: spk}})
+                register_compound(updated, replace=True)
+            _LOADED.add(key)
+
+
+@dataclass(frozen=True)
+class ExperimentalDose:
+    """A published experimental dose: amount, route, schedule and where it comes from."""
+
+    dose: str
+    route: str
+    source: str
+    every: str | None = None
+    duration: str | None = None
+    kind: str = "published"
+
+    def describe(self) -> str:
+        sched = f" every {self.every} for {self.duration}" if self.every else " once"
+        return f"{self.dose} {self.route}{sched} ({self.source}; {self.kind})"
+
+
+NARDOU = "Nardou et al. 2023 Nature 618:790"
+
+#: (species, compound) -> the experimental dose used when none is given. Nardou 2023 doses were
+#: not read in a primary text in this session: they are marked unverified.
+EXPERIMENTAL_DOSES: dict[tuple[str, str], ExperimentalDose] = {
+    ("mouse", "psilocybin"): ExperimentalDose("1 mg/kg", "ip", "Shao et al. 2021 Neuron 109:2535"),
+    ("mouse", "ketamine"): ExperimentalDose("10 mg/kg", "ip", "Moda-Sava et al. 2019 Science 364:eaat8078"),
+    ("mouse", "mdma"): ExperimentalDose("7.8 mg/kg", "ip", f"{NARDOU}; Nardou et al. 2019 Nature 569:116",
+                                        kind="unverified"),
+    ("mouse", "lsd"): ExperimentalDose("0.05 mg/kg", "ip", NARDOU, kind="unverified"),
+    ("mouse", "ibogaine"): ExperimentalDose("40 mg/kg", "ip", NARDOU, kind="unverified"),
+    ("mouse", "escitalopram"): ExperimentalDose("10 mg/kg", "ip", "typical chronic rodent SSRI protocol",
+                                                every="1 day", duration="28 days", kind="assumed"),
+    ("human", "psilocybin"): ExperimentalDose("25 mg", "oral", "Carhart-Harris et al. 2021 NEJM 384:1402"),
+    ("human", "ketamine"): ExperimentalDose("0.5 mg/kg", "iv", "standard antidepressant infusion (40 min)"),
+    ("human", "escitalopram"): ExperimentalDose("10 mg", "oral", "Carhart-Harris et al. 2021 NEJM 384:1402",
+                                                every="1 day", duration="6 weeks"),
+    ("human", "lsd"): ExperimentalDose("0.1 mg", "oral", "Ley et al. 2023 Neuropsychopharmacology"),
+    ("human", "mdma"): ExperimentalDose("125 mg", "oral", "Mas et al. 1999 J Pharmacol Exp Ther 290:136"),
+    ("human", "ibogaine"): ExperimentalDose("10 mg/kg", "oral", "observational ibogaine treatment reports", kind="assumed"),
+}
+
+
+def experimental_dose(species: str, compound: str) -> ExperimentalDose:
+    """The published experimental dose of ``compound`` in ``species`` (InputError if none)."""
+    key = (species_defaults(species).name, str(compound).strip().lower())
+    if key not in EXPERIMENTAL_DOSES:
+        known = sorted(c for s, c in EXPERIMENTAL_DOSES if s == key[0])
+        raise InputError("--dose", f"no published {key[0]} dose of {compound!r} is known; give --dose "
+                                   f"(compounds with a default: {', '.join(known)})")
+    return EXPERIMENTAL_DOSES[key]

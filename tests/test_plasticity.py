@@ -1,0 +1,137 @@
+"""BDNF/TrkB signalling and the plasticity window, on synthetic receptor drives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from psilosim.errors import InputError
+from psilosim.plasticity import (
+    MECHANISMS,
+    Drive,
+    combine,
+    engagement_hours,
+    plasticity_params,
+    resolve_mechanisms,
+    simulate_plasticity,
+    window_days,
+)
+
+
+def psychedelic(hours: float, level: float = 0.7) -> Drive:
+    return Drive.pulse(hours=hours, HT2A_intracellular=level, TrkB=0.5 * level, effect=0.8)
+
+
+def test_no_drug_is_baseline():
+    ds = simulate_plasticity(Drive.none(), days=20)
+    assert np.allclose(ds["bdnf_rel"], 1.0)
+    assert np.allclose(ds["window"], 0.0)
+
+
+def test_window_opens_after_a_dose_and_closes_within_weeks():
+    ds = simulate_plasticity(psychedelic(1.5), days=60)
+    w = ds["window"]
+    assert w.sel(time_d=1, method="nearest") > 0.9
+    assert w.isel(time_d=-1) < 0.05
+    assert 3 < window_days(ds) < 40
+
+
+def test_window_grows_with_engagement_duration_not_a_compound_constant():
+    """Same parameters, only the engagement duration differs (Nardou 2023, SP7)."""
+    lengths = [0.5, 1.5, 4.0, 11.0]
+    windows = [window_days(simulate_plasticity(psychedelic(h), days=90)) for h in lengths]
+    assert np.all(np.diff(windows) > 0)
+    # sub-linear: a 22-fold longer engagement does not give a 22-fold longer window
+    assert windows[-1] / windows[0] < 10
+
+
+def test_engagement_hours_measure_the_time_above_threshold():
+    ds = simulate_plasticity(psychedelic(3.0), days=5)
+    assert engagement_hours(ds) == pytest.approx(3.0, abs=0.3)
+
+
+def test_effect_below_threshold_does_not_open_the_window():
+    weak = Drive.pulse(hours=3, HT2A_intracellular=0.1, effect=0.02)
+    assert window_days(simulate_plasticity(weak, days=30)) == 0.0
+
+
+def test_each_route_can_be_switched_off_and_result_depends_on_it():
+    drive = Drive.pulse(hours=2, HT2A_intracellular=0.6, TrkB=0.6, effect=0.8)
+    peak = {}
+    for name in ("intracellular_5ht2a", "trkb_direct"):
+        ds = simulate_plasticity(drive, days=5, mechanisms={name: False})
+        peak[name] = float(ds["bdnf_rel"].max())
+    both = float(simulate_plasticity(drive, days=5)["bdnf_rel"].max())
+    none = float(simulate_plasticity(drive, days=5, mechanisms=[])["bdnf_rel"].max())
+    assert none == pytest.approx(1.0)
+    assert peak["intracellular_5ht2a"] < both and peak["trkb_direct"] < both
+    assert peak["intracellular_5ht2a"] > 1.0 and peak["trkb_direct"] > 1.0
+
+
+def test_surface_only_5ht2a_drive_does_not_reach_bdnf():
+    """RB7: serotonin (SSRI) acts only on surface receptors, which do not feed this route."""
+    ds = simulate_plasticity(Drive.pulse(hours=5, HT2A_surface=0.9), days=5)
+    assert np.allclose(ds["bdnf_rel"], 1.0)
+
+
+def test_ssri_raises_bdnf_slowly_over_weeks():
+    days = np.arange(0, 42 * 24 + 1, 1.0)
+    sert = np.full(days.shape, 0.8)
+    ds = simulate_plasticity(Drive(time_h=days, occupancy={"SERT": sert}), days=42)
+    b = ds["bdnf_rel"]
+    day1, day7, day28 = (float(b.sel(time_d=d, method="nearest")) - 1 for d in (1, 7, 28))
+    assert 0 < day1 < 0.2 * day28
+    assert day7 < day28
+    acute = simulate_plasticity(Drive(time_h=days, occupancy={"SERT": sert}), days=42,
+                                mechanisms={"ssri_transcription": False})
+    assert np.allclose(acute["bdnf_rel"], 1.0)
+
+
+def test_nmda_block_opens_a_short_window():
+    ket = Drive.pulse(hours=0.75, NMDA=0.7)
+    psi = psychedelic(1.5)
+    assert 0 < window_days(simulate_plasticity(ket, days=40)) < window_days(simulate_plasticity(psi, days=40))
+
+
+def test_unknown_mechanism_and_species_are_input_errors():
+    with pytest.raises(InputError, match="mechanisms"):
+        resolve_mechanisms(["telepathy"])
+    with pytest.raises(InputError, match="species"):
+        plasticity_params("zebrafish")
+    assert set(resolve_mechanisms(None)) == set(MECHANISMS)
+
+
+def test_bad_drive_is_rejected():
+    with pytest.raises(InputError, match="time_h"):
+        Drive(time_h=np.array([0.0, 0.0, 1.0]))
+    with pytest.raises(InputError, match="fractions"):
+        Drive(time_h=np.array([0.0, 1.0]), occupancy={"TrkB": np.array([0.0, 1.5])})
+    with pytest.raises(InputError, match="days"):
+        simulate_plasticity(Drive.none(), days=-1)
+
+
+def test_combined_drives_cap_occupancy_at_one():
+    a = Drive.pulse(hours=2, TrkB=0.8)
+    b = Drive.pulse(hours=2, TrkB=0.8)
+    assert np.all(combine([a, b]).target("TrkB") <= 1.0)
+    assert combine([a, b]).target("TrkB").max() == pytest.approx(0.96)
+
+
+def test_parameters_are_cited_and_fitted_ones_name_their_target():
+    for name, p in plasticity_params("mouse").params().items():
+        assert p.source, name
+        if p.kind == "fitted":
+            assert "SP7" in p.note, name
+
+
+@settings(max_examples=30, deadline=None)
+@given(hours=st.floats(0.1, 30.0), level=st.floats(0.0, 1.0), effect=st.floats(0.0, 1.0),
+       nmda=st.floats(0.0, 1.0))
+def test_states_stay_in_bounds(hours, level, effect, nmda):
+    drive = Drive.pulse(hours=hours, HT2A_intracellular=level, TrkB=level, NMDA=nmda, effect=effect)
+    ds = simulate_plasticity(drive, days=30)
+    assert np.all(ds["bdnf_rel"].values >= 1.0 - 1e-12)
+    assert np.all((ds["window"].values >= 0) & (ds["window"].values <= 1))
+    assert np.all(ds["window_memory_h"].values >= 0)

@@ -1,0 +1,169 @@
+"""Dendritic spines: turnover, stress, treatment, selection and the stochastic option."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from psilosim.errors import InputError
+from psilosim.plasticity import Drive, simulate_plasticity
+from psilosim.synapses import (
+    StressInput,
+    chronic_stress,
+    imaging_turnover,
+    simulate_slow_chain,
+    simulate_spines,
+    spine_params,
+)
+from psilosim.synapses.chain import density_change_pct
+
+
+def psychedelic(hours: float = 1.5) -> Drive:
+    return Drive.pulse(hours=hours, HT2A_intracellular=0.7, TrkB=0.4, effect=0.8)
+
+
+def pfc(ds: xr.Dataset, day: float) -> float:
+    return float(ds["density_rel"].sel(region="PFC").interp(time_d=day))
+
+
+def test_no_drug_no_stress_is_a_steady_state():
+    ds = simulate_slow_chain(Drive.none(), days=200, regions=["PFC", "HPC"])
+    assert np.allclose(ds["density_rel"], 1.0, atol=1e-9)
+    assert np.allclose(ds["formation_rate"].isel(time_d=slice(1, None)),
+                       ds["elimination_rate"].isel(time_d=slice(1, None)), rtol=1e-6)
+
+
+def test_baseline_turnover_matches_imaging_sp4():
+    """Zuo 2005 / Grutzendler 2002: 3–5 % formed and eliminated per 2 weeks, ≈ 96 % stable per month."""
+    pl = simulate_plasticity(Drive.none(), days=30)
+    sp = simulate_spines(pl)
+    two_weeks = imaging_turnover(pl, sp, 0.0, 14.0)
+    formed, gone = float(two_weeks["formed"][0]), float(two_weeks["eliminated"][0])
+    assert 0.02 <= formed <= 0.07
+    assert formed == pytest.approx(gone, rel=1e-6)
+    month = imaging_turnover(pl, sp, 0.0, 30.0)
+    assert 1 - float(month["eliminated"][0]) > 0.93
+
+
+def test_chronic_stress_removes_spines_then_partial_slow_recovery_sp5():
+    """Expectation: loss of ≈ 10–20 % after 3 weeks; after stress, density rises but stays below
+    baseline for weeks (slow, partial recovery)."""
+    ds = simulate_slow_chain(Drive.none(), days=60, stress=chronic_stress())
+    at_end = pfc(ds, 0.0)
+    assert 0.80 < at_end < 0.90
+    assert at_end < pfc(ds, 21.0) < pfc(ds, 60.0) < 0.99
+    assert pfc(ds, 21.0) - at_end < 0.5 * (1 - at_end)   # less than half recovered in 3 weeks
+
+
+def test_stress_acts_through_elimination():
+    ds = simulate_slow_chain(Drive.none(), days=5, stress=StressInput(start_d=-10, duration_d=10))
+    at = {"time_d": -5, "method": "nearest"}
+    elim = float(ds["elimination_rate"].sel(region="PFC").sel(**at))
+    form = float(ds["formation_rate"].sel(region="PFC").sel(**at))
+    base = float(ds["elimination_rate"].sel(region="PFC").isel(time_d=-1))  # after stress, ≈ baseline
+    assert elim > form and elim > base
+
+
+def test_treatment_raises_formation_with_elimination_unchanged_sp3():
+    drug = simulate_plasticity(psychedelic(), days=2)
+    none = simulate_plasticity(Drive.none(), days=2)
+    treated = imaging_turnover(drug, simulate_spines(drug), 0.0, 1.0)
+    base = imaging_turnover(none, simulate_spines(none), 0.0, 1.0)
+    assert float(treated["formed"][0]) > 1.5 * float(base["formed"][0])
+    assert float(treated["eliminated"][0]) == pytest.approx(float(base["eliminated"][0]), rel=0.2)
+
+
+def test_new_spines_persist_while_the_window_stabilises_them_sp2():
+    ds = simulate_slow_chain(psychedelic(), days=34)
+    gain1 = density_change_pct(ds, 1.0)
+    assert gain1 > 0.5
+    assert density_change_pct(ds, 34.0) > 0.3 * gain1
+    # the same spine formation without stabilisation fades back to baseline turnover
+    pl = simulate_plasticity(psychedelic(), days=34)
+    unstable = simulate_spines(pl, params=spine_params("mouse").replace(stabilisation_rate=0.0))
+    assert pfc(unstable, 34.0) - 1 < 0.3 * (pfc(ds, 34.0) - 1)
+
+
+def test_head_width_grows_with_treatment():
+    ds = simulate_slow_chain(psychedelic(), days=10)
+    assert float(ds["head_width_rel"].interp(time_d=1.0)) > 1.0
+    assert float(ds["head_width_rel"].isel(time_d=-1)) < float(ds["head_width_rel"].interp(time_d=1.0))
+
+
+def test_experience_selects_correlated_connections():
+    """Synthetic activity: PFC–HPC correlated during the window, PFC–AMY not."""
+    experience = {("PFC", "HPC"): 0.9, ("PFC", "AMY"): 0.0}
+    ds = simulate_slow_chain(psychedelic(), days=34, experience=experience)
+    by_conn = ds["density_by_connection"].interp(time_d=34.0)
+    hpc = float(by_conn.sel(connection="PFC|HPC")) / 0.5
+    amy = float(by_conn.sel(connection="PFC|AMY")) / 0.5
+    assert hpc > amy
+    assert amy - 1 < 0.25 * (hpc - 1)          # uncorrelated: back near baseline turnover
+    untreated = simulate_slow_chain(Drive.none(), days=34, experience=experience)
+    assert np.allclose(untreated["density_by_connection"], 0.5, atol=1e-9)  # no window, no selection
+
+
+def test_experience_as_region_matrix():
+    labels = ["PFC", "HPC", "AMY"]
+    corr = xr.DataArray(np.array([[1, 0.9, -0.2], [0.9, 1, 0], [-0.2, 0, 1]]),
+                        dims=("region_i", "region_j"), coords={"region_i": labels, "region_j": labels})
+    ds = simulate_slow_chain(psychedelic(), days=20, regions=labels, experience=corr)
+    assert set(ds["connection"].values) >= {"PFC|HPC", "PFC|AMY", "HPC|PFC"}
+    assert float(ds["connection_correlation"].sel(connection="PFC|AMY")) == 0.0
+
+
+def test_regions_carry_labels_and_bad_inputs_fail_clearly():
+    ds = simulate_slow_chain(Drive.none(), days=2, regions=["mPFC", "ACC"])
+    assert list(ds["density_rel"]["region"].values) == ["mPFC", "ACC"]
+    with pytest.raises(InputError, match="regions"):
+        simulate_slow_chain(Drive.none(), days=2, regions=[])
+    with pytest.raises(InputError, match="experience"):
+        simulate_slow_chain(Drive.none(), days=2, experience={"V1|PFC": 0.5})
+    with pytest.raises(InputError, match="experience"):
+        simulate_slow_chain(Drive.none(), days=2, experience={"PFC|HPC": 3.0})
+    with pytest.raises(Exception, match="duration_d"):
+        StressInput(start_d=0, duration_d=0)
+    with pytest.raises(InputError, match="day"):
+        density_change_pct(ds, 99.0)
+
+
+def test_stochastic_agrees_with_mean_field_in_expectation():
+    ds = simulate_slow_chain(psychedelic(), days=34, stochastic=True, replicates=300, seed=3)
+    n0 = ds.attrs["spines_per_segment"]
+    counts = ds["spine_count"].sum("connection") / n0
+    mean, se = counts.mean("replicate"), counts.std("replicate") / np.sqrt(counts.sizes["replicate"])
+    mf = ds["density_rel"].sel(region="PFC")
+    for day in (0.0, 1.0, 7.0, 34.0):
+        i = int(np.argmin(np.abs(ds["time_d"].values - day)))
+        assert abs(float(mean[i] - mf[i])) < 4 * float(se[i]) + 1e-3, day
+    assert float(counts.std("replicate")[-1]) > 0  # it is a random process
+
+
+def test_stochastic_is_deterministic_under_a_seed():
+    a = simulate_slow_chain(psychedelic(), days=10, stochastic=True, replicates=5, seed=11)
+    b = simulate_slow_chain(psychedelic(), days=10, stochastic=True, replicates=5, seed=11)
+    c = simulate_slow_chain(psychedelic(), days=10, stochastic=True, replicates=5, seed=12)
+    assert np.array_equal(a["spine_count"], b["spine_count"])
+    assert not np.array_equal(a["spine_count"], c["spine_count"])
+
+
+def test_fitted_parameters_name_their_target():
+    for name, p in spine_params("mouse").params().items():
+        assert p.source and p.unit is not None, name
+        if p.kind == "fitted":
+            assert "SP1" in p.note, name
+
+
+@settings(max_examples=25, deadline=None)
+@given(hours=st.floats(0.1, 24.0), level=st.floats(0.0, 1.0), effect=st.floats(0.0, 1.0),
+       stress=st.floats(0.0, 5.0), corr=st.floats(-1.0, 1.0))
+def test_densities_and_rates_are_never_negative(hours, level, effect, stress, corr):
+    drive = Drive.pulse(hours=hours, HT2A_intracellular=level, TrkB=level, NMDA=level, effect=effect)
+    ds = simulate_slow_chain(drive, days=40, stress=StressInput(start_d=-30, duration_d=50, intensity=stress),
+                             experience={"PFC|X": corr, "PFC|Y": 0.5})
+    for var in ("density_rel", "labile", "born", "persistent", "formation_rate", "elimination_rate"):
+        assert np.all(ds[var].values >= 0), var
+    assert np.all(np.isfinite(ds["density_rel"].values))
