@@ -40,11 +40,11 @@ def test_window_opens_after_a_dose_and_closes_within_weeks():
 
 def test_window_grows_with_engagement_duration_not_a_compound_constant():
     """Same parameters, only the engagement duration differs (Nardou 2023, SP7)."""
-    lengths = [0.5, 1.5, 4.0, 11.0]
+    lengths = [1.0, 2.0, 4.0, 11.0]
     windows = [window_days(simulate_plasticity(psychedelic(h), days=90)) for h in lengths]
     assert np.all(np.diff(windows) > 0)
-    # sub-linear: a 22-fold longer engagement does not give a 22-fold longer window
-    assert windows[-1] / windows[0] < 10
+    # sub-linear: an 11-fold longer engagement does not give an 11-fold longer window
+    assert windows[0] > 0 and windows[-1] / windows[0] < lengths[-1] / lengths[0]
 
 
 def test_engagement_hours_measure_the_time_above_threshold():
@@ -90,8 +90,8 @@ def test_ssri_raises_bdnf_slowly_over_weeks():
 
 
 def test_nmda_block_opens_a_short_window():
-    ket = Drive.pulse(hours=0.75, NMDA=0.7)
-    psi = psychedelic(1.5)
+    ket = Drive.pulse(hours=1.0, NMDA=0.95)
+    psi = psychedelic(3.0)
     assert 0 < window_days(simulate_plasticity(ket, days=40)) < window_days(simulate_plasticity(psi, days=40))
 
 

@@ -167,3 +167,82 @@ def test_densities_and_rates_are_never_negative(hours, level, effect, stress, co
     for var in ("density_rel", "labile", "born", "persistent", "formation_rate", "elimination_rate"):
         assert np.all(ds[var].values >= 0), var
     assert np.all(np.isfinite(ds["density_rel"].values))
+
+
+# ---------------------------------------------------------------------- the full chain, by compound
+def _run(compound, dose, route, species="mouse", days=42.0, **kw):
+    from psilosim.regimen import Regimen
+
+    regimen = Regimen.single(dose, route=route) if "every" not in kw else Regimen.build(
+        route=route, phases=[{"dose": dose, "every": kw.pop("every"), "duration": kw.pop("duration")}])
+    return simulate_slow_chain([(compound, regimen)], species=species, days=days, **kw)
+
+
+def _gain(ds, day):
+    return density_change_pct(ds, day)
+
+
+def test_psilocybin_after_chronic_stress_restores_density_toward_unstressed():
+    stressed = simulate_slow_chain([], species="mouse", days=34, stress=chronic_stress())
+    treated = _run("psilocybin", "1 mg/kg", "ip", days=34, stress=chronic_stress())
+    before = pfc(treated, 0.0)
+    assert before < 0.9                                  # stress removed spines
+    assert pfc(treated, 34.0) > pfc(stressed, 34.0) + 0.02
+    assert abs(1 - pfc(treated, 34.0)) < abs(1 - pfc(stressed, 34.0))
+
+
+def test_ketamine_raises_density_faster_and_for_a_shorter_time_than_psilocybin():
+    """Expectation: ketamine's gain rises earlier (half of its peak sooner) and falls below half of
+    its peak within about a week; psilocybin's gain stays above that level for weeks (SP2)."""
+    psi = _run("psilocybin", "1 mg/kg", "ip")
+    ket = _run("ketamine", "10 mg/kg", "ip")
+
+    def half_rise(ds):
+        t = ds["time_d"].values
+        g = ds["density_rel"].isel(region=0).values - 1
+        return t[np.argmax(g >= 0.5 * g.max())], g.max()
+
+    t_ket, peak_ket = half_rise(ket)
+    t_psi, _ = half_rise(psi)
+    assert t_ket < t_psi
+    assert _gain(ket, 14.0) < 0.5 * 100 * peak_ket + 0.5
+    assert _gain(psi, 28.0) > 100 * 0.5 * peak_ket
+    assert _gain(ket, 28.0) < _gain(psi, 28.0)
+
+
+def test_escitalopram_raises_density_slowly_over_weeks_of_daily_dosing():
+    esc = _run("escitalopram", "10 mg", "oral", species="human", days=42, every="1 day", duration="6 weeks")
+    g1, g7, g21, g42 = (_gain(esc, d) for d in (1, 7, 21, 42))
+    assert g1 < 1.0                      # no rapid effect
+    assert g1 < g7 < g21 < g42           # keeps rising while dosing continues
+    assert g42 > 3.0
+    single = _run("escitalopram", "10 mg", "oral", species="human", days=42)
+    assert _gain(single, 42) < 0.2 * g42  # one dose does nothing lasting
+
+
+def test_mechanism_switches_show_what_the_spine_result_depends_on():
+    full = _gain(_run("psilocybin", "1 mg/kg", "ip", days=2), 1.0)
+    no_trkb = _gain(_run("psilocybin", "1 mg/kg", "ip", days=2, mechanisms={"trkb_direct": False}), 1.0)
+    neither = _gain(_run("psilocybin", "1 mg/kg", "ip", days=2, mechanisms=["nmda_blockade"]), 1.0)
+    assert 0 < no_trkb < full
+    assert abs(neither) < 0.05
+    # ketamine also binds TrkB at the micromolar concentrations of a 10 mg/kg mouse dose
+    ket_full = _gain(_run("ketamine", "10 mg/kg", "ip", days=2), 1.0)
+    ket_no_nmda = _gain(_run("ketamine", "10 mg/kg", "ip", days=2, mechanisms={"nmda_blockade": False}), 1.0)
+    ket_none = _gain(_run("ketamine", "10 mg/kg", "ip", days=2,
+                          mechanisms={"nmda_blockade": False, "trkb_direct": False}), 1.0)
+    assert ket_none < 0.05 < ket_no_nmda < ket_full
+
+
+def test_nardou_windows_rank_order_comes_from_engagement_duration():
+    from psilosim.plasticity import engagement_hours, simulate_plasticity, window_days
+    from psilosim.plasticity.calibrate import mouse_drives
+
+    drives = mouse_drives()
+    runs = {c: simulate_plasticity(d, species="mouse", days=90) for c, d in drives.items()}
+    hours = {c: engagement_hours(r) for c, r in runs.items()}
+    windows = {c: window_days(r) for c, r in runs.items()}
+    assert max(windows["psilocybin"], windows["mdma"]) < windows["lsd"] < windows["ibogaine"]
+    order_h = sorted(hours, key=hours.get)
+    order_w = sorted(windows, key=windows.get)
+    assert order_h[-2:] == order_w[-2:] == ["lsd", "ibogaine"]

@@ -176,16 +176,25 @@ def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(source, f"YAML syntax error{where}: {problem}") from None
+        raise InputError(source, yaml_error_text(exc)) from None
     if not isinstance(data, dict):
         raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise input_error_from(exc) from None
+
+
+def yaml_error_text(exc: yaml.YAMLError) -> str:
+    """One line: where the YAML parser stopped and where the unfinished construct began."""
+    mark = getattr(exc, "problem_mark", None)
+    context = getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    started = ""
+    if context is not None and (mark is None or context.line != mark.line):
+        started = f" ({getattr(exc, 'context', 'construct')} started at line {context.line + 1})"
+    return f"YAML syntax error{where}: {problem}{started}"
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -43,7 +43,6 @@ def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
         label = f"{analyte} ({comp})" if analyte != comp else str(comp)
         _line(axes[0], t, ds.concentration.sel(compound=comp), label)
     axes[0].set_ylabel("plasma concentration (ng/mL)")
-    axes[0].set_yscale("symlog", linthresh=1.0)
     for target in ds.target.values:
         da = ds.occupancy.sel(target=target)
         if float(da.max()) > MIN_DRAWN_OCCUPANCY:

@@ -28,7 +28,11 @@ import xarray as xr
 
 from .. import DISCLAIMER
 from ..errors import InputError
-from ..pharmacokinetics.interactions import INTERACTION_PARAMS, InteractionParams, enabled_interactions
+from ..pharmacokinetics.interactions import (
+    INTERACTION_PARAMS,
+    InteractionParams,
+    enabled_interactions,
+)
 from ..pharmacokinetics.model import _check_method, compound_profiles, time_grid
 from ..pharmacokinetics.subject import Subject, as_subject
 from ..regimen import Regimen

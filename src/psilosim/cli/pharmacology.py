@@ -140,8 +140,8 @@ def _print_pk_table(p: dict) -> None:
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),
-    out: Path = typer.Option(None, "--out", help="Output folder (default: the scenario's outputs.folder)."),
+    scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),  # noqa: B008
+    out: Path = typer.Option(None, "--out", help="Output folder (default: the scenario's outputs.folder)."),  # noqa: B008
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Run a scenario: write results (NetCDF), provenance (JSON) and figures to an output folder."""

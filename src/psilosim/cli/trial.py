@@ -9,6 +9,8 @@ from rich.table import Table
 
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
 
+OUT_HELP = "Output folder: chunks (resumable), results.nc, report.html. Default: trial-<name>-seed<S>."
+
 
 def _load(target: str):
     from ..clinical.design import load_design
@@ -29,8 +31,7 @@ def trial(
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),
     workers: int = typer.Option(None, "--workers", help="Run on a local Dask cluster of K worker processes."),
     scheduler: str = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
-    out: Path = typer.Option(None, "--out", help="Output folder: chunks (resumable), results.nc, report.html. "
-                                                 "Default: trial-<name>-seed<S>."),
+    out: str = typer.Option(None, "--out", help=OUT_HELP),
     chunk_size: int = typer.Option(50, "--chunk-size", help="Patients per task and saved chunk."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
@@ -55,7 +56,7 @@ def trial(
         fail(f"--chunk-size: must be ≥ 1, got {chunk_size}")
     design = _load(target)
     seed_used = design.seed if seed is None else seed
-    out = out or Path(f"trial-{design.name}-seed{seed_used}")
+    out = Path(out) if out else Path(f"trial-{design.name}-seed{seed_used}")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out)
     summary = summarize(ds)

@@ -321,3 +321,37 @@ def reduced_chain(treatments, patient, time_d: np.ndarray, *, environment: Envir
         rho[i] = rho_inf + (rho[i - 1] - rho_inf) * math.exp(-elimination * dt)
         bdnf[i] = b
     return BiologyTrajectory(time_d, window, rho, bdnf)
+
+
+# --------------------------------------------------------------------------- the full slow chain
+def _treatments_key(treatments) -> str:
+    return "|".join(f"{t.compound}@{t.start_day}:{t.regimen.model_dump_json()}" for t in treatments)
+
+
+_SLOW_CHAIN_CACHE: dict[tuple[str, float], xr.Dataset] = {}
+
+
+def slow_chain_biology(treatments, patient, time_d: np.ndarray, environment: Environment = "supportive"
+                       ) -> BiologyTrajectory:
+    """Biology from the full slow chain of issues 2–3 (``psilosim.synapses.simulate_slow_chain``).
+
+    Opt-in (``ModelSet(biology_fn=slow_chain_biology, label="slow_chain")``). The chain is run
+    once per arm (human parameter set, typical subject) and cached; the patient enters through
+    the stress deficit only (density scaled by ``1 − d``), so PK, receptor and responsiveness
+    variability are **not** individualised on this path, and ``environment`` is ignored. The
+    symptom weights were fitted on :func:`reduced_chain`; they must be refitted
+    (:mod:`psilosim.clinical.calibration`) before this path is used for CL1–CL4.
+    """
+    from ..synapses import simulate_slow_chain
+
+    time_d = np.asarray(time_d, dtype=float)
+    if any(t.start_day for t in treatments):
+        raise InputError("treatments.start_day", "the slow-chain path needs every treatment to start on day 0")
+    key = (_treatments_key(treatments), float(time_d[-1]))
+    if key not in _SLOW_CHAIN_CACHE:
+        pairs = [(t.compound, t.regimen) for t in treatments if t.compound not in ("placebo", "niacin")]
+        _SLOW_CHAIN_CACHE[key] = simulate_slow_chain(pairs, species="human", days=float(time_d[-1]))
+    typical = from_dataset(_SLOW_CHAIN_CACHE[key].sel(time_d=slice(0, None)))
+    at = typical.at(time_d)
+    return BiologyTrajectory(time_d, np.clip(at["window"], 0, 1),
+                             at["density_rel"] * (1.0 - patient.stress_deficit), at["bdnf_rel"])

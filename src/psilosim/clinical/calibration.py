@@ -73,22 +73,38 @@ def _with(models: ModelSet, *, symptoms=None, biology=None) -> ModelSet:
                     network_hook=models.network_hook, label=models.label)
 
 
+def _fit_window_weight(models: ModelSet, n: int, seed: int) -> ModelSet:
+    def gap(x: float) -> float:
+        trial = _with(models, symptoms=models.symptoms.replace(weight_window=x))
+        return ketamine_effect_size(trial, n, seed) - TARGET_CL4_HEDGES_G
+
+    return _with(models, symptoms=models.symptoms.replace(weight_window=brentq(gap, 0.01, 1.0, xtol=1e-3)))
+
+
+def _fit_biology_weight(models: ModelSet, n: int, seed: int) -> ModelSet:
+    def gap(x: float) -> float:
+        trial = _with(models, symptoms=models.symptoms.replace(weight_biology=x))
+        return carhart_changes(trial, n, seed)["psilocybin"] - TARGET_CL1_PSILOCYBIN
+
+    return _with(models, symptoms=models.symptoms.replace(weight_biology=brentq(gap, 0.0, 1.0, xtol=1e-3)))
+
+
+def _fit_bdnf_gain(models: ModelSet, n: int, seed: int) -> ModelSet:
+    def gap(x: float) -> float:
+        trial = _with(models, biology=models.biology.replace(spine_bdnf_formation_gain=x))
+        return carhart_changes(trial, n, seed)["escitalopram"] - TARGET_CL1_ESCITALOPRAM
+
+    g_b = brentq(gap, 0.0, 5.0, xtol=1e-3)
+    return _with(models, biology=models.biology.replace(spine_bdnf_formation_gain=g_b))
+
+
 def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = 200, seed: int = 7, rounds: int = 2) -> dict[str, float]:
     """Fit the three calibrated parameters (see module docstring) and return them with the targets met."""
     current = models
     for _ in range(rounds):
-        w_win = brentq(lambda x: ketamine_effect_size(
-            _with(current, symptoms=current.symptoms.replace(weight_window=x)), n, seed) - TARGET_CL4_HEDGES_G,
-            0.01, 1.0, xtol=1e-3)
-        current = _with(current, symptoms=current.symptoms.replace(weight_window=w_win))
-        w_bio = brentq(lambda x: carhart_changes(
-            _with(current, symptoms=current.symptoms.replace(weight_biology=x)), n, seed)["psilocybin"]
-            - TARGET_CL1_PSILOCYBIN, 0.0, 1.0, xtol=1e-3)
-        current = _with(current, symptoms=current.symptoms.replace(weight_biology=w_bio))
-        g_b = brentq(lambda x: carhart_changes(
-            _with(current, biology=current.biology.replace(spine_bdnf_formation_gain=x)), n, seed)["escitalopram"]
-            - TARGET_CL1_ESCITALOPRAM, 0.0, 5.0, xtol=1e-3)
-        current = _with(current, biology=current.biology.replace(spine_bdnf_formation_gain=g_b))
+        current = _fit_window_weight(current, n, seed)
+        current = _fit_biology_weight(current, n, seed)
+        current = _fit_bdnf_gain(current, n, seed)
     achieved = carhart_changes(current, n, seed)
     return {"weight_window": current.symptoms.weight_window.value,
             "weight_biology": current.symptoms.weight_biology.value,

@@ -89,7 +89,10 @@ def wilson_interval(successes: int, n: int, *, confidence: float = CONFIDENCE) -
     denom = 1 + z * z / n
     centre = (phat + z * z / (2 * n)) / denom
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
-    return Estimate(phat, centre - half, centre + half, n)
+    # at 0 or n successes one end is exactly 0 or 1; avoid rounding just past it
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Estimate(phat, low, high, n)
 
 
 def pearson_ci(x, y, *, confidence: float = CONFIDENCE) -> Estimate:

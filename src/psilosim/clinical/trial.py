@@ -43,7 +43,13 @@ from .patients import (
     patient_rng,
 )
 from .scales import get_scale
-from .symptoms import DEFAULT_SYMPTOMS, NetworkRigidityHook, SymptomParams, latent_course, observed_scores
+from .symptoms import (
+    DEFAULT_SYMPTOMS,
+    NetworkRigidityHook,
+    SymptomParams,
+    latent_course,
+    observed_scores,
+)
 
 #: Measures stored per patient and visit.
 MEASURES = ("score", "latent", "window", "density_rel", "bdnf_rel")

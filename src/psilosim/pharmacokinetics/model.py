@@ -22,7 +22,6 @@ from .subject import Subject, as_subject
 
 if TYPE_CHECKING:
     from ..compounds import Compound
-    from .params import PKParameters
 
 #: Numerical methods by name (Brian2 style).
 METHODS = ("analytic", "ode")
@@ -123,6 +122,10 @@ def compound_profiles(compound: Compound, regimens: list[Regimen], subject: Subj
             out["eliminated"] += eliminated
             out["renal"] += ind.renal_fraction * eliminated
             out["input"] += _cumulative_input(times, doses)
+    # a sum of exponentials that is exactly 0 at a dose time can come out as -1e-20 in floating
+    # point; concentrations are non-negative by construction
+    for key in ("concentration", "effect_site_concentration"):
+        np.maximum(out[key], 0.0, out=out[key])
     return out
 
 

@@ -73,11 +73,22 @@ def terminal_phase(t: np.ndarray, c: np.ndarray) -> tuple[float, int]:
 
 
 def interval_aucs(t: np.ndarray, c: np.ndarray, dose_times: np.ndarray) -> np.ndarray:
-    """AUC of each complete dosing interval ``[t_i, t_{i+1}]``."""
+    """AUC of each complete dosing interval ``[t_i, t_{i+1})``.
+
+    The sample at ``t_{i+1}`` already contains the next dose (after an IV bolus the profile
+    jumps), so each interval uses its samples before ``t_{i+1}`` and extrapolates the last step
+    log-linearly from the two samples before it.
+    """
     out = []
     for a, b in zip(dose_times[:-1], dose_times[1:], strict=True):
-        m = (t >= a - 1e-9) & (t <= b + 1e-9)
-        out.append(auc_linear_up_log_down(t[m], c[m]))
+        m = (t >= a - 1e-9) & (t < b - 1e-9)
+        tt, cc = t[m], c[m]
+        auc = auc_linear_up_log_down(tt, cc)
+        if tt.size >= 2 and cc[-1] > 0 and cc[-2] > 0:
+            slope = (np.log(cc[-1]) - np.log(cc[-2])) / (tt[-1] - tt[-2])
+            end = cc[-1] * np.exp(slope * (b - tt[-1]))
+            auc += auc_linear_up_log_down(np.array([tt[-1], b]), np.array([cc[-1], end]))
+        out.append(auc)
     return np.array(out)
 
 

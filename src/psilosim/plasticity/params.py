@@ -90,9 +90,9 @@ def _mouse() -> PlasticityParams:
                  "ketamine's TrkB pulse is of the same order as psilocybin's (both raise spine "
                  "formation within a day in mouse frontal cortex)", low=0.0),
         gain_ssri_transcription=Param(
-            value=0.05, unit="", source=NIBUYA, kind="assumed",
+            value=0.03, unit="", source=NIBUYA, kind="assumed",
             note="chronic (not acute) antidepressants raise cortical/hippocampal BDNF mRNA; gives "
-                 "T ≈ 0.04 at 80 % SERT occupancy, so that 6 weeks of escitalopram 10 mg raise "
+                 "T ≈ 0.024 at 80 % SERT occupancy, so that 6 weeks of escitalopram 10 mg raise "
                  "spine density by ≈ 10 % (assumed order; no quantitative target)", low=0.0),
         tau_ssri=Param(
             value=10.0, unit="day", source=NIBUYA, kind="assumed",
@@ -111,24 +111,24 @@ def _mouse() -> PlasticityParams:
             note="steep threshold so that E ≈ 1 while engaged and the integral of E is the engagement "
                  "duration", low=1.0),
         window_decay=Param(
-            value=8.50, unit="day", source=NARDOU, kind="fitted",
+            value=8.66, unit="day", source=NARDOU, kind="fitted",
             note="fitted jointly with window_threshold to SP7.psilocybin, SP7.mdma, SP7.lsd, "
                  "SP7.ibogaine (mouse); exponential forgetting of engagement makes the window grow "
                  "with the logarithm of engagement duration, as Nardou's 2/2/3/4 weeks do",
             low=0.5, high=60.0),
         window_threshold=Param(
-            value=0.587, unit="h", source=NARDOU, kind="fitted",
+            value=0.576, unit="h", source=NARDOU, kind="fitted",
             note="hours of full engagement that keep the window half open; fitted jointly with "
                  "window_decay to the four SP7 windows", low=1e-3),
         window_hill=Param(
             value=4.0, unit="", source="assumption", kind="assumed",
             note="sharp closing so that a window has a well-defined end", low=1.0),
         trkb_to_window=Param(
-            value=3.0, unit="h/day", source=MAYA, kind="assumed",
+            value=1.0, unit="h/day", source=MAYA, kind="assumed",
             note="sustained TrkB signalling (chronic SSRI) reopens juvenile-like plasticity over "
-                 "weeks (Maya Vetencourt 2008): chosen so that the SSRI route's steady state "
-                 "(T ≈ 0.04) opens the window within ~3–4 weeks; a psychedelic's TrkB pulse adds "
-                 "≈ 0.5 h to its engagement", low=0.0),
+                 "weeks (Maya Vetencourt 2008); with the SSRI route's steady state (T ≈ 0.024) the "
+                 "window only starts to open after 6 weeks of escitalopram 10 mg (≈ 0.1); a "
+                 "psychedelic's TrkB pulse adds ≈ 0.1–0.2 h to its engagement", low=0.0),
         window_closed_level=Param(
             value=0.5, unit="", source="definition", kind="assumed",
             note="the window counts as closed once the window state falls below this level",

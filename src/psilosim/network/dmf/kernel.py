@@ -111,7 +111,7 @@ def _run_block(lo, hi, state, drive, c, bc, n_steps, sample_every, bold_out, rat
             _member_step(b, state, drive, net, c, bc, rate_sum, work)
         global_step = start + k + 1
         if global_step % sample_every == 0:
-            sample = global_step // sample_every - first_sample
+            sample = global_step // sample_every - first_sample - 1  # m-th sample, 1-based m
             for b in range(lo, hi):
                 balloon_signal(state.hemo[b], bold_out[b, :, sample], bc)
 

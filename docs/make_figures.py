@@ -1,0 +1,131 @@
+"""Regenerate the documentation figures and generated tables.
+
+Run ``python docs/make_figures.py`` (all) or ``python docs/make_figures.py pharmacology_25mg``.
+Each figure is one function registered in :data:`FIGURES` (name → function taking the output
+folder); add yours the same way. Generated Markdown blocks live between
+``<!-- BEGIN generated: NAME -->`` and ``<!-- END generated: NAME -->`` markers.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+DOCS = Path(__file__).resolve().parent
+FIGURE_DIR = DOCS / "figures"
+
+
+# ---------------------------------------------------------------- pharmacology
+def pharmacology_25mg(out_dir: Path = FIGURE_DIR) -> Path:
+    """Concentration, occupancy and subjective effect after psilocybin 25 mg (typical adult)."""
+    import matplotlib.pyplot as plt
+
+    from psilosim.binding import simulate_acute
+    from psilosim.binding.figures import plot_acute
+    from psilosim.regimen import Regimen
+
+    ds = simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=12, dt_h=0.05)
+    fig = plot_acute(ds, title="Psilocybin 25 mg oral, typical adult (holze2023)")
+    path = out_dir / "pharmacology_25mg.png"
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path
+
+
+def pharmacology_tables() -> dict[str, str]:
+    """Markdown blocks for docs/pharmacology.md: parameter tables and the parameter-set score."""
+    from psilosim.binding import EFFECT_PARAMS
+    from psilosim.compounds import get_compound
+    from psilosim.pharmacokinetics import INTERACTION_PARAMS
+
+    blocks = {}
+    for name in ("psilocybin", "escitalopram", "ketamine"):
+        blocks[f"parameters-{name}"] = get_compound(name).markdown_table()
+    blocks["parameters-effect"] = EFFECT_PARAMS.markdown_table()
+    blocks["parameters-interactions"] = INTERACTION_PARAMS.markdown_table()
+    blocks["parameter-set-score"] = parameter_set_score_table()
+    return blocks
+
+
+def parameter_set_score_table() -> str:
+    """Holze vs Brown: simulated PK1–PK6 (+ PK10) and a log-scale distance to each band centre."""
+    from psilosim.binding import effect_duration_h, simulate_acute
+    from psilosim.compounds import get_compound
+    from psilosim.pharmacokinetics import nca, simulate_pk
+    from psilosim.regimen import Regimen
+    from psilosim.validation import TARGETS_BY_ID
+
+    comp = get_compound("psilocybin")
+    rows = ["| target | band | holze2023 | brown2017 |", "|---|---|---|---|"]
+    scores = {}
+    values: dict[str, dict[str, float]] = {}
+    for ps in ("holze2023", "brown2017"):
+        pk = comp.pk(parameter_set=ps)
+
+        def run(dose, weight=None, ps=ps):
+            ds = simulate_pk(comp, Regimen.single(dose), parameter_set=ps, t_end_h=48, dt_h=0.05,
+                             subject={"weight": weight} if weight else None)
+            return nca(ds.time_h.values, ds.concentration.values)
+
+        v = {f"PK1.{d}": run(f"{d} mg").cmax for d in (15, 25, 30)}
+        r25 = run("25 mg")
+        v["PK2"], v["PK3"] = r25.tmax, r25.half_life
+        v["PK4"] = float(np.mean([v[f"PK1.{d}"] / d for d in (15, 25, 30)]))
+        v["PK5"] = pk.central_volume.value / comp.fraction_available("oral", pk)
+        v["PK6"] = float(np.exp(np.mean([np.log(r25.auc_inf / run("0.3 mg/kg", f"{w} kg").auc_inf) for w in (70, 85)])))
+        acute = simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=24, dt_h=0.05,
+                               subject={"parameter_sets": {"psilocybin": ps}})
+        v["PK10.25"] = effect_duration_h(acute)
+        values[ps] = v
+        pk_ids = [k for k in v if not k.startswith("PK10")]
+        scores[ps] = float(np.mean([_log_distance(v[k], TARGETS_BY_ID[k]) ** 2 for k in pk_ids]))
+    for key in values["holze2023"]:
+        t = TARGETS_BY_ID[key]
+        rows.append(f"| {key} | {t.low:g}–{t.high:g} {t.unit} | {values['holze2023'][key]:.3g} | {values['brown2017'][key]:.3g} |")
+    rows.append(f"| **score PK1–PK6** (mean squared log-distance to band centre, in band half-widths; lower is better) | | "
+                f"**{scores['holze2023']:.3f}** | **{scores['brown2017']:.3f}** |")
+    return "\n".join(rows)
+
+
+def _log_distance(value: float, target) -> float:
+    centre = np.sqrt(target.low * target.high)
+    half = np.log(target.high / centre)
+    return float(np.log(value / centre) / half)
+
+
+def update_generated_blocks(path: Path, blocks: dict[str, str]) -> None:
+    """Replace each generated block of ``path`` by the new text."""
+    text = path.read_text(encoding="utf-8")
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- BEGIN generated: {re.escape(name)} -->\n)(?:.*?\n)?(<!-- END generated: {re.escape(name)} -->)", re.S)
+        text, n = pattern.subn(lambda m, body=body: m.group(1) + body + "\n" + m.group(2), text)
+        if n != 1:
+            raise SystemExit(f"{path.name}: marker for {name!r} not found exactly once")
+    path.write_text(text, encoding="utf-8")
+
+
+def pharmacology_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """The pharmacology figure and the generated blocks of docs/pharmacology.md."""
+    update_generated_blocks(DOCS / "pharmacology.md", pharmacology_tables())
+    return pharmacology_25mg(out_dir)
+
+
+FIGURES: dict[str, Callable[[Path], Path]] = {
+    "pharmacology_25mg": pharmacology_docs,
+}
+
+
+def main(names: list[str]) -> None:
+    FIGURE_DIR.mkdir(exist_ok=True)
+    for name in names or list(FIGURES):
+        if name not in FIGURES:
+            raise SystemExit(f"unknown figure {name!r}; known: {', '.join(FIGURES)}")
+        print(FIGURES[name](FIGURE_DIR))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

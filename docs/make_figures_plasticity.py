@@ -1,0 +1,66 @@
+"""Figures of docs/plasticity.md: ``python docs/make_figures_plasticity.py``.
+
+Writes ``docs/figures/spines_three_compounds.png``: prefrontal spine density, BDNF/TrkB
+signalling and the plasticity window after psilocybin (25 mg once), ketamine (0.5 mg/kg i.v. over
+40 min) and escitalopram (10 mg daily for 6 weeks) in the human parameter set, and psilocybin
+1 mg/kg / ketamine 10 mg/kg i.p. in mouse for the calibrated reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from psilosim import DISCLAIMER  # noqa: E402
+from psilosim.regimen import Regimen  # noqa: E402
+from psilosim.synapses import simulate_slow_chain  # noqa: E402
+
+OUT = Path(__file__).resolve().parent / "figures" / "spines_three_compounds.png"
+DAYS = 42.0
+
+RUNS = {
+    "human": [
+        ("psilocybin 25 mg once", "psilocybin", Regimen.single("25 mg")),
+        ("ketamine 0.5 mg/kg i.v. (40 min)", "ketamine", Regimen.infusion("0.5 mg/kg", over="40 min")),
+        ("escitalopram 10 mg daily", "escitalopram", Regimen.daily("10 mg", duration="6 weeks")),
+    ],
+    "mouse": [
+        ("psilocybin 1 mg/kg i.p.", "psilocybin", Regimen.single("1 mg/kg", route="ip")),
+        ("ketamine 10 mg/kg i.p.", "ketamine", Regimen.single("10 mg/kg", route="ip")),
+        ("escitalopram 10 mg/kg i.p. daily", "escitalopram", Regimen.daily("10 mg/kg", duration="6 weeks", route="ip")),
+    ],
+}
+COLORS = {"psilocybin": "tab:purple", "ketamine": "tab:orange", "escitalopram": "tab:green"}
+
+
+def spines_three_compounds(out: Path = OUT) -> Path:
+    """Density, BDNF/TrkB and window for the three compounds, human (top) and mouse (bottom)."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True, constrained_layout=True)
+    for row, (species, runs) in enumerate(RUNS.items()):
+        for label, compound, regimen in runs:
+            ds = simulate_slow_chain([(compound, regimen)], species=species, days=DAYS)
+            t = ds["time_d"]
+            kw = {"color": COLORS[compound], "label": label}
+            axes[row, 0].plot(t, 100 * (ds["density_rel"].isel(region=0) - 1), **kw)
+            axes[row, 1].plot(t, ds["bdnf_rel"], **kw)
+            axes[row, 2].plot(t, ds["window"], **kw)
+        axes[row, 0].set_ylabel(f"{species}: PFC spine density change (%)")
+        axes[row, 1].set_ylabel("BDNF/TrkB signalling (rel.)")
+        axes[row, 2].set_ylabel("plasticity window (0–1)")
+        axes[row, 0].legend(fontsize=8)
+    for ax in axes[-1]:
+        ax.set_xlabel("days after first dose")
+    fig.suptitle("psilosim slow chain: three compounds side by side (model predictions)")
+    fig.text(0.01, 0.003, DISCLAIMER, fontsize=6, color="gray")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
+if __name__ == "__main__":
+    print(spines_three_compounds())

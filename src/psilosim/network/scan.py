@@ -1,0 +1,273 @@
+"""Scan sessions: minutes of BOLD at a moment of a regimen, with the drug's 5-HT2A gain.
+
+A session simulates, in one batch and with the same coupling G and baseline FIC:
+
+* ``baseline``           no drug (occupancy 0), noise stream ``seed``;
+* ``baseline_repeat``    no drug, an independent noise stream (the test–retest noise floor);
+* ``receptor``           the drug, gain ``1 + s R_i occ(t)`` with R the regional 5-HT2A density;
+* ``uniform`` / ``shuffled_k`` (optional) the same mean gain on a flat map, or on the receptor
+  map with its regions permuted (the controls of Deco et al. 2018).
+
+Drug conditions share the baseline's noise stream (a paired design), so their FC change is the
+drug's effect and not sampling noise; ``baseline_repeat`` measures that noise. Occupancy comes
+from the pharmacology chain (:func:`psilosim.binding.simulate_acute`) for the scan window and is
+updated every minute of the scan. Because runs continue exactly across chunks, a scan in
+one piece equals the same scan in minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..connectome import Parcellation
+from ..connectome.builtin import HT2A
+from ..errors import DataError, InputError
+from ..parameters import Param, ParameterSet
+from .dmf import DMF, FITTED_G, DMFModel
+from .dmf.linear import LinearDMF
+
+#: Occupancy variable that drives the gain (pharmacology contract, surface pool).
+OCCUPANCY_TARGET = "5-HT2A_surface"
+MAP_KINDS = ("receptor", "uniform", "shuffled")
+
+
+class ScanParams(ParameterSet):
+    """Defaults of a scan session."""
+
+    minutes: Param
+    warmup: Param
+    tr: Param
+    chunk: Param
+    n_shuffles: Param
+
+
+SCAN = ScanParams(
+    minutes=Param(value=10.0, unit="min", source="psilosim", kind="assumed",
+                  note="length of a resting-state run (Siegel et al. 2024 used 15-min runs)"),
+    warmup=Param(value=20.0, unit="s", source="psilosim", kind="assumed", note="discarded transient"),
+    tr=Param(value=2.0, unit="s", source="psilosim", kind="assumed", note="BOLD sampling interval"),
+    chunk=Param(value=60.0, unit="s", source="psilosim", kind="assumed",
+                note="occupancy (hence gain) is updated once per chunk of the scan"),
+    n_shuffles=Param(value=4, unit="", source="psilosim", kind="assumed",
+                     note="shuffled receptor maps simulated with --compare-maps"),
+)
+
+
+# ---------------------------------------------------------------------- pharmacology link
+def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, *,
+                     seed: int | None = None) -> xr.DataArray:
+    """5-HT2A surface occupancy (0–1) over a scan window starting ``at_hours`` after one dose."""
+    from ..binding import simulate_acute
+    from ..regimen import Regimen
+
+    if not np.isfinite(at_hours) or at_hours < 0:
+        raise InputError("--at-hours", f"must be a non-negative number of hours, got {at_hours}")
+    end_h = at_hours + minutes / 60.0
+    acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + 0.25,
+                           dt_h=1.0 / 60.0, seed=seed)
+    occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET, drop=True)
+    return occ.sel(time_h=slice(at_hours, end_h))
+
+
+def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
+    """Occupancy at ``time_h`` (a constant, or linear interpolation of a series over ``time_h``)."""
+    if isinstance(occupancy, xr.DataArray):
+        return float(occupancy.interp(time_h=time_h, kwargs={"fill_value": "extrapolate"}))
+    return float(occupancy)
+
+
+# ---------------------------------------------------------------------- gain maps
+def density_map(parcellation: Parcellation, kind: str, *, seed: int = 0, receptor: str = HT2A) -> np.ndarray:
+    """Normalised density R_i (max 1) for ``kind`` in :data:`MAP_KINDS`.
+
+    ``uniform`` has every region at the receptor map's mean (same total gain), ``shuffled``
+    permutes the receptor map's regions with ``seed``.
+    """
+    if kind not in MAP_KINDS:
+        raise InputError("gain_map", f"{kind!r}; expected one of {', '.join(MAP_KINDS)}")
+    density = parcellation.receptor_map(receptor).values
+    if kind == "uniform":
+        return np.full_like(density, density.mean())
+    if kind == "shuffled":
+        return np.random.default_rng(seed).permutation(density)
+    return density
+
+
+def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
+    """Excitatory gain ``1 + s R_i occupancy`` (Deco et al. 2018 with an occupancy factor)."""
+    s = DMF.gain_scale.value if scale is None else scale
+    if not 0.0 <= occupancy <= 1.0:
+        raise InputError("occupancy", f"must be a fraction in [0, 1], got {occupancy}")
+    return 1.0 + s * np.asarray(density) * occupancy
+
+
+def coupling_for(parcellation: Parcellation) -> float:
+    """The fitted G for a known dataset; otherwise the AAL2 fit scaled by mean in-strength.
+
+    Keeping G·⟨Σ_j C_ij⟩ equal keeps the mean long-range input per region equal, the
+    first-order condition for the same distance to the instability (an assumption for user
+    parcellations; run ``psilosim fit`` for a real value).
+    """
+    params = FITTED_G.params()
+    if parcellation.name in params:
+        return params[parcellation.name].value
+    from ..connectome import load_dataset
+
+    ref = load_dataset("aal2").sc.values.sum(axis=1).mean()
+    mine = parcellation.sc.values.sum(axis=1).mean()
+    if mine <= 0:
+        raise DataError(f"{parcellation.name}: structural connectivity is empty")
+    return FITTED_G.aal2.value * ref / mine
+
+
+_FIC_CACHE: dict[tuple[str, float, int], np.ndarray] = {}
+
+
+def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> np.ndarray:
+    """Noisy-FIC weights for a dataset and G, computed once per process."""
+    key = (name, round(coupling, 12), seed)
+    if key not in _FIC_CACHE:
+        _FIC_CACHE[key] = model.fic_refined([coupling], seed=seed)[0]
+    return _FIC_CACHE[key]
+
+
+# ---------------------------------------------------------------------- sessions
+@dataclass(frozen=True)
+class Condition:
+    """One member of a scan batch: a name, a density map (or none) and a noise seed."""
+
+    name: str
+    density: np.ndarray | None
+    seed: int
+
+
+def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("receptor",),
+               n_shuffles: int | None = None) -> list[Condition]:
+    """Baseline, baseline repeat and one drug condition per map (shuffled maps expand)."""
+    n_shuffles = int(SCAN.n_shuffles.value) if n_shuffles is None else n_shuffles
+    out = [Condition("baseline", None, seed), Condition("baseline_repeat", None, seed + 1)]
+    for kind in maps:
+        if kind == "shuffled":
+            out += [Condition(f"shuffled_{k}", density_map(parcellation, "shuffled", seed=seed + k), seed)
+                    for k in range(n_shuffles)]
+        else:
+            out.append(Condition(kind, density_map(parcellation, kind), seed))
+    return out
+
+
+def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
+                 minutes: float | None = None, seed: int = 0, maps: Sequence[str] = ("receptor",),
+                 n_shuffles: int | None = None, coupling: float | None = None,
+                 start_h: float = 0.0, progress=None) -> xr.Dataset:
+    """Simulate one scan session (see the module docstring); returns BOLD and FC per condition.
+
+    Parameters
+    ----------
+    occupancy
+        5-HT2A occupancy (0–1): a constant, or a series over ``time_h`` covering the scan.
+    minutes
+        Scan length (default :data:`SCAN`).
+    start_h
+        Time of the scan start on the occupancy series' clock, h.
+    """
+    minutes = SCAN.minutes.to("min") if minutes is None else float(minutes)
+    if not np.isfinite(minutes) or minutes <= 0:
+        raise InputError("--minutes", f"must be positive, got {minutes}")
+    coupling = coupling_for(parcellation) if coupling is None else float(coupling)
+    model = DMFModel(parcellation.sc)
+    conds = conditions(parcellation, seed, maps, n_shuffles)
+    j_fic = refined_fic(model, parcellation.name, coupling)
+    tr_s = SCAN.tr.to("s")
+    run = model.start(coupling=[coupling] * len(conds), seed=[c.seed for c in conds], tr_s=tr_s,
+                      j_fic=j_fic)
+    _set_gains(run, conds, occupancy_at(occupancy, start_h))
+    run.advance(SCAN.warmup.to("s"))
+    parts = []
+    chunk_s = SCAN.chunk.to("s")
+    total_s = minutes * 60.0
+    done = 0.0
+    while done < total_s - 1e-9:
+        length = min(chunk_s, total_s - done)
+        length = max(tr_s, round(length / tr_s) * tr_s)
+        _set_gains(run, conds, occupancy_at(occupancy, start_h + (done + length / 2) / 3600.0))
+        parts.append(run.advance(length))
+        done += length
+        if progress:
+            progress(done / total_s)
+    bold = xr.concat(parts, dim="time", data_vars="all")["bold"]
+    bold = bold.assign_coords(member=[c.name for c in conds]).rename(member="condition")
+    fcs = np.stack([np.corrcoef(bold.values[k]) for k in range(len(conds))])
+    labels = parcellation.labels
+    return xr.Dataset(
+        {"bold": bold, "fc": (("condition", "region_i", "region_j"), fcs)},
+        coords={"region_i": labels, "region_j": labels},
+        attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "tr_s": tr_s,
+               "mean_occupancy": _mean_occupancy(occupancy), "dataset": parcellation.name},
+    )
+
+
+def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 0,
+                   maps: Sequence[str] = ("receptor",), n_shuffles: int | None = None,
+                   coupling: float | None = None) -> xr.Dataset:
+    """The same conditions as :func:`scan_session`, FC from the linear-noise approximation.
+
+    Deterministic and fast (no BOLD, no noise floor: ``baseline_repeat`` equals ``baseline``).
+    """
+    coupling = coupling_for(parcellation) if coupling is None else float(coupling)
+    lin = LinearDMF(DMFModel(parcellation.sc), coupling)
+    conds = conditions(parcellation, seed, maps, n_shuffles)
+    fcs = [lin.fc(None if c.density is None else gain_from(c.density, float(occupancy))).values
+           for c in conds]
+    labels = parcellation.labels
+    return xr.Dataset(
+        {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},
+        coords={"condition": [c.name for c in conds], "region_i": labels, "region_j": labels},
+        attrs={"coupling": coupling, "mean_occupancy": float(occupancy), "method": "linear",
+               "dataset": parcellation.name},
+    )
+
+
+def _set_gains(run, conds: list[Condition], occupancy: float) -> None:
+    for k, cond in enumerate(conds):
+        if cond.density is not None:
+            run.drive.gain[k, :] = gain_from(cond.density, occupancy)
+
+
+def _mean_occupancy(occupancy: float | xr.DataArray) -> float:
+    return float(occupancy.mean()) if isinstance(occupancy, xr.DataArray) else float(occupancy)
+
+
+# ---------------------------------------------------------------------- FC change
+def fc_change(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) -> tuple[dict[str, float], float]:
+    """Mean absolute FC change, per network and globally.
+
+    A network's value averages |ΔFC_ij| over every connection with at least one end in the
+    network (its regions' desynchronisation with the whole brain); the global value averages
+    over all connections (upper triangle).
+    """
+    delta = np.abs(np.asarray(fc_a) - np.asarray(fc_b))
+    n = delta.shape[0]
+    off = ~np.eye(n, dtype=bool)
+    networks = parcellation.regions["network"].to_numpy()
+    by_network = {}
+    for net in parcellation.networks:
+        rows = networks == net
+        by_network[net] = float(delta[rows][off[rows]].mean())
+    return by_network, float(delta[np.triu_indices(n, 1)].mean())
+
+
+def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = "receptor") -> dict:
+    """FC change of one condition against baseline, with the test–retest noise floor."""
+    fc = session["fc"]
+    by_net, glob = fc_change(fc.sel(condition=condition).values, fc.sel(condition="baseline").values,
+                             parcellation)
+    out = {"fc_change_by_network": by_net, "fc_change_global": glob}
+    if "bold" in session:
+        _, floor = fc_change(fc.sel(condition="baseline_repeat").values,
+                             fc.sel(condition="baseline").values, parcellation)
+        out["noise_floor_global"] = floor
+    return out

@@ -1,0 +1,133 @@
+"""Checks of the plasticity and synapse links against REFERENCES SP1–SP8 (mouse unless stated)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+
+from .registry import check
+
+
+@cache
+def _chain(compound: str, stress: bool = False, days: float = 34.0):
+    from ..species import experimental_dose
+    from ..synapses import chronic_stress, simulate_slow_chain
+    from ..synapses.chain import experimental_regimen
+
+    treatments = [] if compound == "none" else [
+        (compound, experimental_regimen(experimental_dose("mouse", compound)))]
+    return simulate_slow_chain(treatments, species="mouse", days=days,
+                               stress=chronic_stress() if stress else None)
+
+
+def _pct(compound: str, day: float) -> float:
+    from ..synapses.chain import density_change_pct
+
+    return density_change_pct(_chain(compound), day)
+
+
+@check("SP1")
+def sp1_density_24h() -> tuple[float, str]:
+    ds = _chain("psilocybin")
+    head = 100 * (float(ds["head_width_rel"].interp(time_d=1.0)) - 1)
+    return _pct("psilocybin", 1.0), f"head width {head:+.1f} % (Shao: ≈ +10 %)"
+
+
+@check("SP2")
+def sp2_density_34d() -> float:
+    return _pct("psilocybin", 34.0)
+
+
+@check("SP3")
+def sp3_elimination_unchanged() -> tuple[float, str]:
+    from ..synapses import imaging_turnover
+
+    treated, base = _chain("psilocybin"), _chain("none")
+    t = imaging_turnover(treated, treated, 0.0, 1.0)
+    b = imaging_turnover(base, base, 0.0, 1.0)
+    formed = 100 * float(t["formed"][0] / b["formed"][0])
+    return 100 * float(t["eliminated"][0] / b["eliminated"][0]), f"formation {formed:.0f} % of baseline"
+
+
+@check("SP4")
+def sp4_baseline_turnover() -> tuple[float, str]:
+    from ..synapses import imaging_turnover
+
+    base = _chain("none")
+    two = imaging_turnover(base, base, 0.0, 14.0)
+    month = imaging_turnover(base, base, 0.0, 30.0)
+    drift = 100 * float(np.ptp(base["density_rel"].values))
+    return (100 * float(two["formed"][0]),
+            f"eliminated {100 * float(two['eliminated'][0]):.2f} %/2 wk; stable over a month "
+            f"{100 * (1 - float(month['eliminated'][0])):.1f} %; drift {drift:.1e} %")
+
+
+@check("SP5")
+def sp5_stress_loss_then_partial_recovery() -> tuple[bool, str]:
+    ds = _chain("none", stress=True, days=60.0)
+    d = ds["density_rel"].isel(region=0)
+    end, later = float(d.interp(time_d=0.0)), float(d.interp(time_d=60.0))
+    ok = end < 0.95 and end < later < 0.99
+    return ok, f"density {end:.3f} at the end of 21 d stress, {later:.3f} 60 d later (baseline 1)"
+
+
+@check("SP6")
+def sp6_ketamine_effect_precedes_spines() -> tuple[bool, str]:
+    """TrkB signalling (the fast functional effect) peaks before the spine gain (Moda-Sava 2019)."""
+    ds, stressed = _chain("ketamine", stress=True), _chain("none", stress=True)
+    t = ds["time_d"].values
+    after = t >= 0
+    signal = ds["trkb_signal"].values[after]
+    # rescue = density above the stressed, untreated course (same grid: no drive in either before 0)
+    rescue = ds["density_rel"].isel(region=0) - stressed["density_rel"].isel(region=0).interp(time_d=t)
+    gain = rescue.values[after]
+    t_signal = t[after][np.argmax(signal)]
+    t_spines = t[after][np.argmax(gain - gain[0])]
+    return bool(t_signal < t_spines), f"TrkB peak {24 * t_signal:.1f} h, spine gain peak {24 * t_spines:.1f} h"
+
+
+@cache
+def _windows() -> dict[str, float]:
+    from ..plasticity import simulate_plasticity, window_days
+    from ..plasticity.calibrate import mouse_drives
+
+    drives = mouse_drives()
+    return {c: window_days(simulate_plasticity(d, species="mouse", days=90)) for c, d in drives.items()}
+
+
+@check("SP7.order")
+def sp7_order() -> tuple[bool, str]:
+    w = _windows()
+    ok = max(w["psilocybin"], w["mdma"]) < w["lsd"] < w["ibogaine"]
+    return ok, ", ".join(f"{k} {v:.1f} d" for k, v in w.items())
+
+
+@check("SP7.psilocybin")
+def sp7_psilocybin() -> float:
+    return _windows()["psilocybin"]
+
+
+@check("SP7.mdma")
+def sp7_mdma() -> float:
+    return _windows()["mdma"]
+
+
+@check("SP7.lsd")
+def sp7_lsd() -> float:
+    return _windows()["lsd"]
+
+
+@check("SP7.ibogaine")
+def sp7_ibogaine() -> float:
+    return _windows()["ibogaine"]
+
+
+@check("SP8")
+def sp8_not_calibrated_to_plasma_bdnf() -> tuple[bool, str]:
+    """No parameter of the plasticity link is fitted to a human plasma BDNF rise (Ley 2023)."""
+    from ..plasticity import plasticity_params
+
+    fitted = [n for s in ("mouse", "human") for n, p in plasticity_params(s).params().items()
+              if p.kind == "fitted" and "BDNF" in (p.note + p.source) and "plasma" in (p.note + p.source)]
+    return not fitted, "bdnf_rel is brain TrkB signalling, not plasma BDNF; no parameter fitted to plasma BDNF"

@@ -1,0 +1,81 @@
+"""``psilosim spines`` and ``psilosim window``: JSON contracts and bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from psilosim.cli import app
+
+runner = CliRunner()
+
+
+def run_json(*args):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_spines_json_contract_mouse_psilocybin():
+    out = run_json("spines", "--species", "mouse", "--compound", "Psilocybin", "--dose", "1 mg/kg",
+                   "--route", "ip", "--days", "34", "--report-days", "1,7,34")
+    assert set(out["density_change_pct"]) == {"1", "7", "34"}
+    assert 5 <= out["density_change_pct"]["1"] <= 15           # SP1
+    assert out["density_change_pct"]["34"] > 3                  # SP2
+    assert out["formation_rate_change_pct"] > 50                 # SP3: formation up ...
+    assert abs(out["elimination_rate_change_pct"]) < 20          # ... elimination unchanged
+    series = out["series"]
+    n = len(series["time_d"])
+    assert n > 10 and all(len(series[k]) == n for k in ("density_rel", "window", "bdnf_rel"))
+    assert series["time_d"][0] == 0 and series["time_d"][-1] == pytest.approx(34)
+    assert "research" in out["disclaimer"]
+
+
+def test_spines_without_dose_uses_and_names_the_published_dose():
+    out = run_json("spines", "--compound", "KETAMINE", "--days", "3", "--report-days", "1")
+    assert out["dose"] == "10 mg/kg" and "Moda-Sava" in out["dose_source"]
+
+
+def test_spines_untreated_baseline_and_chronic_stress():
+    base = run_json("spines", "--compound", "none", "--days", "14", "--report-days", "1,14")
+    assert all(abs(v) < 1e-6 for v in base["density_change_pct"].values())
+    stressed = run_json("spines", "--compound", "none", "--stress", "chronic", "--days", "14",
+                        "--report-days", "14")
+    assert min(stressed["series"]["density_rel"]) < 0.9          # starts after 21 days of stress
+    assert stressed["density_change_pct"]["14"] > 0             # slow recovery from the dose day
+
+
+def test_window_json_contract():
+    out = run_json("window", "--species", "mouse", "--compound", "lsd")
+    assert {"window_days", "acute_effect_duration_h", "window_closed_level", "dose", "dose_source"} <= set(out)
+    assert 10.5 <= out["window_days"] <= 31.5
+    psi = run_json("window", "--compound", "psilocybin", "--dose", "1 mg/kg")
+    assert psi["acute_effect_duration_h"] < out["acute_effect_duration_h"]
+    assert psi["window_days"] < out["window_days"]
+
+
+@pytest.mark.parametrize("args,field", [
+    (["spines", "--compound", "unobtainium"], "compound"),
+    (["spines", "--dose", "3 mL"], "dose"),
+    (["spines", "--dose", "-1 mg/kg"], "dose"),
+    (["spines", "--species", "zebrafish"], "species"),
+    (["spines", "--stress", "mild"], "--stress"),
+    (["spines", "--report-days", "1,x"], "--report-days"),
+    (["spines", "--report-days", "50", "--days", "34"], "--report-days"),
+    (["spines", "--days", "0"], "--days"),
+    (["window", "--compound", "none"], "--compound"),
+    (["window", "--compound", "psilocybin", "--route", "teleport"], "route"),
+])
+def test_bad_inputs_exit_2_with_one_line(args, field):
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 2
+    lines = [ln for ln in result.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and field in lines[0] and "Traceback" not in result.output
+
+
+def test_help_texts():
+    for cmd in ("spines", "window"):
+        result = runner.invoke(app, [cmd, "--help"])
+        assert result.exit_code == 0 and "--json" in result.output

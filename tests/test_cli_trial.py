@@ -1,0 +1,106 @@
+"""``psilosim trial``: the JSON contract, the report, and clear errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from psilosim import DISCLAIMER
+from psilosim.cli import main
+
+
+def _run(monkeypatch, capsys, *args) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def carhart_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trial")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(sys, "argv", ["psilosim", "trial", "carhart2021", "--patients", "30", "--seed", "4",
+                             "--out", str(out), "--json", "--chunk-size", "10"])
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        try:
+            main()
+        except SystemExit as exc:
+            assert not exc.code
+    mp.undo()
+    return json.loads(buf.getvalue()), out
+
+
+def test_json_contract(carhart_json):
+    data, _ = carhart_json
+    assert set(data["arms"]) == {"psilocybin", "escitalopram"}
+    assert sum(a["n"] for a in data["arms"].values()) == 30
+    for arm in data["arms"].values():
+        for key in ("n", "baseline_mean", "change_mean", "change_ci", "response_rate", "remission_rate", "by_visit"):
+            assert key in arm
+        assert len(arm["change_ci"]) == 2 and arm["change_ci"][0] <= arm["change_mean"] <= arm["change_ci"][1]
+        assert list(arm["by_visit"]) == ["1", "7", "14", "21", "28", "35", "42"]
+        assert arm["by_visit"]["42"] == pytest.approx(arm["change_mean"])
+        assert 0 <= arm["response_rate"] <= 1 and 0 <= arm["remission_rate"] <= 1
+    diff = data["difference"]
+    assert diff["arm"] == "psilocybin" and diff["reference"] == "escitalopram"
+    assert diff["estimate"] == pytest.approx(data["arms"]["psilocybin"]["change_mean"]
+                                             - data["arms"]["escitalopram"]["change_mean"])
+    assert 0 <= diff["p"] <= 1
+    assert "density_change_vs_improvement" in data["correlations"]
+
+
+def test_outputs_and_report_carry_the_disclaimer(carhart_json):
+    _, out = carhart_json
+    assert (out / "results.nc").exists() and (out / "run.json").exists()
+    html = (out / "report.html").read_text()
+    assert DISCLAIMER in html
+    assert html.count("data:image/png;base64,") >= 3
+    assert "CL1.psilocybin" in html
+    # no rewiring layer in this run: the imaging section is omitted, not faked
+    assert "Functional connectivity before and after" not in html and "omitted rather than estimated" in html
+
+
+def test_scenario_yaml_runs(tmp_path: Path, monkeypatch, capsys):
+    scenario = tmp_path / "t.yaml"
+    scenario.write_text(
+        "name: mini\nscale: MADRS\nvisits: [0, 7, 21]\nprimary_day: 21\n"
+        "baseline: {scale: MADRS, mean: 30, sd: 5, minimum: 20}\n"
+        "arms:\n"
+        "  - name: psilocybin\n    treatments:\n      - compound: psilocybin\n"
+        "        regimen: {phases: [{dose: 25 mg}]}\n"
+        "  - name: placebo\n    treatments: []\n")
+    code, out, _ = _run(monkeypatch, capsys, "trial", str(scenario), "--patients", "8", "--out",
+                        str(tmp_path / "o"), "--json", "--no-report")
+    assert code == 0
+    assert json.loads(out)["arms"]["psilocybin"]["n"] == 4
+
+
+@pytest.mark.parametrize("args,message", [
+    (["trial", "nosuchtrial"], "unknown trial preset"),
+    (["trial", "carhart2021", "--patients", "0"], "--patients"),
+    (["trial", "carhart2021", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "exclusive"),
+])
+def test_bad_inputs_exit_2_with_one_line(monkeypatch, capsys, tmp_path, args, message):
+    code, _, err = _run(monkeypatch, capsys, *args, "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert message in err and "Traceback" not in err
+
+
+def test_bad_scenario_exits_2_naming_the_field(tmp_path: Path, monkeypatch, capsys):
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text("name: x\nscale: MADRS\nvisits: [0, 7]\nprimary_day: 14\n"
+                        "baseline: {scale: MADRS, mean: 30, sd: 5}\narms: [{name: a}]\n")
+    code, _, err = _run(monkeypatch, capsys, "trial", str(scenario), "--out", str(tmp_path / "y"))
+    assert code == 2 and "primary_day" in err

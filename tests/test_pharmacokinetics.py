@@ -1,0 +1,173 @@
+"""PK solvers: exactness, method agreement, linearity, mass balance, variability, NCA."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from psilosim.compounds import get_compound
+from psilosim.errors import InputError
+from psilosim.pharmacokinetics import INTERACTION_PARAMS, Subject, nca, simulate_pk
+from psilosim.pharmacokinetics.kernel import LinearPK, modal_response, solve_ode, superpose
+from psilosim.regimen import Regimen
+
+NG_PER_ML_PER_MG_PER_L = 1000.0
+
+
+def _one_compartment_oral(t, dose_mg, f, ka, cl, v, lag=0.0):
+    """Textbook Bateman function (mg/L)."""
+    ke = cl / v
+    tau = np.clip(t - lag, 0.0, None)
+    return f * dose_mg * ka / (v * (ka - ke)) * (np.exp(-ke * tau) - np.exp(-ka * tau))
+
+
+def test_psilocybin_matches_the_bateman_function():
+    comp = get_compound("psilocybin")
+    pk = comp.pk()
+    oral = pk.routes["oral"]
+    ds = simulate_pk(comp, Regimen.single("25 mg"), t_end_h=24, dt_h=0.1)
+    expected = _one_compartment_oral(ds.time_h.values, 25.0, comp.fraction_available("oral", pk),
+                                     oral.absorption_rate.value, pk.clearance.value, pk.central_volume.value,
+                                     oral.lag_time.value) * NG_PER_ML_PER_MG_PER_L
+    assert np.allclose(ds.concentration.values, expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("compound,regimen,subject", [
+    ("psilocybin", Regimen.repeated("25 mg", every="3 weeks", count=2), None),
+    ("escitalopram", Regimen.from_phases([{"dose": "10 mg", "every": "1 day", "duration": "1 week"},
+                                          {"dose": "20 mg", "every": "1 day", "duration": "1 week"}]), None),
+    ("ketamine", Regimen.infusion("0.5 mg/kg", over="40 min"), {"weight": "70 kg"}),
+    ("ketamine", Regimen.repeated("56 mg", every="3 days", count=4, route="intranasal"), None),
+])
+def test_analytic_and_ode_methods_agree(compound, regimen, subject):
+    a = simulate_pk(compound, regimen, subject=subject, method="analytic", amounts=True)
+    o = simulate_pk(compound, regimen, subject=subject, method="ode", amounts=True)
+    scale = float(a.concentration.max())
+    assert np.max(np.abs(a.concentration - o.concentration)) < 1e-6 * scale
+    assert np.allclose(a.amount, o.amount, atol=1e-6 * float(a.amount.max()))
+
+
+@given(dose=st.floats(0.1, 200.0))
+@settings(max_examples=25, deadline=None)
+def test_concentration_is_linear_in_dose(dose):
+    ref = simulate_pk("psilocybin", Regimen.single("10 mg"), t_end_h=24).concentration.values
+    ds = simulate_pk("psilocybin", Regimen.single(f"{dose} mg"), t_end_h=24).concentration.values
+    assert np.allclose(ds, ref * dose / 10.0, rtol=1e-9, atol=1e-12)
+
+
+_rates = st.floats(0.05, 20.0)
+
+
+@given(cl=st.floats(1.0, 300.0), v=st.floats(10.0, 2000.0), ka=_rates, ke0=_rates,
+       q=st.one_of(st.just(0.0), st.floats(1.0, 100.0)), v2=st.floats(10.0, 1000.0),
+       n=st.integers(1, 6), every=st.floats(1.0, 48.0), infusion=st.one_of(st.just(0.0), st.floats(0.1, 2.0)),
+       iv=st.booleans(), method=st.sampled_from(["analytic", "ode"]))
+@settings(max_examples=60, deadline=None)
+def test_mass_balance_and_non_negativity(cl, v, ka, ke0, q, v2, n, every, infusion, iv, method):
+    """Amount absorbed = amount eliminated + amount remaining; no state goes negative."""
+    system = LinearPK(clearance=cl, central_volume=v, ke0=ke0, absorption_rate=None if iv else ka,
+                      intercompartmental_clearance=q, peripheral_volume=v2 if q else 0.0)
+    times = np.linspace(0.0, n * every + 24.0, 400)
+    dose_t = np.arange(n) * every
+    amounts = np.full(n, 10.0)
+    durs = np.full(n, infusion if iv else 0.0)
+    if method == "ode":
+        states, eliminated = solve_ode(system, times, dose_t, amounts, durs)
+    else:
+        lam, g = modal_response(system.matrix(), system.input_state)
+        states = superpose(times, dose_t, amounts, durs, lam, g)
+        integral = superpose(times, dose_t, amounts, durs, lam, g, integral=True)
+        eliminated = cl / v * integral[system.states.index("central")]
+    names = system.states
+    entered = np.array([np.sum(amounts * np.where(durs > 0, np.clip((t - dose_t) / np.where(durs > 0, durs, 1), 0, 1),
+                                                  t >= dose_t)) for t in times])
+    depot = states[names.index("depot")] if "depot" in names else 0.0
+    body = states[names.index("central")] + (states[names.index("peripheral")] if "peripheral" in names else 0.0)
+    assert np.allclose(entered - depot, body + eliminated, atol=1e-6 * amounts.sum())
+    assert np.all(states > -1e-9 * amounts.sum()) and np.all(eliminated > -1e-9)
+
+
+def test_same_seed_same_subject_other_seed_other_subject():
+    r = Regimen.single("25 mg")
+    a, b, c = (simulate_pk("psilocybin", r, seed=s).concentration.values for s in (7, 7, 8))
+    typical = simulate_pk("psilocybin", r).concentration.values
+    assert np.array_equal(a, b)
+    assert not np.allclose(a, c) and not np.allclose(a, typical)
+
+
+def test_random_effects_follow_the_omegas():
+    comp = get_compound("psilocybin")
+    etas = np.array([Subject().with_random_effects([comp], seed=s).eta("psilocybin")["clearance"] for s in range(400)])
+    assert abs(etas.mean()) < 0.05 and etas.std() == pytest.approx(comp.pk().omega_clearance.value, rel=0.15)
+
+
+def test_no_weight_covariate_for_psilocybin():
+    light = simulate_pk("psilocybin", Regimen.single("25 mg"), subject={"weight": "50 kg"}).concentration
+    heavy = simulate_pk("psilocybin", Regimen.single("25 mg"), subject={"weight": "110 kg"}).concentration
+    assert np.array_equal(light.values, heavy.values)
+
+
+def test_maoi_slows_psilocin_clearance_and_can_be_switched_off():
+    pk = get_compound("psilocybin").pk()
+    r = Regimen.single("25 mg")
+
+    def auc(**subject):
+        ds = simulate_pk("psilocybin", r, subject=subject, t_end_h=72, dt_h=0.05)
+        return nca(ds.time_h.values, ds.concentration.values).auc_inf
+
+    expected = 1.0 / (1.0 - pk.fraction_metabolised_by_mao.value * INTERACTION_PARAMS.mao_inhibition_fraction.value)
+    assert auc(comedication=["maoi"]) / auc() == pytest.approx(expected, rel=1e-3)
+    assert auc(comedication=["maoi"], interactions={"mao_inhibition": False}) == pytest.approx(auc(), rel=1e-9)
+
+
+def test_nca_recovers_known_exponential_metrics():
+    k, tau = 0.1, 24.0
+    system = LinearPK(clearance=k * 100.0, central_volume=100.0, ke0=1.0)
+    lam, g = modal_response(system.matrix(), system.input_state)
+    doses = np.arange(20) * tau
+    t = np.arange(0, 20 * tau + 1e-9, 0.25)
+    c = superpose(t, doses, np.ones(20), np.zeros(20), lam, g)[0]
+    r = nca(t, c, dose_times=np.append(doses, 20 * tau))
+    assert r.half_life == pytest.approx(math.log(2) / k, rel=1e-6)
+    assert r.accumulation_ratio == pytest.approx(1.0 / (1.0 - math.exp(-k * tau)), rel=1e-3)
+    assert r.time_to_90pct_ss == pytest.approx(math.log(10) / k, rel=0.05)
+
+
+def test_renal_excretion_is_the_renal_fraction_of_what_was_eliminated():
+    comp = get_compound("psilocybin")
+    ds = simulate_pk(comp, Regimen.single("25 mg"), t_end_h=96, amounts=True)
+    entered = float(ds.amount.sel(state="input")[-1])
+    assert entered == pytest.approx(25.0 * comp.fraction_available("oral", comp.pk()))
+    assert float(ds.amount.sel(state="renal")[-1]) == pytest.approx(comp.pk().renal_fraction.value * entered, rel=1e-6)
+
+
+def test_escitalopram_half_life_and_time_to_steady_state():
+    ds = simulate_pk("escitalopram", Regimen.daily("10 mg", duration="4 weeks"))
+    doses = np.arange(29) * 24.0
+    r = nca(ds.time_h.values, ds.concentration.values, dose_times=doses)
+    pk = get_compound("escitalopram").pk()
+    assert r.half_life == pytest.approx(pk.elimination_half_life_h(), rel=1e-3)
+    assert r.time_to_90pct_ss < 7 * 24  # "steady state within ~1 week" (PK12)
+
+
+@pytest.mark.parametrize("kwargs,field", [({"method": "euler"}, "method"), ({"dt_h": 0.0}, "dt_h"),
+                                          ({"parameter_set": "nope"}, "parameter_set")])
+def test_bad_simulation_options(kwargs, field):
+    with pytest.raises(InputError) as info:
+        simulate_pk("psilocybin", Regimen.single("25 mg"), **kwargs)
+    assert info.value.field == field
+
+
+def test_route_not_available_lists_routes():
+    with pytest.raises(InputError, match="known: oral"):
+        simulate_pk("psilocybin", Regimen.single("25 mg", route="iv"))
+
+
+def test_unknown_compound_lists_known_names():
+    with pytest.raises(InputError, match="known:.*psilocybin"):
+        get_compound("aspirinx")
+    assert get_compound("PsIlOcYbIn").analyte == "psilocin"

@@ -1,0 +1,125 @@
+"""Scenario files (schema, YAML errors, custom compounds) and atomic result folders."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from psilosim.errors import InputError
+from psilosim.io import PROVENANCE_FILE, RESULTS_FILE, provenance_record, write_run
+from psilosim.scenario import load_scenario, parse_scenario, simulate_scenario
+
+MINIMAL = """
+treatments:
+  - compound: psilocybin
+    regimen: {phases: [{dose: 25 mg}]}
+"""
+
+
+def test_builtin_default_is_psilocybin_25mg():
+    sc = load_scenario()
+    assert sc.treatments[0].resolve_compound().name == "psilocybin"
+    assert sc.treatments[0].regimen.events().amount_mg.tolist() == [25.0]
+
+
+@pytest.mark.parametrize("name", [p.name for p in (resources.files("psilosim") / "scenarios").iterdir()
+                                  if p.name.endswith(".yaml")])
+def test_every_builtin_example_validates(name):
+    sc = load_scenario(str(resources.files("psilosim") / "scenarios" / name))
+    assert sc.treatments
+
+
+def test_minimal_scenario_gets_defaults():
+    sc = parse_scenario(MINIMAL)
+    assert sc.population.size == 1 and sc.simulation.method == "analytic" and sc.subject.species == "human"
+
+
+def test_yaml_syntax_error_reports_its_line():
+    text = "treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]\n"
+    with pytest.raises(InputError, match="line 3"):
+        parse_scenario(text)
+
+
+@pytest.mark.parametrize("text,field", [
+    (MINIMAL.replace("25 mg", "-25 mg"), "treatments.0.regimen.phases.0.dose"),
+    (MINIMAL.replace("25 mg", "25 mL"), "treatments.0.regimen.phases.0.dose"),
+    (MINIMAL + "subject: {wieght: 70 kg}\n", "subject.wieght"),
+    (MINIMAL + "subject: {weight: 70 mL}\n", "subject.weight"),
+    (MINIMAL + "population: {size: 0}\n", "population.size"),
+    (MINIMAL + "simulation: {step: 0 min}\n", "simulation.step"),
+    (MINIMAL + "simulation: {method: euler}\n", "simulation.method"),
+    (MINIMAL + "outputz: {}\n", "outputz"),
+    ("seed: 1\n", "treatments"),
+])
+def test_every_validation_error_names_the_field(text, field):
+    with pytest.raises(InputError) as info:
+        parse_scenario(text)
+    assert info.value.field == field
+
+
+def test_unknown_compound_in_scenario_is_reported_when_resolved():
+    sc = parse_scenario(MINIMAL.replace("psilocybin", "nosuchdrug"))
+    with pytest.raises(InputError, match="unknown compound"):
+        simulate_scenario(sc)
+
+
+def test_custom_compound_from_scenario():
+    text = """
+treatments:
+  - compound: {name: analogue, based_on: psilocybin, overrides: {hallucinogenic_efficacy: 0.02}}
+    regimen: {phases: [{dose: 25 mg}]}
+"""
+    ds = simulate_scenario(parse_scenario(text))
+    assert list(ds.compound.values) == ["analogue"]
+    assert float(ds.effect.max()) < 0.01 and float(ds.occupancy.sel(target="5-HT2A_intracellular").max()) > 0.5
+
+
+def test_population_is_reproducible_and_varied():
+    text = MINIMAL + "seed: 5\npopulation: {size: 4, variability: true}\nsimulation: {duration: 12 h}\n"
+    a, b = (simulate_scenario(parse_scenario(text)) for _ in range(2))
+    assert a.sizes["subject"] == 4 and np.array_equal(a.concentration.values, b.concentration.values)
+    cmax = a.concentration.max("time_h").values.ravel()
+    assert np.unique(np.round(cmax, 6)).size == 4
+
+
+def _dataset():
+    return xr.Dataset({"x": ("time_h", np.arange(3.0))}, coords={"time_h": [0.0, 1.0, 2.0]})
+
+
+def test_write_run_writes_all_files(tmp_path):
+    out = write_run(tmp_path / "run", dataset=_dataset(),
+                    provenance=provenance_record(scenario={"name": "t"}, seed=3, parameter_sets={"psilocybin": "holze2023"}))
+    record = json.loads((out / PROVENANCE_FILE).read_text())
+    assert {"psilosim_version", "created_utc", "seed", "scenario", "parameter_sets"} <= set(record)
+    assert xr.open_dataset(out / RESULTS_FILE, engine="h5netcdf").x.values.tolist() == [0.0, 1.0, 2.0]
+
+
+class _BrokenFigure:
+    def savefig(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+
+def test_failed_run_leaves_no_folder(tmp_path):
+    with pytest.raises(RuntimeError):
+        write_run(tmp_path / "run", dataset=_dataset(), provenance={}, figures={"acute": _BrokenFigure()})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_failed_rerun_keeps_the_previous_complete_folder(tmp_path):
+    first = write_run(tmp_path / "run", dataset=_dataset(), provenance={"seed": 1})
+    with pytest.raises(RuntimeError):
+        write_run(tmp_path / "run", dataset=_dataset(), provenance={"seed": 2}, figures={"a": _BrokenFigure()})
+    assert json.loads((first / PROVENANCE_FILE).read_text()) == {"seed": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_refuses_to_replace_a_foreign_folder(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    with pytest.raises(InputError, match="not a psilosim output folder"):
+        write_run(tmp_path / "mine", dataset=_dataset(), provenance={})
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"

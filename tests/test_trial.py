@@ -1,0 +1,215 @@
+"""Virtual trials: determinism, resume, randomisation, screening, mechanism and bad inputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from psilosim.clinical.biology import BiologyTrajectory
+from psilosim.clinical.calibration import twin_latent
+from psilosim.clinical.design import design_from_dict, load_design
+from psilosim.clinical.patients import draw_patient
+from psilosim.clinical.presets import PRESETS, carhart2021, get_preset
+from psilosim.clinical.trial import (
+    CHUNK_DIR,
+    DEFAULT_MODELS,
+    ModelSet,
+    _chunk_bounds,
+    completed_chunks,
+    run_trial,
+)
+from psilosim.errors import InputError
+
+N = 24
+
+
+@pytest.fixture(scope="module")
+def reference():
+    """An uninterrupted sequential run (chunks of 5)."""
+    return run_trial(carhart2021(), n_patients=N, seed=9, backend="sync", chunk_size=5)
+
+
+def _same(a, b):
+    for name in ("outcome", "course", "arm_index", "baseline_severity", "n_screened"):
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+    np.testing.assert_array_equal(a["arm"].values, b["arm"].values)
+
+
+@pytest.mark.parametrize("presets", sorted(PRESETS))
+def test_every_preset_validates(presets):
+    d = get_preset(presets)
+    assert d.primary_day in d.visits and d.visits[0] == 0
+
+
+def test_deterministic_across_threads_processes_and_chunking(reference):
+    d = carhart2021()
+    threads = run_trial(d, n_patients=N, seed=9, backend="threads", chunk_size=N)
+    processes = run_trial(d, n_patients=N, seed=9, workers=2, chunk_size=7)
+    _same(reference, threads)
+    _same(reference, processes)
+
+
+def test_seed_changes_the_patients(reference):
+    other = run_trial(carhart2021(), n_patients=N, seed=10, backend="sync", chunk_size=5)
+    assert not np.array_equal(other["baseline_severity"].values, reference["baseline_severity"].values)
+
+
+def test_resume_after_interruption_loses_and_duplicates_nobody(tmp_path: Path, reference):
+    d = carhart2021()
+    stopped = run_trial(d, n_patients=N, seed=9, out=tmp_path, backend="sync", chunk_size=5, max_new_chunks=2)
+    assert stopped is None
+    bounds = _chunk_bounds(N, 5)
+    assert completed_chunks(tmp_path, bounds) == set(bounds[:2])
+    # a half-written file from the "killed" process must not count as done
+    (tmp_path / CHUNK_DIR / "chunk_00000010_00000015.nc").write_bytes(b"truncated")
+    assert completed_chunks(tmp_path, bounds) == set(bounds[:2])
+    resumed = run_trial(d, n_patients=N, seed=9, out=tmp_path, backend="sync", chunk_size=5)
+    assert resumed["patient"].values.tolist() == list(range(N))
+    _same(reference, resumed)
+    assert (tmp_path / "results.nc").exists()
+
+
+def test_resume_refuses_a_folder_of_another_run(tmp_path: Path):
+    run_trial(carhart2021(), n_patients=6, seed=1, out=tmp_path, backend="sync", chunk_size=3, max_new_chunks=1)
+    with pytest.raises(InputError, match="^--out: .*different run"):
+        run_trial(carhart2021(), n_patients=6, seed=2, out=tmp_path, backend="sync", chunk_size=3)
+
+
+def test_permuted_blocks_balance_the_arms():
+    d = carhart2021()
+    arms = np.array([d.arm_of(i, 4) for i in range(40)])
+    blocks = arms.reshape(-1, d.effective_block_size)
+    assert all(np.bincount(b, minlength=2).tolist() == [2, 2] for b in blocks)
+
+
+def test_screening_excludes_psychosis_bipolar_at_the_documented_rate():
+    d = carhart2021()
+    screened = np.array([draw_patient(i, 3, d.baseline).n_screened for i in range(3000)])
+    p_excl = 1 - (1 - 0.024) * (1 - 0.0306)
+    # geometric number of candidates: mean 1/(1 − p)
+    assert screened.mean() == pytest.approx(1 / (1 - p_excl), abs=0.02)
+    unscreened = [draw_patient(i, 3, d.baseline, exclude_psychosis_bipolar=False).n_screened for i in range(50)]
+    assert set(unscreened) == {1}
+
+
+def test_baseline_respects_inclusion_criteria_written_on_another_scale():
+    d = get_preset("goodwin2022")
+    lo, _ = d.baseline.bounds()
+    # HRSD-17 ≥ 18 → QIDS ≈ 13.7 (Rush 2003 table) → MADRS ≈ 24.7 (Carmody 2006 equating)
+    assert 23.0 < lo < 26.5
+    assert min(draw_patient(i, 1, d.baseline).baseline_severity for i in range(300)) >= lo
+
+
+def _twin_change(design, day, n=40, seed=5, models=DEFAULT_MODELS):
+    return {arm: float(c.mean()) for arm, c in twin_latent(design, models, n, seed, day).items()}
+
+
+def test_fast_psilocybin_vs_gradual_ssri_comes_from_the_chain():
+    d = carhart2021()
+    early, late = _twin_change(d, 7.0), _twin_change(d, 42.0)
+    # psilocybin reaches most of its week-6 effect in a week; escitalopram less than half of it
+    assert early["psilocybin"] / late["psilocybin"] > 0.6
+    assert early["escitalopram"] / late["escitalopram"] < 0.45
+
+
+def _variant(**arm_changes):
+    data = carhart2021().model_dump(mode="json")
+    data["arms"][0].update(arm_changes)
+    return design_from_dict(data)
+
+
+def test_what_if_therapy_off_and_stressful_setting_reduce_benefit():
+    base = _twin_change(carhart2021(), 42.0)["psilocybin"]
+    no_therapy = _twin_change(_variant(therapy=False), 42.0)["psilocybin"]
+    stressful = _twin_change(_variant(environment="stressful"), 42.0)["psilocybin"]
+    assert base < no_therapy < 0
+    assert stressful > no_therapy
+
+
+def test_what_if_ssri_not_washed_out_blunts_psilocybin():
+    data = carhart2021().model_dump(mode="json")
+    data["ssri_washout"] = False
+    blunted = design_from_dict(data)
+    on = [draw_patient(i, 5, blunted.baseline, ssri_washout=False).ssri_blunted for i in range(40)]
+    assert 0 < sum(on) < 40
+    assert _twin_change(blunted, 42.0)["psilocybin"] > _twin_change(carhart2021(), 42.0)["psilocybin"]
+
+
+def test_network_hook_is_unused_by_default_and_enters_when_given():
+    def hook(patient, bio):
+        return bio.window  # rigidity falls while the window is open
+
+    d = carhart2021()
+    sym = DEFAULT_MODELS.symptoms.replace(weight_network=0.5)
+    with_hook = ModelSet(symptoms=sym, network_hook=hook)
+    assert _twin_change(d, 7.0, n=10, models=with_hook)["psilocybin"] < _twin_change(d, 7.0, n=10)["psilocybin"]
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"visits": [1, 7, 42]}, "visits"),
+    ({"visits": [0, 14, 7]}, "visits"),
+    ({"primary_day": 40}, "primary_day"),
+    ({"scale": "PHQ-9"}, "scale"),
+    ({"arms": []}, "arms"),
+    ({"patients": 0}, "patients"),
+])
+def test_bad_design_fields_are_named(change, field):
+    data = carhart2021().model_dump(mode="json")
+    data.update(change)
+    with pytest.raises(InputError, match=f"^{field}"):
+        design_from_dict(data)
+
+
+def test_bad_treatments_are_named():
+    data = carhart2021().model_dump(mode="json")
+    data["arms"][0]["treatments"][0]["compound"] = "unobtainium"
+    with pytest.raises(InputError, match="compound.*unknown compound"):
+        design_from_dict(data)
+    data = carhart2021().model_dump(mode="json")
+    data["arms"][0]["treatments"][0]["regimen"]["phases"][0]["dose"] = "-25 mg"
+    with pytest.raises(InputError, match="dose"):
+        design_from_dict(data)
+    data = carhart2021().model_dump(mode="json")
+    data["arms"][1]["name"] = data["arms"][0]["name"]
+    with pytest.raises(InputError, match="^arms: arm names must be unique"):
+        design_from_dict(data)
+
+
+def test_yaml_errors_name_the_line(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nscale: [unclosed\n")
+    with pytest.raises(InputError, match="line"):
+        load_design(bad)
+    with pytest.raises(InputError, match="no such scenario file"):
+        load_design(tmp_path / "missing.yaml")
+
+
+def test_biology_trajectory_validates():
+    t = np.array([0.0, 1.0, 2.0])
+    with pytest.raises(InputError, match="window"):
+        BiologyTrajectory(t, np.array([0, 2.0, 0]), np.ones(3), np.ones(3))
+    with pytest.raises(InputError, match="time_d"):
+        BiologyTrajectory(np.array([0.0, 0.0, 1.0]), np.zeros(3), np.ones(3), np.ones(3))
+
+
+def test_untreated_patient_stays_at_the_stress_deficit():
+    data = carhart2021().model_dump(mode="json")
+    data["arms"] = [{"name": "nothing", "therapy": False, "environment": "none", "treatments": []}]
+    ds = run_trial(design_from_dict(data), n_patients=6, seed=2, backend="sync")
+    density = ds["course"].sel(quantity="density_rel")
+    np.testing.assert_allclose(density.values, np.broadcast_to((1 - ds["stress_deficit"].values)[:, None],
+                                                             density.shape), rtol=1e-12)
+
+
+def test_the_full_slow_chain_plugs_in_as_biology():
+    pytest.importorskip("psilosim.synapses")
+    from psilosim.clinical.biology import slow_chain_biology
+
+    models = ModelSet(biology_fn=slow_chain_biology, label="slow_chain")
+    ds = run_trial(carhart2021(), n_patients=4, seed=1, backend="sync", models=models)
+    assert ds.attrs["biology_model"] == "slow_chain"
+    window = ds["course"].sel(quantity="window")
+    psilocybin = ds["arm"] == "psilocybin"
+    assert float(window.where(psilocybin, drop=True).isel(day=1).min()) > 0.5  # open the day after 25 mg
