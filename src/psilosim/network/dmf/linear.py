@@ -37,13 +37,17 @@ def _phi(x: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
 class LinearDMF:
     """Fixed points, Jacobians and stationary covariance of a :class:`DMFModel`."""
 
-    def __init__(self, model: DMFModel, coupling: float):
+    def __init__(self, model: DMFModel, coupling: float, j_fic: np.ndarray | None = None):
         self.model = model
         self.coupling = float(coupling)
-        self.j_fic = model.fic(coupling)
+        self.j_fic = model.fic(coupling) if j_fic is None else np.asarray(j_fic, dtype=float)
         wp = model.working_point
         n = model.n_regions
-        self.baseline = np.concatenate([np.full(n, wp.s_e), np.full(n, wp.s_i)])
+        start = np.concatenate([np.full(n, wp.s_e), np.full(n, wp.s_i)])
+        if j_fic is not None:  # refined FIC moves the noise-free fixed point a little
+            start = root(self.flow, start, args=(np.ones(n),), jac=self.jacobian, method="hybr",
+                         tol=1e-12).x
+        self.baseline = start
 
     def _rates(self, x: np.ndarray, gain: np.ndarray):
         c = self.model.consts
