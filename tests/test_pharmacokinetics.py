@@ -171,3 +171,21 @@ def test_unknown_compound_lists_known_names():
     with pytest.raises(InputError, match="known:.*psilocybin"):
         get_compound("aspirinx")
     assert get_compound("PsIlOcYbIn").analyte == "psilocin"
+
+
+@pytest.mark.parametrize("ka,ke0", [(1.0, 1.0), (1.0, 3.0), (2.0, 1.0)])
+def test_analytic_method_survives_coincident_rates(ka, ke0):
+    """ka = CL/V (and ke0) make the system matrix defective; the modal solution must still
+    conserve mass and match the ODE solution closely."""
+    system = LinearPK(clearance=10.0, central_volume=10.0, ke0=ke0, absorption_rate=ka,
+                      intercompartmental_clearance=0.0, peripheral_volume=0.0)
+    times = np.linspace(0.0, 30.0, 301)
+    dose = (np.array([0.0]), np.array([10.0]), np.array([0.0]))
+    lam, g = modal_response(system.matrix(), system.input_state)
+    analytic = superpose(times, *dose, lam, g)
+    reference, _ = solve_ode(system, times, *dose)
+    assert np.all(np.isfinite(analytic))
+    assert np.abs(analytic - reference).max() <= 5e-3 * np.abs(reference).max()
+    depot, central = analytic[system.states.index("depot")], analytic[system.states.index("central")]
+    eliminated = 10.0 / 10.0 * superpose(times, *dose, lam, g, integral=True)[system.states.index("central")]
+    assert np.allclose(depot + central + eliminated, 10.0, atol=1e-8)

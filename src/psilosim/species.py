@@ -4,9 +4,8 @@ A species is a parameter set, not a code path. This module holds what the PK/bin
 cellular links share about a species:
 
 - :data:`SPECIES` default body weights (so ``"1 mg/kg"`` needs no ``--weight`` in a mouse);
-- :func:`ensure_species_data` adds the PK files in ``compounds/library/species/<species>/`` to
-  compounds whose main file lives in ``compounds/library`` (mouse PK of psilocybin, ketamine,
-  escitalopram);
+- species-specific PK lives with the compounds, in ``compounds/library/species/<species>/``
+  (mouse PK of psilocybin, ketamine, escitalopram), merged by the compound registry;
 - :data:`EXPERIMENTAL_DOSES` the dose, route and schedule each compound was given in the
   experiments the model is checked against, used when a command is given no dose.
 """
@@ -14,10 +13,6 @@ cellular links share about a species:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
-
-import yaml
 
 from .errors import InputError
 from .parameters import Param, ParameterSet
@@ -56,33 +51,6 @@ def default_subject(species: str):
 
     d = species_defaults(species)
     return Subject(species=d.name, weight_kg=d.body_weight.to("kg"))
-
-
-_LOADED: set[str] = set()
-
-
-def ensure_species_data() -> None:
-    """Add every ``compounds/library/species/<species>/<compound>.yaml`` to its compound (once)."""
-    from .compounds import get_compound, register_compound
-    from .compounds.model import SpeciesPK
-
-    root = resources.files("psilosim.compounds") / "library" / "species"
-    if not root.is_dir():
-        return
-    for species_dir in sorted(root.iterdir(), key=lambda p: p.name):
-        if not species_dir.is_dir():
-            continue
-        for entry in sorted(species_dir.iterdir(), key=lambda p: p.name):
-            key = f"{species_dir.name}/{entry.name}"
-            if not entry.name.endswith(".yaml") or key in _LOADED:
-                continue
-            data = yaml.safe_load(Path(str(entry)).read_text(encoding="utf-8"))
-            compound = get_compound(data.pop("compound"))
-            if species_dir.name not in compound.species:
-                spk = SpeciesPK.model_validate(data)
-                updated = compound.model_copy(update={"species": {**compound.species, species_dir.name: spk}})
-                register_compound(updated, replace=True)
-            _LOADED.add(key)
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, fail
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
@@ -16,23 +16,16 @@ DOSE_HELP = "Dose with a unit ('1 mg/kg', '25 mg'); default: the published exper
 ROUTE_HELP = "Route (ip, oral, iv, ...); default: the route of the experimental dose."
 
 
-def fail(message: str) -> None:
-    """One error line on stderr (never wrapped), exit code 2."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
-
-
 def _treatment(species: str, compound: str, dose: str | None, route: str | None):
     """The (compound, Regimen) list and a description of where the dose came from."""
     from ..compounds import get_compound
     from ..regimen import Regimen
-    from ..species import ensure_species_data, experimental_dose, species_defaults
+    from ..species import experimental_dose, species_defaults
     from ..synapses.chain import experimental_regimen
 
     species_defaults(species)
     if compound.strip().lower() == "none":
         return [], {"compound": "none", "dose": None, "route": None, "dose_source": "untreated"}
-    ensure_species_data()
     comp = get_compound(compound)
     comp.species_pk(species)  # clear error when the species has no PK for this compound
     published = _published_or_none(species, comp.name)

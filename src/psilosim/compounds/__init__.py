@@ -49,7 +49,33 @@ def _load_library() -> None:
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
             register_compound(load_compound_file(Path(str(entry))))
+    _add_species_files(folder / "species")
     _LOADED = True
+
+
+def _add_species_files(root) -> None:
+    """Merge ``species/<species>/<compound>.yaml`` (one ``SpeciesPK`` plus ``compound:``) into
+    the compound of that name, so a species can be added as data without touching the main file.
+    """
+    from .model import SpeciesPK
+
+    if not root.is_dir():
+        return
+    for species_dir in sorted(root.iterdir(), key=lambda p: p.name):
+        if not species_dir.is_dir():
+            continue
+        for entry in sorted(species_dir.iterdir(), key=lambda p: p.name):
+            if not entry.name.endswith(".yaml"):
+                continue
+            data = yaml.safe_load(Path(str(entry)).read_text(encoding="utf-8"))
+            compound = _LIBRARY[_ALIASES[str(data.pop("compound")).lower()]]
+            if species_dir.name in compound.species:
+                raise InputError(str(entry), f"{compound.name} already has {species_dir.name} PK")
+            species_pk = SpeciesPK.model_validate(data)
+            register_compound(
+                compound.model_copy(update={"species": {**compound.species, species_dir.name: species_pk}}),
+                replace=True,
+            )
 
 
 def register_compound(compound: Compound, *, replace: bool = False) -> Compound:

@@ -37,9 +37,11 @@ class FitParams(ParameterSet):
 
 
 FIT = FitParams(
-    g_low=Param(value=0.2, unit="", source="psilosim", kind="assumed", note="lowest G of the sweep"),
-    g_high=Param(value=1.0, unit="", source="psilosim", kind="assumed",
-                 note="highest G; above ≈ 1 (SC scaled to max 1) FIC can no longer hold 3 Hz"),
+    g_low=Param(value=0.4, unit="", source="psilosim", kind="assumed",
+                note="lowest effective coupling G·⟨Σ_j C_ij⟩ of the sweep (G times mean in-strength, "
+                     "so one grid serves connectomes with different weight scales)"),
+    g_high=Param(value=1.2, unit="", source="psilosim", kind="assumed",
+                 note="highest effective coupling; above ≈ 1.2 FIC can no longer hold 3 Hz"),
     g_points=Param(value=9, unit="", source="psilosim", kind="assumed", note="grid points"),
     duration=Param(value=600.0, unit="s", source="psilosim", kind="assumed",
                    note="simulated BOLD per G (≈ the 710 s of the AAL2 recordings)"),
@@ -109,8 +111,15 @@ def fcd_ks(sim_bold: np.ndarray, emp_bolds: list[np.ndarray], tr_s: float,
 
 
 # ---------------------------------------------------------------------- sweep
-def g_grid(p: FitParams = FIT) -> np.ndarray:
-    return np.linspace(p.g_low.value, p.g_high.value, int(p.g_points.value))
+def g_grid(parcellation: Parcellation, p: FitParams = FIT, points: int | None = None) -> np.ndarray:
+    """Values of G whose effective coupling G·⟨Σ_j C_ij⟩ spans ``[g_low, g_high]``."""
+    strength = float(parcellation.sc.values.sum(axis=1).mean())
+    if strength <= 0:
+        raise DataError(f"{parcellation.name}: structural connectivity is empty")
+    n = int(p.g_points.value) if points is None else int(points)
+    if n < 1:
+        raise InputError("--points", f"need at least one G value, got {n}")
+    return np.linspace(p.g_low.value, p.g_high.value, n) / strength
 
 
 def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed: int = 0,
@@ -122,7 +131,7 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     """
     if parcellation.fc is None:
         raise DataError(f"{parcellation.name}: no empirical FC to fit against")
-    g_values = g_grid(p) if g_values is None else np.asarray(g_values, dtype=float)
+    g_values = g_grid(parcellation, p) if g_values is None else np.asarray(g_values, dtype=float)
     model = DMFModel(parcellation.sc)
     j_fic = model.fic_refined(g_values, seed=seed)
     if progress:
@@ -137,7 +146,7 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
         parts.append(run.advance(length))
         if progress:
             progress(0.2 + 0.8 * (k + 1) / len(chunks))
-    sim = xr.concat(parts, dim="time")
+    sim = xr.concat(parts, dim="time", data_vars="all")
     emp_fc = parcellation.fc.values
     emp_bolds = [ts.values for ts in parcellation.bold]
     corr, ks, rates = [], [], []

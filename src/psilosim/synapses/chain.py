@@ -33,9 +33,6 @@ def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive
     any target is still occupied, never beyond ``days``.
     """
     from ..binding import simulate_acute  # the pharmacology link; imported late on purpose
-    from ..species import ensure_species_data
-
-    ensure_species_data()
     subject = _subject_for(species, subject)
     last_dose_h = max((_last_dose_h(reg, subject.weight_kg) for _, reg in treatments), default=0.0)
     end_h = days * HOURS_PER_DAY
