@@ -28,6 +28,7 @@ are frozen pydantic models that reject unknown names, so a typo never silently c
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -80,14 +81,19 @@ class Param(BaseModel):
         return Q_(self.value, self.unit)
 
     def to(self, unit: str) -> float:
-        """Magnitude converted to ``unit``."""
-        return float(self.quantity.to(unit).magnitude)
+        """Magnitude converted to ``unit`` (cached: parameters are immutable and pint is slow)."""
+        return _converted(self.value, self.unit, unit)
 
     def with_value(self, value: float, *, source: str = "user override") -> Param:
         """A copy with a new value (in the same unit), marked as an override."""
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
             raise ValueError(f"{value} {self.unit} is outside [{self.low}, {self.high}]")
         return self.model_copy(update={"value": float(value), "source": source, "kind": "override"})
+
+
+@lru_cache(maxsize=4096)
+def _converted(value: float, unit: str, target: str) -> float:
+    return float(Q_(value, unit).to(target).magnitude)
 
 
 class ParameterSet(BaseModel):

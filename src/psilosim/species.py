@@ -19,21 +19,37 @@ from .parameters import Param, ParameterSet
 
 
 class SpeciesDefaults(ParameterSet):
-    """What a species contributes outside the compound files."""
+    """What a species contributes outside the compound files.
+
+    ``cellular_tempo`` is how much slower the species' cellular biochemistry runs than the
+    mouse's (1 = mouse). The human cellular parameter sets of the plasticity and spine links
+    divide the mouse *rates* by it (``psilosim.plasticity.params``, ``psilosim.synapses.params``).
+    """
 
     name: str
     body_weight: Param
+    cellular_tempo: Param
 
+
+RAYON_MATSUDA = ("Rayon et al. 2020 Science 369:eaba7667; Matsuda et al. 2020 Science 369:1450")
 
 SPECIES: dict[str, SpeciesDefaults] = {
     "mouse": SpeciesDefaults(
         name="mouse",
         body_weight=Param(value=0.025, unit="kg", kind="assumed",
                           source="adult male C57BL/6J (Jackson Laboratory body-weight chart, 10–16 weeks)",
-                          note="the strain of Shao 2021, Moda-Sava 2019 and Nardou 2023")),
+                          note="the strain of Shao 2021, Moda-Sava 2019 and Nardou 2023"),
+        cellular_tempo=Param(value=1.0, unit="", kind="assumed", source="definition",
+                             note="the cellular constants were calibrated in mouse (Shao 2021, Nardou 2023)")),
     "human": SpeciesDefaults(
         name="human",
-        body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult")),
+        body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult"),
+        cellular_tempo=Param(
+            value=2.0, unit="", kind="published", source=RAYON_MATSUDA,
+            note="≈ two-fold longer protein half-lives and slower biochemical reactions in human than in "
+                 "mouse cells (motor-neuron differentiation > 2× slower, Rayon 2020; segmentation clock "
+                 "5–6 h vs 2–3 h, Matsuda 2020). Applying it to spine turnover and TrkB signalling is an "
+                 "assumption: there is no in-vivo human spine imaging")),
 }
 
 

@@ -144,7 +144,8 @@ def acute_pharmacodynamics(compounds, ce: np.ndarray, times: np.ndarray, subject
     occupancy["5-HT2A_intracellular"] = intracellular.sum(axis=0)
     serotonin_occ = serotonin_ratio / (1.0 + _ratios(compounds, ce, "5-HT2A").sum(axis=0) + serotonin_ratio)
 
-    availability = _availability(times, sert_block, background, enabled, interaction_params)
+    # the individual's receptor density scales availability (B_max), not the occupied fraction
+    availability = subject.ht2a_density * _availability(times, sert_block, background, enabled, interaction_params)
     agonism = np.array([c.agonist_efficacy.value for c in compounds])[:, None]
     hallucinogenic = np.array([c.hallucinogenic_efficacy.value for c in compounds])[:, None]
     activation = {

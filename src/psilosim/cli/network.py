@@ -57,10 +57,11 @@ def fit(
         emit_json(payload)
         return
     table = Table(title=f"G sweep on {parcellation.name}")
-    for col in ("G", "FC corr", "FCD KS", "mean rate (Hz)"):
+    for col in ("G", "FC corr", "FCD KS", "rates min–max (Hz)"):
         table.add_column(col, justify="right")
     for row in result.sweep.to_dataframe().itertuples():
-        table.add_row(f"{row.Index:.4g}", f"{row.fc_corr:.3f}", f"{row.fcd_ks:.3f}", f"{row.mean_rate:.2f}")
+        table.add_row(f"{row.Index:.4g}", f"{row.fc_corr:.3f}", f"{row.fcd_ks:.3f}",
+                      f"{row.min_rate:.2f}–{row.max_rate:.2f}")
     console.print(table)
     ks = "n/a (no BOLD)" if result.fcd_ks is None else f"{result.fcd_ks:.3f}"
     console.print(f"best G = {result.G:.4g}: FC corr {result.fc_corr:.3f} (SC–FC {result.sc_fc_corr:.3f}), FCD KS {ks}")
@@ -78,6 +79,8 @@ def scan(
                                     help="Use this 5-HT2A occupancy (0-1) instead of the pharmacology chain."),
     gain_map: str = typer.Option("receptor", "--gain-map", help="receptor | uniform | shuffled."),
     compare_maps: bool = typer.Option(False, "--compare-maps", help="Also simulate uniform and shuffled maps."),
+    method: str = typer.Option("simulate", "--method",
+                               help="simulate (BOLD scans) | linear (expected FC, linear-noise approximation, fast)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Simulate a baseline and a drug scan session and report the FC change per network.
@@ -89,6 +92,8 @@ def scan(
     from ..connectome import load_dataset
     from ..network import scan as sc
 
+    if method not in ("simulate", "linear"):
+        raise InputError("--method", f"{method!r}; expected simulate or linear")
     if gain_map not in sc.MAP_KINDS:
         raise InputError("--gain-map", f"{gain_map!r}; expected one of {', '.join(sc.MAP_KINDS)}")
     if not np.isfinite(minutes) or minutes <= 0:
@@ -101,14 +106,20 @@ def scan(
         if not 0.0 <= occupancy <= 1.0:
             raise InputError("--occupancy", f"must be a fraction in [0, 1], got {occupancy}")
         occ, start_h = float(occupancy), 0.0
+        compound = dose = "given occupancy"
     maps = [gain_map] + ([m for m in ("uniform", "shuffled") if m != gain_map] if compare_maps else [])
-    with _progress(f"scanning {parcellation.name}", json_out) as progress:
-        session = sc.scan_session(parcellation, occ, minutes=minutes, seed=seed, maps=maps,
-                                  start_h=start_h, progress=progress)
+    if method == "linear":
+        mean_occ = occ if isinstance(occ, float) else float(
+            occ.sel(time_h=slice(start_h, start_h + minutes / 60.0)).mean())
+        session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps)
+    else:
+        with _progress(f"scanning {parcellation.name}", json_out) as progress:
+            session = sc.scan_session(parcellation, occ, minutes=minutes, seed=seed, maps=maps,
+                                      start_h=start_h, progress=progress)
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
         "dataset": parcellation.name, "compound": compound, "dose": dose, "at_hours": at_hours,
-        "minutes": minutes, "seed": seed, "G": session.attrs["coupling"],
+        "minutes": minutes, "seed": seed, "method": method, "G": session.attrs["coupling"],
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,
         "disclaimer": DISCLAIMER,
     }
@@ -140,8 +151,9 @@ def _map_summary(session, parcellation, kind: str) -> dict:
 
 
 def _print_scan(payload: dict) -> None:
-    table = Table(title=f"FC change, {payload['compound']} {payload['dose']} at {payload['at_hours']} h "
-                        f"({payload['dataset']}, occupancy {payload['occupancy']:.2f})")
+    when = ("at a given occupancy" if payload["compound"] == "given occupancy"
+            else f"{payload['compound']} {payload['dose']} at {payload['at_hours']} h")
+    table = Table(title=f"FC change, {when} ({payload['dataset']}, 5-HT2A occupancy {payload['occupancy']:.2f})")
     table.add_column("network")
     table.add_column(payload["gain_map"], justify="right")
     others = payload.get("compare_maps", {})

@@ -26,7 +26,8 @@ def _load(target: str):
 @app.command()
 def trial(
     target: str = typer.Argument(..., help="A built-in preset (carhart2021, goodwin2022, raison2023, szigeti2021, "
-                                           "ketamine_iv) or a trial scenario .yaml file."),
+                                           "ketamine_iv) or a trial scenario .yaml file (what-if examples: "
+                                           "psilosim/scenarios/trials/*.yaml)."),
     patients: int = typer.Option(None, "--patients", "-n", help="Number of virtual patients (default: the design's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),
     workers: int = typer.Option(None, "--workers", help="Run on a local Dask cluster of K worker processes."),

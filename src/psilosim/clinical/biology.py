@@ -1,40 +1,41 @@
-"""The biological state a symptom model reads: window, spine density, BDNF, over study days.
+"""The biology of a virtual patient: links 1–5 of the chain, run for that patient.
 
-:class:`BiologyTrajectory` is the typed interface between the slow chain (links 1–5) and the
-clinical layer. Anything that produces one can drive the symptom model:
+There is one model of the biology: :func:`psilosim.synapses.simulate_slow_chain` (regimen → PK →
+binding → BDNF/TrkB and the plasticity window → spines), with the **human** parameter sets of
+every link. This module only translates a virtual patient and a trial arm into that chain's
+inputs (:func:`chain_inputs`) and reads the chain's output onto the study-day grid
+(:class:`BiologyTrajectory`). What differs between patients enters the chain where the chain
+has it:
 
-* :func:`reduced_chain` (default, built in): a per-patient *reduced* slow chain that is fast
-  enough for trials of thousands of patients. It keeps the chain's causal order — dose → exposure
-  (PK, with the patient's random effect) → receptor occupancy → plasticity window / slow BDNF →
-  spine formation against a stress-raised elimination — but each link in closed form:
+============================  =================================================================
+patient trait                 enters the chain as
+============================  =================================================================
+PK random effects             η on CL, V and ka drawn by the PK link itself
+                              (:meth:`~psilosim.pharmacokinetics.Subject.with_random_effects`,
+                              the compound's own ω) from the patient's ``pk_seed``
+body weight                   the PK subject's weight (mg/kg doses, weight covariates)
+5-HT2A density                ``Subject.ht2a_density``: scales 5-HT2A availability in the
+                              binding link (activation, the intracellular route, the trip)
+chronic SSRI not washed out   co-medication ``ssri`` of the binding link: RB8 down-regulation
+                              of 5-HT2A and serotonin at the surface pool
+stress history                a background (ongoing) stress intensity in the spine link, chosen
+                              so that its rest state lacks the patient's spine deficit
+                              (:func:`~psilosim.synapses.model.stress_for_deficit`)
+plasticity responsiveness     multiplies the gains of every route to BDNF/TrkB signalling
+                              (BDNF Val66Met-like differences in activity-dependent BDNF)
+environment of the arm        the activity correlation during the window (experience hook of
+                              the spine link) and, for a stressful setting, extra stress
+mechanisms of the arm         the plasticity link's switchable routes
+============================  =================================================================
 
-  - psilocybin (oral): psilocin Cmax = ``cmax_per_mg`` · dose · exposure (PK4); intracellular
-    5-HT2A occupancy = Occmax·C/(C + EC50) (RB1/RB2) × the patient's receptor density (RB8
-    blunting included); the window opens with a steep Hill function of that occupancy and closes
-    exponentially with a time constant proportional to the acute-effect duration (SP7: window
-    length scales with acute-effect duration; psilocybin ≈ 2 weeks).
-  - ketamine (IV): NMDA blockade opens a window whose amplitude scales with dose per kg and
-    whose length follows from ketamine's short acute effect (same SP7 scaling).
-  - escitalopram (daily): the daily-average plasma concentration by superposition of doses
-    (PK12: CL, F, t½) gives SERT occupancy (RB5); serotonin reaches only surface 5-HT2A (RB7), so
-    there is no window; instead BDNF rises slowly, dB/dt = (1 + g·occ − B)/τ_B (issue 3: "SSRIs
-    raise BDNF slowly over weeks").
-  - spines (density relative to the healthy, unstressed level):
-    dρ/dt = k·(1 + r·g_W·W + r·g_B·(B − 1)) − k/(1 − d)·(1 + s_env·W)·ρ, so the untreated patient sits
-    at ρ = 1 − d (the stress deficit ``d``); a stressful setting raises elimination during the
-    window (``s_env``); ``r`` is the patient's plasticity responsiveness.
-
-* the full slow chain of issues 2–3 (``psilosim.synapses.simulate_slow_chain``), through
-  :func:`from_dataset`, once it exists; it is much slower per patient.
-
-Windows of several doses combine as independent fractions, W = 1 − Π(1 − W_j).
+The symptom model reads :class:`BiologyTrajectory`: the window, total and stable (persistent)
+spine density and BDNF signalling on the study-day grid, and the peak acute ("trip") effect.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -44,10 +45,14 @@ from ..parameters import Param, ParameterSet
 from ..regimen import Regimen
 
 Environment = Literal["supportive", "none", "stressful"]
-#: Compounds the reduced chain knows. "placebo" and "niacin" (active placebo) do nothing here.
-REDUCED_CHAIN_COMPOUNDS = ("psilocybin", "escitalopram", "ketamine", "placebo", "niacin")
-#: Unit conversion: 1 mg/L = 1000 ng/mL.
-NG_PER_ML_PER_MG_PER_L = 1000.0
+#: Inert comparators: given on a regimen, but nothing reaches any receptor.
+INERT_COMPOUNDS = ("placebo", "niacin")
+#: Species of every virtual patient.
+SPECIES = "human"
+#: Region of the spine link read by the symptom model (the region the rodent data come from).
+REGION = "PFC"
+#: Series a trajectory carries on its day grid.
+SERIES = ("window", "density_rel", "bdnf_rel", "stable_rel")
 
 
 @dataclass(frozen=True)
@@ -57,26 +62,35 @@ class BiologyTrajectory:
     Attributes
     ----------
     time_d
-        Strictly increasing study days (0 = first dose).
+        Strictly increasing study days (0 = the baseline visit, before the first dose).
     window
         Plasticity window, 0 (closed) – 1 (fully open).
     density_rel
         Spine density relative to the healthy, unstressed level (1 = healthy).
     bdnf_rel
         BDNF/TrkB signalling relative to the untreated level (1 = untreated).
+    stable_rel
+        Persistent (stable) spines relative to the healthy level; defaults to ``density_rel``.
+    acute_effect_peak
+        Peak subjective "any drug effect" (0–1) of the patient's doses.
     """
 
     time_d: np.ndarray
     window: np.ndarray
     density_rel: np.ndarray
     bdnf_rel: np.ndarray
+    stable_rel: np.ndarray | None = None
+    acute_effect_peak: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         t = np.asarray(self.time_d, dtype=float)
         if t.ndim != 1 or t.size < 2 or not np.all(np.isfinite(t)) or np.any(np.diff(t) <= 0):
             raise InputError("biology.time_d", "must be a strictly increasing 1-D array of ≥ 2 days")
         object.__setattr__(self, "time_d", t)
-        for name in ("window", "density_rel", "bdnf_rel"):
+        if self.stable_rel is None:
+            object.__setattr__(self, "stable_rel", self.density_rel)
+        for name in SERIES:
             a = np.asarray(getattr(self, name), dtype=float)
             if a.shape != t.shape or not np.all(np.isfinite(a)):
                 raise InputError(f"biology.{name}", f"must be finite with shape {t.shape}, got {a.shape}")
@@ -85,196 +99,182 @@ class BiologyTrajectory:
             if name != "window" and np.any(a <= 0):
                 raise InputError(f"biology.{name}", "must be positive (a relative level)")
             object.__setattr__(self, name, a)
+        if not 0.0 <= self.acute_effect_peak <= 1.0 + 1e-9:
+            raise InputError("biology.acute_effect_peak", "must lie between 0 and 1")
 
     def at(self, days) -> dict[str, np.ndarray]:
         """Linear interpolation of every series at ``days``."""
-        return {n: np.interp(days, self.time_d, getattr(self, n))
-                for n in ("window", "density_rel", "bdnf_rel")}
+        return {n: np.interp(days, self.time_d, getattr(self, n)) for n in SERIES}
 
 
-def from_dataset(ds: xr.Dataset) -> BiologyTrajectory:
-    """A trajectory from the slow chain's Dataset (``time_d``, ``window``, ``density_rel``, ``bdnf_rel``).
+class ClinicalBiologyParams(ParameterSet):
+    """How a trial arm's setting enters the chain (everything else is the chain's own parameters)."""
 
-    Region-resolved densities are averaged over regions (prefrontal first when labelled).
-    """
-    missing = [n for n in ("window", "density_rel", "bdnf_rel") if n not in ds]
-    if "time_d" not in ds.coords or missing:
-        raise InputError("biology", f"slow-chain result lacks time_d or {missing}")
-
-    def series(name: str) -> np.ndarray:
-        da = ds[name]
-        extra = [d for d in da.dims if d != "time_d"]
-        return da.mean(extra).values if extra else da.values
-
-    return BiologyTrajectory(ds["time_d"].values, np.clip(series("window"), 0, 1),
-                             series("density_rel"), series("bdnf_rel"))
+    correlation_supportive: Param
+    correlation_none: Param
+    correlation_stressful: Param
+    stressful_setting_stress: Param
 
 
-class ReducedChainParams(ParameterSet):
-    """Parameters of :func:`reduced_chain` (see module docstring for the equations)."""
-
-    psilocin_cmax_per_mg: Param
-    ht2a_occmax: Param
-    ht2a_ec50: Param
-    window_occupancy_half: Param
-    window_hill: Param
-    psilocybin_window_days: Param
-    window_closed_fraction: Param
-    psilocybin_effect_duration: Param
-    ketamine_effect_duration: Param
-    ketamine_reference_dose: Param
-    ketamine_window_amplitude: Param
-    escitalopram_clearance: Param
-    escitalopram_bioavailability: Param
-    escitalopram_half_life: Param
-    sert_occmax: Param
-    sert_ec50: Param
-    bdnf_ssri_gain: Param
-    bdnf_tau: Param
-    spine_turnover_rate: Param
-    spine_window_formation_gain: Param
-    spine_bdnf_formation_gain: Param
-    stress_elimination_gain: Param
-
-
-DEFAULT_REDUCED_CHAIN = ReducedChainParams(
-    psilocin_cmax_per_mg=Param(value=0.70, unit="ng/mL/mg", source="Holze et al. 2023 Clin Pharmacol Ther 113:822 (REFERENCES PK4)",
-                               kind="published", note="psilocin Cmax per mg oral psilocybin, 15–30 mg"),
-    ht2a_occmax=Param(value=0.766, unit="", source="Madsen et al. 2019 Neuropsychopharmacology 44:1328 (REFERENCES RB2)",
-                      kind="unverified", note="Occmax commonly cited from Madsen 2019"),
-    ht2a_ec50=Param(value=1.97, unit="ng/mL", source="Madsen et al. 2019 (REFERENCES RB2)", kind="unverified",
-                    note="EC50 of plasma psilocin for cortical 5-HT2A occupancy"),
-    window_occupancy_half=Param(value=0.62, unit="", source="set by hand against CL3", kind="fitted",
-                                note="CL3: occupancy at half-maximal opening, high enough that a 2 mg microdose "
-                                     "(≈ 32 % occupancy) barely opens the window while 25 mg (≈ 69 %) does"),
-    window_hill=Param(value=6.0, unit="", source="steep threshold of opening", kind="assumed",
-                      note="sub-hallucinogenic exposures barely open the window (CL3); Goodwin 2022 10 mg is a prediction"),
-    psilocybin_window_days=Param(value=14.0, unit="day", source="Nardou et al. 2023 Nature 618:790 (REFERENCES SP7, 2°)",
-                                 kind="secondary", note="mouse critical-period window after psilocybin, taken for humans"),
-    window_closed_fraction=Param(value=0.1, unit="", source="definition of 'closed'", kind="assumed",
-                                 note="the window counts as closed at 10 % of its opening"),
-    psilocybin_effect_duration=Param(value=5.5, unit="h", source="Holze et al. 2023 (REFERENCES PK10, 25 mg)",
-                                     kind="published"),
-    ketamine_effect_duration=Param(value=1.5, unit="h", source="dissociative effects of a 40-min 0.5 mg/kg infusion",
-                                   kind="assumed", note="effects end within ~1 h of the end of infusion"),
-    ketamine_reference_dose=Param(value=0.5, unit="mg/kg", source="standard antidepressant IV dose (Kishimoto et al. 2016 Psychol Med 46:1459)",
-                                  kind="published"),
-    ketamine_window_amplitude=Param(value=1.0, unit="", source="window opening at the reference dose", kind="assumed",
-                                    note="NMDA blockade at 0.5 mg/kg opens the window fully; scales with dose per kg"),
-    escitalopram_clearance=Param(value=31.0, unit="L/h", source="Søgaard et al. 2005 J Clin Pharmacol 45:1400 (REFERENCES PK12)",
-                                 kind="published"),
-    escitalopram_bioavailability=Param(value=0.8, unit="", source="Søgaard 2005; label (PK12)", kind="published"),
-    escitalopram_half_life=Param(value=30.0, unit="h", source="Søgaard 2005 (PK12: 27–33 h)", kind="published"),
-    sert_occmax=Param(value=0.85, unit="", source="Meyer et al. 2004 Am J Psychiatry 161:826 (REFERENCES RB5)",
-                      kind="published", note="plateau of SERT occupancy"),
-    sert_ec50=Param(value=0.67, unit="ng/mL", source="derived from RB5 and PK12", kind="derived",
-                    note="80 % occupancy at the 10 mg/day steady-state average (F·dose/(CL·24 h) = 10.8 ng/mL)"),
-    bdnf_ssri_gain=Param(value=0.5, unit="", source="BDNF rise under chronic SSRI", kind="assumed",
-                         note="scale only: enters density through the product with spine_bdnf_formation_gain"),
-    bdnf_tau=Param(value=21.0, unit="day", source="slow transcriptional BDNF rise over weeks (Nibuya et al. 1995 J Neurosci 15:7539, rat)",
-                   kind="assumed", note="weeks-scale rise; the exact value is not measured in humans"),
-    spine_turnover_rate=Param(value=1.0 / 45.0, unit="1/day", source="human prefrontal spine turnover", kind="assumed",
-                              note="no human measurement; sets how fast treatment-gained spines relax back to the "
-                                   "stressed set point (fade after one dose, Goodwin 2022 week 12 is a prediction)"),
-    spine_window_formation_gain=Param(value=1.5, unit="", source="size of the spine gain after one dose", kind="assumed",
-                                      note="formation multiplier per unit open window: one 25 mg dose regains ≈ 10 % "
-                                           "density over the window (order of SP1's +10 % in mouse); CL1.psilocybin "
-                                           "is then met through weight_biology"),
-    spine_bdnf_formation_gain=Param(value=0.453, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200, seed 7)",
-                                    kind="fitted",
-                                    note="formation multiplier per unit BDNF rise; fitted to CL1.escitalopram"),
-    stress_elimination_gain=Param(value=1.0, unit="", source="stressful setting during the window", kind="assumed",
-                                  note="elimination raised by (1 + gain·W) in a stressful environment (what-if)"),
+DEFAULT_BIOLOGY = ClinicalBiologyParams(
+    correlation_supportive=Param(
+        value=0.8, unit="", kind="assumed",
+        source="Carhart-Harris & Friston 2019 Pharmacol Rev 71:316 (REBUS); Nardou et al. 2023 Nature 618:790",
+        note="activity correlation on the connections being reworked during the window (experience hook of the "
+             "spine link) in a supportive, structured setting with integration: higher than ordinary life "
+             "(social reward learning in Nardou needs the right context in the open window)", low=0.0, high=1.0),
+    correlation_none=Param(
+        value=0.5, unit="", kind="assumed", source="= spine link default_correlation (ordinary housing)",
+        note="no particular setting: the synapse link's default correlation", low=0.0, high=1.0),
+    correlation_stressful=Param(
+        value=0.2, unit="", kind="assumed", source="assumption",
+        note="a stressful setting drives threat/negative-affect circuits rather than the prefrontal connections "
+             "that depression weakened; few of the new prefrontal spines are selected", low=0.0, high=1.0),
+    stressful_setting_stress=Param(
+        value=0.2, unit="", kind="assumed", source="Radley et al. 2006 Cereb Cortex 16:313 (stress removes spines)",
+        note="extra stress intensity during the study in a stressful setting, ≈ the ongoing stress of a patient "
+             "with a 16 % spine deficit (0.18), i.e. roughly doubling it", low=0.0),
 )
+
+_CORRELATION = {"supportive": "correlation_supportive", "none": "correlation_none",
+                "stressful": "correlation_stressful"}
 
 
 @dataclass(frozen=True)
 class ArmTreatment:
-    """One compound given on a regimen, starting at ``start_day`` of the study."""
+    """One compound given on a regimen, starting at ``start_day`` of the study.
 
-    compound: str
+    ``compound`` is a library name (case-insensitive), an inert comparator
+    (:data:`INERT_COMPOUNDS`), or a :class:`~psilosim.compounds.Compound` (e.g. a custom
+    non-hallucinogenic analogue).
+    """
+
+    compound: Any
     regimen: Regimen
     start_day: float = 0.0
 
     def __post_init__(self) -> None:
-        name = self.compound.strip().lower()
-        if name not in REDUCED_CHAIN_COMPOUNDS:
-            raise InputError("treatments.compound", f"unknown compound {self.compound!r}; the clinical "
-                                                     f"layer knows {list(REDUCED_CHAIN_COMPOUNDS)}")
-        object.__setattr__(self, "compound", name)
+        from ..compounds import Compound, get_compound
+
+        if isinstance(self.compound, str):
+            name = self.compound.strip().lower()
+            if name not in INERT_COMPOUNDS:
+                get_compound(name)  # raises InputError naming the known compounds
+            object.__setattr__(self, "compound", name)
+        elif not isinstance(self.compound, Compound):
+            raise InputError("treatments.compound", f"expected a compound name or Compound, got {self.compound!r}")
         if not (np.isfinite(self.start_day) and self.start_day >= 0):
             raise InputError("treatments.start_day", f"must be ≥ 0, got {self.start_day}")
 
+    @property
+    def inert(self) -> bool:
+        return isinstance(self.compound, str) and self.compound in INERT_COMPOUNDS
 
-def _hill(x: float, half: float, n: float) -> float:
-    if x <= 0:
-        return 0.0
-    r = (x / half) ** n
-    return r / (1.0 + r)
+    @property
+    def name(self) -> str:
+        return self.compound if isinstance(self.compound, str) else self.compound.name.lower()
+
+    def resolved(self):
+        """The :class:`~psilosim.compounds.Compound` (``None`` for an inert comparator)."""
+        from ..compounds import get_compound
+
+        return None if self.inert else get_compound(self.compound)
+
+    def shifted_regimen(self) -> Regimen:
+        """The regimen with its first dose moved to ``start_day`` (study time 0 = baseline)."""
+        return shift_regimen(self.regimen, self.start_day)
 
 
-def _window_tau_d(effect_duration_h: float, p: ReducedChainParams) -> float:
-    """Exponential closing time constant: window length ∝ acute-effect duration (SP7)."""
-    days = p.psilocybin_window_days.to("day") * effect_duration_h / p.psilocybin_effect_duration.to("h")
-    return days / math.log(1.0 / p.window_closed_fraction.value)
+def shift_regimen(regimen: Regimen, days: float) -> Regimen:
+    """``regimen`` starting ``days`` later (explicit phase starts move with it)."""
+    if days == 0:
+        return regimen
+    hours = days * 24.0
+    phases = []
+    for i, phase in enumerate(regimen.phases):
+        data = phase.model_dump(exclude_none=True)
+        if phase.start is not None:
+            data["start"] = f"{phase._hours(phase.start) + hours} h"
+        elif i == 0:
+            data["start"] = f"{hours} h"
+        phases.append(data)
+    return Regimen.build(route=regimen.route.value, phases=phases)
 
 
-def _window_openings(treatments, patient, p: ReducedChainParams) -> list[tuple[float, float, float]]:
-    """(start day, amplitude, closing time constant in days) of every dose that opens a window."""
-    openings = []
+def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environment = "supportive", *,
+                 mechanisms=None, params: ClinicalBiologyParams = DEFAULT_BIOLOGY,
+                 plasticity=None) -> dict[str, Any]:
+    """Keyword arguments of :func:`~psilosim.synapses.simulate_slow_chain` for one patient and arm.
+
+    ``treatments`` becomes the chain's ``(Compound, Regimen)`` pairs (inert comparators dropped,
+    start days folded into the regimens); see the module docstring for the patient's traits.
+    ``plasticity`` replaces the human plasticity parameter set (used by the calibration).
+    """
+    from ..plasticity import plasticity_params
+    from ..synapses import spine_params
+    from ..synapses.model import StressInput, stress_for_deficit
+
+    compounds, pairs = {}, []
     for tr in treatments:
-        if tr.compound == "psilocybin":
-            events = tr.regimen.events(patient.body_weight_kg)
-            tau = _window_tau_d(p.psilocybin_effect_duration.to("h"), p)
-            for t_h, mg in zip(events.time_h, events.amount_mg, strict=True):
-                conc = p.psilocin_cmax_per_mg.value * mg * patient.psilocin_exposure
-                occ = p.ht2a_occmax.value * conc / (conc + p.ht2a_ec50.to("ng/mL"))
-                drive = min(1.0, occ * patient.receptor_density)
-                amp = _hill(drive, p.window_occupancy_half.value, p.window_hill.value)
-                openings.append((tr.start_day + t_h / 24.0, amp, tau))
-        elif tr.compound == "ketamine":
-            events = tr.regimen.events(patient.body_weight_kg)
-            tau = _window_tau_d(p.ketamine_effect_duration.to("h"), p)
-            for t_h, mg in zip(events.time_h, events.amount_mg, strict=True):
-                rel = mg / patient.body_weight_kg * patient.ketamine_exposure / p.ketamine_reference_dose.to("mg/kg")
-                openings.append((tr.start_day + t_h / 24.0, p.ketamine_window_amplitude.value * min(1.0, rel), tau))
-    return openings
-
-
-def window_series(treatments, patient, time_d: np.ndarray, p: ReducedChainParams = DEFAULT_REDUCED_CHAIN) -> np.ndarray:
-    """The plasticity window on ``time_d`` (see module docstring)."""
-    closed = np.ones_like(time_d)
-    for start, amp, tau in _window_openings(treatments, patient, p):
-        after = time_d >= start - 1e-9
-        w = np.zeros_like(time_d)
-        w[after] = amp * np.exp(-(time_d[after] - start) / tau)
-        closed *= 1.0 - w
-    return 1.0 - closed
-
-
-def sert_occupancy_series(treatments, patient, time_d: np.ndarray,
-                          p: ReducedChainParams = DEFAULT_REDUCED_CHAIN) -> np.ndarray:
-    """SERT occupancy from the escitalopram concentration averaged over each dosing day."""
-    k_per_d = math.log(2.0) / p.escitalopram_half_life.to("day")
-    cl_l_per_d = p.escitalopram_clearance.to("L/day")
-    conc = np.zeros_like(time_d)
-    for tr in treatments:
-        if tr.compound != "escitalopram":
+        comp = tr.resolved()
+        if comp is None:
             continue
-        events = tr.regimen.events(patient.body_weight_kg)
-        dose_days = tr.start_day + events.time_h / 24.0
-        # a dose's exposure spread over the day it is given, then decaying (daily-average PK)
-        for day, mg in zip(dose_days, events.amount_mg, strict=True):
-            after = time_d >= day - 1e-9
-            auc_ng_d_per_ml = p.escitalopram_bioavailability.value * mg * NG_PER_ML_PER_MG_PER_L / cl_l_per_d * patient.escitalopram_exposure
-            conc[after] += auc_ng_d_per_ml * k_per_d * np.exp(-k_per_d * (time_d[after] - day))
-    ec50 = p.sert_ec50.to("ng/mL")
-    return p.sert_occmax.value * conc / (conc + ec50)
+        compounds[comp.name.lower()] = comp
+        pairs.append((comp, tr.shifted_regimen()))
+    subject = patient_subject(patient, list(compounds.values()))
+    spines = spine_params(SPECIES)
+    plast = responsive_plasticity(plasticity or plasticity_params(SPECIES), patient.plasticity_responsiveness)
+    background = stress_for_deficit(patient.stress_deficit, spines)
+    stress = None
+    if environment == "stressful":
+        stress = StressInput(start_d=0.0, duration_d=_FOREVER_D, intensity=params.stressful_setting_stress.value)
+    return {"treatments": pairs, "species": SPECIES, "subject": subject, "background_stress": background,
+            "stress": stress, "experience": {REGION: getattr(params, _CORRELATION[environment]).value},
+            "regions": (REGION,), "mechanisms": mechanisms, "plasticity_params": plast, "spine_params": spines}
 
 
-def reduced_chain(treatments, patient, time_d: np.ndarray, *, environment: Environment = "supportive",
-                  params: ReducedChainParams = DEFAULT_REDUCED_CHAIN) -> BiologyTrajectory:
-    """The reduced slow chain for one patient (see module docstring).
+#: A stress block that lasts beyond any study (numerical stand-in for "until the end").
+_FOREVER_D = 1e6
+
+
+def patient_subject(patient, compounds):
+    """The binding link's subject for ``patient`` with PK random effects for ``compounds``."""
+    from ..pharmacokinetics import Subject
+
+    subject = Subject(species=SPECIES, weight_kg=patient.body_weight_kg,
+                      comedication=("ssri",) if patient.ssri_blunted else (),
+                      ht2a_density=patient.receptor_density)
+    return subject.with_random_effects(compounds, seed=patient.pk_seed) if compounds else subject
+
+
+def responsive_plasticity(params, responsiveness: float):
+    """The plasticity parameter set with every route gain multiplied by ``responsiveness``."""
+    if responsiveness == 1.0:
+        return params
+    gains = ("gain_intracellular_5ht2a", "gain_trkb_direct", "gain_nmda_blockade", "gain_ssri_transcription")
+    return params.replace(**{g: getattr(params, g).value * responsiveness for g in gains})
+
+
+def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, inputs: dict | None = None):
+    """The receptor drive (link 3 output) of ``patient`` under ``treatments`` over ``days``.
+
+    ``inputs`` reuses a :func:`chain_inputs` result (the drive depends only on its
+    ``treatments`` and ``subject``).
+    """
+    from ..plasticity import Drive
+    from ..synapses.chain import acute_drive
+
+    kw = inputs or chain_inputs(treatments, patient)
+    if not kw["treatments"]:
+        return Drive.none()
+    return acute_drive(kw["treatments"], species=SPECIES, days=days, subject=kw["subject"])
+
+
+def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray, *,
+                    environment: Environment = "supportive", mechanisms=None,
+                    params: ClinicalBiologyParams = DEFAULT_BIOLOGY, drive=None,
+                    plasticity=None) -> BiologyTrajectory:
+    """Run links 1–5 for one patient and read them onto the study-day grid ``time_d``.
 
     Parameters
     ----------
@@ -283,75 +283,61 @@ def reduced_chain(treatments, patient, time_d: np.ndarray, *, environment: Envir
     patient
         A :class:`~psilosim.clinical.patients.VirtualPatient`.
     time_d
-        Study-day grid, starting at 0 (the untreated steady state).
-    environment
-        ``"stressful"`` raises spine elimination while the window is open.
+        Study-day grid starting at 0.
+    environment, mechanisms
+        The arm's setting and the plasticity routes that are on.
     params
-        :class:`ReducedChainParams`.
+        :class:`ClinicalBiologyParams`.
+    drive
+        A precomputed :func:`patient_drive` (the acute solution does not depend on the cellular
+        parameters, so calibrations reuse it).
+    plasticity
+        A human plasticity parameter set replacing the default (calibration only).
 
     Returns
     -------
     BiologyTrajectory
     """
-    p = params
-    time_d = np.asarray(time_d, dtype=float)
-    window = window_series(treatments, patient, time_d, p)
-    sert = sert_occupancy_series(treatments, patient, time_d, p)
-    k = p.spine_turnover_rate.to("1/day")
-    deficit = patient.stress_deficit
-    stress_gain = p.stress_elimination_gain.value if environment == "stressful" else 0.0
-    tau_b = p.bdnf_tau.to("day")
-    responsiveness = patient.plasticity_responsiveness
-    g_w = p.spine_window_formation_gain.value * responsiveness
-    g_b = p.spine_bdnf_formation_gain.value * responsiveness
-    g_ssri = p.bdnf_ssri_gain.value
-    bdnf = np.ones_like(time_d)
-    rho = np.empty_like(time_d)
-    rho[0] = 1.0 - deficit
-    b = 1.0
-    for i in range(1, time_d.size):
-        dt = time_d[i] - time_d[i - 1]
-        w, occ = window[i - 1], sert[i - 1]
-        # exact step of the linear BDNF and density equations with inputs held over the step
-        b_inf = 1.0 + g_ssri * occ
-        b = b_inf + (b - b_inf) * math.exp(-dt / tau_b)
-        formation = k * (1.0 + g_w * w + g_b * (b - 1.0))
-        elimination = k / (1.0 - deficit) * (1.0 + stress_gain * w)
-        rho_inf = formation / elimination
-        rho[i] = rho_inf + (rho[i - 1] - rho_inf) * math.exp(-elimination * dt)
-        bdnf[i] = b
-    return BiologyTrajectory(time_d, window, rho, bdnf)
-
-
-# --------------------------------------------------------------------------- the full slow chain
-def _treatments_key(treatments) -> str:
-    return "|".join(f"{t.compound}@{t.start_day}:{t.regimen.model_dump_json()}" for t in treatments)
-
-
-_SLOW_CHAIN_CACHE: dict[tuple[str, float], xr.Dataset] = {}
-
-
-def slow_chain_biology(treatments, patient, time_d: np.ndarray, environment: Environment = "supportive"
-                       ) -> BiologyTrajectory:
-    """Biology from the full slow chain of issues 2–3 (``psilosim.synapses.simulate_slow_chain``).
-
-    Opt-in (``ModelSet(biology_fn=slow_chain_biology, label="slow_chain")``). The chain is run
-    once per arm (human parameter set, typical subject) and cached; the patient enters through
-    the stress deficit only (density scaled by ``1 − d``), so PK, receptor and responsiveness
-    variability are **not** individualised on this path, and ``environment`` is ignored. The
-    symptom weights were fitted on :func:`reduced_chain`; they must be refitted
-    (:mod:`psilosim.clinical.calibration`) before this path is used for CL1–CL4.
-    """
     from ..synapses import simulate_slow_chain
 
     time_d = np.asarray(time_d, dtype=float)
-    if any(t.start_day for t in treatments):
-        raise InputError("treatments.start_day", "the slow-chain path needs every treatment to start on day 0")
-    key = (_treatments_key(treatments), float(time_d[-1]))
-    if key not in _SLOW_CHAIN_CACHE:
-        pairs = [(t.compound, t.regimen) for t in treatments if t.compound not in ("placebo", "niacin")]
-        _SLOW_CHAIN_CACHE[key] = simulate_slow_chain(pairs, species="human", days=float(time_d[-1]))
-    typical = from_dataset(_SLOW_CHAIN_CACHE[key].sel(time_d=slice(0, None)))
-    at = typical.at(time_d)
-    return BiologyTrajectory(time_d, np.clip(at["window"], 0, 1),
-                             at["density_rel"] * (1.0 - patient.stress_deficit), at["bdnf_rel"])
+    days = float(time_d[-1])
+    kw = chain_inputs(treatments, patient, environment, mechanisms=mechanisms, params=params,
+                      plasticity=plasticity)
+    if drive is None:
+        drive = patient_drive(treatments, patient, days, inputs=kw)
+    kw["treatments"] = drive
+    ds = simulate_slow_chain(days=days, **kw)
+    return from_dataset(ds, time_d, spines=kw["spine_params"],
+                        acute_effect_peak=float(np.max(drive.effect_or_zero())))
+
+
+def from_dataset(ds: xr.Dataset, time_d: np.ndarray | None = None, *, spines=None,
+                 acute_effect_peak: float = 0.0) -> BiologyTrajectory:
+    """A trajectory from the slow chain's Dataset, interpolated onto ``time_d`` (default: its own days ≥ 0).
+
+    Region-resolved series are read in :data:`REGION` when present, else averaged over regions.
+    ``stable_rel`` is the persistent pool relative to its healthy level ``1 − labile_fraction``.
+    """
+    missing = [n for n in ("window", "density_rel", "bdnf_rel") if n not in ds]
+    if "time_d" not in ds.coords or missing:
+        raise InputError("biology", f"slow-chain result lacks time_d or {missing}")
+    t = ds["time_d"].values
+    time_d = t[t >= 0] if time_d is None else np.asarray(time_d, dtype=float)
+    if time_d[0] < t[0] - 1e-9 or time_d[-1] > t[-1] + 1e-9:
+        raise InputError("biology.time_d", f"grid {time_d[0]:g}–{time_d[-1]:g} d outside the chain's {t[0]:g}–{t[-1]:g} d")
+
+    def series(name: str) -> np.ndarray:
+        da = ds[name]
+        if "region" in da.dims:
+            da = da.sel(region=REGION) if REGION in da["region"].values else da.mean("region")
+        return np.interp(time_d, t, da.values)
+
+    stable = None
+    if "persistent" in ds:
+        from ..synapses import spine_params
+
+        p = spines or spine_params(ds.attrs.get("species", SPECIES))
+        stable = series("persistent") / (1.0 - p.labile_fraction.value)
+    return BiologyTrajectory(time_d, np.clip(series("window"), 0, 1), series("density_rel"), series("bdnf_rel"),
+                             stable_rel=stable, acute_effect_peak=min(1.0, acute_effect_peak))

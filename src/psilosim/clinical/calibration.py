@@ -1,23 +1,32 @@
-"""Calibration of the symptom model on CL1 and CL4 (reproducible; run as a script).
+"""Calibration of the clinical layer on the slow chain (reproducible; run as a script).
 
-Which parameter is fitted to which data:
+Which parameter is fitted to which data (everything else is published, derived or assumed):
 
-=================================  ==========================================================
-parameter                          target
-=================================  ==========================================================
-``SymptomParams.weight_window``    CL4 — ketamine vs saline at 24 h: standardised difference
-                                   −1.0 (Hedges g at day 1, Kishimoto et al. 2016)
-``SymptomParams.weight_biology``   CL1.psilocybin — QIDS-SR-16 change −8.0 at week 6
-``ReducedChainParams.spine_bdnf_   CL1.escitalopram — QIDS-SR-16 change −6.0 at week 6
-formation_gain``
-``ReducedChainParams.window_       CL3 — set by hand (not a root find) so that a 2 mg
-occupancy_half``                   microdose barely opens the window while 25 mg opens it
-=================================  ==========================================================
+=============================================  ================================================
+parameter                                      target
+=============================================  ================================================
+``SymptomParams.weight_window``                CL4 — ketamine vs saline at 24 h: standardised
+                                               difference −1.0 (Hedges g at day 1, Kishimoto
+                                               et al. 2016)
+``SymptomParams.weight_biology``               CL1.psilocybin — QIDS-SR-16 change −8.0 at week 6
+``PlasticityParams.gain_ssri_transcription``   CL1.escitalopram — QIDS-SR-16 change −6.0 at
+(human set)                                    week 6
+=============================================  ================================================
 
-Every fit uses *virtual twins*: each of ``n`` patients is simulated in every arm (same traits),
-on the noise-free latent severity, so the Monte-Carlo error of a contrast is small. The fits are
-solved one after the other with Brent's method and the sequence is repeated, because the window
-weight also moves the psilocybin arm and the biology weight moves the others a little.
+The first two are weights of the symptom model; the third is the only cellular parameter fitted
+to clinical data: no human measurement constrains how strongly chronic SERT blockade drives the
+slow, transcriptional BDNF route (Nibuya 1995 is a rat mRNA study), so the escitalopram arm of
+CL1 sets it. It changes both the SSRI's slow BDNF rise and, through it, how far the window
+reopens over weeks (one mechanism, see ``docs/clinical.md``). CL2 (gradual SSRI onset) and CL3
+(microdosing ≈ placebo) are *checked*, not fitted.
+
+Every fit uses *virtual twins*: each of ``n`` patients is simulated in every arm (same traits)
+on the noise-free latent severity, so the Monte-Carlo error of a contrast is small. The acute
+pharmacology of each twin is solved once (:class:`TwinCohort` keeps the drives: they do not
+depend on any fitted parameter), the slow chain is rerun only when a cellular parameter changes,
+and the symptom model alone when a symptom weight changes. Fits are solved one after the other
+with Brent's method and the sequence is repeated, because each weight moves the other targets a
+little.
 
 ``python -m psilosim.clinical.calibration`` prints the fitted values; they are copied into the
 defaults (``kind="fitted"``) by hand, so that the package does not refit at import time.
@@ -25,92 +34,169 @@ defaults (``kind="fitted"``) by hand, so that the package does not refit at impo
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from scipy.optimize import brentq
 
+from ..plasticity import plasticity_params
+from .biology import BiologyTrajectory, patient_biology, patient_drive
 from .design import TrialDesign
 from .presets import carhart2021, ketamine_iv
 from .scales import get_scale
-from .symptoms import measurement_noise_sd
-from .trial import DEFAULT_MODELS, MEASURES, ModelSet, simulate_patient
+from .symptoms import latent_course, measurement_noise_sd
+from .trial import DEFAULT_MODELS, ModelSet, draw
 
-LATENT = MEASURES.index("latent")
 TARGET_CL1_PSILOCYBIN = -8.0
 TARGET_CL1_ESCITALOPRAM = -6.0
 TARGET_CL4_HEDGES_G = -1.0
+#: Brent brackets of the three fitted parameters (search ranges, not model constants).
+WINDOW_WEIGHT_RANGE = (0.0, 1.0)
+BIOLOGY_WEIGHT_RANGE = (0.0, 1.0)
+SSRI_GAIN_RANGE = (0.0, 0.5)
+#: Settings of the published fit.
+FIT_N, FIT_SEED, FIT_ROUNDS = 200, 7, 2
+
+
+@dataclass
+class TwinCohort:
+    """``n`` patients of a design, each simulated in every arm, with cached drives and biology."""
+
+    design: TrialDesign
+    n: int
+    seed: int
+    models: ModelSet = DEFAULT_MODELS
+    patients: list = field(default_factory=list)
+    drives: dict = field(default_factory=dict)
+    biology: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        end = self.design.end_day
+        self.patients = [draw(self.design, i, self.seed, self.models) for i in range(self.n)]
+        for k, arm in enumerate(self.design.arms):
+            treatments = arm.arm_treatments()
+            for i, patient in enumerate(self.patients):
+                self.drives[i, k] = patient_drive(treatments, patient, end)
+        self.rerun()
+
+    def rerun(self, arms=None, plasticity=None) -> None:
+        """(Re)simulate links 4–5 of ``arms`` (default all) with a human plasticity set."""
+        grid = self.design.grid()
+        for k, arm in enumerate(self.design.arms):
+            if arms is not None and arm.name not in arms:
+                continue
+            treatments = arm.arm_treatments()
+            for i, patient in enumerate(self.patients):
+                self.biology[i, k] = patient_biology(
+                    treatments, patient, grid, environment=arm.environment, mechanisms=arm.mechanisms,
+                    params=self.models.biology, drive=self.drives[i, k], plasticity=plasticity)
+
+    def latent(self, k: int, models: ModelSet | None = None) -> np.ndarray:
+        """Noise-free latent severity (patient × visit) of arm ``k``."""
+        models = models or self.models
+        spec = self.design.arms[k]
+        visits = np.asarray(self.design.visits)
+        rows = []
+        for i, patient in enumerate(self.patients):
+            bio: BiologyTrajectory = self.biology[i, k]
+            network = None if models.network_hook is None else models.network_hook(patient, bio)
+            course = latent_course(bio, baseline=patient.baseline_severity,
+                                   expectancy=patient.expectancy * spec.expectancy, therapy=spec.therapy,
+                                   environment=spec.environment, params=models.symptoms, network_term=network)
+            rows.append(np.interp(visits, course.time_d, course.latent))
+        return np.array(rows)
+
+    def change(self, day: float, models: ModelSet | None = None) -> dict[str, np.ndarray]:
+        """Latent change from baseline at ``day``, per arm name."""
+        v = self.design.visits.index(day)
+        out = {}
+        for k, arm in enumerate(self.design.arm_names):
+            table = self.latent(k, models)
+            out[arm] = table[:, v] - table[:, 0]
+        return out
 
 
 def twin_latent(design: TrialDesign, models: ModelSet, n: int, seed: int, day: float) -> dict[str, np.ndarray]:
     """Latent severity at ``day`` minus baseline, per arm, for the same ``n`` patients in every arm."""
-    v = design.visits.index(day)
-    out = {}
-    for k, arm in enumerate(design.arm_names):
-        rows = [simulate_patient(design, i, seed, arm=k, models=models).visits[:, LATENT] for i in range(n)]
-        table = np.array(rows)
-        out[arm] = table[:, v] - table[:, 0]
-    return out
+    return TwinCohort(design, n, seed, models).change(day)
+
+
+def effect_size_day1(cohort: TwinCohort, models: ModelSet | None = None) -> float:
+    """Standardised (first arm − second arm) difference at day 1: latent change over the score SD
+    of the second (control) arm, whose spread includes the rating error."""
+    models = models or cohort.models
+    change = cohort.change(1.0, models)
+    arms = cohort.design.arm_names
+    v = cohort.design.visits.index(1.0)
+    control = cohort.latent(1, models)[:, v]
+    sd = np.sqrt(control.var(ddof=1) + measurement_noise_sd(get_scale(cohort.design.scale), models.symptoms) ** 2)
+    return float((change[arms[0]].mean() - change[arms[1]].mean()) / sd)
 
 
 def ketamine_effect_size(models: ModelSet, n: int, seed: int) -> float:
-    """Standardised ketamine − saline difference at day 1 (latent change over score SD)."""
-    design = ketamine_iv()
-    change = twin_latent(design, models, n, seed, 1.0)
-    v = design.visits.index(1.0)
-    saline_day1 = np.array([simulate_patient(design, i, seed, arm=1, models=models).visits[v, LATENT]
-                            for i in range(n)])
-    sd = np.sqrt(saline_day1.var(ddof=1) + measurement_noise_sd(get_scale(design.scale), models.symptoms) ** 2)
-    return float((change["ketamine"].mean() - change["saline"].mean()) / sd)
+    """Standardised ketamine − saline difference at day 1 (see :func:`effect_size_day1`)."""
+    return effect_size_day1(TwinCohort(ketamine_iv(), n, seed, models))
 
 
-def carhart_changes(models: ModelSet, n: int, seed: int) -> dict[str, float]:
-    """Mean week-6 latent change per arm of carhart2021."""
-    return {arm: float(c.mean()) for arm, c in twin_latent(carhart2021(), models, n, seed, 42.0).items()}
+def _with_symptoms(models: ModelSet, **changes) -> ModelSet:
+    return ModelSet(population=models.population, biology=models.biology,
+                    symptoms=models.symptoms.replace(**changes), network_hook=models.network_hook,
+                    label=models.label)
 
 
-def _with(models: ModelSet, *, symptoms=None, biology=None) -> ModelSet:
-    return ModelSet(population=models.population, biology=biology or models.biology,
-                    symptoms=symptoms or models.symptoms, biology_fn=models.biology_fn,
-                    network_hook=models.network_hook, label=models.label)
+def _root(gap, bracket: tuple[float, float], name: str) -> float:
+    lo, hi = bracket
+    g_lo, g_hi = gap(lo), gap(hi)
+    if g_lo * g_hi > 0:
+        raise RuntimeError(f"{name}: the target is not reachable within {bracket} "
+                           f"(misfit {g_lo:.3g} and {g_hi:.3g} at the ends); the conflict is reported, not forced")
+    return brentq(gap, lo, hi, xtol=1e-4)
 
 
-def _fit_window_weight(models: ModelSet, n: int, seed: int) -> ModelSet:
+def _fit_window_weight(ket: TwinCohort, models: ModelSet) -> ModelSet:
     def gap(x: float) -> float:
-        trial = _with(models, symptoms=models.symptoms.replace(weight_window=x))
-        return ketamine_effect_size(trial, n, seed) - TARGET_CL4_HEDGES_G
+        return effect_size_day1(ket, _with_symptoms(models, weight_window=x)) - TARGET_CL4_HEDGES_G
 
-    return _with(models, symptoms=models.symptoms.replace(weight_window=brentq(gap, 0.01, 1.0, xtol=1e-3)))
+    return _with_symptoms(models, weight_window=_root(gap, WINDOW_WEIGHT_RANGE, "weight_window"))
 
 
-def _fit_biology_weight(models: ModelSet, n: int, seed: int) -> ModelSet:
+def _fit_biology_weight(car: TwinCohort, models: ModelSet) -> ModelSet:
     def gap(x: float) -> float:
-        trial = _with(models, symptoms=models.symptoms.replace(weight_biology=x))
-        return carhart_changes(trial, n, seed)["psilocybin"] - TARGET_CL1_PSILOCYBIN
+        return float(car.change(42.0, _with_symptoms(models, weight_biology=x))["psilocybin"].mean()) \
+            - TARGET_CL1_PSILOCYBIN
 
-    return _with(models, symptoms=models.symptoms.replace(weight_biology=brentq(gap, 0.0, 1.0, xtol=1e-3)))
-
-
-def _fit_bdnf_gain(models: ModelSet, n: int, seed: int) -> ModelSet:
-    def gap(x: float) -> float:
-        trial = _with(models, biology=models.biology.replace(spine_bdnf_formation_gain=x))
-        return carhart_changes(trial, n, seed)["escitalopram"] - TARGET_CL1_ESCITALOPRAM
-
-    g_b = brentq(gap, 0.0, 5.0, xtol=1e-3)
-    return _with(models, biology=models.biology.replace(spine_bdnf_formation_gain=g_b))
+    return _with_symptoms(models, weight_biology=_root(gap, BIOLOGY_WEIGHT_RANGE, "weight_biology"))
 
 
-def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = 200, seed: int = 7, rounds: int = 2) -> dict[str, float]:
-    """Fit the three calibrated parameters (see module docstring) and return them with the targets met."""
+def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity):
+    def gap(g: float) -> float:
+        car.rerun(arms=["escitalopram"], plasticity=plasticity.replace(gain_ssri_transcription=g))
+        return float(car.change(42.0, models)["escitalopram"].mean()) - TARGET_CL1_ESCITALOPRAM
+
+    fitted = plasticity.replace(gain_ssri_transcription=_root(gap, SSRI_GAIN_RANGE, "gain_ssri_transcription"))
+    car.rerun(arms=["escitalopram"], plasticity=fitted)
+    return fitted
+
+
+def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SEED,
+        rounds: int = FIT_ROUNDS) -> dict[str, float]:
+    """Fit the three calibrated parameters (see module docstring); return them and the targets met."""
+    ket = TwinCohort(ketamine_iv(), n, seed, models)
+    car = TwinCohort(carhart2021(), n, seed, models)
+    plast = plasticity_params("human")
     current = models
     for _ in range(rounds):
-        current = _fit_window_weight(current, n, seed)
-        current = _fit_biology_weight(current, n, seed)
-        current = _fit_bdnf_gain(current, n, seed)
-    achieved = carhart_changes(current, n, seed)
+        current = _fit_window_weight(ket, current)
+        current = _fit_biology_weight(car, current)
+        plast = _fit_ssri_gain(car, current, plast)
+        ket.rerun(plasticity=plast)
+    achieved = {arm: float(c.mean()) for arm, c in car.change(42.0, current).items()}
     return {"weight_window": current.symptoms.weight_window.value,
             "weight_biology": current.symptoms.weight_biology.value,
-            "spine_bdnf_formation_gain": current.biology.spine_bdnf_formation_gain.value,
-            "cl4_hedges_g": ketamine_effect_size(current, n, seed),
-            "cl1_psilocybin": achieved["psilocybin"], "cl1_escitalopram": achieved["escitalopram"]}
+            "gain_ssri_transcription": plast.gain_ssri_transcription.value,
+            "cl4_hedges_g": effect_size_day1(ket, current),
+            "cl1_psilocybin": achieved["psilocybin"], "cl1_escitalopram": achieved["escitalopram"],
+            "n": n, "seed": seed, "rounds": rounds}
 
 
 if __name__ == "__main__":  # pragma: no cover - a calibration script

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,35 +22,65 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
+from ..plasticity.params import resolve_mechanisms
 from ..regimen import Regimen, input_error_from
-from .biology import REDUCED_CHAIN_COMPOUNDS, ArmTreatment
+from ..scenario import CustomCompound
+from .biology import INERT_COMPOUNDS, ArmTreatment
 from .patients import BaselineSeverity
 from .scales import get_scale
 
 
+@lru_cache(maxsize=64)
+def _custom_compound(spec_json: str):
+    """A custom compound built once per definition (deriving one validates a whole compound)."""
+    return CustomCompound.model_validate_json(spec_json).build()
+
+
 class TreatmentSpec(BaseModel):
-    """A compound given on a regimen (``psilosim.regimen.Regimen`` fields) from ``start_day``."""
+    """A compound given on a regimen (``psilosim.regimen.Regimen`` fields) from ``start_day``.
+
+    ``compound`` is a library name (any compound of :func:`psilosim.compounds.known_compounds`),
+    an inert comparator (``placebo``, ``niacin``), or a custom compound
+    ``{name, based_on, overrides}`` (e.g. a non-hallucinogenic analogue).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    compound: str
+    compound: str | CustomCompound
     regimen: Regimen
     start_day: float = Field(default=0.0, ge=0.0)
 
     @field_validator("compound")
     @classmethod
-    def _known(cls, value: str) -> str:
+    def _known(cls, value: str | CustomCompound) -> str | CustomCompound:
+        if isinstance(value, CustomCompound):
+            _custom_compound(value.model_dump_json())  # fails early, naming the bad field
+            return value
         name = value.strip().lower()
-        if name not in REDUCED_CHAIN_COMPOUNDS:
-            raise InputError("compound", f"unknown compound {value!r}; known: {list(REDUCED_CHAIN_COMPOUNDS)}")
+        if name not in INERT_COMPOUNDS:
+            from ..compounds import known_compounds
+
+            known = [c.lower() for c in known_compounds()]
+            if name not in known:
+                raise InputError("compound", f"unknown compound {value!r}; known: {known + list(INERT_COMPOUNDS)} "
+                                             "or a custom {name, based_on, overrides}")
         return name
 
     def to_arm_treatment(self) -> ArmTreatment:
-        return ArmTreatment(self.compound, self.regimen, self.start_day)
+        compound = self.compound
+        if isinstance(compound, CustomCompound):
+            compound = _custom_compound(compound.model_dump_json())
+        return ArmTreatment(compound, self.regimen, self.start_day)
 
 
 class ArmSpec(BaseModel):
-    """One arm of a trial."""
+    """One arm of a trial.
+
+    ``therapy`` (psychological support and integration), ``environment`` (the setting during the
+    window: supportive, none or stressful) and ``mechanisms`` (plasticity routes switched on/off,
+    e.g. ``{trkb_direct: false}``) are the what-if options of an arm; ``expectancy`` is the
+    expectancy its blinding creates.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -59,7 +90,15 @@ class ArmSpec(BaseModel):
     environment: Literal["supportive", "none", "stressful"] = "supportive"
     expectancy: float = Field(default=1.0, ge=0.0, le=3.0)
     allocation: int = Field(default=1, ge=1)
+    mechanisms: dict[str, bool] | None = None
     description: str = ""
+
+    @field_validator("mechanisms")
+    @classmethod
+    def _mechanisms_known(cls, value: dict[str, bool] | None) -> dict[str, bool] | None:
+        if value is not None:
+            resolve_mechanisms(value)  # InputError naming the unknown route
+        return value
 
     def arm_treatments(self) -> list[ArmTreatment]:
         return [t.to_arm_treatment() for t in self.treatments]

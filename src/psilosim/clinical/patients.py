@@ -1,9 +1,11 @@
 """Virtual patients: a population drawn from a seed, screened as the trials screened.
 
 Each patient is a frozen record of the quantities in which people differ and that the chain
-uses: PK exposure (log-normal random effects), 5-HT2A receptor density, stress history (the
-spine density deficit it left), baseline severity on the trial's scale (matching its inclusion
-criteria), expectancy, body weight, and SSRI status at screening.
+uses (see :mod:`psilosim.clinical.biology` for where each enters links 1–5): a PK seed (the PK
+link draws the patient's random effects on CL, V and ka from it, with each compound's own ω),
+5-HT2A receptor density, the spine deficit left by their stress history, plasticity
+responsiveness, body weight, baseline severity on the trial's scale (matching its inclusion
+criteria), expectancy, and SSRI status at screening.
 
 Determinism: patient ``i`` of a run with seed ``s`` is drawn from its own random stream,
 ``SeedSequence(entropy=s, spawn_key=(i, stream))``, so it is the same patient whatever the chunking,
@@ -11,9 +13,9 @@ the number of workers or the execution backend, and whatever arm randomisation g
 
 Screening (the trials' exclusion rules): a candidate with a history of psychosis or of bipolar
 disorder is excluded and another candidate is screened (the count is kept as ``n_screened``). A
-candidate on an SSRI at screening is washed out when the trial requires it; otherwise the RB8
-hypothesis applies (chronic SSRI down-regulates 5-HT2A: ``ssri_blunted=True`` and a smaller
-effective receptor density).
+candidate on an SSRI at screening is washed out when the trial requires it; otherwise they stay
+on it (``ssri_blunted=True``) and the binding link applies the RB8 hypothesis (chronic SSRI
+down-regulates 5-HT2A) through the co-medication ``ssri``.
 """
 
 from __future__ import annotations
@@ -41,9 +43,6 @@ def patient_rng(seed: int, index: int, stream: int) -> np.random.Generator:
 class PopulationParams(ParameterSet):
     """Between-patient variability and screening prevalences."""
 
-    psilocin_exposure_cv: Param
-    escitalopram_exposure_cv: Param
-    ketamine_exposure_cv: Param
     receptor_density_cv: Param
     stress_deficit_mean: Param
     stress_deficit_sd: Param
@@ -56,25 +55,17 @@ class PopulationParams(ParameterSet):
     prevalence_bipolar: Param
     prevalence_psychosis: Param
     fraction_on_ssri_at_screening: Param
-    ssri_receptor_blunting: Param
 
 
 DEFAULT_POPULATION = PopulationParams(
-    psilocin_exposure_cv=Param(
-        value=0.24, unit="", source="Holze et al. 2023 Clin Pharmacol Ther 113:822 (PK1)", kind="derived",
-        note="SD of Cmax from the 95% CI 16–19 ng/mL at 25 mg, n=28: (19−16)/3.92·√28 ≈ 4 ng/mL over 17"),
-    escitalopram_exposure_cv=Param(
-        value=0.35, unit="", source="typical SSRI clearance variability", kind="assumed",
-        note="CYP2C19 polymorphism widens escitalopram exposure; no population PK value was read"),
-    ketamine_exposure_cv=Param(
-        value=0.30, unit="", source="typical IV anaesthetic PK variability", kind="assumed",
-        note="no population PK value was read"),
     receptor_density_cv=Param(
         value=0.15, unit="", source="inter-individual spread of cortical 5-HT2A PET binding", kind="assumed",
-        note="order of magnitude of between-subject CV of [11C]Cimbi-36 binding; not read in a primary text"),
+        note="order of magnitude of between-subject CV of [11C]Cimbi-36 binding; not read in a primary text; "
+             "enters the binding link as Subject.ht2a_density"),
     stress_deficit_mean=Param(
         value=0.16, unit="", source="REFERENCES SP5 (≈ 16 % mPFC spine loss after chronic stress; unverified)",
-        kind="unverified", note="rodent figure used as the mean human prefrontal spine deficit in MDD"),
+        kind="unverified", note="rodent figure used as the mean human prefrontal spine deficit in MDD; the spine "
+        "link produces it from an ongoing background stress (synapses.model.stress_for_deficit)"),
     stress_deficit_sd=Param(value=0.05, unit="", source="spread of stress histories", kind="assumed",
                             note="chosen so that 95 % of patients lie between ≈ 6 and 26 % deficit"),
     stress_deficit_min=Param(value=0.02, unit="", source="truncation", kind="assumed",
@@ -86,8 +77,9 @@ DEFAULT_POPULATION = PopulationParams(
     plasticity_responsiveness_cv=Param(
         value=0.5, unit="", source="why plasticity differs between people: BDNF Val66Met impairs activity-dependent "
         "BDNF secretion (Egan et al. 2003 Cell 112:257)", kind="assumed",
-        note="multiplies spine formation driven by the window and by BDNF; size chosen so the SD of the week-6 "
-             "change approaches the ≈ 5.4 QIDS points implied by CL1's SE of 1.0 with n ≈ 30"),
+        note="multiplies the gain of every route to BDNF/TrkB signalling (psychedelic, ketamine and SSRI alike); "
+             "size chosen so the SD of the week-6 change approaches the ≈ 5.4 QIDS points implied by CL1's SE "
+             "of 1.0 with n ≈ 30"),
     body_weight_mean=Param(value=75.0, unit="kg", source="adult trial populations", kind="assumed"),
     body_weight_sd=Param(value=13.0, unit="kg", source="adult trial populations", kind="assumed"),
     prevalence_bipolar=Param(
@@ -99,9 +91,6 @@ DEFAULT_POPULATION = PopulationParams(
     fraction_on_ssri_at_screening=Param(
         value=0.5, unit="", source="trial candidates with MDD", kind="assumed",
         note="share of candidates taking an SSRI when screened; only matters when washout is off"),
-    ssri_receptor_blunting=Param(
-        value=0.5, unit="", source="REFERENCES RB8 (named hypothesis: chronic SSRI down-regulates 5-HT2A)",
-        kind="assumed", note="effective 5-HT2A density multiplier of a patient not washed out", low=0.0, high=1.0),
 )
 
 
@@ -149,12 +138,11 @@ class VirtualPatient(BaseModel):
 
     index: int
     n_screened: int
-    #: 5-HT2A density scale (mean 1); already multiplied by the RB8 blunting when ``ssri_blunted``.
     baseline_severity: float
-    psilocin_exposure: float
-    escitalopram_exposure: float
-    ketamine_exposure: float
+    #: Seed from which the PK link draws this patient's random effects (per compound).
+    pk_seed: int
     body_weight_kg: float
+    #: 5-HT2A density relative to the typical subject (mean 1); RB8 is applied by the binding link.
     receptor_density: float
     stress_deficit: float
     expectancy: float
@@ -206,7 +194,7 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
         Apply the trials' exclusion of a psychosis or bipolar history.
     ssri_washout
         ``True``: SSRIs are tapered before dosing; ``False``: candidates on an SSRI stay on it
-        and carry the RB8 blunting.
+        (``ssri_blunted``) and the binding link applies RB8.
 
     Returns
     -------
@@ -225,16 +213,12 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
     on_ssri = bool(rng.random() < pop.fraction_on_ssri_at_screening.value)
     receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
     blunted = on_ssri and not ssri_washout
-    if blunted:
-        receptor *= pop.ssri_receptor_blunting.value
     weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value,
                                0.5 * pop.body_weight_mean.value, 2.0 * pop.body_weight_mean.value,
                                field="population.body_weight")
     return VirtualPatient(
         index=index, n_screened=n_screened, baseline_severity=severity,
-        psilocin_exposure=_lognormal_mean_one(rng, pop.psilocin_exposure_cv.value),
-        escitalopram_exposure=_lognormal_mean_one(rng, pop.escitalopram_exposure_cv.value),
-        ketamine_exposure=_lognormal_mean_one(rng, pop.ketamine_exposure_cv.value),
+        pk_seed=int(rng.integers(0, 2**62)),
         body_weight_kg=weight, receptor_density=receptor, stress_deficit=deficit,
         expectancy=_lognormal_mean_one(rng, pop.expectancy_cv.value),
         plasticity_responsiveness=_lognormal_mean_one(rng, pop.plasticity_responsiveness_cv.value),

@@ -10,10 +10,14 @@
 ``raison2023``   Raison et al. 2023 JAMA 330:843 — single 25 mg vs 100 mg niacin (active placebo),
                  with psychological support, MADRS at days 2, 8, 15, 29, 43 (prediction).
 ``szigeti2021``  Szigeti et al. 2021 eLife 10:e62878 — self-blinded microdosing vs placebo for 4
-                 weeks, no therapy, no clinical setting (calibration of the window threshold: CL3).
+                 weeks, no therapy, no clinical setting (check: CL3; nothing is fitted to it).
 ``ketamine_iv``  single 0.5 mg/kg IV ketamine over 40 min vs saline, MADRS at days 1, 3, 7, 14
                  (design of the trials pooled by Kishimoto et al. 2016 Psychol Med 46:1459;
                  calibration: CL4).
+
+Every arm's biology is links 1–5 of the chain run per patient (:mod:`psilosim.clinical.biology`);
+example what-if trials (therapy, environment, SSRI washout, microdosing schedules, a
+non-hallucinogenic analogue) are YAML files in ``psilosim/scenarios/trials/``.
 
 Baseline means are the published ones where read (CL1: QIDS 14.5 vs 16.4 → pooled 15.45; Goodwin:
 MADRS 32–33); SDs and the inclusion thresholds marked "assumed" in ``published["notes"]`` were

@@ -4,7 +4,7 @@ Latent severity ``S`` (in the trial scale's points) relaxes towards a target set
 patient's baseline severity ``S0`` and a fractional improvement ``I(t)``::
 
     I(t)   = w_bio·R(t) + w_win·W(t) + w_ther·L(t) + w_pl·E·(1 − exp(−t/τ_pl)) + w_net·N(t)
-    R(t)   = (ρ(t) − ρ0) / (1 − ρ0)                         repaired share of the spine deficit
+    R(t)   = (σ(t) − σ0) / (1 − σ0)                         repaired share of the stable-spine deficit
     dL/dt  = k_T·(1 + g_TW·W(t))·(u − L)                     learning from therapy/experience
     u      = m_env · (1 if therapy else u_off)                what the experience teaches
     dS/dt  = (S0·(1 − I(t)) − S) / τ_S
@@ -13,9 +13,14 @@ patient's baseline severity ``S0`` and a fractional improvement ``I(t)``::
 where ``F`` is the patient's own fluctuation of severity (life events, an Ornstein–Uhlenbeck
 process with SD ``f·S0`` and correlation time ``τ_F``, starting at 0 at baseline).
 
-* ``R`` is the biological term: spines regained against the stress deficit ``d`` (``ρ0 = 1 − d``).
-  Psilocybin regains them fast (window-driven formation), an SSRI slowly (BDNF rises over weeks):
-  the fast versus gradual response comes from the chain, not from a per-arm constant.
+* ``R`` is the biological term: *persistent* spines ``σ`` (the spine link's stable pool, healthy
+  = 1) regained against the patient's own untreated level ``σ0`` (the deficit its ongoing stress
+  leaves). Transient spines (lifetime of days) do not count: new spines carry synapses only once
+  they persist (Knott et al. 2006 Nat Neurosci 9:1117; Holtmaat et al. 2005 Neuron 45:279), and
+  the behavioural effect of ketamine needs new spines to last, not to start (SP6). Psilocybin
+  regains persistent spines within days (formation in an open window), an SSRI over weeks
+  (transcriptional BDNF): the fast versus gradual response comes from the chain, not from a
+  per-arm constant.
 * ``W`` (the open window itself) carries a transient improvement that fades as the window closes
   (SP6: ketamine's behavioural effect precedes spine gain; CL4: rapid and fading).
 * ``L`` is the psychotherapy term: learning is faster while the window is open (``g_TW``) and its
@@ -39,6 +44,9 @@ from ..parameters import Param, ParameterSet
 from .biology import BiologyTrajectory, Environment
 from .scales import Scale
 
+#: Smallest stable-spine deficit a repaired share is taken of (numerical guard against 0/0 for a
+#: patient without any deficit; not a model constant).
+MIN_DEFICIT = 1e-6
 #: Signature of the part-B hook: (patient, biology) -> network term N(t) on biology.time_d,
 #: a fractional reduction of network rigidity (0 = baseline rigidity).
 NetworkRigidityHook = Callable[[object, BiologyTrajectory], np.ndarray]
@@ -68,10 +76,13 @@ class SymptomParams(ParameterSet):
 
 
 DEFAULT_SYMPTOMS = SymptomParams(
-    weight_biology=Param(value=0.290, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200, seed 7)", kind="fitted",
-                         note="CL1.psilocybin (QIDS-SR-16 −8.0 at week 6, Carhart-Harris 2021)", low=0.0, high=1.0),
-    weight_window=Param(value=0.286, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200, seed 7)", kind="fitted",
-                        note="CL4: ketamine − saline standardised difference −1.0 at day 1 (Hedges g, Kishimoto et al. 2016)", low=0.0, high=1.0),
+    weight_biology=Param(value=0.0464, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
+                         kind="fitted", note="CL1.psilocybin (QIDS-SR-16 −8.0 at week 6, Carhart-Harris 2021); small "
+                         "because at week 6 the second dose's window is still open and carries most of the effect",
+                         low=0.0, high=1.0),
+    weight_window=Param(value=0.3008, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
+                        kind="fitted", note="CL4: ketamine − saline standardised difference −1.0 at day 1 (Hedges g, "
+                        "Kishimoto et al. 2016)", low=0.0, high=1.0),
     weight_therapy=Param(value=0.15, unit="", source="psychological support in all arms", kind="assumed",
                          note="ceiling of the improvement learnt through therapy", low=0.0, high=1.0),
     weight_placebo=Param(value=0.15, unit="", source="placebo arms of antidepressant trials", kind="assumed",
@@ -91,8 +102,8 @@ DEFAULT_SYMPTOMS = SymptomParams(
                                       note="negative: what is learnt during the window worsens symptoms"),
     placebo_tau=Param(value=7.0, unit="day", source="placebo response builds over the first weeks", kind="assumed"),
     severity_tau=Param(value=0.5, unit="day", source="mood follows the circuit state within a day", kind="assumed",
-                       note="short so ketamine can act by 24 h (CL4); over-predicts psilocybin at day 2 "
-                            "(Raison 2023: no difference at day 2) — a known discrepancy"),
+                       note="short so ketamine can act by 24 h (CL4); makes psilocybin act by day 1–2 too "
+                            "(Goodwin 2022: separation from day 2; Raison 2023: none at day 2) — see docs/clinical.md"),
     fluctuation_sd=Param(value=0.2, unit="", source="week-to-week course of depressive severity", kind="assumed",
                          note="fraction of baseline severity; brings the SD of the week-6 change towards the "
                               "≈ 5.4 QIDS points implied by CL1 (SE 1.0, n ≈ 30)"),
@@ -129,7 +140,7 @@ def _experience_level(therapy: bool, environment: Environment, p: SymptomParams)
     return env * (1.0 if therapy else p.therapy_off_level.value)
 
 
-def latent_course(biology: BiologyTrajectory, *, baseline: float, stress_deficit: float, expectancy: float,
+def latent_course(biology: BiologyTrajectory, *, baseline: float, expectancy: float,
                   therapy: bool = True, environment: Environment = "supportive",
                   params: SymptomParams = DEFAULT_SYMPTOMS, network_term: np.ndarray | None = None,
                   ) -> SymptomCourse:
@@ -141,8 +152,6 @@ def latent_course(biology: BiologyTrajectory, *, baseline: float, stress_deficit
         The patient's slow biological state.
     baseline
         True baseline severity ``S0`` in scale points.
-    stress_deficit
-        Spine deficit ``d`` at baseline (density ``1 − d``).
     expectancy
         Expectancy multiplier (patient × arm).
     therapy, environment
@@ -154,8 +163,8 @@ def latent_course(biology: BiologyTrajectory, *, baseline: float, stress_deficit
     """
     p = params
     t = biology.time_d
-    rho0 = 1.0 - stress_deficit
-    repaired = np.clip((biology.density_rel - rho0) / (1.0 - rho0), -1.0, 1.0)
+    stable0 = min(float(biology.stable_rel[0]), 1.0 - MIN_DEFICIT)
+    repaired = np.clip((biology.stable_rel - stable0) / (1.0 - stable0), -1.0, 1.0)
     placebo = expectancy * (1.0 - np.exp(-t / p.placebo_tau.to("day")))
     net = np.zeros_like(t) if network_term is None else np.asarray(network_term, dtype=float)
     u = _experience_level(therapy, environment, p)

@@ -1,7 +1,7 @@
 """Virtual trials at scale: patients in chunks, on Dask, resumable, deterministic under a seed.
 
-:func:`simulate_patient` runs one patient end to end (draw and screen → randomised arm → slow
-biology → symptom course → rated visits). :func:`run_trial` fans chunks of patients out over Dask
+:func:`simulate_patient` runs one patient end to end (draw and screen → randomised arm → links 1–5
+of the chain for that patient → symptom course → rated visits). :func:`run_trial` fans chunks of patients out over Dask
 
 * ``backend="threads"`` (default): an in-process Dask cluster with threads;
 * ``workers=K``: a ``LocalCluster`` of K single-threaded worker processes;
@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import xarray as xr
 
 from .. import DISCLAIMER, __version__
 from ..errors import DataError, InputError
-from .biology import DEFAULT_REDUCED_CHAIN, BiologyTrajectory, ReducedChainParams, reduced_chain
+from .biology import DEFAULT_BIOLOGY, BiologyTrajectory, ClinicalBiologyParams, patient_biology
 from .design import TrialDesign
 from .patients import (
     DEFAULT_POPULATION,
@@ -51,42 +50,46 @@ from .symptoms import (
     observed_scores,
 )
 
-#: Measures stored per patient and visit.
-MEASURES = ("score", "latent", "window", "density_rel", "bdnf_rel")
+#: Measures stored per patient and visit (``stable_rel``: persistent spines, healthy = 1).
+MEASURES = ("score", "latent", "window", "density_rel", "bdnf_rel", "stable_rel")
 #: Quantities stored per patient on a daily grid (for time-course figures).
-COURSE_QUANTITIES = ("latent", "window", "density_rel", "bdnf_rel")
+COURSE_QUANTITIES = ("latent", "window", "density_rel", "bdnf_rel", "stable_rel")
 #: Patient traits stored per patient.
-TRAITS = ("baseline_severity", "psilocin_exposure", "escitalopram_exposure", "ketamine_exposure",
-          "body_weight_kg", "receptor_density", "stress_deficit", "expectancy", "plasticity_responsiveness",
-          "n_screened")
+TRAITS = ("baseline_severity", "body_weight_kg", "receptor_density", "stress_deficit", "expectancy",
+          "plasticity_responsiveness", "n_screened")
 DEFAULT_CHUNK = 50
 CHUNK_DIR = "chunks"
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "run.json"
-
-BiologyFn = Callable[[list, VirtualPatient, np.ndarray, str], BiologyTrajectory]
+#: Label of the biology every patient is simulated with (results attrs, report).
+BIOLOGY_LABEL = "slow_chain (links 1–5, human parameter sets)"
 
 
 @dataclass(frozen=True)
 class ModelSet:
     """Everything a run's patients are simulated with.
 
-    ``biology_fn(treatments, patient, grid_d, environment)`` replaces the reduced chain (e.g. by the
-    full slow chain); ``network_hook`` is the part-B rigidity term, ``None`` = not used.
+    The biology is always the slow chain (:func:`~psilosim.clinical.biology.patient_biology`);
+    ``biology`` holds how an arm's setting enters it. ``network_hook`` is the part-B rigidity
+    term (``None`` = not used).
     """
 
     population: PopulationParams = DEFAULT_POPULATION
-    biology: ReducedChainParams = DEFAULT_REDUCED_CHAIN
+    biology: ClinicalBiologyParams = DEFAULT_BIOLOGY
     symptoms: SymptomParams = DEFAULT_SYMPTOMS
-    biology_fn: BiologyFn | None = None
     network_hook: NetworkRigidityHook | None = None
-    label: str = field(default="reduced_chain")
+    label: str = field(default=BIOLOGY_LABEL)
 
     def fingerprint(self) -> str:
-        parts = [self.population.model_dump_json(), self.biology.model_dump_json(),
-                 self.symptoms.model_dump_json(), repr(self.biology_fn), repr(self.network_hook)]
+        """Hash of every parameter set a run depends on (the chain's human sets included)."""
         import hashlib
 
+        from ..plasticity import plasticity_params
+        from ..synapses import spine_params
+
+        parts = [self.population.model_dump_json(), self.biology.model_dump_json(),
+                 self.symptoms.model_dump_json(), plasticity_params("human").model_dump_json(),
+                 spine_params("human").model_dump_json(), repr(self.network_hook)]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
@@ -101,10 +104,18 @@ class PatientOutcome:
     arm: int
     visits: np.ndarray          # (visit, measure) in MEASURES order
     course: np.ndarray          # (day, quantity) in COURSE_QUANTITIES order
+    acute_effect_peak: float = 0.0
+
+
+def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_MODELS) -> VirtualPatient:
+    """Patient ``index`` of a run with ``seed``, screened by the design's rules."""
+    return draw_patient(index, seed, design.baseline, population=models.population,
+                        exclude_psychosis_bipolar=design.exclude_psychosis_bipolar,
+                        ssri_washout=design.ssri_washout)
 
 
 def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | None = None,
-                     models: ModelSet = DEFAULT_MODELS) -> PatientOutcome:
+                     models: ModelSet = DEFAULT_MODELS, drive=None) -> PatientOutcome:
     """Simulate patient ``index`` of a run with ``seed``.
 
     Parameters
@@ -117,33 +128,37 @@ def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | N
         Force an arm (counterfactual "virtual twin" comparisons); default: the randomised one.
     models
         Parameters and hooks.
+    drive
+        A precomputed receptor drive of this patient and arm (see
+        :func:`~psilosim.clinical.biology.patient_drive`); calibrations reuse it.
     """
-    patient = draw_patient(index, seed, design.baseline, population=models.population,
-                           exclude_psychosis_bipolar=design.exclude_psychosis_bipolar,
-                           ssri_washout=design.ssri_washout)
+    patient = draw(design, index, seed, models)
     arm_index = design.arm_of(index, seed) if arm is None else int(arm)
     spec = design.arms[arm_index]
-    grid = design.grid()
-    treatments = spec.arm_treatments()
-    if models.biology_fn is None:
-        bio = reduced_chain(treatments, patient, grid, environment=spec.environment, params=models.biology)
-    else:
-        bio = models.biology_fn(treatments, patient, grid, spec.environment)
+    bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
+                          mechanisms=spec.mechanisms, params=models.biology, drive=drive)
+    return outcome_from_biology(design, patient, arm_index, bio, seed, models)
+
+
+def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index: int, bio: BiologyTrajectory,
+                         seed: int, models: ModelSet = DEFAULT_MODELS) -> PatientOutcome:
+    """Symptom course and rated visits of one patient whose biology is already simulated."""
+    spec = design.arms[arm_index]
     network = None if models.network_hook is None else models.network_hook(patient, bio)
-    course = latent_course(bio, baseline=patient.baseline_severity, stress_deficit=patient.stress_deficit,
+    course = latent_course(bio, baseline=patient.baseline_severity,
                            expectancy=patient.expectancy * spec.expectancy, therapy=spec.therapy,
                            environment=spec.environment, params=models.symptoms, network_term=network)
     visits = np.asarray(design.visits)
     scores = observed_scores(course, visits, get_scale(design.scale),
-                             patient_rng(seed, index, STREAM_MEASUREMENT), models.symptoms)
+                             patient_rng(seed, patient.index, STREAM_MEASUREMENT), models.symptoms)
     at_visits = bio.at(visits)
-    table = np.column_stack([scores, np.interp(visits, course.time_d, course.latent),
-                             at_visits["window"], at_visits["density_rel"], at_visits["bdnf_rel"]])
+    table = np.column_stack([scores, np.interp(visits, course.time_d, course.latent)]
+                            + [at_visits[q] for q in MEASURES[2:]])
     days = np.arange(0.0, design.end_day + 0.5)
     at_days = bio.at(days)
-    daily = np.column_stack([np.interp(days, course.time_d, course.latent), at_days["window"],
-                             at_days["density_rel"], at_days["bdnf_rel"]])
-    return PatientOutcome(patient, arm_index, table, daily)
+    daily = np.column_stack([np.interp(days, course.time_d, course.latent)]
+                            + [at_days[q] for q in COURSE_QUANTITIES[1:]])
+    return PatientOutcome(patient, arm_index, table, daily, bio.acute_effect_peak)
 
 
 def simulate_chunk(design: TrialDesign, seed: int, start: int, stop: int,
@@ -163,6 +178,8 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome]) -> xr.Datas
         "ssri_blunted": (("patient",), np.array([o.patient.ssri_blunted for o in outcomes], dtype=np.int8)),
         "on_ssri_at_screening": (("patient",), np.array([o.patient.on_ssri_at_screening for o in outcomes],
                                                         dtype=np.int8)),
+        "acute_effect_peak": (("patient",), np.array([o.acute_effect_peak for o in outcomes], dtype=float),
+                              {"units": "1", "long_name": "peak subjective 'any drug effect' (0-1)"}),
     }
     for name in TRAITS:
         data[name] = (("patient",), np.array([getattr(o.patient, name) for o in outcomes], dtype=float))
@@ -173,7 +190,8 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome]) -> xr.Datas
                 "day": np.arange(0.0, design.end_day + 0.5), "quantity": list(COURSE_QUANTITIES),
                 "arm": (("patient",), np.array(design.arm_names, dtype=object)[arm_idx].astype(str))},
     )
-    ds["outcome"].attrs["units"] = f"{design.scale} points (score, latent); relative (window, density, BDNF)"
+    ds["outcome"].attrs["units"] = (f"{design.scale} points (score, latent); relative (window, density, BDNF, "
+                                    "stable spines)")
     ds["course"].attrs["units"] = "as outcome; day = study day"
     return ds
 
@@ -366,6 +384,7 @@ def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet) 
         "psilosim_version": __version__, "seed": int(seed), "scale": design.scale,
         "arms": json.dumps(design.arm_names), "design": design.model_dump_json(),
         "primary_day": float(design.primary_day), "biology_model": models.label,
+        "model_fingerprint": models.fingerprint(),
         "network_model": "none (part B not used)" if models.network_hook is None else repr(models.network_hook),
     })
     return ds

@@ -5,7 +5,8 @@ For each G of a grid, all in one batch: FIC is refined so every region sits at t
 as in Deco et al. 2018 (Curr Biol 28:3065): the Pearson correlation of simulated and empirical
 FC over the upper triangle, and the Kolmogorov–Smirnov distance between the distributions of
 FCD values (sliding-window FC correlation), the latter only when the dataset has BOLD.
-The best G maximises the FC correlation.
+The best G maximises the FC correlation among the values at which FIC still holds every region's
+rate near its target (beyond them the model has left the working point it is defined at).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from scipy.stats import ks_2samp
 from ..connectome import Parcellation
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
-from .dmf import DMFModel
+from .dmf import DMF, DMFModel
 
 
 class FitParams(ParameterSet):
@@ -29,6 +30,7 @@ class FitParams(ParameterSet):
     g_low: Param
     g_high: Param
     g_points: Param
+    rate_tolerance: Param
     duration: Param
     warmup: Param
     tr: Param
@@ -40,8 +42,11 @@ FIT = FitParams(
     g_low=Param(value=0.4, unit="", source="psilosim", kind="assumed",
                 note="lowest effective coupling G·⟨Σ_j C_ij⟩ of the sweep (G times mean in-strength, "
                      "so one grid serves connectomes with different weight scales)"),
-    g_high=Param(value=1.2, unit="", source="psilosim", kind="assumed",
-                 note="highest effective coupling; above ≈ 1.2 FIC can no longer hold 3 Hz"),
+    g_high=Param(value=1.6, unit="", source="psilosim", kind="assumed",
+                 note="highest effective coupling; around 1.2–1.6 FIC can no longer hold 3 Hz"),
+    rate_tolerance=Param(value=1.0, unit="Hz", source="psilosim", kind="assumed",
+                         note="a G counts only if FIC holds every region's mean rate within this "
+                              "of the 3 Hz target (the working point the DMF is defined at)"),
     g_points=Param(value=9, unit="", source="psilosim", kind="assumed", note="grid points"),
     duration=Param(value=600.0, unit="s", source="psilosim", kind="assumed",
                    note="simulated BOLD per G (≈ the 710 s of the AAL2 recordings)"),
@@ -149,15 +154,20 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     sim = xr.concat(parts, dim="time", data_vars="all")
     emp_fc = parcellation.fc.values
     emp_bolds = [ts.values for ts in parcellation.bold]
-    corr, ks, rates = [], [], []
+    corr, ks, rates, low, high = [], [], [], [], []
+    long_enough = sim.sizes["time"] * tr_s >= 2 * p.fcd_window.to("s")  # FCD needs two windows
     for m in range(len(g_values)):
         bold = sim["bold"].values[m]
         ok = np.isfinite(bold).all() and (bold.std(axis=1) > 0).all()
         corr.append(fc_correlation(fc_matrix(bold), emp_fc) if ok else np.nan)
-        ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and emp_bolds else np.nan)
-        rates.append(float(sim["rate"].isel(member=m).mean()))
+        ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and emp_bolds and long_enough else np.nan)
+        region_rates = sim["rate"].isel(member=m).values
+        rates.append(float(region_rates.mean()))
+        low.append(float(region_rates.min()))
+        high.append(float(region_rates.max()))
     scores = xr.Dataset(
-        {"fc_corr": ("G", corr), "fcd_ks": ("G", ks), "mean_rate": ("G", rates, {"units": "Hz"})},
+        {"fc_corr": ("G", corr), "fcd_ks": ("G", ks), "mean_rate": ("G", rates, {"units": "Hz"}),
+         "min_rate": ("G", low, {"units": "Hz"}), "max_rate": ("G", high, {"units": "Hz"})},
         coords={"G": g_values}, attrs={"dataset": parcellation.name, "duration_s": duration, "seed": seed},
     )
     return scores, j_fic
@@ -168,9 +178,13 @@ def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed:
         progress: Callable[[float], None] | None = None) -> FitResult:
     """Sweep G and return the best one (maximal FC correlation) with its scores."""
     scores, j_fic = sweep(parcellation, g_values, seed=seed, p=p, duration_s=duration_s, progress=progress)
-    corr = scores["fc_corr"].values
+    corr = scores["fc_corr"].values.copy()
+    target = DMF.target_rate.to("Hz")
+    tol = p.rate_tolerance.to("Hz")
+    held = (scores["min_rate"].values >= target - tol) & (scores["max_rate"].values <= target + tol)
+    corr[~held] = np.nan
     if not np.isfinite(corr).any():
-        raise DataError(f"{parcellation.name}: no coupling gave a finite FC (all runs unstable)")
+        raise DataError(f"{parcellation.name}: no coupling kept the working point (all runs left 3 Hz)")
     best = int(np.nanargmax(corr))
     ks = float(scores["fcd_ks"].values[best])
     return FitResult(

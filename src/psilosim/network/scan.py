@@ -28,11 +28,13 @@ from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 from .dmf import DMF, FITTED_G, DMFModel
-from .dmf.linear import LinearDMF
+from .dmf.linear import LinearDMF, is_stable, stable_coupling
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
 MAP_KINDS = ("receptor", "uniform", "shuffled")
+#: Factor by which the linear session lowers G until every condition's fixed point is stable.
+STABILITY_BACKOFF = 0.95
 
 
 class ScanParams(ParameterSet):
@@ -70,12 +72,15 @@ def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, 
     acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + 0.25,
                            dt_h=1.0 / 60.0, seed=seed)
     occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET, drop=True)
-    return occ.sel(time_h=slice(at_hours, end_h))
+    step_h = 1.0 / 60.0  # keep the grid points just outside the window, for interpolation
+    return occ.sel(time_h=slice(at_hours - step_h, end_h + step_h))
 
 
 def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
     """Occupancy at ``time_h`` (a constant, or linear interpolation of a series over ``time_h``)."""
     if isinstance(occupancy, xr.DataArray):
+        if occupancy.sizes["time_h"] < 2:
+            return float(occupancy.mean())
         return float(occupancy.interp(time_h=time_h, kwargs={"fill_value": "extrapolate"}))
     return float(occupancy)
 
@@ -206,7 +211,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
         {"bold": bold, "fc": (("condition", "region_i", "region_j"), fcs)},
         coords={"region_i": labels, "region_j": labels},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "tr_s": tr_s,
-               "mean_occupancy": _mean_occupancy(occupancy), "dataset": parcellation.name},
+               "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
+               "dataset": parcellation.name},
     )
 
 
@@ -216,18 +222,26 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     """The same conditions as :func:`scan_session`, FC from the linear-noise approximation.
 
     Deterministic and fast (no BOLD, no noise floor: ``baseline_repeat`` equals ``baseline``).
+    When the noise-free fixed point at the requested G is unstable, the largest stable G below
+    it (× 0.95) is used and recorded in ``attrs["coupling"]``.
     """
-    coupling = coupling_for(parcellation) if coupling is None else float(coupling)
-    lin = LinearDMF(DMFModel(parcellation.sc), coupling)
+    requested = coupling_for(parcellation) if coupling is None else float(coupling)
+    model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
+    gains = [np.ones(model.n_regions)] + [gain_from(c.density, float(occupancy))
+                                          for c in conds if c.density is not None]
+    coupling = stable_coupling(model, requested, gains[:3])  # baseline and the first maps
+    while not is_stable(model, coupling, gains):  # then every map; stability is not monotonic
+        coupling *= STABILITY_BACKOFF
+    lin = LinearDMF(model, coupling)
     fcs = [lin.fc(None if c.density is None else gain_from(c.density, float(occupancy))).values
            for c in conds]
     labels = parcellation.labels
     return xr.Dataset(
         {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},
         coords={"condition": [c.name for c in conds], "region_i": labels, "region_j": labels},
-        attrs={"coupling": coupling, "mean_occupancy": float(occupancy), "method": "linear",
-               "dataset": parcellation.name},
+        attrs={"coupling": coupling, "requested_coupling": requested, "method": "linear",
+               "mean_occupancy": float(occupancy), "dataset": parcellation.name},
     )
 
 
@@ -237,8 +251,11 @@ def _set_gains(run, conds: list[Condition], occupancy: float) -> None:
             run.drive.gain[k, :] = gain_from(cond.density, occupancy)
 
 
-def _mean_occupancy(occupancy: float | xr.DataArray) -> float:
-    return float(occupancy.mean()) if isinstance(occupancy, xr.DataArray) else float(occupancy)
+def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
+    if isinstance(occupancy, xr.DataArray):
+        inside = occupancy.sel(time_h=slice(start_h, start_h + minutes / 60.0))
+        return float((inside if inside.size else occupancy).mean())
+    return float(occupancy)
 
 
 # ---------------------------------------------------------------------- FC change

@@ -111,7 +111,9 @@ def _separate_degenerate(a: np.ndarray) -> np.ndarray:
     off_diagonal = a - np.diag(np.diag(a))
     sources = [i for i in range(len(a)) if not off_diagonal[i].any()]
     sinks = [i for i in range(len(a)) if not off_diagonal[:, i].any() and i not in sources]
-    for i in sources + sinks:
+    # sinks first: scaling a sink's row never touches mass, whereas a "source" may be the central
+    # compartment of an IV one-compartment model, whose column also carries elimination
+    for i in sinks + sources:
         rest = np.linalg.eigvals(np.delete(np.delete(a, i, axis=0), i, axis=1)).real
         while rest.size and np.any(
             np.abs(rest - a[i, i]) <= _DEGENERACY_RTOL * np.maximum(np.abs(rest), abs(a[i, i]))

@@ -34,6 +34,9 @@ class Subject(BaseModel):
         PK parameter set by compound name (default: the compound's default).
     interactions
         Interaction mechanisms switched on/off by name (default: all on).
+    ht2a_density
+        The individual's 5-HT2A receptor density relative to the typical subject (1); it scales
+        5-HT2A availability in both pools (activation and subjective effect), not occupancy.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
@@ -44,6 +47,7 @@ class Subject(BaseModel):
     random_effects: dict[str, dict[str, float]] = {}
     parameter_sets: dict[str, str] = {}
     interactions: dict[str, bool] = {}
+    ht2a_density: float = Field(default=1.0, gt=0.0)
 
     @field_validator("weight_kg", mode="before")
     @classmethod

@@ -96,12 +96,22 @@ class Drive:
 
     @classmethod
     def from_acute(cls, ds: xr.Dataset, label: str = "") -> Drive:
-        """Build a drive from the binding link's result (``time_h``, ``occupancy``, ``effect``)."""
+        """Build a drive from the binding link's result (``time_h``, ``occupancy``, ``effect``).
+
+        When the result carries ``activation`` (pool, time_h), the intracellular 5-HT2A input is
+        the intracellular *activation* (availability × agonist efficacy × occupancy) rather than
+        the bare occupancy: a partial agonist, a down-regulated receptor (RB8) or a subject with
+        fewer receptors signals less from the same occupancy. For a full agonist at full
+        availability (psilocin in an untreated subject) the two are identical.
+        """
         if "time_h" not in ds.coords or "occupancy" not in ds:
             raise InputError("drive", "acute result needs a 'time_h' coordinate and an 'occupancy' variable")
         occ = ds["occupancy"]
         target_dim = next(d for d in occ.dims if d != "time_h")
         occupancy = {str(k): occ.sel({target_dim: k}).values for k in occ[target_dim].values}
+        if "activation" in ds and "intracellular" in ds["activation"].coords.get("pool", []):
+            act = ds["activation"].sel(pool="intracellular").values
+            occupancy["5-HT2A_intracellular"] = np.clip(act, 0.0, 1.0)
         effect = ds["effect"].values if "effect" in ds else None
         return cls(time_h=ds["time_h"].values, occupancy=occupancy, effect=effect, label=label)
 

@@ -34,6 +34,9 @@ def _relax(y: float, target: float, dt: float, tau: float) -> float:
 def integrate_plasticity(t_d, fast_drive, ssri_drive, engagement, c):
     """Integrate TrkB signalling ``T``, the SSRI route ``X`` and the window memory ``M``.
 
+    ``dM/dt = 24 h/d · E + κ · X⁺ − M / τ_w``: acute engagement and the sustained
+    (transcriptional) part of BDNF signalling feed the window memory.
+
     Parameters
     ----------
     t_d : float64[K]
@@ -61,8 +64,10 @@ def integrate_plasticity(t_d, fast_drive, ssri_drive, engagement, c):
         slow[i + 1] = _relax(slow[i], x_target, dt, c.tau_ssri_d)
         t_target = 0.5 * (fast_drive[i] + fast_drive[i + 1] + slow[i] + slow[i + 1])
         trkb[i + 1] = _relax(trkb[i], t_target, dt, c.tau_trkb_d)
+        # only *sustained* (transcriptional) BDNF signalling reopens the window (chronic SSRI,
+        # Maya Vetencourt 2008); brief TrkB pulses (a microdose) raise formation but do not
         inflow = (c.hours_per_day * 0.5 * (engagement[i] + engagement[i + 1])
-                  + c.trkb_to_window_h_per_d * 0.5 * (max(trkb[i], 0.0) + max(trkb[i + 1], 0.0)))
+                  + c.trkb_to_window_h_per_d * 0.5 * (max(slow[i], 0.0) + max(slow[i + 1], 0.0)))
         memory[i + 1] = _relax(memory[i], inflow * c.tau_window_d, dt, c.tau_window_d)
     for i in range(k):
         x = (memory[i] / c.window_threshold_h) ** c.window_hill

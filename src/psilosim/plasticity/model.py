@@ -60,6 +60,8 @@ def time_grid(drive: Drive, *, days: float, start_d: float = 0.0) -> np.ndarray:
 def _thin(t: np.ndarray, min_step: float) -> np.ndarray:
     if t.size == 0:
         return t
+    if np.all(np.diff(t) >= min_step - 1e-12):  # already coarse enough (the usual uniform drive)
+        return t
     keep = [0]
     for i in range(1, t.size):
         if t[i] - t[keep[-1]] >= min_step - 1e-12:

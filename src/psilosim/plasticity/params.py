@@ -44,7 +44,7 @@ class PlasticityParams(ParameterSet):
         dT/dt  = (u + X − T) / tau_trkb                    TrkB signalling above baseline
         bdnf_rel = 1 + T
         E(t)   = 1 − (1 − H(effect; θ_eff)) (1 − H(occ_NMDA; θ_nmda))   acute engagement, 0–1
-        dM/dt  = 24 h/d · E + kappa · T − M / tau_window   engagement memory (hours)
+        dM/dt  = 24 h/d · E + kappa · X − M / tau_window   engagement memory (hours)
         window = M^n / (M^n + θ_w^n)
     """
 
@@ -111,13 +111,13 @@ def _mouse() -> PlasticityParams:
             note="steep threshold so that E ≈ 1 while engaged and the integral of E is the engagement "
                  "duration", low=1.0),
         window_decay=Param(
-            value=8.66, unit="day", source=NARDOU, kind="fitted",
+            value=8.64, unit="day", source=NARDOU, kind="fitted",
             note="fitted jointly with window_threshold to SP7.psilocybin, SP7.mdma, SP7.lsd, "
                  "SP7.ibogaine (mouse); exponential forgetting of engagement makes the window grow "
                  "with the logarithm of engagement duration, as Nardou's 2/2/3/4 weeks do",
             low=0.5, high=60.0),
         window_threshold=Param(
-            value=0.576, unit="h", source=NARDOU, kind="fitted",
+            value=0.556, unit="h", source=NARDOU, kind="fitted",
             note="hours of full engagement that keep the window half open; fitted jointly with "
                  "window_decay to the four SP7 windows", low=1e-3),
         window_hill=Param(
@@ -125,10 +125,11 @@ def _mouse() -> PlasticityParams:
             note="sharp closing so that a window has a well-defined end", low=1.0),
         trkb_to_window=Param(
             value=1.0, unit="h/day", source=MAYA, kind="assumed",
-            note="sustained TrkB signalling (chronic SSRI) reopens juvenile-like plasticity over "
-                 "weeks (Maya Vetencourt 2008); with the SSRI route's steady state (T ≈ 0.024) the "
-                 "window only starts to open after 6 weeks of escitalopram 10 mg (≈ 0.1); a "
-                 "psychedelic's TrkB pulse adds ≈ 0.1–0.2 h to its engagement", low=0.0),
+            note="sustained, transcriptional BDNF signalling X (chronic SSRI) reopens juvenile-like "
+                 "plasticity over weeks (Maya Vetencourt 2008; Karpova et al. 2011 Science 334:1731); "
+                 "only X feeds the window, so brief TrkB pulses (a psychedelic's, a microdose's) raise "
+                 "spine formation but do not open it; with X ≈ 0.024 (escitalopram 10 mg) the window "
+                 "only starts to open after weeks", low=0.0),
         window_closed_level=Param(
             value=0.5, unit="", source="definition", kind="assumed",
             note="the window counts as closed once the window state falls below this level",
@@ -136,18 +137,74 @@ def _mouse() -> PlasticityParams:
     )
 
 
+#: Fitted human value of gain_ssri_transcription (see psilosim.clinical.calibration).
+HUMAN_SSRI_GAIN = 0.0819
+HUMAN_NO_DATA = ("there is no human measurement of cortical TrkB signalling or spines; SP8: nothing is "
+                 "calibrated to human plasma BDNF (unchanged after psilocybin 20 mg, Ley 2023)")
+
+
+def _tempo() -> Param:
+    from ..species import species_defaults
+
+    return species_defaults("human").cellular_tempo
+
+
+def _slower(p: Param, tempo: Param, what: str) -> Param:
+    """A mouse time constant lengthened by the human cellular tempo (kind ``derived``)."""
+    return p.model_copy(update={
+        "value": p.value * tempo.value, "kind": "derived",
+        "source": f"{p.source}; × human cellular tempo {tempo.value:g} ({tempo.source})",
+        "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
+
+
+def _same(p: Param, why: str) -> Param:
+    """A mouse value used unchanged in human (kind ``assumed``, with the reason)."""
+    return p.model_copy(update={"kind": "assumed",
+                                "note": f"human = mouse ({p.kind} in mouse): {why}; mouse note: {p.note}"})
+
+
 def _human() -> PlasticityParams:
-    # No human measurement constrains these cellular constants; the mouse values are used and the
-    # human window is a prediction of the chain (human engagement is longer than a mouse's).
-    mouse = _mouse()
-    note = "no human data: mouse value assumed"
-    changes = {}
-    for name, p in mouse.params().items():
-        changes[name] = p.model_copy(update={
-            "kind": "assumed" if p.kind != "derived" else p.kind,
-            "note": f"{note}; mouse: {p.note}" if p.note else note,
-        })
-    return PlasticityParams(**changes)
+    """The human cellular set: mouse constants, with time constants of molecular turnover
+    lengthened by the species' cellular tempo and the behavioural window kept in days.
+
+    Every parameter says which of the two it is and why. No human measurement constrains any of
+    them; the human spine and window time courses are predictions of the chain.
+    """
+    m = _mouse()
+    tempo = _tempo()
+    scale_free = "a dimensionless gain of the relative TrkB signal, assumed species-invariant"
+    return PlasticityParams(
+        tau_trkb=_slower(m.tau_trkb, tempo, "BDNF/TrkB signalling relaxes as fast as its proteins turn over"),
+        gain_intracellular_5ht2a=_same(m.gain_intracellular_5ht2a, scale_free),
+        gain_trkb_direct=_same(m.gain_trkb_direct, scale_free),
+        gain_nmda_blockade=_same(m.gain_nmda_blockade, scale_free),
+        gain_ssri_transcription=m.gain_ssri_transcription.model_copy(update={
+            "value": HUMAN_SSRI_GAIN, "kind": "fitted",
+            "source": "psilosim.clinical.calibration.fit (n=200 virtual twins, seed 7)",
+            "note": "CL1.escitalopram (QIDS-SR-16 −6.0 at week 6, Carhart-Harris 2021): the only cellular "
+                    f"parameter fitted to clinical data; how strongly chronic SERT blockade drives slow "
+                    f"transcriptional BDNF in human cortex is not measured (Nibuya 1995 is rat mRNA); "
+                    f"mouse {m.gain_ssri_transcription.value:g} (assumed); fitted to a rating-scale change, "
+                    f"never to a blood BDNF level (SP8)"}),
+        tau_ssri=_slower(m.tau_ssri, tempo,
+                         "transcriptional BDNF rise under chronic SSRI (rat: 10–21 days, Nibuya 1995) runs at "
+                         "the cell's tempo; gives a human rise over ≈ 3–6 weeks, the gradual SSRI onset of CL2 "
+                         "(checked, not fitted)"),
+        effect_threshold=_same(m.effect_threshold, "defined on the human subjective-effect scale (Holze 2023)"),
+        nmda_threshold=_same(m.nmda_threshold, "a fraction of receptors blocked; no species difference known"),
+        engagement_hill=_same(m.engagement_hill, "shape of a threshold"),
+        window_decay=_same(m.window_decay,
+                           "the window is a behavioural (circuit) memory of engagement fitted in days; it is "
+                           "not a protein turnover and is not tempo-scaled. Human windows come out longer than "
+                           "mouse ones only because human engagement lasts longer (a prediction; scaling it by "
+                           "the tempo would give ≈ 6-week windows after 25 mg)"),
+        window_threshold=_same(m.window_threshold, "hours of engagement, the same currency in both species"),
+        window_hill=_same(m.window_hill, "shape of the closing"),
+        trkb_to_window=_same(m.trkb_to_window,
+                             "sustained TrkB signalling feeds the window as in mouse (Maya Vetencourt 2008); "
+                             "the SSRI's slow BDNF rise is the only route by which it opens the window"),
+        window_closed_level=_same(m.window_closed_level, "definition"),
+    )
 
 
 _BUILDERS = {"mouse": _mouse, "human": _human}

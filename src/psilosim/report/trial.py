@@ -76,12 +76,13 @@ def _figures(ds: xr.Dataset, summary: dict, design: TrialDesign) -> dict[str, st
     ax.legend()
     figs["rates"] = _png(fig)
 
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.3))
+    quantities = [("window", "plasticity window (0–1)"), ("density_rel", "spine density (healthy = 1)"),
+                  ("stable_rel", "persistent spines (healthy = 1)"), ("bdnf_rel", "BDNF/TrkB (untreated = 1)")]
+    quantities = [(q, label) for q, label in quantities if q in ds["quantity"].values]
+    fig, axes = plt.subplots(1, len(quantities), figsize=(3.7 * len(quantities), 3.3))
     for name in names:
         course = ds["course"].where(ds["arm"] == name, drop=True).mean("patient")
-        for ax, q, label in zip(axes, ("window", "density_rel", "bdnf_rel"),
-                                ("plasticity window (0–1)", "spine density (healthy = 1)", "BDNF (untreated = 1)"),
-                                strict=True):
+        for ax, (q, label) in zip(axes, quantities, strict=True):
             ax.plot(course["day"], course.sel(quantity=q), label=name)
             ax.set_title(label, fontsize=10)
             ax.set_xlabel("study day")

@@ -15,7 +15,7 @@ import xarray as xr
 from ..errors import InputError
 from ..plasticity import Drive, simulate_plasticity
 from ..plasticity.model import HOURS_PER_DAY
-from .model import DEFAULT_REGIONS, StressInput, simulate_spines
+from .model import DEFAULT_REGIONS, StressInput, simulate_spines, stress_start_d
 
 #: Time after the last dose over which the acute pharmacology is solved before the drive is
 #: checked for wash-out (numerical setting; extended automatically while occupancy persists).
@@ -68,7 +68,7 @@ def _washed_out(drive: Drive) -> bool:
 def _label(treatments) -> str:
     parts = []
     for compound, regimen in treatments:
-        name = compound if isinstance(compound, str) else getattr(compound, "name", str(compound))
+        name = compound if isinstance(compound, str) else getattr(compound, "name", None) or str(compound)
         parts.append(f"{name} {regimen.describe()}")
     return " + ".join(parts) or "none"
 
@@ -78,7 +78,7 @@ def simulate_slow_chain(
     *,
     species: str = "mouse",
     days: float = 34.0,
-    stress: StressInput | None = None,
+    stress: StressInput | Sequence[StressInput] | None = None,
     mechanisms=None,
     regions: Sequence[str] = DEFAULT_REGIONS,
     experience=None,
@@ -86,6 +86,9 @@ def simulate_slow_chain(
     stochastic: bool = False,
     replicates: int = 1,
     seed: int | None = None,
+    background_stress: float = 0.0,
+    plasticity_params=None,
+    spine_params=None,
 ) -> xr.Dataset:
     """Run links 1–5 for one subject: doses → occupancy → BDNF/TrkB, window → spine density.
 
@@ -110,6 +113,10 @@ def simulate_slow_chain(
         The binding link's subject (weight etc.); defaults to the species' default subject.
     stochastic, replicates, seed
         Individual-spine option of :func:`simulate_spines`.
+    background_stress
+        Ongoing stress since long before the simulation (see :func:`simulate_spines`).
+    plasticity_params, spine_params
+        Parameter sets replacing the species defaults (e.g. an individual's).
 
     Returns
     -------
@@ -124,14 +131,24 @@ def simulate_slow_chain(
         drive = Drive.none()
     else:
         drive = acute_drive(list(treatments), species=species, days=days, subject=subject)
-    start_d = min(0.0, stress.start_d) if stress is not None else 0.0
-    plast = simulate_plasticity(drive, species=species, days=days, mechanisms=mechanisms, start_d=start_d)
+    start_d = stress_start_d(stress)
+    plast = simulate_plasticity(drive, species=species, days=days, mechanisms=mechanisms, start_d=start_d,
+                                params=plasticity_params)
     spines = simulate_spines(plast, species=species, regions=regions, stress=stress, experience=experience,
-                             stochastic=stochastic, replicates=replicates, seed=seed)
+                             params=spine_params, stochastic=stochastic, replicates=replicates, seed=seed,
+                             background_stress=background_stress)
     out = xr.merge([plast, spines], combine_attrs="drop_conflicts")
-    out.attrs.update(species=species.lower(), drive=drive.label,
-                     stress="none" if stress is None else stress.model_dump_json())
+    out.attrs.update(species=species.lower(), drive=drive.label, background_stress=float(background_stress),
+                     stress=_stress_label(stress))
     return out
+
+
+def _stress_label(stress) -> str:
+    if stress is None:
+        return "none"
+    if isinstance(stress, StressInput):
+        return stress.model_dump_json()
+    return "[" + ", ".join(b.model_dump_json() for b in stress) + "]"
 
 
 def density_change_pct(ds: xr.Dataset, day: float, *, region: str | None = None,

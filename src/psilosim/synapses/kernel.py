@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
+from scipy.optimize import brentq
 
 
 class SpineConstants(NamedTuple):
@@ -122,10 +123,49 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
     return labile, born, persistent, formed, eliminated, head
 
 
-def steady_state(share: np.ndarray, c: SpineConstants) -> np.ndarray:
-    """Baseline pools ``[N, P, S]`` per connection (density 1 per region, no drug, no stress)."""
-    phi = c.formation_rate / (c.labile_loss_rate + c.maturation_rate)
-    return np.stack([share * phi, np.zeros_like(share), share * (1.0 - phi)])
+def steady_state(share: np.ndarray, c: SpineConstants, stress_level: float = 0.0) -> np.ndarray:
+    """Pools ``[N, P, S]`` per connection at rest (no drug) under a constant stress level.
+
+    Without stress the density is 1 per region. Under a constant stress ``s`` (elimination
+    multiplied by ``σ = 1 + g_s s``) the region density ``D`` solves
+    ``D = f0 / (e_N σ + m0 H(D)) · (1 + m0 H(D) / (e_S σ))`` with ``H(D) = exp(γ (1 − D))``
+    (the fixed point of the mean-field equations with ``P = 0``).
+    """
+    if stress_level <= 0.0:
+        phi = c.formation_rate / (c.labile_loss_rate + c.maturation_rate)
+        return np.stack([share * phi, np.zeros_like(share), share * (1.0 - phi)])
+    sigma = 1.0 + c.stress_gain * stress_level
+    density = brentq(lambda d: _rest_density(d, sigma, c) - d, 1e-9, 1.0)
+    mature = c.maturation_rate * np.exp(c.homeostatic_gain * (1.0 - density))
+    labile = c.formation_rate / (c.labile_loss_rate * sigma + mature)
+    persistent = mature * labile / (c.persistent_loss_rate * sigma)
+    return np.stack([share * labile, np.zeros_like(share), share * persistent])
+
+
+def _rest_density(density: float, sigma: float, c: SpineConstants) -> float:
+    """Density that the rest-state pools would hold if the homeostatic factor were set by ``density``."""
+    mature = c.maturation_rate * np.exp(c.homeostatic_gain * (1.0 - density))
+    labile = c.formation_rate / (c.labile_loss_rate * sigma + mature)
+    return labile * (1.0 + mature / (c.persistent_loss_rate * sigma))
+
+
+def stress_for_density(density: float, c: SpineConstants) -> float:
+    """The constant stress level whose rest state holds ``density`` (0 < density ≤ 1).
+
+    The inverse of :func:`steady_state`: at a given density the homeostatic factor is known and
+    the rest density falls monotonically with σ, so σ is found by bracketing.
+    """
+    if not 0.0 < density <= 1.0:
+        raise ValueError(f"a rest density under stress lies in (0, 1], got {density}")
+    if density == 1.0:
+        return 0.0
+    if c.stress_gain <= 0.0:
+        raise ValueError("stress cannot lower density when stress_elimination_gain is 0")
+    sigma_hi = 2.0
+    while _rest_density(density, sigma_hi, c) > density:
+        sigma_hi *= 2.0
+    sigma = brentq(lambda sg: _rest_density(density, sg, c) - density, 1.0, sigma_hi)
+    return (sigma - 1.0) / c.stress_gain
 
 
 def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineConstants,

@@ -17,7 +17,13 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
-from .kernel import SpineConstants, integrate_spines, sample_spines, steady_state
+from .kernel import (
+    SpineConstants,
+    integrate_spines,
+    sample_spines,
+    steady_state,
+    stress_for_density,
+)
 from .params import SpineParams, spine_params
 
 #: Default region of the spine link (the region the rodent data come from).
@@ -56,6 +62,42 @@ CHRONIC_STRESS_DAYS = 21.0
 def chronic_stress(intensity: float = 1.0) -> StressInput:
     """The reference chronic-stress protocol: 21 days ending at the first dose."""
     return StressInput(start_d=-CHRONIC_STRESS_DAYS, duration_d=CHRONIC_STRESS_DAYS, intensity=intensity)
+
+
+def stress_blocks(stress) -> tuple[StressInput, ...]:
+    """``None``, one :class:`StressInput` or a sequence of them, as a tuple (blocks add up)."""
+    if stress is None:
+        return ()
+    if isinstance(stress, StressInput):
+        return (stress,)
+    blocks = tuple(stress)
+    if not all(isinstance(b, StressInput) for b in blocks):
+        raise InputError("stress", "expected a StressInput or a list of StressInput blocks")
+    return blocks
+
+
+def stress_start_d(stress) -> float:
+    """Earliest start of the stress blocks, capped at 0 (the first dose)."""
+    return min([0.0] + [b.start_d for b in stress_blocks(stress)])
+
+
+def stress_on_grid(stress, t_d: np.ndarray, background: float = 0.0) -> np.ndarray:
+    """Total stress intensity on ``t_d``: a constant ``background`` plus every block."""
+    s = np.full_like(np.asarray(t_d, dtype=float), float(background))
+    for block in stress_blocks(stress):
+        s = s + block.on_grid(t_d)
+    return s
+
+
+def stress_for_deficit(deficit: float, params: SpineParams) -> float:
+    """The constant (background) stress intensity whose rest state lacks ``deficit`` of the spines.
+
+    Used to express a stress history by the density deficit it left: the synapse link then
+    produces that deficit itself (``background_stress=``).
+    """
+    if not 0.0 <= deficit < 1.0:
+        raise InputError("deficit", f"a spine deficit is a fraction in [0, 1), got {deficit}")
+    return stress_for_density(1.0 - deficit, spine_constants(params))
 
 
 @dataclass(frozen=True)
@@ -169,12 +211,11 @@ def spine_constants(p: SpineParams) -> SpineConstants:
     )
 
 
-def _inputs(plasticity: xr.Dataset, stress: StressInput | None):
+def _inputs(plasticity: xr.Dataset, stress, background: float = 0.0):
     t_d = plasticity["time_d"].values
     trkb = plasticity["trkb_signal"].values
     window = plasticity["window"].values
-    s = stress.on_grid(t_d) if stress is not None else np.zeros_like(t_d)
-    return t_d, trkb, window, s
+    return t_d, trkb, window, stress_on_grid(stress, t_d, background)
 
 
 def simulate_spines(
@@ -182,12 +223,13 @@ def simulate_spines(
     *,
     species: str | None = None,
     regions: Sequence[str] = DEFAULT_REGIONS,
-    stress: StressInput | None = None,
+    stress: StressInput | Sequence[StressInput] | None = None,
     experience=None,
     params: SpineParams | None = None,
     stochastic: bool = False,
     replicates: int = 1,
     seed: int | None = None,
+    background_stress: float = 0.0,
 ) -> xr.Dataset:
     """Spine density per region and connection over the plasticity result's day grid.
 
@@ -202,7 +244,7 @@ def simulate_spines(
         Region labels; every region gets the same cellular drive until the network link makes it
         region-resolved.
     stress
-        Chronic stress input, or ``None``.
+        Chronic stress input, a list of such blocks (they add up), or ``None``.
     experience
         Correlation of activity per connection during the window (see :meth:`SpineLayout.build`).
     params
@@ -214,6 +256,10 @@ def simulate_spines(
         Number of stochastic dendrite segments.
     seed
         Seed of the stochastic option.
+    background_stress
+        A constant stress intensity present since long before the simulation (a stress history
+        that is still going on); the pools start at their rest state under it
+        (:func:`~psilosim.synapses.kernel.steady_state`), so an untreated run stays there.
 
     Returns
     -------
@@ -228,8 +274,10 @@ def simulate_spines(
     p = params or spine_params(species)
     lay = SpineLayout.build(regions, experience, p.default_correlation.value)
     c = spine_constants(p)
-    t_d, trkb, window, s = _inputs(plasticity, stress)
-    init = steady_state(lay.share, c)
+    if not (np.isfinite(background_stress) and background_stress >= 0):
+        raise InputError("background_stress", f"must be a non-negative intensity, got {background_stress}")
+    t_d, trkb, window, s = _inputs(plasticity, stress, background_stress)
+    init = steady_state(lay.share, c, background_stress)
     n, b, pers, formed, elim, head = integrate_spines(
         t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, len(lay.regions), c,
         True, np.zeros((0, len(lay.regions))), init)
@@ -285,7 +333,8 @@ def _dataset(t_d, lay: SpineLayout, n, b, pers, formed, elim, head, s, species) 
 
 
 def imaging_turnover(plasticity: xr.Dataset, spines: xr.Dataset, t0: float, t1: float, *,
-                     stress: StressInput | None = None, params: SpineParams | None = None) -> xr.Dataset:
+                     stress=None, params: SpineParams | None = None,
+                     background_stress: float = 0.0) -> xr.Dataset:
     """Formation and elimination as two-photon imaging measures them between two sessions.
 
     ``formed`` = spines present at ``t1`` that were absent at ``t0``; ``eliminated`` = spines
@@ -309,7 +358,7 @@ def imaging_turnover(plasticity: xr.Dataset, spines: xr.Dataset, t0: float, t1: 
     grid = np.unique(np.concatenate([[t0], t_all[(t_all > t0) & (t_all < t1)], [t1]]))
     sub = plasticity.interp(time_d=grid)
     full = spines.interp(time_d=grid)
-    _, trkb, window, s = _inputs(sub, stress)
+    _, trkb, window, s = _inputs(sub, stress, background_stress)
     dens = full["density_rel"].values
     init = np.ascontiguousarray(full["pools"].values[0])
     n, b, pers, *_ = integrate_spines(grid, trkb, window, s, lay.region_of, lay.share, lay.correlation,

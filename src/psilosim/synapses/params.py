@@ -119,11 +119,48 @@ def _mouse() -> SpineParams:
 
 
 def _human() -> SpineParams:
-    mouse = _mouse()
-    note = "no human in-vivo spine imaging: mouse value assumed"
-    changes = {name: p.model_copy(update={"kind": "assumed", "note": f"{note}; mouse: {p.note}"})
-               for name, p in mouse.params().items()}
-    return SpineParams(**changes)
+    """The human spine set: mouse constants with every *rate* divided by the human cellular tempo.
+
+    There is no in-vivo imaging of human spines: the human values are the mouse ones with the
+    turnover slowed by the ≈ two-fold slower protein turnover of human cells
+    (:data:`psilosim.species.SPECIES`, Rayon 2020, Matsuda 2020), an assumption stated on every
+    parameter. Fractions and dimensionless gains are kept. Consequences (predictions, not
+    calibrations): human baseline turnover is ≈ 2 % per 2 weeks, and the day-1 spine gain after
+    psilocybin 25 mg is ≈ half of what the mouse rates would give.
+    """
+    from ..plasticity.params import HUMAN_NO_DATA, _same, _tempo
+
+    m = _mouse()
+    tempo = _tempo()
+
+    def rate(p: Param, what: str) -> Param:
+        return p.model_copy(update={
+            "value": p.value / tempo.value, "kind": "derived",
+            "source": f"{p.source}; ÷ human cellular tempo {tempo.value:g} ({tempo.source})",
+            "note": f"{what}; mouse {p.value:g} {p.unit} ÷ {tempo.value:g}; {HUMAN_NO_DATA}"})
+
+    def time(p: Param, what: str) -> Param:
+        return p.model_copy(update={
+            "value": p.value * tempo.value, "kind": "derived",
+            "source": f"{p.source}; × human cellular tempo {tempo.value:g} ({tempo.source})",
+            "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
+
+    return SpineParams(
+        labile_fraction=_same(m.labile_fraction, "a fraction of spines, not a rate"),
+        labile_loss_rate=rate(m.labile_loss_rate, "loss of new, transient spines"),
+        maturation_rate=rate(m.maturation_rate, "maturation of new spines into persistent ones"),
+        homeostatic_gain=_same(m.homeostatic_gain, "a dimensionless sensitivity to the density deficit"),
+        formation_gain=_same(m.formation_gain,
+                             "a dimensionless multiplier of baseline formation per unit TrkB signal; the "
+                             "human formation it drives is slower because baseline formation is"),
+        stabilisation_rate=rate(m.stabilisation_rate, "selection of plasticity-born spines in an open window"),
+        default_correlation=_same(m.default_correlation, "a correlation coefficient"),
+        stress_elimination_gain=_same(m.stress_elimination_gain,
+                                      "a dimensionless multiplier of elimination per unit stress"),
+        head_gain=rate(m.head_gain, "spine head enlargement per unit TrkB signal"),
+        head_time=time(m.head_time, "relaxation of spine head size"),
+        spines_per_segment=_same(m.spines_per_segment, "a counting convention"),
+    )
 
 
 _BUILDERS = {"mouse": _mouse, "human": _human}

@@ -1,18 +1,20 @@
 """Checks of the clinical link: CL1–CL4 (REFERENCES.md), each a few seconds with a fixed seed.
 
-Monte-Carlo error (stated so a reader knows how far a number can move with the seed):
+Every patient's biology is links 1–5 of the chain run for that patient (human parameter sets);
+see :mod:`psilosim.clinical.biology`. Monte-Carlo error (stated so a reader knows how far a
+number can move with the seed):
 
 * CL1.*: the ``carhart2021`` preset with 200 patients (100 per arm), seed 2021, sequential run.
   SD of the week-6 change ≈ 4.5 QIDS points → SE ≈ 0.45 per arm mean, ≈ 0.65 for the difference.
-* CL2: escitalopram vs placebo as *virtual twins* (the same 150 patients in both arms) on the
+* CL2: escitalopram vs placebo as *virtual twins* (the same 120 patients in both arms) on the
   noise-free latent severity: the contrast's MC error is < 0.1 QIDS points.
 * CL3: the ``szigeti2021`` preset with 400 patients, seed 2121: SE of the difference ≈ 0.3.
-* CL4: ketamine vs saline as virtual twins (150 patients) on the latent severity; the effect size
+* CL4: ketamine vs saline as virtual twins (120 patients) on the latent severity; the effect size
   divides by the SD of the saline arm's day-1 scores.
 
-CL1 and CL4 were used to fit three parameters (see :mod:`psilosim.clinical.calibration`) and CL3
-to set the window threshold: passing them shows the fit holds at another seed and size, not an
-independent confirmation. The other presets (goodwin2022, raison2023) are predictions.
+CL1 and CL4 were used to fit three parameters (:mod:`psilosim.clinical.calibration`, at another
+seed and size): passing them shows the fit holds, not an independent confirmation. CL2 and CL3
+are checked, not fitted. The other presets (goodwin2022, raison2023) are predictions.
 """
 
 from __future__ import annotations
@@ -21,19 +23,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..clinical.calibration import twin_latent
+from ..clinical.calibration import TwinCohort, effect_size_day1
 from ..clinical.design import design_from_dict
 from ..clinical.presets import carhart2021, ketamine_iv, szigeti2021
-from ..clinical.scales import get_scale
 from ..clinical.stats import summarize
-from ..clinical.symptoms import measurement_noise_sd
-from ..clinical.trial import DEFAULT_MODELS, MEASURES, run_trial, simulate_patient
+from ..clinical.trial import run_trial
 from .registry import check
 
 CL1_PATIENTS, CL1_SEED = 200, 2021
-CL2_PATIENTS, CL2_SEED = 150, 2006
+CL2_PATIENTS, CL2_SEED = 120, 2006
 CL3_PATIENTS, CL3_SEED = 400, 2121
-CL4_PATIENTS, CL4_SEED = 150, 2015
+CL4_PATIENTS, CL4_SEED = 120, 2015
 #: CL4 thresholds: a large standardised effect at 24 h, and less than half of it left at day 14.
 CL4_MIN_EFFECT_SIZE = 0.8
 CL4_MAX_RESIDUAL_FRACTION = 0.5
@@ -79,10 +79,9 @@ def ssri_vs_placebo():
 
 @check("CL2")
 def cl2_ssri_gradual():
-    design = ssri_vs_placebo()
+    cohort = TwinCohort(ssri_vs_placebo(), CL2_PATIENTS, CL2_SEED)
     diff = {day: float(np.mean(c["escitalopram"] - c["placebo"]))
-            for day in (7.0, 14.0, 42.0)
-            for c in [twin_latent(design, DEFAULT_MODELS, CL2_PATIENTS, CL2_SEED, day)]}
+            for day in (7.0, 14.0, 42.0) for c in [cohort.change(day)]}
     separated = diff[7.0] < 0
     growing = diff[42.0] < diff[14.0] < diff[7.0]
     not_full_in_days = abs(diff[7.0]) < 0.5 * abs(diff[42.0])
@@ -104,15 +103,9 @@ def cl3_microdosing():
 
 @check("CL4")
 def cl4_ketamine_rapid_fading():
-    design = ketamine_iv()
-    latent = MEASURES.index("latent")
-    diff = {day: float(np.mean(c["ketamine"] - c["saline"]))
-            for day in (1.0, 14.0)
-            for c in [twin_latent(design, DEFAULT_MODELS, CL4_PATIENTS, CL4_SEED, day)]}
-    v1 = design.visits.index(1.0)
-    saline = np.array([simulate_patient(design, i, CL4_SEED, arm=1).visits[v1, latent] for i in range(CL4_PATIENTS)])
-    sd = float(np.sqrt(saline.var(ddof=1) + measurement_noise_sd(get_scale(design.scale), DEFAULT_MODELS.symptoms) ** 2))
-    effect = -diff[1.0] / sd
+    cohort = TwinCohort(ketamine_iv(), CL4_PATIENTS, CL4_SEED)
+    diff = {day: float(np.mean(c["ketamine"] - c["saline"])) for day in (1.0, 14.0) for c in [cohort.change(day)]}
+    effect = -effect_size_day1(cohort)
     residual = diff[14.0] / diff[1.0]
     detail = (f"ketamine − saline MADRS: day 1 {diff[1.0]:.2f} (d = {effect:.2f}), day 14 {diff[14.0]:.2f} "
               f"({100 * residual:.0f} % left); the 24-h response OR is not reproduced (see docs/clinical.md)")

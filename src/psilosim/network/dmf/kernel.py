@@ -116,7 +116,7 @@ def _run_block(lo, hi, state, drive, c, bc, n_steps, sample_every, bold_out, rat
                 balloon_signal(state.hemo[b], bold_out[b, :, sample], bc)
 
 
-def _blocks(batch: int, n_threads: int) -> np.ndarray:
+def block_edges(batch: int, n_threads: int) -> np.ndarray:
     """Block edges: about two blocks per thread so a slow core does not hold the others."""
     n_blocks = max(1, min(batch, 2 * n_threads))
     return np.linspace(0, batch, n_blocks + 1).round().astype(np.int64)
@@ -128,7 +128,7 @@ def run_parallel(state, drive, c, bc, n_steps, sample_every, bold_out, rate_sum,
 
     ``bold_out`` (B, N, n_samples) receives the samples that fall in this chunk, ``rate_sum``
     (B, N) accumulates the mean excitatory rate of every network step, ``edges`` are the block
-    boundaries (see :func:`_blocks`).
+    boundaries (see :func:`block_edges`).
     """
     work = np.empty((state.se.shape[0], 3, state.se.shape[1]))
     for blk in prange(len(edges) - 1):

@@ -111,3 +111,33 @@ class LinearDMF:
         """Excitatory rates (Hz) at the fixed point."""
         gain = np.ones(self.model.n_regions) if gain is None else np.asarray(gain, dtype=float)
         return self._rates(self.fixed_point(gain), gain)[2]
+
+
+def is_stable(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None) -> bool:
+    """Whether the closed-form FIC fixed point at ``coupling`` is linearly stable for each gain."""
+    lin = LinearDMF(model, coupling)
+    for gain in gains or [np.ones(model.n_regions)]:
+        try:
+            x = lin.fixed_point(gain)
+        except DataError:
+            return False
+        if np.linalg.eigvals(lin.jacobian(x, gain)).real.max() >= 0:
+            return False
+    return True
+
+
+def stable_coupling(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None, *,
+                    margin: float = 0.95, steps: int = 30) -> float:
+    """``coupling`` if its fixed points are stable, else ``margin`` × the largest stable G below.
+
+    Near the fitted G the noisy model sits close to the instability of its noise-free fixed
+    point; the linear-noise approximation needs the fixed point itself to be stable, at baseline
+    and under the gains given (e.g. the largest drug gain).
+    """
+    if is_stable(model, coupling, gains):
+        return float(coupling)
+    low, high = 0.0, float(coupling)
+    for _ in range(steps):  # bisection on the stability boundary
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if is_stable(model, mid, gains) else (low, mid)
+    return margin * low

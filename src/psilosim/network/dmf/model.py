@@ -30,9 +30,9 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from ...errors import InputError
-from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
 from .._rng import seed_streams
-from .kernel import Drive, State, _blocks, run_parallel, run_serial, transfer
+from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
+from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
 from .params import DMF, DMFParams, kernel_constants
 
 #: Batches at least this large run blocks of members in parallel; a single member runs on one
@@ -105,8 +105,10 @@ class DMFModel:
         """FIC weights (B, N) corrected on noisy simulations so mean rates sit at the target.
 
         Starts from :meth:`fic` and applies ``iterations`` proportional corrections
-        ``J_i += fic_rate · (r_i − target)``, each from ``fic_window`` seconds of simulation
-        (all couplings in one batch). Deterministic for a given ``seed``.
+        ``J_i += fic_rate · (r_i − target)`` (error clipped to ± the target, so a run that
+        starts in the high-activity state cannot overshoot), each from the mean rates of the next ``fic_window``
+        seconds of one continuing simulation (all couplings in one batch). Deterministic for a
+        given ``seed``.
         """
         g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
         j_fic = np.stack([self.fic(g) for g in g_values])
@@ -114,11 +116,12 @@ class DMFModel:
         step = self.params.fic_rate.to("nA/Hz")
         window = self.params.fic_window.to("s")
         target = self.consts.r_ref
-        for k in range(n_iter):
-            run = self.start(coupling=g_values, seed=[(seed or 0) * 1000 + k] * len(g_values),
-                             j_fic=j_fic, tr_s=window)
+        run = self.start(coupling=g_values, seed=seed, tr_s=window, j_fic=j_fic)
+        for _ in range(n_iter):  # one continuing run: no restart transient in the estimates
             rates = run.advance(window)["rate"].values
-            j_fic = np.maximum(j_fic + step * (rates - target), 0.0)
+            error = np.clip(rates - target, -target, target)  # a runaway burst must not overshoot J
+            run.drive.j_fic[:] = np.maximum(run.drive.j_fic + step * error, 0.0)
+        j_fic = run.drive.j_fic.copy()
         return j_fic
 
     # ------------------------------------------------------------------ runs
@@ -155,7 +158,7 @@ class DMFModel:
         if isinstance(seed, Sequence) and len(seed) != batch:
             raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
         g_values = np.broadcast_to(g_values, (batch,)).copy()
-        gains = np.ascontiguousarray(np.broadcast_to(gains, (batch, self.n_regions)))
+        gains = np.array(np.broadcast_to(gains, (batch, self.n_regions)), order="C")
         wp = self.working_point
         state = State(
             se=np.full((batch, self.n_regions), wp.s_e), si=np.full((batch, self.n_regions), wp.s_i),
@@ -174,7 +177,7 @@ class DMFModel:
         j_fic = np.atleast_2d(np.asarray(j_fic, dtype=float))
         if j_fic.shape[1] != self.n_regions or j_fic.shape[0] not in (1, len(g_values)):
             raise InputError("j_fic", f"shape {j_fic.shape} does not fit {len(g_values)} × {self.n_regions}")
-        return np.ascontiguousarray(np.broadcast_to(j_fic, (len(g_values), self.n_regions)))
+        return np.array(np.broadcast_to(j_fic, (len(g_values), self.n_regions)), order="C")
 
     def simulate(self, duration_s: float, *, coupling: float | Sequence[float],
                  gain: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
@@ -229,7 +232,7 @@ class DMFRun:
         rate_sum = np.zeros((self.batch, self.model.n_regions))
         kernel = run_parallel if self.batch >= PARALLEL_MIN_BATCH else run_serial
         kernel(self.state, self.drive, self.model.consts, self.model.balloon, n_steps,
-               self.sample_every, bold, rate_sum, _blocks(self.batch, numba.get_num_threads()))
+               self.sample_every, bold, rate_sum, block_edges(self.batch, numba.get_num_threads()))
         times = (np.arange(first, first + n_samples) + 1) * self.tr_s
         labels = self.model.labels
         return xr.Dataset(

@@ -1,0 +1,105 @@
+"""Scan sessions: pharmacology link, gain maps, paired design, chunking, FC change."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from psilosim.connectome import load_dataset
+from psilosim.errors import InputError
+from psilosim.network import scan as sc
+from psilosim.network.dmf import DMF, FITTED_G, DMFModel
+
+
+@pytest.fixture(scope="module")
+def aal2():
+    return load_dataset("aal2")
+
+
+@pytest.fixture(scope="module")
+def session(aal2):
+    return sc.scan_session(aal2, 0.7, minutes=1.0, seed=3, maps=("receptor", "uniform"))
+
+
+def test_occupancy_from_the_pharmacology_chain_is_a_plausible_fraction():
+    occ = sc.occupancy_window("psilocybin", "25 mg", 2.0, 10.0, seed=0)
+    # The window brackets the scan by one grid step on each side (for interpolation).
+    assert occ["time_h"].min() >= 2.0 - 1 / 60 - 1e-9 and occ["time_h"].max() <= 2.0 + 11 / 60 + 1e-9
+    # 25 mg near Tmax: cortical 5-HT2A occupancy in the tens of percent (Madsen 2019: up to 72 %).
+    assert 0.3 < float(occ.mean()) < 0.8
+
+
+def test_occupancy_rejects_negative_time():
+    with pytest.raises(InputError, match="at-hours"):
+        sc.occupancy_window("psilocybin", "25 mg", -1.0, 10.0)
+
+
+def test_gain_map_kinds(aal2):
+    real = sc.density_map(aal2, "receptor")
+    flat = sc.density_map(aal2, "uniform")
+    perm = sc.density_map(aal2, "shuffled", seed=1)
+    assert flat.mean() == pytest.approx(real.mean()) and np.ptp(flat) == 0
+    assert np.array_equal(np.sort(perm), np.sort(real)) and not np.array_equal(perm, real)
+    with pytest.raises(InputError, match="gain_map"):
+        sc.density_map(aal2, "random")
+
+
+def test_gain_follows_deco_2018_with_occupancy():
+    density = np.array([0.0, 0.5, 1.0])
+    gain = sc.gain_from(density, 0.5)
+    assert np.allclose(gain, 1 + DMF.gain_scale.value * density * 0.5)
+    assert np.all(sc.gain_from(density, 0.0) == 1.0)
+    with pytest.raises(InputError, match="occupancy"):
+        sc.gain_from(density, 1.5)
+
+
+def test_session_is_labelled_and_has_all_conditions(session, aal2):
+    assert list(session["condition"].values) == ["baseline", "baseline_repeat", "receptor", "uniform"]
+    assert list(session["region_i"].values) == aal2.labels
+    assert session["bold"].sizes["time"] == 30  # 1 min at TR 2 s
+    assert session.attrs["coupling"] == FITTED_G.aal2.value
+
+
+def test_drug_changes_fc_and_noise_floor_is_measured(session, aal2):
+    out = sc.summarise(session, aal2, "receptor")
+    assert set(out["fc_change_by_network"]) == set(aal2.networks)
+    assert out["fc_change_global"] > 0 and out["noise_floor_global"] > 0
+
+
+def test_zero_occupancy_equals_baseline_exactly(aal2):
+    s = sc.scan_session(aal2, 0.0, minutes=0.5, seed=1)
+    np.testing.assert_array_equal(s["fc"].sel(condition="receptor").values, s["fc"].sel(condition="baseline").values)
+    by_net, glob = sc.fc_change(s["fc"].sel(condition="receptor").values, s["fc"].sel(condition="baseline").values, aal2)
+    assert glob == 0.0 and all(v == 0.0 for v in by_net.values())
+
+
+def test_scan_in_minutes_equals_one_continuous_run(aal2):
+    # The session advances in 60 s chunks; a constant occupancy makes it one ordinary run.
+    occ, g = 0.6, FITTED_G.aal2.value
+    s = sc.scan_session(aal2, occ, minutes=2.0, seed=4)
+    model = DMFModel(aal2.sc)
+    j_fic = sc.refined_fic(model, aal2.name, g)
+    gain = sc.gain_from(sc.density_map(aal2, "receptor"), occ)
+    whole = model.simulate(120.0, coupling=g, gain=gain, seed=[4], j_fic=j_fic,
+                           warmup_s=sc.SCAN.warmup.to("s"))
+    np.testing.assert_array_equal(s["bold"].sel(condition="receptor").values, whole["bold"].values[0])
+
+
+def test_fc_change_by_network_by_hand(aal2):
+    n = aal2.n_regions
+    a = np.eye(n)
+    b = np.eye(n)
+    dmn = [aal2.labels.index(r) for r in aal2.dmn]
+    i, j = dmn[0], dmn[1]
+    b[i, j] = b[j, i] = 0.5
+    by_net, glob = sc.fc_change(a, b, aal2)
+    assert max(by_net, key=by_net.get) == "Default"
+    assert glob == pytest.approx(0.5 / (n * (n - 1) / 2))
+
+
+def test_coupling_for_unknown_dataset_scales_by_strength(aal2, tmp_path):
+    from psilosim.connectome import Parcellation
+
+    doubled = Parcellation(name="mine", regions=aal2.regions, sc=aal2.sc * 2)
+    assert sc.coupling_for(doubled) == pytest.approx(FITTED_G.aal2.value / 2)
+    assert sc.coupling_for(aal2) == FITTED_G.aal2.value
