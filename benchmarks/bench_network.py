@@ -6,7 +6,9 @@ Balloon–Windkessel BOLD). Both run the same 80-region AAL2 connectome from neu
 the same simulated duration with BOLD, after a short warm-up run that triggers JIT compilation.
 
 Prints simulated seconds of BOLD per wall-clock second for neurolib, psilosim with one subject
-and psilosim with a batch of 64 subjects (per subject), and the ratios::
+and psilosim with a batch of 64 subjects (subject-seconds per wall second, i.e. the throughput
+that a cohort gets, to compare with neurolib's one subject at a time), and the ratios. Other
+processes on the machine slow every number; the load average is printed with them::
 
     python benchmarks/bench_network.py [--duration 60] [--batch 64] [--json]
 """
@@ -42,6 +44,7 @@ def _neurolib_throughput(duration_s: float) -> float:
 
 
 def _psilosim_throughput(duration_s: float, batch: int) -> float:
+    """Simulated seconds of BOLD per wall second, summed over the batch's subjects."""
     from psilosim.connectome import load_dataset
     from psilosim.network.dmf import FITTED_G, DMFModel
 
@@ -52,7 +55,7 @@ def _psilosim_throughput(duration_s: float, batch: int) -> float:
     start = time.perf_counter()
     model.simulate(duration_s, coupling=couplings, seed=1, warmup_s=0.0)
     wall = time.perf_counter() - start
-    return duration_s * batch / wall / batch
+    return duration_s * batch / wall  # subject-seconds simulated per wall second
 
 
 def main() -> None:

@@ -34,7 +34,7 @@ spine density and BDNF signalling on the study-day grid, and the peak acute ("tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -81,7 +81,6 @@ class BiologyTrajectory:
     bdnf_rel: np.ndarray
     stable_rel: np.ndarray | None = None
     acute_effect_peak: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         t = np.asarray(self.time_d, dtype=float)

@@ -3,7 +3,8 @@
 Each batch member owns one stream (four uint64 words), so its noise does not depend on how
 members are spread over threads, on the batch size, or on how a run is cut into chunks: that is
 what makes "batch equals sequential" and "a long run equals the same run in chunks" exact.
-Generator: Blackman & Vigna 2021 (ACM TOMS 47:36), xoshiro256+ for doubles; seeding by splitmix64.
+Generator: Blackman & Vigna 2021 (ACM TOMS 47:36), xoshiro256+ for doubles; streams seeded by
+numpy.random.SeedSequence.
 """
 
 from __future__ import annotations
