@@ -113,3 +113,29 @@ def test_loader_rejects_missing_label_column(schaefer100_dir, tmp_path):
     (dst / "regions.csv").write_text(text)
     with pytest.raises(DataError, match="missing column"):
         load_parcellation_folder(dst)
+
+
+def test_known_conflict_is_a_visible_failure(monkeypatch):
+    from psilosim.validation import registry
+
+    target = TARGETS_BY_ID["PK1.25"]
+    monkeypatch.setitem(registry._KNOWN_CONFLICTS, "PK1.25", "documented in docs/x.md")
+    missed = evaluate(target, lambda: 40.0)
+    assert missed.passed is False and missed.status == "known conflict"
+    assert evaluate(target, lambda: 17.0).status == "conflict passed"
+
+
+def test_validate_exit_codes_with_known_conflicts(monkeypatch):
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+    from psilosim.validation import registry
+
+    registry.load_checks()
+    monkeypatch.setitem(registry._CHECKS, "PK1.25", lambda: 40.0)
+    runner = CliRunner()
+    assert runner.invoke(app, ["validate", "--only", "PK1.25", "--json"]).exit_code == 1
+    assert runner.invoke(app, ["validate", "--only", "PK1.25", "--accept-known-conflicts"]).exit_code == 1
+    monkeypatch.setitem(registry._KNOWN_CONFLICTS, "PK1.25", "documented in docs/x.md")
+    assert runner.invoke(app, ["validate", "--only", "PK1.25", "--accept-known-conflicts"]).exit_code == 0
+    assert runner.invoke(app, ["validate", "--only", "PK1.25"]).exit_code == 1

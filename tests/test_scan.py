@@ -103,3 +103,15 @@ def test_coupling_for_unknown_dataset_scales_by_strength(aal2, tmp_path):
     doubled = Parcellation(name="mine", regions=aal2.regions, sc=aal2.sc * 2)
     assert sc.coupling_for(doubled) == pytest.approx(FITTED_G.aal2.value / 2)
     assert sc.coupling_for(aal2) == FITTED_G.aal2.value
+
+
+def test_linear_session_backs_off_to_a_stable_coupling(aal2):
+    # At the fitted G the noise-free AAL2 fixed point is unstable; the linear session steps down.
+    s = sc.linear_session(aal2, 0.69, maps=("receptor", "shuffled"), n_shuffles=3)
+    assert s.attrs["coupling"] < s.attrs["requested_coupling"] == FITTED_G.aal2.value
+    fc = s["fc"].values
+    assert np.isfinite(fc).all() and np.allclose(fc[:, range(80), range(80)], 1.0)
+    # The drug changes expected FC; the two baselines are identical (no sampling noise).
+    out = sc.summarise(s, aal2, "receptor")
+    assert out["fc_change_global"] > 0 and "noise_floor_global" not in out
+    np.testing.assert_array_equal(fc[0], fc[1])

@@ -16,11 +16,17 @@ def validate(
     show_unmodelled: bool = typer.Option(
         True, "--show-unmodelled/--hide-unmodelled", help="List targets no check covers yet."
     ),
+    accept_known_conflicts: bool = typer.Option(
+        False, "--accept-known-conflicts",
+        help="Exit 0 when the only failures are documented known conflicts (what CI runs); a "
+             "documented conflict that passes is then an error, so its documentation is revisited.",
+    ),
 ) -> None:
     """Run every literature target the model can compute and print a scorecard.
 
     Exits 1 when any target fails. Flags: 2° = value from a secondary source, unverified =
     commonly quoted but not found in a primary text, qualitative = a direction or rank order.
+    A "known conflict" is a documented miss that was not tuned away (see docs/validation.md).
     """
     from ..validation import TARGETS, run_scorecard
 
@@ -38,17 +44,23 @@ def validate(
     n_pass = sum(r.passed is True for r in results)
     n_fail = sum(r.passed is False for r in results)
     n_open = sum(r.passed is None for r in results)
+    n_known = sum(r.status == "known conflict" for r in results)
+    surprises = [r.id for r in results if r.status in ("fail", "conflict passed")]
     if json_out:
         emit_json({
             "targets": [r.model_dump(exclude={"seconds"}) for r in results],
-            "passed": n_pass, "failed": n_fail, "not_modelled": n_open,
+            "passed": n_pass, "failed": n_fail, "known_conflicts": n_known, "not_modelled": n_open,
         })
     else:
         console.print(_scorecard_table(results))
         console.print(
-            f"[green]{n_pass} passed[/], [red]{n_fail} failed[/], {n_open} not modelled yet"
+            f"[green]{n_pass} passed[/], [red]{n_fail} failed[/] (of which {n_known} documented "
+            f"known conflicts), {n_open} not modelled yet"
         )
-    if n_fail:
+        for r in results:
+            if r.known_conflict:
+                console.print(f"[yellow]known conflict {r.id}:[/] {r.known_conflict}", highlight=False)
+    if surprises if accept_known_conflicts else n_fail:
         raise typer.Exit(1)
 
 
@@ -67,6 +79,10 @@ def _scorecard_table(results) -> Table:
     for r in results:
         band = "—" if r.low is None and r.high is None else f"[{_fmt(r.low)}, {_fmt(r.high)}]"
         flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
-        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]not modelled[/]"}[r.passed]
+        verdict = {
+            "pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "not modelled": "[dim]not modelled[/]",
+            "known conflict": "[yellow]FAIL (known conflict)[/]",
+            "conflict passed": "[magenta]pass (documented as a conflict!)[/]",
+        }[r.status]
         table.add_row(r.id, r.quantity, r.published, _fmt(r.simulated), band, r.unit, flags, verdict)
     return table

@@ -28,7 +28,7 @@ from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 from .dmf import DMF, FITTED_G, DMFModel
-from .dmf.linear import LinearDMF, is_stable, stable_coupling
+from .dmf.linear import LinearDMF, stable_coupling
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
@@ -228,14 +228,17 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     requested = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
-    gains = [np.ones(model.n_regions)] + [gain_from(c.density, float(occupancy))
-                                          for c in conds if c.density is not None]
-    coupling = stable_coupling(model, requested, gains[:3])  # baseline and the first maps
-    while not is_stable(model, coupling, gains):  # then every map; stability is not monotonic
-        coupling *= STABILITY_BACKOFF
-    lin = LinearDMF(model, coupling)
-    fcs = [lin.fc(None if c.density is None else gain_from(c.density, float(occupancy))).values
-           for c in conds]
+    gains = [None] + [gain_from(c.density, float(occupancy)) for c in conds if c.density is not None]
+    coupling = stable_coupling(model, requested, [np.ones(model.n_regions)] + gains[1:3])
+    while True:  # stability is not monotonic in the gains: back off until every map is stable
+        lin = LinearDMF(model, coupling)
+        try:
+            by_gain = [lin.fc(g).values for g in gains]
+            break
+        except DataError:
+            coupling *= STABILITY_BACKOFF
+    maps = iter(by_gain[1:])
+    fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
     labels = parcellation.labels
     return xr.Dataset(
         {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},

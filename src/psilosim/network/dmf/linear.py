@@ -127,7 +127,7 @@ def is_stable(model: DMFModel, coupling: float, gains: list[np.ndarray] | None =
 
 
 def stable_coupling(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None, *,
-                    margin: float = 0.95, steps: int = 30) -> float:
+                    margin: float = 0.95, steps: int = 12) -> float:
     """``coupling`` if its fixed points are stable, else ``margin`` × the largest stable G below.
 
     Near the fitted G the noisy model sits close to the instability of its noise-free fixed
