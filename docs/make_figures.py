@@ -114,8 +114,50 @@ def pharmacology_docs(out_dir: Path = FIGURE_DIR) -> Path:
     return pharmacology_25mg(out_dir)
 
 
+# ---------------------------------------------------------------- validation
+def scorecard_table() -> str:
+    """The current scorecard as Markdown (every target, its band, the simulated value, status)."""
+    from psilosim.validation import run_scorecard
+
+    def fmt(v) -> str:
+        if v is None:
+            return "—"
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        return f"{v:.3g}"
+
+    rows = ["| id | quantity | published | simulated | band | flags | result |",
+            "|---|---|---|---|---|---|---|"]
+    results = run_scorecard()
+    for r in results:
+        band = "—" if r.low is None and r.high is None else f"[{fmt(r.low)}, {fmt(r.high)}] {r.unit}"
+        flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
+        rows.append(f"| {r.id} | {r.quantity} | {r.published} | {fmt(r.simulated)} | {band} | {flags} | {r.status} |")
+    counts = {s: sum(r.status == s for r in results) for s in
+              ("pass", "fail", "known conflict", "conflict passed", "not modelled")}
+    rows.append("")
+    rows.append(", ".join(f"**{n}** {s}" for s, n in counts.items()))
+    return "\n".join(rows)
+
+
+def validation_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """The generated scorecard block of docs/validation.md."""
+    path = DOCS / "validation.md"
+    update_generated_blocks(path, {"scorecard": scorecard_table()})
+    return path
+
+
+def plasticity_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """The three-compound spine figure of docs/plasticity.md."""
+    from make_figures_plasticity import spines_three_compounds
+
+    return spines_three_compounds(out_dir / "spines_three_compounds.png")
+
+
 FIGURES: dict[str, Callable[[Path], Path]] = {
     "pharmacology_25mg": pharmacology_docs,
+    "spines_three_compounds": plasticity_docs,
+    "scorecard": validation_docs,
 }
 
 
