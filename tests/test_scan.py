@@ -66,23 +66,44 @@ def test_drug_changes_fc_and_noise_floor_is_measured(session, aal2):
     assert out["fc_change_global"] > 0 and out["noise_floor_global"] > 0
 
 
-def test_zero_occupancy_equals_baseline_exactly(aal2):
+def test_zero_occupancy_is_a_no_drug_scan_with_the_drug_streams(aal2):
+    # Every condition has its own noise streams (like-for-like with the baseline repeat); with
+    # occupancy 0 the drug condition is exactly a no-drug run on the drug streams.
     s = sc.scan_session(aal2, 0.0, minutes=0.5, seed=1)
-    np.testing.assert_array_equal(s["fc"].sel(condition="receptor").values, s["fc"].sel(condition="baseline").values)
-    by_net, glob = sc.fc_change(s["fc"].sel(condition="receptor").values, s["fc"].sel(condition="baseline").values, aal2)
-    assert glob == 0.0 and all(v == 0.0 for v in by_net.values())
-
-
-def test_scan_in_minutes_equals_one_continuous_run(aal2):
-    # The session advances in 60 s chunks; a constant occupancy makes it one ordinary run.
-    occ, g = 0.6, FITTED_G.aal2.value
-    s = sc.scan_session(aal2, occ, minutes=2.0, seed=4)
     model = DMFModel(aal2.sc)
-    j_fic = sc.refined_fic(model, aal2.name, g)
-    gain = sc.gain_from(sc.density_map(aal2, "receptor"), occ)
-    whole = model.simulate(120.0, coupling=g, gain=gain, seed=[4], j_fic=j_fic,
-                           warmup_s=sc.SCAN.warmup.to("s"))
-    np.testing.assert_array_equal(s["bold"].sel(condition="receptor").values, whole["bold"].values[0])
+    g = FITTED_G.aal2.value
+    plain = model.simulate(30.0, coupling=g, seed=list(sc.session_seeds(1, 1, 2)),
+                           j_fic=sc.refined_fic(model, aal2.name, g), warmup_s=sc.SCAN.warmup.to("s"))
+    np.testing.assert_array_equal(s["bold"].sel(condition="receptor").values[0], plain["bold"].values[0])
+    assert not np.array_equal(s["fc"].sel(condition="receptor").values, s["fc"].sel(condition="baseline").values)
+
+
+def test_seeds_are_distinct_for_every_scan_and_shared_by_drug_maps(aal2):
+    conds = sc.conditions(aal2, 5, ("receptor", "uniform"), sessions=3)
+    by_name = {c.name: c.seeds for c in conds}
+    assert len(set(by_name["baseline"]) | set(by_name["baseline_repeat"]) | set(by_name["receptor"])) == 9
+    assert by_name["receptor"] == by_name["uniform"]
+    with pytest.raises(InputError, match="sessions"):
+        sc.conditions(aal2, 0, sessions=0)
+
+
+def test_condition_fc_is_the_fisher_z_average_of_its_sessions(aal2):
+    s = sc.scan_session(aal2, 0.5, minutes=0.5, seed=2, sessions=2)
+    assert s["bold"].dims == ("condition", "session", "region", "time") and s.sizes["session"] == 2
+    expected = np.tanh(np.arctanh(np.clip(s["session_fc"].sel(condition="baseline").values, -1 + 1e-7, 1 - 1e-7))
+                       .mean(axis=0))
+    off = ~np.eye(aal2.n_regions, dtype=bool)
+    np.testing.assert_allclose(s["fc"].sel(condition="baseline").values[off], expected[off], rtol=1e-10)
+    out = sc.summarise(s, aal2)
+    assert out["noise_floor_global"] > 0 and out["drug_to_noise_ratio"] > 0
+    assert set(out["fc_distance_by_network"]) == set(aal2.networks)
+
+
+def test_averaging_sessions_lowers_the_noise_floor(aal2):
+    one = sc.summarise(sc.scan_session(aal2, 0.0, minutes=1.0, seed=0, sessions=1), aal2)
+    four = sc.summarise(sc.scan_session(aal2, 0.0, minutes=1.0, seed=0, sessions=4), aal2)
+    # Sampling noise of an average of 4 independent scans: about half that of one (1/sqrt 4).
+    assert four["noise_floor_global"] < 0.75 * one["noise_floor_global"]
 
 
 def test_fc_change_by_network_by_hand(aal2):
@@ -115,3 +136,19 @@ def test_linear_session_backs_off_to_a_stable_coupling(aal2):
     out = sc.summarise(s, aal2, "receptor")
     assert out["fc_change_global"] > 0 and "noise_floor_global" not in out
     np.testing.assert_array_equal(fc[0], fc[1])
+
+
+def test_variogram_maps_need_centroids(aal2):
+    # The built-in AAL2 has no MNI centroids: spatial nulls are refused with a clear message.
+    assert not sc.has_centroids(aal2)
+    from psilosim.errors import DataError
+
+    with pytest.raises(DataError, match="centroids"):
+        sc.density_map(aal2, "variogram")
+
+
+def test_variogram_maps_on_schaefer_keep_the_values(schaefer100_dir):
+    parc = load_dataset(schaefer100_dir)
+    real = sc.density_map(parc, "receptor")
+    null = sc.density_map(parc, "variogram", seed=3)
+    assert np.array_equal(np.sort(null), np.sort(real)) and not np.array_equal(null, real)

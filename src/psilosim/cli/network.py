@@ -25,46 +25,72 @@ def _progress(label: str, quiet: bool):
         yield lambda fraction: bar.update(task, completed=fraction)
 
 
+MODELS = ("dmf", "hopf", "both")
+
+
 @app.command()
 def fit(
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
-    points: int = typer.Option(9, "--points", help="Number of G values in the sweep."),
+    model: str = typer.Option("dmf", "--model",
+                              help="dmf (simulated, FIC) | hopf (expected FC of the linear Stuart-Landau "
+                                   "network) | both (sweep both families, report the better)."),
+    points: int = typer.Option(9, "--points", help="Number of G values in the DMF sweep."),
     minutes: float = typer.Option(10.0, "--minutes", help="Simulated BOLD per G value, minutes."),
     seed: int = typer.Option(0, "--seed", help="Noise seed (the fit is deterministic for a seed)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
-    """Fit the DMF's global coupling G (with FIC) to a dataset's empirical FC.
+    """Fit a whole-brain model's global coupling G to a dataset's empirical FC.
 
-    Sweeps G, refines feedback inhibition control at each value so every region fires at
-    about 3 Hz, simulates BOLD and scores it: Pearson correlation of simulated and empirical FC
-    (upper triangle) and, when the dataset has BOLD, the FCD Kolmogorov–Smirnov distance.
-    sc_fc_corr is the plain SC–FC correlation for reference.
+    dmf: sweeps G, refines feedback inhibition control at each value so every region fires at
+    about 3 Hz, simulates BOLD and scores it. hopf: sweeps the coupling-to-damping ratio of the
+    linear Stuart-Landau network and scores its expected FC. Scores: Pearson correlation of model
+    and empirical FC (upper triangle) and, when the dataset has BOLD, the FCD Kolmogorov-Smirnov
+    distance. sc_fc_corr is the plain SC-FC correlation for reference.
     """
     from ..connectome import load_dataset
     from ..network.fit import fit as run_fit
-    from ..network.fit import g_grid
+    from ..network.fit import fit_hopf, g_grid
 
+    if model not in MODELS:
+        raise InputError("--model", f"{model!r}; expected one of {', '.join(MODELS)}")
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
     parcellation = load_dataset(dataset)
-    grid = g_grid(parcellation, points=points)
-    with _progress(f"fitting G on {parcellation.name}", json_out) as progress:
-        result = run_fit(parcellation, grid, seed=seed, duration_s=minutes * 60.0, progress=progress)
-    payload = {**result.as_dict(), "dataset": parcellation.name, "seed": seed,
-               "sweep": {"G": result.sweep["G"].values, "fc_corr": result.sweep["fc_corr"].values,
-                         "fcd_ks": result.sweep["fcd_ks"].values}}
+    results = {}
+    with _progress(f"fitting on {parcellation.name}", json_out) as progress:
+        if model in ("dmf", "both"):
+            grid = g_grid(parcellation, points=points)
+            results["dmf"] = run_fit(parcellation, grid, seed=seed, duration_s=minutes * 60.0, progress=progress)
+        if model in ("hopf", "both"):
+            results["hopf"] = fit_hopf(parcellation, seed=seed, duration_s=minutes * 60.0, progress=progress)
+    best = max(results.values(), key=lambda r: r.fc_corr)
+    payload = {**best.as_dict(), "dataset": parcellation.name, "seed": seed,
+               "beats_sc_fc": best.fc_corr > best.sc_fc_corr,
+               "sweep": {"G": best.sweep["G"].values, "fc_corr": best.sweep["fc_corr"].values}}
+    if best.model == "dmf":
+        payload["sweep"]["fcd_ks"] = best.sweep["fcd_ks"].values
+    if len(results) > 1:
+        payload["families"] = {name: r.as_dict() for name, r in results.items()}
     if json_out:
         emit_json(payload)
         return
-    table = Table(title=f"G sweep on {parcellation.name}")
-    for col in ("G", "FC corr", "FCD KS", "rates min–max (Hz)"):
+    for name, result in results.items():
+        _print_fit(parcellation.name, name, result)
+    ks = "n/a (no BOLD)" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
+    console.print(f"best: {best.model}, G = {best.G:.4g}: FC corr {best.fc_corr:.3f} "
+                  f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
+
+
+def _print_fit(dataset: str, name: str, result) -> None:
+    table = Table(title=f"{name} sweep on {dataset}")
+    frame = result.sweep.to_dataframe()
+    columns = [c for c in ("fc_corr", "fcd_ks", "ratio", "min_rate", "max_rate") if c in frame.columns]
+    table.add_column("G", justify="right")
+    for col in columns:
         table.add_column(col, justify="right")
-    for row in result.sweep.to_dataframe().itertuples():
-        table.add_row(f"{row.Index:.4g}", f"{row.fc_corr:.3f}", f"{row.fcd_ks:.3f}",
-                      f"{row.min_rate:.2f}–{row.max_rate:.2f}")
+    for g, row in frame.iterrows():
+        table.add_row(f"{g:.4g}", *[f"{row[c]:.3f}" for c in columns])
     console.print(table)
-    ks = "n/a (no BOLD)" if result.fcd_ks is None else f"{result.fcd_ks:.3f}"
-    console.print(f"best G = {result.G:.4g}: FC corr {result.fc_corr:.3f} (SC–FC {result.sc_fc_corr:.3f}), FCD KS {ks}")
 
 
 @app.command()
@@ -81,13 +107,18 @@ def scan(
     compare_maps: bool = typer.Option(False, "--compare-maps", help="Also simulate uniform and shuffled maps."),
     method: str = typer.Option("simulate", "--method",
                                help="simulate (BOLD scans) | linear (expected FC, linear-noise approximation, fast)."),
+    sessions: int = typer.Option(1, "--sessions",
+                                 help="Independent scans per condition, averaged in Fisher z (like-for-like "
+                                      "for drug and baseline; Siegel et al. 2024 averaged several runs)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Simulate a baseline and a drug scan session and report the FC change per network.
 
     The drug scan takes 5-HT2A occupancy from the pharmacology chain over the scan window and
-    raises each region's excitatory gain by 1 + s * R_i * occupancy (Deco et al. 2018). Drug and
-    baseline share a noise stream; a second baseline with another stream gives the noise floor.
+    raises each region's excitatory gain by 1 + s * R_i * occupancy (Deco et al. 2018). Every
+    condition has its own noise streams and --sessions scans; a second baseline gives the
+    noise floor, measured the same way as the drug change. fc_distance_* is the Fisher-z
+    seed-map distance of Siegel et al. 2024.
     """
     from ..connectome import load_dataset
     from ..network import scan as sc
@@ -107,7 +138,10 @@ def scan(
             raise InputError("--occupancy", f"must be a fraction in [0, 1], got {occupancy}")
         occ, start_h = float(occupancy), 0.0
         compound = dose = "given occupancy"
-    maps = [gain_map] + ([m for m in ("uniform", "shuffled") if m != gain_map] if compare_maps else [])
+    if sessions < 1:
+        raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
+    controls = ["uniform", "shuffled"] + (["variogram"] if sc.has_centroids(parcellation) else [])
+    maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":
         mean_occ = occ if isinstance(occ, float) else float(
             occ.sel(time_h=slice(start_h, start_h + minutes / 60.0)).mean())
@@ -115,11 +149,12 @@ def scan(
     else:
         with _progress(f"scanning {parcellation.name}", json_out) as progress:
             session = sc.scan_session(parcellation, occ, minutes=minutes, seed=seed, maps=maps,
-                                      start_h=start_h, progress=progress)
+                                      start_h=start_h, sessions=sessions, progress=progress)
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
         "dataset": parcellation.name, "compound": compound, "dose": dose, "at_hours": at_hours,
-        "minutes": minutes, "seed": seed, "method": method, "G": session.attrs["coupling"],
+        "minutes": minutes, "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
+        "G": session.attrs["coupling"],
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,
         "disclaimer": DISCLAIMER,
     }
@@ -132,19 +167,21 @@ def scan(
 
 
 def _map_summary(session, parcellation, kind: str) -> dict:
-    """FC change for one map kind; shuffled maps are averaged over their permutations."""
+    """FC change for one map kind; numbered null maps are averaged over their members."""
     from ..network.scan import summarise
 
     names = [str(c) for c in session["condition"].values]
     members = [n for n in names if n == kind or n.startswith(f"{kind}_")]
     summaries = [summarise(session, parcellation, m) for m in members]
-    by_net = {net: float(np.mean([s["fc_change_by_network"][net] for s in summaries]))
-              for net in summaries[0]["fc_change_by_network"]}
-    out = {"gain_map": kind, "fc_change_by_network": by_net,
-           "fc_change_global": float(np.mean([s["fc_change_global"] for s in summaries])),
-           "most_changed_network": max(by_net, key=by_net.get)}
-    if "noise_floor_global" in summaries[0]:
-        out["noise_floor_global"] = summaries[0]["noise_floor_global"]
+    out: dict = {"gain_map": kind}
+    for key, first in summaries[0].items():
+        if isinstance(first, dict):
+            out[key] = {k: float(np.mean([s[key][k] for s in summaries])) for k in first}
+        else:
+            out[key] = float(np.mean([s[key] for s in summaries]))
+    out["most_changed_network"] = max(out["fc_change_by_network"], key=out["fc_change_by_network"].get)
+    out["most_changed_network_distance"] = max(out["fc_distance_by_network"],
+                                               key=out["fc_distance_by_network"].get)
     if len(members) > 1:
         out["per_map_global"] = [s["fc_change_global"] for s in summaries]
     return out
@@ -165,5 +202,7 @@ def _print_scan(payload: dict) -> None:
                   *[f"{others[m]['fc_change_global']:.4f}" for m in others])
     console.print(table)
     if "noise_floor_global" in payload:
-        console.print(f"test–retest noise floor (two baselines): {payload['noise_floor_global']:.4f}")
+        console.print(f"test–retest noise floor (two baselines): {payload['noise_floor_global']:.4f}; "
+                      f"drug change / noise floor = {payload['drug_to_noise_ratio']:.2f} "
+                      f"(seed-map distance: {payload['drug_to_noise_ratio_distance']:.2f})")
     console.print(f"[dim]{DISCLAIMER}[/]")

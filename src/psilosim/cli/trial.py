@@ -26,7 +26,7 @@ def _load(target: str):
 @app.command()
 def trial(
     target: str = typer.Argument(..., help="A built-in preset (carhart2021, goodwin2022, raison2023, szigeti2021, "
-                                           "ketamine_iv) or a trial scenario .yaml file (what-if examples: "
+                                           "ketamine_iv, daws2022, daws2022_trd) or a trial scenario .yaml file (what-if examples: "
                                            "psilosim/scenarios/trials/*.yaml)."),
     patients: int = typer.Option(None, "--patients", "-n", help="Number of virtual patients (default: the design's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),

@@ -104,6 +104,31 @@ class ArmSpec(BaseModel):
         return [t.to_arm_treatment() for t in self.treatments]
 
 
+class ImagingSpec(BaseModel):
+    """Which visits are resting-state fMRI visits, for whom, and what is measured (rewiring layer).
+
+    ``visits`` are study days among the design's visits (day 0, the baseline scan, first);
+    ``fraction`` of patients is imaged (drawn per patient from its own random stream);
+    ``flexibility`` adds a short simulated scan per visit for network flexibility (costly);
+    ``dataset`` is the parcellation (``"aal2"`` or a folder path, e.g. one with a hippocampus).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    visits: list[float] = Field(min_length=2)
+    fraction: float = Field(default=1.0, gt=0.0, le=1.0)
+    flexibility: bool = False
+    dataset: str = "aal2"
+
+    @field_validator("visits")
+    @classmethod
+    def _sorted(cls, value: list[float]) -> list[float]:
+        arr = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(arr)) or arr[0] != 0 or np.any(np.diff(arr) <= 0):
+            raise InputError("imaging.visits", f"must start at day 0 and increase strictly, got {value}")
+        return [float(v) for v in arr]
+
+
 class TrialDesign(BaseModel):
     """A virtual randomised trial.
 
@@ -131,6 +156,8 @@ class TrialDesign(BaseModel):
         Defaults for a run (the command line overrides them).
     reference, published
         Citation of the design and its published outcomes (shown beside the simulation).
+    imaging
+        Resting-state fMRI visits (:class:`ImagingSpec`); ``None``: no imaging endpoints.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -151,6 +178,7 @@ class TrialDesign(BaseModel):
     seed: int = Field(default=0, ge=0)
     grid_step_d: float = Field(default=0.25, gt=0.0, le=1.0)
     published: dict[str, Any] = Field(default_factory=dict)
+    imaging: ImagingSpec | None = None
 
     @field_validator("scale")
     @classmethod
@@ -182,6 +210,8 @@ class TrialDesign(BaseModel):
             if len(self.comparison) != 2 or any(c not in names for c in self.comparison) \
                     or self.comparison[0] == self.comparison[1]:
                 raise InputError("comparison", f"must name two different arms among {names}")
+        if self.imaging is not None and not set(self.imaging.visits) <= set(self.visits):
+            raise InputError("imaging.visits", f"{self.imaging.visits} must be among the visits {self.visits}")
         if self.block_size is not None and self.block_size % self.allocation_total:
             raise InputError("block_size", f"must be a multiple of the total allocation {self.allocation_total}")
         return self
@@ -215,8 +245,11 @@ class TrialDesign(BaseModel):
         return np.unique(np.concatenate([steps, self.visits]))
 
     def fingerprint(self) -> str:
-        """A hash of the design (resuming a run checks it)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """A hash of the design (resuming a run checks it); a design without imaging hashes as before."""
+        data = self.model_dump(mode="json")
+        if data.get("imaging") is None:
+            data.pop("imaging", None)
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def arm_of(self, index: int, seed: int) -> int:

@@ -21,7 +21,16 @@ non-hallucinogenic analogue) are YAML files in ``psilosim/scenarios/trials/``.
 
 Baseline means are the published ones where read (CL1: QIDS 14.5 vs 16.4 → pooled 15.45; Goodwin:
 MADRS 32–33); SDs and the inclusion thresholds marked "assumed" in ``published["notes"]`` were
-not read in the primary texts. ``daws2022`` (imaging endpoints) waits for the rewiring layer.
+not read in the primary texts.
+
+``daws2022``      Daws et al. 2022 Nat Med 28:844, RCT part: the imaging subset (n=43) of Carhart-Harris
+                 2021 — the carhart2021 arms, resting fMRI at baseline and 3 weeks after the second dose
+                 (day 42, the last day of escitalopram), BDI; network measures from
+                 :mod:`psilosim.rewiring` (check: NW3; prediction).
+``daws2022_trd``  Daws et al. 2022, open-label part (Carhart-Harris et al. 2016 Lancet Psychiatry 3:619;
+                 2017 Sci Rep 7:13187): 10 mg then 25 mg psilocybin 7 days apart, treatment-resistant
+                 depression, n=16 imaged, fMRI at baseline and 1 day after 25 mg (day 8), BDI to 6 months
+                 (checks: NW3, NW4; prediction).
 """
 
 from __future__ import annotations
@@ -74,6 +83,53 @@ def carhart2021() -> TrialDesign:
             "response_rate": {"psilocybin": 0.70, "escitalopram": 0.48},
             "notes": "baseline SD 3.5 and the QIDS ≥ 11 ('moderate', Rush 2003 bands) floor are assumed; "
                      "the trial enrolled HAM-D-17 ≥ 17.",
+        },
+    })
+
+
+DAWS = "Daws et al. 2022 Nat Med 28:844"
+
+
+def daws2022() -> TrialDesign:
+    base = carhart2021().model_dump(mode="json")
+    base.update({
+        "name": "daws2022", "reference": f"{DAWS} (RCT imaging subset of {CARHART})",
+        "description": "Imaging subset of Carhart-Harris 2021: psilocybin 2 × 25 mg vs escitalopram 10→20 mg "
+                       "(+ 2 × 1 mg psilocybin); resting fMRI at baseline and day 42 (3 weeks after the second "
+                       "dose); BDI; modularity, DMN FC and flexibility from the rewired network.",
+        "scale": "BDI-II", "primary_day": 42,
+        "baseline": {"scale": "BDI-II", "mean": 27.0, "sd": 8.0, "minimum": 14},
+        "patients": 43, "seed": 2022,
+        "imaging": {"visits": [0, 42], "fraction": 1.0, "flexibility": True, "dataset": "aal2"},
+        "published": {
+            "n_imaged": {"psilocybin": 22, "escitalopram": 21},
+            "modularity": "decreased 3 weeks after psilocybin; unchanged after 6 weeks of escitalopram (NW3)",
+            "correlation": "larger modularity decrease ↔ larger BDI improvement: negative "
+                           "modularity_change_vs_improvement in psilosim's convention",
+            "notes": "BDI-II baseline 27 ± 8 (≥ 14) assumed, not read in the primary text.",
+        },
+    })
+    return design_from_dict(base)
+
+
+def daws2022_trd() -> TrialDesign:
+    return design_from_dict({
+        "name": "daws2022_trd", "reference": f"{DAWS} (open-label trial); Carhart-Harris et al. 2017 Sci Rep 7:13187",
+        "description": "Open-label psilocybin 10 mg then 25 mg 7 days apart with psychological support, "
+                       "treatment-resistant depression; resting fMRI at baseline and 1 day after 25 mg; BDI to 6 months.",
+        "scale": "BDI-II", "visits": [0, 8, 35, 182], "primary_day": 182,
+        "baseline": {"scale": "BDI-II", "mean": 34.0, "sd": 7.0, "minimum": 20},
+        "arms": [{"name": "psilocybin", "description": "10 mg, then 25 mg 7 days later",
+                  "treatments": [_single("psilocybin", "10 mg"),
+                                 {**_single("psilocybin", "25 mg"), "start_day": 7}]}],
+        "patients": 16, "seed": 2017,
+        "imaging": {"visits": [0, 8], "fraction": 1.0, "flexibility": True, "dataset": "aal2"},
+        "published": {
+            "n_imaged": 16,
+            "modularity": "decreased 1 day after 25 mg (NW3)",
+            "dmn": "within-DMN FC increased 1 day after (NW4, Carhart-Harris 2017)",
+            "correlation": "modularity decrease ↔ BDI improvement at 6 months",
+            "notes": "BDI baseline 34 ± 7 (≥ 20) assumed (TRD, severe), not read in the primary text.",
         },
     })
 
@@ -161,7 +217,7 @@ def ketamine_iv() -> TrialDesign:
 
 PRESETS: dict[str, Callable[[], TrialDesign]] = {
     "carhart2021": carhart2021, "goodwin2022": goodwin2022, "raison2023": raison2023,
-    "szigeti2021": szigeti2021, "ketamine_iv": ketamine_iv,
+    "szigeti2021": szigeti2021, "ketamine_iv": ketamine_iv, "daws2022": daws2022, "daws2022_trd": daws2022_trd,
 }
 
 

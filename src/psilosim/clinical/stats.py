@@ -169,7 +169,9 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     """Pearson r of each biology/network change (later − baseline) with improvement, all patients.
 
     Keys are ``"<measure>_change_vs_improvement"``; network measures (part B) appear when the
-    Dataset has a ``network`` variable (patient × visit × network_measure).
+    Dataset has a ``network`` variable (patient × visit × network_measure). A network change is
+    taken at the last imaging visit (``attrs["imaging_days"]``, else ``day``) and only over the
+    patients who were imaged (finite values); improvement is always at ``day`` (the primary day).
     """
     day = float(ds.attrs["primary_day"]) if day is None else day
     v = _visit_of(ds, day)
@@ -177,13 +179,47 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     improvement = (scores.isel(visit=0) - scores.sel(visit=v)).values
     out: dict[str, float | None] = {}
     series = {"density": ds["outcome"].sel(measure="density_rel"), "bdnf": ds["outcome"].sel(measure="bdnf_rel")}
+    later = {name: v for name in series}
     if "network" in ds:
+        v_net = _visit_of(ds, network_day(ds, day))
         for name in ds["network_measure"].values:
             series[str(name)] = ds["network"].sel(network_measure=name)
+            later[str(name)] = v_net
     for name, da in series.items():
-        change = (da.sel(visit=v) - da.isel(visit=0)).values
-        r = pearson_ci(change, improvement).value if improvement.size >= 4 else math.nan
+        change = (da.sel(visit=later[name]) - da.isel(visit=0)).values
+        ok = np.isfinite(change)
+        r = pearson_ci(change[ok], improvement[ok]).value if ok.sum() >= 4 else math.nan
         out[f"{name}_change_vs_improvement"] = None if math.isnan(r) else r
+    return out
+
+
+def network_day(ds: xr.Dataset, default: float) -> float:
+    """The study day of the last imaging visit (``default`` when the run has none recorded)."""
+    days = json.loads(ds.attrs.get("imaging_days", "[]"))
+    return float(days[-1]) if days else float(default)
+
+
+def network_summary(ds: xr.Dataset) -> dict:
+    """Per arm and network measure: baseline mean, change (last imaging visit − baseline) with 95 % CI, n imaged."""
+    if "network" not in ds:
+        return {}
+    v_net = _visit_of(ds, network_day(ds, float(ds.attrs["primary_day"])))
+    out: dict = {}
+    for arm in json.loads(ds.attrs["arms"]):
+        part = ds["network"].where(ds["arm"] == arm, drop=True)
+        if part.sizes["patient"] == 0:
+            continue
+        out[arm] = {}
+        for name in ds["network_measure"].values:
+            da = part.sel(network_measure=name)
+            change = (da.sel(visit=v_net) - da.isel(visit=0)).values
+            base = da.isel(visit=0).values
+            ok = np.isfinite(change)
+            if ok.sum() == 0:
+                continue
+            est = mean_ci(change[ok])
+            out[arm][str(name)] = {"n": int(ok.sum()), "baseline_mean": float(np.mean(base[ok])),
+                                   "change_mean": est.value, "change_ci": est.ci}
     return out
 
 
@@ -201,6 +237,8 @@ def summarize(ds: xr.Dataset) -> dict:
     else:
         summary["difference"] = {}
     summary["correlations"] = correlations(ds)
+    if "network" in ds:
+        summary["network"] = {"day": network_day(ds, float(ds.attrs["primary_day"])), "arms": network_summary(ds)}
     summary["disclaimer"] = ds.attrs.get("disclaimer", "")
     return summary
 

@@ -71,13 +71,17 @@ class ModelSet:
 
     The biology is always the slow chain (:func:`~psilosim.clinical.biology.patient_biology`);
     ``biology`` holds how an arm's setting enters it. ``network_hook`` is the part-B rigidity
-    term (``None`` = not used).
+    term of the symptom model (``None`` = not used). ``imaging_hook`` measures the network at a
+    design's imaging visits (``hook(design, patient, arm_index, biology, seed)`` → visit × measure
+    array, with ``measure_names(design)``); ``None`` uses :class:`psilosim.rewiring.ImagingHook`
+    for designs that have imaging visits.
     """
 
     population: PopulationParams = DEFAULT_POPULATION
     biology: ClinicalBiologyParams = DEFAULT_BIOLOGY
     symptoms: SymptomParams = DEFAULT_SYMPTOMS
     network_hook: NetworkRigidityHook | None = None
+    imaging_hook: object | None = None
     label: str = field(default=BIOLOGY_LABEL)
 
     def fingerprint(self) -> str:
@@ -90,10 +94,23 @@ class ModelSet:
         parts = [self.population.model_dump_json(), self.biology.model_dump_json(),
                  self.symptoms.model_dump_json(), plasticity_params("human").model_dump_json(),
                  spine_params("human").model_dump_json(), repr(self.network_hook)]
+        if self.imaging_hook is not None:
+            parts.append(repr(self.imaging_hook))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 DEFAULT_MODELS = ModelSet()
+
+
+def imaging_hook(design: TrialDesign, models: ModelSet):
+    """The hook that measures the network at ``design``'s imaging visits (``None`` without imaging)."""
+    if design.imaging is None:
+        return None
+    if models.imaging_hook is not None:
+        return models.imaging_hook
+    from ..rewiring import ImagingHook  # the rewiring layer, imported only for imaging designs
+
+    return ImagingHook()
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,7 @@ class PatientOutcome:
     visits: np.ndarray          # (visit, measure) in MEASURES order
     course: np.ndarray          # (day, quantity) in COURSE_QUANTITIES order
     acute_effect_peak: float = 0.0
+    network: np.ndarray | None = None   # (visit, network_measure) at imaging visits, NaN elsewhere
 
 
 def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_MODELS) -> VirtualPatient:
@@ -158,17 +176,19 @@ def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index
     at_days = bio.at(days)
     daily = np.column_stack([np.interp(days, course.time_d, course.latent)]
                             + [at_days[q] for q in COURSE_QUANTITIES[1:]])
-    return PatientOutcome(patient, arm_index, table, daily, bio.acute_effect_peak)
+    hook = imaging_hook(design, models)
+    imaging = None if hook is None else hook(design, patient, arm_index, bio, seed)
+    return PatientOutcome(patient, arm_index, table, daily, bio.acute_effect_peak, imaging)
 
 
 def simulate_chunk(design: TrialDesign, seed: int, start: int, stop: int,
                    models: ModelSet = DEFAULT_MODELS) -> xr.Dataset:
     """Patients ``start … stop-1`` as a Dataset (one chunk of a run)."""
     outcomes = [simulate_patient(design, i, seed, models=models) for i in range(start, stop)]
-    return _to_dataset(design, outcomes)
+    return _to_dataset(design, outcomes, models)
 
 
-def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome]) -> xr.Dataset:
+def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: ModelSet = DEFAULT_MODELS) -> xr.Dataset:
     index = np.array([o.patient.index for o in outcomes], dtype=np.int64)
     arm_idx = np.array([o.arm for o in outcomes], dtype=np.int64)
     data = {
@@ -193,6 +213,12 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome]) -> xr.Datas
     ds["outcome"].attrs["units"] = (f"{design.scale} points (score, latent); relative (window, density, BDNF, "
                                     "stable spines)")
     ds["course"].attrs["units"] = "as outcome; day = study day"
+    hook = imaging_hook(design, models)
+    if hook is not None:
+        ds["network"] = (("patient", "visit", "network_measure"), np.stack([o.network for o in outcomes]),
+                         {"units": "1", "long_name": "network measures of expected FC at imaging visits "
+                          "(NaN: no scan at that visit or patient not imaged)"})
+        ds = ds.assign_coords(network_measure=list(hook.measure_names(design)))
     return ds
 
 
@@ -385,9 +411,20 @@ def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet) 
         "arms": json.dumps(design.arm_names), "design": design.model_dump_json(),
         "primary_day": float(design.primary_day), "biology_model": models.label,
         "model_fingerprint": models.fingerprint(),
-        "network_model": "none (part B not used)" if models.network_hook is None else repr(models.network_hook),
+        "network_model": _network_label(design, models),
     })
+    if design.imaging is not None:
+        ds.attrs["imaging_days"] = json.dumps(design.imaging.visits)
     return ds
+
+
+def _network_label(design: TrialDesign, models: ModelSet) -> str:
+    parts = []
+    if models.network_hook is not None:
+        parts.append(f"symptom network term {models.network_hook!r}")
+    if design.imaging is not None:
+        parts.append(f"rewiring + expected FC on {design.imaging.dataset} (psilosim.rewiring)")
+    return "; ".join(parts) or "none (no imaging visits, no network term)"
 
 
 def n_chunks(n_patients: int, chunk_size: int = DEFAULT_CHUNK) -> int:

@@ -1,18 +1,24 @@
 """Scan sessions: minutes of BOLD at a moment of a regimen, with the drug's 5-HT2A gain.
 
-A session simulates, in one batch and with the same coupling G and baseline FIC:
+A session simulates, in one batch and with the same coupling G and baseline FIC, ``sessions``
+independent scans (noise streams) per condition:
 
-* ``baseline``           no drug (occupancy 0), noise stream ``seed``;
-* ``baseline_repeat``    no drug, an independent noise stream (the test–retest noise floor);
+* ``baseline``           no drug (occupancy 0);
+* ``baseline_repeat``    no drug, other noise streams: the test–retest noise floor;
 * ``receptor``           the drug, gain ``1 + s R_i occ(t)`` with R the regional 5-HT2A density;
-* ``uniform`` / ``shuffled_k`` (optional) the same mean gain on a flat map, or on the receptor
-  map with its regions permuted (the controls of Deco et al. 2018).
+* ``uniform`` / ``shuffled_k`` / ``variogram_k`` (optional) the same mean gain on a flat map, on
+  the receptor map with its regions permuted, or on spatially autocorrelated surrogates of it
+  (:mod:`.nulls`), the controls of Deco et al. 2018.
 
-Drug conditions share the baseline's noise stream (a paired design), so their FC change is the
-drug's effect and not sampling noise; ``baseline_repeat`` measures that noise. Occupancy comes
-from the pharmacology chain (:func:`psilosim.binding.simulate_acute`) for the scan window and is
-updated every minute of the scan. Because runs continue exactly across chunks, a scan in
-one piece equals the same scan in minutes.
+The comparison is like-for-like: every condition has its own noise streams (a drug scan is a
+different scan from a baseline one, as in the imaging studies) and the FC of a condition is the
+Fisher-z average over its ``sessions`` scans, so drug–baseline and baseline–baseline differences
+carry the same sampling noise. Drug conditions share their streams with each other (common
+random numbers), so maps are compared without extra noise. Siegel et al. 2024 averaged several
+15-min runs per person and condition (precision functional mapping); ``sessions`` plays that
+role. Occupancy comes from the pharmacology chain (:func:`psilosim.binding.simulate_acute`) for
+the scan window and is updated every minute of the scan. Because runs continue exactly across
+chunks, a scan in one piece equals the same scan in minutes.
 """
 
 from __future__ import annotations
@@ -29,10 +35,16 @@ from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
+from .measures import group_fc, network_fc_distance, region_fc_distance, within_network_change
+from .nulls import VariogramNulls, centroid_distances
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
-MAP_KINDS = ("receptor", "uniform", "shuffled")
+MAP_KINDS = ("receptor", "uniform", "shuffled", "variogram")
+#: Map kinds that expand into several numbered maps.
+NULL_KINDS = ("shuffled", "variogram")
+#: Region-table columns with MNI centroids (needed for variogram nulls).
+CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")
 #: Factor by which the linear session lowers G until every condition's fixed point is stable.
 STABILITY_BACKOFF = 0.95
 
@@ -45,6 +57,7 @@ class ScanParams(ParameterSet):
     tr: Param
     chunk: Param
     n_shuffles: Param
+    sessions: Param
 
 
 SCAN = ScanParams(
@@ -55,7 +68,10 @@ SCAN = ScanParams(
     chunk=Param(value=60.0, unit="s", source="psilosim", kind="assumed",
                 note="occupancy (hence gain) is updated once per chunk of the scan"),
     n_shuffles=Param(value=4, unit="", source="psilosim", kind="assumed",
-                     note="shuffled receptor maps simulated with --compare-maps"),
+                     note="shuffled (and variogram-null) receptor maps simulated with --compare-maps"),
+    sessions=Param(value=1, unit="", source="psilosim", kind="assumed",
+                   note="independent scans per condition averaged (Fisher z) into the condition's FC; "
+                        "Siegel et al. 2024 averaged several 15-min runs per person and condition"),
 )
 
 
@@ -90,7 +106,8 @@ def density_map(parcellation: Parcellation, kind: str, *, seed: int = 0, recepto
     """Normalised density R_i (max 1) for ``kind`` in :data:`MAP_KINDS`.
 
     ``uniform`` has every region at the receptor map's mean (same total gain), ``shuffled``
-    permutes the receptor map's regions with ``seed``.
+    permutes the receptor map's regions with ``seed``, ``variogram`` is a spatially
+    autocorrelated surrogate with the same values (:mod:`.nulls`; needs MNI centroids).
     """
     if kind not in MAP_KINDS:
         raise InputError("gain_map", f"{kind!r}; expected one of {', '.join(MAP_KINDS)}")
@@ -99,7 +116,27 @@ def density_map(parcellation: Parcellation, kind: str, *, seed: int = 0, recepto
         return np.full_like(density, density.mean())
     if kind == "shuffled":
         return np.random.default_rng(seed).permutation(density)
+    if kind == "variogram":
+        return variogram_maps(parcellation, 1, seed=seed, receptor=receptor)[0]
     return density
+
+
+def has_centroids(parcellation: Parcellation) -> bool:
+    """Whether the region table has finite MNI centroids for every region."""
+    cols = list(CENTROID_COLUMNS)
+    if not set(cols) <= set(parcellation.regions.columns):
+        return False
+    return bool(np.isfinite(parcellation.regions[cols].to_numpy(dtype=float)).all())
+
+
+def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int = 0, receptor: str = HT2A) -> np.ndarray:
+    """``n_maps`` variogram-matched surrogates of the receptor map (Burt et al. 2020)."""
+    if not has_centroids(parcellation):
+        raise DataError(f"{parcellation.name}: variogram nulls need MNI centroids "
+                        f"({', '.join(CENTROID_COLUMNS)}) in the region table")
+    xyz = parcellation.regions[list(CENTROID_COLUMNS)].to_numpy(dtype=float)
+    density = parcellation.receptor_map(receptor).values
+    return VariogramNulls(density, centroid_distances(xyz)).draw(n_maps, seed=seed)
 
 
 def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
@@ -143,31 +180,48 @@ def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> n
 # ---------------------------------------------------------------------- sessions
 @dataclass(frozen=True)
 class Condition:
-    """One member of a scan batch: a name, a density map (or none) and a noise seed."""
+    """One condition of a session: a name, a density map (or none) and its noise seeds."""
 
     name: str
     density: np.ndarray | None
-    seed: int
+    seeds: tuple[int, ...]
+
+
+#: Seeds of session k: baseline ``seed + 3k``, repeat ``seed + 3k + 1``, drug ``seed + 3k + 2``
+#: (distinct streams for every scan; drug maps share theirs).
+SEED_STRIDE = 3
+
+
+def session_seeds(seed: int, sessions: int, role: int) -> tuple[int, ...]:
+    """Noise seeds of one condition role (0 baseline, 1 repeat, 2 drug)."""
+    return tuple(seed + SEED_STRIDE * k + role for k in range(sessions))
 
 
 def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("receptor",),
-               n_shuffles: int | None = None) -> list[Condition]:
-    """Baseline, baseline repeat and one drug condition per map (shuffled maps expand)."""
+               n_shuffles: int | None = None, sessions: int = 1) -> list[Condition]:
+    """Baseline, baseline repeat and one drug condition per map (null maps expand)."""
     n_shuffles = int(SCAN.n_shuffles.value) if n_shuffles is None else n_shuffles
-    out = [Condition("baseline", None, seed), Condition("baseline_repeat", None, seed + 1)]
+    if sessions < 1:
+        raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
+    drug = session_seeds(seed, sessions, 2)
+    out = [Condition("baseline", None, session_seeds(seed, sessions, 0)),
+           Condition("baseline_repeat", None, session_seeds(seed, sessions, 1))]
     for kind in maps:
         if kind == "shuffled":
-            out += [Condition(f"shuffled_{k}", density_map(parcellation, "shuffled", seed=seed + k), seed)
+            out += [Condition(f"shuffled_{k}", density_map(parcellation, "shuffled", seed=seed + k), drug)
                     for k in range(n_shuffles)]
+        elif kind == "variogram":
+            nulls = variogram_maps(parcellation, n_shuffles, seed=seed)
+            out += [Condition(f"variogram_{k}", nulls[k], drug) for k in range(n_shuffles)]
         else:
-            out.append(Condition(kind, density_map(parcellation, kind), seed))
+            out.append(Condition(kind, density_map(parcellation, kind), drug))
     return out
 
 
 def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                  minutes: float | None = None, seed: int = 0, maps: Sequence[str] = ("receptor",),
                  n_shuffles: int | None = None, coupling: float | None = None,
-                 start_h: float = 0.0, progress=None) -> xr.Dataset:
+                 start_h: float = 0.0, sessions: int | None = None, progress=None) -> xr.Dataset:
     """Simulate one scan session (see the module docstring); returns BOLD and FC per condition.
 
     Parameters
@@ -178,18 +232,28 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
         Scan length (default :data:`SCAN`).
     start_h
         Time of the scan start on the occupancy series' clock, h.
+    sessions
+        Independent scans per condition, averaged in Fisher z (default :data:`SCAN`).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``bold`` (condition, session, region, time), ``session_fc`` (condition, session,
+        region_i, region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average.
     """
     minutes = SCAN.minutes.to("min") if minutes is None else float(minutes)
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
+    sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
     coupling = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
-    conds = conditions(parcellation, seed, maps, n_shuffles)
+    conds = conditions(parcellation, seed, maps, n_shuffles, sessions)
+    members = [(c, s) for c in conds for s in c.seeds]
     j_fic = refined_fic(model, parcellation.name, coupling)
     tr_s = SCAN.tr.to("s")
-    run = model.start(coupling=[coupling] * len(conds), seed=[c.seed for c in conds], tr_s=tr_s,
+    run = model.start(coupling=[coupling] * len(members), seed=[s for _, s in members], tr_s=tr_s,
                       j_fic=j_fic)
-    _set_gains(run, conds, occupancy_at(occupancy, start_h))
+    _set_gains(run, members, occupancy_at(occupancy, start_h))
     run.advance(SCAN.warmup.to("s"))
     parts = []
     chunk_s = SCAN.chunk.to("s")
@@ -198,19 +262,25 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     while done < total_s - 1e-9:
         length = min(chunk_s, total_s - done)
         length = max(tr_s, round(length / tr_s) * tr_s)
-        _set_gains(run, conds, occupancy_at(occupancy, start_h + (done + length / 2) / 3600.0))
+        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + length / 2) / 3600.0))
         parts.append(run.advance(length))
         done += length
         if progress:
             progress(done / total_s)
-    bold = xr.concat(parts, dim="time", data_vars="all")["bold"]
-    bold = bold.assign_coords(member=[c.name for c in conds]).rename(member="condition")
-    fcs = np.stack([np.corrcoef(bold.values[k]) for k in range(len(conds))])
+    bold = xr.concat(parts, dim="time", data_vars="all")["bold"].values
+    n = parcellation.n_regions
+    bold = bold.reshape(len(conds), sessions, n, -1)
+    session_fc = np.stack([[np.corrcoef(bold[c, k]) for k in range(sessions)] for c in range(len(conds))])
+    fcs = np.stack([group_fc(session_fc[c]) for c in range(len(conds))])
     labels = parcellation.labels
+    times = (np.arange(bold.shape[-1]) + 1) * tr_s
     return xr.Dataset(
-        {"bold": bold, "fc": (("condition", "region_i", "region_j"), fcs)},
-        coords={"region_i": labels, "region_j": labels},
-        attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "tr_s": tr_s,
+        {"bold": (("condition", "session", "region", "time"), bold, {"units": "fractional signal change"}),
+         "session_fc": (("condition", "session", "region_i", "region_j"), session_fc),
+         "fc": (("condition", "region_i", "region_j"), fcs)},
+        coords={"condition": [c.name for c in conds], "session": np.arange(sessions),
+                "region": labels, "region_i": labels, "region_j": labels, "time": times},
+        attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "tr_s": tr_s, "sessions": sessions,
                "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )
@@ -248,8 +318,8 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     )
 
 
-def _set_gains(run, conds: list[Condition], occupancy: float) -> None:
-    for k, cond in enumerate(conds):
+def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float) -> None:
+    for k, (cond, _) in enumerate(members):
         if cond.density is not None:
             run.drive.gain[k, :] = gain_from(cond.density, occupancy)
 
@@ -281,13 +351,27 @@ def fc_change(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) ->
 
 
 def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = "receptor") -> dict:
-    """FC change of one condition against baseline, with the test–retest noise floor."""
+    """FC change of one condition against baseline, with the test–retest noise floor.
+
+    ``fc_change_*`` is the mean absolute FC change (:func:`fc_change`), ``fc_distance_*`` the
+    Fisher-z seed-map distance of Siegel et al. 2024 (:mod:`.measures`),
+    ``within_network_change`` the change of within-network FC. For simulated sessions the
+    same numbers between the two baselines are the noise floor, and the ratios say how many
+    times the drug change exceeds it.
+    """
     fc = session["fc"]
-    by_net, glob = fc_change(fc.sel(condition=condition).values, fc.sel(condition="baseline").values,
-                             parcellation)
-    out = {"fc_change_by_network": by_net, "fc_change_global": glob}
+    drug, base = fc.sel(condition=condition).values, fc.sel(condition="baseline").values
+    by_net, glob = fc_change(drug, base, parcellation)
+    out = {"fc_change_by_network": by_net, "fc_change_global": glob,
+           "fc_distance_by_network": network_fc_distance(drug, base, parcellation),
+           "fc_distance_global": float(region_fc_distance(drug, base).mean()),
+           "within_network_change": within_network_change(drug, base, parcellation)}
     if "bold" in session:
-        _, floor = fc_change(fc.sel(condition="baseline_repeat").values,
-                             fc.sel(condition="baseline").values, parcellation)
-        out["noise_floor_global"] = floor
+        repeat = fc.sel(condition="baseline_repeat").values
+        _, floor = fc_change(repeat, base, parcellation)
+        floor_distance = float(region_fc_distance(repeat, base).mean())
+        out.update(noise_floor_global=floor, noise_floor_distance=floor_distance,
+                   drug_to_noise_ratio=glob / floor if floor > 0 else float("inf"),
+                   drug_to_noise_ratio_distance=out["fc_distance_global"] / floor_distance
+                   if floor_distance > 0 else float("inf"))
     return out

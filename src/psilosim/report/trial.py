@@ -30,7 +30,18 @@ SCORECARD_ROWS: dict[str, list[tuple[str, Callable[[dict], float]]]] = {
         ("CL1.difference", lambda s: abs(s["difference"]["estimate"])),
     ],
     "szigeti2021": [("CL3", lambda s: abs(s["difference"]["estimate"]))],
+    "daws2022": [("NW3", lambda s: _nw3_signs(s))],
+    "daws2022_trd": [("NW4", lambda s: s["network"]["arms"]["psilocybin"]["dmn_within"]["change_mean"] > 0)],
 }
+
+
+def _nw3_signs(s: dict) -> bool:
+    """NW3 from a run's summary: psilocybin modularity falls, escitalopram's CI holds 0, r < 0."""
+    arms = s["network"]["arms"]
+    esc_lo, esc_hi = arms["escitalopram"]["modularity"]["change_ci"]
+    r = s["correlations"].get("modularity_change_vs_improvement")
+    return bool(arms["psilocybin"]["modularity"]["change_mean"] < 0 and esc_lo <= 0 <= esc_hi
+                and r is not None and r < 0)
 
 
 def _png(fig) -> str:
@@ -99,7 +110,8 @@ def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
     rows = []
     for target_id, getter in SCORECARD_ROWS.get(design.name, []):
         try:
-            value = float(getter(summary))
+            value = getter(summary)
+            value = value if isinstance(value, bool) else float(value)
         except (KeyError, TypeError):
             continue
         rows.append(evaluate(TARGETS_BY_ID[target_id], lambda v=value: v).model_dump())
@@ -117,12 +129,17 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         Its :func:`psilosim.clinical.stats.summarize` output (computed when omitted).
     network
         Part B's imaging section: ``{"fc_figures": [base64 PNG, ...], "changes": {name: value}}``;
-        ``None`` omits it.
+        ``None`` builds it from the run's ``network`` variable when it has one
+        (:func:`psilosim.rewiring.report.network_section`), else omits it.
     """
     import jinja2
 
     design = TrialDesign.model_validate_json(ds.attrs["design"])
     summary = summary or summarize(ds)
+    if network is None and "network" in ds:
+        from ..rewiring.report import network_section
+
+        network = network_section(ds)
     scale = get_scale(design.scale)
     arms = []
     for arm in design.arms:

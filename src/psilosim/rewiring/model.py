@@ -1,0 +1,344 @@
+"""Structural rewiring over days and the imaging signatures of a treated brain.
+
+:class:`RewiringModel` holds a parcellated brain (built-in AAL2 or a user folder) in its
+depressed, "rigid" state and answers:
+
+* :meth:`RewiringModel.experience` — how correlated each pair of regions is during the plasticity
+  window under an environment (supportive, none, stressful), from the linearised Hopf network
+  driven by that environment's input covariance (no simulation);
+* :meth:`RewiringModel.spine_course` — the synapse link run region-resolved with those
+  correlations as its experience hook (which new spines are kept on which connection);
+* :meth:`RewiringModel.rewired` — connection weights on given days: the rigid baseline scaled by
+  each connection's synapse change, then synaptic scaling of every region's input strength;
+* :meth:`RewiringModel.expected_fc`, :meth:`RewiringModel.measures`,
+  :meth:`RewiringModel.scan` — expected FC, and modularity / DMN / flexibility measured with
+  :mod:`psilosim.metrics` exactly as on real data.
+
+:class:`ImagingHook` plugs all this into a virtual trial (``ModelSet.imaging_hook``): at the
+design's imaging visits it returns the network measures of one patient, stored by the trial as
+``network(patient, visit, network_measure)``. Equations and sources: ``docs/rewiring.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from threadpoolctl import threadpool_limits
+
+from ..connectome import DMN, Parcellation, labelled_matrix, labelled_timeseries, load_dataset
+from ..errors import InputError
+from ..metrics import detect_communities, dmn_fc, hippocampus_dmn_fc, multilayer_flexibility
+from ..metrics.networks import hippocampus_mask
+from ..network.hopf import HOPF, HopfModel, HopfParams
+from .kernel import (
+    correlation,
+    hopf_covariance,
+    input_covariance,
+    rigid_structure,
+    scale_inputs,
+    simulate_linear_hopf,
+    spine_factor,
+)
+from .params import ENVIRONMENT_NETWORKS, REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams
+
+#: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
+BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "structural_change")
+#: BLAS threads used by the small dense solves here (many threads on tiny matrices are ~100× slower
+#: on a loaded 2-core machine; the trial parallelises over patients instead).
+BLAS_THREADS = 1
+
+
+def _labelled(values: np.ndarray, labels: list[str], name: str) -> xr.DataArray:
+    return labelled_matrix(np.asarray(values, dtype=float), labels, name=name)
+
+
+class RewiringModel:
+    """A brain in its depressed state, with the rewiring rule and the imaging measures.
+
+    Parameters
+    ----------
+    brain
+        A :class:`~psilosim.connectome.Parcellation` (needs a DMN in its region table).
+    params
+        :class:`~psilosim.rewiring.params.RewiringParams`.
+    hopf
+        Hopf constants (bifurcation, frequency, noise) of :mod:`psilosim.network.hopf`.
+    """
+
+    def __init__(self, brain: Parcellation, params: RewiringParams = REWIRING, hopf: HopfParams = HOPF):
+        if DMN not in set(brain.regions["network"]):
+            raise InputError("dataset", f"{brain.name} has no '{DMN}' network in its region table")
+        self.brain = brain
+        self.params = params
+        self.hopf = hopf
+        self.labels = list(brain.labels)
+        self.regions: pd.DataFrame = brain.regions
+        self.healthy = np.asarray(brain.sc.values, dtype=float)
+        if (self.healthy < 0).any() or not np.isfinite(self.healthy).all():
+            raise InputError("sc", "structural connectivity must be finite and non-negative")
+        self.strength = self.healthy.sum(axis=1)
+        self.coupling = params.effective_coupling.value / float(self.strength.mean())
+        self.dmn = self.network_mask((DMN,))
+        self.rigid = rigid_structure(self.healthy, self.dmn, params.dmn_structural_excess.value)
+        self.has_hippocampus = bool(hippocampus_mask(self.regions).any())
+        self._experience: dict[str, xr.DataArray] = {}
+        self._baseline: dict[bool, dict[str, float]] = {}
+
+    # ------------------------------------------------------------------ structure and inputs
+    def network_mask(self, networks: tuple[str, ...]) -> np.ndarray:
+        """Boolean mask of the regions in any of ``networks``."""
+        return self.regions["network"].astype(str).isin(networks).to_numpy()
+
+    def input_cov(self, environment: str | None = None, *, depressed: bool = True) -> np.ndarray:
+        """Input covariance: intrinsic noise, the depressed DMN's rumination drive, an environment's input."""
+        if environment is not None and environment not in ENVIRONMENT_NETWORKS:
+            raise InputError("environment", f"{environment!r}: expected one of {sorted(ENVIRONMENT_NETWORKS)}")
+        p = self.params
+        groups = [(self.dmn, p.rumination_input.value)] if depressed else []
+        if environment in ("supportive", "stressful"):
+            ratio = p.supportive_input.value if environment == "supportive" else p.stressful_input.value
+            groups.append((self.network_mask(ENVIRONMENT_NETWORKS[environment]), ratio))
+        return input_covariance(len(self.labels), self.hopf.noise.value ** 2, groups)
+
+    def _block(self, weights: np.ndarray) -> np.ndarray:
+        model = HopfModel(_labelled(weights, self.labels, "sc"), self.hopf)
+        n = len(self.labels)
+        return model.jacobian(self.coupling)[:n, :n]
+
+    def _omega(self) -> float:
+        return 2.0 * np.pi * self.hopf.frequency.to("Hz")
+
+    # ------------------------------------------------------------------ expected FC
+    def expected_fc(self, weights: np.ndarray | xr.DataArray | None = None, *, environment: str | None = None,
+                    depressed: bool = True) -> xr.DataArray:
+        """Expected FC of the linearised network (default weights: the rigid baseline)."""
+        w = self.rigid if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+        with threadpool_limits(BLAS_THREADS):
+            cov = hopf_covariance(self._block(w), self.input_cov(environment, depressed=depressed), self._omega())
+        return _labelled(correlation(cov), self.labels, "fc")
+
+    def experience(self, environment: str) -> xr.DataArray:
+        """Correlation of every pair of regions during the window under ``environment`` (cached)."""
+        if environment not in self._experience:
+            fc = self.expected_fc(environment=environment)
+            self._experience[environment] = fc.rename("experience")
+        return self._experience[environment]
+
+    # ------------------------------------------------------------------ rewiring
+    def spine_course(self, plasticity: xr.Dataset, environment: str, *, background_stress: float = 0.0,
+                     stress=None, spine_params=None) -> xr.Dataset:
+        """The synapse link, region-resolved, with :meth:`experience` as its selection input."""
+        from ..synapses import simulate_spines
+
+        return simulate_spines(plasticity, species=plasticity.attrs.get("species", "human"), regions=self.labels,
+                               experience=self.experience(environment), background_stress=background_stress,
+                               stress=stress, params=spine_params)
+
+    def rewired(self, spines: xr.Dataset, days) -> xr.DataArray:
+        """Connection weights on ``days`` (day, region_i, region_j).
+
+        ``C_ij(t) = C_rigid_ij · (n_ij(t)/n_ij(0))^e``, then each row scaled back to the region's
+        input strength (synaptic scaling). ``n_ij`` are the spines of region i on its connection
+        from j (the synapse link's ``density_by_connection``).
+        """
+        days = np.atleast_1d(np.asarray(days, dtype=float))
+        t = spines["time_d"].values
+        if days.min() < t[0] - 1e-9 or days.max() > t[-1] + 1e-9:
+            raise InputError("days", f"{days.min():g}–{days.max():g} outside the spine course {t[0]:g}–{t[-1]:g}")
+        index = {label: i for i, label in enumerate(self.labels)}
+        rows = np.array([index[r] for r in spines["connection_region"].values])
+        cols = np.array([index[p] for p in spines["connection_partner"].values])
+        dens = spines["density_by_connection"].values
+        factor = spine_factor(dens, self.params.spine_weight_exponent.value)
+        out = np.empty((days.size, len(self.labels), len(self.labels)))
+        for k, day in enumerate(days):
+            at_day = _interp_rows(day, t, factor)
+            scale = np.ones_like(self.rigid)
+            scale[rows, cols] = at_day
+            out[k] = scale_inputs(self.rigid * scale, self.strength)
+        return xr.DataArray(out, dims=("day", "region_i", "region_j"),
+                            coords={"day": days, "region_i": self.labels, "region_j": self.labels},
+                            name="sc", attrs={"units": "1", "note": "rewired structural weights"})
+
+    # ------------------------------------------------------------------ measures
+    def measure_names(self, flexibility: bool = False) -> tuple[str, ...]:
+        """Names of the measures :meth:`measures` returns."""
+        extra = (("flexibility",) if flexibility else ()) + (("hippocampus_dmn",) if self.has_hippocampus else ())
+        return BASE_MEASURES + extra
+
+    def measures(self, fc: xr.DataArray, weights: np.ndarray | None = None, *, seed: int = 0) -> dict[str, float]:
+        """Modularity, DMN FC, mean FC, structural change (and hippocampus–DMN FC) of one FC matrix."""
+        communities = detect_communities(fc, self.regions, n_runs=int(self.params.community_runs.value), seed=seed)
+        dmn = dmn_fc(fc, self.regions)
+        values = np.asarray(fc.values)
+        upper = values[np.triu_indices_from(values, k=1)]
+        w = self.rigid if weights is None else np.asarray(weights)
+        out = {"modularity": communities.q, "dmn_within": dmn["within"], "dmn_between": dmn["between"],
+               "mean_fc": float(upper.mean()),
+               "structural_change": float(np.abs(w - self.rigid).sum() / self.rigid.sum())}
+        if self.has_hippocampus:
+            out["hippocampus_dmn"] = hippocampus_dmn_fc(fc, self.regions)
+        return out
+
+    def baseline_measures(self, *, depressed: bool = True) -> dict[str, float]:
+        """:meth:`measures` of the untreated network (cached: the same for every patient)."""
+        if depressed not in self._baseline:
+            weights = self.rigid if depressed else self.healthy
+            fc = self.expected_fc(weights, depressed=depressed)
+            self._baseline[depressed] = self.measures(fc, weights)
+        return dict(self._baseline[depressed])
+
+    def scan(self, weights: np.ndarray | None = None, *, seed: int = 0, minutes: float | None = None) -> xr.DataArray:
+        """A short simulated resting scan of the linearised network (region, time), x as BOLD."""
+        p = self.params
+        w = self.rigid if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+        dt, tr = p.scan_dt.to("s"), p.scan_tr.to("s")
+        every = int(round(tr / dt))
+        n_samples = int(round((minutes if minutes is not None else p.scan_minutes.to("min")) * 60.0 / tr))
+        warmup = int(round(-1.0 / self.hopf.bifurcation.to("1/s") * 5.0 / dt))  # five relaxation times
+        with threadpool_limits(BLAS_THREADS):
+            x = simulate_linear_hopf(self._block(w), self.input_cov(), self._omega(), dt=dt, n_samples=n_samples,
+                                     every=every, warmup=warmup, rng=np.random.default_rng(seed))
+        return labelled_timeseries(x, self.labels, tr)
+
+    def flexibility(self, bold: xr.DataArray, *, seed: int = 0) -> float:
+        """Mean multilayer network flexibility of a scan (:func:`psilosim.metrics.multilayer_flexibility`)."""
+        p = self.params
+        result = multilayer_flexibility(bold, self.regions, window_s=p.flexibility_window.to("s"),
+                                        step_s=p.flexibility_step.to("s"), seed=seed)
+        return float(result["flexibility"].mean())
+
+
+def _interp_rows(day: float, t: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Linear interpolation of every column of ``values`` (time × column) at ``day``."""
+    i = int(np.clip(np.searchsorted(t, day, side="right") - 1, 0, t.size - 2))
+    frac = (day - t[i]) / (t[i + 1] - t[i])
+    return values[i] + np.clip(frac, 0.0, 1.0) * (values[i + 1] - values[i])
+
+
+@lru_cache(maxsize=8)
+def model_for(dataset: str = "aal2") -> RewiringModel:
+    """The :class:`RewiringModel` of a built-in dataset name or folder (one per process)."""
+    return RewiringModel(load_dataset(dataset))
+
+
+def plasticity_from_biology(biology) -> xr.Dataset:
+    """The synapse link's input (``trkb_signal``, ``window`` over ``time_d``) from a trial's biology.
+
+    ``bdnf_rel = 1 + T`` in the plasticity link, so ``T = bdnf_rel − 1``.
+    """
+    return xr.Dataset({"trkb_signal": ("time_d", np.asarray(biology.bdnf_rel) - 1.0),
+                       "window": ("time_d", np.asarray(biology.window))},
+                      coords={"time_d": np.asarray(biology.time_d)}, attrs={"species": "human"})
+
+
+@dataclass(frozen=True)
+class PatientNetwork:
+    """One patient's network at the imaging visits."""
+
+    days: np.ndarray
+    measures: dict[str, np.ndarray]
+    weights: xr.DataArray
+    fc: list[xr.DataArray] = field(default_factory=list)
+
+
+def patient_network(model: RewiringModel, biology, environment: str, days, *, background_stress: float = 0.0,
+                    stress=None, spine_params=None, flexibility: bool = False, scan_seeds=None,
+                    keep_fc: bool = False) -> PatientNetwork:
+    """Rewire one patient's network and measure it at ``days`` (day 0 = the untreated baseline).
+
+    Parameters
+    ----------
+    model
+        The brain.
+    biology
+        A :class:`~psilosim.clinical.biology.BiologyTrajectory` (window and TrkB signalling).
+    environment
+        ``"supportive"``, ``"none"`` or ``"stressful"`` (the arm's setting during the window).
+    days
+        Imaging days.
+    background_stress, stress, spine_params
+        The patient's stress history and the human spine set (as the clinical chain uses them).
+    flexibility
+        Also simulate a short scan per visit and measure network flexibility.
+    scan_seeds
+        One noise seed per day for the scans.
+    keep_fc
+        Return the expected FC matrices too (for figures).
+    """
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    course = plasticity_from_biology(biology)
+    t = course["time_d"].values
+    last = int(min(np.searchsorted(t, days.max(), side="left"), t.size - 1))
+    course = course.isel(time_d=slice(0, max(last, 1) + 1))  # spines are needed only to the last visit
+    spines = model.spine_course(course, environment,
+                                background_stress=background_stress, stress=stress, spine_params=spine_params)
+    weights = model.rewired(spines, days)
+    names = model.measure_names(flexibility)
+    table = {name: np.full(days.size, np.nan) for name in names}
+    fcs = []
+    for k, day in enumerate(days):
+        w = weights.isel(day=k).values
+        fc = model.expected_fc(w)
+        values = model.baseline_measures() if day == 0 else model.measures(fc, w)
+        if flexibility:
+            seed = 0 if scan_seeds is None else int(scan_seeds[k])
+            values["flexibility"] = model.flexibility(model.scan(w, seed=seed), seed=seed)
+        for name in names:
+            table[name][k] = values[name]
+        if keep_fc:
+            fcs.append(fc)
+    return PatientNetwork(days, table, weights, fcs)
+
+
+@dataclass(frozen=True)
+class ImagingHook:
+    """Network measures of one trial patient at the design's imaging visits (``ModelSet.imaging_hook``).
+
+    Called as ``hook(design, patient, arm_index, biology, seed)``; returns an array
+    (visit × :meth:`measure_names`) with NaN at visits without imaging and for patients who are
+    not imaged (``design.imaging.fraction``).
+    """
+
+    params: RewiringParams = REWIRING
+
+    def model(self, design) -> RewiringModel:
+        model = model_for(design.imaging.dataset)
+        if model.params != self.params:
+            model = RewiringModel(model.brain, self.params)
+        return model
+
+    def measure_names(self, design) -> tuple[str, ...]:
+        return self.model(design).measure_names(design.imaging.flexibility)
+
+    def is_imaged(self, design, index: int, seed: int) -> bool:
+        """Whether patient ``index`` is in the imaging subset (its own random stream)."""
+        from ..clinical.patients import patient_rng
+
+        return bool(patient_rng(seed, index, STREAM_IMAGING).random() < design.imaging.fraction)
+
+    def __call__(self, design, patient, arm_index: int, biology, seed: int) -> np.ndarray:
+        from ..clinical.biology import chain_inputs
+
+        model = self.model(design)
+        names = model.measure_names(design.imaging.flexibility)
+        visits = np.asarray(design.visits, dtype=float)
+        out = np.full((visits.size, len(names)), np.nan)
+        if not self.is_imaged(design, patient.index, seed):
+            return out
+        spec = design.arms[arm_index]
+        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+        days = np.asarray(design.imaging.visits, dtype=float)
+        scan_rng = np.random.SeedSequence(int(seed), spawn_key=(int(patient.index), STREAM_SCAN))
+        result = patient_network(model, biology, spec.environment, days, background_stress=kw["background_stress"],
+                                 stress=kw["stress"], spine_params=kw["spine_params"],
+                                 flexibility=design.imaging.flexibility,
+                                 scan_seeds=scan_rng.generate_state(days.size))
+        rows = np.searchsorted(visits, days)
+        for j, name in enumerate(names):
+            out[rows, j] = result.measures[name]
+        return out

