@@ -11,6 +11,7 @@ import xarray as xr
 from rich.table import Table
 
 from ..errors import InputError
+from ..metrics.params import DEFAULT_METRICS
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2)."
@@ -98,10 +99,12 @@ def _options(window_s, step_s, omega, gamma, seed, policy, engine) -> dict:
             "policy": policy, "engine": engine}
 
 
-WINDOW = typer.Option(60.0, "--window-s", help="Sliding-window length in seconds.")
-STEP = typer.Option(20.0, "--step-s", help="Sliding-window step in seconds.")
-OMEGA = typer.Option(1.0, "--omega", help="Interslice coupling of the multilayer partition (Bassett 2011: 1).")
-GAMMA = typer.Option(1.0, "--gamma", help="Resolution of the multilayer partition (Bassett 2011: 1).")
+WINDOW = typer.Option(DEFAULT_METRICS.window_s.value, "--window-s", help="Sliding-window length in seconds.")
+STEP = typer.Option(DEFAULT_METRICS.step_s.value, "--step-s", help="Sliding-window step in seconds.")
+OMEGA = typer.Option(DEFAULT_METRICS.omega.value, "--omega",
+                     help="Interslice coupling of the multilayer partition (Bassett 2011: 1).")
+GAMMA = typer.Option(DEFAULT_METRICS.gamma.value, "--gamma",
+                     help="Resolution of the multilayer partition (Bassett 2011: 1).")
 SEED = typer.Option(0, "--seed", help="Seed of all randomness (community detection).")
 POLICY = typer.Option("positive", "--policy", help="Negative FC weights: 'positive' (dropped) or 'signed' (Rubinov & Sporns 2011).")
 ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvain' (fast) or 'leidenalg' (reference).")

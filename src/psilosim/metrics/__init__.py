@@ -4,28 +4,36 @@ Static and sliding-window FC, FCD, DMN and per-network FC, modularity with conse
 communities, participation and integration, multilayer network flexibility, and
 desynchronisation between two conditions. :func:`analyze` and :func:`compare` are the entry
 points; definitions and citations are in each module's docstring and in ``docs/metrics.md``.
+
+Names are imported lazily (PEP 562): the submodules pull in scipy.stats, igraph, leidenalg and
+numba kernels, which the command line should not pay for at start-up.
 """
 
-from .analysis import SCALARS, analyze, compare, compare_summary, summary
-from .desync import fc_change
-from .fc import fcd, fcd_ks_distance, fcd_matrix, fisher, sliding_window_fc, static_fc
-from .flexibility import flexibility_of, multilayer_flexibility, multilayer_partitions
-from .modularity import (
-    Communities,
-    detect_communities,
-    integration_summary,
-    modularity_q,
-    participation,
-    system_segregation,
-)
-from .networks import dmn_fc, hippocampus_dmn_fc, network_fc, network_matrix
-from .params import DEFAULT_METRICS, MetricsParameters
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "DEFAULT_METRICS", "SCALARS", "Communities", "MetricsParameters", "analyze", "compare",
-    "compare_summary", "detect_communities", "dmn_fc", "fc_change", "fcd", "fcd_ks_distance",
-    "fcd_matrix", "fisher", "flexibility_of", "hippocampus_dmn_fc", "integration_summary",
-    "modularity_q", "multilayer_flexibility", "multilayer_partitions", "network_fc",
-    "network_matrix", "participation", "sliding_window_fc", "static_fc", "summary",
-    "system_segregation",
-]
+_EXPORTS = {
+    "analysis": ("SCALARS", "analyze", "compare", "compare_summary", "summary"),
+    "desync": ("fc_change",),
+    "fc": ("fcd", "fcd_ks_distance", "fcd_matrix", "fisher", "sliding_window_fc", "static_fc"),
+    "flexibility": ("flexibility_of", "multilayer_flexibility", "multilayer_partitions"),
+    "modularity": ("Communities", "detect_communities", "integration_summary", "modularity_q",
+                   "participation", "system_segregation"),
+    "networks": ("dmn_fc", "hippocampus_dmn_fc", "network_fc", "network_matrix"),
+    "params": ("DEFAULT_METRICS", "MetricsParameters"),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
