@@ -132,7 +132,8 @@ def scorecard_table() -> str:
     for r in results:
         band = "—" if r.low is None and r.high is None else f"[{fmt(r.low)}, {fmt(r.high)}] {r.unit}"
         flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
-        rows.append(f"| {r.id} | {r.quantity} | {r.published} | {fmt(r.simulated)} | {band} | {flags} | {r.status} |")
+        cells = [r.id, r.quantity, r.published, fmt(r.simulated), band, flags, r.status]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     counts = {s: sum(r.status == s for r in results) for s in
               ("pass", "fail", "known conflict", "conflict passed", "not modelled")}
     rows.append("")

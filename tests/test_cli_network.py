@@ -58,12 +58,33 @@ def test_fit_json_contract():
     assert out["sc_fc_corr"] == pytest.approx(0.325, abs=0.01)  # plain SC–FC of AAL2, data not model
 
 
+def test_fit_hopf_json_contract_beats_sc_on_aal2():
+    out = _json(["fit", "--dataset", "aal2", "--model", "hopf", "--minutes", "2", "--json"])
+    assert out["model"] == "hopf" and out["a"] < 0 and out["beats_sc_fc"] is True
+    assert out["G"] in out["sweep"]["G"] and out["fc_corr"] > out["sc_fc_corr"]
+
+
+def test_fit_both_reports_each_family():
+    out = _json(["fit", "--dataset", "aal2", "--model", "both", "--points", "2", "--minutes", "1", "--json"])
+    assert set(out["families"]) == {"dmf", "hopf"}
+    assert out["fc_corr"] == max(f["fc_corr"] for f in out["families"].values())
+
+
+def test_scan_sessions_reports_noise_floor_and_ratio():
+    out = _json(["scan", "--occupancy", "0.6", "--minutes", "0.5", "--sessions", "2", "--json"])
+    assert out["sessions"] == 2 and out["noise_floor_global"] > 0
+    assert out["drug_to_noise_ratio"] == pytest.approx(out["fc_change_global"] / out["noise_floor_global"])
+    assert set(out["fc_distance_by_network"]) == set(out["fc_change_by_network"])
+
+
 @pytest.mark.parametrize("args,needle", [
     (["scan", "--dataset", "nope", "--json"], "aal2"),
     (["scan", "--occupancy", "1.5", "--json"], "--occupancy"),
     (["scan", "--gain-map", "random", "--json"], "--gain-map"),
     (["scan", "--method", "exact", "--json"], "--method"),
     (["fit", "--dataset", "aal2", "--minutes", "-1", "--json"], "--minutes"),
+    (["fit", "--dataset", "aal2", "--model", "wilson", "--json"], "--model"),
+    (["scan", "--sessions", "0", "--json"], "--sessions"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     result = _cli(*args)

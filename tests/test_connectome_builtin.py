@@ -84,7 +84,8 @@ def test_unknown_name_lists_valid_names(tmp_path):
     with pytest.raises(InputError, match="aal2") as err:
         load_dataset("aal3")
     assert err.value.field == "--dataset"
-    assert BUILTIN == ("aal2",)
+    assert set(BUILTIN) == {"aal2", "tvb76"}
+    assert "tvb76" in str(err.value)
     with pytest.raises(InputError):
         load_dataset(tmp_path / "does-not-exist")
 

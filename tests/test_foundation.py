@@ -6,6 +6,7 @@ import shutil
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from psilosim.connectome import load_parcellation_folder
 from psilosim.errors import DataError, InputError
@@ -31,7 +32,7 @@ def test_parameter_set_rejects_unknown_names_and_is_frozen():
     p = _example()
     with pytest.raises(KeyError, match="no parameter"):
         p.replace(clearence=1.0)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         p.clearance = None  # type: ignore[misc]
 
 
@@ -43,7 +44,7 @@ def test_replace_marks_override_and_checks_bounds():
 
 
 def test_param_rejects_unknown_unit():
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="furlongs_per_blorp"):
         Param(value=1.0, unit="furlongs_per_blorp", source="x", kind="assumed")
 
 

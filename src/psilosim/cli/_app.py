@@ -28,8 +28,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-#: Human-readable output goes to stderr-free stdout; errors to stderr.
-console = Console()
+#: Width of tables when stdout is not a terminal (CI logs, pipes): rich would fall back to 80
+#: columns and fold every cell of the scorecard.
+NON_TTY_WIDTH = 160
+
+#: Human-readable output goes to stdout; errors and progress bars to stderr.
+console = Console(width=None if sys.stdout.isatty() else NON_TTY_WIDTH)
 err_console = Console(stderr=True)
 
 JSON_OPTION_HELP = "Print one machine-readable JSON object on stdout instead of tables."

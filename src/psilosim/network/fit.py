@@ -261,11 +261,11 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
     scores = np.array([fc_correlation(hopf_expected_fc(model, g, a), emp) for g in g_values])
     best = int(np.argmax(scores))
     ks = None
-    if parcellation.bold:
+    duration = p.duration.to("s") if duration_s is None else float(duration_s)
+    if parcellation.bold and duration >= 2 * p.fcd_window.to("s"):  # FCD needs two windows
         if progress:
             progress(0.2)
         tr_s = _dataset_tr(parcellation, p)
-        duration = p.duration.to("s") if duration_s is None else float(duration_s)
         sim = model.simulate(duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
         ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p)
     if progress:

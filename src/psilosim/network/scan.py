@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
@@ -299,14 +300,17 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
     gains = [None] + [gain_from(c.density, float(occupancy)) for c in conds if c.density is not None]
-    coupling = stable_coupling(model, requested, [np.ones(model.n_regions)] + gains[1:3])
-    while True:  # stability is not monotonic in the gains: back off until every map is stable
-        lin = LinearDMF(model, coupling)
-        try:
-            by_gain = [lin.fc(g).values for g in gains]
-            break
-        except DataError:
-            coupling *= STABILITY_BACKOFF
+    # Dozens of small (2N × 2N) dense solves: threaded BLAS gains nothing at this size and, on a
+    # shared machine, its spinning threads slowed the session from 4 s to minutes.
+    with threadpool_limits(limits=1, user_api="blas"):
+        coupling = stable_coupling(model, requested, [np.ones(model.n_regions)] + gains[1:3])
+        while True:  # stability is not monotonic in the gains: back off until every map is stable
+            lin = LinearDMF(model, coupling)
+            try:
+                by_gain = [lin.fc(g).values for g in gains]
+                break
+            except DataError:
+                coupling *= STABILITY_BACKOFF
     maps = iter(by_gain[1:])
     fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
     labels = parcellation.labels

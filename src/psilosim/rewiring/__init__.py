@@ -1,8 +1,9 @@
 """Structural rewiring and the imaging signatures of treatment (the last part of link 6).
 
-Connection weights change over days with the plasticity window and the spines of the regions
-they join, selected by how correlated those regions are during the window under an environment
-(the synapse link's experience hook), under synaptic scaling of every region's input strength.
+Connection weights change over days with the spines consolidated during the plasticity window,
+by a covariance rule: how much each pair's correlation during the window (the acute 5-HT2A state
+and the session's setting, from the pharmacology chain) deviates from the habitual one, under
+synaptic scaling of every region's input strength.
 The network starts in a documented depressed ("rigid") state; expected FC at imaging visits is
 measured with :mod:`psilosim.metrics`. See ``docs/rewiring.md``.
 """

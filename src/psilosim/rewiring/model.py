@@ -3,13 +3,13 @@
 :class:`RewiringModel` holds a parcellated brain (built-in AAL2 or a user folder) in its
 depressed, "rigid" state and answers:
 
-* :meth:`RewiringModel.experience` — how correlated each pair of regions is during the plasticity
-  window under an environment (supportive, none, stressful), from the linearised Hopf network
-  driven by that environment's input covariance (no simulation);
-* :meth:`RewiringModel.spine_course` — the synapse link run region-resolved with those
-  correlations as its experience hook (which new spines are kept on which connection);
+* :meth:`RewiringModel.window_deviation` — Δc, how much each pair's correlation during the
+  window (acute 5-HT2A state at the chain's occupancy, the session's setting) deviates from the
+  habitual one, weighted by the spine formation that overlaps it (linearised Hopf, no simulation);
+* :meth:`RewiringModel.spine_course` — the synapse link run resolved by connection;
 * :meth:`RewiringModel.rewired` — connection weights on given days: the rigid baseline scaled by
-  each connection's synapse change, then synaptic scaling of every region's input strength;
+  each connection's synapses plus the covariance-rule change η·Δc carried by its consolidated
+  spines, then synaptic scaling of every region's input strength;
 * :meth:`RewiringModel.expected_fc`, :meth:`RewiringModel.measures`,
   :meth:`RewiringModel.scan` — expected FC, and modularity / DMN / flexibility measured with
   :mod:`psilosim.metrics` exactly as on real data.
@@ -30,6 +30,7 @@ import xarray as xr
 from threadpoolctl import threadpool_limits
 
 from ..connectome import DMN, Parcellation, labelled_matrix, labelled_timeseries, load_dataset
+from ..connectome.builtin import HT2A
 from ..errors import InputError
 from ..metrics import detect_communities, dmn_fc, hippocampus_dmn_fc, multilayer_flexibility
 from ..metrics.networks import hippocampus_mask
@@ -45,6 +46,10 @@ from .kernel import (
 )
 from .params import ENVIRONMENT_NETWORKS, REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams
 
+#: Occupancy of the drive that shifts the Hopf bifurcation (the 5-HT2A surface pool, as in network.scan).
+OCCUPANCY_TARGET = "5-HT2A_surface"
+#: Hours per day (a unit conversion, not a model constant).
+HOURS_PER_DAY = 24.0
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
 BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "structural_change")
 #: BLAS threads used by the small dense solves here (many threads on tiny matrices are ~100× slower
@@ -87,6 +92,8 @@ class RewiringModel:
         self.has_hippocampus = bool(hippocampus_mask(self.regions).any())
         self._experience: dict[str, xr.DataArray] = {}
         self._baseline: dict[bool, dict[str, float]] = {}
+        self._states: dict[tuple[str, int, int], np.ndarray] = {}
+        self.density = receptor_density(brain)
 
     # ------------------------------------------------------------------ structure and inputs
     def network_mask(self, networks: tuple[str, ...]) -> np.ndarray:
@@ -122,28 +129,108 @@ class RewiringModel:
         return _labelled(correlation(cov), self.labels, "fc")
 
     def experience(self, environment: str) -> xr.DataArray:
-        """Correlation of every pair of regions during the window under ``environment`` (cached)."""
+        """Correlation of every pair of regions under ``environment``'s input alone (no drug; cached)."""
         if environment not in self._experience:
             fc = self.expected_fc(environment=environment)
             self._experience[environment] = fc.rename("experience")
         return self._experience[environment]
 
+    # ------------------------------------------------------------------ window-period correlations
+    def habitual(self) -> np.ndarray:
+        """The patient's habitual correlations: expected FC of the depressed baseline, no drug, no setting."""
+        return self.state_correlation(0.0, 0.0, "none")
+
+    def state_correlation(self, occupancy: float, effect: float, environment: str) -> np.ndarray:
+        """Expected FC in the acute drug state (cached on an occupancy × effect grid).
+
+        5-HT2A occupancy ``o`` moves each region towards its bifurcation, ``a_i = a + shift·R_i·o``
+        (:meth:`psilosim.network.hopf.HopfModel.bifurcation`, the Hopf analogue of the DMF gain
+        map of Deco et al. 2018); the session's setting adds ``environment``'s common input,
+        weighted by the subjective intensity ``effect`` (0–1).
+        """
+        if environment not in ENVIRONMENT_NETWORKS:
+            raise InputError("environment", f"{environment!r}: expected one of {sorted(ENVIRONMENT_NETWORKS)}")
+        io = int(round(float(np.clip(occupancy, 0.0, 1.0)) / self.params.occupancy_step.value))
+        ie = int(round(float(np.clip(effect, 0.0, 1.0)) / self.params.effect_step.value))
+        key = (environment, io, ie)
+        if key not in self._states:
+            o, e = io * self.params.occupancy_step.value, ie * self.params.effect_step.value
+            model = HopfModel(_labelled(self.rigid, self.labels, "sc"), self.hopf)
+            n = len(self.labels)
+            block = model.jacobian(self.coupling, model.bifurcation(self.density, o))[:n, :n]
+            base = self.input_cov(None)
+            q = base + e * (self.input_cov(environment) - base)
+            with threadpool_limits(BLAS_THREADS):
+                self._states[key] = correlation(hopf_covariance(block, q, self._omega()))
+        return self._states[key]
+
+    def window_deviation(self, biology, environment: str, until_day: float) -> xr.DataArray:
+        """Δc: correlations during the plasticity window minus the habitual ones (region × region).
+
+        ``Δc = Σ_t g(t) (c(o(t), e(t)) − c_hab) / Σ_t g(t)`` up to ``until_day``, with
+        ``g = T⁺ · window`` (the formation of plasticity-born spines while the window is open, the
+        spines whose consolidation the correlations guide), ``o`` the surface 5-HT2A occupancy and
+        ``e`` the subjective effect of the patient's drive. Outside the acute drug state the
+        correlations are the habitual ones and contribute nothing: a window opened without an acute
+        5-HT2A state (an SSRI's slow BDNF route) gives Δc ≈ 0.
+        """
+        t = np.asarray(biology.time_d, dtype=float)
+        g = np.clip(np.asarray(biology.bdnf_rel) - 1.0, 0.0, None) * np.asarray(biology.window)
+        keep = t <= until_day + 1e-9
+        total = float(np.trapezoid(g[keep], t[keep])) if keep.sum() > 1 else 0.0
+        out = np.zeros((len(self.labels), len(self.labels)))
+        drive = getattr(biology, "drive", None)
+        if drive is not None and total > 0:
+            out = self._acute_sum(drive, t, g, environment, until_day) / total
+        return _labelled(out, self.labels, "window_deviation")
+
+    def _acute_sum(self, drive, t: np.ndarray, g: np.ndarray, environment: str, until_day: float) -> np.ndarray:
+        """Σ over the drive's samples in an acute state of g·dt·(c(o, e) − c_hab)."""
+        day = drive.time_h / HOURS_PER_DAY
+        dt = np.gradient(day) if day.size > 1 else np.ones(1)
+        occ, eff = drive.target(OCCUPANCY_TARGET), drive.effect_or_zero()
+        io = np.round(occ / self.params.occupancy_step.value).astype(int)
+        ie = np.round(eff / self.params.effect_step.value).astype(int)
+        acute = ((io > 0) | (ie > 0)) & (day <= until_day)
+        weight = np.interp(day, t, g) * dt
+        hab = self.habitual()
+        out = np.zeros_like(hab)
+        bins: dict[tuple[int, int], float] = {}
+        for k in np.flatnonzero(acute):
+            bins[(io[k], ie[k])] = bins.get((io[k], ie[k]), 0.0) + weight[k]
+        for (i, e), w in bins.items():
+            c = self.state_correlation(i * self.params.occupancy_step.value, e * self.params.effect_step.value,
+                                       environment)
+            out += w * (c - hab)
+        return out
+
     # ------------------------------------------------------------------ rewiring
-    def spine_course(self, plasticity: xr.Dataset, environment: str, *, background_stress: float = 0.0,
+    def spine_course(self, plasticity: xr.Dataset, *, background_stress: float = 0.0,
                      stress=None, spine_params=None) -> xr.Dataset:
-        """The synapse link, region-resolved, with :meth:`experience` as its selection input."""
+        """The synapse link, resolved by connection; every connection selects its new spines alike.
+
+        The selection input is the spine set's ``default_correlation`` on every connection: which
+        connection a consolidated spine strengthens is decided by the covariance rule in
+        :meth:`rewired`, not by a second selection rule here.
+        """
         from ..synapses import simulate_spines
+        from ..synapses import spine_params as species_spines
 
-        return simulate_spines(plasticity, species=plasticity.attrs.get("species", "human"), regions=self.labels,
-                               experience=self.experience(environment), background_stress=background_stress,
-                               stress=stress, params=spine_params)
+        species = plasticity.attrs.get("species", "human")
+        p = spine_params or species_spines(species)
+        uniform = np.full((len(self.labels), len(self.labels)), p.default_correlation.value)
+        return simulate_spines(plasticity, species=species, regions=self.labels,
+                               experience=_labelled(uniform, self.labels, "experience"),
+                               background_stress=background_stress, stress=stress, params=p)
 
-    def rewired(self, spines: xr.Dataset, days) -> xr.DataArray:
+    def rewired(self, spines: xr.Dataset, days, deviation: np.ndarray | xr.DataArray | None = None) -> xr.DataArray:
         """Connection weights on ``days`` (day, region_i, region_j).
 
-        ``C_ij(t) = C_rigid_ij · (n_ij(t)/n_ij(0))^e``, then each row scaled back to the region's
-        input strength (synaptic scaling). ``n_ij`` are the spines of region i on its connection
-        from j (the synapse link's ``density_by_connection``).
+        ``C̃_ij(t) = C_rigid_ij · (n_ij(t) + η Δc_ij k_ij(t)) / n_ij(0)``, then each row scaled back
+        to the region's input strength (synaptic scaling). ``n_ij`` are the spines of region i on its
+        connection from j, ``k_ij`` the consolidated plasticity-born ones among them (the synapse
+        link's ``density_by_connection`` and ``consolidated_by_connection``), ``Δc`` the
+        :meth:`window_deviation` (zero: only spine counts).
         """
         days = np.atleast_1d(np.asarray(days, dtype=float))
         t = spines["time_d"].values
@@ -154,6 +241,10 @@ class RewiringModel:
         cols = np.array([index[p] for p in spines["connection_partner"].values])
         dens = spines["density_by_connection"].values
         factor = spine_factor(dens, self.params.spine_weight_exponent.value)
+        if deviation is not None:
+            dc = np.asarray(getattr(deviation, "values", deviation), dtype=float)[rows, cols]
+            cons = spines["consolidated_by_connection"].values / dens[0]
+            factor = np.clip(factor + self.params.consolidation_gain.value * dc[None, :] * cons, 0.0, None)
         out = np.empty((days.size, len(self.labels), len(self.labels)))
         for k, day in enumerate(days):
             at_day = _interp_rows(day, t, factor)
@@ -211,6 +302,18 @@ class RewiringModel:
         result = multilayer_flexibility(bold, self.regions, window_s=p.flexibility_window.to("s"),
                                         step_s=p.flexibility_step.to("s"), seed=seed)
         return float(result["flexibility"].mean())
+
+
+def receptor_density(brain: Parcellation) -> np.ndarray:
+    """Regional 5-HT2A density normalised to a maximum of 1 (uniform 1 when the dataset has no map)."""
+    receptors = brain.receptors
+    if receptors is None or HT2A not in [str(r) for r in receptors["receptor"].values]:
+        return np.ones(len(brain.labels))
+    values = np.asarray(receptors.sel(receptor=HT2A).values, dtype=float)
+    top = np.nanmax(values)
+    if not np.isfinite(top) or top <= 0:
+        raise InputError("receptors", f"{brain.name}: the 5-HT2A map must have a positive maximum")
+    return np.nan_to_num(values / top)
 
 
 def _interp_rows(day: float, t: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -275,9 +378,10 @@ def patient_network(model: RewiringModel, biology, environment: str, days, *, ba
     t = course["time_d"].values
     last = int(min(np.searchsorted(t, days.max(), side="left"), t.size - 1))
     course = course.isel(time_d=slice(0, max(last, 1) + 1))  # spines are needed only to the last visit
-    spines = model.spine_course(course, environment,
-                                background_stress=background_stress, stress=stress, spine_params=spine_params)
-    weights = model.rewired(spines, days)
+    spines = model.spine_course(course, background_stress=background_stress, stress=stress,
+                                spine_params=spine_params)
+    deviation = model.window_deviation(biology, environment, float(days.max()))
+    weights = model.rewired(spines, days, deviation)
     names = model.measure_names(flexibility)
     table = {name: np.full(days.size, np.nan) for name in names}
     fcs = []

@@ -24,6 +24,9 @@ class RewiringParams(ParameterSet):
     supportive_input: Param
     stressful_input: Param
     spine_weight_exponent: Param
+    consolidation_gain: Param
+    occupancy_step: Param
+    effect_step: Param
     community_runs: Param
     scan_minutes: Param
     scan_tr: Param
@@ -71,6 +74,26 @@ REWIRING = RewiringParams(
         value=1.0, unit="", kind="assumed",
         source="connection strength ∝ number of synapses (each spine carries one excitatory synapse)",
         note="C_ij ∝ C⁰_ij · (n_ij / n⁰_ij)^e before scaling; 1 = proportional", low=0.0),
+    consolidation_gain=Param(
+        value=69.0, unit="", kind="fitted",
+        source="Daws et al. 2022 Nat Med 28:844 (NW3 psilocybin magnitude); covariance rule: Sejnowski 1977 "
+               "J Math Biol 4:303; Castrén 2005 Nat Rev Neurosci 6:241 (network hypothesis: the drug opens, "
+               "experience guides)",
+        note="η of the covariance rule: each consolidated plasticity-born spine on connection i←j carries a "
+             "weight change η·Δc_ij, Δc = window-period correlation minus the habitual one (docs/rewiring.md). "
+             "NW3 psilocybin magnitude: fitted so that the psilocybin arm of the NW3 check cohort (daws2022, "
+             "n = 16, seed 7) has a mean modularity change of −5 % of baseline Q at day 42 (65 gave −4.7 %). "
+             "The −5 % is an ASSUMED reading of Daws 2022's psilocybin effect (the paper's effect size could not "
+             "be retrieved here): replace it when the number is checked. Escitalopram's change and the sign of "
+             "r(ΔQ, improvement) are predictions, not fitted",
+        low=0.0),
+    occupancy_step=Param(
+        value=0.05, unit="", kind="assumed", source="psilosim (numerical resolution)",
+        note="5-HT2A occupancy is binned at this step to cache the acute-state correlations (one symmetric "
+             "eigendecomposition per bin); finer steps change Δc by < 1 %"),
+    effect_step=Param(
+        value=0.1, unit="", kind="assumed", source="psilosim (numerical resolution)",
+        note="subjective effect (weight of the session setting's input) is binned at this step"),
     community_runs=Param(
         value=8, unit="", kind="assumed", source="psilosim (metrics.detect_communities n_runs)",
         note="Leiden runs per imaging visit before the consensus; fewer than the metrics default (20) because "

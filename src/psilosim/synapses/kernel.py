@@ -20,6 +20,7 @@ class SpineConstants(NamedTuple):
     formation_rate: float        # f0, baseline density formed per day
     labile_loss_rate: float      # e_N
     persistent_loss_rate: float  # e_S
+    consolidated_loss_rate: float  # e_C, loss of consolidated plasticity-born spines
     maturation_rate: float       # m0
     homeostatic_gain: float      # γ
     formation_gain: float        # g_f
@@ -69,8 +70,9 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
 
     Returns
     -------
-    labile, born, persistent : float64[K, C]
-        Pools ``N``, ``P``, ``S`` relative to the region's baseline density.
+    labile, born, persistent, consolidated : float64[K, C]
+        Pools ``N``, ``P``, ``S`` and ``C`` (plasticity-born spines that were selected: new
+        persistent spines, less stable than old ones) relative to the region's baseline density.
     formed, eliminated : float64[K, R]
         Formation and elimination fluxes per region (1/day) over the step ending at each point.
     head : float64[K]
@@ -81,12 +83,14 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
     labile = np.zeros((k, nc))
     born = np.zeros((k, nc))
     persistent = np.zeros((k, nc))
+    consolidated = np.zeros((k, nc))
     formed = np.zeros((k, n_regions))
     eliminated = np.zeros((k, n_regions))
     head = np.ones(k)
     labile[0] = init[0]
     born[0] = init[1]
     persistent[0] = init[2]
+    consolidated[0] = init[3]
     density = np.zeros(n_regions)
     for i in range(k - 1):
         dt = t_d[i + 1] - t_d[i]
@@ -97,7 +101,7 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
             density[:] = density_in[i]
         else:
             for j in range(nc):
-                density[region_of[j]] += labile[i, j] + born[i, j] + persistent[i, j]
+                density[region_of[j]] += labile[i, j] + born[i, j] + persistent[i, j] + consolidated[i, j]
         # head enlargement accumulates while TrkB signals and relaxes over head_time_d
         grow = c.head_gain * t_pos * c.head_time_d
         head[i + 1] = 1.0 + grow + (head[i] - 1.0 - grow) * np.exp(-dt / c.head_time_d)
@@ -111,20 +115,24 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
             a_n = c.labile_loss_rate * sigma + mature
             a_p = c.labile_loss_rate * sigma + select
             a_s = c.persistent_loss_rate * sigma
-            n0, p0, s0 = labile[i, j], born[i, j], persistent[i, j]
+            a_c = c.consolidated_loss_rate * sigma
+            n0, p0, s0, k0 = labile[i, j], born[i, j], persistent[i, j], consolidated[i, j]
             n1 = f_base / a_n + (n0 - f_base / a_n) * np.exp(-a_n * dt)
             p1 = f_born / a_p + (p0 - f_born / a_p) * np.exp(-a_p * dt)
-            inflow = mature * 0.5 * (n0 + n1) + select * 0.5 * (p0 + p1)
+            inflow = mature * 0.5 * (n0 + n1)
             s1 = inflow / a_s + (s0 - inflow / a_s) * np.exp(-a_s * dt)
+            inflow_c = select * 0.5 * (p0 + p1)
+            k1 = inflow_c / a_c + (k0 - inflow_c / a_c) * np.exp(-a_c * dt)
             labile[i + 1, j], born[i + 1, j], persistent[i + 1, j] = n1, p1, max(s1, 0.0)
+            consolidated[i + 1, j] = max(k1, 0.0)
             formed[i + 1, r] += f_base + f_born
             eliminated[i + 1, r] += (c.labile_loss_rate * sigma * 0.5 * (n0 + n1 + p0 + p1)
-                                     + a_s * 0.5 * (s0 + s1))
-    return labile, born, persistent, formed, eliminated, head
+                                     + a_s * 0.5 * (s0 + s1) + a_c * 0.5 * (k0 + k1))
+    return labile, born, persistent, consolidated, formed, eliminated, head
 
 
 def steady_state(share: np.ndarray, c: SpineConstants, stress_level: float = 0.0) -> np.ndarray:
-    """Pools ``[N, P, S]`` per connection at rest (no drug) under a constant stress level.
+    """Pools ``[N, P, S, C]`` per connection at rest (no drug) under a constant stress level.
 
     Without stress the density is 1 per region. Under a constant stress ``s`` (elimination
     multiplied by ``σ = 1 + g_s s``) the region density ``D`` solves
@@ -133,13 +141,13 @@ def steady_state(share: np.ndarray, c: SpineConstants, stress_level: float = 0.0
     """
     if stress_level <= 0.0:
         phi = c.formation_rate / (c.labile_loss_rate + c.maturation_rate)
-        return np.stack([share * phi, np.zeros_like(share), share * (1.0 - phi)])
+        return np.stack([share * phi, np.zeros_like(share), share * (1.0 - phi), np.zeros_like(share)])
     sigma = 1.0 + c.stress_gain * stress_level
     density = brentq(lambda d: _rest_density(d, sigma, c) - d, 1e-9, 1.0)
     mature = c.maturation_rate * np.exp(c.homeostatic_gain * (1.0 - density))
     labile = c.formation_rate / (c.labile_loss_rate * sigma + mature)
     persistent = mature * labile / (c.persistent_loss_rate * sigma)
-    return np.stack([share * labile, np.zeros_like(share), share * persistent])
+    return np.stack([share * labile, np.zeros_like(share), share * persistent, np.zeros_like(share)])
 
 
 def _rest_density(density: float, sigma: float, c: SpineConstants) -> float:
@@ -175,7 +183,8 @@ def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineCon
     Births are Poisson with the mean-field formation rate times the region's baseline count;
     each labile spine leaves its pool with probability ``1 − exp(−a dt)`` and, when it leaves,
     matures with probability ``m / a`` (else it is eliminated); persistent spines are eliminated
-    with probability ``1 − exp(−e_S σ dt)``.
+    with probability ``1 − exp(−e_S σ dt)``, consolidated plasticity-born ones with
+    ``1 − exp(−e_C σ dt)``.
 
     Returns
     -------
@@ -189,6 +198,7 @@ def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineCon
     labile = rng.poisson(base * phi, size=(replicates, nc))
     born = np.zeros((replicates, nc), dtype=np.int64)
     persistent = rng.poisson(base * (1.0 - phi), size=(replicates, nc))
+    consolidated = np.zeros((replicates, nc), dtype=np.int64)
     counts = np.zeros((k, replicates, nc), dtype=np.int64)
     counts[0] = labile + born + persistent
     for i in range(k - 1):
@@ -205,18 +215,21 @@ def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineCon
         a_n = c.labile_loss_rate * sigma + mature
         a_p = c.labile_loss_rate * sigma + select
         a_s = c.persistent_loss_rate * sigma
+        a_c = c.consolidated_loss_rate * sigma
         n_left = rng.binomial(labile, _leave(a_n, dt))
         p_left = rng.binomial(born, _leave(a_p, dt))
         n_mat = rng.binomial(n_left, mature / a_n)
         p_mat = rng.binomial(p_left, select / a_p)
         s_lost = rng.binomial(persistent, _leave(a_s, dt))
+        c_lost = rng.binomial(consolidated, _leave(a_c, dt))
         # births surviving to the end of the step (the mean field's exact-step solution)
         n_new = rng.poisson(base * c.formation_rate * _survive_mean(a_n, dt))
         p_new = rng.poisson(base * c.formation_rate * c.formation_gain * t_pos * _survive_mean(a_p, dt))
         labile = labile - n_left + n_new
         born = born - p_left + p_new
-        persistent = persistent - s_lost + n_mat + p_mat
-        counts[i + 1] = labile + born + persistent
+        persistent = persistent - s_lost + n_mat
+        consolidated = consolidated - c_lost + p_mat
+        counts[i + 1] = labile + born + persistent + consolidated
     return counts
 
 

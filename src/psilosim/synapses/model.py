@@ -201,6 +201,7 @@ def spine_constants(p: SpineParams) -> SpineConstants:
         formation_rate=p.baseline_formation_rate,
         labile_loss_rate=p.labile_loss_rate.to("1/day"),
         persistent_loss_rate=p.persistent_loss_rate,
+        consolidated_loss_rate=p.new_spine_loss_rate.to("1/day"),
         maturation_rate=p.maturation_rate.to("1/day"),
         homeostatic_gain=p.homeostatic_gain.value,
         formation_gain=p.formation_gain.value,
@@ -265,7 +266,8 @@ def simulate_spines(
     -------
     xarray.Dataset
         ``density_rel`` (time_d, region; 1 = unstressed baseline), ``density_by_connection``,
-        ``labile``/``born``/``persistent`` pools (time_d, region), ``formation_rate`` and
+        ``labile``/``born``/``persistent`` pools (time_d, region; ``persistent`` includes the
+        ``consolidated`` plasticity-born spines, also given alone and per connection), ``formation_rate`` and
         ``elimination_rate`` (time_d, region; fraction of baseline density per day),
         ``head_width_rel`` and ``stress``; with ``stochastic``, ``spine_count``
         (time_d, replicate, connection).
@@ -278,10 +280,10 @@ def simulate_spines(
         raise InputError("background_stress", f"must be a non-negative intensity, got {background_stress}")
     t_d, trkb, window, s = _inputs(plasticity, stress, background_stress)
     init = steady_state(lay.share, c, background_stress)
-    n, b, pers, formed, elim, head = integrate_spines(
+    n, b, pers, cons, formed, elim, head = integrate_spines(
         t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, len(lay.regions), c,
         True, np.zeros((0, len(lay.regions))), init)
-    ds = _dataset(t_d, lay, n, b, pers, formed, elim, head, s, species)
+    ds = _dataset(t_d, lay, n, b, pers, cons, formed, elim, head, s, species)
     if stochastic:
         if replicates < 1:
             raise InputError("replicates", "must be at least 1")
@@ -295,24 +297,28 @@ def simulate_spines(
     return ds
 
 
-def _dataset(t_d, lay: SpineLayout, n, b, pers, formed, elim, head, s, species) -> xr.Dataset:
+def _dataset(t_d, lay: SpineLayout, n, b, pers, cons, formed, elim, head, s, species) -> xr.Dataset:
     def by_region(x):
         out = np.zeros((t_d.size, len(lay.regions)))
         for j, r in enumerate(lay.region_of):
             out[:, r] += x[:, j]
         return out
 
-    total = n + b + pers
+    total = n + b + pers + cons
     reg = ("time_d", "region")
     ds = xr.Dataset(
         {
             "density_rel": (reg, by_region(total), {"units": "1", "long_name": "spine density relative to unstressed baseline"}),
             "density_by_connection": (("time_d", "connection"), total, {"units": "1"}),
-            "pools": (("time_d", "pool", "connection"), np.stack([n, b, pers], axis=1),
-                      {"units": "1", "long_name": "labile N, plasticity-born P, persistent S"}),
+            "pools": (("time_d", "pool", "connection"), np.stack([n, b, pers, cons], axis=1),
+                      {"units": "1", "long_name": "labile N, plasticity-born P, persistent S, consolidated C"}),
             "labile": (reg, by_region(n), {"units": "1", "long_name": "baseline labile spines"}),
             "born": (reg, by_region(b), {"units": "1", "long_name": "plasticity-born labile spines"}),
-            "persistent": (reg, by_region(pers), {"units": "1", "long_name": "persistent spines"}),
+            "persistent": (reg, by_region(pers + cons),
+                           {"units": "1", "long_name": "persistent spines (old S plus consolidated C)"}),
+            "consolidated": (reg, by_region(cons),
+                             {"units": "1", "long_name": "consolidated plasticity-born spines C (part of persistent)"}),
+            "consolidated_by_connection": (("time_d", "connection"), cons, {"units": "1"}),
             "formation_rate": (reg, formed, {"units": "1/day", "long_name": "gross spine formation"}),
             "elimination_rate": (reg, elim, {"units": "1/day", "long_name": "gross spine elimination"}),
             "head_width_rel": ("time_d", head, {"units": "1", "long_name": "spine head width, relative"}),
@@ -322,7 +328,7 @@ def _dataset(t_d, lay: SpineLayout, n, b, pers, formed, elim, head, s, species) 
             "time_d": ("time_d", t_d, {"units": "day"}),
             "region": list(lay.regions),
             "connection": list(lay.connections),
-            "pool": ["labile", "born", "persistent"],
+            "pool": ["labile", "born", "persistent", "consolidated"],
             "connection_region": ("connection", [lay.regions[r] for r in lay.region_of]),
             "connection_partner": ("connection", list(lay.partner)),
             "connection_correlation": ("connection", lay.correlation),
@@ -361,11 +367,11 @@ def imaging_turnover(plasticity: xr.Dataset, spines: xr.Dataset, t0: float, t1: 
     _, trkb, window, s = _inputs(sub, stress, background_stress)
     dens = full["density_rel"].values
     init = np.ascontiguousarray(full["pools"].values[0])
-    n, b, pers, *_ = integrate_spines(grid, trkb, window, s, lay.region_of, lay.share, lay.correlation,
-                                      len(lay.regions), c, False, dens, init)
+    n, b, pers, cons, *_ = integrate_spines(grid, trkb, window, s, lay.region_of, lay.share, lay.correlation,
+                                            len(lay.regions), c, False, dens, init)
     survivors = np.zeros(len(lay.regions))
     for j, r in enumerate(lay.region_of):
-        survivors[r] += n[-1, j] + b[-1, j] + pers[-1, j]
+        survivors[r] += n[-1, j] + b[-1, j] + pers[-1, j] + cons[-1, j]
     d0, d1 = dens[0], dens[-1]
     return xr.Dataset(
         {"formed": ("region", (d1 - survivors) / d0, {"units": "1"}),

@@ -38,7 +38,8 @@ class SpineParams(ParameterSet):
         σ(t)   = 1 + g_s · stress(t)                       stress multiplies elimination
         dN/dt  = φ_k f0 − (e_N σ + m_r) N
         dP/dt  = φ_k f0 g_f T⁺ − (e_N σ + m_r + g_m w c_k H_r) P
-        dS/dt  = m_r N + (m_r + g_m w c_k H_r) P − e_S σ S
+        dS/dt  = m_r N − e_S σ S
+        dC/dt  = (m_r + g_m w c_k H_r) P − e_C σ C           consolidated plasticity-born spines
         f0     = (e_N + m0) φ_N,   e_S = m0 φ_N / (1 − φ_N)  (steady state at D = 1)
         dh/dt  = g_h T⁺ − (h − 1) / τ_h                     spine head width, relative
     """
@@ -49,6 +50,7 @@ class SpineParams(ParameterSet):
     homeostatic_gain: Param
     formation_gain: Param
     stabilisation_rate: Param
+    new_spine_loss_rate: Param
     default_correlation: Param
     stress_elimination_gain: Param
     head_gain: Param
@@ -97,6 +99,14 @@ def _mouse() -> SpineParams:
             note="maturation of plasticity-born spines on a fully correlated connection while the "
                  "window is fully open (critical-period learning); gives persistence at 34 d (SP2)",
             low=0.0),
+        new_spine_loss_rate=Param(
+            value=0.005, unit="1/day", source=HOLTMAAT + "; " + SHAO, kind="assumed",
+            note="loss of consolidated plasticity-born spines (C). Holtmaat 2005: newly formed spines "
+                 "that persist are less stable than old persistent ones (whose loss e_S is derived, "
+                 "≈ 0.0007/day, half-life ≈ 2.6 years); Shao 2021: the psilocybin-induced density gain "
+                 "declines from day 1 to day 34 but is still present (SP2). 0.005/day (half-life ≈ 140 "
+                 "days) is about the fastest loss that keeps SP2 at ≥ 3 % at day 34 (0.006 gives 2.97 %); a drug-induced "
+                 "gain then fades over months instead of years", low=0.0),
         default_correlation=Param(
             value=0.5, unit="", source="assumption", kind="assumed",
             note="activity correlation during the window when no experience is supplied "
@@ -154,6 +164,7 @@ def _human() -> SpineParams:
                              "a dimensionless multiplier of baseline formation per unit TrkB signal; the "
                              "human formation it drives is slower because baseline formation is"),
         stabilisation_rate=rate(m.stabilisation_rate, "selection of plasticity-born spines in an open window"),
+        new_spine_loss_rate=rate(m.new_spine_loss_rate, "loss of consolidated plasticity-born spines"),
         default_correlation=_same(m.default_correlation, "a correlation coefficient"),
         stress_elimination_gain=_same(m.stress_elimination_gain,
                                       "a dimensionless multiplier of elimination per unit stress"),

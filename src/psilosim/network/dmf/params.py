@@ -116,7 +116,8 @@ FITTED_G = FittedCoupling(
         value=0.07947, unit="", source="psilosim fit --dataset ../shared/data/schaefer100 (HCP group FC)",
         kind="fitted",
         note="maximises the FC correlation (0.20, below the SC–FC correlation of 0.27: see "
-             "docs/network.md) over the same grid and criteria as aal2 (effective coupling 1.0)",
+             "docs/network.md#fit-schaefer) over the same grid and criteria as aal2 (effective "
+             "coupling 1.0)",
     ),
 )
 
