@@ -72,7 +72,10 @@ class Param(BaseModel):
     @field_validator("unit")
     @classmethod
     def _unit_is_known(cls, unit: str) -> str:
-        ureg.Unit(unit)  # raises on an unknown unit
+        try:
+            ureg.Unit(unit)
+        except Exception as exc:  # pint raises several types; pydantic reports ValueError
+            raise ValueError(f"unknown unit {unit!r} ({exc})") from None
         return unit
 
     @property
