@@ -69,9 +69,11 @@ def hopf_covariance(block: np.ndarray, q: np.ndarray, omega: float) -> np.ndarra
         lam, u = np.linalg.eigh(0.5 * (block + block.T))
         if lam.max() >= 0:
             raise ValueError("the linearised network is unstable (an eigenvalue ≥ 0)")
+        # B P + P B + Q = 0 is diagonal in B's eigenbasis: P_ij = −Q_ij / (λ_i + λ_j). The
+        # rotation ω couples x and y identically in every region, so it drops out of the x–x block.
         q_eig = u.T @ q @ u
-        k = u @ (-2.0 * q_eig / (lam[:, None] + lam[None, :])) @ u.T
-        return 0.5 * (k + k.T) / 2.0
+        k = u @ (-q_eig / (lam[:, None] + lam[None, :])) @ u.T
+        return 0.5 * (k + k.T)
     n = block.shape[0]
     jac = np.block([[block, -omega * np.eye(n)], [omega * np.eye(n), block]])
     if np.linalg.eigvals(jac).real.max() >= 0:
