@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +117,25 @@ def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
     return rows
 
 
+def _published_text(value) -> str:
+    """A published outcome as a reader would write it: ``arm: value; arm: value``, or for an
+    estimate ``−2.0 (95 % CI −5.0 to 0.9), p = 0.17``."""
+    if isinstance(value, dict):
+        if "estimate" in value:
+            text = f"{value['estimate']:g}"
+            if "ci" in value:
+                text += f" (95 % CI {value['ci'][0]:g} to {value['ci'][1]:g})"
+            if "p" in value:
+                text += f", p = {value['p']:g}"
+            return text
+        return "; ".join(f"{k}: {_published_text(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_published_text(v) for v in value)
+    return str(value)
+
+
 def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network: dict | None = None) -> str:
     """The HTML report of a trial run as a string.
 
@@ -150,7 +168,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     env = jinja2.Environment(loader=jinja2.PackageLoader("psilosim.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     env.filters["join"] = lambda items, sep: jinja2.utils.markupsafe.Markup(sep).join(items)
-    published = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in design.published.items()}
+    published = {key.replace("_", " "): _published_text(value) for key, value in design.published.items()}
     return env.get_template("trial.html.j2").render(
         design=design, summary=summary, arms=arms, figures=_figures(ds, summary, design),
         disclaimer=DISCLAIMER, version=__version__, seed=ds.attrs.get("seed"), n_patients=ds.sizes["patient"],
