@@ -23,7 +23,7 @@ chunks, a scan in one piece equals the same scan in minutes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -289,17 +289,21 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
 
 def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 0,
                    maps: Sequence[str] = ("receptor",), n_shuffles: int | None = None,
-                   coupling: float | None = None) -> xr.Dataset:
+                   coupling: float | None = None,
+                   density_transform: Callable[[np.ndarray], np.ndarray] | None = None) -> xr.Dataset:
     """The same conditions as :func:`scan_session`, FC from the linear-noise approximation.
 
     Deterministic and fast (no BOLD, no noise floor: ``baseline_repeat`` equals ``baseline``).
     When the noise-free fixed point at the requested G is unstable, the largest stable G below
-    it (× 0.95) is used and recorded in ``attrs["coupling"]``.
+    it (× 0.95) is used and recorded in ``attrs["coupling"]``. ``density_transform`` maps each
+    condition's max-normalised density before it enters the gain (e.g. the min–max
+    normalisation of :mod:`psilosim.network.acute`); ``None`` keeps it.
     """
     requested = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
-    gains = [None] + [gain_from(c.density, float(occupancy)) for c in conds if c.density is not None]
+    remap = density_transform or (lambda d: d)
+    gains = [None] + [gain_from(remap(c.density), float(occupancy)) for c in conds if c.density is not None]
     # Dozens of small (2N × 2N) dense solves: threaded BLAS gains nothing at this size and, on a
     # shared machine, its spinning threads slowed the session from 4 s to minutes.
     with threadpool_limits(limits=1, user_api="blas"):

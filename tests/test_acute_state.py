@@ -1,0 +1,104 @@
+"""Named acute-state representations (psilosim.network.acute)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from psilosim.connectome import load_dataset
+from psilosim.connectome.builtin import HT2A
+from psilosim.errors import InputError
+from psilosim.network import acute
+from psilosim.network import scan as sc
+
+
+@pytest.fixture(scope="module")
+def aal2():
+    return load_dataset("aal2")
+
+
+def test_minmax_sends_the_real_map_to_the_unit_interval(aal2):
+    real = aal2.receptor_map(HT2A).values
+    r = acute.density_normaliser(aal2, "minmax")(real)
+    assert r.min() == pytest.approx(0.0, abs=1e-12) and r.max() == pytest.approx(1.0)
+    # max normalisation leaves the map as the model always received it (least dense region > 0)
+    assert np.array_equal(acute.density_normaliser(aal2, "max")(real), real)
+    assert real.min() > 0
+
+
+def test_null_maps_keep_the_real_maps_values_after_minmax(aal2):
+    norm = acute.density_normaliser(aal2, "minmax")
+    real = aal2.receptor_map(HT2A).values
+    shuffled = sc.density_map(aal2, "shuffled", seed=4)
+    assert np.allclose(np.sort(norm(shuffled)), np.sort(norm(real)))
+    assert norm(sc.density_map(aal2, "uniform")) == pytest.approx(np.full_like(real, norm(real).mean()))
+
+
+class _MapOnly:
+    """A stand-in parcellation that only has a receptor map (all the normaliser reads)."""
+
+    name = "stub"
+
+    def __init__(self, raw):
+        self.raw = np.asarray(raw, dtype=float)
+
+    def receptor_map(self, receptor):
+        return xr.DataArray(self.raw / self.raw.max())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.1, 100.0), min_size=3, max_size=20, unique=True), st.floats(0.5, 5.0))
+def test_minmax_is_independent_of_density_units_and_bounded(values, unit):
+    """Rescaling the PET density (other units) cannot change min–max normalised R; R spans [0, 1]."""
+    raw = np.asarray(values)
+    r = acute.density_normaliser(_MapOnly(raw), "minmax")(raw / raw.max())
+    scaled = unit * raw
+    r_scaled = acute.density_normaliser(_MapOnly(scaled), "minmax")(scaled / scaled.max())
+    assert np.allclose(r, r_scaled)
+    assert r.min() == pytest.approx(0.0, abs=1e-9) and r.max() == pytest.approx(1.0)
+
+
+def test_unknown_choices_are_input_errors(aal2):
+    with pytest.raises(InputError):
+        acute.density_normaliser(aal2, "zscore")
+    with pytest.raises(InputError):
+        acute.acute_session(aal2, 0.5, acute_state="entropy")
+    with pytest.raises(InputError):
+        acute.acute_session(aal2, 1.5, acute_state="bifurcation_shift")
+
+
+def test_no_occupancy_means_no_change_in_either_state(aal2):
+    s = acute.acute_session(aal2, 0.0, acute_state="bifurcation_shift", normalisation="minmax")
+    assert np.allclose(s["fc"].sel(condition="receptor"), s["fc"].sel(condition="baseline"))
+    assert s.attrs["acute_state"] == "bifurcation_shift" and s.attrs["normalisation"] == "minmax"
+
+
+def test_gain_with_max_is_the_default_linear_session(aal2):
+    a = acute.acute_session(aal2, 0.6, acute_state="gain", normalisation="max")
+    b = sc.linear_session(aal2, 0.6)
+    assert np.array_equal(a["fc"].values, b["fc"].values)
+
+
+def test_bifurcation_shift_raises_correlations_in_the_linear_regime(aal2):
+    """Moving every node towards a = 0 slows its decay, so noise spreads further: FC rises.
+
+    This is the reason the Hopf representation cannot produce Siegel et al.'s desynchronisation
+    (docs/network.md, "Acute state: alternatives investigated").
+    """
+    s = acute.acute_session(aal2, 0.7, acute_state="bifurcation_shift")
+    iu = np.triu_indices(len(aal2.labels), 1)
+    base = s["fc"].sel(condition="baseline").values[iu]
+    drug = s["fc"].sel(condition="receptor").values[iu]
+    assert drug.mean() > base.mean()
+
+
+def test_minmax_leaves_the_least_dense_region_at_baseline_bifurcation(aal2):
+    from psilosim.network.hopf import HOPF, HopfModel
+
+    r = acute.density_normaliser(aal2, "minmax")(aal2.receptor_map(HT2A).values)
+    a = HopfModel(aal2.sc).bifurcation(r, 0.7)
+    assert a[np.argmin(r)] == pytest.approx(HOPF.bifurcation.to("1/s"))
+    assert a.max() == pytest.approx(HOPF.bifurcation.to("1/s") + HOPF.drug_shift.to("1/s") * 0.7)
