@@ -250,7 +250,7 @@ def test_psilocybin_lowers_modularity_and_acts_before_escitalopram():
     assert q_psi[2] < q_psi[0]                     # NW3 direction after psilocybin
     assert psi.measures["dmn_within"][2] > psi.measures["dmn_within"][0]
     # escitalopram opens the window without an acute 5-HT2A state: far less rewiring (NW3 prediction)
-    assert esc.measures["structural_change"][2] < 0.1 * psi.measures["structural_change"][2]
+    assert esc.measures["rewired_fraction"][2] < 0.1 * psi.measures["rewired_fraction"][2]
     assert abs(esc.measures["modularity"][2] - esc.measures["modularity"][0]) < 0.1 * abs(q_psi[2] - q_psi[0])
 
 

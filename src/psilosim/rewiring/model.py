@@ -51,7 +51,7 @@ OCCUPANCY_TARGET = "5-HT2A_surface"
 #: Hours per day (a unit conversion, not a model constant).
 HOURS_PER_DAY = 24.0
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
-BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "structural_change")
+BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "rewired_fraction")
 #: BLAS threads used by the small dense solves here (many threads on tiny matrices are ~100× slower
 #: on a loaded 2-core machine; the trial parallelises over patients instead).
 BLAS_THREADS = 1
@@ -270,7 +270,7 @@ class RewiringModel:
         w = self.rigid if weights is None else np.asarray(weights)
         out = {"modularity": communities.q, "dmn_within": dmn["within"], "dmn_between": dmn["between"],
                "mean_fc": float(upper.mean()),
-               "structural_change": float(np.abs(w - self.rigid).sum() / self.rigid.sum())}
+               "rewired_fraction": float(np.abs(w - self.rigid).sum() / self.rigid.sum())}
         if self.has_hippocampus:
             out["hippocampus_dmn"] = hippocampus_dmn_fc(fc, self.regions)
         return out
