@@ -119,20 +119,12 @@ def scorecard_table() -> str:
     """The current scorecard as Markdown (every target, its band, the simulated value, status)."""
     from psilosim.validation import run_scorecard
 
-    def fmt(v) -> str:
-        if v is None:
-            return "—"
-        if isinstance(v, bool):
-            return "yes" if v else "no"
-        return f"{v:.3g}"
-
     rows = ["| id | quantity | published | simulated | band | flags | result |",
             "|---|---|---|---|---|---|---|"]
     results = run_scorecard()
     for r in results:
-        band = "—" if r.low is None and r.high is None else f"[{fmt(r.low)}, {fmt(r.high)}] {r.unit}"
-        flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
-        cells = [r.id, r.quantity, r.published, fmt(r.simulated), band, flags, r.status]
+        band = r.band_text + (f" {r.unit}" if r.unit and r.band_text != "—" else "")
+        cells = [r.id, r.quantity, r.published, r.simulated_text, band, r.flags_text, r.status]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     counts = {s: sum(r.status == s for r in results) for s in
               ("pass", "fail", "known conflict", "conflict passed", "not modelled")}

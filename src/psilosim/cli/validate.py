@@ -66,25 +66,15 @@ def validate(
         raise typer.Exit(1)
 
 
-def _fmt(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"{value:.3g}"
-
-
 def _scorecard_table(results) -> Table:
     table = Table(title="psilosim scorecard (REFERENCES.md)", show_lines=False)
     for col in ("id", "quantity", "published", "simulated", "band", "unit", "flags", "result"):
         table.add_column(col, overflow="fold")
     for r in results:
-        band = "—" if r.low is None and r.high is None else f"[{_fmt(r.low)}, {_fmt(r.high)}]"
-        flags = ", ".join("2°" if f == "secondary" else f for f in r.flags)
         verdict = {
             "pass": "[green]pass[/]", "fail": "[red]FAIL[/]", "not modelled": "[dim]not modelled[/]",
             "known conflict": "[yellow]FAIL (known conflict)[/]",
             "conflict passed": "[magenta]pass (documented as a conflict!)[/]",
         }[r.status]
-        table.add_row(r.id, r.quantity, r.published, _fmt(r.simulated), band, r.unit, flags, verdict)
+        table.add_row(r.id, r.quantity, r.published, r.simulated_text, r.band_text, r.unit, r.flags_text, verdict)
     return table

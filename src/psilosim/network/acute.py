@@ -40,7 +40,7 @@ from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from .hopf import FITTED_HOPF, HopfModel
-from .scan import conditions, linear_session
+from .scan import conditions, expected_fc_session, linear_session
 
 
 @dataclass(frozen=True)
@@ -119,13 +119,8 @@ def _hopf_session(parcellation: Parcellation, occupancy: float, remap, seed: int
         fcs = [baseline if c.density is None
                else model.linear_fc(coupling, model.bifurcation(remap(c.density), occupancy)).values
                for c in conds]
-    labels = parcellation.labels
-    return xr.Dataset(
-        {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},
-        coords={"condition": [c.name for c in conds], "region_i": labels, "region_j": labels},
-        attrs={"coupling": coupling, "requested_coupling": coupling, "method": "linear-hopf",
-               "mean_occupancy": float(occupancy), "dataset": parcellation.name},
-    )
+    return expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=coupling,
+                               method="linear-hopf", occupancy=occupancy)
 
 
 __all__ = ["ACUTE_STATES", "NORMALISATIONS", "AcuteState", "acute_session", "density_normaliser"]

@@ -317,11 +317,20 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
                 coupling *= STABILITY_BACKOFF
     maps = iter(by_gain[1:])
     fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
+    return expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=requested,
+                               method="linear", occupancy=occupancy)
+
+
+def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs: list[np.ndarray], *,
+                        coupling: float, requested_coupling: float, method: str,
+                        occupancy: float) -> xr.Dataset:
+    """The expected FC of each condition as one labelled Dataset (``condition × region × region``),
+    the layout every linear session returns."""
     labels = parcellation.labels
     return xr.Dataset(
         {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},
         coords={"condition": [c.name for c in conds], "region_i": labels, "region_j": labels},
-        attrs={"coupling": coupling, "requested_coupling": requested, "method": "linear",
+        attrs={"coupling": coupling, "requested_coupling": requested_coupling, "method": method,
                "mean_occupancy": float(occupancy), "dataset": parcellation.name},
     )
 

@@ -99,6 +99,23 @@ class TargetResult(BaseModel):
     seconds: float = 0.0
 
     @property
+    def simulated_text(self) -> str:
+        """The simulated value as the scorecard prints it (3 significant figures, yes/no, —)."""
+        return format_value(self.simulated)
+
+    @property
+    def band_text(self) -> str:
+        """``[low, high]`` (an open side is printed —), or — for a qualitative target."""
+        if self.low is None and self.high is None:
+            return "—"
+        return f"[{format_value(self.low)}, {format_value(self.high)}]"
+
+    @property
+    def flags_text(self) -> str:
+        """Flags as printed: 2° for a secondary source."""
+        return ", ".join("2°" if f == "secondary" else f for f in self.flags)
+
+    @property
     def status(self) -> str:
         """``pass``, ``fail``, ``known conflict``, ``conflict passed`` or ``not modelled``."""
         if self.passed is None:
@@ -106,6 +123,15 @@ class TargetResult(BaseModel):
         if self.known_conflict:
             return "conflict passed" if self.passed else "known conflict"
         return "pass" if self.passed else "fail"
+
+
+def format_value(value: float | bool | None) -> str:
+    """A scorecard number: 3 significant figures; yes/no for a qualitative result; — for none."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:.3g}"
 
 
 def evaluate(target: Target, fn: CheckFn | None) -> TargetResult:
