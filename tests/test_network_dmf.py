@@ -134,3 +134,41 @@ def test_hopf_linear_fc_matches_simulation(aal2):
     assert np.corrcoef(fc_sim[iu], fc_lin[iu])[0, 1] > 0.85
     # Closer to the bifurcation, correlations grow.
     assert hopf.linear_fc(0.3).values[iu].mean() > fc_lin[iu].mean()
+
+
+def test_linear_dmf_common_input_raises_correlation_only_within_its_group():
+    from psilosim.network.dmf.linear import LinearDMF
+
+    sc = load_dataset("aal2").sc
+    lin = LinearDMF(DMFModel(sc), 0.5)
+    n = sc.shape[0]
+    group = np.zeros(n, dtype=bool)
+    group[:10] = True
+    private = lin.covariance()
+    np.testing.assert_allclose(lin.covariance(input_cov=np.eye(n)), private, rtol=1e-10)
+    shared = np.eye(n) + 0.5 * np.outer(group, group)
+    common = lin.covariance(input_cov=shared)
+
+    def corr(cov):
+        c = cov[:n, :n]
+        sd = np.sqrt(np.diag(c))
+        return c / np.outer(sd, sd)
+
+    delta = corr(common) - corr(private)
+    inside = delta[np.ix_(group, group)][np.triu_indices(10, k=1)]
+    outside = delta[np.ix_(~group, ~group)][np.triu_indices(n - 10, k=1)]
+    assert inside.min() > 0.05
+    assert np.abs(outside).mean() < 0.1 * inside.mean()
+
+
+def test_transfer_function_is_silent_far_below_threshold_without_overflow():
+    import warnings
+
+    from psilosim.network.dmf.linear import _phi
+
+    x = np.array([-1e4, -50.0, -1.0, 0.0, 1.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, slope = _phi(x, 0.16)
+    assert value[0] == 0.0 and slope[0] == 0.0
+    assert np.all(np.diff(value) >= 0) and np.all(slope >= 0)

@@ -16,6 +16,7 @@ from scipy.linalg import solve_continuous_lyapunov
 from psilosim.connectome import Parcellation, labelled_matrix
 from psilosim.errors import InputError
 from psilosim.network.hopf import HopfModel
+from psilosim.network.scan import gain_from
 from psilosim.rewiring import RewiringModel, model_for, patient_network
 from psilosim.rewiring.kernel import hopf_covariance, input_covariance, scale_inputs
 
@@ -294,3 +295,45 @@ def test_trial_cli_json_has_the_network_keys(tmp_path):
     assert "flexibility" in summary["network"]["arms"]["psilocybin"]
     html = (out / "report.html").read_text()
     assert "Functional connectivity before and after" in html and "DMN and modularity changes" in html
+
+
+# ------------------------------------------------------------------ healthy start and acute-state choice
+def test_healthy_model_starts_from_the_dataset_structure_without_rumination():
+    brain = small_brain()
+    healthy, depressed = RewiringModel(brain, depressed=False), RewiringModel(brain)
+    np.testing.assert_array_equal(healthy.untreated, np.asarray(brain.sc.values))
+    np.testing.assert_array_equal(healthy.relative_input_cov(), np.eye(N_SMALL))
+    assert not np.allclose(depressed.untreated, healthy.untreated)
+    # the depressed DMN is more coherent than the healthy one (rigid structure + rumination)
+    assert depressed.baseline_measures()["dmn_within"] > healthy.baseline_measures()["dmn_within"]
+    # a depressed model still gives the healthy reference on request, the same FC measures; its
+    # structure differs from the depressed model's starting point, which rewired_fraction reports
+    reference, own = depressed.baseline_measures(depressed=False), healthy.baseline_measures()
+    assert reference.pop("rewired_fraction") > 0.0 == own.pop("rewired_fraction")
+    assert reference == pytest.approx(own)
+
+
+def test_unknown_acute_state_is_refused():
+    with pytest.raises(InputError, match="acute_state"):
+        RewiringModel(small_brain(), acute_state="ecstasy")
+
+
+@pytest.mark.parametrize(("acute_state", "sign"), [("bifurcation_shift", 1.0), ("gain", -1.0)])
+def test_acute_states_move_mean_correlation_in_their_documented_direction(acute_state, sign):
+    """The Hopf shift towards the bifurcation synchronises; the DMF gain map desynchronises."""
+    model = model_for("aal2", acute_state=acute_state)
+    upper = np.triu_indices(len(model.labels), k=1)
+    drug = model.state_correlation(0.7, 0.0, "none") - model.habitual()
+    assert sign * drug[upper].mean() > 0.005
+    # no occupancy, no setting: the acute state is the habitual one
+    np.testing.assert_allclose(model.state_correlation(0.0, 0.0, "none"), model.habitual(), atol=1e-12)
+
+
+def test_gain_network_is_stable_at_every_occupancy_bin():
+    model = model_for("tvb76", acute_state="gain")
+    lin = model.gain_network()
+    for occupancy in (0.0, 0.5, 1.0):
+        cov = lin.covariance(gain_from(model.density, occupancy))
+        assert np.isfinite(cov).all() and (np.diag(cov) > 0).all()
+    corr = model.state_correlation(1.0, 1.0, "supportive")
+    assert np.isfinite(corr).all() and np.abs(corr).max() <= 1.0 + 1e-9

@@ -34,7 +34,10 @@ from ..connectome.builtin import HT2A
 from ..errors import InputError
 from ..metrics import detect_communities, dmn_fc, hippocampus_dmn_fc, multilayer_flexibility
 from ..metrics.networks import hippocampus_mask
+from ..network.dmf import DMFModel
+from ..network.dmf.linear import LinearDMF, is_stable, stable_coupling
 from ..network.hopf import HOPF, HopfModel, HopfParams
+from ..network.scan import STABILITY_BACKOFF, coupling_for, gain_from
 from .kernel import (
     correlation,
     hopf_covariance,
@@ -46,8 +49,17 @@ from .kernel import (
 )
 from .params import ENVIRONMENT_NETWORKS, REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams
 
-#: Occupancy of the drive that shifts the Hopf bifurcation (the 5-HT2A surface pool, as in network.scan).
+#: Occupancy of the drive that sets the acute state (the 5-HT2A surface pool, as in network.scan).
 OCCUPANCY_TARGET = "5-HT2A_surface"
+#: Representations of the acute 5-HT2A state during the window (names as in psilosim.network.acute):
+#: what each changes. The choice decides the sign of NW2 (docs/rewiring.md#nw2-hippocampus-dmn).
+ACUTE_STATES: dict[str, str] = {
+    "bifurcation_shift": "Hopf bifurcation parameter a_i = a + shift·R_i·occupancy (synchronises; psilosim's "
+                         "assumption, direction as in Jobst et al. 2021 NeuroImage 230:117809)",
+    "gain": "DMF excitatory gain g_i = 1 + s·R_i·occupancy, linear-noise FC (desynchronises; Deco et al. 2018 "
+            "Curr Biol 28:3065; the network link's acute state)",
+}
+DEFAULT_ACUTE_STATE = "bifurcation_shift"
 #: Hours per day (a unit conversion, not a model constant).
 HOURS_PER_DAY = 24.0
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
@@ -62,7 +74,7 @@ def _labelled(values: np.ndarray, labels: list[str], name: str) -> xr.DataArray:
 
 
 class RewiringModel:
-    """A brain in its depressed state, with the rewiring rule and the imaging measures.
+    """A brain (depressed by default), with the rewiring rule and the imaging measures.
 
     Parameters
     ----------
@@ -72,11 +84,21 @@ class RewiringModel:
         :class:`~psilosim.rewiring.params.RewiringParams`.
     hopf
         Hopf constants (bifurcation, frequency, noise) of :mod:`psilosim.network.hopf`.
+    depressed
+        Start from the documented depressed ("rigid") state: within-DMN structural excess and the
+        rumination input (default). ``False`` starts from the dataset's own structure without
+        rumination, for studies of healthy volunteers (Siegel et al. 2024).
+    acute_state
+        How 5-HT2A occupancy changes the network during the window (:data:`ACUTE_STATES`):
+        ``"bifurcation_shift"`` (default) or ``"gain"``, the network link's DMF gain map.
     """
 
-    def __init__(self, brain: Parcellation, params: RewiringParams = REWIRING, hopf: HopfParams = HOPF):
+    def __init__(self, brain: Parcellation, params: RewiringParams = REWIRING, hopf: HopfParams = HOPF, *,
+                 depressed: bool = True, acute_state: str = DEFAULT_ACUTE_STATE):
         if DMN not in set(brain.regions["network"]):
             raise InputError("dataset", f"{brain.name} has no '{DMN}' network in its region table")
+        if acute_state not in ACUTE_STATES:
+            raise InputError("acute_state", f"{acute_state!r}: expected one of {', '.join(ACUTE_STATES)}")
         self.brain = brain
         self.params = params
         self.hopf = hopf
@@ -89,6 +111,11 @@ class RewiringModel:
         self.coupling = params.effective_coupling.value / float(self.strength.mean())
         self.dmn = self.network_mask((DMN,))
         self.rigid = rigid_structure(self.healthy, self.dmn, params.dmn_structural_excess.value)
+        self.depressed = bool(depressed)
+        #: The structure treatment starts from: the rigid one, or the healthy one.
+        self.untreated = self.rigid if self.depressed else self.healthy
+        self.acute_state = acute_state
+        self._gain_network: LinearDMF | None = None
         self.has_hippocampus = bool(hippocampus_mask(self.regions).any())
         self._experience: dict[str, xr.DataArray] = {}
         self._baseline: dict[bool, dict[str, float]] = {}
@@ -100,16 +127,24 @@ class RewiringModel:
         """Boolean mask of the regions in any of ``networks``."""
         return self.regions["network"].astype(str).isin(networks).to_numpy()
 
-    def input_cov(self, environment: str | None = None, *, depressed: bool = True) -> np.ndarray:
+    def input_cov(self, environment: str | None = None, *, depressed: bool | None = None) -> np.ndarray:
         """Input covariance: intrinsic noise, the depressed DMN's rumination drive, an environment's input."""
+        return self.hopf.noise.value ** 2 * self.relative_input_cov(environment, depressed=depressed)
+
+    def relative_input_cov(self, environment: str | None = None, *, depressed: bool | None = None) -> np.ndarray:
+        """:meth:`input_cov` in units of each region's intrinsic noise variance (identity: private noise only).
+
+        ``depressed`` defaults to the model's own state.
+        """
         if environment is not None and environment not in ENVIRONMENT_NETWORKS:
             raise InputError("environment", f"{environment!r}: expected one of {sorted(ENVIRONMENT_NETWORKS)}")
         p = self.params
+        depressed = self.depressed if depressed is None else depressed
         groups = [(self.dmn, p.rumination_input.value)] if depressed else []
         if environment in ("supportive", "stressful"):
             ratio = p.supportive_input.value if environment == "supportive" else p.stressful_input.value
             groups.append((self.network_mask(ENVIRONMENT_NETWORKS[environment]), ratio))
-        return input_covariance(len(self.labels), self.hopf.noise.value ** 2, groups)
+        return input_covariance(len(self.labels), 1.0, groups)
 
     def _block(self, weights: np.ndarray) -> np.ndarray:
         model = HopfModel(_labelled(weights, self.labels, "sc"), self.hopf)
@@ -121,9 +156,9 @@ class RewiringModel:
 
     # ------------------------------------------------------------------ expected FC
     def expected_fc(self, weights: np.ndarray | xr.DataArray | None = None, *, environment: str | None = None,
-                    depressed: bool = True) -> xr.DataArray:
-        """Expected FC of the linearised network (default weights: the rigid baseline)."""
-        w = self.rigid if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+                    depressed: bool | None = None) -> xr.DataArray:
+        """Expected FC of the linearised network (default weights: the untreated structure)."""
+        w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
         with threadpool_limits(BLAS_THREADS):
             cov = hopf_covariance(self._block(w), self.input_cov(environment, depressed=depressed), self._omega())
         return _labelled(correlation(cov), self.labels, "fc")
@@ -137,16 +172,18 @@ class RewiringModel:
 
     # ------------------------------------------------------------------ window-period correlations
     def habitual(self) -> np.ndarray:
-        """The patient's habitual correlations: expected FC of the depressed baseline, no drug, no setting."""
+        """The habitual correlations: the untreated network's, no drug, no setting (in the acute-state model)."""
         return self.state_correlation(0.0, 0.0, "none")
 
     def state_correlation(self, occupancy: float, effect: float, environment: str) -> np.ndarray:
         """Expected FC in the acute drug state (cached on an occupancy × effect grid).
 
-        5-HT2A occupancy ``o`` moves each region towards its bifurcation, ``a_i = a + shift·R_i·o``
-        (:meth:`psilosim.network.hopf.HopfModel.bifurcation`, the Hopf analogue of the DMF gain
-        map of Deco et al. 2018); the session's setting adds ``environment``'s common input,
-        weighted by the subjective intensity ``effect`` (0–1).
+        With ``acute_state="bifurcation_shift"``, 5-HT2A occupancy ``o`` moves each region towards
+        its bifurcation, ``a_i = a + shift·R_i·o`` (:meth:`psilosim.network.hopf.HopfModel.bifurcation`);
+        with ``"gain"``, it raises the DMF's excitatory gain, ``g_i = 1 + s·R_i·o`` (Deco et al.
+        2018, as :mod:`psilosim.network.scan`), FC from the DMF's linear-noise approximation. The
+        session's setting adds ``environment``'s common input, weighted by the subjective
+        intensity ``effect`` (0–1).
         """
         if environment not in ENVIRONMENT_NETWORKS:
             raise InputError("environment", f"{environment!r}: expected one of {sorted(ENVIRONMENT_NETWORKS)}")
@@ -155,14 +192,43 @@ class RewiringModel:
         key = (environment, io, ie)
         if key not in self._states:
             o, e = io * self.params.occupancy_step.value, ie * self.params.effect_step.value
-            model = HopfModel(_labelled(self.rigid, self.labels, "sc"), self.hopf)
-            n = len(self.labels)
-            block = model.jacobian(self.coupling, model.bifurcation(self.density, o))[:n, :n]
-            base = self.input_cov(None)
-            q = base + e * (self.input_cov(environment) - base)
+            base = self.relative_input_cov(None)
+            q = base + e * (self.relative_input_cov(environment) - base)
             with threadpool_limits(BLAS_THREADS):
-                self._states[key] = correlation(hopf_covariance(block, q, self._omega()))
+                if self.acute_state == "gain":
+                    self._states[key] = self._gain_state(o, q)
+                else:
+                    self._states[key] = self._bifurcation_state(o, q)
         return self._states[key]
+
+    def _bifurcation_state(self, occupancy: float, relative_q: np.ndarray) -> np.ndarray:
+        model = HopfModel(_labelled(self.untreated, self.labels, "sc"), self.hopf)
+        n = len(self.labels)
+        block = model.jacobian(self.coupling, model.bifurcation(self.density, occupancy))[:n, :n]
+        return correlation(hopf_covariance(block, self.hopf.noise.value ** 2 * relative_q, self._omega()))
+
+    def _gain_state(self, occupancy: float, relative_q: np.ndarray) -> np.ndarray:
+        lin = self.gain_network()
+        cov = lin.covariance(gain_from(self.density, occupancy), input_cov=relative_q)
+        n = len(self.labels)
+        return correlation(cov[:n, :n])
+
+    def gain_network(self) -> LinearDMF:
+        """The linearised DMF of the untreated structure, at the network link's coupling for this dataset.
+
+        The coupling is backed off (as :func:`psilosim.network.scan.linear_session` does) until the
+        fixed point is stable at every occupancy bin, so every acute state has a stationary FC.
+        """
+        if self._gain_network is None:
+            model = DMFModel(_labelled(self.untreated, self.labels, "sc"))
+            step = self.params.occupancy_step.value
+            gains = [gain_from(self.density, o) for o in np.arange(0.0, 1.0 + step / 2, step)]
+            with threadpool_limits(BLAS_THREADS):
+                coupling = stable_coupling(model, coupling_for(self.brain), gains[::4] + gains[-1:])
+                while not is_stable(model, coupling, gains):
+                    coupling *= STABILITY_BACKOFF
+            self._gain_network = LinearDMF(model, coupling)
+        return self._gain_network
 
     def window_deviation(self, biology, environment: str, until_day: float) -> xr.DataArray:
         """Δc: correlations during the plasticity window minus the habitual ones (region × region).
@@ -248,9 +314,9 @@ class RewiringModel:
         out = np.empty((days.size, len(self.labels), len(self.labels)))
         for k, day in enumerate(days):
             at_day = _interp_rows(day, t, factor)
-            scale = np.ones_like(self.rigid)
+            scale = np.ones_like(self.untreated)
             scale[rows, cols] = at_day
-            out[k] = scale_inputs(self.rigid * scale, self.strength)
+            out[k] = scale_inputs(self.untreated * scale, self.strength)
         return xr.DataArray(out, dims=("day", "region_i", "region_j"),
                             coords={"day": days, "region_i": self.labels, "region_j": self.labels},
                             name="sc", attrs={"units": "1", "note": "rewired structural weights"})
@@ -267,16 +333,21 @@ class RewiringModel:
         dmn = dmn_fc(fc, self.regions)
         values = np.asarray(fc.values)
         upper = values[np.triu_indices_from(values, k=1)]
-        w = self.rigid if weights is None else np.asarray(weights)
+        w = self.untreated if weights is None else np.asarray(weights)
         out = {"modularity": communities.q, "dmn_within": dmn["within"], "dmn_between": dmn["between"],
                "mean_fc": float(upper.mean()),
-               "rewired_fraction": float(np.abs(w - self.rigid).sum() / self.rigid.sum())}
+               "rewired_fraction": float(np.abs(w - self.untreated).sum() / self.untreated.sum())}
         if self.has_hippocampus:
             out["hippocampus_dmn"] = hippocampus_dmn_fc(fc, self.regions)
         return out
 
-    def baseline_measures(self, *, depressed: bool = True) -> dict[str, float]:
-        """:meth:`measures` of the untreated network (cached: the same for every patient)."""
+    def baseline_measures(self, *, depressed: bool | None = None) -> dict[str, float]:
+        """:meth:`measures` of the untreated network (cached: the same for every patient).
+
+        ``depressed`` defaults to the model's own state; ``False`` on a depressed model gives the
+        healthy reference.
+        """
+        depressed = self.depressed if depressed is None else depressed
         if depressed not in self._baseline:
             weights = self.rigid if depressed else self.healthy
             fc = self.expected_fc(weights, depressed=depressed)
@@ -286,7 +357,7 @@ class RewiringModel:
     def scan(self, weights: np.ndarray | None = None, *, seed: int = 0, minutes: float | None = None) -> xr.DataArray:
         """A short simulated resting scan of the linearised network (region, time), x as BOLD."""
         p = self.params
-        w = self.rigid if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+        w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
         dt, tr = p.scan_dt.to("s"), p.scan_tr.to("s")
         every = int(round(tr / dt))
         n_samples = int(round((minutes if minutes is not None else p.scan_minutes.to("min")) * 60.0 / tr))
@@ -324,9 +395,10 @@ def _interp_rows(day: float, t: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 @lru_cache(maxsize=8)
-def model_for(dataset: str = "aal2") -> RewiringModel:
-    """The :class:`RewiringModel` of a built-in dataset name or folder (one per process)."""
-    return RewiringModel(load_dataset(dataset))
+def model_for(dataset: str = "aal2", *, depressed: bool = True,
+              acute_state: str = DEFAULT_ACUTE_STATE) -> RewiringModel:
+    """The :class:`RewiringModel` of a built-in dataset name or folder (one per process and setting)."""
+    return RewiringModel(load_dataset(dataset), depressed=depressed, acute_state=acute_state)
 
 
 def plasticity_from_biology(biology) -> xr.Dataset:

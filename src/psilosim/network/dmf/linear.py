@@ -22,16 +22,21 @@ from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError
 from .model import DMFModel
 
+#: Largest exponent −d·x evaluated in the transfer function (exp(300) ≈ 1e130: far from overflow
+#: once squared; a numerical guard, not a model constant).
+EXP_LIMIT = 300.0
+
 
 def _phi(x: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
     """``x / (1 − exp(−d x))`` and its derivative, safe at x = 0."""
     small = np.abs(x) < 1e-7
-    xs = np.where(small, 1e-7, x)
+    silent = -d * x > EXP_LIMIT  # far below threshold: the rate and its slope are 0 to double precision
+    xs = np.where(small | silent, 1e-7, x)
     e = np.exp(-d * xs)
     denom = 1.0 - e
     value = np.where(small, 1.0 / d + x / 2.0, xs / denom)
     slope = np.where(small, 0.5, (denom - d * xs * e) / denom**2)
-    return value, slope
+    return np.where(silent, 0.0, value), np.where(silent, 0.0, slope)
 
 
 class LinearDMF:
@@ -90,15 +95,24 @@ class LinearDMF:
             raise DataError(f"no DMF fixed point for this gain map ({sol.message})")
         return sol.x
 
-    def covariance(self, gain: np.ndarray | None = None) -> np.ndarray:
-        """Stationary covariance of (S_E, S_I) for per-region gains (default baseline)."""
-        gain = np.ones(self.model.n_regions) if gain is None else np.asarray(gain, dtype=float)
+    def covariance(self, gain: np.ndarray | None = None, *, input_cov: np.ndarray | None = None) -> np.ndarray:
+        """Stationary covariance of (S_E, S_I) for per-region gains (default baseline).
+
+        ``input_cov`` (N × N, in units of the private noise variance; default identity) is the
+        covariance of the noise entering the excitatory pools, e.g. a common input shared by a
+        group of regions; the inhibitory pools keep private noise.
+        """
+        n = self.model.n_regions
+        gain = np.ones(n) if gain is None else np.asarray(gain, dtype=float)
         x = self.fixed_point(gain)
         a = self.jacobian(x, gain)
         if np.linalg.eigvals(a).real.max() >= 0:
             raise DataError("the DMF fixed point is unstable at this coupling/gain: no stationary FC")
         noise = self.model.consts.noise_step**2 / (self.model.consts.dt_network_s * 1e3)
-        return solve_continuous_lyapunov(a, -noise * np.eye(2 * self.model.n_regions))
+        q = np.eye(2 * n)
+        if input_cov is not None:
+            q[:n, :n] = np.asarray(input_cov, dtype=float)
+        return solve_continuous_lyapunov(a, -noise * q)
 
     def fc(self, gain: np.ndarray | None = None) -> xr.DataArray:
         """FC (correlation) of the S_E fluctuations, labelled."""
