@@ -149,3 +149,53 @@ def test_expected_fc_is_labelled_shape(aal2):
     fc = hopf_expected_fc(HopfModel(aal2.sc), 0.01, -0.02)
     assert fc.shape == (80, 80) and np.allclose(np.diag(fc), 1.0)
     assert isinstance(aal2.sc, xr.DataArray)
+
+
+# ------------------------------------------------------------------ DMN seeds (NW5)
+def _seed_regions(with_centroids: bool) -> pd.DataFrame:
+    labels = ["mPFC_near_L", "mPFC_far_L", "PCC_near_R", "Vis_R", "mPFC_near_R"]
+    table = pd.DataFrame({"hemisphere": ["L", "L", "R", "R", "R"],
+                          "network": ["Default", "Default", "Default", "Vis", "Default"]},
+                         index=pd.Index(labels, name="label"))
+    if with_centroids:
+        table["x_mni"] = [-3.0, -40.0, 6.0, 20.0, 4.0]
+        table["y_mni"] = [45.0, 20.0, -50.0, -90.0, 50.0]
+        table["z_mni"] = [-2.0, 30.0, 38.0, 0.0, -6.0]
+    return table
+
+
+def test_dmn_seed_is_the_nearest_region_of_each_hemisphere():
+    from psilosim.metrics.networks import dmn_seed_mask
+
+    regions = _seed_regions(with_centroids=True)
+    assert list(regions.index[dmn_seed_mask(regions, "mPFC")]) == ["mPFC_near_L", "mPFC_near_R"]
+    # one region per hemisphere even where the hemisphere has no posterior region: the left frontal
+    # region nearer the mirrored PCC seed (mPFC_far_L, 78 mm against 103 mm)
+    pcc = dmn_seed_mask(regions, "PCC")
+    assert list(regions.index[pcc]) == ["mPFC_far_L", "PCC_near_R"]
+
+
+def test_dmn_seed_falls_back_to_label_stems_and_says_when_it_cannot(aal2):
+    from psilosim.metrics.networks import dmn_seed_mask
+
+    pcc = dmn_seed_mask(aal2.regions, "PCC")
+    assert sorted(np.asarray(aal2.labels)[pcc]) == ["Cingulate_Post_L", "Cingulate_Post_R"]
+    with pytest.raises(DataError, match="no centroids"):
+        dmn_seed_mask(_seed_regions(with_centroids=False), "PCC")
+    with pytest.raises(KeyError, match="unknown DMN seed"):
+        dmn_seed_mask(aal2.regions, "amygdala")
+
+
+def test_mpfc_pcc_coupling_falls_under_the_dmf_gain_and_rises_under_the_hopf_shift(aal2):
+    """NW5's measure can fail: the two acute-state representations move it in opposite directions."""
+    from psilosim.metrics.networks import seed_pair_fc
+    from psilosim.network.acute import acute_session
+
+    change = {}
+    for state in ("gain", "bifurcation_shift"):
+        session = acute_session(aal2, 0.69, acute_state=state)
+        fc = session["fc"]
+        change[state] = (seed_pair_fc(fc.sel(condition="receptor"), aal2.regions)
+                         - seed_pair_fc(fc.sel(condition="baseline"), aal2.regions))
+    assert change["gain"] < -0.02
+    assert change["bifurcation_shift"] > 0.02

@@ -19,7 +19,7 @@ _EXPORTS = {
     "flexibility": ("flexibility_of", "multilayer_flexibility", "multilayer_partitions"),
     "modularity": ("Communities", "detect_communities", "integration_summary", "modularity_q",
                    "participation", "system_segregation"),
-    "networks": ("dmn_fc", "hippocampus_dmn_fc", "network_fc", "network_matrix"),
+    "networks": ("dmn_fc", "dmn_seed_mask", "hippocampus_dmn_fc", "network_fc", "network_matrix", "seed_pair_fc"),
     "params": ("DEFAULT_METRICS", "MetricsParameters"),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}

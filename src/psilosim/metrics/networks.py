@@ -14,6 +14,10 @@ hippocampus–DMN
     decrease after psilocybin Siegel et al. 2024 (Nature 632:131) report; NaN when the
     parcellation has no hippocampus.
 
+mPFC–PCC
+    Mean FC between the regions that represent two DMN seeds (:func:`dmn_seed_mask`), the
+    coupling whose acute decrease under psilocybin Carhart-Harris et al. 2012 report.
+
 A network with a single region has no within-network pair: its ``within`` is NaN.
 """
 
@@ -98,3 +102,64 @@ def hippocampus_dmn_fc(fc: xr.DataArray, regions: pd.DataFrame) -> float:
     hippo = hippocampus_mask(regions)
     dmn = (regions["network"].astype(str).to_numpy() == DMN) & ~hippo
     return _mean_block(np.asarray(fc.values), hippo, dmn)
+
+
+# ------------------------------------------------------------------ DMN seed regions (mPFC, PCC)
+#: Canonical DMN seeds (MNI, mm) as commonly cited from Fox et al. 2005 PNAS 102:9673 (Table 1;
+#: not verified in this project): posterior cingulate/precuneus and medial prefrontal cortex,
+#: the pair whose acute decoupling Carhart-Harris et al. 2012 (PNAS 109:2138) report. Matched to
+#: the nearest region of each hemisphere (x mirrored) in a parcellation with centroids.
+DMN_SEEDS_MNI: dict[str, tuple[float, float, float]] = {"PCC": (-5.0, -49.0, 40.0), "mPFC": (-1.0, 47.0, -4.0)}
+#: Where a parcellation has no centroids: the label stems (hemisphere suffix removed) that cover
+#: each seed's anatomy in the built-in AAL2 (Rolls et al. 2015 names) and TVB-76 (Kötter & Wanke 2005).
+DMN_SEED_STEMS: dict[str, tuple[str, ...]] = {
+    "PCC": ("Cingulate_Post", "CCP"),
+    "mPFC": ("Frontal_Sup_Medial", "Frontal_Med_Orb", "PFCM"),
+}
+_CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")
+
+
+def dmn_seed_mask(regions: pd.DataFrame, seed: str) -> np.ndarray:
+    """Boolean mask of the regions that represent a DMN seed (``"PCC"`` or ``"mPFC"``).
+
+    With centroids: in each hemisphere, the region nearest the seed (x mirrored to the
+    hemisphere's side). Without: the regions whose label stem is listed in
+    :data:`DMN_SEED_STEMS`.
+
+    Raises
+    ------
+    KeyError
+        For an unknown seed name.
+    DataError
+        When the parcellation has neither centroids nor a matching label.
+    """
+    from ..errors import DataError
+
+    if seed not in DMN_SEEDS_MNI:
+        raise KeyError(f"unknown DMN seed {seed!r}; known: {', '.join(DMN_SEEDS_MNI)}")
+    if all(c in regions.columns for c in _CENTROID_COLUMNS) and regions[list(_CENTROID_COLUMNS)].notna().all().all():
+        return _nearest_per_hemisphere(regions, np.asarray(DMN_SEEDS_MNI[seed]))
+    stems = np.array([str(label).rsplit("_", 1)[0] for label in regions.index])
+    mask = np.isin(stems, DMN_SEED_STEMS[seed])
+    if not mask.any():
+        raise DataError(f"no region represents the {seed} seed: the parcellation has no centroids and no "
+                        f"label stem in {DMN_SEED_STEMS[seed]}")
+    return mask
+
+
+def _nearest_per_hemisphere(regions: pd.DataFrame, seed: np.ndarray) -> np.ndarray:
+    xyz = regions[list(_CENTROID_COLUMNS)].to_numpy(dtype=float)
+    hemisphere = regions["hemisphere"].astype(str).str.upper().str[0].to_numpy()
+    mask = np.zeros(len(regions), dtype=bool)
+    for side, sign in (("L", -1.0), ("R", 1.0)):
+        inside = np.flatnonzero(hemisphere == side)
+        if inside.size:
+            target = np.array([sign * abs(seed[0]), seed[1], seed[2]])
+            mask[inside[np.argmin(np.linalg.norm(xyz[inside] - target, axis=1))]] = True
+    return mask
+
+
+def seed_pair_fc(fc: xr.DataArray, regions: pd.DataFrame, seed_a: str = "mPFC", seed_b: str = "PCC") -> float:
+    """Mean FC between the regions of two DMN seeds (:func:`dmn_seed_mask`)."""
+    fc = as_fc(fc, regions)
+    return _mean_block(np.asarray(fc.values), dmn_seed_mask(regions, seed_a), dmn_seed_mask(regions, seed_b))

@@ -1,6 +1,6 @@
-"""Checks of the whole-brain network link (REFERENCES NW1, NW6).
+"""Checks of the whole-brain network link (REFERENCES NW1, NW5, NW6).
 
-Both checks share one session (computed once per process): psilocybin 25 mg, 5-HT2A occupancy
+All checks share one session (computed once per process): psilocybin 25 mg, 5-HT2A occupancy
 from the pharmacology chain averaged over a scan starting 2 h after the dose, the fitted
 coupling G of the dataset (a stored :data:`~psilosim.network.dmf.FITTED_G` value; nothing is
 refitted here), and the conditions baseline, receptor map, uniform map and shuffled maps.
@@ -210,3 +210,24 @@ def receptor_map_topography() -> tuple[bool, str]:
               f"{st['beaten_fraction']:.0%} of nulls (need {CHECKS.beat_fraction.value:.0%}), "
               f"uniform {st['global_uniform']:.5f} ({'ok' if beats else 'FAIL'})")
     return topography and beats, detail
+
+
+@check("NW5")
+def mpfc_pcc_decoupling() -> tuple[bool, str]:
+    """mPFC–PCC FC falls in the acute drug state (Carhart-Harris et al. 2012, IV psilocybin).
+
+    The same session as NW1.dmn/NW6 (oral 25 mg at 2 h, expected FC), so it checks the direction
+    only. mPFC and PCC are the regions nearest Fox et al. 2005's seeds (by centroid, else by
+    label: :func:`psilosim.metrics.networks.dmn_seed_mask`). The other half of REFERENCES NW5,
+    CBF/BOLD decreases largest in hubs, is not modelled (no validated neurovascular coupling).
+    """
+    from ..metrics.networks import dmn_seed_mask, seed_pair_fc
+
+    parcellation, session = _session()
+    regions = parcellation.regions
+    before = seed_pair_fc(session["fc"].sel(condition="baseline"), regions)
+    after = seed_pair_fc(session["fc"].sel(condition="receptor"), regions)
+    names = {s: ", ".join(np.asarray(parcellation.labels)[dmn_seed_mask(regions, s)]) for s in ("mPFC", "PCC")}
+    detail = (f"{_where(parcellation, session)}: mPFC–PCC FC {before:.3f} → {after:.3f} "
+              f"(mPFC: {names['mPFC']}; PCC: {names['PCC']}); CBF half of NW5 not modelled")
+    return bool(after < before), detail
