@@ -159,6 +159,8 @@ def test_linear_dmf_common_input_raises_correlation_only_within_its_group():
     outside = delta[np.ix_(~group, ~group)][np.triu_indices(n - 10, k=1)]
     assert inside.min() > 0.05
     assert np.abs(outside).mean() < 0.1 * inside.mean()
+    with pytest.raises(InputError, match="input_cov"):
+        lin.covariance(input_cov=np.eye(n - 1))
 
 
 def test_transfer_function_is_silent_far_below_threshold_without_overflow():

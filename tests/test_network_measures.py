@@ -158,21 +158,22 @@ def _seed_regions(with_centroids: bool) -> pd.DataFrame:
                           "network": ["Default", "Default", "Default", "Vis", "Default"]},
                          index=pd.Index(labels, name="label"))
     if with_centroids:
-        table["x_mni"] = [-3.0, -40.0, 6.0, 20.0, 4.0]
-        table["y_mni"] = [45.0, 20.0, -50.0, -90.0, 50.0]
-        table["z_mni"] = [-2.0, 30.0, 38.0, 0.0, -6.0]
+        table["x_mni"] = [-3.0, -40.0, 6.0, 4.0, 4.0]
+        table["y_mni"] = [45.0, 20.0, -50.0, -50.0, 50.0]
+        table["z_mni"] = [-2.0, 30.0, 38.0, 40.0, -6.0]
     return table
 
 
-def test_dmn_seed_is_the_nearest_region_of_each_hemisphere():
+def test_dmn_seed_is_the_nearest_dmn_region_to_the_seed_and_its_mirror():
     from psilosim.metrics.networks import dmn_seed_mask
 
     regions = _seed_regions(with_centroids=True)
     assert list(regions.index[dmn_seed_mask(regions, "mPFC")]) == ["mPFC_near_L", "mPFC_near_R"]
-    # one region per hemisphere even where the hemisphere has no posterior region: the left frontal
-    # region nearer the mirrored PCC seed (mPFC_far_L, 78 mm against 103 mm)
-    pcc = dmn_seed_mask(regions, "PCC")
-    assert list(regions.index[pcc]) == ["mPFC_far_L", "PCC_near_R"]
+    # the nearer Vis region is not a DMN seed; the far frontal region is beyond the distance cap,
+    # so the single posterior DMN region represents the seed on both sides
+    assert list(regions.index[dmn_seed_mask(regions, "PCC")]) == ["PCC_near_R"]
+    with pytest.raises(DataError, match="within 1 mm"):
+        dmn_seed_mask(regions, "PCC", max_distance_mm=1.0)
 
 
 def test_dmn_seed_falls_back_to_label_stems_and_says_when_it_cannot(aal2):
@@ -182,7 +183,7 @@ def test_dmn_seed_falls_back_to_label_stems_and_says_when_it_cannot(aal2):
     assert sorted(np.asarray(aal2.labels)[pcc]) == ["Cingulate_Post_L", "Cingulate_Post_R"]
     with pytest.raises(DataError, match="no centroids"):
         dmn_seed_mask(_seed_regions(with_centroids=False), "PCC")
-    with pytest.raises(KeyError, match="unknown DMN seed"):
+    with pytest.raises(InputError, match="unknown DMN seed"):
         dmn_seed_mask(aal2.regions, "amygdala")
 
 

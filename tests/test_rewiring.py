@@ -318,6 +318,11 @@ def test_unknown_acute_state_is_refused():
         RewiringModel(small_brain(), acute_state="ecstasy")
 
 
+def test_model_for_returns_one_model_per_setting():
+    assert model_for("aal2") is model_for("aal2", depressed=True, acute_state="bifurcation_shift")
+    assert model_for("aal2", depressed=False) is not model_for("aal2")
+
+
 @pytest.mark.parametrize(("acute_state", "sign"), [("bifurcation_shift", 1.0), ("gain", -1.0)])
 def test_acute_states_move_mean_correlation_in_their_documented_direction(acute_state, sign):
     """The Hopf shift towards the bifurcation synchronises; the DMF gain map desynchronises."""
@@ -325,14 +330,17 @@ def test_acute_states_move_mean_correlation_in_their_documented_direction(acute_
     upper = np.triu_indices(len(model.labels), k=1)
     drug = model.state_correlation(0.7, 0.0, "none") - model.habitual()
     assert sign * drug[upper].mean() > 0.005
-    # no occupancy, no setting: the acute state is the habitual one
-    np.testing.assert_allclose(model.state_correlation(0.0, 0.0, "none"), model.habitual(), atol=1e-12)
+    # the session's setting adds its common input on top: supportive therapy drives the DMN together
+    dmn = np.ix_(model.dmn, model.dmn)
+    setting = model.state_correlation(0.7, 1.0, "supportive") - model.state_correlation(0.7, 0.0, "supportive")
+    assert setting[dmn][np.triu_indices(int(model.dmn.sum()), k=1)].mean() > 0.01
 
 
 def test_gain_network_is_stable_at_every_occupancy_bin():
     model = model_for("tvb76", acute_state="gain")
     lin = model.gain_network()
-    for occupancy in (0.0, 0.5, 1.0):
+    step = model.params.occupancy_step.value
+    for occupancy in np.linspace(0.0, 1.0, int(round(1.0 / step)) + 1):
         cov = lin.covariance(gain_from(model.density, occupancy))
         assert np.isfinite(cov).all() and (np.diag(cov) > 0).all()
     corr = model.state_correlation(1.0, 1.0, "supportive")

@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from ..connectome.parcellation import DMN
+from ..parameters import Param, ParameterSet
 from ._inputs import as_fc
 
 #: Substring (case-insensitive) that marks a hippocampal region label.
@@ -106,9 +107,9 @@ def hippocampus_dmn_fc(fc: xr.DataArray, regions: pd.DataFrame) -> float:
 
 # ------------------------------------------------------------------ DMN seed regions (mPFC, PCC)
 #: Canonical DMN seeds (MNI, mm) as commonly cited from Fox et al. 2005 PNAS 102:9673 (Table 1;
-#: not verified in this project): posterior cingulate/precuneus and medial prefrontal cortex,
-#: the pair whose acute decoupling Carhart-Harris et al. 2012 (PNAS 109:2138) report. Matched to
-#: the nearest region of each hemisphere (x mirrored) in a parcellation with centroids.
+#: **unverified** in this project): posterior cingulate/precuneus and medial prefrontal cortex,
+#: the pair whose acute decoupling Carhart-Harris et al. 2012 (PNAS 109:2138) report. A table of
+#: coordinates (data, like a region table), not model constants.
 DMN_SEEDS_MNI: dict[str, tuple[float, float, float]] = {"PCC": (-5.0, -49.0, 40.0), "mPFC": (-1.0, 47.0, -4.0)}
 #: Where a parcellation has no centroids: the label stems (hemisphere suffix removed) that cover
 #: each seed's anatomy in the built-in AAL2 (Rolls et al. 2015 names) and TVB-76 (Kötter & Wanke 2005).
@@ -116,50 +117,100 @@ DMN_SEED_STEMS: dict[str, tuple[str, ...]] = {
     "PCC": ("Cingulate_Post", "CCP"),
     "mPFC": ("Frontal_Sup_Medial", "Frontal_Med_Orb", "PFCM"),
 }
+
+
+class SeedMatch(ParameterSet):
+    """How far a region's centroid may lie from a seed and still represent it."""
+
+    max_distance: Param
+
+
+SEED_MATCH = SeedMatch(max_distance=Param(
+    value=20.0, unit="mm", kind="assumed", source="psilosim",
+    note="a region farther than this from a DMN seed is not that seed's anatomy; on Schaefer-100 the "
+         "matches are 7–10 mm away, and two neighbouring Schaefer-100 parcels are ≈ 15–25 mm apart"))
 _CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")
 
 
-def dmn_seed_mask(regions: pd.DataFrame, seed: str) -> np.ndarray:
-    """Boolean mask of the regions that represent a DMN seed (``"PCC"`` or ``"mPFC"``).
+def dmn_seed_mask(regions: pd.DataFrame, seed: str, *, max_distance_mm: float | None = None) -> np.ndarray:
+    """Boolean mask of the DMN regions that represent a seed (``"PCC"`` or ``"mPFC"``).
 
-    With centroids: in each hemisphere, the region nearest the seed (x mirrored to the
-    hemisphere's side). Without: the regions whose label stem is listed in
-    :data:`DMN_SEED_STEMS`.
+    Parameters
+    ----------
+    regions
+        Region table (index: labels; columns ``network`` and, when known, ``x_mni``, ``y_mni``,
+        ``z_mni``).
+    seed
+        A key of :data:`DMN_SEEDS_MNI`.
+    max_distance_mm
+        Farthest centroid that may represent the seed (default :data:`SEED_MATCH`).
+
+    Returns
+    -------
+    numpy.ndarray
+        With centroids: for the seed and its mirror image in the other hemisphere, the nearest
+        DMN region within ``max_distance_mm`` (one or two regions). Without centroids: the
+        regions whose label stem is listed in :data:`DMN_SEED_STEMS`.
 
     Raises
     ------
-    KeyError
+    InputError
         For an unknown seed name.
     DataError
-        When the parcellation has neither centroids nor a matching label.
+        When no region represents the seed.
     """
-    from ..errors import DataError
+    from ..errors import DataError, InputError
 
     if seed not in DMN_SEEDS_MNI:
-        raise KeyError(f"unknown DMN seed {seed!r}; known: {', '.join(DMN_SEEDS_MNI)}")
+        raise InputError("seed", f"unknown DMN seed {seed!r}; known: {', '.join(DMN_SEEDS_MNI)}")
     if all(c in regions.columns for c in _CENTROID_COLUMNS) and regions[list(_CENTROID_COLUMNS)].notna().all().all():
-        return _nearest_per_hemisphere(regions, np.asarray(DMN_SEEDS_MNI[seed]))
-    stems = np.array([str(label).rsplit("_", 1)[0] for label in regions.index])
-    mask = np.isin(stems, DMN_SEED_STEMS[seed])
+        cap = SEED_MATCH.max_distance.to("mm") if max_distance_mm is None else float(max_distance_mm)
+        mask = _nearest_dmn_regions(regions, np.asarray(DMN_SEEDS_MNI[seed]), cap)
+        where = f"no DMN region within {cap:g} mm of the {seed} seed {DMN_SEEDS_MNI[seed]}"
+    else:
+        stems = np.array([str(label).rsplit("_", 1)[0] for label in regions.index])
+        mask = np.isin(stems, DMN_SEED_STEMS[seed])
+        where = f"no centroids and no label stem in {DMN_SEED_STEMS[seed]} for the {seed} seed"
     if not mask.any():
-        raise DataError(f"no region represents the {seed} seed: the parcellation has no centroids and no "
-                        f"label stem in {DMN_SEED_STEMS[seed]}")
+        raise DataError(where)
     return mask
 
 
-def _nearest_per_hemisphere(regions: pd.DataFrame, seed: np.ndarray) -> np.ndarray:
+def _nearest_dmn_regions(regions: pd.DataFrame, seed: np.ndarray, cap_mm: float) -> np.ndarray:
+    """The nearest DMN region to the seed and to its mirror image (x → −x), each within the cap."""
     xyz = regions[list(_CENTROID_COLUMNS)].to_numpy(dtype=float)
-    hemisphere = regions["hemisphere"].astype(str).str.upper().str[0].to_numpy()
+    dmn = np.flatnonzero(regions["network"].astype(str).to_numpy() == DMN)
     mask = np.zeros(len(regions), dtype=bool)
-    for side, sign in (("L", -1.0), ("R", 1.0)):
-        inside = np.flatnonzero(hemisphere == side)
-        if inside.size:
-            target = np.array([sign * abs(seed[0]), seed[1], seed[2]])
-            mask[inside[np.argmin(np.linalg.norm(xyz[inside] - target, axis=1))]] = True
+    if dmn.size == 0:
+        return mask
+    for target in (seed, seed * np.array([-1.0, 1.0, 1.0])):
+        distance = np.linalg.norm(xyz[dmn] - target, axis=1)
+        if distance.min() <= cap_mm:
+            mask[dmn[np.argmin(distance)]] = True
     return mask
 
 
 def seed_pair_fc(fc: xr.DataArray, regions: pd.DataFrame, seed_a: str = "mPFC", seed_b: str = "PCC") -> float:
-    """Mean FC between the regions of two DMN seeds (:func:`dmn_seed_mask`)."""
+    """Mean FC between the regions of two DMN seeds.
+
+    Parameters
+    ----------
+    fc
+        FC matrix (region × region, labelled as ``regions``).
+    regions
+        Region table.
+    seed_a, seed_b
+        Seed names (:func:`dmn_seed_mask`).
+
+    Returns
+    -------
+    float
+        Mean FC over the pairs (seed_a region, seed_b region).
+
+    Raises
+    ------
+    InputError, DataError
+        As :func:`dmn_seed_mask`.
+    """
     fc = as_fc(fc, regions)
     return _mean_block(np.asarray(fc.values), dmn_seed_mask(regions, seed_a), dmn_seed_mask(regions, seed_b))

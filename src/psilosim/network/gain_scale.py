@@ -60,14 +60,14 @@ DECO2018_LSD = Deco2018LSD(
              "and without music)",
     ),
     scan_start=Param(
-        value=70.0, unit="min", source=CH2016 + " (Methods; not retrieved in this session)",
+        value=70.0, unit="min", source=CH2016 + " (Methods; not verified)",
         kind="unverified",
         note="resting-state BOLD began ~70 min after the injection; the occupancy of the chain is "
              "on a plateau from ~1 h to 3 h, so ±30 min moves O_LSD by a few per cent "
              "(docs/network.md#gain-scale-per-unit-occupancy)",
     ),
     scan_end=Param(
-        value=150.0, unit="min", source=CH2016 + " (Methods; not retrieved in this session)",
+        value=150.0, unit="min", source=CH2016 + " (Methods; not verified)",
         kind="unverified",
         note="end of the BOLD runs (~150 min after the injection); see scan_start",
     ),
@@ -83,6 +83,21 @@ def with_iv_bolus(compound: str | Compound = COMPOUND) -> Compound:
 
     Intravenous bioavailability is 1 by definition and an IV dose has no absorption phase
     (``absorption_rate`` ``None``); disposition and binding are left unchanged.
+
+    Parameters
+    ----------
+    compound
+        Library name or :class:`~psilosim.compounds.Compound` (default LSD).
+
+    Returns
+    -------
+    Compound
+        A copy with the ``iv`` route added (the library file is not changed).
+
+    Raises
+    ------
+    InputError
+        If the compound has no human PK.
     """
     comp = get_compound(compound)
     if "human" not in comp.species:
@@ -124,5 +139,21 @@ def deco2018_lsd_occupancy(params: Deco2018LSD = DECO2018_LSD, *, compound: str 
 
 
 def derived_gain_scale(params: Deco2018LSD = DECO2018_LSD) -> float:
-    """Gain scale per unit occupancy, ``s = s_D / O_LSD`` (the value of ``DMF.gain_scale``)."""
+    """Gain scale per unit occupancy, ``s = s_D / O_LSD`` (the value of ``DMF.gain_scale``).
+
+    Parameters
+    ----------
+    params
+        The LSD state of Deco et al. 2018 (fitted gain, dose, scan window).
+
+    Returns
+    -------
+    float
+        ``params.fitted_gain / deco2018_lsd_occupancy(params)``.
+
+    Raises
+    ------
+    InputError, DataError
+        As :func:`deco2018_lsd_occupancy`.
+    """
     return params.fitted_gain.value / deco2018_lsd_occupancy(params)

@@ -31,7 +31,7 @@ from threadpoolctl import threadpool_limits
 
 from ..connectome import DMN, Parcellation, labelled_matrix, labelled_timeseries, load_dataset
 from ..connectome.builtin import HT2A
-from ..errors import InputError
+from ..errors import DataError, InputError
 from ..metrics import detect_communities, dmn_fc, hippocampus_dmn_fc, multilayer_flexibility
 from ..metrics.networks import hippocampus_mask
 from ..network.dmf import DMFModel
@@ -60,6 +60,9 @@ ACUTE_STATES: dict[str, str] = {
             "Curr Biol 28:3065; the network link's acute state)",
 }
 DEFAULT_ACUTE_STATE = "bifurcation_shift"
+#: Most coupling back-offs (× STABILITY_BACKOFF each, ≈ 64 % less coupling in all) before the DMF
+#: acute state is declared unusable for a brain (a numerical guard, not a model constant).
+MAX_BACKOFFS = 20
 #: Hours per day (a unit conversion, not a model constant).
 HOURS_PER_DAY = 24.0
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
@@ -222,11 +225,17 @@ class RewiringModel:
         if self._gain_network is None:
             model = DMFModel(_labelled(self.untreated, self.labels, "sc"))
             step = self.params.occupancy_step.value
-            gains = [gain_from(self.density, o) for o in np.arange(0.0, 1.0 + step / 2, step)]
+            bins = np.unique(np.clip(np.append(np.arange(0.0, 1.0, step), 1.0), 0.0, 1.0))
+            gains = [gain_from(self.density, o) for o in bins]
             with threadpool_limits(BLAS_THREADS):
-                coupling = stable_coupling(model, coupling_for(self.brain), gains[::4] + gains[-1:])
-                while not is_stable(model, coupling, gains):
+                coupling = stable_coupling(model, coupling_for(self.brain), gains)
+                for _ in range(MAX_BACKOFFS):  # stability is not monotonic in G: confirm, else back off
+                    if coupling > 0 and is_stable(model, coupling, gains):
+                        break
                     coupling *= STABILITY_BACKOFF
+                else:
+                    raise DataError(f"{self.brain.name}: no coupling keeps the DMF fixed point stable at every "
+                                    "occupancy; the 'gain' acute state is not available for this brain")
             self._gain_network = LinearDMF(model, coupling)
         return self._gain_network
 
@@ -394,10 +403,22 @@ def _interp_rows(day: float, t: np.ndarray, values: np.ndarray) -> np.ndarray:
     return values[i] + np.clip(frac, 0.0, 1.0) * (values[i + 1] - values[i])
 
 
-@lru_cache(maxsize=8)
 def model_for(dataset: str = "aal2", *, depressed: bool = True,
               acute_state: str = DEFAULT_ACUTE_STATE) -> RewiringModel:
-    """The :class:`RewiringModel` of a built-in dataset name or folder (one per process and setting)."""
+    """The :class:`RewiringModel` of a built-in dataset name or folder, one per process and setting.
+
+    Parameters
+    ----------
+    dataset
+        Built-in name (``"aal2"``, ``"tvb76"``) or a parcellation folder.
+    depressed, acute_state
+        As :class:`RewiringModel`.
+    """
+    return _cached_model(str(dataset), bool(depressed), str(acute_state))
+
+
+@lru_cache(maxsize=8)
+def _cached_model(dataset: str, depressed: bool, acute_state: str) -> RewiringModel:
     return RewiringModel(load_dataset(dataset), depressed=depressed, acute_state=acute_state)
 
 

@@ -86,9 +86,10 @@ def dmn_after_treatment():
     return bool(dmn["change_ci"][0] > 0), detail
 
 
-#: The setting of Siegel et al. 2024's drug sessions: healthy adults with no treatment of depression,
-#: MRI from 1 h after the dose, so no psychotherapy works material through during the window: the
-#: rewiring environment with no structured input.
+#: The setting of the window in Siegel et al. 2024's design, ASSUMED: healthy adults with no
+#: treatment of depression, MRI from 1 h after the dose; whatever facilitation the sessions had,
+#: no psychotherapy worked self-referential material through (the "supportive" input), so the
+#: rewiring environment with no structured input. Their Methods were not retrieved here.
 SIEGEL_SETTING = "none"
 
 
@@ -112,7 +113,7 @@ def hippocampus_dmn_course():
     """
     from ..rewiring import model_for
 
-    changes = hippocampus_dmn_changes(model_for("tvb76", depressed=False), SIEGEL_SETTING, healthy=True)
+    changes = hippocampus_dmn_changes(model_for("tvb76", depressed=False), SIEGEL_SETTING)
     mean = changes.mean(axis=0)
     half = _t_half_width(changes[:, 0])
     left = mean[1] / mean[0] if mean[0] != 0 else float("nan")
@@ -126,13 +127,21 @@ def hippocampus_dmn_course():
     return decreased and fades, detail
 
 
-def hippocampus_dmn_changes(model, environment: str, *, healthy: bool) -> np.ndarray:
+def hippocampus_dmn_changes(model, environment: str) -> np.ndarray:
     """Hippocampus–DMN FC change (patient × [3 weeks, 6 months]) after one 25 mg dose.
 
+    Parameters
+    ----------
+    model
+        A :class:`~psilosim.rewiring.RewiringModel` of a brain with a hippocampus; a healthy one
+        (``depressed=False``) also removes the patients' stress-induced spine deficit.
+    environment
+        Setting of the window in the synapse and rewiring links.
+
     The patients are the goodwin2022 25 mg arm's draws (their PK, receptor density and plasticity
-    variability); ``healthy`` removes their stress-induced spine deficit (healthy volunteers);
-    ``environment`` is the setting of the window in the synapse and rewiring links.
+    variability).
     """
+    healthy = not model.depressed
     from ..clinical.biology import chain_inputs, patient_biology
     from ..clinical.presets import get_preset
     from ..clinical.trial import draw
@@ -169,9 +178,8 @@ def hippocampus_dmn_sensitivity() -> list[dict]:
     rows = []
     for acute_state in ACUTE_STATES:
         for cohort, environment in (("healthy", SIEGEL_SETTING), ("depressed", "supportive"), ("depressed", "none")):
-            healthy = cohort == "healthy"
-            model = model_for("tvb76", depressed=not healthy, acute_state=acute_state)
-            changes = hippocampus_dmn_changes(model, environment, healthy=healthy)
+            model = model_for("tvb76", depressed=cohort != "healthy", acute_state=acute_state)
+            changes = hippocampus_dmn_changes(model, environment)
             mean = changes.mean(axis=0)
             half = _t_half_width(changes[:, 0])
             rows.append({"acute_state": acute_state, "cohort": cohort, "environment": environment,

@@ -212,14 +212,15 @@ def receptor_map_topography() -> tuple[bool, str]:
     return topography and beats, detail
 
 
-@check("NW5")
+@check("NW5.coupling")
 def mpfc_pcc_decoupling() -> tuple[bool, str]:
     """mPFC–PCC FC falls in the acute drug state (Carhart-Harris et al. 2012, IV psilocybin).
 
     The same session as NW1.dmn/NW6 (oral 25 mg at 2 h, expected FC), so it checks the direction
     only. mPFC and PCC are the regions nearest Fox et al. 2005's seeds (by centroid, else by
     label: :func:`psilosim.metrics.networks.dmn_seed_mask`). The other half of REFERENCES NW5,
-    CBF/BOLD decreases largest in hubs, is not modelled (no validated neurovascular coupling).
+    CBF/BOLD decreases largest in hubs (``NW5.cbf``), is not modelled (no validated
+    neurovascular coupling).
     """
     from ..metrics.networks import dmn_seed_mask, seed_pair_fc
 
@@ -229,5 +230,5 @@ def mpfc_pcc_decoupling() -> tuple[bool, str]:
     after = seed_pair_fc(session["fc"].sel(condition="receptor"), regions)
     names = {s: ", ".join(np.asarray(parcellation.labels)[dmn_seed_mask(regions, s)]) for s in ("mPFC", "PCC")}
     detail = (f"{_where(parcellation, session)}: mPFC–PCC FC {before:.3f} → {after:.3f} "
-              f"(mPFC: {names['mPFC']}; PCC: {names['PCC']}); CBF half of NW5 not modelled")
+              f"(mPFC: {names['mPFC']}; PCC: {names['PCC']})")
     return bool(after < before), detail

@@ -19,7 +19,7 @@ from scipy.linalg import solve_continuous_lyapunov
 from scipy.optimize import root
 
 from ...connectome.parcellation import labelled_matrix
-from ...errors import DataError
+from ...errors import DataError, InputError
 from .model import DMFModel
 
 #: Largest exponent −d·x evaluated in the transfer function (exp(300) ≈ 1e130: far from overflow
@@ -104,6 +104,10 @@ class LinearDMF:
         """
         n = self.model.n_regions
         gain = np.ones(n) if gain is None else np.asarray(gain, dtype=float)
+        if input_cov is not None:
+            input_cov = np.asarray(input_cov, dtype=float)
+            if input_cov.shape != (n, n) or not np.allclose(input_cov, input_cov.T):
+                raise InputError("input_cov", f"must be a symmetric {n} × {n} matrix, got shape {input_cov.shape}")
         x = self.fixed_point(gain)
         a = self.jacobian(x, gain)
         if np.linalg.eigvals(a).real.max() >= 0:
