@@ -28,6 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from ..connectome.parcellation import DMN
+from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 from ._inputs import as_fc
 
@@ -159,8 +160,6 @@ def dmn_seed_mask(regions: pd.DataFrame, seed: str, *, max_distance_mm: float | 
     DataError
         When no region represents the seed.
     """
-    from ..errors import DataError, InputError
-
     if seed not in DMN_SEEDS_MNI:
         raise InputError("seed", f"unknown DMN seed {seed!r}; known: {', '.join(DMN_SEEDS_MNI)}")
     if all(c in regions.columns for c in _CENTROID_COLUMNS) and regions[list(_CENTROID_COLUMNS)].notna().all().all():

@@ -389,11 +389,10 @@ def receptor_density(brain: Parcellation) -> np.ndarray:
     receptors = brain.receptors
     if receptors is None or HT2A not in [str(r) for r in receptors["receptor"].values]:
         return np.ones(len(brain.labels))
-    values = np.asarray(receptors.sel(receptor=HT2A).values, dtype=float)
-    top = np.nanmax(values)
-    if not np.isfinite(top) or top <= 0:
+    values = np.asarray(brain.receptor_map(HT2A).values, dtype=float)  # ÷ max, NaN skipped
+    if not np.isfinite(np.nanmax(values)) or np.nanmax(values) <= 0:
         raise InputError("receptors", f"{brain.name}: the 5-HT2A map must have a positive maximum")
-    return np.nan_to_num(values / top)
+    return np.nan_to_num(values)
 
 
 def _interp_rows(day: float, t: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -147,12 +147,13 @@ def hippocampus_dmn_changes(model, environment: str) -> np.ndarray:
     from ..clinical.trial import draw
     from ..rewiring import patient_network
 
-    spec = get_preset("goodwin2022").arms[0]
+    design = get_preset("goodwin2022")
+    spec = design.arms[0]
     weeks, late = CHECKS.weeks_day.to("day"), CHECKS.persistence_day.to("day")
     grid = np.arange(0.0, late + 1.0)
     changes = []
     for index in range(int(CHECKS.patients_trd.value)):
-        patient = draw(get_preset("goodwin2022"), index, int(CHECKS.seed.value))
+        patient = draw(design, index, int(CHECKS.seed.value))
         if healthy:
             patient = patient.model_copy(update={"stress_deficit": 0.0})
         bio = patient_biology(spec.arm_treatments(), patient, grid, environment=environment)
