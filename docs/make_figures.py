@@ -147,7 +147,17 @@ def plasticity_docs(out_dir: Path = FIGURE_DIR) -> Path:
     return spines_three_compounds(out_dir / "spines_three_compounds.png")
 
 
+def clinical_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """The generated trial and what-if tables of docs/clinical.md and the Raison durability figure."""
+    from make_clinical_tables import clinical_blocks
+
+    figure = out_dir / "raison2023_durability.png"
+    update_generated_blocks(DOCS / "clinical.md", clinical_blocks(figure))
+    return figure
+
+
 FIGURES: dict[str, Callable[[Path], Path]] = {
+    "clinical_tables": clinical_docs,
     "pharmacology_25mg": pharmacology_docs,
     "spines_three_compounds": plasticity_docs,
     "scorecard": validation_docs,

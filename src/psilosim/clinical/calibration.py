@@ -5,20 +5,21 @@ Which parameter is fitted to which data (everything else is published, derived o
 =============================================  ================================================
 parameter                                      target
 =============================================  ================================================
-``SymptomParams.weight_window``                CL4 — ketamine vs saline at 24 h: standardised
+``SymptomParams.weight_circuit``               CL4 — ketamine vs saline at 24 h: standardised
                                                difference −1.0 (Hedges g at day 1, Kishimoto
                                                et al. 2016)
-``SymptomParams.weight_biology``               CL1.psilocybin — QIDS-SR-16 change −8.0 at week 6
 ``PlasticityParams.gain_ssri_transcription``   CL1.escitalopram — QIDS-SR-16 change −6.0 at
 (human set)                                    week 6
 =============================================  ================================================
 
-The first two are weights of the symptom model; the third is the only cellular parameter fitted
-to clinical data: no human measurement constrains how strongly chronic SERT blockade drives the
+The first is the weight of the symptom model's circuit term; the second is the only cellular
+parameter fitted to clinical data: no human measurement constrains how strongly chronic SERT blockade drives the
 slow, transcriptional BDNF route (Nibuya 1995 is a rat mRNA study), so the escitalopram arm of
 CL1 sets it. It changes both the SSRI's slow BDNF rise and, through it, how far the window
-reopens over weeks (one mechanism, see ``docs/clinical.md``). CL2 (gradual SSRI onset) and CL3
-(microdosing ≈ placebo) are *checked*, not fitted.
+reopens over weeks (one mechanism, see ``docs/clinical.md``). CL1.psilocybin (−8.0 at week 6),
+CL2 (gradual SSRI onset) and CL3 (microdosing ≈ placebo) are *checked*, not fitted. (Until
+psilosim 0.x the symptom model had separate window and spine weights and CL1.psilocybin fitted
+the second; see ``docs/clinical.md``, "Circuit term".)
 
 Every fit uses *virtual twins*: each of ``n`` patients is simulated in every arm (same traits)
 on the noise-free latent severity, so the Monte-Carlo error of a contrast is small. The acute
@@ -50,9 +51,8 @@ from .trial import DEFAULT_MODELS, ModelSet, draw
 TARGET_CL1_PSILOCYBIN = -8.0
 TARGET_CL1_ESCITALOPRAM = -6.0
 TARGET_CL4_HEDGES_G = -1.0
-#: Brent brackets of the three fitted parameters (search ranges, not model constants).
-WINDOW_WEIGHT_RANGE = (0.0, 1.0)
-BIOLOGY_WEIGHT_RANGE = (0.0, 1.0)
+#: Brent brackets of the fitted parameters (search ranges, not model constants).
+CIRCUIT_WEIGHT_RANGE = (0.0, 1.0)
 SSRI_GAIN_RANGE = (0.0, 0.5)
 #: Settings of the published fit.
 FIT_N, FIT_SEED, FIT_ROUNDS = 200, 7, 2
@@ -153,19 +153,11 @@ def _root(gap, bracket: tuple[float, float], name: str) -> float:
     return brentq(gap, lo, hi, xtol=1e-4)
 
 
-def _fit_window_weight(ket: TwinCohort, models: ModelSet) -> ModelSet:
+def _fit_circuit_weight(ket: TwinCohort, models: ModelSet) -> ModelSet:
     def gap(x: float) -> float:
-        return effect_size_day1(ket, _with_symptoms(models, weight_window=x)) - TARGET_CL4_HEDGES_G
+        return effect_size_day1(ket, _with_symptoms(models, weight_circuit=x)) - TARGET_CL4_HEDGES_G
 
-    return _with_symptoms(models, weight_window=_root(gap, WINDOW_WEIGHT_RANGE, "weight_window"))
-
-
-def _fit_biology_weight(car: TwinCohort, models: ModelSet) -> ModelSet:
-    def gap(x: float) -> float:
-        return float(car.change(42.0, _with_symptoms(models, weight_biology=x))["psilocybin"].mean()) \
-            - TARGET_CL1_PSILOCYBIN
-
-    return _with_symptoms(models, weight_biology=_root(gap, BIOLOGY_WEIGHT_RANGE, "weight_biology"))
+    return _with_symptoms(models, weight_circuit=_root(gap, CIRCUIT_WEIGHT_RANGE, "weight_circuit"))
 
 
 def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity):
@@ -180,19 +172,18 @@ def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity):
 
 def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SEED,
         rounds: int = FIT_ROUNDS) -> dict[str, float]:
-    """Fit the three calibrated parameters (see module docstring); return them and the targets met."""
+    """Fit the two calibrated parameters (see module docstring); return them, the fitted targets
+    and CL1.psilocybin (checked, not fitted)."""
     ket = TwinCohort(ketamine_iv(), n, seed, models)
     car = TwinCohort(carhart2021(), n, seed, models)
     plast = plasticity_params("human")
     current = models
     for _ in range(rounds):
-        current = _fit_window_weight(ket, current)
-        current = _fit_biology_weight(car, current)
+        current = _fit_circuit_weight(ket, current)
         plast = _fit_ssri_gain(car, current, plast)
         ket.rerun(plasticity=plast)
     achieved = {arm: float(c.mean()) for arm, c in car.change(42.0, current).items()}
-    return {"weight_window": current.symptoms.weight_window.value,
-            "weight_biology": current.symptoms.weight_biology.value,
+    return {"weight_circuit": current.symptoms.weight_circuit.value,
             "gain_ssri_transcription": plast.gain_ssri_transcription.value,
             "cl4_hedges_g": effect_size_day1(ket, current),
             "cl1_psilocybin": achieved["psilocybin"], "cl1_escitalopram": achieved["escitalopram"],

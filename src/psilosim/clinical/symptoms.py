@@ -3,26 +3,32 @@
 Latent severity ``S`` (in the trial scale's points) relaxes towards a target set by the
 patient's baseline severity ``S0`` and a fractional improvement ``I(t)``::
 
-    I(t)   = w_bio·R(t) + w_win·W(t) + w_ther·L(t) + w_pl·E·(1 − exp(−t/τ_pl)) + w_net·N(t)
-    R(t)   = (σ(t) − σ0) / (1 − σ0)                         repaired share of the stable-spine deficit
-    dL/dt  = k_T·(1 + g_TW·W(t))·(u − L)                     learning from therapy/experience
-    u      = m_env · (1 if therapy else u_off)                what the experience teaches
+    I(t)   = w_c·C(t) + w_ther·L(t) + w_pl·E·(1 − exp(−t/τ_pl)) + w_net·N(t)
+    C(t)   = W(t) + (1 − W(t))·R(t)                           circuit repair: induced by the window,
+                                                              maintained by persistent spines
+    R(t)   = (σ(t) − σ0) / (1 − σ0)                           repaired share of the stable-spine deficit
+    dL/dt  = k_T·(1 + g_TW·W(t))·(u − L)                      learning from therapy/experience
+    u      = m_env · (1 if therapy else u_off)                 what the experience teaches
     dS/dt  = (S0·(1 − I(t)) − S) / τ_S
     score  = round(clip(S + F(t) + ε, scale range)),  ε ~ N(0, σ_scale²)
 
 where ``F`` is the patient's own fluctuation of severity (life events, an Ornstein–Uhlenbeck
 process with SD ``f·S0`` and correlation time ``τ_F``, starting at 0 at baseline).
 
-* ``R`` is the biological term: *persistent* spines ``σ`` (the spine link's stable pool, healthy
-  = 1) regained against the patient's own untreated level ``σ0`` (the deficit its ongoing stress
-  leaves). Transient spines (lifetime of days) do not count: new spines carry synapses only once
-  they persist (Knott et al. 2006 Nat Neurosci 9:1117; Holtmaat et al. 2005 Neuron 45:279), and
-  the behavioural effect of ketamine needs new spines to last, not to start (SP6). Psilocybin
-  regains persistent spines within days (formation in an open window), an SSRI over weeks
-  (transcriptional BDNF): the fast versus gradual response comes from the chain, not from a
-  per-arm constant.
-* ``W`` (the open window itself) carries a transient improvement that fades as the window closes
-  (SP6: ketamine's behavioural effect precedes spine gain; CL4: rapid and fading).
+* ``C`` is the circuit term, one mechanism with two phases (REFERENCES SP6, Moda-Sava et al.
+  2019 Science 364:eaat8078: ketamine's behavioural effect comes *before* its new spines, and the
+  new spines are needed to *maintain* it, not to induce it). While the plasticity window ``W`` is
+  open the circuit's function is restored (the rapid, induced improvement); what remains when it
+  closes is the share carried by *persistent* spines regained against the patient's own
+  untreated level ``σ0`` (``R``; the spine link's stable pool, healthy = 1). ``W + (1 − W)·R`` is
+  the union of the two: an open window needs no structural support, a closed one keeps only what
+  the synapses keep. Transient spines do not count: new spines carry synapses only once they
+  persist (Knott et al. 2006 Nat Neurosci 9:1117; Holtmaat et al. 2005 Neuron 45:279). Psilocybin
+  opens a window for weeks and its new spines are kept (durable benefit), ketamine's window closes
+  within days with few persistent spines (rapid and fading, CL4), an SSRI regains persistent
+  spines over weeks of transcriptional BDNF (gradual): the time courses come from the chain, not
+  from a per-arm constant. One weight ``w_c``: a fully open window and a fully repaired deficit are
+  assumed to restore the same circuit function.
 * ``L`` is the psychotherapy term: learning is faster while the window is open (``g_TW``) and its
   sign follows the environment: supportive (+1), none (``m_none``), stressful (negative).
 * the expectancy/placebo term scales with the patient's expectancy ``E`` (arm blinding included).
@@ -55,8 +61,7 @@ NetworkRigidityHook = Callable[[object, BiologyTrajectory], np.ndarray]
 class SymptomParams(ParameterSet):
     """Parameters of the symptom model (see module docstring)."""
 
-    weight_biology: Param
-    weight_window: Param
+    weight_circuit: Param
     weight_therapy: Param
     weight_placebo: Param
     weight_network: Param
@@ -76,13 +81,9 @@ class SymptomParams(ParameterSet):
 
 
 DEFAULT_SYMPTOMS = SymptomParams(
-    weight_biology=Param(value=0.0464, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
-                         kind="fitted", note="CL1.psilocybin (QIDS-SR-16 −8.0 at week 6, Carhart-Harris 2021); small "
-                         "because at week 6 the second dose's window is still open and carries most of the effect",
-                         low=0.0, high=1.0),
-    weight_window=Param(value=0.3008, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
-                        kind="fitted", note="CL4: ketamine − saline standardised difference −1.0 at day 1 (Hedges g, "
-                        "Kishimoto et al. 2016)", low=0.0, high=1.0),
+    weight_circuit=Param(value=0.2994, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
+                         kind="fitted", note="CL4: ketamine − saline standardised difference −1.0 at day 1 (Hedges g, "
+                         "Kishimoto et al. 2016); CL1.psilocybin is then a check, not a fit", low=0.0, high=1.0),
     weight_therapy=Param(value=0.15, unit="", source="psychological support in all arms", kind="assumed",
                          note="ceiling of the improvement learnt through therapy", low=0.0, high=1.0),
     weight_placebo=Param(value=0.15, unit="", source="placebo arms of antidepressant trials", kind="assumed",
@@ -129,6 +130,7 @@ class SymptomCourse:
     time_d: np.ndarray
     latent: np.ndarray
     repaired: np.ndarray
+    circuit: np.ndarray
     learning: np.ndarray
     placebo: np.ndarray
     network: np.ndarray
@@ -138,6 +140,35 @@ def _experience_level(therapy: bool, environment: Environment, p: SymptomParams)
     env = {"supportive": 1.0, "none": p.environment_none_level.value,
            "stressful": p.environment_stressful_level.value}[environment]
     return env * (1.0 if therapy else p.therapy_off_level.value)
+
+
+def repaired_share(stable_rel: np.ndarray) -> np.ndarray:
+    """``R``: share of the patient's own persistent-spine deficit regained (``stable_rel[0]`` = untreated).
+
+    Negative when persistent spines are lost below the untreated level (a stressful setting).
+    """
+    stable = np.asarray(stable_rel, dtype=float)
+    stable0 = min(float(stable[0]), 1.0 - MIN_DEFICIT)
+    return np.clip((stable - stable0) / (1.0 - stable0), -1.0, 1.0)
+
+
+def circuit_repair(window: np.ndarray, repaired: np.ndarray) -> np.ndarray:
+    """``C = W + (1 − W)·R``: induced by the open window, maintained by persistent spines (SP6).
+
+    Parameters
+    ----------
+    window
+        Open plasticity window ``W`` in [0, 1].
+    repaired
+        Repaired share ``R`` of the persistent-spine deficit, in [−1, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``C`` in [−1, 1]; equals ``R`` with the window closed and 1 with it fully open.
+    """
+    w = np.asarray(window, dtype=float)
+    return w + (1.0 - w) * np.asarray(repaired, dtype=float)
 
 
 def latent_course(biology: BiologyTrajectory, *, baseline: float, expectancy: float,
@@ -163,14 +194,14 @@ def latent_course(biology: BiologyTrajectory, *, baseline: float, expectancy: fl
     """
     p = params
     t = biology.time_d
-    stable0 = min(float(biology.stable_rel[0]), 1.0 - MIN_DEFICIT)
-    repaired = np.clip((biology.stable_rel - stable0) / (1.0 - stable0), -1.0, 1.0)
+    repaired = repaired_share(biology.stable_rel)
     placebo = expectancy * (1.0 - np.exp(-t / p.placebo_tau.to("day")))
     net = np.zeros_like(t) if network_term is None else np.asarray(network_term, dtype=float)
     u = _experience_level(therapy, environment, p)
     k_t, g_tw, tau_s = p.therapy_rate.to("1/day"), p.therapy_window_gain.value, p.severity_tau.to("day")
-    w_bio, w_win, w_ther, w_pl, w_net = (p.weight_biology.value, p.weight_window.value, p.weight_therapy.value,
-                                         p.weight_placebo.value, p.weight_network.value)
+    circuit = circuit_repair(biology.window, repaired)
+    w_c, w_ther, w_pl, w_net = (p.weight_circuit.value, p.weight_therapy.value, p.weight_placebo.value,
+                                p.weight_network.value)
     learning = np.zeros_like(t)
     latent = np.empty_like(t)
     latent[0] = baseline
@@ -181,12 +212,11 @@ def latent_course(biology: BiologyTrajectory, *, baseline: float, expectancy: fl
         rate = k_t * (1.0 + g_tw * window[i - 1])
         lvl = u + (lvl - u) * math.exp(-rate * dt)
         learning[i] = lvl
-        improvement = (w_bio * repaired[i] + w_win * window[i] + w_ther * lvl + w_pl * placebo[i]
-                       + w_net * net[i])
+        improvement = w_c * circuit[i] + w_ther * lvl + w_pl * placebo[i] + w_net * net[i]
         target = max(0.0, baseline * (1.0 - improvement))
         s = target + (s - target) * math.exp(-dt / tau_s)
         latent[i] = s
-    return SymptomCourse(t, latent, repaired, learning, placebo, net)
+    return SymptomCourse(t, latent, repaired, circuit, learning, placebo, net)
 
 
 def fluctuation(visit_days, baseline: float, rng: np.random.Generator,

@@ -12,9 +12,9 @@ number can move with the seed):
 * CL4: ketamine vs saline as virtual twins (120 patients) on the latent severity; the effect size
   divides by the SD of the saline arm's day-1 scores.
 
-CL1 and CL4 were used to fit three parameters (:mod:`psilosim.clinical.calibration`, at another
-seed and size): passing them shows the fit holds, not an independent confirmation. CL2 and CL3
-are checked, not fitted. The other presets (goodwin2022, raison2023) are predictions.
+CL4 and CL1.escitalopram were used to fit two parameters (:mod:`psilosim.clinical.calibration`, at
+another seed and size): passing them shows the fit holds, not an independent confirmation.
+CL1.psilocybin, CL2 and CL3 are checked, not fitted. The other presets (goodwin2022, raison2023) are predictions.
 """
 
 from __future__ import annotations

@@ -1,0 +1,134 @@
+"""Generated tables and the durability figure of docs/clinical.md (run through make_figures.py).
+
+Every number here is simulated by the package at fixed seeds; the published numbers are the ones
+docs/clinical.md cites (Raison et al. 2023 JAMA 330:843, Table 2; Goodwin et al. 2022 NEJM
+387:1637; Carhart-Harris et al. 2021 NEJM 384:1402).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+#: Patients per arm and seed of the "simulated vs published" runs.
+PER_ARM, TRIAL_SEED = 200, 1
+#: Virtual twins and seed of the what-if table.
+TWINS, TWIN_SEED = 200, 3
+#: Trials of the simulated-vs-published table, in order.
+TRIALS = ("carhart2021", "goodwin2022", "raison2023", "szigeti2021", "ketamine_iv")
+#: Raison et al. 2023 Table 2: MADRS change from baseline by study day (psilocybin, niacin).
+RAISON_PUBLISHED = {"psilocybin": {2: -2.7, 8: -17.8, 15: -18.0, 29: -19.2, 43: -19.1},
+                    "niacin": {2: -2.7, 8: -5.8, 15: -6.9, 29: -5.5, 43: -6.8}}
+#: What-if scenario files (src/psilosim/scenarios/trials/) in table order.
+WHATIFS = ("whatif_environment", "whatif_integration_therapy", "whatif_microdosing_schedules",
+           "whatif_non_hallucinogenic_analogue", "whatif_ssri_not_washed_out")
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return f"{x:.{digits}f}"
+
+
+def run_presets() -> dict:
+    """Each preset of :data:`TRIALS` with :data:`PER_ARM` patients per arm (in memory)."""
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.trial import run_trial
+
+    out = {}
+    for name in TRIALS:
+        design = get_preset(name)
+        out[name] = run_trial(design, n_patients=PER_ARM * len(design.arms), seed=TRIAL_SEED)
+    return out
+
+
+def trials_table(results: dict) -> str:
+    """Markdown: every arm's change at the primary day, response, remission and by-visit means."""
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.stats import arm_summary, difference
+
+    rows = ["| preset | arm | n | baseline | change at primary day (95% CI) | response | remission | by visit |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, ds in results.items():
+        design = get_preset(name)
+        for arm in design.arm_names:
+            s = arm_summary(ds, arm)
+            visits = ", ".join(f"{d}: {_fmt(v)}" for d, v in s["by_visit"].items())
+            lo, hi = s["change_ci"]
+            rows.append(f"| {name} | {arm} | {s['n']} | {_fmt(s['baseline_mean'])} | {_fmt(s['change_mean'], 2)} "
+                        f"({_fmt(lo, 2)}, {_fmt(hi, 2)}) | {s['response_rate']:.0%} | {s['remission_rate']:.0%} "
+                        f"| {visits} |")
+        arm, ref = design.arm_names[0], design.arm_names[-1]
+        d = difference(ds, arm, ref)
+        visits = ", ".join(f"{k}: {_fmt(v)}" for k, v in d["by_visit"].items())
+        rows.append(f"| {name} | **{arm} − {ref}** | | | {_fmt(d['estimate'], 2)} ({_fmt(d['ci'][0], 2)}, "
+                    f"{_fmt(d['ci'][1], 2)}), p={d['p']:.2g} | | | {visits} |")
+    return "\n".join(rows).replace("%", " %")
+
+
+def whatif_table() -> str:
+    """Markdown: latent change and biology of every arm of the what-if scenarios (virtual twins)."""
+    from psilosim.clinical.calibration import TwinCohort
+    from psilosim.clinical.design import load_design
+
+    trials_dir = resources.files("psilosim") / "scenarios" / "trials"
+    rows = ["| scenario | arm | change (QIDS) | peak trip (0–1) | peak BDNF/TrkB | spine density gain day 1 "
+            "| persistent-spine gain at end | peak window |", "|---|---|---|---|---|---|---|---|"]
+    for stem in WHATIFS:
+        design = load_design(str(trials_dir / f"{stem}.yaml"))
+        cohort = TwinCohort(design, TWINS, TWIN_SEED)
+        change = cohort.change(design.primary_day)
+        for k, arm in enumerate(design.arm_names):
+            bios = [cohort.biology[i, k] for i in range(cohort.n)]
+            day1 = [float(np.interp(1.0, b.time_d, b.density_rel) - b.density_rel[0]) for b in bios]
+            cells = [stem.removeprefix("whatif_"), arm, _fmt(float(change[arm].mean()), 2),
+                     _fmt(np.mean([b.acute_effect_peak for b in bios]), 2),
+                     _fmt(np.mean([b.bdnf_rel.max() for b in bios]), 2), f"{np.mean(day1):+.3f}",
+                     f"{np.mean([b.stable_rel[-1] - b.stable_rel[0] for b in bios]):+.3f}",
+                     _fmt(np.mean([b.window.max() for b in bios]), 2)]
+            rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def raison_figure(results: dict, path: Path) -> Path:
+    """Simulated (mean, 95 % CI) vs published MADRS change in Raison et al. 2023, both arms."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from psilosim.clinical.stats import arm_summary
+
+    ds = results["raison2023"]
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for arm, colour in (("psilocybin", "tab:purple"), ("niacin", "tab:grey")):
+        s = arm_summary(ds, arm)
+        days = np.array([float(d) for d in s["by_visit"]])
+        mean = np.array(list(s["by_visit"].values()))
+        ci = np.array(list(s["by_visit_ci"].values()))
+        ax.plot(days, mean, "-o", color=colour, label=f"{arm}, simulated (n={s['n']})")
+        ax.fill_between(days, ci[:, 0], ci[:, 1], color=colour, alpha=0.2)
+        pub = RAISON_PUBLISHED[arm]
+        ax.plot(list(pub), list(pub.values()), "s--", color=colour, mfc="white",
+                label=f"{arm}, published (Raison 2023)")
+    ax.set_xlabel("study day (single dose on day 0)")
+    ax.set_ylabel("MADRS change from baseline (points)")
+    ax.axhline(0.0, color="black", lw=0.5)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    ax.set_title("One 25 mg dose: simulated vs published durability", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def clinical_blocks(figure_path: Path) -> dict[str, str]:
+    """The generated blocks of docs/clinical.md (and the durability figure as a side effect)."""
+    from psilosim.clinical.symptoms import DEFAULT_SYMPTOMS
+    from psilosim.plasticity import plasticity_params
+
+    results = run_presets()
+    raison_figure(results, figure_path)
+    return {"clinical-trials": trials_table(results), "clinical-whatif": whatif_table(),
+            "parameters-symptoms": DEFAULT_SYMPTOMS.markdown_table(),
+            "parameters-plasticity-human": plasticity_params("human").markdown_table()}
