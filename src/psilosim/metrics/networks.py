@@ -107,8 +107,9 @@ def hippocampus_dmn_fc(fc: xr.DataArray, regions: pd.DataFrame) -> float:
 
 
 # ------------------------------------------------------------------ DMN seed regions (mPFC, PCC)
-#: Canonical DMN seeds (MNI, mm) as commonly cited from Fox et al. 2005 PNAS 102:9673 (Table 1;
-#: **unverified** in this project): posterior cingulate/precuneus and medial prefrontal cortex,
+#: Canonical DMN seeds (MNI, mm) as commonly cited from Fox et al. 2005 PNAS 102:9673
+#: (**unverified** in this project: the paper's seed list was not reached; third-party seed lists
+#: give the PCC triple in MNI space; no source for the mPFC triple was found; see docs/network.md): posterior cingulate/precuneus and medial prefrontal cortex,
 #: the pair whose acute decoupling Carhart-Harris et al. 2012 (PNAS 109:2138) report. A table of
 #: coordinates (data, like a region table), not model constants.
 DMN_SEEDS_MNI: dict[str, tuple[float, float, float]] = {"PCC": (-5.0, -49.0, 40.0), "mPFC": (-1.0, 47.0, -4.0)}

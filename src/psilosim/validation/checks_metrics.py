@@ -89,7 +89,9 @@ def dmn_after_treatment():
 #: The setting of the window in Siegel et al. 2024's design, ASSUMED: healthy adults with no
 #: treatment of depression, MRI from 1 h after the dose; whatever facilitation the sessions had,
 #: no psychotherapy worked self-referential material through (the "supportive" input), so the
-#: rewiring environment with no structured input. Their Methods were not retrieved here.
+#: rewiring environment with no structured input. Support, not proof: MRI from 1 h after ingestion
+#: (Methods), and the authors' own account describes a sterile scanner setting "without rituals"
+#: (Springer Nature "behind the paper" post, 2024); no mention of therapy or integration was found.
 SIEGEL_SETTING = "none"
 
 
