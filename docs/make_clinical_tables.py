@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Patients per arm and seed of the "simulated vs published" runs.
+#: Patients per arm (all presets allocate equally) and seed of the "simulated vs published" runs.
 PER_ARM, TRIAL_SEED = 200, 1
 #: Virtual twins and seed of the what-if table.
 TWINS, TWIN_SEED = 200, 3
@@ -30,6 +30,10 @@ def _fmt(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}f}"
 
 
+def _percent(x: float) -> str:
+    return f"{100.0 * x:.0f} %"
+
+
 def run_presets() -> dict:
     """Each preset of :data:`TRIALS` with :data:`PER_ARM` patients per arm (in memory)."""
     from psilosim.clinical.presets import get_preset
@@ -45,7 +49,7 @@ def run_presets() -> dict:
 def trials_table(results: dict) -> str:
     """Markdown: every arm's change at the primary day, response, remission and by-visit means."""
     from psilosim.clinical.presets import get_preset
-    from psilosim.clinical.stats import arm_summary, difference
+    from psilosim.clinical.stats import arm_summary, summarize
 
     rows = ["| preset | arm | n | baseline | change at primary day (95% CI) | response | remission | by visit |",
             "|---|---|---|---|---|---|---|---|"]
@@ -56,14 +60,13 @@ def trials_table(results: dict) -> str:
             visits = ", ".join(f"{d}: {_fmt(v)}" for d, v in s["by_visit"].items())
             lo, hi = s["change_ci"]
             rows.append(f"| {name} | {arm} | {s['n']} | {_fmt(s['baseline_mean'])} | {_fmt(s['change_mean'], 2)} "
-                        f"({_fmt(lo, 2)}, {_fmt(hi, 2)}) | {s['response_rate']:.0%} | {s['remission_rate']:.0%} "
-                        f"| {visits} |")
-        arm, ref = design.arm_names[0], design.arm_names[-1]
-        d = difference(ds, arm, ref)
+                        f"({_fmt(lo, 2)}, {_fmt(hi, 2)}) | {_percent(s['response_rate'])} "
+                        f"| {_percent(s['remission_rate'])} | {visits} |")
+        d = summarize(ds)["difference"]   # the design's own comparison
         visits = ", ".join(f"{k}: {_fmt(v)}" for k, v in d["by_visit"].items())
-        rows.append(f"| {name} | **{arm} − {ref}** | | | {_fmt(d['estimate'], 2)} ({_fmt(d['ci'][0], 2)}, "
-                    f"{_fmt(d['ci'][1], 2)}), p={d['p']:.2g} | | | {visits} |")
-    return "\n".join(rows).replace("%", " %")
+        rows.append(f"| {name} | **{d['arm']} − {d['reference']}** | | | {_fmt(d['estimate'], 2)} "
+                    f"({_fmt(d['ci'][0], 2)}, {_fmt(d['ci'][1], 2)}), p={d['p']:.2g} | | | {visits} |")
+    return "\n".join(rows)
 
 
 def whatif_table() -> str:
@@ -87,6 +90,28 @@ def whatif_table() -> str:
                      f"{np.mean([b.stable_rel[-1] - b.stable_rel[0] for b in bios]):+.3f}",
                      _fmt(np.mean([b.window.max() for b in bios]), 2)]
             rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def persistence_table() -> str:
+    """Markdown: repaired share R of the persistent-spine deficit after one dose (virtual twins).
+
+    What the circuit term keeps once a window has closed (docs/clinical.md, known discrepancies).
+    """
+    from psilosim.clinical.calibration import TwinCohort
+    from psilosim.clinical.presets import ketamine_iv, raison2023
+    from psilosim.clinical.symptoms import repaired_share
+
+    rows = ["| trial, arm | day | repaired share R (mean) | window W (mean) |", "|---|---|---|---|"]
+    for design, arm, days in ((raison2023(), "psilocybin", (7.0, 15.0, 29.0, 43.0)),
+                              (ketamine_iv(), "ketamine", (1.0, 7.0, 14.0))):
+        cohort = TwinCohort(design, TWINS, TWIN_SEED)
+        k = design.arm_names.index(arm)
+        bios = [cohort.biology[i, k] for i in range(cohort.n)]
+        for day in days:
+            r = np.mean([np.interp(day, b.time_d, repaired_share(b.stable_rel)) for b in bios])
+            w = np.mean([np.interp(day, b.time_d, b.window) for b in bios])
+            rows.append(f"| {design.name}, {arm} | {day:g} | {r:.2f} | {w:.2f} |")
     return "\n".join(rows)
 
 
@@ -115,7 +140,8 @@ def raison_figure(results: dict, path: Path) -> Path:
     ax.set_ylabel("MADRS change from baseline (points)")
     ax.axhline(0.0, color="black", lw=0.5)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    ax.set_title("One 25 mg dose: simulated vs published durability", fontsize=9)
+    ax.set_title("One 25 mg dose: simulated (mean, 95 % CI) vs published means (SEs not extracted)",
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -124,11 +150,20 @@ def raison_figure(results: dict, path: Path) -> Path:
 
 def clinical_blocks(figure_path: Path) -> dict[str, str]:
     """The generated blocks of docs/clinical.md (and the durability figure as a side effect)."""
+    from psilosim.clinical.biology import DEFAULT_BIOLOGY
+    from psilosim.clinical.patients import DEFAULT_POPULATION
     from psilosim.clinical.symptoms import DEFAULT_SYMPTOMS
     from psilosim.plasticity import plasticity_params
+    from psilosim.species import SPECIES
+    from psilosim.synapses import spine_params
 
     results = run_presets()
     raison_figure(results, figure_path)
     return {"clinical-trials": trials_table(results), "clinical-whatif": whatif_table(),
             "parameters-symptoms": DEFAULT_SYMPTOMS.markdown_table(),
-            "parameters-plasticity-human": plasticity_params("human").markdown_table()}
+            "parameters-plasticity-human": plasticity_params("human").markdown_table(),
+            "parameters-population": DEFAULT_POPULATION.markdown_table(),
+            "parameters-setting": DEFAULT_BIOLOGY.markdown_table(),
+            "parameters-species-human": SPECIES["human"].markdown_table(),
+            "parameters-spines-human": spine_params("human").markdown_table(),
+            "clinical-persistence": persistence_table()}

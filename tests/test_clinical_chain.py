@@ -132,7 +132,7 @@ def test_ssri_opens_the_window_only_through_slow_bdnf_and_microdoses_do_not():
     off = simulate_slow_chain(esc, species="human", days=42, mechanisms={"ssri_transcription": False})
     w_on, w_off = on["window"].values, off["window"].values
     assert w_on[np.searchsorted(on["time_d"].values, 7.0)] < 0.5 * w_on[-1]   # gradual, over weeks
-    # opens measurably (a few % of a full window after 6 weeks) and only through the transcriptional route
+    # opens measurably (≈ 8 % of a full window after 6 weeks) and only through the transcriptional route
     assert w_on[-1] > 0.05 and w_off.max() < 0.01 * w_on[-1]
     micro = simulate_slow_chain([("psilocybin", Regimen.build(phases=[
         {"dose": "2 mg", "every": "3 days", "duration": "4 weeks"}]))], species="human", days=28)

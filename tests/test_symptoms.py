@@ -41,6 +41,21 @@ def test_repaired_share_is_relative_to_the_patients_own_untreated_level():
     np.testing.assert_allclose(repaired_share(stable), [0.0, 0.5, 1.0, -0.5])
 
 
+@given(untreated=st.floats(0.5, 0.99), later=st.lists(st.floats(0.3, 1.2), min_size=1, max_size=20))
+def test_repaired_share_properties(untreated, later):
+    stable = np.array([untreated, *later])
+    r = repaired_share(stable)
+    assert r[0] == 0.0                                   # the untreated level repairs nothing
+    assert np.all((r >= -1.0) & (r <= 1.0))
+    order = np.argsort(stable, kind="stable")
+    assert np.all(np.diff(r[order]) >= -1e-12)           # more persistent spines, more repair
+    assert repaired_share(np.array([untreated, 1.0]))[1] == pytest.approx(1.0)   # healthy level: all of it
+
+
+def test_a_patient_without_a_deficit_has_nothing_to_repair():
+    np.testing.assert_array_equal(repaired_share(np.array([1.0, 1.05, 0.98])), 0.0)
+
+
 def _biology(persistent_gain: float) -> BiologyTrajectory:
     """Window open for two weeks, then closed; persistent spines regain ``persistent_gain`` of a 0.2 deficit."""
     t = np.linspace(0.0, 60.0, 601)
@@ -49,7 +64,7 @@ def _biology(persistent_gain: float) -> BiologyTrajectory:
     return BiologyTrajectory(t, window, stable.copy(), np.ones_like(t), stable_rel=stable)
 
 
-@pytest.mark.parametrize("kept", [0.0, 0.5])
+@pytest.mark.parametrize("kept", [0.0, 0.5, -0.25])
 def test_benefit_after_the_window_closes_is_what_persistent_spines_carry(kept):
     params = DEFAULT_SYMPTOMS.replace(weight_therapy=0.0, weight_placebo=0.0)
     w_c, baseline = params.weight_circuit.value, 30.0
@@ -58,6 +73,12 @@ def test_benefit_after_the_window_closes_is_what_persistent_spines_carry(kept):
     after = np.interp(50.0, course.time_d, course.latent)
     assert during == pytest.approx(baseline * (1.0 - w_c), rel=1e-3)          # open window: full repair
     assert after == pytest.approx(baseline * (1.0 - w_c * kept), rel=1e-3)    # closed: only what is kept
+    assert (after > baseline) == (kept < 0)             # spines lost below the untreated level worsen
+    np.testing.assert_allclose(course.circuit, circuit_repair(course_window(course), course.repaired))
+
+
+def course_window(course):
+    return np.where(course.time_d < 14.0, 1.0, 0.0)
 
 
 def test_one_psilocybin_dose_keeps_a_benefit_after_its_window_closes():
@@ -66,9 +87,11 @@ def test_one_psilocybin_dose_keeps_a_benefit_after_its_window_closes():
     With separate additive window and spine weights this fell to 15 % (docs/clinical.md,
     "Circuit term"); persistent spines now carry a substantial share past the window.
     """
-    cohort = TwinCohort(raison2023(), 16, 4)
-    closed = cohort.biology[0, 0].at([43.0])["window"][0]
-    assert closed < 0.01                                     # the window has closed by day 43
+    design = raison2023()
+    cohort = TwinCohort(design, 16, 4)
+    k = design.arm_names.index("psilocybin")
+    open_at_43 = max(cohort.biology[i, k].at([43.0])["window"][0] for i in range(cohort.n))
+    assert open_at_43 < 0.01                                 # every patient's window has closed by day 43
     diff = {day: float(np.mean(c["psilocybin"] - c["niacin"])) for day in (15.0, 43.0)
             for c in [cohort.change(day)]}
     assert diff[15.0] < 0 and diff[43.0] < 0

@@ -15,14 +15,16 @@ patient's baseline severity ``S0`` and a fractional improvement ``I(t)``::
 where ``F`` is the patient's own fluctuation of severity (life events, an Ornstein–Uhlenbeck
 process with SD ``f·S0`` and correlation time ``τ_F``, starting at 0 at baseline).
 
-* ``C`` is the circuit term, one mechanism with two phases (REFERENCES SP6, Moda-Sava et al.
-  2019 Science 364:eaat8078: ketamine's behavioural effect comes *before* its new spines, and the
-  new spines are needed to *maintain* it, not to induce it). While the plasticity window ``W`` is
-  open the circuit's function is restored (the rapid, induced improvement); what remains when it
-  closes is the share carried by *persistent* spines regained against the patient's own
-  untreated level ``σ0`` (``R``; the spine link's stable pool, healthy = 1). ``W + (1 − W)·R`` is
-  the union of the two: an open window needs no structural support, a closed one keeps only what
-  the synapses keep. Transient spines do not count: new spines carry synapses only once they
+* ``C`` is the circuit term, one form consistent with REFERENCES SP6 (Moda-Sava et al. 2019
+  Science 364:eaat8078: ketamine's behavioural effect comes *before* its new spines, and the new
+  spines are needed to *maintain* it, not to induce it). While the plasticity window ``W`` is
+  open the circuit's function is restored (the rapid improvement); what remains when it closes is
+  the share carried by *persistent* spines regained against the patient's own untreated level
+  ``σ0`` (``R``; the spine link's stable pool, healthy = 1). ``W + (1 − W)·R`` combines the two
+  as a probabilistic union: it saturates instead of adding, and it is symmetric in ``W`` and
+  ``R``; the induce/maintain order comes from their time courses (the window opens within hours,
+  persistent spines accumulate over days and outlast it), not from the formula. That a fully open
+  window alone restores full circuit function is an assumption. Transient spines do not count: new spines carry synapses only once they
   persist (Knott et al. 2006 Nat Neurosci 9:1117; Holtmaat et al. 2005 Neuron 45:279). Psilocybin
   opens a window for weeks and its new spines are kept (durable benefit), ketamine's window closes
   within days with few persistent spines (rapid and fading, CL4), an SSRI regains persistent
@@ -50,8 +52,8 @@ from ..parameters import Param, ParameterSet
 from .biology import BiologyTrajectory, Environment
 from .scales import Scale
 
-#: Smallest stable-spine deficit a repaired share is taken of (numerical guard against 0/0 for a
-#: patient without any deficit; not a model constant).
+#: Smallest stable-spine deficit a repaired share is taken of; below it a patient counts as having
+#: no deficit (numerical guard against 0/0, not a model constant).
 MIN_DEFICIT = 1e-6
 #: Signature of the part-B hook: (patient, biology) -> network term N(t) on biology.time_d,
 #: a fractional reduction of network rigidity (0 = baseline rigidity).
@@ -146,10 +148,15 @@ def repaired_share(stable_rel: np.ndarray) -> np.ndarray:
     """``R``: share of the patient's own persistent-spine deficit regained (``stable_rel[0]`` = untreated).
 
     Negative when persistent spines are lost below the untreated level (a stressful setting).
+    Normalised by each patient's own deficit, so a patient with a small deficit reaches ``R = 1``
+    with a small gain; a patient without a deficit (``1 − stable_rel[0] < MIN_DEFICIT``) has
+    nothing to repair and gets ``R = 0`` throughout.
     """
     stable = np.asarray(stable_rel, dtype=float)
-    stable0 = min(float(stable[0]), 1.0 - MIN_DEFICIT)
-    return np.clip((stable - stable0) / (1.0 - stable0), -1.0, 1.0)
+    deficit = 1.0 - float(stable[0])
+    if deficit < MIN_DEFICIT:
+        return np.zeros_like(stable)
+    return np.clip((stable - stable[0]) / deficit, -1.0, 1.0)
 
 
 def circuit_repair(window: np.ndarray, repaired: np.ndarray) -> np.ndarray:
