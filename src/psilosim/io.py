@@ -59,6 +59,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
     """
     dest = Path(folder).resolve()
     _check_replaceable(dest)
+    provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
@@ -72,6 +73,14 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return dest
+
+
+def _with_dataset_seed(provenance: dict[str, Any], dataset: xr.Dataset) -> dict[str, Any]:
+    """The provenance with the seed the dataset was run with when the scenario had none (a drawn seed)."""
+    seed = dataset.attrs.get("seed")
+    if provenance.get("seed") is None and seed is not None and int(seed) >= 0:
+        return {**provenance, "seed": int(seed), "seed_drawn": True}
+    return provenance
 
 
 def _check_replaceable(dest: Path) -> None:

@@ -4,8 +4,9 @@ A :class:`Regimen` is a route plus a list of :class:`Phase` objects. Each phase 
 (``"25 mg"`` or ``"0.3 mg/kg"``) ``count`` times (or for a ``duration``) ``every`` interval,
 optionally following an on/off pattern (microdosing "four days on, three off") or given as a
 zero-order infusion over a duration. Phases run one after the other unless a phase has its own
-``start``. :meth:`Regimen.events` expands a regimen into :class:`DosingEvents` (times in hours,
-amounts in mg), the form the pharmacokinetic solvers consume.
+``start`` (a phase after a single dose without ``every`` needs one: that dose has no length).
+:meth:`Regimen.events` expands a regimen into :class:`DosingEvents` (times in hours, amounts in
+mg), the form the pharmacokinetic solvers consume.
 
 Examples
 --------
@@ -231,6 +232,16 @@ class Regimen(BaseModel):
         if isinstance(value, str) and value.lower() not in {r.value for r in Route}:
             raise InputError("route", f"{value!r} is not a route; known: {', '.join(r.value for r in Route)}")
         return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _phases_follow_each_other(self) -> Regimen:
+        # a phase without `every` has no length, so the next phase would start at the same time
+        for i in range(1, len(self.phases)):
+            if self.phases[i].start is None and self.phases[i - 1].every is None:
+                raise InputError(f"phases.{i}.start", "the previous phase is a single dose without 'every', so "
+                                 "this phase would start at the same time; give it a 'start' (or the previous "
+                                 "phase an 'every')")
+        return self
 
     # ------------------------------------------------------------------ constructors
     @classmethod

@@ -39,6 +39,8 @@ _FORBID = ConfigDict(frozen=True, extra="forbid")
 #: Upper bound of a population in one scenario run (a safeguard against typos such as 1e9).
 MAX_POPULATION = 100_000
 DEFAULT_SCENARIO = "psilocybin_25mg.yaml"
+#: Seeds drawn for a scenario without one are below this (a signed 64-bit integer, for NetCDF).
+SEED_MODULUS = 2**63
 
 
 class CustomCompound(BaseModel):
@@ -157,7 +159,7 @@ class Scenario(BaseModel):
 
     name: str = "scenario"
     description: str = ""
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=0)
     treatments: list[TreatmentSpec] = Field(min_length=1)
     subject: SubjectSpec = SubjectSpec()
     population: PopulationSpec = PopulationSpec()
@@ -221,6 +223,10 @@ def subject_seeds(seed: int | None, size: int) -> list[int | None]:
 def simulate_scenario(scenario: Scenario):
     """Run the acute pharmacology of a scenario for its whole population.
 
+    A population with ``variability`` and no ``seed`` gets a fresh seed (:func:`fresh_seed`),
+    stored in the result's ``attrs["seed"]`` (with ``attrs["seed_drawn"] = 1``) and, through
+    :func:`psilosim.io.write_run`, in the provenance record.
+
     Returns
     -------
     xarray.Dataset
@@ -234,10 +240,21 @@ def simulate_scenario(scenario: Scenario):
     base = scenario.subject.to_subject()
     sim = scenario.simulation
     size = scenario.population.size
-    seeds = subject_seeds(scenario.seed, size) if scenario.population.variability else [None] * size
+    seed = scenario.seed
+    if scenario.population.variability and seed is None:
+        seed = fresh_seed()  # variable subjects need a seed; recorded below so the run can be repeated
+    seeds = subject_seeds(seed, size) if scenario.population.variability else [None] * size
     runs = [simulate_acute(treatments, subject=base, t_end_h=sim.duration_h, dt_h=sim.step_h, seed=s,
                            method=sim.method) for s in seeds]
     ds = xr.concat(runs, dim="subject", combine_attrs="drop_conflicts")
     ds = ds.assign_coords(subject=("subject", list(range(size))))
-    ds.attrs.update({"scenario": scenario.name, "seed": -1 if scenario.seed is None else scenario.seed})
+    ds.attrs.update({"scenario": scenario.name, "seed": -1 if seed is None else seed,
+                     "seed_drawn": int(scenario.seed is None and seed is not None)})
     return ds
+
+
+def fresh_seed() -> int:
+    """A new seed from the operating system's entropy, reduced to 63 bits (it fits a NetCDF attribute)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence().entropy % SEED_MODULUS)

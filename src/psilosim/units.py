@@ -8,6 +8,9 @@ when the text is not a quantity of the expected dimension.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pint
 
 from .errors import InputError
@@ -19,7 +22,7 @@ Q_ = ureg.Quantity
 #: Dimensions that inputs are checked against, by name.
 DIMENSIONS: dict[str, str] = {
     "mass": "[mass]",
-    "mass_per_mass": "",  # mg/kg reduces to dimensionless; see _has_dimension
+    "mass_per_mass": "",  # mg/kg reduces to dimensionless; a mass over a mass, see _is_mass_ratio
     "time": "[time]",
     "concentration": "[mass] / [length] ** 3",
     "volume": "[length] ** 3",
@@ -47,7 +50,8 @@ def parse_quantity(text: str | float | int | pint.Quantity, *, field: str, expec
     Raises
     ------
     InputError
-        If the text is not a quantity, or has the wrong dimension.
+        If the text is not a finite quantity, or has the wrong dimension (``mass_per_mass``
+        needs mass units above and below the line: ``"5 percent"`` is not a dose per weight).
     """
     if isinstance(text, pint.Quantity):
         q = text
@@ -62,6 +66,8 @@ def parse_quantity(text: str | float | int | pint.Quantity, *, field: str, expec
             q = Q_(float(q), "")
     else:
         raise InputError(field, f"expected a quantity such as '25 mg', got {text!r}")
+    if not _finite(q.magnitude):
+        raise InputError(field, f"{text!r} is not a finite quantity")
 
     allowed = [e.strip() for e in expect.split(" or ")]
     for name in allowed:
@@ -70,11 +76,27 @@ def parse_quantity(text: str | float | int | pint.Quantity, *, field: str, expec
     raise InputError(field, f"{text!r} has unit '{q.units:~}', expected {' or '.join(allowed)}")
 
 
+def _finite(magnitude) -> bool:
+    try:
+        return bool(math.isfinite(magnitude))
+    except TypeError:  # an array magnitude
+        return bool(np.all(np.isfinite(magnitude)))
+
+
 def _has_dimension(q: pint.Quantity, name: str) -> bool:
     if name == "mass_per_mass":
-        return q.dimensionless and q.units != ureg.dimensionless
+        return _is_mass_ratio(q)
     if name == "dimensionless":
         return q.dimensionless
     if name not in DIMENSIONS:
         raise ValueError(f"unknown dimension name {name!r}")
     return q.check(DIMENSIONS[name])
+
+
+def _is_mass_ratio(q: pint.Quantity) -> bool:
+    """A mass over a mass (``mg/kg``, ``µg/g``), not any dimensionless unit (``percent``, ``ppm``)."""
+    exponents = list(q.unit_items())
+    if not q.dimensionless or not exponents:
+        return False
+    all_mass = all(ureg.Unit(unit).dimensionality == {"[mass]": 1} for unit, _ in exponents)
+    return all_mass and any(e > 0 for _, e in exponents) and any(e < 0 for _, e in exponents)

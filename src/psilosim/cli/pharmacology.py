@@ -21,15 +21,17 @@ PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intr
                 "SERT": "SERT", "TrkB": "TrkB", "NMDA": "NMDA"}
 
 
-_CLI_FIELDS = {"every": "--interval", "dose": "--dose", "route": "--route", "weight": "--weight"}
+_CLI_FIELDS = {"every": "--interval", "dose": "--dose", "route": "--route", "weight": "--weight",
+               "compound": "--compound", "parameter_set": "--parameter-set", "method": "--method",
+               "species": "--species"}
 
 
-def _as_cli_error(exc):
+def _as_cli_error(exc, fields: dict[str, str] = _CLI_FIELDS):
     """Rename a regimen/subject field (``regimen.phases.0.dose``) to its CLI option (``--dose``)."""
     from ..errors import InputError
 
     last = exc.field.rsplit(".", 1)[-1]
-    return InputError(_CLI_FIELDS.get(last, exc.field), exc.problem)
+    return InputError(fields.get(last, exc.field), exc.problem)
 
 
 def _regimen(dose: str, route: str, interval: str | None, doses: int):
@@ -55,7 +57,8 @@ def pk(
     weight: str = typer.Option(None, "--weight", help="Body weight, e.g. '70 kg'."),
     interval: str = typer.Option(None, "--interval", help="Dosing interval for repeated doses, e.g. 24h."),
     doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
-    hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives))."),
+    hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives), and at least to the end of "
+                                                                "the last dosing interval; a shorter time reports no accumulation metrics)."),
     seed: int = typer.Option(None, "--seed", help="Draw individual random effects with this seed (default: typical subject)."),
     route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
     parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
@@ -66,36 +69,51 @@ def pk(
 
     For psilocybin the concentration is that of its active metabolite psilocin.
     """
+    from ..errors import InputError
+    from ..regimen import input_error_from
+
+    try:
+        payload = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
+    except InputError as exc:
+        raise _as_cli_error(exc) from None
+    except ValidationError as exc:
+        raise _as_cli_error(input_error_from(exc)) from None
+    if json_out:
+        emit_json(payload)
+        return
+    _print_pk_table(payload)
+
+
+def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method) -> dict:
     from .. import DISCLAIMER
     from ..binding import effect_duration_h, simulate_acute
     from ..compounds import get_compound
     from ..errors import InputError
     from ..pharmacokinetics import Subject, nca
     from ..pharmacokinetics.model import default_t_end_h
-    from ..regimen import input_error_from
 
     comp = get_compound(compound)
     regimen = _regimen(dose, route, interval, doses)
-    try:
-        subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
-        events = regimen.events(subject.weight_kg)
-    except InputError as exc:
-        raise _as_cli_error(exc) from None
-    except ValidationError as exc:
-        raise _as_cli_error(input_error_from(exc)) from None
+    subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
+    events = regimen.events(subject.weight_kg)
     if parameter_set is not None:
         comp.pk(subject.species, parameter_set)
     pk_params = comp.pk(subject.species, subject.parameter_set(comp.name))
     pk_params.route(route)
     if hours is not None and not hours > 0:
         raise InputError("--hours", f"{hours}: must be greater than zero")
-    t_end = hours if hours is not None else default_t_end_h(comp, events, subject)
+    # with repeated doses the last interval closes one interval after the last dose
+    dose_times = np.append(events.time_h, events.time_h[-1] + (events.time_h[-1] - events.time_h[-2])) \
+        if events.time_h.size >= 2 else None
+    if hours is not None:
+        t_end = hours  # intervals past it get no accumulation metrics (null)
+    else:
+        t_end = default_t_end_h(comp, events, subject)
+        t_end = t_end if dose_times is None else max(t_end, float(dose_times[-1]))
     step = SERIES_FINE_STEP_H if t_end <= FINE_STEP_LIMIT_H else SERIES_MAX_STEP_H
     ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method)
     t = ds.time_h.values
     c = ds.concentration.sel(compound=comp.name).values
-    dose_times = np.append(events.time_h, events.time_h[-1] + (events.time_h[-1] - events.time_h[-2])) \
-        if events.time_h.size >= 2 else None
     metrics = nca(t, c, dose_times=dose_times)
     peak = {key: float(ds.occupancy.sel(target=target).max()) for key, target in PEAK_TARGETS.items()}
     payload = {
@@ -112,10 +130,7 @@ def pk(
         },
         "disclaimer": DISCLAIMER,
     }
-    if json_out:
-        emit_json(payload)
-        return
-    _print_pk_table(payload)
+    return payload
 
 
 def _print_pk_table(p: dict) -> None:

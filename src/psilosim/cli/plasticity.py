@@ -9,11 +9,20 @@ from rich.table import Table
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
+from .pharmacology import _CLI_FIELDS, _as_cli_error
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
 DOSE_HELP = "Dose with a unit ('1 mg/kg', '25 mg'); default: the published experimental dose."
 ROUTE_HELP = "Route (ip, oral, iv, ...); default: the route of the experimental dose."
+
+#: Longest horizon ``psilosim spines`` accepts (days): ten years, far beyond the slowest spine
+#: constant of the model (consolidated spines, half-life ≈ 140 days in mouse). A guard against
+#: a time grid too large for memory, not a model parameter.
+MAX_SIMULATED_DAYS = 3650.0
+
+#: Python field names of errors raised below, mapped to the options a user typed.
+CLI_FIELDS = {**_CLI_FIELDS, "days": "--days"}
 
 
 def _treatment(species: str, compound: str, dose: str | None, route: str | None):
@@ -86,6 +95,11 @@ def _stress(option: str):
     raise InputError("--stress", f"{option!r} is not one of: chronic, none")
 
 
+def _cli_message(exc: PsilosimError) -> str:
+    """The error line, naming the option (``--route``) rather than the Python field (``regimen.route``)."""
+    return str(_as_cli_error(exc, CLI_FIELDS)) if isinstance(exc, InputError) else str(exc)
+
+
 def _day_key(day: float) -> str:
     return f"{day:g}"
 
@@ -97,7 +111,7 @@ def spines(
     dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
     stress: str = typer.Option("none", "--stress", help="Chronic stress before the dose: chronic (21 days ending at the dose) or none."),
-    days: float = typer.Option(34.0, "--days", help="Days simulated after the first dose."),
+    days: float = typer.Option(34.0, "--days", help=f"Days simulated after the first dose (at most {MAX_SIMULATED_DAYS:g})."),
     report_days: str = typer.Option("1,7,34", "--report-days", help="Comma-separated days for density_change_pct."),
     seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
     stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
@@ -108,7 +122,7 @@ def spines(
     try:
         payload = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
     except PsilosimError as exc:
-        fail(str(exc))
+        fail(_cli_message(exc))
     if json_out:
         emit_json(payload)
         return
@@ -129,8 +143,9 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     from ..synapses import imaging_turnover, simulate_slow_chain
     from ..synapses.chain import density_change_pct
 
-    if not days > 0:
-        raise InputError("--days", "must be greater than zero")
+    if not 0 < days <= MAX_SIMULATED_DAYS:
+        raise InputError("--days", f"{days:g}: give a number of days greater than zero and at most "
+                                   f"{MAX_SIMULATED_DAYS:g} (ten years)")
     treatments, info = _treatment(species, compound, dose, route)
     report = _report_days(report_days, days)
     stress_input = _stress(stress)
@@ -182,7 +197,7 @@ def window(
     try:
         payload = _window_payload(species, compound, dose, route)
     except PsilosimError as exc:
-        fail(str(exc))
+        fail(_cli_message(exc))
     if json_out:
         emit_json(payload)
         return

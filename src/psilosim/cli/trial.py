@@ -45,7 +45,7 @@ def trial(
     """
     from .. import DISCLAIMER
     from ..clinical.stats import summarize
-    from ..clinical.trial import run_trial
+    from ..clinical.trial import check_difference_possible, run_trial
 
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler are exclusive: give one")
@@ -57,6 +57,7 @@ def trial(
         fail(f"--chunk-size: must be ≥ 1, got {chunk_size}")
     design = _load(target)
     seed_used = design.seed if seed is None else seed
+    check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     out = Path(out) if out else Path(f"trial-{design.name}-seed{seed_used}")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out)

@@ -128,6 +128,17 @@ class ImagingSpec(BaseModel):
             raise InputError("imaging.visits", f"must start at day 0 and increase strictly, got {value}")
         return [float(v) for v in arr]
 
+    @field_validator("dataset")
+    @classmethod
+    def _dataset_exists(cls, value: str) -> str:
+        from ..connectome import BUILTIN
+
+        text = value.strip()
+        if text.lower() not in BUILTIN and not Path(text).expanduser().is_dir():
+            raise InputError("imaging.dataset", f"{value!r} is neither a built-in dataset ({', '.join(BUILTIN)}) "
+                                                "nor an existing parcellation folder")
+        return value
+
 
 class TrialDesign(BaseModel):
     """A virtual randomised trial.
@@ -173,7 +184,7 @@ class TrialDesign(BaseModel):
     baseline: BaselineSeverity
     exclude_psychosis_bipolar: bool = True
     ssri_washout: bool = True
-    block_size: int | None = None
+    block_size: int | None = Field(default=None, ge=1)
     patients: int = Field(default=200, ge=1)
     seed: int = Field(default=0, ge=0)
     grid_step_d: float = Field(default=0.25, gt=0.0, le=1.0)

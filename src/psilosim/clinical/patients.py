@@ -113,13 +113,14 @@ class BaselineSeverity(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> BaselineSeverity:
-        sc = get_scale(self.scale, field="baseline.scale")
-        sc.check_score(self.mean, field="baseline.mean")
+        # fields relative to this model: validation errors are reported at its location (``baseline.mean``)
+        sc = get_scale(self.scale, field="scale")
+        sc.check_score(self.mean, field="mean")
         if not np.isfinite(self.sd) or self.sd <= 0:
-            raise InputError("baseline.sd", f"must be a positive number, got {self.sd}")
+            raise InputError("sd", f"must be a positive number, got {self.sd}")
         lo, hi = self.bounds()
         if lo >= hi:
-            raise InputError("baseline.minimum", f"inclusion range is empty ({lo:g} ≥ {hi:g} on {sc.name})")
+            raise InputError("minimum", f"inclusion range is empty ({lo:g} ≥ {hi:g} on {sc.name})")
         return self
 
     def bounds(self) -> tuple[float, float]:

@@ -61,6 +61,10 @@ DEFAULT_CHUNK = 50
 CHUNK_DIR = "chunks"
 RESULTS_FILE = "results.nc"
 MANIFEST_FILE = "run.json"
+#: Patients a compared arm needs for the Welch difference (a statistical minimum, not a model constant).
+MIN_PER_COMPARED_ARM = 2
+#: How long to try to reach a Dask scheduler before giving up (a usability setting, not a model constant).
+SCHEDULER_TIMEOUT = "10s"
 #: Label of the biology every patient is simulated with (results attrs, report).
 BIOLOGY_LABEL = "slow_chain (links 1–5, human parameter sets)"
 
@@ -84,19 +88,47 @@ class ModelSet:
     imaging_hook: object | None = None
     label: str = field(default=BIOLOGY_LABEL)
 
-    def fingerprint(self) -> str:
-        """Hash of every parameter set a run depends on (the chain's human sets included)."""
+    def fingerprint(self, design: TrialDesign | None = None) -> str:
+        """Hash of every parameter set a run depends on (the chain's human sets included).
+
+        With ``design``, also the compounds its arms give (PK and binding parameters) and, when it
+        has imaging visits, the effective imaging hook with the network constants it uses (Hopf,
+        DMF and its fitted couplings): resuming a run then refuses chunks computed with other values.
+        """
         import hashlib
 
-        from ..plasticity import plasticity_params
-        from ..synapses import spine_params
-
-        parts = [self.population.model_dump_json(), self.biology.model_dump_json(),
-                 self.symptoms.model_dump_json(), plasticity_params("human").model_dump_json(),
-                 spine_params("human").model_dump_json(), repr(self.network_hook)]
+        parts = [json.dumps(part, sort_keys=True, default=str) for part in self.parameter_sets(design).values()]
+        parts.append(repr(self.network_hook))
         if self.imaging_hook is not None:
             parts.append(repr(self.imaging_hook))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def parameter_sets(self, design: TrialDesign | None = None) -> dict[str, dict]:
+        """The parameter values a run depends on, by name (for the fingerprint and the provenance record)."""
+        from ..plasticity import plasticity_params
+        from ..synapses import spine_params
+
+        out = {"population": self.population.model_dump(mode="json"), "biology": self.biology.model_dump(mode="json"),
+               "symptoms": self.symptoms.model_dump(mode="json"),
+               "plasticity.human": plasticity_params("human").model_dump(mode="json"),
+               "spines.human": spine_params("human").model_dump(mode="json")}
+        if design is None:
+            return out
+        for arm in design.arms:
+            for treatment in arm.arm_treatments():
+                compound = treatment.resolved()
+                if compound is not None:
+                    out[f"compound.{treatment.name}"] = compound.model_dump(mode="json")
+        hook = imaging_hook(design, self)
+        if hook is not None:
+            from ..network.dmf import params as dmf
+            from ..network.hopf import params as hopf
+
+            out["imaging_hook"] = {"repr": repr(hook), "dataset": design.imaging.dataset}
+            out["network.hopf"] = hopf.HOPF.model_dump(mode="json")
+            out["network.dmf"] = dmf.DMF.model_dump(mode="json")
+            out["network.dmf_fitted_g"] = dmf.FITTED_G.model_dump(mode="json")
+        return out
 
 
 DEFAULT_MODELS = ModelSet()
@@ -109,8 +141,9 @@ def imaging_hook(design: TrialDesign, models: ModelSet):
     if models.imaging_hook is not None:
         return models.imaging_hook
     from ..rewiring import ImagingHook  # the rewiring layer, imported only for imaging designs
+    from ..rewiring import params as rewiring_params
 
-    return ImagingHook()
+    return ImagingHook(rewiring_params.REWIRING)
 
 
 @dataclass(frozen=True)
@@ -244,10 +277,10 @@ def _check_manifest(out: Path, manifest: dict) -> None:
             old = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise InputError("--out", f"{path} is not a psilosim trial manifest; use another folder") from None
-        keys = ("design", "seed", "patients", "chunk_size", "models")
+        keys = ("design", "seed", "patients", "chunk_size", "models", "version")
         if any(old.get(k) != manifest[k] for k in keys):
-            raise InputError("--out", f"{out} holds a different run (design, seed, patients, chunk size or "
-                                      "model); choose another folder or delete it")
+            raise InputError("--out", f"{out} holds a different run (design, seed, patients, chunk size, "
+                                      "model parameters or psilosim version); choose another folder or delete it")
     else:
         (out / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(manifest, indent=2))
@@ -285,7 +318,11 @@ def _make_client(backend: str, workers: int | None, scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler, timeout="10s"), None
+        try:
+            return Client(scheduler, timeout=SCHEDULER_TIMEOUT), None
+        except (OSError, TimeoutError) as exc:
+            raise InputError("--scheduler", f"cannot reach a Dask scheduler at {scheduler} "
+                                            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'timed out'})") from None
     if backend == "processes" or workers:
         cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=50)
@@ -352,9 +389,11 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     done: dict[tuple[int, int], xr.Dataset] = {}
     finished: set[tuple[int, int]] = set()
     if out_path is not None:
+        if out_path.exists() and not out_path.is_dir():
+            raise InputError("--out", f"{out_path} is a file, not a folder; choose another output folder")
         out_path.mkdir(parents=True, exist_ok=True)
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
-                                   "chunk_size": chunk_size, "models": models.fingerprint(),
+                                   "chunk_size": chunk_size, "models": models.fingerprint(design),
                                    "version": __version__})
         finished = completed_chunks(out_path, bounds)
     todo = [b for b in bounds if b not in finished]
@@ -385,7 +424,52 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     ds = _annotate(ds, design, seed, models)
     if out_path is not None:
         _write_atomically(ds, out_path / RESULTS_FILE)
+        _write_provenance(out_path, design, seed, n, models)
     return ds
+
+
+def _write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int, models: ModelSet) -> None:
+    """``provenance.json`` of a finished run: version, design, seed, UTC time and parameter values."""
+    from ..io import PROVENANCE_FILE, provenance_record
+
+    record = provenance_record(scenario=design.model_dump(mode="json"), seed=int(seed),
+                               parameter_sets=models.parameter_sets(design),
+                               extra={"patients": int(n_patients), "model_fingerprint": models.fingerprint(design),
+                                      "design_fingerprint": design.fingerprint(), "biology_model": models.label,
+                                      "network_model": _network_label(design, models)})
+    tmp = out / f"{PROVENANCE_FILE}.partial"
+    tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, out / PROVENANCE_FILE)
+
+
+def arm_counts(design: TrialDesign, n_patients: int, seed: int) -> dict[str, int]:
+    """Patients randomised to each arm in a run of ``n_patients`` with ``seed`` (known before running).
+
+    Every complete permuted block holds each arm's allocation share; only the last, partial block
+    is drawn.
+    """
+    size = design.effective_block_size
+    full, rest = divmod(int(n_patients), size)
+    counts = np.array([full * a.allocation * size // design.allocation_total for a in design.arms])
+    counts += np.bincount([design.arm_of(i, seed) for i in range(full * size, full * size + rest)],
+                          minlength=len(design.arms))
+    return {name: int(c) for name, c in zip(design.arm_names, counts, strict=True)}
+
+
+def check_difference_possible(design: TrialDesign, n_patients: int, seed: int) -> None:
+    """Raise :class:`InputError` (``--patients``) when a compared arm would get fewer than 2 patients.
+
+    The between-arm difference (Welch) needs two patients per arm; checking before the run saves
+    simulating a trial whose summary cannot be computed.
+    """
+    compared = design.compared_arms
+    if compared is None:
+        return
+    counts = arm_counts(design, n_patients, seed)
+    short = [f"{arm} {counts[arm]}" for arm in compared if counts[arm] < MIN_PER_COMPARED_ARM]
+    if short:
+        raise InputError("--patients", f"{n_patients} patients give too few in the compared arms ({', '.join(short)}; "
+                                       f"each needs ≥ {MIN_PER_COMPARED_ARM} for the difference); give more patients")
 
 
 def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_done) -> None:
@@ -410,7 +494,7 @@ def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet) 
         "psilosim_version": __version__, "seed": int(seed), "scale": design.scale,
         "arms": json.dumps(design.arm_names), "design": design.model_dump_json(),
         "primary_day": float(design.primary_day), "biology_model": models.label,
-        "model_fingerprint": models.fingerprint(),
+        "model_fingerprint": models.fingerprint(design),
         "network_model": _network_label(design, models),
     })
     if design.imaging is not None:

@@ -45,29 +45,35 @@ class IndividualPK:
 
 
 def individual_pk(compound: Compound, route: str, subject: Subject) -> IndividualPK:
-    """Typical values × weight covariate × exp(η) × interaction factors."""
+    """Typical values × weight covariate × exp(η) × interaction factors.
+
+    Every constant is converted from the unit it is written in to the base units (h, L, kg).
+    The interaction factor (MAO inhibition) acts on the elimination clearance only: the
+    intercompartmental clearance is distribution, not metabolism.
+    """
     pk = compound.pk(subject.species, subject.parameter_set(compound.name))
     rp = pk.route(route)
     eta = subject.eta(compound.name)
-    weight = subject.weight_kg if subject.weight_kg is not None else pk.reference_weight.value
-    w_rel = weight / pk.reference_weight.value
-    cl_factor = (w_rel ** pk.clearance_weight_exponent.value) * np.exp(eta["clearance"])
-    v_factor = (w_rel ** pk.volume_weight_exponent.value) * np.exp(eta["volume"])
-    cl_factor *= clearance_factor(pk, subject.comedication, enabled_interactions(subject.interactions))
-    ka = None if rp.absorption_rate is None else rp.absorption_rate.value * np.exp(eta["absorption"])
+    reference_kg = pk.reference_weight.to("kg")
+    weight = subject.weight_kg if subject.weight_kg is not None else reference_kg
+    w_rel = weight / reference_kg
+    size_cl = (w_rel ** pk.clearance_weight_exponent.to("")) * np.exp(eta["clearance"])
+    v_factor = (w_rel ** pk.volume_weight_exponent.to("")) * np.exp(eta["volume"])
+    cl_factor = size_cl * clearance_factor(pk, subject.comedication, enabled_interactions(subject.interactions))
+    ka = None if rp.absorption_rate is None else rp.absorption_rate.to("1/h") * np.exp(eta["absorption"])
     q = pk.intercompartmental_clearance
     v2 = pk.peripheral_volume
     system = LinearPK(
-        clearance=pk.clearance.value * cl_factor,
-        central_volume=pk.central_volume.value * v_factor,
-        ke0=compound.effect_site_rate.value,
+        clearance=pk.clearance.to("L/h") * cl_factor,
+        central_volume=pk.central_volume.to("L") * v_factor,
+        ke0=compound.effect_site_rate.to("1/h"),
         absorption_rate=ka,
-        # the peripheral compartment shares the individual's clearance and volume effects
-        intercompartmental_clearance=0.0 if q is None else q.value * cl_factor,
-        peripheral_volume=0.0 if v2 is None else v2.value * v_factor,
+        # the peripheral compartment shares the individual's size and random effects
+        intercompartmental_clearance=0.0 if q is None else q.to("L/h") * size_cl,
+        peripheral_volume=0.0 if v2 is None else v2.to("L") * v_factor,
     )
     return IndividualPK(system, compound.fraction_available(route, pk),
-                        0.0 if rp.lag_time is None else rp.lag_time.value, pk.renal_fraction.value)
+                        0.0 if rp.lag_time is None else rp.lag_time.to("h"), pk.renal_fraction.to(""))
 
 
 def time_grid(t_end_h: float, dt_h: float) -> np.ndarray:

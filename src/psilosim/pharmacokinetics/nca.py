@@ -20,6 +20,8 @@ ADJ_R2_TOLERANCE = 1e-4
 LAMBDA_Z_FLOOR = 1e-6
 #: Minimum points of the λz regression.
 MIN_LAMBDA_Z_POINTS = 3
+#: Two times closer than this (h) are the same sample (floating-point tolerance).
+TIME_TOLERANCE_H = 1e-9
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,16 @@ def interval_aucs(t: np.ndarray, c: np.ndarray, dose_times: np.ndarray) -> np.nd
 
     The sample at ``t_{i+1}`` already contains the next dose (after an IV bolus the profile
     jumps), so each interval uses its samples before ``t_{i+1}`` and extrapolates the last step
-    log-linearly from the two samples before it.
+    log-linearly from the two samples before it. An interval that ends after the last sample is
+    not covered by the profile: its AUC is NaN (extrapolating a profile cut mid-absorption would
+    invent the rest of the interval).
     """
     out = []
     for a, b in zip(dose_times[:-1], dose_times[1:], strict=True):
-        m = (t >= a - 1e-9) & (t < b - 1e-9)
+        if b > t[-1] + TIME_TOLERANCE_H:
+            out.append(math.nan)
+            continue
+        m = (t >= a - TIME_TOLERANCE_H) & (t < b - TIME_TOLERANCE_H)
         tt, cc = t[m], c[m]
         auc = auc_linear_up_log_down(tt, cc)
         if tt.size >= 2 and cc[-1] > 0 and cc[-2] > 0:
@@ -97,7 +104,8 @@ def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None) -
 
     Cmax/Tmax and λz refer to the whole profile and its last peak; with several equally spaced
     doses, the accumulation ratio and the time to 90 % of steady state (h after the first dose,
-    interpolated between interval ends) are computed, else they are NaN.
+    interpolated between interval ends) are computed, else they are NaN (also when the profile
+    ends before the last dosing interval does).
     """
     t, c = np.asarray(t, float), np.asarray(c, float)
     i = int(np.argmax(c))
@@ -107,8 +115,9 @@ def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None) -
     acc, t90 = math.nan, math.nan
     if dose_times is not None and len(dose_times) >= 3:
         aucs = interval_aucs(t, c, np.asarray(dose_times, float))
-        acc = float(aucs[-1] / aucs[0])
-        t90 = _time_to_fraction(aucs, np.asarray(dose_times, float), 0.9)
+        if np.all(np.isfinite(aucs)):
+            acc = float(aucs[-1] / aucs[0])
+            t90 = _time_to_fraction(aucs, np.asarray(dose_times, float), 0.9)
     return NCAResult(cmax=float(c[i]), tmax=float(t[i]), auc=auc, auc_inf=float(auc_inf),
                      half_life=float(math.log(2.0) / lz) if lz > 0 else math.nan, lambda_z=lz,
                      lambda_z_points=n, accumulation_ratio=acc, time_to_90pct_ss=t90)

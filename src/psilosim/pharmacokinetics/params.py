@@ -109,15 +109,16 @@ class PKParameters(ParameterSet):
         """Terminal half-life (h) of the typical subject (slowest disposition eigenvalue)."""
         from .kernel import disposition_rates
 
-        rates = disposition_rates(self.clearance.value, self.central_volume.value,
-                                  _value(self.intercompartmental_clearance), _value(self.peripheral_volume))
+        rates = disposition_rates(self.clearance.to("L/h"), self.central_volume.to("L"),
+                                  _value(self.intercompartmental_clearance, "L/h"),
+                                  _value(self.peripheral_volume, "L"))
         return float(math.log(2.0) / min(rates))
 
     def apparent(self, fraction_available: float) -> dict[str, float]:
         """Apparent oral values ``CL/F`` (L/h) and ``V/F`` (L) for ``F = fraction_available``."""
-        return {"CL/F": self.clearance.value / fraction_available,
-                "V/F": self.central_volume.value / fraction_available}
+        return {"CL/F": self.clearance.to("L/h") / fraction_available,
+                "V/F": self.central_volume.to("L") / fraction_available}
 
 
-def _value(p: Param | None) -> float:
-    return 0.0 if p is None else p.value
+def _value(p: Param | None, unit: str) -> float:
+    return 0.0 if p is None else p.to(unit)

@@ -20,6 +20,10 @@ from .params import PlasticityParams, plasticity_params, resolve_mechanisms
 COARSE_STEP_D = 0.25
 #: Finest step kept from a drive's own time axis (numerical setting).
 FINE_STEP_D = 0.25 / 24.0
+#: Gap between a drive that starts after t = 0 and the grid node just before it, where the drive
+#: is still zero (numerical setting: inputs are linear between nodes, so without this node the
+#: drive would ramp up from t = 0 to its first sample).
+EDGE_STEP_D = 1e-6
 
 HOURS_PER_DAY = float(ureg.Quantity(1.0, "day").to("h").magnitude)
 
@@ -53,8 +57,17 @@ def time_grid(drive: Drive, *, days: float, start_d: float = 0.0) -> np.ndarray:
     drive_end = drive_d[-1] if drive_d.size else 0.0
     before = np.arange(start_d, 0.0, COARSE_STEP_D)
     after = np.arange(drive_end, days, COARSE_STEP_D)
-    grid = np.unique(np.concatenate([before, [0.0], drive_d, after, [days]]))
+    grid = np.unique(np.concatenate([before, [0.0], _lead_in(drive, days), drive_d, after, [days]]))
     return grid
+
+
+def _lead_in(drive: Drive, days: float) -> np.ndarray:
+    """Coarse nodes from 0 up to a drive that starts later, and one node just before it."""
+    first_d = drive.time_h[0] / HOURS_PER_DAY
+    if not 0.0 < first_d <= days:
+        return np.empty(0)
+    edge = max(first_d - EDGE_STEP_D, 0.0)
+    return np.append(np.arange(0.0, edge, COARSE_STEP_D), edge)
 
 
 def _thin(t: np.ndarray, min_step: float) -> np.ndarray:

@@ -20,8 +20,10 @@ from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
 from ..clinical.stats import summarize
+from ..validation.checks_metrics import nw3_verdict, nw4_verdict
 
 #: Scorecard rows computable from a run's summary, by design name: (target id, value getter).
+#: NW3 and NW4 use the validation checks' own rules (one function per criterion).
 SCORECARD_ROWS: dict[str, list[tuple[str, Callable[[dict], float]]]] = {
     "carhart2021": [
         ("CL1.psilocybin", lambda s: s["arms"]["psilocybin"]["change_mean"]),
@@ -29,18 +31,9 @@ SCORECARD_ROWS: dict[str, list[tuple[str, Callable[[dict], float]]]] = {
         ("CL1.difference", lambda s: abs(s["difference"]["estimate"])),
     ],
     "szigeti2021": [("CL3", lambda s: abs(s["difference"]["estimate"]))],
-    "daws2022": [("NW3", lambda s: _nw3_signs(s))],
-    "daws2022_trd": [("NW4", lambda s: s["network"]["arms"]["psilocybin"]["dmn_within"]["change_mean"] > 0)],
+    "daws2022": [("NW3", lambda s: nw3_verdict(s)[0])],
+    "daws2022_trd": [("NW4", lambda s: nw4_verdict(s)[0])],
 }
-
-
-def _nw3_signs(s: dict) -> bool:
-    """NW3 from a run's summary: psilocybin modularity falls, escitalopram's CI holds 0, r < 0."""
-    arms = s["network"]["arms"]
-    esc_lo, esc_hi = arms["escitalopram"]["modularity"]["change_ci"]
-    r = s["correlations"].get("modularity_change_vs_improvement")
-    return bool(arms["psilocybin"]["modularity"]["change_mean"] < 0 and esc_lo <= 0 <= esc_hi
-                and r is not None and r < 0)
 
 
 def _png(fig) -> str:

@@ -301,11 +301,13 @@ class RewiringModel:
     def rewired(self, spines: xr.Dataset, days, deviation: np.ndarray | xr.DataArray | None = None) -> xr.DataArray:
         """Connection weights on ``days`` (day, region_i, region_j).
 
-        ``C̃_ij(t) = C_rigid_ij · (n_ij(t) + η Δc_ij k_ij(t)) / n_ij(0)``, then each row scaled back
+        ``C̃_ij(t) = C_rigid_ij · (n_ij(t) + η Δc_ij(t) k_ij(t)) / n_ij(0)``, then each row scaled back
         to the region's input strength (synaptic scaling). ``n_ij`` are the spines of region i on its
         connection from j, ``k_ij`` the consolidated plasticity-born ones among them (the synapse
         link's ``density_by_connection`` and ``consolidated_by_connection``), ``Δc`` the
-        :meth:`window_deviation` (zero: only spine counts).
+        :meth:`window_deviation` up to each day: one region × region matrix per day
+        (day × region × region, as :func:`window_deviations` gives), or one matrix for every day;
+        ``None``: only spine counts.
         """
         days = np.atleast_1d(np.asarray(days, dtype=float))
         t = spines["time_d"].values
@@ -316,19 +318,41 @@ class RewiringModel:
         cols = np.array([index[p] for p in spines["connection_partner"].values])
         dens = spines["density_by_connection"].values
         factor = spine_factor(dens, self.params.spine_weight_exponent.value)
-        if deviation is not None:
-            dc = np.asarray(getattr(deviation, "values", deviation), dtype=float)[rows, cols]
-            cons = spines["consolidated_by_connection"].values / dens[0]
-            factor = np.clip(factor + self.params.consolidation_gain.value * dc[None, :] * cons, 0.0, None)
+        dc = self._deviation_by_day(deviation, days.size)
+        cons = spines["consolidated_by_connection"].values / dens[0]
         out = np.empty((days.size, len(self.labels), len(self.labels)))
         for k, day in enumerate(days):
             at_day = _interp_rows(day, t, factor)
+            if dc is not None:
+                gain = self.params.consolidation_gain.value * dc[k][rows, cols]
+                at_day = np.clip(at_day + gain * _interp_rows(day, t, cons), 0.0, None)
             scale = np.ones_like(self.untreated)
             scale[rows, cols] = at_day
             out[k] = scale_inputs(self.untreated * scale, self.strength)
         return xr.DataArray(out, dims=("day", "region_i", "region_j"),
                             coords={"day": days, "region_i": self.labels, "region_j": self.labels},
                             name="sc", attrs={"units": "1", "note": "rewired structural weights"})
+
+    def _deviation_by_day(self, deviation, n_days: int) -> np.ndarray | None:
+        """Δc as (day × region × region): one matrix per day, or one repeated for every day."""
+        if deviation is None:
+            return None
+        dc = np.asarray(getattr(deviation, "values", deviation), dtype=float)
+        n = len(self.labels)
+        if dc.shape == (n, n):
+            return np.broadcast_to(dc, (n_days, n, n))
+        if dc.shape != (n_days, n, n):
+            raise InputError("deviation", f"shape {dc.shape}: expected ({n}, {n}) or ({n_days}, {n}, {n})")
+        return dc
+
+    def window_deviations(self, biology, environment: str, days) -> np.ndarray:
+        """:meth:`window_deviation` up to each of ``days`` (day × region × region).
+
+        A visit's rewiring uses the window only up to that visit, so its measures do not depend on
+        which later visits a design has.
+        """
+        return np.stack([self.window_deviation(biology, environment, float(d)).values
+                         for d in np.atleast_1d(np.asarray(days, dtype=float))])
 
     # ------------------------------------------------------------------ measures
     def measure_names(self, flexibility: bool = False) -> tuple[str, ...]:
@@ -472,7 +496,7 @@ def patient_network(model: RewiringModel, biology, environment: str, days, *, ba
     course = course.isel(time_d=slice(0, max(last, 1) + 1))  # spines are needed only to the last visit
     spines = model.spine_course(course, background_stress=background_stress, stress=stress,
                                 spine_params=spine_params)
-    deviation = model.window_deviation(biology, environment, float(days.max()))
+    deviation = model.window_deviations(biology, environment, days)  # each visit: the window up to its day
     weights = model.rewired(spines, days, deviation)
     names = model.measure_names(flexibility)
     table = {name: np.full(days.size, np.nan) for name in names}

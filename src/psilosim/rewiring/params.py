@@ -46,8 +46,9 @@ REWIRING = RewiringParams(
     dmn_structural_excess=Param(
         value=1.0, unit="", kind="assumed", source=DMN_MDD,
         note="depressed ('rigid') baseline: within-DMN structural weights × (1 + κ) before each region's input "
-             "strength is renormalised; with rumination_input it raises modularity (0.059 → 0.079) and "
-             "within-DMN FC (0.367 → 0.385) on AAL2. The size is not measured; the direction is the meta-analytic one",
+             "strength is renormalised; with rumination_input it raises within-DMN FC (0.367 → 0.448) and lowers "
+             "modularity (0.059 → 0.048) on AAL2 (the coherent DMN couples across communities; docs/rewiring.md). "
+             "The size is not measured; the direction is the meta-analytic one",
         low=0.0),
     rumination_input=Param(
         value=0.05, unit="", kind="assumed", source=RUMINATION,

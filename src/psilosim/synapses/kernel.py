@@ -177,8 +177,13 @@ def stress_for_density(density: float, c: SpineConstants) -> float:
 
 
 def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineConstants,
-                  n_per_region: int, replicates: int, rng: np.random.Generator):
+                  n_per_region: int, replicates: int, rng: np.random.Generator,
+                  init: np.ndarray | None = None):
     """Individual spines as a birth–death process (counts per connection), seeded.
+
+    The initial counts are Poisson draws around ``init`` (pools ``[N, P, S, C]`` per connection
+    relative to the baseline density, as for :func:`integrate_spines`; default: the unstressed
+    rest state) times ``n_per_region``.
 
     Births are Poisson with the mean-field formation rate times the region's baseline count;
     each labile spine leaves its pool with probability ``1 − exp(−a dt)`` and, when it leaves,
@@ -193,14 +198,15 @@ def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineCon
     """
     k, nc = t_d.size, share.size
     n_regions = int(region_of.max()) + 1
-    phi = c.formation_rate / (c.labile_loss_rate + c.maturation_rate)
     base = share * n_per_region
-    labile = rng.poisson(base * phi, size=(replicates, nc))
-    born = np.zeros((replicates, nc), dtype=np.int64)
-    persistent = rng.poisson(base * (1.0 - phi), size=(replicates, nc))
-    consolidated = np.zeros((replicates, nc), dtype=np.int64)
+    expected = (steady_state(share, c) if init is None else np.asarray(init, float)) * n_per_region
+    # draw order labile, persistent, born, consolidated (a zero mean draws nothing from the stream)
+    labile = rng.poisson(expected[0], size=(replicates, nc))
+    persistent = rng.poisson(expected[2], size=(replicates, nc))
+    born = rng.poisson(expected[1], size=(replicates, nc))
+    consolidated = rng.poisson(expected[3], size=(replicates, nc))
     counts = np.zeros((k, replicates, nc), dtype=np.int64)
-    counts[0] = labile + born + persistent
+    counts[0] = labile + born + persistent + consolidated
     for i in range(k - 1):
         dt = t_d[i + 1] - t_d[i]
         t_pos = 0.5 * (max(trkb[i], 0.0) + max(trkb[i + 1], 0.0))

@@ -289,7 +289,7 @@ def simulate_spines(
             raise InputError("replicates", "must be at least 1")
         rng = np.random.default_rng(seed)
         counts = sample_spines(t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, c,
-                               int(p.spines_per_segment.value), int(replicates), rng)
+                               int(p.spines_per_segment.value), int(replicates), rng, init)
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,
                              {"units": "spines", "long_name": "spines per connection on one segment"})
         ds.attrs["spines_per_segment"] = int(p.spines_per_segment.value)

@@ -56,34 +56,53 @@ def _run(preset: str, n: int):
     return summarize(ds)
 
 
+def nw3_verdict(summary: dict) -> tuple[bool, str]:
+    """NW3 from a trial summary (:func:`psilosim.clinical.stats.summarize` of a daws2022 run).
+
+    Passes when psilocybin's modularity change has a 95 % CI below 0, escitalopram's mean change
+    is smaller than :attr:`ImagingChecks.unchanged_fraction` of psilocybin's, and r(ΔQ,
+    improvement) < 0. Used by the ``NW3`` check and by the HTML report.
+    """
+    arms = summary["network"]["arms"]
+    psi, esc = arms["psilocybin"]["modularity"], arms["escitalopram"]["modularity"]
+    r = summary["correlations"].get("modularity_change_vs_improvement")
+    psi_falls = psi["change_ci"][1] < 0
+    esc_flat = abs(esc["change_mean"]) < CHECKS.unchanged_fraction.value * abs(psi["change_mean"])
+    negative_r = r is not None and r < 0
+    r_text = "n/a" if r is None else f"{r:+.2f}"
+    detail = (f"ΔQ psilocybin {psi['change_mean']:+.5f} (CI {psi['change_ci'][0]:+.5f}…{psi['change_ci'][1]:+.5f}), "
+              f"escitalopram {esc['change_mean']:+.5f} (CI {esc['change_ci'][0]:+.5f}…{esc['change_ci'][1]:+.5f}), "
+              f"baseline Q {psi['baseline_mean']:.4f}; r(ΔQ, improvement) = {r_text} (n={summary['patients']})")
+    return bool(psi_falls and esc_flat and negative_r), detail
+
+
+def nw4_verdict(summary: dict) -> tuple[bool, str]:
+    """NW4 from a trial summary (a daws2022_trd run): psilocybin's within-DMN FC change has a 95 % CI above 0.
+
+    Used by the ``NW4`` check and by the HTML report.
+    """
+    dmn = summary["network"]["arms"]["psilocybin"]["dmn_within"]
+    day = summary["network"].get("day")
+    when = f"day {day:g}" if day is not None else "the last imaging visit"
+    detail = (f"within-DMN FC change at {when}: {dmn['change_mean']:+.5f} "
+              f"(CI {dmn['change_ci'][0]:+.5f}…{dmn['change_ci'][1]:+.5f}), baseline {dmn['baseline_mean']:.4f}")
+    return bool(dmn["change_ci"][0] > 0), detail
+
+
 @check("NW3")
 def modularity_after_treatment():
     """Psilocybin lowers modularity (CI < 0), escitalopram's mean change is < a tenth of it, r(ΔQ, improvement) < 0.
 
     The psilocybin magnitude is calibrated (``REWIRING.consolidation_gain``); the escitalopram
-    result and the sign of r are predictions.
+    result and the sign of r are predictions. The rule is :func:`nw3_verdict`.
     """
-    s = _run("daws2022", int(CHECKS.patients_rct.value))
-    arms = s["network"]["arms"]
-    psi, esc = arms["psilocybin"]["modularity"], arms["escitalopram"]["modularity"]
-    r = s["correlations"]["modularity_change_vs_improvement"]
-    psi_falls = psi["change_ci"][1] < 0
-    esc_flat = abs(esc["change_mean"]) < CHECKS.unchanged_fraction.value * abs(psi["change_mean"])
-    negative_r = r is not None and r < 0
-    detail = (f"ΔQ psilocybin {psi['change_mean']:+.5f} (CI {psi['change_ci'][0]:+.5f}…{psi['change_ci'][1]:+.5f}), "
-              f"escitalopram {esc['change_mean']:+.5f} (CI {esc['change_ci'][0]:+.5f}…{esc['change_ci'][1]:+.5f}), "
-              f"baseline Q {psi['baseline_mean']:.4f}; r(ΔQ, improvement) = {r:+.2f} (n={s['patients']})")
-    return bool(psi_falls and esc_flat and negative_r), detail
+    return nw3_verdict(_run("daws2022", int(CHECKS.patients_rct.value)))
 
 
 @check("NW4")
 def dmn_after_treatment():
-    """Within-DMN FC 1 day after 25 mg (open-label TRD design) is above baseline."""
-    s = _run("daws2022_trd", int(CHECKS.patients_trd.value))
-    dmn = s["network"]["arms"]["psilocybin"]["dmn_within"]
-    detail = (f"within-DMN FC change at day 8: {dmn['change_mean']:+.5f} "
-              f"(CI {dmn['change_ci'][0]:+.5f}…{dmn['change_ci'][1]:+.5f}), baseline {dmn['baseline_mean']:.4f}")
-    return bool(dmn["change_ci"][0] > 0), detail
+    """Within-DMN FC 1 day after 25 mg (open-label TRD design) is above baseline (:func:`nw4_verdict`)."""
+    return nw4_verdict(_run("daws2022_trd", int(CHECKS.patients_trd.value)))
 
 
 #: The setting of the window in Siegel et al. 2024's design, ASSUMED: healthy adults with no

@@ -76,7 +76,7 @@ def apparent_volume() -> tuple[float, str]:
     comp = get_compound("psilocybin")
     pk = comp.pk()
     f = comp.fraction_available("oral", pk)
-    return pk.central_volume.value / f, f"V/F with F = bioavailability x molar ratio = {f:.3f} (relative to the psilocybin dose)"
+    return pk.central_volume.to("L") / f, f"V/F with F = bioavailability x molar ratio = {f:.3f} (relative to the psilocybin dose)"
 
 
 @check("PK6")
