@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError
+from ..network.settings import FIT, MAP_KINDS, SCAN
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 DATASET_HELP = "Built-in dataset name (aal2) or a folder with regions.csv, sc.csv, fc.csv, receptors.csv."
@@ -33,9 +34,11 @@ def fit(
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
     model: str = typer.Option("both", "--model",
                               help="dmf (simulated, FIC) | hopf (expected FC of the linear Stuart-Landau "
-                                   "network) | both (sweep both families, report the better)."),
-    points: int = typer.Option(9, "--points", help="Number of G values in the DMF sweep."),
-    minutes: float = typer.Option(10.0, "--minutes", help="Simulated BOLD per G value, minutes."),
+                                   "network) | both (sweep both families; the top-level G is the better "
+                                   "family's, named by 'model'; each family's result is under 'families', "
+                                   "the DMF's G, which scan and validate use, under families.dmf)."),
+    points: int = typer.Option(int(FIT.g_points.value), "--points", help="Number of G values in the DMF sweep."),
+    minutes: float = typer.Option(FIT.duration.to("min"), "--minutes", help="Simulated BOLD per G value, minutes."),
     seed: int = typer.Option(0, "--seed", help="Noise seed (the fit is deterministic for a seed)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
@@ -97,17 +100,22 @@ def _print_fit(dataset: str, name: str, result) -> None:
 def scan(
     compound: str = typer.Option("psilocybin", "--compound", help="Compound name."),
     dose: str = typer.Option("25 mg", "--dose", help="Dose with unit, e.g. '25 mg' or '0.3 mg/kg'."),
-    at_hours: float = typer.Option(2.0, "--at-hours", help="Scan start, hours after the dose."),
+    at_hours: float = typer.Option(SCAN.at_hours.to("h"), "--at-hours", help="Scan start, hours after the dose."),
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
-    minutes: float = typer.Option(10.0, "--minutes", help="Scan length, minutes of BOLD."),
+    minutes: float = typer.Option(SCAN.minutes.to("min"), "--minutes",
+                                  help="Scan length, minutes of BOLD (simulated in whole TRs; at least "
+                                       f"{int(SCAN.min_samples.value)} TRs of {SCAN.tr.to('s'):g} s)."),
     seed: int = typer.Option(0, "--seed", help="Noise seed."),
     occupancy: float = typer.Option(None, "--occupancy",
                                     help="Use this 5-HT2A occupancy (0-1) instead of the pharmacology chain."),
-    gain_map: str = typer.Option("receptor", "--gain-map", help="receptor | uniform | shuffled."),
-    compare_maps: bool = typer.Option(False, "--compare-maps", help="Also simulate uniform and shuffled maps."),
+    gain_map: str = typer.Option("receptor", "--gain-map",
+                                 help=" | ".join(MAP_KINDS) + " (variogram needs MNI centroids in the region table)."),
+    compare_maps: bool = typer.Option(False, "--compare-maps",
+                                      help="Also simulate uniform and shuffled maps (and variogram nulls when the "
+                                           "region table has MNI centroids)."),
     method: str = typer.Option("simulate", "--method",
                                help="simulate (BOLD scans) | linear (expected FC, linear-noise approximation, fast)."),
-    sessions: int = typer.Option(1, "--sessions",
+    sessions: int = typer.Option(int(SCAN.sessions.value), "--sessions",
                                  help="Independent scans per condition, averaged in Fisher z (like-for-like "
                                       "for drug and baseline; Siegel et al. 2024 averaged several runs)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
@@ -125,10 +133,12 @@ def scan(
 
     if method not in ("simulate", "linear"):
         raise InputError("--method", f"{method!r}; expected simulate or linear")
-    if gain_map not in sc.MAP_KINDS:
-        raise InputError("--gain-map", f"{gain_map!r}; expected one of {', '.join(sc.MAP_KINDS)}")
+    if gain_map not in MAP_KINDS:
+        raise InputError("--gain-map", f"{gain_map!r}; expected one of {', '.join(MAP_KINDS)}")
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
+    if method == "simulate":
+        sc.scan_samples(minutes)  # too short a scan fails here, before any simulation
     parcellation = load_dataset(dataset)
     if occupancy is None:
         occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
@@ -153,7 +163,7 @@ def scan(
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
         "dataset": parcellation.name, "compound": compound, "dose": dose, "at_hours": at_hours,
-        "minutes": minutes, "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
+        "minutes": session.attrs.get("minutes", minutes), "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
         "G": session.attrs["coupling"],
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,
         "disclaimer": DISCLAIMER,

@@ -11,6 +11,9 @@ from ..errors import InputError
 
 #: Fewest samples from which a Pearson correlation of a window is meaningful at all.
 MIN_WINDOW_SAMPLES = 3
+#: Relative tolerance when a given TR is compared with the step of the time axis (float noise of
+#: a coordinate built as ``arange(n) * tr``, not a physical tolerance).
+TR_RTOL = 1e-6
 
 
 def check_region_table(regions: pd.DataFrame) -> pd.DataFrame:
@@ -97,6 +100,9 @@ def _sampling_interval(bold: xr.DataArray, tr_s: float | None, field: str) -> fl
         tr_s = bold.attrs.get("tr_s", coord_tr)
     if tr_s is None or not np.isfinite(tr_s) or tr_s <= 0:
         raise InputError("tr_s", f"repetition time must be a positive number of seconds, got {tr_s}")
+    if coord_tr is not None and not np.isclose(coord_tr, tr_s, rtol=TR_RTOL, atol=0.0):
+        raise InputError("tr_s", f"{float(tr_s):g} s contradicts the {field} time axis, which steps by "
+                                 f"{coord_tr:g} s; pass the TR of the recording or fix its time coordinate")
     return float(tr_s)
 
 

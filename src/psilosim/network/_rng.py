@@ -23,13 +23,15 @@ def seed_streams(seed: int | None | Sequence[int], n_streams: int) -> np.ndarray
 
     ``seed`` is either one integer (or ``None``), from which the member streams are spawned with
     :class:`numpy.random.SeedSequence` (stream ``k`` is the same whatever ``n_streams`` is), or
-    one integer per member (member ``k`` then runs exactly as a single run with ``seed[k]``
-    would).
+    one entry per member (member ``k`` then runs exactly as a single run with ``seed[k]``
+    would). An entry is an integer or a tuple ``(seed, *key)``, the stream
+    ``SeedSequence(seed, spawn_key=key)``: a child of ``seed`` that shares no stream with any
+    other key or plain integer seed (how scan sessions name a scan by seed, role and index).
     """
     if isinstance(seed, Sequence) or isinstance(seed, np.ndarray):
         if len(seed) != n_streams:
             raise ValueError(f"{len(seed)} seeds for {n_streams} members")
-        sequences = [np.random.SeedSequence(int(s)) for s in seed]
+        sequences = [member_sequence(s) for s in seed]
     else:
         sequences = np.random.SeedSequence(seed).spawn(n_streams)
     states = np.empty((n_streams, _STATE_WORDS), dtype=np.uint64)
@@ -39,6 +41,15 @@ def seed_streams(seed: int | None | Sequence[int], n_streams: int) -> np.ndarray
             words[0] = np.uint64(1)
         states[k] = words
     return states
+
+
+def member_sequence(entry: int | Sequence[int]) -> np.random.SeedSequence:
+    """The seed sequence of one member: an integer, or ``(seed, *spawn_key)``."""
+    if isinstance(entry, (tuple, list)):
+        if not entry:
+            raise ValueError("an empty seed tuple")
+        return np.random.SeedSequence(int(entry[0]), spawn_key=tuple(int(k) for k in entry[1:]))
+    return np.random.SeedSequence(int(entry))
 
 
 @njit(cache=True, inline="always")

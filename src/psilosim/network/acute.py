@@ -40,7 +40,7 @@ from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from .hopf import FITTED_HOPF, HopfModel
-from .scan import conditions, expected_fc_session, linear_session
+from .scan import conditions, expected_fc_session, linear_session, stored_coupling
 
 
 @dataclass(frozen=True)
@@ -108,10 +108,9 @@ def acute_session(parcellation: Parcellation, occupancy: float, *, acute_state: 
 def _hopf_session(parcellation: Parcellation, occupancy: float, remap, seed: int,
                   maps: Sequence[str], n_shuffles: int | None) -> xr.Dataset:
     """Linear Hopf FC of every condition at the dataset's fitted coupling."""
-    fitted = FITTED_HOPF.params()
-    if parcellation.name not in fitted:
-        raise DataError(f"{parcellation.name}: no fitted Hopf coupling; run `psilosim fit --model hopf`")
-    coupling = fitted[parcellation.name].value
+    coupling = stored_coupling(parcellation, FITTED_HOPF)
+    if coupling is None:
+        raise DataError(f"{parcellation.name}: no fitted Hopf coupling for this SC; run `psilosim fit --model hopf`")
     model = HopfModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
     with threadpool_limits(limits=1, user_api="blas"):  # small dense solves: threads only contend

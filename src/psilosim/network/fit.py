@@ -31,56 +31,9 @@ from scipy.stats import ks_2samp
 
 from ..connectome import Parcellation
 from ..errors import DataError, InputError
-from ..parameters import Param, ParameterSet
 from .dmf import DMF, DMFModel
 from .hopf import HopfModel
-
-
-class FitParams(ParameterSet):
-    """Settings of the G sweep and of the FC/FCD scores."""
-
-    g_low: Param
-    g_high: Param
-    g_points: Param
-    rate_tolerance: Param
-    duration: Param
-    warmup: Param
-    tr: Param
-    fcd_window: Param
-    fcd_step: Param
-    hopf_ratio_low: Param
-    hopf_ratio_high: Param
-    hopf_ratio_points: Param
-
-
-FIT = FitParams(
-    g_low=Param(value=0.4, unit="", source="psilosim", kind="assumed",
-                note="lowest effective coupling G·⟨Σ_j C_ij⟩ of the sweep (G times mean in-strength, "
-                     "so one grid serves connectomes with different weight scales)"),
-    g_high=Param(value=1.6, unit="", source="psilosim", kind="assumed",
-                 note="highest effective coupling; around 1.2–1.6 FIC can no longer hold 3 Hz"),
-    rate_tolerance=Param(value=1.0, unit="Hz", source="psilosim", kind="assumed",
-                         note="a G counts only if FIC holds every region's mean rate within this "
-                              "of the 3 Hz target (the working point the DMF is defined at)"),
-    g_points=Param(value=9, unit="", source="psilosim", kind="assumed", note="grid points"),
-    duration=Param(value=600.0, unit="s", source="psilosim", kind="assumed",
-                   note="simulated BOLD per G (≈ the 710 s of the AAL2 recordings)"),
-    warmup=Param(value=20.0, unit="s", source="psilosim", kind="assumed", note="discarded transient"),
-    tr=Param(value=2.0, unit="s", source="psilosim", kind="assumed",
-             note="BOLD sampling of the simulation; the dataset's TR when it has BOLD"),
-    fcd_window=Param(value=60.0, unit="s", source="Deco et al. 2018 Curr Biol 28:3065 (30 TRs of 2 s)",
-                     kind="published", note="sliding-window length for FCD"),
-    fcd_step=Param(value=6.0, unit="s", source="psilosim", kind="assumed",
-                   note="window step for FCD (3 TRs)"),
-    hopf_ratio_low=Param(value=0.01, unit="", source="psilosim", kind="assumed",
-                         note="lowest coupling-to-damping ratio G·⟨Σ_j C_ij⟩/|a| of the Hopf sweep "
-                              "(FC ≈ the direct connections)"),
-    hopf_ratio_high=Param(value=1000.0, unit="", source="psilosim", kind="assumed",
-                          note="highest ratio (FC dominated by the slowest Laplacian modes; diffusive "
-                               "coupling never destabilises the network)"),
-    hopf_ratio_points=Param(value=41, unit="", source="psilosim", kind="assumed",
-                            note="log-spaced ratios"),
-)
+from .settings import FIT, FitParams
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class VariogramNulls:
         out[np.argsort(surrogate)] = np.sort(self.values)
         return out
 
-    def draw(self, n_maps: int, seed: int = 0) -> np.ndarray:
+    def draw(self, n_maps: int, seed: int | np.random.SeedSequence = 0) -> np.ndarray:
         """``n_maps`` surrogates (n_maps × N), deterministic for a seed."""
         if n_maps < 1:
             raise InputError("n_maps", f"need at least one surrogate, got {n_maps}")

@@ -23,6 +23,7 @@ chunks, a scan in one piece equals the same scan in minutes.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -33,63 +34,50 @@ from threadpoolctl import threadpool_limits
 from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
-from ..parameters import Param, ParameterSet
+from ..parameters import ParameterSet
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
 from .measures import group_fc, network_fc_distance, region_fc_distance, within_network_change
 from .nulls import VariogramNulls, centroid_distances
+from .settings import MAP_KINDS, SCAN, ScanParams
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
-MAP_KINDS = ("receptor", "uniform", "shuffled", "variogram")
 #: Map kinds that expand into several numbered maps.
 NULL_KINDS = ("shuffled", "variogram")
 #: Region-table columns with MNI centroids (needed for variogram nulls).
 CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")
 #: Factor by which the linear session lowers G until every condition's fixed point is stable.
 STABILITY_BACKOFF = 0.95
-
-
-class ScanParams(ParameterSet):
-    """Defaults of a scan session."""
-
-    minutes: Param
-    warmup: Param
-    tr: Param
-    chunk: Param
-    n_shuffles: Param
-    sessions: Param
-
-
-SCAN = ScanParams(
-    minutes=Param(value=10.0, unit="min", source="psilosim", kind="assumed",
-                  note="length of a resting-state run (Siegel et al. 2024 used 15-min runs)"),
-    warmup=Param(value=20.0, unit="s", source="psilosim", kind="assumed", note="discarded transient"),
-    tr=Param(value=2.0, unit="s", source="psilosim", kind="assumed", note="BOLD sampling interval"),
-    chunk=Param(value=60.0, unit="s", source="psilosim", kind="assumed",
-                note="occupancy (hence gain) is updated once per chunk of the scan"),
-    n_shuffles=Param(value=4, unit="", source="psilosim", kind="assumed",
-                     note="shuffled (and variogram-null) receptor maps simulated with --compare-maps"),
-    sessions=Param(value=1, unit="", source="psilosim", kind="assumed",
-                   note="independent scans per condition averaged (Fisher z) into the condition's FC; "
-                        "Siegel et al. 2024 averaged several 15-min runs per person and condition"),
-)
+#: SHA-256 of the structural connectivity each stored fit (:data:`~psilosim.network.dmf.FITTED_G`,
+#: :data:`~psilosim.network.hopf.FITTED_HOPF`) was made on (:func:`sc_fingerprint`): a stored
+#: coupling applies to a dataset of that name only when its SC is that one.
+FITTED_SC = {
+    "aal2": "90e979374da7c5210e182883ca4dbd2ee17afb36c706e0109debd9d2c47c46f3",
+    "schaefer100": "c1b5c9aabe5af6aeed699ab6ab72fa56cd9f0ec9bfa904600f983519621c8a73",
+}
+#: Decimals kept when fingerprinting an SC (far below any weight's meaning; absorbs parser ulps).
+FINGERPRINT_DECIMALS = 9
 
 
 # ---------------------------------------------------------------------- pharmacology link
 def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, *,
-                     seed: int | None = None) -> xr.DataArray:
-    """5-HT2A surface occupancy (0–1) over a scan window starting ``at_hours`` after one dose."""
+                     seed: int | None = None, p: ScanParams = SCAN) -> xr.DataArray:
+    """5-HT2A surface occupancy (0–1) over a scan window starting ``at_hours`` after one dose.
+
+    The series is on a grid of ``p.occupancy_step`` and keeps one grid point on each side of the
+    window, for interpolation.
+    """
     from ..binding import simulate_acute
     from ..regimen import Regimen
 
     if not np.isfinite(at_hours) or at_hours < 0:
         raise InputError("--at-hours", f"must be a non-negative number of hours, got {at_hours}")
     end_h = at_hours + minutes / 60.0
-    acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + 0.25,
-                           dt_h=1.0 / 60.0, seed=seed)
+    step_h = p.occupancy_step.to("h")
+    acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + p.occupancy_padding.to("h"),
+                           dt_h=step_h, seed=seed)
     occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET, drop=True)
-    step_h = 1.0 / 60.0  # keep the grid points just outside the window, for interpolation
     return occ.sel(time_h=slice(at_hours - step_h, end_h + step_h))
 
 
@@ -103,7 +91,8 @@ def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
 
 
 # ---------------------------------------------------------------------- gain maps
-def density_map(parcellation: Parcellation, kind: str, *, seed: int = 0, receptor: str = HT2A) -> np.ndarray:
+def density_map(parcellation: Parcellation, kind: str, *, seed: int | np.random.SeedSequence = 0,
+                receptor: str = HT2A) -> np.ndarray:
     """Normalised density R_i (max 1) for ``kind`` in :data:`MAP_KINDS`.
 
     ``uniform`` has every region at the receptor map's mean (same total gain), ``shuffled``
@@ -130,7 +119,8 @@ def has_centroids(parcellation: Parcellation) -> bool:
     return bool(np.isfinite(parcellation.regions[cols].to_numpy(dtype=float)).all())
 
 
-def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int = 0, receptor: str = HT2A) -> np.ndarray:
+def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int | np.random.SeedSequence = 0,
+                   receptor: str = HT2A) -> np.ndarray:
     """``n_maps`` variogram-matched surrogates of the receptor map (Burt et al. 2020)."""
     if not has_centroids(parcellation):
         raise DataError(f"{parcellation.name}: variogram nulls need MNI centroids "
@@ -148,16 +138,38 @@ def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None)
     return 1.0 + s * np.asarray(density) * occupancy
 
 
+def sc_fingerprint(sc: xr.DataArray | np.ndarray) -> str:
+    """SHA-256 of an SC's shape and values (rounded to :data:`FINGERPRINT_DECIMALS`)."""
+    values = np.round(np.asarray(sc, dtype=np.float64), FINGERPRINT_DECIMALS) + 0.0  # + 0.0: no -0.0
+    values = np.ascontiguousarray(values)
+    return hashlib.sha256(np.asarray(values.shape, dtype=np.int64).tobytes() + values.tobytes()).hexdigest()
+
+
+def stored_coupling(parcellation: Parcellation, fitted: ParameterSet) -> float | None:
+    """The coupling stored in ``fitted`` for this dataset, or ``None``.
+
+    A stored value is used only when the dataset's SC is the one it was fitted on
+    (:data:`FITTED_SC`): a user folder that happens to be called ``aal2``, or a modified SC
+    under a built-in name, does not inherit a fit made on other data.
+    """
+    params = fitted.params()
+    name = parcellation.name
+    if name not in params or FITTED_SC.get(name) != sc_fingerprint(parcellation.sc.values):
+        return None
+    return params[name].value
+
+
 def coupling_for(parcellation: Parcellation) -> float:
     """The fitted G for a known dataset; otherwise the AAL2 fit scaled by mean in-strength.
 
-    Keeping G·⟨Σ_j C_ij⟩ equal keeps the mean long-range input per region equal, the
-    first-order condition for the same distance to the instability (an assumption for user
-    parcellations; run ``psilosim fit`` for a real value).
+    Known means the name *and* the SC of a stored fit (:func:`stored_coupling`). Keeping
+    G·⟨Σ_j C_ij⟩ equal keeps the mean long-range input per region equal, the first-order
+    condition for the same distance to the instability (an assumption for user parcellations;
+    run ``psilosim fit`` for a real value).
     """
-    params = FITTED_G.params()
-    if parcellation.name in params:
-        return params[parcellation.name].value
+    stored = stored_coupling(parcellation, FITTED_G)
+    if stored is not None:
+        return stored
     from ..connectome import load_dataset
 
     ref = load_dataset("aal2").sc.values.sum(axis=1).mean()
@@ -171,8 +183,12 @@ _FIC_CACHE: dict[tuple[str, float, int], np.ndarray] = {}
 
 
 def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> np.ndarray:
-    """Noisy-FIC weights for a dataset and G, computed once per process."""
-    key = (name, round(coupling, 12), seed)
+    """Noisy-FIC weights for a connectome and G, computed once per process.
+
+    Keyed by the SC's values (:func:`sc_fingerprint`), not by ``name`` (kept for the callers'
+    messages): two connectomes under one name never share FIC weights.
+    """
+    key = (sc_fingerprint(model.sc), round(coupling, 12), seed)
     if key not in _FIC_CACHE:
         _FIC_CACHE[key] = model.fic_refined([coupling], seed=seed)[0]
     return _FIC_CACHE[key]
@@ -188,14 +204,21 @@ class Condition:
     seeds: tuple[int, ...]
 
 
-#: Seeds of session k: baseline ``seed + 3k``, repeat ``seed + 3k + 1``, drug ``seed + 3k + 2``
-#: (distinct streams for every scan; drug maps share theirs).
-SEED_STRIDE = 3
+#: Stream roles: scan k of a role has the noise stream ``SeedSequence(seed, spawn_key=(role, k))``
+#: (:func:`psilosim.network._rng.seed_streams`), and the null maps draw from ``(role, k)`` keys of
+#: their own. Every scan and every null map of a session has its own stream, and no two
+#: session seeds share one (``seed + 3k + role`` made seed 0's second baseline seed 1's drug scan).
+ROLE_BASELINE, ROLE_REPEAT, ROLE_DRUG, ROLE_SHUFFLED, ROLE_VARIOGRAM = range(5)
 
 
-def session_seeds(seed: int, sessions: int, role: int) -> tuple[int, ...]:
-    """Noise seeds of one condition role (0 baseline, 1 repeat, 2 drug)."""
-    return tuple(seed + SEED_STRIDE * k + role for k in range(sessions))
+def session_seeds(seed: int, sessions: int, role: int) -> tuple[tuple[int, int, int], ...]:
+    """Noise streams ``(seed, role, k)`` of one condition role (0 baseline, 1 repeat, 2 drug)."""
+    return tuple((int(seed), role, k) for k in range(sessions))
+
+
+def null_seed(seed: int, role: int, *key: int) -> np.random.SeedSequence:
+    """The generator seed of a null map (an independent child of ``seed``)."""
+    return np.random.SeedSequence(int(seed), spawn_key=(role, *key))
 
 
 def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("receptor",),
@@ -204,19 +227,39 @@ def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("re
     n_shuffles = int(SCAN.n_shuffles.value) if n_shuffles is None else n_shuffles
     if sessions < 1:
         raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
-    drug = session_seeds(seed, sessions, 2)
-    out = [Condition("baseline", None, session_seeds(seed, sessions, 0)),
-           Condition("baseline_repeat", None, session_seeds(seed, sessions, 1))]
+    drug = session_seeds(seed, sessions, ROLE_DRUG)
+    out = [Condition("baseline", None, session_seeds(seed, sessions, ROLE_BASELINE)),
+           Condition("baseline_repeat", None, session_seeds(seed, sessions, ROLE_REPEAT))]
     for kind in maps:
         if kind == "shuffled":
-            out += [Condition(f"shuffled_{k}", density_map(parcellation, "shuffled", seed=seed + k), drug)
+            out += [Condition(f"shuffled_{k}", density_map(parcellation, "shuffled",
+                                                           seed=null_seed(seed, ROLE_SHUFFLED, k)), drug)
                     for k in range(n_shuffles)]
         elif kind == "variogram":
-            nulls = variogram_maps(parcellation, n_shuffles, seed=seed)
+            nulls = variogram_maps(parcellation, n_shuffles, seed=null_seed(seed, ROLE_VARIOGRAM))
             out += [Condition(f"variogram_{k}", nulls[k], drug) for k in range(n_shuffles)]
         else:
             out.append(Condition(kind, density_map(parcellation, kind), drug))
     return out
+
+
+def scan_samples(minutes: float, p: ScanParams = SCAN) -> int:
+    """BOLD samples of a scan of ``minutes`` (rounded to whole TRs of ``p.tr``).
+
+    Raises
+    ------
+    InputError
+        ``--minutes`` not positive, or shorter than ``p.min_samples`` TRs (FC would be undefined).
+    """
+    if not np.isfinite(minutes) or minutes <= 0:
+        raise InputError("--minutes", f"must be positive, got {minutes}")
+    tr_s = p.tr.to("s")
+    n_samples = round(minutes * 60.0 / tr_s)
+    need = int(p.min_samples.value)
+    if n_samples < need:
+        raise InputError("--minutes", f"{minutes:g} min gives {n_samples} BOLD sample(s) at TR {tr_s:g} s; "
+                                      f"a scan needs at least {need} TRs ({need * tr_s / 60.0:g} min)")
+    return n_samples
 
 
 def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
@@ -230,7 +273,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     occupancy
         5-HT2A occupancy (0–1): a constant, or a series over ``time_h`` covering the scan.
     minutes
-        Scan length (default :data:`SCAN`).
+        Scan length (default :data:`SCAN`), simulated in whole TRs (:func:`scan_samples`);
+        ``attrs["minutes"]`` is the simulated length, ``attrs["requested_minutes"]`` the request.
     start_h
         Time of the scan start on the occupancy series' clock, h.
     sessions
@@ -242,9 +286,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
         ``bold`` (condition, session, region, time), ``session_fc`` (condition, session,
         region_i, region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average.
     """
-    minutes = SCAN.minutes.to("min") if minutes is None else float(minutes)
-    if not np.isfinite(minutes) or minutes <= 0:
-        raise InputError("--minutes", f"must be positive, got {minutes}")
+    requested = SCAN.minutes.to("min") if minutes is None else float(minutes)
+    n_samples = scan_samples(requested)
     sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
     coupling = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
@@ -257,17 +300,16 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     _set_gains(run, members, occupancy_at(occupancy, start_h))
     run.advance(SCAN.warmup.to("s"))
     parts = []
-    chunk_s = SCAN.chunk.to("s")
-    total_s = minutes * 60.0
-    done = 0.0
-    while done < total_s - 1e-9:
-        length = min(chunk_s, total_s - done)
-        length = max(tr_s, round(length / tr_s) * tr_s)
-        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + length / 2) / 3600.0))
-        parts.append(run.advance(length))
-        done += length
+    chunk_samples = max(1, round(SCAN.chunk.to("s") / tr_s))
+    done = 0
+    while done < n_samples:
+        step = min(chunk_samples, n_samples - done)
+        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + step / 2) * tr_s / 3600.0))
+        parts.append(run.advance(step * tr_s))
+        done += step
         if progress:
-            progress(done / total_s)
+            progress(done / n_samples)
+    minutes = n_samples * tr_s / 60.0
     bold = xr.concat(parts, dim="time", data_vars="all")["bold"].values
     n = parcellation.n_regions
     bold = bold.reshape(len(conds), sessions, n, -1)
@@ -281,7 +323,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
          "fc": (("condition", "region_i", "region_j"), fcs)},
         coords={"condition": [c.name for c in conds], "session": np.arange(sessions),
                 "region": labels, "region_i": labels, "region_j": labels, "time": times},
-        attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "tr_s": tr_s, "sessions": sessions,
+        attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
+               "tr_s": tr_s, "sessions": sessions,
                "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )

@@ -138,7 +138,8 @@ class DMFModel:
         gain
             Excitatory gain per region, shape ``(N,)`` or ``(B, N)``; 1 = baseline.
         seed
-            One integer (members get spawned streams) or one integer per member.
+            One integer (members get spawned streams) or one entry per member: an integer or a
+            tuple ``(seed, *spawn_key)`` (:func:`psilosim.network._rng.seed_streams`).
         tr_s
             BOLD sampling interval, s.
         j_fic
