@@ -67,22 +67,23 @@ def _summary(psi_q, esc_q, r, dmn):
                                  "escitalopram": {"modularity": entry(esc_q), "dmn_within": entry(dmn)}}}}
 
 
-@pytest.mark.parametrize("summary", [
-    # escitalopram's CI excludes 0 but its change is < a tenth of psilocybin's: the check passes
-    _summary((-0.002, -0.003, -0.001), (-1e-6, -2e-6, -5e-7), -0.3, (0.001, 0.0005, 0.002)),
-    # escitalopram's CI holds 0 but the change is large: the check fails
-    _summary((-0.002, -0.003, -0.001), (-0.001, -0.003, 0.001), -0.3, (0.001, 0.0005, 0.002)),
+@pytest.mark.parametrize(("summary", "nw3", "nw4"), [
+    # escitalopram's CI excludes 0 but its change is < a tenth of psilocybin's: NW3 passes; NW4 passes
+    (_summary((-0.002, -0.003, -0.001), (-1e-6, -2e-6, -5e-7), -0.3, (0.001, 0.0005, 0.002)), True, True),
+    # escitalopram's CI holds 0 but the change is half of psilocybin's: NW3 fails
+    (_summary((-0.002, -0.003, -0.001), (-0.001, -0.003, 0.001), -0.3, (0.001, 0.0005, 0.002)), False, True),
     # NW4: mean > 0 but CI low < 0 fails
-    _summary((-0.002, -0.003, -0.001), (0.0, 0.0, 0.0), -0.3, (0.001, -0.0005, 0.002)),
+    (_summary((-0.002, -0.003, -0.001), (0.0, 0.0, 0.0), -0.3, (0.001, -0.0005, 0.002)), True, False),
 ])
-def test_report_scores_nw3_nw4_as_validate_does(summary):
+def test_report_scores_nw3_nw4_as_validate_does(summary, nw3, nw4):
     from psilosim.report.trial import _scorecard
     from psilosim.validation.checks_metrics import nw3_verdict, nw4_verdict
 
+    assert nw3_verdict(summary)[0] is nw3 and nw4_verdict(summary)[0] is nw4   # the checks' rules
     rows = {r["id"]: r["passed"] for r in _scorecard(get_preset("daws2022"), summary)}
-    assert rows["NW3"] == nw3_verdict(summary)[0]
+    assert rows["NW3"] is nw3                                                   # the report applies them
     rows = {r["id"]: r["passed"] for r in _scorecard(get_preset("daws2022_trd"), summary)}
-    assert rows["NW4"] == nw4_verdict(summary)[0]
+    assert rows["NW4"] is nw4
 
 
 def test_nw3_verdict_without_a_correlation_fails_without_crashing():

@@ -160,11 +160,18 @@ def test_stochastic_spines_start_at_the_stressed_rest_state():
     assert end.mean() == pytest.approx(0.8, abs=0.03)
 
 
-def test_stochastic_spines_without_stress_are_unchanged_by_the_initial_state_option():
+def test_stochastic_spines_without_stress_are_unchanged_by_the_initial_state_option(monkeypatch):
+    import psilosim.synapses.model as spine_model
+
     plast = simulate_plasticity(Drive.none(), days=3)
     ds = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
     start = ds["spine_count"].isel(time_d=0).sum("connection").values / ds.attrs["spines_per_segment"]
     assert start.mean() == pytest.approx(1.0, abs=0.03)
+    # the kernel's own default start (init=None, the pre-fix path) gives the same draws bit for bit
+    original = spine_model.sample_spines
+    monkeypatch.setattr(spine_model, "sample_spines", lambda *args: original(*args[:-1], None))
+    old = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
+    np.testing.assert_array_equal(old["spine_count"].values, ds["spine_count"].values)
 
 
 # ---------------------------------------------------------------- 4. NCA over intervals the samples do not cover
@@ -202,9 +209,11 @@ def test_pk_cli_reports_null_accumulation_when_hours_cut_the_last_interval():
     assert full["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)  # t½ 1.8 h ≪ 24 h
 
 
-def test_pk_cli_default_time_covers_a_long_last_interval():
-    p = _pk_json("--compound", "psilocybin", "--dose", "25 mg", "--interval", "3 weeks", "--doses", "2")
-    assert p["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)
+@pytest.mark.parametrize("interval", ["3 weeks", "100.1 h", "7.3 days", "333.33 h"])
+def test_pk_cli_default_time_covers_a_long_last_interval(interval):
+    # intervals that are not whole grid steps too: the default end is rounded up, not down
+    p = _pk_json("--compound", "psilocybin", "--dose", "25 mg", "--interval", interval, "--doses", "3")
+    assert p["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)   # t½ ≈ 2 h: no accumulation
 
 
 # ---------------------------------------------------------------- 6, 7. quantity parsing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ SERIES_MAX_STEP_H = 0.25
 SERIES_FINE_STEP_H = 0.05
 #: Above this many simulated hours the series uses the coarse step.
 FINE_STEP_LIMIT_H = 72.0
+#: Relative slack when rounding the end time up to whole steps (floating-point guard).
+ROUNDING_SLACK = 1e-9
 PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intracellular",
                 "SERT": "SERT", "TrkB": "TrkB", "NMDA": "NMDA"}
 
@@ -111,6 +114,10 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         t_end = default_t_end_h(comp, events, subject)
         t_end = t_end if dose_times is None else max(t_end, float(dose_times[-1]))
     step = SERIES_FINE_STEP_H if t_end <= FINE_STEP_LIMIT_H else SERIES_MAX_STEP_H
+    if hours is None:
+        # whole steps, rounded up: the time grid stops at the last whole step, and the last
+        # interval must be sampled to its end for the accumulation metrics
+        t_end = math.ceil(t_end / step - ROUNDING_SLACK) * step
     ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method)
     t = ds.time_h.values
     c = ds.concentration.sel(compound=comp.name).values

@@ -128,18 +128,6 @@ class ImagingSpec(BaseModel):
             raise InputError("imaging.visits", f"must start at day 0 and increase strictly, got {value}")
         return [float(v) for v in arr]
 
-    @field_validator("dataset")
-    @classmethod
-    def _dataset_exists(cls, value: str) -> str:
-        from ..connectome import BUILTIN
-
-        text = value.strip()
-        if text.lower() not in BUILTIN and not Path(text).expanduser().is_dir():
-            raise InputError("imaging.dataset", f"{value!r} is neither a built-in dataset ({', '.join(BUILTIN)}) "
-                                                "nor an existing parcellation folder")
-        return value
-
-
 class TrialDesign(BaseModel):
     """A virtual randomised trial.
 
@@ -283,9 +271,24 @@ def design_from_dict(data: dict[str, Any], *, source: str = "scenario") -> Trial
     if "trial" in data and isinstance(data["trial"], dict):
         data = data["trial"]
     try:
-        return TrialDesign.model_validate(data)
+        design = TrialDesign.model_validate(data)
     except ValidationError as exc:
         raise input_error_from(exc) from None
+    check_imaging_dataset(design)
+    return design
+
+
+def check_imaging_dataset(design: TrialDesign) -> None:
+    """Refuse an imaging dataset that is neither built in nor an existing folder (user input only:
+    a stored design read back from results is not re-checked, its folder may have moved)."""
+    from ..connectome import BUILTIN
+
+    if design.imaging is None:
+        return
+    text = design.imaging.dataset.strip()
+    if text.lower() not in BUILTIN and not Path(text).expanduser().is_dir():
+        raise InputError("imaging.dataset", f"{design.imaging.dataset!r} is neither a built-in dataset "
+                                            f"({', '.join(BUILTIN)}) nor an existing parcellation folder")
 
 
 def load_design(path: str | Path) -> TrialDesign:

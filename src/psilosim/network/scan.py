@@ -35,6 +35,7 @@ from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..parameters import ParameterSet
+from ..units import ureg
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
 from .measures import group_fc, network_fc_distance, region_fc_distance, within_network_change
@@ -43,6 +44,9 @@ from .settings import MAP_KINDS, SCAN, ScanParams
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
+#: Unit conversions (not model constants).
+SECONDS_PER_MINUTE = float(ureg.Quantity(1.0, "min").to("s").magnitude)
+MINUTES_PER_HOUR = float(ureg.Quantity(1.0, "h").to("min").magnitude)
 #: Map kinds that expand into several numbered maps.
 NULL_KINDS = ("shuffled", "variogram")
 #: Region-table columns with MNI centroids (needed for variogram nulls).
@@ -73,7 +77,7 @@ def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, 
 
     if not np.isfinite(at_hours) or at_hours < 0:
         raise InputError("--at-hours", f"must be a non-negative number of hours, got {at_hours}")
-    end_h = at_hours + minutes / 60.0
+    end_h = at_hours + minutes / MINUTES_PER_HOUR
     step_h = p.occupancy_step.to("h")
     acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + p.occupancy_padding.to("h"),
                            dt_h=step_h, seed=seed)
@@ -254,11 +258,11 @@ def scan_samples(minutes: float, p: ScanParams = SCAN) -> int:
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
     tr_s = p.tr.to("s")
-    n_samples = round(minutes * 60.0 / tr_s)
+    n_samples = round(minutes * SECONDS_PER_MINUTE / tr_s)
     need = int(p.min_samples.value)
     if n_samples < need:
         raise InputError("--minutes", f"{minutes:g} min gives {n_samples} BOLD sample(s) at TR {tr_s:g} s; "
-                                      f"a scan needs at least {need} TRs ({need * tr_s / 60.0:g} min)")
+                                      f"a scan needs at least {need} TRs ({need * tr_s / SECONDS_PER_MINUTE:g} min)")
     return n_samples
 
 
@@ -309,7 +313,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
         done += step
         if progress:
             progress(done / n_samples)
-    minutes = n_samples * tr_s / 60.0
+    minutes = n_samples * tr_s / SECONDS_PER_MINUTE
     bold = xr.concat(parts, dim="time", data_vars="all")["bold"].values
     n = parcellation.n_regions
     bold = bold.reshape(len(conds), sessions, n, -1)
@@ -386,7 +390,7 @@ def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float) -> N
 
 def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
     if isinstance(occupancy, xr.DataArray):
-        inside = occupancy.sel(time_h=slice(start_h, start_h + minutes / 60.0))
+        inside = occupancy.sel(time_h=slice(start_h, start_h + minutes / MINUTES_PER_HOUR))
         return float((inside if inside.size else occupancy).mean())
     return float(occupancy)
 
