@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,23 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import run_cli
 from psilosim.clinical.design import design_from_dict
 from psilosim.clinical.presets import carhart2021, get_preset
 from psilosim.clinical.trial import MANIFEST_FILE, ModelSet, run_trial
 from psilosim.errors import InputError
-
-
-def _cli(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    from psilosim.cli import main
-
-    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ----------------------------------------------------------------- 1. per-visit window deviation
@@ -188,7 +175,7 @@ def test_unknown_imaging_dataset_fails_at_load_time():
 # ----------------------------------------------------------------- 7, 8. CLI errors before work
 def test_unreachable_scheduler_is_one_line(monkeypatch, capsys, tmp_path: Path):
     monkeypatch.setattr("psilosim.clinical.trial.SCHEDULER_TIMEOUT", "2s")  # a refused port fails at once or by then
-    code, _, err = _cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--scheduler",
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--scheduler",
                         "tcp://127.0.0.1:1", "--out", str(tmp_path / "o"), "--no-report")
     assert code == 2 and "--scheduler" in err and "Traceback" not in err
 
@@ -196,13 +183,13 @@ def test_unreachable_scheduler_is_one_line(monkeypatch, capsys, tmp_path: Path):
 def test_out_pointing_at_a_file_is_one_line(monkeypatch, capsys, tmp_path: Path):
     target = tmp_path / "a_file"
     target.write_text("x")
-    code, _, err = _cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--out", str(target))
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--out", str(target))
     assert code == 2 and "--out" in err and "Traceback" not in err
 
 
 def test_too_few_patients_for_the_difference_fail_before_running(monkeypatch, capsys, tmp_path: Path):
     out = tmp_path / "o"
-    code, _, err = _cli(monkeypatch, capsys, "trial", "raison2023", "--patients", "3", "--out", str(out))
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "raison2023", "--patients", "3", "--out", str(out))
     assert code == 2 and "--patients" in err
     assert not (out / "chunks").exists()  # nothing was simulated
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -12,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from psilosim.cli import app, main
+from cli_helpers import run_cli
+from psilosim.cli import app
 from psilosim.compounds import get_compound
 from psilosim.errors import InputError
 from psilosim.parameters import Param
@@ -191,17 +191,6 @@ def _pk_json(*args):
     return json.loads(result.stdout)
 
 
-def _main(monkeypatch, capsys, *args) -> tuple[int, str]:
-    """Run the console entry point (which prints deliberate errors): exit code and stderr."""
-    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    return code, capsys.readouterr().err
-
-
 def test_pk_cli_reports_null_accumulation_when_hours_cut_the_last_interval():
     p = _pk_json("--compound", "psilocybin", "--dose", "25 mg", "--interval", "24h", "--doses", "3", "--hours", "49")
     assert p["accumulation_ratio"] is None and p["time_to_90pct_ss_h"] is None
@@ -269,7 +258,7 @@ def test_phases_with_their_own_start_or_an_interval_still_follow_each_other():
 def test_spines_rejects_an_absurd_horizon(monkeypatch, capsys):
     from psilosim.cli.plasticity import MAX_SIMULATED_DAYS
 
-    code, err = _main(monkeypatch, capsys, "spines", "--days", "1e9", "--json")
+    code, _, err = run_cli(monkeypatch, capsys, "spines", "--days", "1e9", "--json")
     assert code == 2 and "--days:" in err and str(int(MAX_SIMULATED_DAYS)) in err
 
 
@@ -285,5 +274,5 @@ def test_spines_rejects_an_absurd_horizon(monkeypatch, capsys):
     (["window", "--compound", "psilocybin", "--species", "rat"], "--species"),
 ])
 def test_cli_errors_name_the_option(monkeypatch, capsys, args, option):
-    code, err = _main(monkeypatch, capsys, *args)
+    code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and f"{option}:" in err, err

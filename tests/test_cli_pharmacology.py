@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pytest
 import xarray as xr
 
+from cli_helpers import run_cli
 from psilosim import DISCLAIMER
-from psilosim.cli import main
 
 CONTRACT_KEYS = {"compound", "analyte", "cmax_ng_ml", "tmax_h", "half_life_h", "auc_ng_h_ml", "peak_occupancy",
                  "peak_effect", "effect_duration_h", "series"}
@@ -18,19 +17,8 @@ OCCUPANCY_KEYS = {"5-HT2A", "SERT", "TrkB", "NMDA"}
 MAX_STEP_H = 0.25
 
 
-def _cli(monkeypatch, capsys, *args):
-    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _pk_json(monkeypatch, capsys, *args):
-    code, out, err = _cli(monkeypatch, capsys, "pk", *args, "--json")
+    code, out, err = run_cli(monkeypatch, capsys, "pk", *args, "--json")
     assert code == 0, err
     return json.loads(out)
 
@@ -80,13 +68,13 @@ def test_pk_route_for_ketamine(monkeypatch, capsys):
     (["--compound", "psilocybin", "--dose", "25 mg", "--route", "iv"], "route"),
 ])
 def test_pk_bad_input_exits_2_with_one_line(monkeypatch, capsys, args, needle):
-    code, out, err = _cli(monkeypatch, capsys, "pk", *args, "--json")
+    code, out, err = run_cli(monkeypatch, capsys, "pk", *args, "--json")
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
 
 
 def test_run_default_writes_results_provenance_and_figure(monkeypatch, capsys, tmp_path):
-    code, out, err = _cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "out"))
+    code, out, err = run_cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "out"))
     assert code == 0, err
     folder = tmp_path / "out"
     assert {p.name for p in folder.iterdir()} == {"results.nc", "provenance.json", "acute.png"}
@@ -98,7 +86,7 @@ def test_run_default_writes_results_provenance_and_figure(monkeypatch, capsys, t
 
 
 def test_run_json_summary(monkeypatch, capsys, tmp_path):
-    code, out, _ = _cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "o"), "--json")
+    code, out, _ = run_cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "o"), "--json")
     summary = json.loads(out)["summary"]
     assert code == 0 and 14 <= summary["Cmax psilocin"][0] <= 20
 
@@ -106,7 +94,7 @@ def test_run_json_summary(monkeypatch, capsys, tmp_path):
 def test_run_yaml_syntax_error_exits_2_and_writes_nothing(monkeypatch, capsys, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]\n")
-    code, out, err = _cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"))
+    code, out, err = run_cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"))
     assert code == 2 and "line 3" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
@@ -114,5 +102,5 @@ def test_run_yaml_syntax_error_exits_2_and_writes_nothing(monkeypatch, capsys, t
 def test_run_invalid_field_names_it(monkeypatch, capsys, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg, every: 0 h, count: 2}]}\n")
-    code, _, err = _cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"))
+    code, _, err = run_cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"))
     assert code == 2 and "treatments.0.regimen.phases.0.every" in err

@@ -8,19 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from cli_helpers import run_cli
 from psilosim import DISCLAIMER
 from psilosim.cli import main
-
-
-def _run(monkeypatch, capsys, *args) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +71,7 @@ def test_scenario_yaml_runs(tmp_path: Path, monkeypatch, capsys):
         "  - name: psilocybin\n    treatments:\n      - compound: psilocybin\n"
         "        regimen: {phases: [{dose: 25 mg}]}\n"
         "  - name: placebo\n    treatments: []\n")
-    code, out, _ = _run(monkeypatch, capsys, "trial", str(scenario), "--patients", "8", "--out",
+    code, out, _ = run_cli(monkeypatch, capsys, "trial", str(scenario), "--patients", "8", "--out",
                         str(tmp_path / "o"), "--json", "--no-report")
     assert code == 0
     assert json.loads(out)["arms"]["psilocybin"]["n"] == 4
@@ -93,7 +83,7 @@ def test_scenario_yaml_runs(tmp_path: Path, monkeypatch, capsys):
     (["trial", "carhart2021", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], "exclusive"),
 ])
 def test_bad_inputs_exit_2_with_one_line(monkeypatch, capsys, tmp_path, args, message):
-    code, _, err = _run(monkeypatch, capsys, *args, "--out", str(tmp_path / "x"))
+    code, _, err = run_cli(monkeypatch, capsys, *args, "--out", str(tmp_path / "x"))
     assert code == 2
     assert message in err and "Traceback" not in err
 
@@ -102,5 +92,5 @@ def test_bad_scenario_exits_2_naming_the_field(tmp_path: Path, monkeypatch, caps
     scenario = tmp_path / "bad.yaml"
     scenario.write_text("name: x\nscale: MADRS\nvisits: [0, 7]\nprimary_day: 14\n"
                         "baseline: {scale: MADRS, mean: 30, sd: 5}\narms: [{name: a}]\n")
-    code, _, err = _run(monkeypatch, capsys, "trial", str(scenario), "--out", str(tmp_path / "y"))
+    code, _, err = run_cli(monkeypatch, capsys, "trial", str(scenario), "--out", str(tmp_path / "y"))
     assert code == 2 and "primary_day" in err

@@ -19,6 +19,12 @@ ureg = pint.UnitRegistry(cache_folder=None)
 ureg.formatter.default_format = "~P"
 Q_ = ureg.Quantity
 
+#: Time-unit conversions used by the numerics (from the registry, not model constants).
+HOURS_PER_DAY = float(ureg.Quantity(1.0, "day").to("h").magnitude)
+MINUTES_PER_HOUR = float(ureg.Quantity(1.0, "h").to("min").magnitude)
+SECONDS_PER_MINUTE = float(ureg.Quantity(1.0, "min").to("s").magnitude)
+SECONDS_PER_HOUR = float(ureg.Quantity(1.0, "h").to("s").magnitude)
+
 #: Dimensions that inputs are checked against, by name.
 DIMENSIONS: dict[str, str] = {
     "mass": "[mass]",

@@ -42,7 +42,6 @@ from .params import EFFECT_PARAMS, EffectParams
 #: Target coordinates of the ``occupancy`` variable (the public contract).
 TARGETS = ("5-HT2A_surface", "5-HT2A_intracellular", "TrkB", "SERT", "NMDA")
 POOLS = ("surface", "intracellular")
-HOURS_PER_DAY = 24.0
 
 Treatment = tuple[Any, Regimen]
 

@@ -12,6 +12,7 @@ from rich.table import Table
 from .. import DISCLAIMER
 from ..errors import InputError
 from ..network.settings import FIT, MAP_KINDS, SCAN
+from ..units import MINUTES_PER_HOUR, SECONDS_PER_MINUTE
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 DATASET_HELP = "Built-in dataset name (aal2) or a folder with regions.csv, sc.csv, fc.csv, receptors.csv."
@@ -63,9 +64,9 @@ def fit(
     with _progress(f"fitting on {parcellation.name}", json_out) as progress:
         if model in ("dmf", "both"):
             grid = g_grid(parcellation, points=points)
-            results["dmf"] = run_fit(parcellation, grid, seed=seed, duration_s=minutes * 60.0, progress=progress)
+            results["dmf"] = run_fit(parcellation, grid, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
         if model in ("hopf", "both"):
-            results["hopf"] = fit_hopf(parcellation, seed=seed, duration_s=minutes * 60.0, progress=progress)
+            results["hopf"] = fit_hopf(parcellation, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
     best = max(results.values(), key=lambda r: r.fc_corr)
     payload = {**best.as_dict(), "dataset": parcellation.name, "seed": seed,
                "beats_sc_fc": best.fc_corr > best.sc_fc_corr,
@@ -154,7 +155,7 @@ def scan(
     maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":
         mean_occ = occ if isinstance(occ, float) else float(
-            occ.sel(time_h=slice(start_h, start_h + minutes / 60.0)).mean())
+            occ.sel(time_h=slice(start_h, start_h + minutes / MINUTES_PER_HOUR)).mean())
         session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps)
     else:
         with _progress(f"scanning {parcellation.name}", json_out) as progress:

@@ -43,6 +43,7 @@ import xarray as xr
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
 from ..regimen import Regimen
+from ..units import HOURS_PER_DAY
 
 Environment = Literal["supportive", "none", "stressful"]
 #: Inert comparators: given on a regimen, but nothing reaches any receptor.
@@ -192,7 +193,7 @@ def shift_regimen(regimen: Regimen, days: float) -> Regimen:
     """``regimen`` starting ``days`` later (explicit phase starts move with it)."""
     if days == 0:
         return regimen
-    hours = days * 24.0
+    hours = days * HOURS_PER_DAY
     phases = []
     for i, phase in enumerate(regimen.phases):
         data = phase.model_dump(exclude_none=True)

@@ -35,7 +35,7 @@ from ..connectome import Parcellation
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..parameters import ParameterSet
-from ..units import ureg
+from ..units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
 from .measures import group_fc, network_fc_distance, region_fc_distance, within_network_change
@@ -44,9 +44,6 @@ from .settings import MAP_KINDS, SCAN, ScanParams
 
 #: Occupancy variable that drives the gain (pharmacology contract, surface pool).
 OCCUPANCY_TARGET = "5-HT2A_surface"
-#: Unit conversions (not model constants).
-SECONDS_PER_MINUTE = float(ureg.Quantity(1.0, "min").to("s").magnitude)
-MINUTES_PER_HOUR = float(ureg.Quantity(1.0, "h").to("min").magnitude)
 #: Map kinds that expand into several numbered maps.
 NULL_KINDS = ("shuffled", "variogram")
 #: Region-table columns with MNI centroids (needed for variogram nulls).
@@ -308,7 +305,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     done = 0
     while done < n_samples:
         step = min(chunk_samples, n_samples - done)
-        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + step / 2) * tr_s / 3600.0))
+        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR))
         parts.append(run.advance(step * tr_s))
         done += step
         if progress:

@@ -10,7 +10,7 @@ import numpy as np
 import xarray as xr
 
 from ..errors import InputError
-from ..units import ureg
+from ..units import HOURS_PER_DAY
 from .drive import Drive
 from .kernel import PlasticityConstants, hill, integrate_plasticity
 from .params import PlasticityParams, plasticity_params, resolve_mechanisms
@@ -19,13 +19,12 @@ from .params import PlasticityParams, plasticity_params, resolve_mechanisms
 #: inputs, so a coarse step only smooths inputs that are zero there anyway).
 COARSE_STEP_D = 0.25
 #: Finest step kept from a drive's own time axis (numerical setting).
-FINE_STEP_D = 0.25 / 24.0
+FINE_STEP_D = 0.25 / HOURS_PER_DAY
 #: Gap between a drive that starts after t = 0 and the grid node just before it, where the drive
 #: is still zero (numerical setting: inputs are linear between nodes, so without this node the
 #: drive would ramp up from t = 0 to its first sample).
 EDGE_STEP_D = 1e-6
 
-HOURS_PER_DAY = float(ureg.Quantity(1.0, "day").to("h").magnitude)
 
 #: Which drive target feeds which fast route.
 ROUTE_TARGETS = {

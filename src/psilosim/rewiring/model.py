@@ -38,6 +38,7 @@ from ..network.dmf import DMFModel
 from ..network.dmf.linear import LinearDMF, is_stable, stable_coupling
 from ..network.hopf import HOPF, HopfModel, HopfParams
 from ..network.scan import STABILITY_BACKOFF, coupling_for, gain_from
+from ..units import HOURS_PER_DAY, SECONDS_PER_MINUTE
 from .kernel import (
     correlation,
     hopf_covariance,
@@ -63,8 +64,6 @@ DEFAULT_ACUTE_STATE = "bifurcation_shift"
 #: Most coupling back-offs (× STABILITY_BACKOFF each, ≈ 64 % less coupling in all) before the DMF
 #: acute state is declared unusable for a brain (a numerical guard, not a model constant).
 MAX_BACKOFFS = 20
-#: Hours per day (a unit conversion, not a model constant).
-HOURS_PER_DAY = 24.0
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
 BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "rewired_fraction")
 #: BLAS threads used by the small dense solves here (many threads on tiny matrices are ~100× slower
@@ -393,7 +392,7 @@ class RewiringModel:
         w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
         dt, tr = p.scan_dt.to("s"), p.scan_tr.to("s")
         every = int(round(tr / dt))
-        n_samples = int(round((minutes if minutes is not None else p.scan_minutes.to("min")) * 60.0 / tr))
+        n_samples = int(round((minutes if minutes is not None else p.scan_minutes.to("min")) * SECONDS_PER_MINUTE / tr))
         warmup = int(round(-1.0 / self.hopf.bifurcation.to("1/s") * 5.0 / dt))  # five relaxation times
         with threadpool_limits(BLAS_THREADS):
             x = simulate_linear_hopf(self._block(w), self.input_cov(), self._omega(), dt=dt, n_samples=n_samples,

@@ -34,6 +34,7 @@ import xarray as xr
 from ..connectome import DMN, Parcellation, load_dataset
 from ..connectome.builtin import HT2A
 from ..parameters import Param, ParameterSet
+from ..units import MINUTES_PER_HOUR
 from .registry import check
 
 
@@ -97,7 +98,7 @@ def _session() -> tuple[Parcellation, xr.Dataset]:
     start_h = CHECKS.at_hours.to("h")
     occupancy = occupancy_window("psilocybin", f"{CHECKS.dose_mg.to('mg')} mg", start_h, minutes,
                                  seed=int(CHECKS.seed.value))
-    mean_occ = float(occupancy.sel(time_h=slice(start_h, start_h + minutes / 60.0)).mean())
+    mean_occ = float(occupancy.sel(time_h=slice(start_h, start_h + minutes / MINUTES_PER_HOUR)).mean())
     session = linear_session(parcellation, mean_occ, seed=int(CHECKS.seed.value),
                              maps=("receptor", "uniform", null_kind(parcellation)),
                              n_shuffles=int(CHECKS.n_shuffles.value))

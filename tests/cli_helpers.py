@@ -1,0 +1,23 @@
+"""Run the ``psilosim`` console entry point inside a test (shared by the CLI tests)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """``psilosim ARGS`` through :func:`psilosim.cli.main`: exit code, stdout and stderr.
+
+    The entry point prints deliberate errors as one line and exits 2; an exit without a code
+    counts as 0, a non-integer code (an uncaught message) as 1.
+    """
+    from psilosim.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["psilosim", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+    out, err = capsys.readouterr()
+    return code, out, err
