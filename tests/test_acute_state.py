@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from psilosim.connectome import load_dataset
 from psilosim.connectome.builtin import HT2A
-from psilosim.errors import InputError
+from psilosim.errors import DataError, InputError
 from psilosim.network import acute
 from psilosim.network import scan as sc
 
@@ -102,3 +102,14 @@ def test_minmax_leaves_the_least_dense_region_at_baseline_bifurcation(aal2):
     a = HopfModel(aal2.sc).bifurcation(r, 0.7)
     assert a[np.argmin(r)] == pytest.approx(HOPF.bifurcation.to("1/s"))
     assert a.max() == pytest.approx(HOPF.bifurcation.to("1/s") + HOPF.drug_shift.to("1/s") * 0.7)
+
+
+# Guards against the fitted Hopf parameters being applied to another SC that carries a fitted name.
+def test_hopf_acute_state_refuses_a_renamed_sc(aal2):
+    from dataclasses import replace
+
+    from psilosim.network.acute import acute_session
+
+    impostor = replace(aal2, sc=aal2.sc * 2)
+    with pytest.raises(DataError, match="fitted Hopf"):
+        acute_session(impostor, 0.5, acute_state="bifurcation_shift")

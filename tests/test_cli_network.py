@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from psilosim.cli import app
+from psilosim.network import scan as sc
 
 runner = CliRunner()
 
@@ -90,3 +91,56 @@ def test_bad_input_is_one_line_and_exit_2(args, needle):
     result = _cli(*args)
     assert result.returncode == 2
     assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- fit JSON names its family
+# Guards against a top-level G in the fit JSON that did not say which model family it belongs to.
+def test_fit_json_names_the_family_of_its_top_level_g():
+    runner = CliRunner()
+    result = runner.invoke(app, ["fit", "--dataset", "aal2", "--points", "2", "--minutes", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {"G", "fc_corr", "fcd_ks", "sc_fc_corr", "model"} <= set(out)
+    # The default sweeps both families; the top-level G is the better family's, named by "model",
+    # and the DMF's own G (the one scan/validate use) stays under families.dmf.
+    assert out["model"] in ("dmf", "hopf") and out["families"][out["model"]]["G"] == out["G"]
+    assert out["families"]["dmf"]["model"] == "dmf"
+
+
+def test_docs_state_the_fit_default_the_code_uses():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "network.md").read_text()
+    stated = re.search(r"`--model dmf\|hopf\|both` \(default `(\w+)`", text)
+    assert stated is not None and stated.group(1) == _defaults("fit")["model"].default
+
+
+# ---------------------------------------------------------------------- too short a scan
+# Guards against a scan shorter than one TR ending in a traceback instead of a one-line error.
+def test_cli_too_short_scan_exits_2_naming_minutes():
+    result = subprocess.run([sys.executable, "-c", "from psilosim.cli import main; main()", "scan",
+                             "--occupancy", "0.5", "--minutes", "0.02", "--json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--minutes" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- CLI defaults
+# Guards against CLI defaults written as literals that drift from the parameter sets.
+def _defaults(command: str) -> dict:
+    import typer
+
+    click_cmd = typer.main.get_command(app).commands[command]
+    return {p.name: p for p in click_cmd.params}
+
+
+def test_cli_defaults_come_from_the_parameter_sets():
+    from psilosim.network.fit import FIT
+
+    scan_opts, fit_opts = _defaults("scan"), _defaults("fit")
+    assert scan_opts["minutes"].default == sc.SCAN.minutes.to("min")
+    assert scan_opts["at_hours"].default == sc.SCAN.at_hours.to("h")
+    assert fit_opts["points"].default == int(FIT.g_points.value)
+    assert fit_opts["minutes"].default == FIT.duration.to("min")
+    for kind in sc.MAP_KINDS:
+        assert kind in scan_opts["gain_map"].help

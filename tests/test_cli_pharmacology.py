@@ -7,14 +7,18 @@ import json
 import numpy as np
 import pytest
 import xarray as xr
+from typer.testing import CliRunner
 
 from cli_helpers import run_cli
 from psilosim import DISCLAIMER
+from psilosim.cli import app
 
 CONTRACT_KEYS = {"compound", "analyte", "cmax_ng_ml", "tmax_h", "half_life_h", "auc_ng_h_ml", "peak_occupancy",
                  "peak_effect", "effect_duration_h", "series"}
 OCCUPANCY_KEYS = {"5-HT2A", "SERT", "TrkB", "NMDA"}
 MAX_STEP_H = 0.25
+
+runner = CliRunner()
 
 
 def _pk_json(monkeypatch, capsys, *args):
@@ -104,3 +108,28 @@ def test_run_invalid_field_names_it(monkeypatch, capsys, tmp_path):
     bad.write_text("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg, every: 0 h, count: 2}]}\n")
     code, _, err = run_cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"))
     assert code == 2 and "treatments.0.regimen.phases.0.every" in err
+
+
+# ---------------------------------------------------------------- accumulation over the simulated time
+# Guards against accumulation metrics reported for a last dosing interval that --hours cuts short,
+# and against a default end time rounded down so that the last interval was never covered.
+
+
+def _pk_json_via_runner(*args):
+    result = runner.invoke(app, ["pk", "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_pk_cli_reports_null_accumulation_when_hours_cut_the_last_interval():
+    p = _pk_json_via_runner("--compound", "psilocybin", "--dose", "25 mg", "--interval", "24h", "--doses", "3", "--hours", "49")
+    assert p["accumulation_ratio"] is None and p["time_to_90pct_ss_h"] is None
+    full = _pk_json_via_runner("--compound", "psilocybin", "--dose", "25 mg", "--interval", "24h", "--doses", "3")
+    assert full["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)  # t½ 1.8 h ≪ 24 h
+
+
+@pytest.mark.parametrize("interval", ["3 weeks", "100.1 h", "7.3 days", "333.33 h"])
+def test_pk_cli_default_time_covers_a_long_last_interval(interval):
+    # intervals that are not whole grid steps too: the default end is rounded up, not down
+    p = _pk_json_via_runner("--compound", "psilocybin", "--dose", "25 mg", "--interval", interval, "--doses", "3")
+    assert p["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)   # t½ ≈ 2 h: no accumulation

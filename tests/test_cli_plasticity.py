@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from cli_helpers import run_cli
 from psilosim.cli import app
 
 runner = CliRunner()
@@ -79,3 +80,31 @@ def test_help_texts():
     for cmd in ("spines", "window"):
         result = runner.invoke(app, [cmd, "--help"])
         assert result.exit_code == 0 and "--json" in result.output
+
+
+# ---------------------------------------------------------------- errors name the option
+# Guards against an absurd --days being simulated (or crashing) instead of refused, and against
+# error lines that did not name the command-line option at fault.
+
+
+def test_spines_rejects_an_absurd_horizon(monkeypatch, capsys):
+    from psilosim.cli.plasticity import MAX_SIMULATED_DAYS
+
+    code, _, err = run_cli(monkeypatch, capsys, "spines", "--days", "1e9", "--json")
+    assert code == 2 and "--days:" in err and str(int(MAX_SIMULATED_DAYS)) in err
+
+
+@pytest.mark.parametrize("args,option", [
+    (["pk", "--compound", "foo", "--dose", "25 mg"], "--compound"),
+    (["pk", "--compound", "psilocybin", "--dose", "25 mg", "--parameter-set", "zz"], "--parameter-set"),
+    (["pk", "--compound", "psilocybin", "--dose", "25 mg", "--method", "zz"], "--method"),
+    (["spines", "--route", "zz"], "--route"),
+    (["spines", "--species", "rat"], "--species"),
+    (["spines", "--compound", "foo"], "--compound"),
+    (["spines", "--dose", "5 percent"], "--dose"),
+    (["window", "--compound", "foo"], "--compound"),
+    (["window", "--compound", "psilocybin", "--species", "rat"], "--species"),
+])
+def test_cli_errors_name_the_option(monkeypatch, capsys, args, option):
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and f"{option}:" in err, err

@@ -94,3 +94,27 @@ def test_bad_scenario_exits_2_naming_the_field(tmp_path: Path, monkeypatch, caps
                         "baseline: {scale: MADRS, mean: 30, sd: 5}\narms: [{name: a}]\n")
     code, _, err = run_cli(monkeypatch, capsys, "trial", str(scenario), "--out", str(tmp_path / "y"))
     assert code == 2 and "primary_day" in err
+
+
+# ---------------------------------------------------------------- errors before any work
+# Guards against an unreachable scheduler or an --out that is a file ending in a traceback, and
+# against too few patients for the reported difference being found only after simulating.
+def test_unreachable_scheduler_is_one_line(monkeypatch, capsys, tmp_path: Path):
+    monkeypatch.setattr("psilosim.clinical.trial.SCHEDULER_TIMEOUT", "2s")  # a refused port fails at once or by then
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--scheduler",
+                        "tcp://127.0.0.1:1", "--out", str(tmp_path / "o"), "--no-report")
+    assert code == 2 and "--scheduler" in err and "Traceback" not in err
+
+
+def test_out_pointing_at_a_file_is_one_line(monkeypatch, capsys, tmp_path: Path):
+    target = tmp_path / "a_file"
+    target.write_text("x")
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "--patients", "4", "--out", str(target))
+    assert code == 2 and "--out" in err and "Traceback" not in err
+
+
+def test_too_few_patients_for_the_difference_fail_before_running(monkeypatch, capsys, tmp_path: Path):
+    out = tmp_path / "o"
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "raison2023", "--patients", "3", "--out", str(out))
+    assert code == 2 and "--patients" in err
+    assert not (out / "chunks").exists()  # nothing was simulated

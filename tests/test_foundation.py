@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shutil
 
 import numpy as np
@@ -57,6 +58,16 @@ def test_parse_quantity_accepts(text, expect):
 def test_parse_quantity_rejects_with_field_name(text):
     with pytest.raises(InputError, match="^dose:"):
         parse_quantity(text, field="dose", expect="mass or mass_per_mass")
+
+
+# Guards against NaN or infinite magnitudes passing unit parsing.
+@pytest.mark.parametrize("text,expect", [("nan h", "time"), ("inf mg", "mass"), ("nan day", "time"),
+                                         ("-inf mg/kg", "mass_per_mass"), (math.nan, "dimensionless"),
+                                         (math.inf, "dimensionless")])
+def test_non_finite_quantities_are_rejected(text, expect):
+    with pytest.raises(InputError) as info:
+        parse_quantity(text, field="x", expect=expect)
+    assert info.value.field == "x" and "finite" in info.value.problem
 
 
 def test_targets_have_unique_ids_and_consistent_bands():

@@ -146,3 +146,26 @@ def test_wrong_dims_and_mismatched_region_table_are_rejected():
 def test_a_non_positive_tr_is_rejected():
     with pytest.raises(InputError, match="tr_s"):
         static_fc(TS.values, REGIONS, tr_s=0.0)
+
+
+# Guards against a tr_s (given or in attrs) that contradicts the recording's time axis being used silently.
+def test_tr_contradicting_the_time_axis_is_rejected():
+    regions = region_table(4)
+    values = np.random.default_rng(0).standard_normal((4, 50))
+    recording = bold(values, regions, 1.0)  # time axis in steps of 1 s
+    with pytest.raises(InputError, match="tr_s"):
+        static_fc(recording, regions, tr_s=2.0)
+    with pytest.raises(InputError, match="tr_s"):
+        static_fc(recording.assign_attrs(tr_s=0.72), regions)
+    # Agreement (explicit, from attrs, or from the axis alone) is accepted.
+    for tr in (1.0, None):
+        assert static_fc(recording, regions, tr_s=tr).shape == (4, 4)
+    assert static_fc(recording.assign_attrs(tr_s=1.0), regions).shape == (4, 4)
+
+
+def test_tr_of_a_single_sample_axis_is_not_compared():
+    # A one-sample axis has no step, so there is nothing to contradict.
+    from psilosim.metrics._inputs import _sampling_interval
+
+    one = xr.DataArray(np.zeros((2, 1)), dims=("region", "time"), coords={"time": [0.0]})
+    assert _sampling_interval(one, 2.0, "bold") == 2.0

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from psilosim.compounds import get_compound
 from psilosim.errors import InputError
+from psilosim.parameters import Param
 from psilosim.pharmacokinetics import INTERACTION_PARAMS, Subject, nca, simulate_pk
 from psilosim.pharmacokinetics.kernel import LinearPK, modal_response, solve_ode, superpose
+from psilosim.pharmacokinetics.model import individual_pk
 from psilosim.regimen import Regimen
 
 NG_PER_ML_PER_MG_PER_L = 1000.0
@@ -189,3 +191,101 @@ def test_analytic_method_survives_coincident_rates(ka, ke0):
     depot, central = analytic[system.states.index("depot")], analytic[system.states.index("central")]
     eliminated = 10.0 / 10.0 * superpose(times, *dose, lam, g, integral=True)[system.states.index("central")]
     assert np.allclose(depot + central + eliminated, 10.0, atol=1e-8)
+
+
+# ---------------------------------------------------------------- PK constants written in other units
+# Guards against PK constants being used as bare magnitudes instead of being converted by their unit.
+
+#: A peripheral compartment for the tests (the library's compounds are one-compartment).
+Q_L_PER_H, V2_L = 40.0, 200.0
+
+
+def _param(value: float, unit: str) -> Param:
+    return Param(value=value, unit=unit, source="test", kind="assumed")
+
+
+def _with_pk(comp, pk, effect_site_rate=None):
+    """``comp`` with its default human PK set replaced by ``pk``."""
+    spk = comp.species["human"]
+    new_spk = spk.model_copy(update={"sets": {**spk.sets, spk.default: pk}})
+    update = {"species": {**comp.species, "human": new_spk}}
+    if effect_site_rate is not None:
+        update["effect_site_rate"] = effect_site_rate
+    return comp.model_copy(update=update)
+
+
+def _two_compartment_psilocybin():
+    comp = get_compound("psilocybin")
+    pk = comp.pk().model_copy(update={"intercompartmental_clearance": _param(Q_L_PER_H, "L/h"),
+                                      "peripheral_volume": _param(V2_L, "L"),
+                                      "clearance_weight_exponent": _param(0.75, ""),
+                                      "volume_weight_exponent": _param(1.0, "")})
+    return _with_pk(comp, pk)
+
+
+def _in_other_units(comp):
+    """The same compound with every PK constant written in another (equivalent) unit."""
+    pk = comp.pk()
+    rp = pk.route("oral")
+    route = rp.model_copy(update={"absorption_rate": _param(rp.absorption_rate.to("1/min"), "1/min"),
+                                  "lag_time": _param(rp.lag_time.to("min"), "min")})
+    other = pk.model_copy(update={
+        "clearance": _param(pk.clearance.to("L/min"), "L/min"),
+        "central_volume": _param(pk.central_volume.to("mL"), "mL"),
+        "intercompartmental_clearance": _param(pk.intercompartmental_clearance.to("mL/min"), "mL/min"),
+        "peripheral_volume": _param(pk.peripheral_volume.to("dL"), "dL"),
+        "reference_weight": _param(pk.reference_weight.to("g"), "g"),
+        "routes": {**pk.routes, "oral": route},
+    })
+    return _with_pk(comp, other, _param(comp.effect_site_rate.to("1/min"), "1/min"))
+
+
+def test_pk_result_does_not_depend_on_the_units_parameters_are_written_in():
+    comp = _two_compartment_psilocybin()
+    other = _in_other_units(comp)
+    subject = Subject(weight="85 kg")
+    a = simulate_pk(comp, Regimen.single("25 mg"), subject=subject, t_end_h=24)
+    b = simulate_pk(other, Regimen.single("25 mg"), subject=subject, t_end_h=24)
+    np.testing.assert_allclose(b.concentration, a.concentration, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(b.effect_site_concentration, a.effect_site_concentration, rtol=1e-9, atol=1e-12)
+    assert other.pk().elimination_half_life_h() == pytest.approx(comp.pk().elimination_half_life_h(), rel=1e-12)
+    assert other.pk().apparent(0.5) == pytest.approx(comp.pk().apparent(0.5), rel=1e-12)
+
+
+def test_psilocybin_clearance_in_litres_per_minute_gives_the_published_cmax():
+    comp = get_compound("psilocybin")
+    pk = comp.pk()
+    per_min = pk.model_copy(update={"clearance": _param(pk.clearance.to("L/min"), "L/min")})
+    ds = simulate_pk(_with_pk(comp, per_min), Regimen.single("25 mg"), t_end_h=24)
+    assert 14 <= float(ds.concentration.max()) <= 20  # PK1, as with L/h
+
+
+# ---------------------------------------------------------------- MAO inhibition scales CL only
+# Guards against the MAO-inhibition factor also scaling the intercompartmental clearance: it belongs
+# on the clearance only.
+
+
+def test_mao_inhibition_lowers_clearance_but_not_intercompartmental_clearance():
+    comp = _two_compartment_psilocybin()
+    plain = individual_pk(comp, "oral", Subject()).system
+    maoi = individual_pk(comp, "oral", Subject(comedication=["maoi"])).system
+    assert maoi.clearance < plain.clearance
+    assert maoi.intercompartmental_clearance == pytest.approx(plain.intercompartmental_clearance, rel=1e-12)
+
+
+def test_weight_and_random_effects_still_scale_intercompartmental_clearance():
+    comp = _two_compartment_psilocybin()
+    heavy = individual_pk(comp, "oral", Subject(weight="140 kg")).system
+    assert heavy.intercompartmental_clearance == pytest.approx(Q_L_PER_H * 2.0 ** 0.75, rel=1e-9)
+
+
+# ---------------------------------------------------------------- NCA over intervals the samples do not cover
+# Guards against accumulation metrics computed from a last dosing interval the samples cut short.
+
+
+def test_interval_metrics_are_nan_when_the_last_interval_is_not_sampled():
+    t = np.arange(0, 49.0 + 1e-9, 0.25)
+    c = np.exp(-0.1 * (t % 24.0)) * (1 + (t >= 24) + (t >= 48))
+    r = nca(t, c, dose_times=np.array([0.0, 24.0, 48.0, 72.0]))
+    assert math.isnan(r.accumulation_ratio) and math.isnan(r.time_to_90pct_ss)
+    assert r.cmax == pytest.approx(float(c.max()))

@@ -135,3 +135,37 @@ def test_states_stay_in_bounds(hours, level, effect, nmda):
     assert np.all(ds["bdnf_rel"].values >= 1.0 - 1e-12)
     assert np.all((ds["window"].values >= 0) & (ds["window"].values <= 1))
     assert np.all(ds["window_memory_h"].values >= 0)
+
+
+# ---------------------------------------------------------------- a late drive
+# Guards against a ramp of drive invented on the time grid before a late drive starts: shifting a
+# drive in time must only shift its response.
+
+
+def _integral(ds, name):
+    return float(np.trapezoid(ds[name].values, ds["time_d"].values))
+
+
+def test_a_drive_shifted_in_time_gives_the_same_response_shifted():
+    pulse = Drive.pulse(hours=2, TrkB=0.5, effect=0.8)
+    base = simulate_plasticity(pulse, days=30)
+    late = simulate_plasticity(pulse.shifted(240.0), days=40)
+    assert _integral(late, "trkb_signal") == pytest.approx(_integral(base, "trkb_signal"), rel=1e-3)
+    assert _integral(late, "engagement") == pytest.approx(_integral(base, "engagement"), rel=1e-3)
+    before = late["time_d"].values < 10.0 - 1e-3
+    assert np.all(late["trkb_signal"].values[before] == 0.0)
+    assert float(late["window"].interp(time_d=15.0)) == pytest.approx(float(base["window"].interp(time_d=5.0)),
+                                                                       rel=1e-3)
+
+
+@settings(max_examples=15, deadline=None)
+@given(steps=st.integers(min_value=2, max_value=2400))
+def test_shifting_a_drive_only_shifts_its_signal(steps):
+    # whole 15-min drive steps: a shift by a fraction of a step moves the box pulse's edges between
+    # samples, a discretisation change of the drive itself (≈ 4 % at 0.9 h), not of the grid
+    shift_h = 0.25 * steps
+    pulse = Drive.pulse(hours=3, HT2A_intracellular=0.6, effect=0.7, tail_h=6.0)
+    base = simulate_plasticity(pulse, days=3)
+    late = simulate_plasticity(pulse.shifted(shift_h), days=3 + shift_h / 24.0)
+    assert _integral(late, "trkb_signal") == pytest.approx(_integral(base, "trkb_signal"), rel=2e-3)
+    assert engagement_hours(late) == pytest.approx(engagement_hours(base), rel=2e-3)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psilosim.errors import InputError
-from psilosim.regimen import Regimen, Route
+from psilosim.regimen import Regimen, Route, parse_dose
 
 HOURS_PER_DAY = 24.0
 
@@ -88,3 +88,44 @@ def test_per_weight_dose_needs_a_weight():
 def test_unknown_route_lists_known_ones():
     with pytest.raises(InputError, match="known: oral, iv"):
         Regimen.single("5 mg", route="rectal")
+
+
+# ---------------------------------------------------------------- doses per weight and non-finite inputs
+# Guards against dimensionless quantities (percent, ppm, plain numbers) being accepted as doses per
+# body weight, and against NaN or infinite amounts and intervals getting into a regimen.
+
+
+@pytest.mark.parametrize("text", ["5 percent", "0.5", "3 ppm", "2 m/km"])
+def test_dimensionless_units_are_not_doses_per_weight(text):
+    with pytest.raises(InputError) as info:
+        parse_dose(text)
+    assert info.value.field == "dose"
+
+
+@pytest.mark.parametrize("text,mg_per_kg", [("0.3 mg/kg", 0.3), ("300 µg/kg", 0.3), ("0.3 g/t", 0.3)])
+def test_mass_per_mass_doses_still_parse(text, mg_per_kg):
+    assert parse_dose(text).to("mg/kg").magnitude == pytest.approx(mg_per_kg)
+
+
+@pytest.mark.parametrize("kwargs", [{"dose": "inf mg"}, {"dose": "25 mg", "every": "nan h", "count": 2},
+                                    {"dose": "25 mg", "every": "nan day", "count": 2}])
+def test_regimens_reject_non_finite_inputs(kwargs):
+    with pytest.raises(InputError):
+        Regimen.from_phases([kwargs])
+
+
+# ---------------------------------------------------------------- phases that would coincide
+# Guards against a phase following a single-dose phase being silently placed at the same time.
+
+
+def test_a_phase_after_a_single_dose_phase_needs_a_start():
+    with pytest.raises(InputError) as info:
+        Regimen.from_phases([{"dose": "10 mg"}, {"dose": "20 mg"}])
+    assert info.value.field.endswith("start")
+
+
+def test_phases_with_their_own_start_or_an_interval_still_follow_each_other():
+    r = Regimen.from_phases([{"dose": "10 mg"}, {"dose": "20 mg", "start": "1 day"}])
+    assert list(r.events().time_h) == [0.0, 24.0]
+    r = Regimen.from_phases([{"dose": "10 mg", "every": "1 day"}, {"dose": "20 mg"}])
+    assert list(r.events().time_h) == [0.0, 24.0]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.linalg import solve_continuous_lyapunov
 
+from psilosim.clinical.presets import get_preset
 from psilosim.connectome import Parcellation, labelled_matrix
 from psilosim.errors import InputError
 from psilosim.network.hopf import HopfModel
@@ -345,3 +346,99 @@ def test_gain_network_is_stable_at_every_occupancy_bin():
         assert np.isfinite(cov).all() and (np.diag(cov) > 0).all()
     corr = model.state_correlation(1.0, 1.0, "supportive")
     assert np.isfinite(corr).all() and np.abs(corr).max() <= 1.0 + 1e-9
+
+
+# ------------------------------------------------------------------ per-visit window deviation
+# Guards against the window deviation of one imaging visit depending on which later visits were
+# requested, and against deviations of the wrong shape being accepted.
+def test_a_visit_does_not_depend_on_later_imaging_visits():
+    from psilosim.clinical.biology import chain_inputs, patient_biology
+    from psilosim.clinical.trial import draw
+    from psilosim.rewiring import model_for, patient_network
+
+    design = get_preset("daws2022_trd")
+    spec = design.arms[0]
+    patient = draw(design, 0, 7)
+    grid = np.arange(0.0, 36.0, 0.25)
+    bio = patient_biology(spec.arm_treatments(), patient, grid, environment=spec.environment)
+    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+    model = model_for("aal2")
+
+    def measures(days):
+        return patient_network(model, bio, spec.environment, days, background_stress=kw["background_stress"],
+                               stress=kw["stress"], spine_params=kw["spine_params"]).measures
+
+    short, long = measures([0.0, 8.0]), measures([0.0, 8.0, 35.0])
+    change = short["modularity"][1] - short["modularity"][0]
+    assert change < 0  # the visit measures a real change, so equality below is not trivial
+    for name in short:
+        np.testing.assert_allclose(long[name][1], short[name][1], rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_rewired_rejects_a_deviation_of_the_wrong_shape():
+    from psilosim.clinical.biology import patient_biology
+    from psilosim.clinical.trial import draw
+    from psilosim.rewiring import model_for
+    from psilosim.rewiring.model import plasticity_from_biology
+
+    model = model_for("aal2")
+    design = get_preset("daws2022_trd")
+    bio = patient_biology(design.arms[0].arm_treatments(), draw(design, 0, 7), np.arange(0.0, 9.0, 0.25))
+    spines = model.spine_course(plasticity_from_biology(bio))
+    n = len(model.labels)
+    with pytest.raises(InputError) as info:
+        model.rewired(spines, [0.0, 8.0], np.zeros((3, n, n)))
+    assert info.value.field == "deviation"
+    per_day = model.window_deviations(bio, "supportive", [0.0, 8.0])
+    assert per_day.shape == (2, n, n) and np.all(per_day[0] == 0) and np.abs(per_day[1]).max() > 0
+
+
+# ------------------------------------------------------------------ one rule for report and validate
+# Guards against the trial report scoring NW3/NW4 with its own rule, different from validate's.
+def _summary(psi_q, esc_q, r, dmn):
+    """A summary with the keys the NW3/NW4 rules read: (mean, lo, hi) per arm."""
+    def entry(mean_lo_hi):
+        return {"change_mean": mean_lo_hi[0], "change_ci": [mean_lo_hi[1], mean_lo_hi[2]], "baseline_mean": 0.05,
+                "n": 8}
+
+    return {"patients": 16, "correlations": {"modularity_change_vs_improvement": r},
+            "network": {"arms": {"psilocybin": {"modularity": entry(psi_q), "dmn_within": entry(dmn)},
+                                 "escitalopram": {"modularity": entry(esc_q), "dmn_within": entry(dmn)}}}}
+
+
+@pytest.mark.parametrize(("summary", "nw3", "nw4"), [
+    # escitalopram's CI excludes 0 but its change is < a tenth of psilocybin's: NW3 passes; NW4 passes
+    (_summary((-0.002, -0.003, -0.001), (-1e-6, -2e-6, -5e-7), -0.3, (0.001, 0.0005, 0.002)), True, True),
+    # escitalopram's CI holds 0 but the change is half of psilocybin's: NW3 fails
+    (_summary((-0.002, -0.003, -0.001), (-0.001, -0.003, 0.001), -0.3, (0.001, 0.0005, 0.002)), False, True),
+    # NW4: mean > 0 but CI low < 0 fails
+    (_summary((-0.002, -0.003, -0.001), (0.0, 0.0, 0.0), -0.3, (0.001, -0.0005, 0.002)), True, False),
+])
+def test_report_scores_nw3_nw4_as_validate_does(summary, nw3, nw4):
+    from psilosim.report.trial import _scorecard
+    from psilosim.validation.checks_metrics import nw3_verdict, nw4_verdict
+
+    assert nw3_verdict(summary)[0] is nw3 and nw4_verdict(summary)[0] is nw4   # the checks' rules
+    rows = {r["id"]: r["passed"] for r in _scorecard(get_preset("daws2022"), summary)}
+    assert rows["NW3"] is nw3                                                   # the report applies them
+    rows = {r["id"]: r["passed"] for r in _scorecard(get_preset("daws2022_trd"), summary)}
+    assert rows["NW4"] is nw4
+
+
+def test_nw3_verdict_without_a_correlation_fails_without_crashing():
+    from psilosim.validation.checks_metrics import nw3_verdict
+
+    passed, detail = nw3_verdict(_summary((-0.002, -0.003, -0.001), (0.0, 0.0, 0.0), None, (0.001, 0.0005, 0.002)))
+    assert passed is False and "r(ΔQ, improvement) = n/a" in detail
+
+
+# ------------------------------------------------------------------ parameter note
+# Guards against the rigid-state parameter note quoting baselines the model no longer produces.
+def test_rigid_state_note_quotes_the_measured_baselines():
+    from psilosim.rewiring import REWIRING, model_for
+
+    model = model_for("aal2")
+    healthy, rigid = model.baseline_measures(depressed=False), model.baseline_measures()
+    note = REWIRING.dmn_structural_excess.note
+    assert f"{healthy['modularity']:.3f} → {rigid['modularity']:.3f}" in note
+    assert f"{healthy['dmn_within']:.3f} → {rigid['dmn_within']:.3f}" in note

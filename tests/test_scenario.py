@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +124,33 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
     with pytest.raises(InputError, match="not a psilosim output folder"):
         write_run(tmp_path / "mine", dataset=_dataset(), provenance={})
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+# ---------------------------------------------------------------- seeds
+# Guards against a variable population without a seed giving the same patients every run or not
+# recording the seed it drew, and against a negative seed being accepted.
+def test_variable_population_without_seed_differs_and_records_its_seed(tmp_path: Path):
+    from psilosim.io import PROVENANCE_FILE, provenance_record, write_run
+    from psilosim.scenario import parse_scenario, simulate_scenario
+
+    text = ("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n"
+            "population: {size: 3, variability: true}\nsimulation: {duration: 12 h}\n")
+    sc = parse_scenario(text)
+    ds = simulate_scenario(sc)
+    cmax = ds.concentration.max("time_h").values.reshape(3, -1)[:, 0]
+    assert np.unique(np.round(cmax, 6)).size == 3
+    seed = int(ds.attrs["seed"])
+    assert seed >= 0
+    again = simulate_scenario(sc.model_copy(update={"seed": seed}))
+    np.testing.assert_array_equal(again.concentration.values, ds.concentration.values)  # the recorded seed reproduces
+    out = write_run(tmp_path / "run", dataset=ds, provenance=provenance_record(scenario={}, seed=sc.seed,
+                                                                                parameter_sets={}))
+    assert json.loads((out / PROVENANCE_FILE).read_text())["seed"] == seed
+
+
+def test_negative_scenario_seed_is_an_input_error():
+    from psilosim.scenario import parse_scenario
+
+    with pytest.raises(InputError) as info:
+        parse_scenario("seed: -1\ntreatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n")
+    assert info.value.field == "seed"

@@ -19,6 +19,7 @@ from psilosim.synapses import (
     spine_params,
 )
 from psilosim.synapses.chain import density_change_pct
+from psilosim.synapses.model import stress_for_deficit
 
 
 def psychedelic(hours: float = 1.5) -> Drive:
@@ -246,3 +247,35 @@ def test_nardou_windows_rank_order_comes_from_engagement_duration():
     order_h = sorted(hours, key=hours.get)
     order_w = sorted(windows, key=windows.get)
     assert order_h[-2:] == order_w[-2:] == ["lsd", "ibogaine"]
+
+
+# ---------------------------------------------------------------- stochastic spines under background stress
+# Guards against stochastic segments under background stress not starting at the stressed rest state
+# (where the mean-field density starts).
+
+
+def test_stochastic_spines_start_at_the_stressed_rest_state():
+    p = spine_params("mouse")
+    background = stress_for_deficit(0.2, p)
+    plast = simulate_plasticity(Drive.none(), days=5)
+    ds = simulate_spines(plast, background_stress=background, stochastic=True, replicates=200, seed=1)
+    start = ds["spine_count"].isel(time_d=0).sum("connection").values / ds.attrs["spines_per_segment"]
+    assert float(ds["density_rel"].isel(time_d=0).item()) == pytest.approx(0.8, abs=1e-6)
+    # 200 segments of ≈ 80 spines: the mean has a standard error ≈ 0.006
+    assert start.mean() == pytest.approx(0.8, abs=0.03)
+    end = ds["spine_count"].isel(time_d=-1).sum("connection").values / ds.attrs["spines_per_segment"]
+    assert end.mean() == pytest.approx(0.8, abs=0.03)
+
+
+def test_stochastic_spines_without_stress_are_unchanged_by_the_initial_state_option(monkeypatch):
+    import psilosim.synapses.model as spine_model
+
+    plast = simulate_plasticity(Drive.none(), days=3)
+    ds = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
+    start = ds["spine_count"].isel(time_d=0).sum("connection").values / ds.attrs["spines_per_segment"]
+    assert start.mean() == pytest.approx(1.0, abs=0.03)
+    # the kernel's own default start (init=None, the pre-fix path) gives the same draws bit for bit
+    original = spine_model.sample_spines
+    monkeypatch.setattr(spine_model, "sample_spines", lambda *args: original(*args[:-1], None))
+    old = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
+    np.testing.assert_array_equal(old["spine_count"].values, ds["spine_count"].values)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from psilosim.clinical.biology import BiologyTrajectory
 from psilosim.clinical.calibration import twin_latent
@@ -15,6 +18,7 @@ from psilosim.clinical.presets import PRESETS, carhart2021, get_preset
 from psilosim.clinical.trial import (
     CHUNK_DIR,
     DEFAULT_MODELS,
+    MANIFEST_FILE,
     ModelSet,
     _chunk_bounds,
     completed_chunks,
@@ -202,3 +206,95 @@ def test_untreated_patient_stays_at_the_stress_deficit():
     # the ongoing stress of each patient holds the spine link at its rest state, 1 − deficit
     np.testing.assert_allclose(density.values, np.broadcast_to((1 - ds["stress_deficit"].values)[:, None],
                                                              density.shape), rtol=1e-9)
+
+
+# ---------------------------------------------------------------- resume fingerprint and provenance
+# Guards against resuming a folder whose run used other compounds, network or rewiring parameters,
+# or another package version, and against a trial folder without a provenance record.
+def test_fingerprint_covers_compounds_network_rewiring_and_version(monkeypatch, tmp_path: Path):
+    import psilosim.compounds as compounds
+    import psilosim.network.hopf.params as hopf_params
+    import psilosim.rewiring.params as rewiring_params
+
+    design = get_preset("daws2022")
+    models = ModelSet()
+    base = models.fingerprint(design)
+    psilocybin = compounds.get_compound("psilocybin")
+    original = compounds.get_compound
+
+    def changed(name):
+        return psilocybin.derive("psilocybin", hallucinogenic_efficacy=0.5) if str(name).lower() == "psilocybin" \
+            else original(name)
+
+    with monkeypatch.context() as m:
+        m.setattr(compounds, "get_compound", changed)
+        assert models.fingerprint(design) != base
+    with monkeypatch.context() as m:
+        m.setattr(hopf_params, "HOPF", hopf_params.HOPF.model_copy(update={
+            "noise": hopf_params.HOPF.noise.model_copy(update={"value": 0.03})}))
+        assert models.fingerprint(design) != base
+    with monkeypatch.context() as m:
+        r = rewiring_params.REWIRING
+        m.setattr(rewiring_params, "REWIRING", r.model_copy(update={
+            "consolidation_gain": r.consolidation_gain.model_copy(update={"value": 2 * r.consolidation_gain.value})}))
+        assert models.fingerprint(design) != base
+    assert models.fingerprint(design) == base
+
+    run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2, max_new_chunks=0)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    manifest["version"] = "0.0.0-older"
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="^--out: .*different run"):
+        run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2)
+
+
+def test_trial_folder_has_a_provenance_record(tmp_path: Path):
+    from psilosim.io import PROVENANCE_FILE
+
+    run_trial(carhart2021(), n_patients=2, seed=3, out=tmp_path, backend="sync", chunk_size=2)
+    record = json.loads((tmp_path / PROVENANCE_FILE).read_text())
+    assert record["seed"] == 3 and record["created_utc"].endswith("+00:00")
+    assert {"population", "biology", "symptoms"} <= set(record["parameter_sets"])
+    assert record["scenario"]["name"] == "carhart2021"
+
+
+# ---------------------------------------------------------------- design fields checked at load time
+# Guards against a non-positive block size, an out-of-range baseline mean (reported more than once)
+# or an unknown imaging dataset getting past loading and failing later.
+@pytest.mark.parametrize("size", [0, -2])
+def test_block_size_must_be_positive(size):
+    data = carhart2021().model_dump(mode="json")
+    data["block_size"] = size
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == "block_size"
+
+
+def test_bad_baseline_mean_names_the_field_once():
+    data = carhart2021().model_dump(mode="json")
+    data["baseline"]["mean"] = 500
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == "baseline.mean"
+
+
+def test_unknown_imaging_dataset_fails_at_load_time():
+    data = get_preset("daws2022").model_dump(mode="json")
+    data["imaging"]["dataset"] = "no-such-brain"
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == "imaging.dataset"
+
+
+# ---------------------------------------------------------------- arm counts
+# Guards against arm counts computed apart from the randomisation disagreeing with it.
+@settings(max_examples=30, deadline=None)
+@given(preset=st.sampled_from(["carhart2021", "goodwin2022", "raison2023", "daws2022_trd"]),
+       n=st.integers(1, 120), seed=st.integers(0, 2**31))
+def test_arm_counts_match_the_randomisation(preset, n, seed):
+    from psilosim.clinical.trial import arm_counts
+
+    design = get_preset(preset)
+    brute = np.bincount([design.arm_of(i, seed) for i in range(n)], minlength=len(design.arms))
+    counts = arm_counts(design, n, seed)
+    assert list(counts.values()) == brute.tolist() and sum(counts.values()) == n
