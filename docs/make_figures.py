@@ -156,8 +156,18 @@ def clinical_docs(out_dir: Path = FIGURE_DIR) -> Path:
     return figure
 
 
+def network_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """The generated noise-floor tables of docs/network.md."""
+    from make_network_tables import network_blocks
+
+    path = DOCS / "network.md"
+    update_generated_blocks(path, network_blocks())
+    return path
+
+
 FIGURES: dict[str, Callable[[Path], Path]] = {
     "clinical_tables": clinical_docs,
+    "network_tables": network_docs,
     "pharmacology_25mg": pharmacology_docs,
     "spines_three_compounds": plasticity_docs,
     "scorecard": validation_docs,

@@ -144,3 +144,54 @@ def test_cli_defaults_come_from_the_parameter_sets():
     assert fit_opts["minutes"].default == FIT.duration.to("min")
     for kind in sc.MAP_KINDS:
         assert kind in scan_opts["gain_map"].help
+
+
+# ---------------------------------------------------------------------- gain sensitivity
+def test_gain_scale_zero_removes_the_drug_effect_and_the_default_is_the_derived_value():
+    from psilosim.network.dmf import DMF
+
+    base = ["scan", "--occupancy", "0.6", "--method", "linear", "--json"]
+    default, off = _json(base), _json(base + ["--gain-scale", "0"])
+    assert default["gain_scale"] == DMF.gain_scale.value and off["gain_scale"] == 0.0
+    assert off["fc_change_global"] == 0.0  # no gain change: the drug condition is the baseline
+    assert default["fc_change_global"] > 0.0
+
+
+def test_larger_gain_scale_desynchronises_more_at_a_fixed_coupling():
+    """At one G (0.4: stable for every gain here, so no back-off) the expected FC falls towards 0
+    and the drug change grows with s, bounded by the baseline FC (docs/network.md#gain-sensitivity)."""
+    import numpy as np
+
+    from psilosim.connectome import load_dataset
+
+    aal2 = load_dataset("aal2")
+    upper = np.triu_indices(aal2.n_regions, 1)
+    changes, drug_fc = [], []
+    for scale in (0.0, 0.36, 0.72, 1.45):
+        session = sc.linear_session(aal2, 0.6, coupling=0.4, gain_scale=scale)
+        assert session.attrs["coupling"] == 0.4 and session.attrs["gain_scale"] == scale
+        base, drug = (session["fc"].sel(condition=c).values for c in ("baseline", "receptor"))
+        changes.append(np.abs(drug - base)[upper].mean())
+        drug_fc.append(drug[upper].mean())
+    assert changes[0] == 0.0 and np.all(np.diff(changes) > 0) and np.all(np.diff(drug_fc) < 0)
+    assert changes[-1] < np.abs(base[upper]).mean()
+
+
+def test_simulated_scan_with_the_default_gain_scale_given_explicitly_is_the_same_scan():
+    from psilosim.connectome import load_dataset
+    from psilosim.network.dmf import DMF
+
+    aal2 = load_dataset("aal2")
+    implicit = sc.scan_session(aal2, 0.6, minutes=0.5, seed=3)
+    explicit = sc.scan_session(aal2, 0.6, minutes=0.5, seed=3, gain_scale=DMF.gain_scale.value)
+    assert (implicit["bold"].values == explicit["bold"].values).all()
+    larger = sc.scan_session(aal2, 0.6, minutes=0.5, seed=3, gain_scale=2 * DMF.gain_scale.value)
+    drug = larger["bold"].sel(condition="receptor").values
+    assert not (drug == implicit["bold"].sel(condition="receptor").values).all()
+    assert (larger["bold"].sel(condition="baseline").values == implicit["bold"].sel(condition="baseline").values).all()
+
+
+@pytest.mark.parametrize("value", ["-0.1", "nan", "inf"])
+def test_bad_gain_scale_is_rejected_naming_the_option(value):
+    result = _cli("scan", "--occupancy", "0.5", "--method", "linear", "--gain-scale", value, "--json")
+    assert result.returncode == 2 and "--gain-scale" in result.stderr and "Traceback" not in result.stderr

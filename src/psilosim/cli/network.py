@@ -119,6 +119,9 @@ def scan(
     sessions: int = typer.Option(int(SCAN.sessions.value), "--sessions",
                                  help="Independent scans per condition, averaged in Fisher z (like-for-like "
                                       "for drug and baseline; Siegel et al. 2024 averaged several runs)."),
+    gain_scale: float = typer.Option(None, "--gain-scale",
+                                     help="Gain per unit occupancy s (default: DMF.gain_scale, derived from Deco et al. "
+                                          "2018); other values are a sensitivity analysis."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Simulate a baseline and a drug scan session and report the FC change per network.
@@ -151,21 +154,24 @@ def scan(
         compound = dose = "given occupancy"
     if sessions < 1:
         raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
+    if gain_scale is not None and not (np.isfinite(gain_scale) and gain_scale >= 0.0):
+        raise InputError("--gain-scale", f"must be a finite gain per unit occupancy >= 0, got {gain_scale}")
     controls = ["uniform", "shuffled"] + (["variogram"] if sc.has_centroids(parcellation) else [])
     maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":
         mean_occ = occ if isinstance(occ, float) else float(
             occ.sel(time_h=slice(start_h, start_h + minutes / MINUTES_PER_HOUR)).mean())
-        session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps)
+        session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps, gain_scale=gain_scale)
     else:
         with _progress(f"scanning {parcellation.name}", json_out) as progress:
             session = sc.scan_session(parcellation, occ, minutes=minutes, seed=seed, maps=maps,
-                                      start_h=start_h, sessions=sessions, progress=progress)
+                                      start_h=start_h, sessions=sessions, gain_scale=gain_scale,
+                                      progress=progress)
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
         "dataset": parcellation.name, "compound": compound, "dose": dose, "at_hours": at_hours,
         "minutes": session.attrs.get("minutes", minutes), "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
-        "G": session.attrs["coupling"],
+        "G": session.attrs["coupling"], "gain_scale": session.attrs["gain_scale"],
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,
         "disclaimer": DISCLAIMER,
     }

@@ -18,6 +18,10 @@ implements both readings on parcellated FC:
     by the average itself (but their means are noisier, which matters only for noisy FC).
 ``within_network_change``
     Change of the mean within-network FC (the network's "integrity"), drug − baseline.
+``split_half_fc_change``
+    Mean absolute FC difference between the two halves of one recording: the sampling noise of
+    FC at half its length, measured the same way on real and on simulated BOLD (how large a
+    noise floor the model's scans have compared with real ones: docs/network.md#noise-floor-realism).
 
 Fisher z is applied because correlations are not additive (Siegel et al. average and compare
 Fisher-z FC; so do group FC pipelines such as the HCP group averages). ``group_fc`` averages
@@ -27,9 +31,11 @@ several sessions the same way.
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 
 from ..connectome import Parcellation
 from ..errors import DataError
+from .settings import SCAN
 
 #: Correlations are clipped to ±(1 − this) before arctanh, so the diagonal and numerically
 #: perfect correlations stay finite (a numerical guard, not a physical quantity).
@@ -94,3 +100,45 @@ def within_network_change(fc_drug: np.ndarray, fc_base: np.ndarray, parcellation
     drug = within_network_fc(fc_drug, parcellation)
     base = within_network_fc(fc_base, parcellation)
     return {net: drug[net] - base[net] for net in drug}
+
+
+def mean_abs_fc_difference(fc_a: np.ndarray, fc_b: np.ndarray) -> float:
+    """Mean ``|FC_a − FC_b|`` over the upper triangle (the scan's ``fc_change_global``)."""
+    fc_a, fc_b = np.asarray(fc_a, dtype=float), np.asarray(fc_b, dtype=float)
+    if fc_a.shape != fc_b.shape or fc_a.ndim != 2 or fc_a.shape[0] != fc_a.shape[1]:
+        raise DataError(f"FC matrices must be square and of one shape, got {fc_a.shape} and {fc_b.shape}")
+    upper = np.triu_indices(fc_a.shape[0], 1)
+    return float(np.abs(fc_a[upper] - fc_b[upper]).mean())
+
+
+def split_half_fc_change(bold: xr.DataArray) -> float:
+    """Mean absolute FC difference between the first and the second half of one recording.
+
+    Parameters
+    ----------
+    bold
+        One recording with dimensions ``region`` and ``time`` (any order). An odd last sample
+        is dropped so that both halves have the same length.
+
+    Returns
+    -------
+    float
+        Mean ``|FC_first − FC_second|`` over region pairs (Pearson FC of each half): the
+        test–retest noise of FC at half the recording's length. On a stationary model it is pure
+        sampling noise; on real data it also holds any change of state within the scan.
+
+    Raises
+    ------
+    DataError
+        Missing ``region``/``time`` dimensions, fewer samples per half than a scan's minimum
+        (``SCAN.min_samples``), or non-finite values.
+    """
+    if set(bold.dims) != {"region", "time"}:
+        raise DataError(f"BOLD needs dimensions ('region', 'time'), got {bold.dims}")
+    values = bold.transpose("region", "time").values
+    half, need = values.shape[1] // 2, int(SCAN.min_samples.value)
+    if half < need:
+        raise DataError(f"{values.shape[1]} BOLD samples give halves of {half}; need at least {need} per half")
+    if not np.isfinite(values).all():
+        raise DataError("BOLD contains NaN or non-finite values")
+    return mean_abs_fc_difference(np.corrcoef(values[:, :half]), np.corrcoef(values[:, half:2 * half]))

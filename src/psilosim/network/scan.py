@@ -38,7 +38,13 @@ from ..parameters import ParameterSet
 from ..units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
-from .measures import group_fc, network_fc_distance, region_fc_distance, within_network_change
+from .measures import (
+    group_fc,
+    mean_abs_fc_difference,
+    network_fc_distance,
+    region_fc_distance,
+    within_network_change,
+)
 from .nulls import VariogramNulls, centroid_distances
 from .settings import MAP_KINDS, SCAN, ScanParams
 
@@ -134,6 +140,8 @@ def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int | np.ra
 def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
     """Excitatory gain ``1 + s R_i occupancy`` (Deco et al. 2018 with an occupancy factor)."""
     s = DMF.gain_scale.value if scale is None else scale
+    if not (np.isfinite(s) and s >= 0.0):
+        raise InputError("gain_scale", f"must be a finite gain per unit occupancy >= 0, got {s}")
     if not 0.0 <= occupancy <= 1.0:
         raise InputError("occupancy", f"must be a fraction in [0, 1], got {occupancy}")
     return 1.0 + s * np.asarray(density) * occupancy
@@ -266,7 +274,8 @@ def scan_samples(minutes: float, p: ScanParams = SCAN) -> int:
 def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                  minutes: float | None = None, seed: int = 0, maps: Sequence[str] = ("receptor",),
                  n_shuffles: int | None = None, coupling: float | None = None,
-                 start_h: float = 0.0, sessions: int | None = None, progress=None) -> xr.Dataset:
+                 start_h: float = 0.0, sessions: int | None = None, gain_scale: float | None = None,
+                 progress=None) -> xr.Dataset:
     """Simulate one scan session (see the module docstring); returns BOLD and FC per condition.
 
     Parameters
@@ -280,6 +289,9 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
         Time of the scan start on the occupancy series' clock, h.
     sessions
         Independent scans per condition, averaged in Fisher z (default :data:`SCAN`).
+    gain_scale
+        Gain per unit occupancy ``s`` (default ``DMF.gain_scale``, derived from Deco et al.
+        2018); other values are for sensitivity analyses (docs/network.md#gain-sensitivity).
 
     Returns
     -------
@@ -298,14 +310,15 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     tr_s = SCAN.tr.to("s")
     run = model.start(coupling=[coupling] * len(members), seed=[s for _, s in members], tr_s=tr_s,
                       j_fic=j_fic)
-    _set_gains(run, members, occupancy_at(occupancy, start_h))
+    _set_gains(run, members, occupancy_at(occupancy, start_h), gain_scale)
     run.advance(SCAN.warmup.to("s"))
     parts = []
     chunk_samples = max(1, round(SCAN.chunk.to("s") / tr_s))
     done = 0
     while done < n_samples:
         step = min(chunk_samples, n_samples - done)
-        _set_gains(run, members, occupancy_at(occupancy, start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR))
+        now_h = start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR
+        _set_gains(run, members, occupancy_at(occupancy, now_h), gain_scale)
         parts.append(run.advance(step * tr_s))
         done += step
         if progress:
@@ -314,6 +327,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     bold = xr.concat(parts, dim="time", data_vars="all")["bold"].values
     n = parcellation.n_regions
     bold = bold.reshape(len(conds), sessions, n, -1)
+    _require_fluctuating(bold, conds, parcellation.labels)
     session_fc = np.stack([[np.corrcoef(bold[c, k]) for k in range(sessions)] for c in range(len(conds))])
     fcs = np.stack([group_fc(session_fc[c]) for c in range(len(conds))])
     labels = parcellation.labels
@@ -326,28 +340,51 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                 "region": labels, "region_i": labels, "region_j": labels, "time": times},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
                "tr_s": tr_s, "sessions": sessions,
+               "gain_scale": float(DMF.gain_scale.value if gain_scale is None else gain_scale),
                "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )
 
 
+def _require_fluctuating(bold: np.ndarray, conds: list[Condition], labels: Sequence[str]) -> None:
+    """Raise a clear error where a region's BOLD is flat or not finite (its FC would be undefined).
+
+    Either means the simulated activity left its physiological range: runaway excitation that
+    overflows the haemodynamics, or a region stuck at a fixed point. Both happen at gains far
+    beyond the derived one (docs/network.md#gain-sensitivity).
+    """
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf give a NaN std: reported below
+        bad = ~(bold.std(axis=-1) > 0.0)  # condition × session × region
+    if bad.any():
+        c, _, regions = np.nonzero(bad)
+        names = sorted({str(labels[r]) for r in regions})
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise DataError(f"condition {conds[int(c[0])].name!r}: BOLD is flat or not finite in {len(names)} "
+                        f"region(s) ({shown}): the simulated activity left its physiological range, "
+                        "so FC is undefined (this happens at gains far beyond the derived one; lower "
+                        "--gain-scale)")
+
+
 def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 0,
                    maps: Sequence[str] = ("receptor",), n_shuffles: int | None = None,
                    coupling: float | None = None,
-                   density_transform: Callable[[np.ndarray], np.ndarray] | None = None) -> xr.Dataset:
+                   density_transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                   gain_scale: float | None = None) -> xr.Dataset:
     """The same conditions as :func:`scan_session`, FC from the linear-noise approximation.
 
     Deterministic and fast (no BOLD, no noise floor: ``baseline_repeat`` equals ``baseline``).
     When the noise-free fixed point at the requested G is unstable, the largest stable G below
     it (× 0.95) is used and recorded in ``attrs["coupling"]``. ``density_transform`` maps each
     condition's max-normalised density before it enters the gain (e.g. the min–max
-    normalisation of :mod:`psilosim.network.acute`); ``None`` keeps it.
+    normalisation of :mod:`psilosim.network.acute`); ``None`` keeps it. ``gain_scale`` as in
+    :func:`scan_session`.
     """
     requested = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
     remap = density_transform or (lambda d: d)
-    gains = [None] + [gain_from(remap(c.density), float(occupancy)) for c in conds if c.density is not None]
+    gains = [None] + [gain_from(remap(c.density), float(occupancy), gain_scale)
+                      for c in conds if c.density is not None]
     # Dozens of small (2N × 2N) dense solves: threaded BLAS gains nothing at this size and, on a
     # shared machine, its spinning threads slowed the session from 4 s to minutes.
     with threadpool_limits(limits=1, user_api="blas"):
@@ -361,8 +398,10 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
                 coupling *= STABILITY_BACKOFF
     maps = iter(by_gain[1:])
     fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
-    return expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=requested,
-                               method="linear", occupancy=occupancy)
+    session = expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=requested,
+                                  method="linear", occupancy=occupancy)
+    session.attrs["gain_scale"] = float(DMF.gain_scale.value if gain_scale is None else gain_scale)
+    return session
 
 
 def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs: list[np.ndarray], *,
@@ -379,10 +418,10 @@ def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs:
     )
 
 
-def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float) -> None:
+def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float, scale: float | None) -> None:
     for k, (cond, _) in enumerate(members):
         if cond.density is not None:
-            run.drive.gain[k, :] = gain_from(cond.density, occupancy)
+            run.drive.gain[k, :] = gain_from(cond.density, occupancy, scale)
 
 
 def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
@@ -408,7 +447,7 @@ def fc_change(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) ->
     for net in parcellation.networks:
         rows = networks == net
         by_network[net] = float(delta[rows][off[rows]].mean())
-    return by_network, float(delta[np.triu_indices(n, 1)].mean())
+    return by_network, mean_abs_fc_difference(fc_a, fc_b)
 
 
 def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = "receptor") -> dict:
