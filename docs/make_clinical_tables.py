@@ -19,7 +19,8 @@ TWINS, TWIN_SEED = 200, 3
 #: Trials of the simulated-vs-published table, in order.
 TRIALS = ("carhart2021", "goodwin2022", "raison2023", "szigeti2021", "ketamine_iv")
 #: Raison et al. 2023: MADRS change from baseline by study day (psilocybin, niacin); days 8–43 from
-#: Table 2, day 2 (−2.7 in both arms) as previously read from Figure 2A, not re-verified.
+#: Table 2 (day 2: −2.7 in both arms, difference −0.1, 95 % CI −2.1 to 1.9; checked against the
+#: PMC10472268 copy of Table 2).
 RAISON_PUBLISHED = {"psilocybin": {2: -2.7, 8: -17.8, 15: -18.0, 29: -19.2, 43: -19.1},
                     "niacin": {2: -2.7, 8: -5.8, 15: -6.9, 29: -5.5, 43: -6.8}}
 #: What-if scenario files (src/psilosim/scenarios/trials/) in table order.

@@ -76,6 +76,7 @@ def test_scan_sessions_reports_noise_floor_and_ratio():
     assert out["sessions"] == 2 and out["noise_floor_global"] > 0
     assert out["drug_to_noise_ratio"] == pytest.approx(out["fc_change_global"] / out["noise_floor_global"])
     assert set(out["fc_distance_by_network"]) == set(out["fc_change_by_network"])
+    assert 0 < out["mean_rate_hz"] < out["baseline_mean_rate_hz"]  # higher gain below threshold: lower rate
 
 
 @pytest.mark.parametrize("args,needle", [

@@ -83,16 +83,44 @@ def test_simulated_scans_are_as_noisy_as_the_real_recordings():
         assert real.min() <= value <= real.max(), (value, real)
 
 
+def _conditions():
+    from psilosim.network.scan import Condition
+
+    return [Condition("baseline", None, ((0, 0, 0),)), Condition("receptor", np.ones(3), ((0, 2, 0),))]
+
+
 @pytest.mark.parametrize("bad_value", [np.nan, np.inf, "flat"])
-def test_a_scan_whose_bold_left_the_physiological_range_names_condition_and_region(bad_value):
-    from psilosim.network.scan import Condition, _require_fluctuating
+def test_a_scan_whose_bold_left_the_valid_range_names_condition_and_region(bad_value):
+    from psilosim.network.scan import _require_fluctuating
 
     bold = np.random.default_rng(4).normal(size=(2, 1, 3, 20))  # condition × session × region × time
     if bad_value == "flat":
         bold[1, 0, 2, :] = 0.5
     else:
         bold[1, 0, 2, 7] = bad_value
-    conds = [Condition("baseline", None, ((0, 0, 0),)), Condition("receptor", np.ones(3), ((0, 2, 0),))]
-    with pytest.raises(DataError, match=r"condition 'receptor'.*1 region\(s\) \(r2\)"):
-        _require_fluctuating(bold, conds, ["r0", "r1", "r2"])
-    _require_fluctuating(bold[:1], conds[:1], ["r0", "r1", "r2"])  # the healthy condition passes
+    with pytest.raises(DataError, match=r"condition 'receptor': 1 region\(s\) \(r2\) \(a drug condition"):
+        _require_fluctuating(bold, _conditions(), ["r0", "r1", "r2"])
+    _require_fluctuating(bold[:1], _conditions()[:1], ["r0", "r1", "r2"])  # the healthy condition passes
+
+
+def test_bad_regions_are_reported_per_condition_and_the_gain_hint_only_for_drug_conditions():
+    from psilosim.network.scan import _require_fluctuating
+
+    bold = np.random.default_rng(5).normal(size=(2, 1, 3, 20))
+    bold[0, 0, 0, 3] = np.nan
+    with pytest.raises(DataError) as baseline_only:
+        _require_fluctuating(bold, _conditions(), ["r0", "r1", "r2"])
+    assert "condition 'baseline': 1 region(s) (r0)" in str(baseline_only.value)
+    assert "receptor" not in str(baseline_only.value) and "gain_scale" not in str(baseline_only.value)
+    bold[1, 0, 2, 3] = np.nan
+    with pytest.raises(DataError) as both:
+        _require_fluctuating(bold, _conditions(), ["r0", "r1", "r2"])
+    assert "condition 'baseline': 1 region(s) (r0); condition 'receptor': 1 region(s) (r2)" in str(both.value)
+    assert "gain_scale" in str(both.value)
+
+
+def test_a_region_constant_within_one_half_is_rejected():
+    values = np.random.default_rng(6).normal(size=(3, 40))
+    values[1, 20:] = 0.3
+    with pytest.raises(DataError, match="constant in the second half for region.*r1"):
+        split_half_fc_change(_bold(values))

@@ -69,6 +69,25 @@ def test_drug_changes_fc_and_noise_floor_is_measured(session, aal2):
     assert out["fc_change_global"] > 0 and out["noise_floor_global"] > 0
 
 
+def test_session_reports_each_scans_mean_rate_near_the_fic_target_without_drug(session):
+    """Baseline scans fire near the FIC target (the working point); the drug's higher gain below
+    threshold lowers the rate (docs/network.md: 'Is the drug effect the right size?')."""
+    rate = session["rate"]
+    assert rate.attrs["units"] == "Hz" and rate.dims == ("condition", "session", "region")
+    target = DMF.target_rate.to("Hz")
+    for condition in ("baseline", "baseline_repeat"):
+        assert float(rate.sel(condition=condition).mean()) == pytest.approx(target, rel=0.2)
+    assert float(rate.sel(condition="receptor").mean()) < float(rate.sel(condition="baseline").mean())
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
+def test_a_bad_gain_scale_is_rejected_even_without_a_drug_condition(aal2, bad):
+    with pytest.raises(InputError, match="gain_scale"):
+        sc.scan_session(aal2, 0.5, minutes=0.5, maps=(), gain_scale=bad)
+    with pytest.raises(InputError, match="gain_scale"):
+        sc.linear_session(aal2, 0.5, maps=(), gain_scale=bad)
+
+
 def test_zero_occupancy_is_a_no_drug_scan_with_the_drug_streams(aal2):
     # Every condition has its own noise streams (like-for-like with the baseline repeat); with
     # occupancy 0 the drug condition is exactly a no-drug run on the drug streams.

@@ -222,4 +222,7 @@ def _print_scan(payload: dict) -> None:
         console.print(f"test–retest noise floor (two baselines): {payload['noise_floor_global']:.4f}; "
                       f"drug change / noise floor = {payload['drug_to_noise_ratio']:.2f} "
                       f"(seed-map distance: {payload['drug_to_noise_ratio_distance']:.2f})")
+    if "mean_rate_hz" in payload:
+        console.print(f"mean excitatory rate: drug {payload['mean_rate_hz']:.2f} Hz, "
+                      f"baseline {payload['baseline_mean_rate_hz']:.2f} Hz")
     console.print(f"[dim]{DISCLAIMER}[/]")

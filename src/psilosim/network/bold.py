@@ -17,8 +17,14 @@ response peaks near 3 s; the Stephan 2007 priors peak at ≈ 4.5 s, like the can
 
 The drive ``z`` is the neural input: for the dynamic mean field, ``ε_nv (r_E / r_ref − 1)``, the
 excitatory rate's relative deviation from the resting working point times a neurovascular
-efficacy, so that a network at rest has resting flow (f = 1) and silence (r_E = 0) cannot drive
-the flow below 1 − ε_nv/γ > 0.
+efficacy, so that a network at rest has resting flow (f = 1) and *sustained* silence (r_E = 0)
+settles at a flow of 1 − ε_nv/γ > 0. The flow equation is an underdamped oscillator, though:
+a strong burst followed by silence can overshoot below zero flow, and then ``v^(1/α)`` and the
+extraction term are undefined (NaN). States are integrated in linear, not log, space (SPM's DCM
+integrates log-transformed states to keep f, v, q positive); within the physiological
+range this never happens, and a scan whose BOLD becomes non-finite stops with a ``DataError``
+(``psilosim.network.scan``). It has been seen only at gains far beyond the derived one
+(docs/network.md#gain-sensitivity).
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ def split_half_fc_change(bold: xr.DataArray) -> float:
     ------
     DataError
         Missing ``region``/``time`` dimensions, fewer samples per half than a scan's minimum
-        (``SCAN.min_samples``), or non-finite values.
+        (``SCAN.min_samples``), non-finite values, or a region constant within a half.
     """
     if set(bold.dims) != {"region", "time"}:
         raise DataError(f"BOLD needs dimensions ('region', 'time'), got {bold.dims}")
@@ -141,4 +141,10 @@ def split_half_fc_change(bold: xr.DataArray) -> float:
         raise DataError(f"{values.shape[1]} BOLD samples give halves of {half}; need at least {need} per half")
     if not np.isfinite(values).all():
         raise DataError("BOLD contains NaN or non-finite values")
-    return mean_abs_fc_difference(np.corrcoef(values[:, :half]), np.corrcoef(values[:, half:2 * half]))
+    halves = (values[:, :half], values[:, half:2 * half])
+    for name, part in zip(("first", "second"), halves, strict=True):
+        flat = np.flatnonzero(~(np.ptp(part, axis=1) > 0.0))  # exact: std of a constant row is ~1e-17
+        if flat.size:
+            raise DataError(f"BOLD is constant in the {name} half for region(s) "
+                            f"{', '.join(str(r) for r in bold['region'].values[flat][:5])}: FC is undefined")
+    return mean_abs_fc_difference(np.corrcoef(halves[0]), np.corrcoef(halves[1]))

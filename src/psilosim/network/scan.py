@@ -139,9 +139,7 @@ def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int | np.ra
 
 def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
     """Excitatory gain ``1 + s R_i occupancy`` (Deco et al. 2018 with an occupancy factor)."""
-    s = DMF.gain_scale.value if scale is None else scale
-    if not (np.isfinite(s) and s >= 0.0):
-        raise InputError("gain_scale", f"must be a finite gain per unit occupancy >= 0, got {s}")
+    s = effective_gain_scale(scale)
     if not 0.0 <= occupancy <= 1.0:
         raise InputError("occupancy", f"must be a fraction in [0, 1], got {occupancy}")
     return 1.0 + s * np.asarray(density) * occupancy
@@ -296,11 +294,18 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     Returns
     -------
     xarray.Dataset
-        ``bold`` (condition, session, region, time), ``session_fc`` (condition, session,
-        region_i, region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average.
+        ``bold`` (condition, session, region, time), ``rate`` (condition, session, region;
+        mean excitatory rate over the scan, Hz), ``session_fc`` (condition, session, region_i,
+        region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average.
+
+    Raises
+    ------
+    DataError
+        A region's BOLD is flat or not finite in some scan (:func:`_require_fluctuating`).
     """
     requested = SCAN.minutes.to("min") if minutes is None else float(minutes)
     n_samples = scan_samples(requested)
+    scale = effective_gain_scale(gain_scale)
     sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
     coupling = coupling_for(parcellation) if coupling is None else float(coupling)
     model = DMFModel(parcellation.sc)
@@ -310,59 +315,92 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     tr_s = SCAN.tr.to("s")
     run = model.start(coupling=[coupling] * len(members), seed=[s for _, s in members], tr_s=tr_s,
                       j_fic=j_fic)
-    _set_gains(run, members, occupancy_at(occupancy, start_h), gain_scale)
+    _set_gains(run, members, occupancy_at(occupancy, start_h), scale)
     run.advance(SCAN.warmup.to("s"))
-    parts = []
-    chunk_samples = max(1, round(SCAN.chunk.to("s") / tr_s))
-    done = 0
-    while done < n_samples:
-        step = min(chunk_samples, n_samples - done)
-        now_h = start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR
-        _set_gains(run, members, occupancy_at(occupancy, now_h), gain_scale)
-        parts.append(run.advance(step * tr_s))
-        done += step
-        if progress:
-            progress(done / n_samples)
-    minutes = n_samples * tr_s / SECONDS_PER_MINUTE
-    bold = xr.concat(parts, dim="time", data_vars="all")["bold"].values
+    bold, rate = _record(run, members, occupancy, start_h, n_samples, scale, progress)
     n = parcellation.n_regions
     bold = bold.reshape(len(conds), sessions, n, -1)
+    rate = rate.reshape(len(conds), sessions, n)
     _require_fluctuating(bold, conds, parcellation.labels)
     session_fc = np.stack([[np.corrcoef(bold[c, k]) for k in range(sessions)] for c in range(len(conds))])
     fcs = np.stack([group_fc(session_fc[c]) for c in range(len(conds))])
     labels = parcellation.labels
+    minutes = n_samples * tr_s / SECONDS_PER_MINUTE
     times = (np.arange(bold.shape[-1]) + 1) * tr_s
     return xr.Dataset(
         {"bold": (("condition", "session", "region", "time"), bold, {"units": "fractional signal change"}),
+         "rate": (("condition", "session", "region"), rate,
+                  {"units": "Hz", "long_name": "mean excitatory firing rate over the scan"}),
          "session_fc": (("condition", "session", "region_i", "region_j"), session_fc),
          "fc": (("condition", "region_i", "region_j"), fcs)},
         coords={"condition": [c.name for c in conds], "session": np.arange(sessions),
                 "region": labels, "region_i": labels, "region_j": labels, "time": times},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
-               "tr_s": tr_s, "sessions": sessions,
-               "gain_scale": float(DMF.gain_scale.value if gain_scale is None else gain_scale),
+               "tr_s": tr_s, "sessions": sessions, "gain_scale": scale,
                "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )
 
 
+def effective_gain_scale(gain_scale: float | None) -> float:
+    """The gain per unit occupancy a session uses: ``DMF.gain_scale`` unless one is given.
+
+    Raises
+    ------
+    InputError
+        A given value that is not finite or is negative (checked even for sessions without a
+        drug condition, so that a bad value is never recorded in the results).
+    """
+    scale = float(DMF.gain_scale.value if gain_scale is None else gain_scale)
+    if not (np.isfinite(scale) and scale >= 0.0):
+        raise InputError("gain_scale", f"must be a finite gain per unit occupancy >= 0, got {gain_scale}")
+    return scale
+
+
+def _record(run, members: list[tuple[Condition, int]], occupancy: float | xr.DataArray, start_h: float,
+            n_samples: int, scale: float, progress) -> tuple[np.ndarray, np.ndarray]:
+    """Advance a started run by ``n_samples`` TRs in chunks, updating the drug's gain each chunk.
+
+    Returns BOLD (member × region × time) and the mean excitatory rate over the scan
+    (member × region, Hz; chunk means weighted by chunk length).
+    """
+    tr_s = run.tr_s
+    chunk_samples = max(1, round(SCAN.chunk.to("s") / tr_s))
+    bolds, rate_sum, done = [], 0.0, 0
+    while done < n_samples:
+        step = min(chunk_samples, n_samples - done)
+        now_h = start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR
+        _set_gains(run, members, occupancy_at(occupancy, now_h), scale)
+        part = run.advance(step * tr_s)
+        bolds.append(part["bold"].values)
+        rate_sum = rate_sum + part["rate"].values * step
+        done += step
+        if progress:
+            progress(done / n_samples)
+    return np.concatenate(bolds, axis=-1), rate_sum / n_samples
+
+
 def _require_fluctuating(bold: np.ndarray, conds: list[Condition], labels: Sequence[str]) -> None:
     """Raise a clear error where a region's BOLD is flat or not finite (its FC would be undefined).
 
-    Either means the simulated activity left its physiological range: runaway excitation that
-    overflows the haemodynamics, or a region stuck at a fixed point. Both happen at gains far
-    beyond the derived one (docs/network.md#gain-sensitivity).
+    Either means that the simulation left its valid range: a region stuck at a fixed point, or
+    haemodynamics driven out of their domain (a burst followed by silence can push the
+    Balloon–Windkessel flow below zero, which makes the BOLD signal NaN). Both have been seen only
+    at gains far beyond the derived one (docs/network.md#gain-sensitivity).
     """
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf give a NaN std: reported below
-        bad = ~(bold.std(axis=-1) > 0.0)  # condition × session × region
-    if bad.any():
-        c, _, regions = np.nonzero(bad)
-        names = sorted({str(labels[r]) for r in regions})
-        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        raise DataError(f"condition {conds[int(c[0])].name!r}: BOLD is flat or not finite in {len(names)} "
-                        f"region(s) ({shown}): the simulated activity left its physiological range, "
-                        "so FC is undefined (this happens at gains far beyond the derived one; lower "
-                        "--gain-scale)")
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf are reported below, not warned about
+        flat = ~(np.ptp(bold, axis=-1) > 0.0)  # exact, unlike a std (≈ 1e-17 for a constant row)
+    bad = flat | ~np.isfinite(bold).all(axis=-1)  # condition × session × region
+    problems = []
+    for c, cond in enumerate(conds):
+        regions = sorted({str(labels[r]) for r in np.flatnonzero(bad[c].any(axis=0))})
+        if regions:
+            shown = ", ".join(regions[:5]) + (", ..." if len(regions) > 5 else "")
+            problems.append(f"condition {cond.name!r}: {len(regions)} region(s) ({shown})")
+    if problems:
+        drug = any(cond.density is not None and bad[c].any() for c, cond in enumerate(conds))
+        hint = " (a drug condition: a smaller gain_scale keeps the simulation in range)" if drug else ""
+        raise DataError("BOLD is flat or not finite, so FC is undefined, in " + "; ".join(problems) + hint)
 
 
 def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 0,
@@ -380,10 +418,11 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     :func:`scan_session`.
     """
     requested = coupling_for(parcellation) if coupling is None else float(coupling)
+    scale = effective_gain_scale(gain_scale)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
     remap = density_transform or (lambda d: d)
-    gains = [None] + [gain_from(remap(c.density), float(occupancy), gain_scale)
+    gains = [None] + [gain_from(remap(c.density), float(occupancy), scale)
                       for c in conds if c.density is not None]
     # Dozens of small (2N × 2N) dense solves: threaded BLAS gains nothing at this size and, on a
     # shared machine, its spinning threads slowed the session from 4 s to minutes.
@@ -400,7 +439,7 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
     session = expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=requested,
                                   method="linear", occupancy=occupancy)
-    session.attrs["gain_scale"] = float(DMF.gain_scale.value if gain_scale is None else gain_scale)
+    session.attrs["gain_scale"] = scale
     return session
 
 
@@ -457,7 +496,8 @@ def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = 
     Fisher-z seed-map distance of Siegel et al. 2024 (:mod:`.measures`),
     ``within_network_change`` the change of within-network FC. For simulated sessions the
     same numbers between the two baselines are the noise floor, and the ratios say how many
-    times the drug change exceeds it.
+    times the drug change exceeds it; ``mean_rate_hz`` and ``baseline_mean_rate_hz`` are the
+    mean excitatory rates (Hz) of the condition and of the baseline over the scan.
     """
     fc = session["fc"]
     drug, base = fc.sel(condition=condition).values, fc.sel(condition="baseline").values
@@ -474,4 +514,8 @@ def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = 
                    drug_to_noise_ratio=glob / floor if floor > 0 else float("inf"),
                    drug_to_noise_ratio_distance=out["fc_distance_global"] / floor_distance
                    if floor_distance > 0 else float("inf"))
+    if "rate" in session:  # simulated scans: is the network still at a plausible working point?
+        rate = session["rate"]
+        out.update(mean_rate_hz=float(rate.sel(condition=condition).mean()),
+                   baseline_mean_rate_hz=float(rate.sel(condition="baseline").mean()))
     return out
