@@ -52,6 +52,7 @@ class PopulationParams(ParameterSet):
     plasticity_responsiveness_cv: Param
     body_weight_mean: Param
     body_weight_sd: Param
+    body_weight_truncation: Param
     prevalence_bipolar: Param
     prevalence_psychosis: Param
     fraction_on_ssri_at_screening: Param
@@ -80,8 +81,14 @@ DEFAULT_POPULATION = PopulationParams(
         note="multiplies the gain of every route to BDNF/TrkB signalling (psychedelic, ketamine and SSRI alike); "
              "size chosen so the SD of the week-6 change approaches the ≈ 5.4 QIDS points implied by CL1's SE "
              "of 1.0 with n ≈ 30"),
-    body_weight_mean=Param(value=75.0, unit="kg", source="adult trial populations", kind="assumed"),
-    body_weight_sd=Param(value=13.0, unit="kg", source="adult trial populations", kind="assumed"),
+    body_weight_mean=Param(value=75.0, unit="kg", source="adult trial populations", kind="assumed",
+                           note="order of the mean adult body weight in antidepressant trials, not read from "
+                                "one trial's table; only mg/kg-dosed regimens and weight-scaled PK depend on it"),
+    body_weight_sd=Param(value=13.0, unit="kg", source="adult trial populations", kind="assumed",
+                         note="between-patient spread of adult body weight (same caveat as the mean)"),
+    body_weight_truncation=Param(value=2.0, unit="", source="psilosim", kind="assumed", low=1.0,
+                                 note="weights are drawn within [mean / f, mean · f], excluding implausible "
+                                      "adult weights that a normal tail would give"),
     prevalence_bipolar=Param(
         value=0.024, unit="", source="Merikangas et al. 2011 Arch Gen Psychiatry 68:241 (lifetime bipolar spectrum, World Mental Health Survey)",
         kind="published", note="general-population lifetime prevalence; higher among depressed help-seekers"),
@@ -215,7 +222,8 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
     receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
     blunted = on_ssri and not ssri_washout
     weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value,
-                               0.5 * pop.body_weight_mean.value, 2.0 * pop.body_weight_mean.value,
+                               pop.body_weight_mean.value / pop.body_weight_truncation.value,
+                               pop.body_weight_mean.value * pop.body_weight_truncation.value,
                                field="population.body_weight")
     return VirtualPatient(
         index=index, n_screened=n_screened, baseline_severity=severity,

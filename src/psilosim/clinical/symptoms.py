@@ -99,11 +99,17 @@ DEFAULT_SYMPTOMS = SymptomParams(
     therapy_window_gain=Param(value=8.0, unit="", source="window-accelerated learning", kind="assumed",
                               note="an open window multiplies the learning rate by up to 9 (critical-period "
                                    "reopening, SP7, as the reason therapy matters most during the window)"),
-    therapy_off_level=Param(value=0.3, unit="", source="everyday experience without integration therapy", kind="assumed"),
-    environment_none_level=Param(value=0.5, unit="", source="no supportive setting", kind="assumed"),
+    therapy_off_level=Param(value=0.3, unit="", source="everyday experience without integration therapy", kind="assumed",
+                            note="share of the window's learning kept without integration therapy: everyday "
+                                 "experience still structures it, less than therapy does; no trial isolates it"),
+    environment_none_level=Param(value=0.5, unit="", source="no supportive setting", kind="assumed",
+                                 note="a neutral setting halfway between a supportive one (1) and none of its "
+                                      "benefit (0); no trial varies the setting alone"),
     environment_stressful_level=Param(value=-0.5, unit="", source="stressful setting teaches threat", kind="assumed",
                                       note="negative: what is learnt during the window worsens symptoms"),
-    placebo_tau=Param(value=7.0, unit="day", source="placebo response builds over the first weeks", kind="assumed"),
+    placebo_tau=Param(value=7.0, unit="day", source="placebo response builds over the first weeks", kind="assumed",
+                      note="time constant of the expectancy term: most of a placebo arm's change is reached "
+                           "within 2–3 weeks (order of magnitude, not fitted)"),
     severity_tau=Param(value=0.5, unit="day", source="mood follows the circuit state within a day", kind="assumed",
                        note="short so ketamine can act by 24 h (CL4); makes psilocybin act by day 1–2 too "
                             "(Goodwin 2022: separation from day 2; Raison 2023: none at day 2) — see docs/clinical.md"),
@@ -111,11 +117,17 @@ DEFAULT_SYMPTOMS = SymptomParams(
                          note="fraction of baseline severity; brings the SD of the week-6 change towards the "
                               "≈ 5.4 QIDS points implied by CL1 (SE 1.0, n ≈ 30)"),
     fluctuation_tau=Param(value=14.0, unit="day", source="autocorrelation of severity between weekly ratings",
-                          kind="assumed"),
-    noise_qids=Param(value=1.5, unit="", source="QIDS-SR-16 test–retest error", kind="assumed"),
-    noise_madrs=Param(value=3.0, unit="", source="MADRS inter-rater/test–retest error", kind="assumed"),
-    noise_bdi2=Param(value=3.5, unit="", source="BDI-II test–retest error", kind="assumed"),
-    noise_hrsd=Param(value=2.0, unit="", source="HRSD-17 inter-rater error", kind="assumed"),
+                          kind="assumed", note="weekly ratings of one patient are correlated over a few weeks; "
+                                                "order of magnitude, not fitted"),
+    noise_qids=Param(value=1.5, unit="", source="QIDS-SR-16 test–retest error", kind="assumed",
+                     note="SD of one rating around the latent severity, scale points; order of the scale's "
+                          "test–retest error, no specific reliability study"),
+    noise_madrs=Param(value=3.0, unit="", source="MADRS inter-rater/test–retest error", kind="assumed",
+                      note="SD of one rating, scale points (0–60 scale: twice the QIDS value); as noise_qids"),
+    noise_bdi2=Param(value=3.5, unit="", source="BDI-II test–retest error", kind="assumed",
+                     note="SD of one rating, scale points (0–63 scale); as noise_qids"),
+    noise_hrsd=Param(value=2.0, unit="", source="HRSD-17 inter-rater error", kind="assumed",
+                     note="SD of one rating, scale points (0–52 scale); as noise_qids"),
 )
 
 
