@@ -43,7 +43,9 @@ SPECIES: dict[str, SpeciesDefaults] = {
                              note="the cellular constants were calibrated in mouse (Shao 2021, Nardou 2023)")),
     "human": SpeciesDefaults(
         name="human",
-        body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult"),
+        body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult",
+                          note="the reference weight of the PK sets; a typical subject, not a trial population "
+                               "(virtual patients draw their own weights)"),
         cellular_tempo=Param(
             value=2.0, unit="", kind="published", source=RAYON_MATSUDA,
             note="≈ two-fold longer protein half-lives and slower biochemical reactions in human than in "

@@ -166,7 +166,7 @@ def impulse_response(duration_s: float = 30.0, dt_s: float = 1e-3, pulse_s: floa
     drive[0, : max(1, int(round(pulse_s / dt_s)))] = 1.0
     bold = bold_from_drive(drive, dt_s, p)[0]
     return xr.DataArray(bold, dims=("time",), coords={"time": np.arange(1, n + 1) * dt_s},
-                        name="bold", attrs={"units": "fractional signal change", "time_units": "s"})
+                        name="bold", attrs={"units": "1", "long_name": "BOLD signal change, fraction of the resting signal", "time_units": "s"})
 
 
 def time_to_peak(response: xr.DataArray) -> float:

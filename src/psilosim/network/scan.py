@@ -328,7 +328,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     minutes = n_samples * tr_s / SECONDS_PER_MINUTE
     times = (np.arange(bold.shape[-1]) + 1) * tr_s
     return xr.Dataset(
-        {"bold": (("condition", "session", "region", "time"), bold, {"units": "fractional signal change"}),
+        {"bold": (("condition", "session", "region", "time"), bold,
+                  {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
          "rate": (("condition", "session", "region"), rate,
                   {"units": "Hz", "long_name": "mean excitatory firing rate over the scan"}),
          "session_fc": (("condition", "session", "region_i", "region_j"), session_fc),

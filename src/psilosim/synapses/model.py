@@ -291,7 +291,7 @@ def simulate_spines(
         counts = sample_spines(t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, c,
                                int(p.spines_per_segment.value), int(replicates), rng, init)
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,
-                             {"units": "spines", "long_name": "spines per connection on one segment"})
+                             {"units": "1", "long_name": "spines per connection on one segment (count)"})
         ds.attrs["spines_per_segment"] = int(p.spines_per_segment.value)
         ds.attrs["seed"] = -1 if seed is None else int(seed)
     return ds

@@ -238,7 +238,8 @@ class DMFRun:
         labels = self.model.labels
         return xr.Dataset(
             {
-                "bold": (("member", "region", "time"), bold, {"units": "fractional signal change"}),
+                "bold": (("member", "region", "time"), bold,
+                         {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
                 "rate": (("member", "region"), rate_sum / n_steps, {"units": "Hz"}),
             },
             coords={"member": np.arange(self.batch), "region": labels, "time": times},

@@ -76,7 +76,8 @@ class HopfModel:
         run(x, y, rng, conn_t, strength, a, omega, g, consts, n_samples * every, every, out)
         return xr.DataArray(out, dims=("member", "region", "time"),
                             coords={"region": self.labels, "time": np.arange(1, n_samples + 1) * tr_s},
-                            name="x", attrs={"tr_s": tr_s, "model": "hopf"})
+                            name="x", attrs={"tr_s": tr_s, "model": "hopf", "units": "1",
+                                                  "long_name": "real part of the Stuart–Landau amplitude"})
 
     def jacobian(self, coupling: float, a: np.ndarray | None = None) -> np.ndarray:
         """Jacobian of the linearised system around z = 0, state order (x, y)."""
