@@ -32,6 +32,12 @@ def _candidates(value) -> list[tuple[str, object]]:
     return [("", value)]
 
 
+def _import_all() -> list:
+    """Every psilosim module, imported."""
+    return [importlib.import_module(info.name)
+            for info in pkgutil.walk_packages(psilosim.__path__, "psilosim.")]
+
+
 def _module_sets() -> dict[int, tuple[str, ParameterSet]]:
     """Module-level ParameterSets of every psilosim module, by identity.
 
@@ -41,12 +47,12 @@ def _module_sets() -> dict[int, tuple[str, ParameterSet]]:
     """
     found: dict[int, list[str]] = {}
     objects: dict[int, ParameterSet] = {}
-    for info in pkgutil.walk_packages(psilosim.__path__, "psilosim."):
-        module = importlib.import_module(info.name)
+    for module in _import_all():
+        info_name = module.__name__
         for name, value in vars(module).items():
             for suffix, item in _candidates(value):
                 if isinstance(item, ParameterSet):
-                    found.setdefault(id(item), []).append(f"{info.name}.{name}{suffix}")
+                    found.setdefault(id(item), []).append(f"{info_name}.{name}{suffix}")
                     objects[id(item)] = item
     out = {}
     for key, names in found.items():
@@ -90,17 +96,47 @@ def discover_parameter_sets() -> dict[str, ParameterSet]:
     return {name: s for name, s in sorted(merged.values(), key=lambda e: e[0])}
 
 
-def nested_pk_sets(sets: dict[str, ParameterSet]) -> dict[str, ParameterSet]:
-    """The PK parameter sets inside each compound (species × set name), for the set-level checks."""
-    from psilosim.compounds import Compound
+def nested_sets(sets: dict[str, ParameterSet]) -> dict[str, ParameterSet]:
+    """Every ParameterSet held inside a discovered one (a compound's PK sets, routes, bindings...).
 
-    out = {}
+    Walks pydantic fields, dicts, lists and tuples recursively, so a set nested at any depth goes
+    through the set-level checks too (its Params are already in the outer set's ``params()``).
+    """
+    out: dict[str, ParameterSet] = {}
+    seen = {id(s) for s in sets.values()}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, ParameterSet) and path not in sets:
+            if id(value) in seen:
+                return
+            seen.add(id(value))
+            out[path] = value
+        if isinstance(value, dict):
+            items = [(f"{path}.{key}", item) for key, item in value.items()]
+        elif isinstance(value, (list, tuple)):
+            items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+        elif isinstance(value, ParameterSet):
+            items = [(f"{path}.{field}", getattr(value, field)) for field in type(value).model_fields]
+        else:
+            items = [(f"{path}.{field}", getattr(value, field)) for field in getattr(type(value), "model_fields", {})]
+        for item_path, item in items:
+            walk(item, item_path)
+
     for name, s in sets.items():
-        if isinstance(s, Compound):
-            for species, spk in s.species.items():
-                for set_name, pk in spk.sets.items():
-                    out[f"{name}/pk.{species}.{set_name}"] = pk
+        walk(s, name)
     return out
+
+
+def parameter_set_classes() -> set[type]:
+    """Every ParameterSet subclass defined in a psilosim module (all modules imported first)."""
+    _import_all()
+    found, todo = set(), [ParameterSet]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                todo.append(sub)
+    return {c for c in found if c.__module__.startswith("psilosim.")}
 
 
 # ----------------------------------------------------------------------------- components
@@ -177,30 +213,29 @@ def _density() -> np.ndarray:
     return np.linspace(0.2, 1.0, len(SMALL_REGIONS))
 
 
-def run_dmf(drug: bool, seed: int = 1) -> xr.Dataset:
+def run_dmf(drug: bool, seed: int = 1, *, occupancy: float = NETWORK_OCCUPANCY) -> xr.Dataset:
+    """With the drug: noisy run at ``occupancy`` (0 gives the same noise without a gain change).
+    At rest: the noise-free working point (noise is not a drug; it would blur the steady state)."""
     from psilosim.network.dmf import DMF, DMFModel
     from psilosim.network.scan import gain_from
 
     brain = small_brain()
     if drug:
         return DMFModel(brain.sc).simulate(NETWORK_SECONDS, coupling=COUPLING, seed=seed, warmup_s=0.0,
-                                           gain=gain_from(_density(), NETWORK_OCCUPANCY))
-    # rest: the noise-free working point (noise is not a drug; it would blur the steady state). The
-    # drug run keeps the default noise so that the seed checks have something to check.
+                                           gain=gain_from(_density(), occupancy))
     return DMFModel(brain.sc, params=DMF.replace(sigma=0.0)).simulate(
         NETWORK_SECONDS, coupling=COUPLING, seed=seed, warmup_s=0.0)
 
 
-def run_hopf(drug: bool, seed: int = 1) -> xr.DataArray:
-    from psilosim.network.hopf import HOPF, HopfModel
+def run_hopf(drug: bool, seed: int = 1, *, occupancy: float = NETWORK_OCCUPANCY) -> xr.DataArray:
+    """Noisy run with the drug's bifurcation shift at ``occupancy`` (0: none). No rest run: the
+    model starts at z = 0, so a noise-free run stays there whatever its parameters (untestable)."""
+    from psilosim.network.hopf import HopfModel
 
     brain = small_brain()
-    if drug:
-        model = HopfModel(brain.sc)
-        return model.simulate(NETWORK_SECONDS * 5, coupling=COUPLING, seed=seed, warmup_s=2.0,
-                              a=model.bifurcation(_density(), NETWORK_OCCUPANCY))
-    return HopfModel(brain.sc, HOPF.replace(noise=0.0)).simulate(
-        NETWORK_SECONDS * 5, coupling=COUPLING, seed=seed, warmup_s=2.0)
+    model = HopfModel(brain.sc)
+    a = model.bifurcation(_density(), occupancy) if drug else None
+    return model.simulate(NETWORK_SECONDS * 5, coupling=COUPLING, seed=seed, warmup_s=2.0, a=a)
 
 
 def run_bold(drug: bool, seed: int | None = None) -> xr.DataArray:
@@ -280,10 +315,6 @@ def dmf_rest(out) -> dict:
     return {"rate": (out["rate"], DMF.target_rate.to("Hz")), "bold": (out["bold"], 0.0)}
 
 
-def hopf_rest(out) -> dict:
-    return {"x": (out, 0.0)}   # below the bifurcation and without noise: the fixed point z = 0
-
-
 def rewiring_rest(out) -> dict:
     from psilosim.rewiring import RewiringModel
 
@@ -340,7 +371,7 @@ COMPONENTS = (
     Component("plasticity", run_plasticity, plasticity_rest, PLASTICITY_BOUNDS),
     Component("spines", run_spines, spines_rest, SPINE_BOUNDS, seeded=True, regions=tuple(SMALL_REGIONS[:3])),
     Component("dmf", run_dmf, dmf_rest, {"rate": NON_NEGATIVE}, seeded=True, regions=tuple(SMALL_REGIONS)),
-    Component("hopf", run_hopf, hopf_rest, seeded=True, regions=tuple(SMALL_REGIONS)),
+    Component("hopf", run_hopf, None, seeded=True, regions=tuple(SMALL_REGIONS)),
     Component("bold", run_bold, None),
     Component("rewiring", run_rewiring, rewiring_rest, {"sc": NON_NEGATIVE}, regions=tuple(SMALL_REGIONS)),
 )

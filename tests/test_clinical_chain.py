@@ -206,3 +206,14 @@ def test_trial_yaml_rejects_unknown_mechanisms_and_bad_custom_compounds():
                                                     "overrides": {"hallucinogenic_efficacy": 3.0}}
     with pytest.raises(InputError, match="hallucinogenic_efficacy"):
         design_from_dict(data)
+
+
+def test_a_body_weight_truncation_of_one_is_rejected_naming_the_parameter():
+    """f = 1 is inside the Param's inclusive bound but leaves a single admissible weight."""
+    from psilosim.clinical.patients import DEFAULT_POPULATION, BaselineSeverity, draw_patient
+
+    baseline = BaselineSeverity(scale="QIDS-SR-16", mean=16.0, sd=3.0, minimum=11.0, maximum=27.0)
+    population = DEFAULT_POPULATION.replace(body_weight_truncation=1.0)
+    with pytest.raises(InputError, match="body_weight_truncation"):
+        draw_patient(0, 1, baseline, population=population)
+    assert draw_patient(0, 1, baseline).body_weight_kg > 0  # the default draws

@@ -29,7 +29,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from _conformance_components import COMPONENTS, discover_parameter_sets, nested_pk_sets
+from _conformance_components import (
+    COMPONENTS,
+    discover_parameter_sets,
+    nested_sets,
+    parameter_set_classes,
+    run_dmf,
+    run_hopf,
+)
 from psilosim.compounds import Compound
 from psilosim.errors import InputError
 from psilosim.parameters import EvidenceKind, Param, ParameterSet
@@ -37,12 +44,15 @@ from psilosim.units import ureg
 
 # ============================================================================= Part A: parameters
 SETS = discover_parameter_sets()
-#: Set-level checks also run on the PK sets inside each compound (their Params are already part of
-#: the compound's own ``params()``, so the Param-level checks do not repeat them).
-ALL_SETS = {**SETS, **nested_pk_sets(SETS)}
+#: Set-level checks also run on every set nested inside a discovered one (a compound's PK sets,
+#: routes, bindings; their Params are already part of the outer set's ``params()``, so the
+#: Param-level checks do not repeat them).
+ALL_SETS = {**SETS, **nested_sets(SETS)}
 
 #: The evidence kinds of the project standard (CONTRIBUTING.md, psilosim.parameters docstring).
 STANDARD_KINDS = {"published", "secondary", "unverified", "derived", "fitted", "assumed", "override"}
+#: A shipped default is never a user override (``replace()`` marks its values "override").
+SHIPPED_KINDS = STANDARD_KINDS - {"override"}
 #: Kinds whose value must say how it was derived / fitted / why it was assumed or is unverified.
 KINDS_NEEDING_A_NOTE = {"derived", "fitted", "assumed", "unverified"}
 
@@ -92,6 +102,14 @@ def test_discovery_finds_every_parameter_set_seen_by_reading():
     assert all(isinstance(s, ParameterSet) for s in ALL_SETS.values())
 
 
+def test_every_parameter_set_class_has_an_instance_that_the_checks_see():
+    # a new ParameterSet reachable only through a function or a class attribute would otherwise
+    # escape every check below without a failure
+    seen = {type(s) for s in ALL_SETS.values()}
+    unseen = sorted(f"{c.__module__}.{c.__qualname__}" for c in parameter_set_classes() - seen)
+    assert not unseen, f"no discovered instance of {unseen}: expose a default or add a builder"
+
+
 def test_every_discovered_set_holds_parameters():
     empty = [name for name, s in SETS.items() if not _params(s)]
     assert not empty
@@ -108,8 +126,9 @@ def test_every_param_cites_a_source(pset):
 
 @pytest.mark.parametrize("pset", _cases(SETS, "kind", PARAM_XFAILS))
 def test_every_param_has_a_standard_evidence_kind(pset):
-    # model_copy(update=...) skips validation, so a builder can produce a kind outside the Literal
-    assert not _offenders(pset, lambda p: p.kind not in STANDARD_KINDS)
+    # model_copy(update=...) skips validation, so a builder can produce a kind outside the Literal;
+    # and a shipped default built with replace() would carry "override" instead of its evidence
+    assert not _offenders(pset, lambda p: p.kind not in SHIPPED_KINDS)
 
 
 @pytest.mark.parametrize("pset", _cases(SETS, "note", PARAM_XFAILS))
@@ -361,6 +380,17 @@ def test_the_drug_moves_the_state_off_rest(component):
         if not np.allclose(actual, rest, rtol=RTOL, atol=ATOL):
             moved.append(what)
     assert moved, "the drug run stayed at rest"
+
+
+@pytest.mark.parametrize("runner", [run_dmf, run_hopf], ids=["dmf", "hopf"])
+def test_the_drug_changes_a_network_run_against_the_same_noise(runner):
+    # the rest check compares with a noise-free run; this one isolates the drug from the noise
+    with_drug = runner(True, seed=2)
+    same_noise = runner(True, seed=2, occupancy=0.0)
+    variables = _variables(with_drug)
+    changed = [name for name, da in variables.items()
+               if not np.allclose(da.values, _variables(same_noise)[name].values, rtol=RTOL, atol=ATOL)]
+    assert changed, "the drug's gain/bifurcation shift has no effect beyond the noise"
 
 
 @pytest.mark.parametrize("component", _component_cases("bounds"))

@@ -44,8 +44,8 @@ SPECIES: dict[str, SpeciesDefaults] = {
     "human": SpeciesDefaults(
         name="human",
         body_weight=Param(value=70.0, unit="kg", kind="assumed", source="conventional reference adult",
-                          note="the reference weight of the PK sets; a typical subject, not a trial population "
-                               "(virtual patients draw their own weights)"),
+                          note="default body weight of a typical subject (each PK set has its own "
+                               "reference_weight, equal here); virtual patients draw their own weights"),
         cellular_tempo=Param(
             value=2.0, unit="", kind="published", source=RAYON_MATSUDA,
             note="≈ two-fold longer protein half-lives and slower biochemical reactions in human than in "

@@ -221,6 +221,9 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
     on_ssri = bool(rng.random() < pop.fraction_on_ssri_at_screening.value)
     receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
     blunted = on_ssri and not ssri_washout
+    if not pop.body_weight_truncation.value > 1.0:
+        raise InputError("population.body_weight_truncation",
+                         f"must be > 1 (draws lie in [mean / f, mean · f]), got {pop.body_weight_truncation.value}")
     weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value,
                                pop.body_weight_mean.value / pop.body_weight_truncation.value,
                                pop.body_weight_mean.value * pop.body_weight_truncation.value,
