@@ -41,7 +41,8 @@ def _lag1_autocorrelation(values: np.ndarray) -> float:
 
 
 def _mean_fc(values: np.ndarray) -> float:
-    return float(np.corrcoef(values)[np.triu_indices(values.shape[0], 1)].mean())
+    """Mean FC (upper triangle) of a region × time recording."""
+    return _mean_fc_matrix(np.corrcoef(values))
 
 
 def realism_table() -> str:

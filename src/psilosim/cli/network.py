@@ -154,8 +154,7 @@ def scan(
         compound = dose = "given occupancy"
     if sessions < 1:
         raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
-    if gain_scale is not None and not (np.isfinite(gain_scale) and gain_scale >= 0.0):
-        raise InputError("--gain-scale", f"must be a finite gain per unit occupancy >= 0, got {gain_scale}")
+    sc.effective_gain_scale(gain_scale, field="--gain-scale")  # before any simulation
     controls = ["uniform", "shuffled"] + (["variogram"] if sc.has_centroids(parcellation) else [])
     maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":

@@ -102,6 +102,17 @@ def within_network_change(fc_drug: np.ndarray, fc_base: np.ndarray, parcellation
     return {net: drug[net] - base[net] for net in drug}
 
 
+def nonfluctuating(values: np.ndarray) -> np.ndarray:
+    """Which series (last axis = time) are constant or hold a non-finite value: FC is undefined there.
+
+    Exact: a range of 0, not a small standard deviation (the std of a constant row is ≈ 1e-17).
+    """
+    values = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf are what is being looked for
+        flat = ~(np.ptp(values, axis=-1) > 0.0)
+    return flat | ~np.isfinite(values).all(axis=-1)
+
+
 def mean_abs_fc_difference(fc_a: np.ndarray, fc_b: np.ndarray) -> float:
     """Mean ``|FC_a − FC_b|`` over the upper triangle (the scan's ``fc_change_global``)."""
     fc_a, fc_b = np.asarray(fc_a, dtype=float), np.asarray(fc_b, dtype=float)
@@ -143,7 +154,7 @@ def split_half_fc_change(bold: xr.DataArray) -> float:
         raise DataError("BOLD contains NaN or non-finite values")
     halves = (values[:, :half], values[:, half:2 * half])
     for name, part in zip(("first", "second"), halves, strict=True):
-        flat = np.flatnonzero(~(np.ptp(part, axis=1) > 0.0))  # exact: std of a constant row is ~1e-17
+        flat = np.flatnonzero(nonfluctuating(part))
         if flat.size:
             raise DataError(f"BOLD is constant in the {name} half for region(s) "
                             f"{', '.join(str(r) for r in bold['region'].values[flat][:5])}: FC is undefined")

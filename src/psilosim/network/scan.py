@@ -42,6 +42,7 @@ from .measures import (
     group_fc,
     mean_abs_fc_difference,
     network_fc_distance,
+    nonfluctuating,
     region_fc_distance,
     within_network_change,
 )
@@ -343,18 +344,19 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     )
 
 
-def effective_gain_scale(gain_scale: float | None) -> float:
+def effective_gain_scale(gain_scale: float | None, *, field: str = "gain_scale") -> float:
     """The gain per unit occupancy a session uses: ``DMF.gain_scale`` unless one is given.
 
     Raises
     ------
     InputError
         A given value that is not finite or is negative (checked even for sessions without a
-        drug condition, so that a bad value is never recorded in the results).
+        drug condition, so that a bad value is never recorded in the results); the error names
+        ``field`` (the CLI passes its option name).
     """
     scale = float(DMF.gain_scale.value if gain_scale is None else gain_scale)
     if not (np.isfinite(scale) and scale >= 0.0):
-        raise InputError("gain_scale", f"must be a finite gain per unit occupancy >= 0, got {gain_scale}")
+        raise InputError(field, f"must be a finite gain per unit occupancy >= 0, got {gain_scale}")
     return scale
 
 
@@ -389,9 +391,7 @@ def _require_fluctuating(bold: np.ndarray, conds: list[Condition], labels: Seque
     Balloon–Windkessel flow below zero, which makes the BOLD signal NaN). Both have been seen only
     at gains far beyond the derived one (docs/network.md#gain-sensitivity).
     """
-    with np.errstate(invalid="ignore", over="ignore"):  # NaN/inf are reported below, not warned about
-        flat = ~(np.ptp(bold, axis=-1) > 0.0)  # exact, unlike a std (≈ 1e-17 for a constant row)
-    bad = flat | ~np.isfinite(bold).all(axis=-1)  # condition × session × region
+    bad = nonfluctuating(bold)  # condition × session × region
     problems = []
     for c, cond in enumerate(conds):
         regions = sorted({str(labels[r]) for r in np.flatnonzero(bad[c].any(axis=0))})
