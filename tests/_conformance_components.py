@@ -115,9 +115,7 @@ def nested_sets(sets: dict[str, ParameterSet]) -> dict[str, ParameterSet]:
             items = [(f"{path}.{key}", item) for key, item in value.items()]
         elif isinstance(value, (list, tuple)):
             items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
-        elif isinstance(value, ParameterSet):
-            items = [(f"{path}.{field}", getattr(value, field)) for field in type(value).model_fields]
-        else:
+        else:  # a pydantic model (a ParameterSet, a Compound...) or a leaf without fields
             items = [(f"{path}.{field}", getattr(value, field)) for field in getattr(type(value), "model_fields", {})]
         for item_path, item in items:
             walk(item, item_path)
