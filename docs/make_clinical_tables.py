@@ -117,6 +117,16 @@ def persistence_table() -> str:
     return "\n".join(rows)
 
 
+def calibration_uncertainty_blocks() -> dict[str, str]:
+    """Markdown: the five calibrations the targets' 95 % intervals allow, and every prediction's
+    range over them (psilosim.clinical.uncertainty, the published fit's twins and seed; ≈ 3 min)."""
+    from psilosim.clinical.calibration import FIT_N, FIT_SEED
+    from psilosim.clinical.uncertainty import calibration_envelope, fits_table, markdown_table
+
+    ds = calibration_envelope(n=FIT_N, seed=FIT_SEED)
+    return {"clinical-calibration-fits": fits_table(ds), "clinical-calibration-envelope": markdown_table(ds)}
+
+
 def raison_figure(results: dict, path: Path) -> Path:
     """Simulated (mean, 95 % CI) vs published MADRS change in Raison et al. 2023, both arms."""
     import matplotlib
@@ -168,4 +178,4 @@ def clinical_blocks(figure_path: Path) -> dict[str, str]:
             "parameters-setting": DEFAULT_BIOLOGY.markdown_table(),
             "parameters-species-human": SPECIES["human"].markdown_table(),
             "parameters-spines-human": spine_params("human").markdown_table(),
-            "clinical-persistence": persistence_table()}
+            "clinical-persistence": persistence_table(), **calibration_uncertainty_blocks()}

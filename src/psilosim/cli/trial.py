@@ -89,3 +89,79 @@ def _table(summary: dict) -> Table:
                       f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
                       f"{100 * a['response_rate']:.0f}%", f"{100 * a['remission_rate']:.0f}%")
     return table
+
+
+@app.command()
+def calibrate(
+    twins: int = typer.Option(200, "--twins", help="Virtual twins per cohort (the published fit: 200)."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the twin cohorts (the published fit: 7)."),
+    uncertainty: bool = typer.Option(False, "--uncertainty", help="Also refit at the ends of the targets' 95 % "
+                                     "intervals and show how far each prediction moves (≈ 2 min at 200 twins)."),
+    out: str = typer.Option(None, "--out", help="With --uncertainty: write the calibrations × predictions "
+                                                "Dataset to this NetCDF file."),
+    json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
+) -> None:
+    """Refit the clinical layer's two calibrated parameters (CL4 ketamine, CL1 escitalopram).
+
+    With --uncertainty, refit at the corners of the two targets' published 95 % intervals and show,
+    for each prediction that was not fitted (Raison, Goodwin, Carhart's psilocybin arm, ketamine's
+    fading), its range over those calibrations and whether it reaches the published value.
+    """
+    from .. import DISCLAIMER
+    from ..clinical.calibration import fit
+
+    if twins < 2:
+        fail(f"--twins: must be ≥ 2, got {twins}")
+    if seed < 0:
+        fail(f"--seed: must be ≥ 0, got {seed}")
+    if out is not None and not uncertainty:
+        fail("--out: only written with --uncertainty")
+    result = {"fit": fit(n=twins, seed=seed)}
+    ds = None
+    if uncertainty:
+        from ..clinical.uncertainty import calibration_envelope, verdict
+
+        ds = calibration_envelope(n=twins, seed=seed, progress=not json_out)
+        if out is not None:
+            ds.to_netcdf(out)
+        result["uncertainty"] = {
+            key: {"published": float(ds["published"].sel(prediction=key)),
+                  "at_fit": float(ds["value"].sel(prediction=key, calibration="centre")),
+                  "range": [float(ds["value"].sel(prediction=key).min()), float(ds["value"].sel(prediction=key).max())],
+                  "verdict": verdict(ds, key)}
+            for key in ds["prediction"].values}
+    if json_out:
+        emit_json(result)
+        return
+    console.print(_fit_table(result["fit"]))
+    if ds is not None:
+        console.print(_envelope_table(ds))
+        if out is not None:
+            console.print(f"written: {out}")
+    console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _fit_table(fit: dict) -> Table:
+    table = Table(title=f"calibration on virtual twins (n = {fit['n']}, seed {fit['seed']})")
+    for col in ("quantity", "value"):
+        table.add_column(col)
+    table.add_row("weight_circuit (fitted to CL4)", f"{fit['weight_circuit']:.4f}")
+    table.add_row("gain_ssri_transcription (fitted to CL1.escitalopram)", f"{fit['gain_ssri_transcription']:.4f}")
+    table.add_row("CL4 Hedges g at day 1 (target −1.00)", f"{fit['cl4_hedges_g']:.3f}")
+    table.add_row("CL1 escitalopram, QIDS change at week 6 (target −6.0)", f"{fit['cl1_escitalopram']:.2f}")
+    table.add_row("CL1 psilocybin, QIDS change at week 6 (checked, published −8.0)", f"{fit['cl1_psilocybin']:.2f}")
+    return table
+
+
+def _envelope_table(ds) -> Table:
+    from ..clinical.uncertainty import published_text, verdict
+
+    table = Table(title="predictions over the calibrations the targets' 95 % intervals allow")
+    for col in ("prediction", "published", "at the fit", "range", "verdict"):
+        table.add_column(col)
+    for key in ds["prediction"].values:
+        values = ds["value"].sel(prediction=key)
+        table.add_row(key, published_text(ds.sel(prediction=key)),
+                      f"{float(values.sel(calibration='centre')):.2f}",
+                      f"{float(values.min()):.2f} to {float(values.max()):.2f}", verdict(ds, key))
+    return table

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
+from ..parameters import Param, ParameterSet
 from ..plasticity import plasticity_params
 from .biology import BiologyTrajectory, patient_biology, patient_drive
 from .design import TrialDesign
@@ -49,10 +50,47 @@ from .scales import get_scale
 from .symptoms import latent_course, measurement_noise_sd
 from .trial import DEFAULT_MODELS, ModelSet, draw
 
+
+class CalibrationTargets(ParameterSet):
+    """The published values the clinical layer is fitted to, with their uncertainty.
+
+    The uncertainty is not used by :func:`fit` (which fits the central values); it is what
+    :mod:`psilosim.clinical.uncertainty` propagates to the model's predictions.
+    """
+
+    cl4_hedges_g: Param
+    cl4_hedges_g_ci_low: Param
+    cl4_hedges_g_ci_high: Param
+    cl1_escitalopram_change: Param
+    cl1_escitalopram_se: Param
+    normal_quantile_95: Param
+
+
+KISHIMOTO = "Kishimoto et al. 2016 Psychol Med 46:1459, abstract (PMC5116384)"
+CARHART = "Carhart-Harris et al. 2021 NEJM 384:1402 (REFERENCES CL1, 2°)"
+
+TARGETS = CalibrationTargets(
+    cl4_hedges_g=Param(value=-1.0, unit="", source=KISHIMOTO, kind="secondary",
+                       note="ketamine − placebo at day 1, Hedges g of the random-effects meta-analysis "
+                            "(9 ketamine RCTs, n = 234)"),
+    cl4_hedges_g_ci_low=Param(value=-1.28, unit="", source=KISHIMOTO, kind="secondary",
+                              note="lower end of the 95 % CI of the day-1 Hedges g"),
+    cl4_hedges_g_ci_high=Param(value=-0.73, unit="", source=KISHIMOTO, kind="secondary",
+                               note="upper end of the 95 % CI of the day-1 Hedges g"),
+    cl1_escitalopram_change=Param(value=-6.0, unit="", source=CARHART, kind="secondary",
+                                  note="QIDS-SR-16 points, change from baseline at week 6, escitalopram arm "
+                                       "(reported as mean ± SE)"),
+    cl1_escitalopram_se=Param(value=1.0, unit="", source=CARHART, kind="secondary",
+                              note="QIDS-SR-16 points, the ± of the escitalopram arm's change (an SE)"),
+    normal_quantile_95=Param(value=1.959964, unit="", source="standard normal distribution", kind="derived",
+                             note="two-sided 95 % quantile, scipy.stats.norm.ppf(0.975): turns an SE into "
+                                  "a 95 % interval"),
+)
+
 #: Checked, not fitted: ``fit`` reports the misfit of the psilocybin arm.
 TARGET_CL1_PSILOCYBIN = -8.0
-TARGET_CL1_ESCITALOPRAM = -6.0
-TARGET_CL4_HEDGES_G = -1.0
+TARGET_CL1_ESCITALOPRAM = TARGETS.cl1_escitalopram_change.value
+TARGET_CL4_HEDGES_G = TARGETS.cl4_hedges_g.value
 #: Brent brackets of the fitted parameters (search ranges, not model constants).
 CIRCUIT_WEIGHT_RANGE = (0.0, 1.0)
 SSRI_GAIN_RANGE = (0.0, 0.5)
@@ -146,30 +184,57 @@ def _with_symptoms(models: ModelSet, **changes) -> ModelSet:
                     label=models.label)
 
 
-def _root(gap, bracket: tuple[float, float], name: str) -> float:
+def _root(gap, bracket: tuple[float, float], name: str, clip: bool = False) -> float:
     lo, hi = bracket
     g_lo, g_hi = gap(lo), gap(hi)
     if g_lo * g_hi > 0:
+        if clip:  # the end of the search range that comes closest
+            return lo if abs(g_lo) <= abs(g_hi) else hi
         raise RuntimeError(f"{name}: the target is not reachable within {bracket} "
                            f"(misfit {g_lo:.3g} and {g_hi:.3g} at the ends); the conflict is reported, not forced")
     return brentq(gap, lo, hi, xtol=1e-4)
 
 
-def _fit_circuit_weight(ket: TwinCohort, models: ModelSet) -> ModelSet:
+def _fit_circuit_weight(ket: TwinCohort, models: ModelSet, target: float = TARGET_CL4_HEDGES_G,
+                        clip: bool = False) -> ModelSet:
     def gap(x: float) -> float:
-        return effect_size_day1(ket, _with_symptoms(models, weight_circuit=x)) - TARGET_CL4_HEDGES_G
+        return effect_size_day1(ket, _with_symptoms(models, weight_circuit=x)) - target
 
-    return _with_symptoms(models, weight_circuit=_root(gap, CIRCUIT_WEIGHT_RANGE, "weight_circuit"))
+    return _with_symptoms(models, weight_circuit=_root(gap, CIRCUIT_WEIGHT_RANGE, "weight_circuit", clip))
 
 
-def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity):
+def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity, target: float = TARGET_CL1_ESCITALOPRAM,
+                   clip: bool = False):
     def gap(g: float) -> float:
         car.rerun(arms=["escitalopram"], plasticity=plasticity.replace(gain_ssri_transcription=g))
-        return float(car.change(42.0, models)["escitalopram"].mean()) - TARGET_CL1_ESCITALOPRAM
+        return float(car.change(42.0, models)["escitalopram"].mean()) - target
 
-    fitted = plasticity.replace(gain_ssri_transcription=_root(gap, SSRI_GAIN_RANGE, "gain_ssri_transcription"))
+    fitted = plasticity.replace(gain_ssri_transcription=_root(gap, SSRI_GAIN_RANGE, "gain_ssri_transcription", clip))
     car.rerun(arms=["escitalopram"], plasticity=fitted)
     return fitted
+
+
+def fit_cohorts(ket: TwinCohort, car: TwinCohort, models: ModelSet = DEFAULT_MODELS, *,
+                cl4_hedges_g: float = TARGET_CL4_HEDGES_G, cl1_escitalopram: float = TARGET_CL1_ESCITALOPRAM,
+                rounds: int = FIT_ROUNDS, clip: bool = False):
+    """Fit the two calibrated parameters on twin cohorts of ``ketamine_iv`` and ``carhart2021``.
+
+    Returns the symptom-model set with the fitted ``weight_circuit`` and the human plasticity set
+    with the fitted ``gain_ssri_transcription``. The targets default to the published central
+    values; :mod:`psilosim.clinical.uncertainty` refits at the ends of their 95 % intervals. The
+    ketamine cohort is left simulated with the fitted plasticity set, the Carhart cohort's
+    escitalopram arm too (its psilocybin arm is not rerun: none of its compounds binds SERT,
+    the only target through which the fitted gain acts). A target that no value in the search
+    range reaches raises ``RuntimeError``; with ``clip=True`` the range's closest end is taken
+    instead (the caller then reports the target actually achieved).
+    """
+    plast = plasticity_params("human")
+    current = models
+    for _ in range(rounds):
+        current = _fit_circuit_weight(ket, current, cl4_hedges_g, clip)
+        plast = _fit_ssri_gain(car, current, plast, cl1_escitalopram, clip)
+        ket.rerun(plasticity=plast)
+    return current, plast
 
 
 def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SEED,
@@ -178,12 +243,7 @@ def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SE
     and CL1.psilocybin (checked, not fitted)."""
     ket = TwinCohort(ketamine_iv(), n, seed, models)
     car = TwinCohort(carhart2021(), n, seed, models)
-    plast = plasticity_params("human")
-    current = models
-    for _ in range(rounds):
-        current = _fit_circuit_weight(ket, current)
-        plast = _fit_ssri_gain(car, current, plast)
-        ket.rerun(plasticity=plast)
+    current, plast = fit_cohorts(ket, car, models, rounds=rounds)
     achieved = {arm: float(c.mean()) for arm, c in car.change(42.0, current).items()}
     return {"weight_circuit": current.symptoms.weight_circuit.value,
             "gain_ssri_transcription": plast.gain_ssri_transcription.value,

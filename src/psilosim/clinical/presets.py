@@ -170,6 +170,7 @@ def raison2023() -> TrialDesign:
             "change_by_day": {"psilocybin": {"2": -2.7, "8": -17.8, "15": -18.0, "29": -19.2, "43": -19.1},
                               "niacin": {"2": -2.7, "8": -5.8, "15": -6.9, "29": -5.5, "43": -6.8}},
             "difference_primary": {"estimate": -12.3, "ci": [-17.5, -7.2], "p": 0.001},
+            "difference_by_day": {"2": {"estimate": -0.1, "ci": [-2.1, 1.9], "p": 0.95}},
             "notes": "baseline mean 35, SD 5 and MADRS ≥ 28 inclusion are assumed (not read in the primary text).",
         },
     })

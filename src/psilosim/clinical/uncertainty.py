@@ -1,0 +1,263 @@
+"""How far the calibration data's own uncertainty moves the model's clinical predictions.
+
+Two parameters of the clinical layer are fitted (:mod:`psilosim.clinical.calibration`):
+``weight_circuit`` to ketamine's day-1 effect size (CL4) and the SSRI transcription gain to the
+escitalopram arm of Carhart-Harris 2021 (CL1). Both targets are published estimates with a 95 %
+interval (:data:`~psilosim.clinical.calibration.TARGETS`). Every pair of target values inside
+those intervals calibrates the model equally well, so this module refits at the **corners** of
+the two intervals (and at the centre) and reports each prediction's range over the five
+calibrations.
+
+How to read the range:
+
+* A published result that the range reaches (or whose 95 % CI overlaps it) *may* be matched by
+  a calibration the data allow: the miss, if any, is within what the calibration data can say.
+* A published result outside the range is not reachable by refitting within the data's
+  uncertainty: the miss lies in the model's structure or in its assumed (uncalibrated) parameters.
+
+It is a bounding design, not a probability distribution: the range is not a credible interval,
+and the assumed parameters are held at their values. The cohorts are virtual twins (each patient
+in every arm, noise-free latent severity, :class:`~psilosim.clinical.calibration.TwinCohort`), so
+the range carries no Monte-Carlo noise from randomisation or rating error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import xarray as xr
+
+from .. import DISCLAIMER
+from ..errors import InputError
+from .calibration import FIT_N, FIT_SEED, TARGETS, TwinCohort, effect_size_day1, fit_cohorts
+from .presets import get_preset
+from .trial import DEFAULT_MODELS, ModelSet
+
+#: Presets whose twin cohorts the calibration itself needs.
+CALIBRATION_PRESETS = ("ketamine_iv", "carhart2021")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One number the model predicts for a preset, compared with the preset's published value.
+
+    ``kind`` is ``"arm"`` (an arm's mean change from baseline at ``day``), ``"difference"``
+    (first arm − second arm at ``day``) or ``"share"`` (the difference at ``day`` as a fraction of
+    the difference at ``reference_day``: how much of an early effect is left).
+    """
+
+    preset: str
+    kind: Literal["arm", "difference", "share"]
+    day: float
+    arms: tuple[str, ...]
+    reference_day: float | None = None
+
+    @property
+    def key(self) -> str:
+        if self.kind == "arm":
+            return f"{self.preset}: {self.arms[0]}, day {self.day:g}"
+        what = " − ".join(self.arms)
+        if self.kind == "share":
+            return f"{self.preset}: {what}, share of day {self.reference_day:g} left at day {self.day:g}"
+        return f"{self.preset}: {what}, day {self.day:g}"
+
+    def value(self, cohort: TwinCohort, models: ModelSet) -> float:
+        """The model's value on a twin cohort of this preset."""
+        change = cohort.change(self.day, models)
+        if self.kind == "arm":
+            return float(change[self.arms[0]].mean())
+        diff = float(change[self.arms[0]].mean() - change[self.arms[1]].mean())
+        if self.kind == "difference":
+            return diff
+        early = cohort.change(self.reference_day, models)
+        return diff / float(early[self.arms[0]].mean() - early[self.arms[1]].mean())
+
+    def published(self) -> tuple[float, float, float]:
+        """(estimate, 95 % CI low, high) from the preset's ``published`` record; NaN where the
+        paper gives no number (or no CI) for it."""
+        pub = get_preset(self.preset).published
+        nan = math.nan
+        day = f"{self.day:g}"
+        primary = self.day == get_preset(self.preset).primary_day
+        if self.kind == "arm":
+            if primary and self.arms[0] in pub.get("change_primary", {}):
+                return float(pub["change_primary"][self.arms[0]]), nan, nan
+            by_day = pub.get("change_by_day", {}).get(self.arms[0], {})
+            return (float(by_day[day]), nan, nan) if day in by_day else (nan, nan, nan)
+        if self.kind == "difference":
+            entry = pub.get("difference_primary") if primary else pub.get("difference_by_day", {}).get(day)
+            if isinstance(entry, dict):
+                low, high = entry.get("ci", (nan, nan))
+                return float(entry["estimate"]), float(low), float(high)
+        return nan, nan, nan
+
+
+#: The predictions the docs compare (docs/clinical.md, "Known discrepancies"); none is fitted.
+PREDICTIONS: tuple[Prediction, ...] = (
+    Prediction("carhart2021", "arm", 42.0, ("psilocybin",)),
+    Prediction("carhart2021", "difference", 42.0, ("psilocybin", "escitalopram")),
+    Prediction("raison2023", "difference", 2.0, ("psilocybin", "niacin")),
+    Prediction("raison2023", "difference", 43.0, ("psilocybin", "niacin")),
+    Prediction("raison2023", "arm", 43.0, ("niacin",)),
+    Prediction("goodwin2022", "arm", 21.0, ("25mg",)),
+    Prediction("goodwin2022", "arm", 21.0, ("10mg",)),
+    Prediction("goodwin2022", "arm", 21.0, ("1mg",)),
+    Prediction("goodwin2022", "difference", 21.0, ("25mg", "1mg")),
+    Prediction("ketamine_iv", "share", 14.0, ("ketamine", "saline"), reference_day=1.0),
+)
+
+
+def target_intervals() -> dict[str, tuple[float, float, float]]:
+    """(central, low, high) of each calibration target: Kishimoto's 95 % CI for CL4, the
+    escitalopram change ± 1.96 SE for CL1."""
+    t = TARGETS
+    half = t.normal_quantile_95.value * t.cl1_escitalopram_se.value
+    esc = t.cl1_escitalopram_change.value
+    return {"cl4_hedges_g": (t.cl4_hedges_g.value, t.cl4_hedges_g_ci_low.value, t.cl4_hedges_g_ci_high.value),
+            "cl1_escitalopram": (esc, esc - half, esc + half)}
+
+
+def calibration_points() -> list[tuple[float, float]]:
+    """(CL4 g, CL1 escitalopram change) to fit at: the centre first, then the four corners."""
+    iv = target_intervals()
+    g, esc = iv["cl4_hedges_g"], iv["cl1_escitalopram"]
+    return [(g[0], esc[0])] + list(itertools.product(g[1:], esc[1:]))
+
+
+def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelSet = DEFAULT_MODELS,
+                         predictions: tuple[Prediction, ...] = PREDICTIONS,
+                         progress: bool = False) -> xr.Dataset:
+    """Refit at every :func:`calibration_points` pair and evaluate every prediction.
+
+    Parameters
+    ----------
+    n, seed
+        Virtual twins per cohort and their seed (the published fit uses 200 and 7).
+    models
+        The model set whose two calibrated parameters are refitted.
+    predictions
+        What to evaluate (default :data:`PREDICTIONS`).
+    progress
+        Show a progress bar (one step per calibration).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value(calibration, prediction)`` in the preset's scale points (``share``: a fraction),
+        the fitted ``weight_circuit`` and ``gain_ssri_transcription`` and the targets per
+        calibration, and per prediction its preset and published estimate and 95 % CI (NaN where
+        none is published).
+    """
+    if n < 2:
+        raise InputError("n", f"needs at least 2 twins per cohort (an effect size needs a spread), got {n}")
+    presets = list(dict.fromkeys(CALIBRATION_PRESETS + tuple(p.preset for p in predictions)))
+    cohorts = {name: TwinCohort(get_preset(name), n, seed, models) for name in presets}
+    points = calibration_points()
+    rows, fitted = [], []
+    for g, esc in _steps(points, progress):
+        for cohort in cohorts.values():  # every calibration starts from the default chain
+            cohort.rerun()
+        current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models,
+                                     cl4_hedges_g=g, cl1_escitalopram=esc, clip=True)
+        for cohort in cohorts.values():
+            cohort.rerun(plasticity=plast)
+        rows.append([p.value(cohorts[p.preset], current) for p in predictions])
+        achieved = (effect_size_day1(cohorts["ketamine_iv"], current),
+                    float(cohorts["carhart2021"].change(42.0, current)["escitalopram"].mean()))
+        fitted.append((current.symptoms.weight_circuit.value, plast.gain_ssri_transcription.value) + achieved)
+    return _as_dataset(points, fitted, rows, predictions, n=n, seed=seed)
+
+
+def _steps(points: list[tuple[float, float]], progress: bool):
+    if not progress:
+        return points
+    from rich.progress import track
+
+    return track(points, description="refitting at the calibration targets' 95 % ends")
+
+
+def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.Dataset:
+    labels = ["centre"] + [f"g {g:+.2f}, escitalopram {e:+.2f}" for g, e in points[1:]]
+    published = np.array([p.published() for p in predictions])
+    fitted = np.asarray(fitted)
+    return xr.Dataset(
+        {"value": (("calibration", "prediction"), np.asarray(rows),
+                   {"long_name": "predicted change (scale points) or share left (fraction)"}),
+         "weight_circuit": ("calibration", fitted[:, 0], {"units": "1"}),
+         "gain_ssri_transcription": ("calibration", fitted[:, 1], {"units": "1"}),
+         "target_cl4_hedges_g": ("calibration", [g for g, _ in points], {"units": "1"}),
+         "target_cl1_escitalopram": ("calibration", [e for _, e in points],
+                                     {"long_name": "QIDS-SR-16 change at week 6"}),
+         # Where a target lies beyond what its parameter's search range reaches, the closest end is
+         # used: these say what the calibration actually achieved.
+         "achieved_cl4_hedges_g": ("calibration", fitted[:, 2], {"units": "1"}),
+         "achieved_cl1_escitalopram": ("calibration", fitted[:, 3],
+                                       {"long_name": "QIDS-SR-16 change at week 6"})},
+        coords={"calibration": labels, "prediction": [p.key for p in predictions],
+                "preset": ("prediction", [p.preset for p in predictions]),
+                "scale": ("prediction", ["fraction" if p.kind == "share" else get_preset(p.preset).scale
+                                         for p in predictions]),
+                "published": ("prediction", published[:, 0]),
+                "published_ci_low": ("prediction", published[:, 1]),
+                "published_ci_high": ("prediction", published[:, 2])},
+        attrs={"n_twins": n, "seed": seed, "design": "centre and corners of the two targets' 95 % intervals",
+               "disclaimer": DISCLAIMER},
+    )
+
+
+def verdict(ds: xr.Dataset, prediction: str) -> str:
+    """Whether a prediction's range over the calibrations reaches the published value (or its CI)."""
+    row = ds.sel(prediction=prediction)
+    lo, hi = float(row["value"].min()), float(row["value"].max())
+    pub = float(row["published"])
+    if math.isnan(pub):
+        return "no published number"
+    low, high = float(row["published_ci_low"]), float(row["published_ci_high"])
+    if math.isnan(low):  # only a point estimate was extracted: a strict comparison
+        return "point inside the range" if lo <= pub <= hi else "point outside the range (no CI extracted)"
+    if hi < low or lo > high:
+        return "outside the CI: not reachable by recalibration"
+    return "range meets the CI"
+
+
+def markdown_table(ds: xr.Dataset) -> str:
+    """The predictions, their published value and their range over the calibrations."""
+    rows = ["| prediction | published (95 % CI) | at the published fit | range over the 5 calibrations | verdict |",
+            "|---|---|---|---|---|"]
+    for key in ds["prediction"].values:
+        row = ds.sel(prediction=key)
+        values = row["value"].values
+        rows.append(f"| {key} ({row['scale'].item()}) | {published_text(row)} | "
+                    f"{_fmt(float(row['value'].sel(calibration='centre')), row)} | "
+                    f"{_fmt(values.min(), row)} to {_fmt(values.max(), row)} | {verdict(ds, key)} |")
+    return "\n".join(rows)
+
+
+def fits_table(ds: xr.Dataset) -> str:
+    """The five calibrations: targets and fitted values."""
+    rows = ["| calibration | CL4 Hedges g: target → achieved | CL1 escitalopram (QIDS): target → achieved "
+            "| `weight_circuit` | `gain_ssri_transcription` |",
+            "|---|---|---|---|---|"]
+    for label in ds["calibration"].values:
+        c = ds.sel(calibration=label)
+        rows.append(f"| {label} | {float(c['target_cl4_hedges_g']):.2f} → {float(c['achieved_cl4_hedges_g']):.2f} | "
+                    f"{float(c['target_cl1_escitalopram']):.2f} → {float(c['achieved_cl1_escitalopram']):.2f} | "
+                    f"{float(c['weight_circuit']):.4f} | {float(c['gain_ssri_transcription']):.4f} |")
+    return "\n".join(rows)
+
+
+def _fmt(x: float, row: xr.Dataset) -> str:
+    return f"{100 * x:.0f} %" if row["scale"].item() == "fraction" else f"{x:.1f}"
+
+
+def published_text(row: xr.Dataset) -> str:
+    """A prediction's published estimate and 95 % CI as text (``—`` when none)."""
+    pub = float(row["published"])
+    if math.isnan(pub):
+        return "—"
+    low, high = float(row["published_ci_low"]), float(row["published_ci_high"])
+    return f"{pub:.1f}" if math.isnan(low) else f"{pub:.1f} ({low:.1f} to {high:.1f})"

@@ -1,0 +1,153 @@
+"""Calibration and its uncertainty: refits at the ends of the targets' 95 % intervals
+(:mod:`psilosim.clinical.uncertainty`) and ``psilosim calibrate``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cli_helpers import run_cli
+from psilosim import DISCLAIMER
+from psilosim.clinical import calibration
+from psilosim.clinical.calibration import TARGETS, _root, fit
+from psilosim.clinical.uncertainty import (
+    PREDICTIONS,
+    Prediction,
+    _as_dataset,
+    calibration_envelope,
+    calibration_points,
+    target_intervals,
+    verdict,
+)
+
+#: Small cohorts keep the five refits to seconds; the published envelope uses 200 twins.
+TWINS, SEED = 12, 3
+
+
+@pytest.fixture(scope="module")
+def envelope():
+    return calibration_envelope(n=TWINS, seed=SEED)
+
+
+def test_target_intervals_are_the_cited_ones():
+    iv = target_intervals()
+    assert iv["cl4_hedges_g"] == (-1.0, -1.28, -0.73)  # Kishimoto 2016's 95 % CI
+    centre, low, high = iv["cl1_escitalopram"]
+    assert centre == TARGETS.cl1_escitalopram_change.value
+    assert high - centre == pytest.approx(centre - low)
+    assert high - centre == pytest.approx(1.96 * TARGETS.cl1_escitalopram_se.value, abs=1e-3)
+    assert calibration.TARGET_CL4_HEDGES_G == TARGETS.cl4_hedges_g.value
+    points = calibration_points()
+    assert points[0] == (-1.0, centre) and len(set(points)) == 5
+
+
+def test_root_clips_to_the_closest_end_only_when_asked():
+    def gap(x):  # no root in [0, 1]; closest to zero at x = 1
+        return 2.0 - x
+
+    with pytest.raises(RuntimeError, match="not reachable"):
+        _root(gap, (0.0, 1.0), "p")
+    assert _root(gap, (0.0, 1.0), "p", clip=True) == 1.0
+    assert _root(lambda x: x - 0.25, (0.0, 1.0), "p") == pytest.approx(0.25, abs=1e-4)
+
+
+def test_centre_is_the_ordinary_fit(envelope):
+    direct = fit(n=TWINS, seed=SEED)
+    centre = envelope.sel(calibration="centre")
+    assert float(centre["weight_circuit"]) == pytest.approx(direct["weight_circuit"], abs=1e-6)
+    assert float(centre["gain_ssri_transcription"]) == pytest.approx(direct["gain_ssri_transcription"], abs=1e-6)
+    psilocybin = envelope["value"].sel(calibration="centre", prediction=PREDICTIONS[0].key)
+    assert float(psilocybin) == pytest.approx(direct["cl1_psilocybin"], abs=1e-6)
+
+
+def test_each_parameter_follows_its_target(envelope):
+    """A stronger ketamine effect needs a larger circuit weight, a larger SSRI change a larger gain."""
+    g = envelope["target_cl4_hedges_g"].values
+    esc = envelope["target_cl1_escitalopram"].values
+    w = envelope["weight_circuit"].values
+    gain = envelope["gain_ssri_transcription"].values
+    assert w[g == -1.28].min() > w[0] > w[g == -0.73].max()  # w[0]: the centre, g = −1.0
+    for cl4 in (-1.28, -0.73):
+        at = g == cl4
+        assert gain[at & (esc == esc.min())][0] > gain[at & (esc == esc.max())][0]
+
+
+def test_every_calibration_reaches_its_targets_or_sits_at_a_range_end(envelope):
+    for label in envelope["calibration"].values:
+        c = envelope.sel(calibration=label)
+        assert float(c["achieved_cl4_hedges_g"]) == pytest.approx(float(c["target_cl4_hedges_g"]), abs=2e-3)
+        gain = float(c["gain_ssri_transcription"])
+        reached = abs(float(c["achieved_cl1_escitalopram"]) - float(c["target_cl1_escitalopram"])) < 2e-3
+        at_end = gain in calibration.SSRI_GAIN_RANGE
+        assert reached or at_end, label
+
+
+def test_envelope_is_labelled_and_carries_the_published_values(envelope):
+    assert envelope.sizes == {"calibration": 5, "prediction": len(PREDICTIONS)}
+    assert list(envelope["prediction"].values) == [p.key for p in PREDICTIONS]
+    assert np.isfinite(envelope["value"].values).all()
+    raison_day2 = "raison2023: psilocybin − niacin, day 2"
+    row = envelope.sel(prediction=raison_day2)
+    assert (float(row["published"]), float(row["published_ci_low"]), float(row["published_ci_high"])) == \
+        (-0.1, -2.1, 1.9)
+    assert envelope["scale"].sel(prediction=raison_day2).item() == "MADRS"
+    assert envelope.attrs["disclaimer"] == DISCLAIMER
+
+
+def test_published_values_come_from_the_presets():
+    assert Prediction("goodwin2022", "arm", 21.0, ("25mg",)).published()[0] == -12.0
+    assert math.isnan(Prediction("goodwin2022", "arm", 21.0, ("25mg",)).published()[1])
+    assert Prediction("raison2023", "difference", 43.0, ("psilocybin", "niacin")).published() == (-12.3, -17.5, -7.2)
+    assert Prediction("raison2023", "arm", 8.0, ("niacin",)).published()[0] == -5.8  # a non-primary day
+    assert all(math.isnan(v) for v in Prediction("raison2023", "difference", 8.0, ("psilocybin", "niacin")).published())
+    share = Prediction("ketamine_iv", "share", 14.0, ("ketamine", "saline"), reference_day=1.0)
+    assert all(math.isnan(v) for v in share.published())
+    assert share.key == "ketamine_iv: ketamine − saline, share of day 1 left at day 14"
+
+
+def _fake(values, published):
+    """An envelope of one prediction with the given values over five calibrations."""
+    pred = Prediction("raison2023", "difference", 43.0, ("psilocybin", "niacin"))
+    ds = _as_dataset(calibration_points(), np.zeros((5, 4)), np.asarray(values, float)[:, None], (pred,),
+                     n=2, seed=0)
+    for name, v in zip(("published", "published_ci_low", "published_ci_high"), published, strict=True):
+        ds[name] = ("prediction", [v])
+    return ds, pred.key
+
+
+@pytest.mark.parametrize(("values", "published", "expected"), [
+    ([-6, -5, -7, -6, -6], (-12.3, -17.5, -7.2), "outside the CI"),
+    ([-6, -5, -8, -6, -6], (-12.3, -17.5, -7.2), "range meets the CI"),
+    ([-6, -5, -8, -6, -6], (-6.5, math.nan, math.nan), "point inside the range"),
+    ([-6, -5, -8, -6, -6], (-9.0, math.nan, math.nan), "point outside the range"),
+    ([-6, -5, -8, -6, -6], (math.nan, math.nan, math.nan), "no published number"),
+])
+def test_verdict(values, published, expected):
+    ds, key = _fake(values, published)
+    assert verdict(ds, key).startswith(expected)
+
+
+def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
+    out = tmp_path / "envelope.nc"
+    code, stdout, _ = run_cli(monkeypatch, capsys, "calibrate", "--twins", "8", "--seed", "5", "--uncertainty",
+                              "--out", str(out), "--json")
+    assert code == 0
+    result = json.loads(stdout)
+    assert result["fit"]["n"] == 8 and result["fit"]["cl4_hedges_g"] == pytest.approx(-1.0, abs=2e-3)
+    day2 = result["uncertainty"]["raison2023: psilocybin − niacin, day 2"]
+    assert day2["range"][0] <= day2["at_fit"] <= day2["range"][1]
+    assert day2["published"] == -0.1
+    assert out.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("calibrate", "--twins", "1"), "--twins"),
+    (("calibrate", "--seed", "-1"), "--seed"),
+    (("calibrate", "--out", "x.nc"), "--out"),
+])
+def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and message in err
