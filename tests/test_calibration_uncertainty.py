@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import xarray as xr
 
 from cli_helpers import run_cli
 from psilosim import DISCLAIMER
@@ -63,6 +64,32 @@ def test_centre_is_the_ordinary_fit(envelope):
     assert float(psilocybin) == pytest.approx(direct["cl1_psilocybin"], abs=1e-6)
 
 
+def test_calibrations_do_not_depend_on_their_order(envelope, monkeypatch):
+    """Each calibration equals a fresh fit: running them in reverse gives the same rows."""
+    from psilosim.clinical import uncertainty
+
+    forward = uncertainty.calibration_points()
+    monkeypatch.setattr(uncertainty, "calibration_points", lambda: forward[::-1])
+    backward = calibration_envelope(n=TWINS, seed=SEED)
+    for name in ("value", "weight_circuit", "gain_ssri_transcription", "achieved_cl1_escitalopram"):
+        np.testing.assert_allclose(backward[name].values[::-1], envelope[name].values, rtol=0, atol=1e-6)
+
+
+def test_the_ssri_gain_acts_only_on_sert_binding_arms(envelope):
+    """Calibrations with the same circuit weight but different SSRI gains predict the same for
+    arms without SERT binding (psilocybin, niacin, 1–25 mg): only escitalopram arms move."""
+    g = envelope["target_cl4_hedges_g"].values
+    for cl4 in (-1.28, -0.73):
+        pair = envelope["value"].isel(calibration=np.flatnonzero(g == cl4))
+        assert pair.sizes["calibration"] == 2
+        for key in pair["prediction"].values:
+            values = pair.sel(prediction=key).values
+            if "escitalopram" in key:
+                assert abs(values[0] - values[1]) > 1e-3, key
+            else:
+                assert values[0] == pytest.approx(values[1], abs=1e-9), key
+
+
 def test_each_parameter_follows_its_target(envelope):
     """A stronger ketamine effect needs a larger circuit weight, a larger SSRI change a larger gain."""
     g = envelope["target_cl4_hedges_g"].values
@@ -97,14 +124,25 @@ def test_envelope_is_labelled_and_carries_the_published_values(envelope):
     assert envelope.attrs["disclaimer"] == DISCLAIMER
 
 
+def _all_nan(values) -> bool:
+    return all(math.isnan(v) for v in values)
+
+
 def test_published_values_come_from_the_presets():
     assert Prediction("goodwin2022", "arm", 21.0, ("25mg",)).published()[0] == -12.0
-    assert math.isnan(Prediction("goodwin2022", "arm", 21.0, ("25mg",)).published()[1])
+    assert math.isnan(Prediction("goodwin2022", "arm", 21.0, ("25mg",)).published()[1])  # no arm CI extracted
     assert Prediction("raison2023", "difference", 43.0, ("psilocybin", "niacin")).published() == (-12.3, -17.5, -7.2)
-    assert Prediction("raison2023", "arm", 8.0, ("niacin",)).published()[0] == -5.8  # a non-primary day
-    assert all(math.isnan(v) for v in Prediction("raison2023", "difference", 8.0, ("psilocybin", "niacin")).published())
+    assert Prediction("raison2023", "difference", 8.0, ("psilocybin", "niacin")).published() == (-12.0, -16.6, -7.4)
+    assert Prediction("raison2023", "arm", 8.0, ("niacin",)).published() == (-5.8, -9.1, -2.6)  # Table 2
+    assert Prediction("raison2023", "arm", 43.0, ("niacin",)).published() == (-6.8, -10.5, -3.1)
+    low, high = Prediction("carhart2021", "arm", 42.0, ("psilocybin",)).published()[1:]
+    assert (low, high) == pytest.approx((-8.0 - 1.96, -8.0 + 1.96), abs=1e-3)  # −8.0 ± 1.0 (SE)
+    # A difference is the trial's only for the arms it compared, in its order.
+    assert _all_nan(Prediction("goodwin2022", "difference", 21.0, ("10mg", "1mg")).published())
+    assert _all_nan(Prediction("carhart2021", "difference", 42.0, ("escitalopram", "psilocybin")).published())
+    assert _all_nan(Prediction("raison2023", "difference", 8.0, ("niacin", "psilocybin")).published())
     share = Prediction("ketamine_iv", "share", 14.0, ("ketamine", "saline"), reference_day=1.0)
-    assert all(math.isnan(v) for v in share.published())
+    assert _all_nan(share.published())
     assert share.key == "ketamine_iv: ketamine − saline, share of day 1 left at day 14"
 
 
@@ -120,7 +158,7 @@ def _fake(values, published):
 
 @pytest.mark.parametrize(("values", "published", "expected"), [
     ([-6, -5, -7, -6, -6], (-12.3, -17.5, -7.2), "outside the CI"),
-    ([-6, -5, -8, -6, -6], (-12.3, -17.5, -7.2), "range meets the CI"),
+    ([-6, -5, -8, -6, -6], (-12.3, -17.5, -7.2), "range overlaps the CI"),
     ([-6, -5, -8, -6, -6], (-6.5, math.nan, math.nan), "point inside the range"),
     ([-6, -5, -8, -6, -6], (-9.0, math.nan, math.nan), "point outside the range"),
     ([-6, -5, -8, -6, -6], (math.nan, math.nan, math.nan), "no published number"),
@@ -138,15 +176,18 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     result = json.loads(stdout)
     assert result["fit"]["n"] == 8 and result["fit"]["cl4_hedges_g"] == pytest.approx(-1.0, abs=2e-3)
     day2 = result["uncertainty"]["raison2023: psilocybin − niacin, day 2"]
-    assert day2["range"][0] <= day2["at_fit"] <= day2["range"][1]
-    assert day2["published"] == -0.1
-    assert out.exists()
+    assert (day2["published"], day2["published_ci"], day2["scale"]) == (-0.1, [-2.1, 1.9], "MADRS")
+    assert day2["verdict"].startswith("outside the CI")  # the window opens within hours whatever the fit
+    assert [c["calibration"] for c in result["calibrations"]][0] == "centre" and len(result["calibrations"]) == 5
+    assert result["calibrations"][0]["weight_circuit"] == result["fit"]["weight_circuit"]
+    assert xr.load_dataset(out)["value"].sizes == {"calibration": 5, "prediction": len(PREDICTIONS)}
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (("calibrate", "--twins", "1"), "--twins"),
     (("calibrate", "--seed", "-1"), "--seed"),
     (("calibrate", "--out", "x.nc"), "--out"),
+    (("calibrate", "--uncertainty", "--out", "/nonexistent-folder/x.nc"), "--out"),
 ])
 def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
     code, _, err = run_cli(monkeypatch, capsys, *args)

@@ -39,6 +39,13 @@ def test_spines_without_dose_uses_and_names_the_published_dose():
     assert out["dose"] == "10 mg/kg" and "Moda-Sava" in out["dose_source"]
 
 
+def test_spines_default_report_days_fit_a_short_run():
+    """Without --report-days a run shorter than 34 days reports the default days it covers."""
+    assert set(run_json("spines", "--compound", "ketamine", "--days", "2")["density_change_pct"]) == {"1"}
+    assert set(run_json("spines", "--compound", "ketamine", "--days", "0.5")["density_change_pct"]) == {"0.5"}
+    assert set(run_json("spines", "--days", "10")["density_change_pct"]) == {"1", "7"}
+
+
 def test_spines_untreated_baseline_and_chronic_stress():
     base = run_json("spines", "--compound", "none", "--days", "14", "--report-days", "1,14")
     assert all(abs(v) < 1e-6 for v in base["density_change_pct"].values())
@@ -50,10 +57,10 @@ def test_spines_untreated_baseline_and_chronic_stress():
 
 def test_window_json_contract():
     out = run_json("window", "--species", "mouse", "--compound", "lsd")
-    assert {"window_days", "acute_effect_duration_h", "window_closed_level", "dose", "dose_source"} <= set(out)
+    assert {"window_days", "engagement_h", "window_closed_level", "dose", "dose_source"} <= set(out)
     assert 10.5 <= out["window_days"] <= 31.5
     psi = run_json("window", "--compound", "psilocybin", "--dose", "1 mg/kg")
-    assert psi["acute_effect_duration_h"] < out["acute_effect_duration_h"]
+    assert psi["engagement_h"] < out["engagement_h"]
     assert psi["window_days"] < out["window_days"]
 
 

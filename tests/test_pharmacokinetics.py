@@ -289,3 +289,13 @@ def test_interval_metrics_are_nan_when_the_last_interval_is_not_sampled():
     r = nca(t, c, dose_times=np.array([0.0, 24.0, 48.0, 72.0]))
     assert math.isnan(r.accumulation_ratio) and math.isnan(r.time_to_90pct_ss)
     assert r.cmax == pytest.approx(float(c.max()))
+
+
+def test_a_time_step_not_shorter_than_the_simulated_time_is_refused():
+    from psilosim.pharmacokinetics import time_grid
+
+    with pytest.raises(InputError, match="shorter than the simulated time"):
+        time_grid(24.0, 48.0)
+    with pytest.raises(InputError, match="shorter than the simulated time"):
+        time_grid(24.0, 24.0)
+    assert time_grid(24.0, 0.25)[-1] == 24.0

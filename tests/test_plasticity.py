@@ -158,6 +158,18 @@ def test_a_drive_shifted_in_time_gives_the_same_response_shifted():
                                                                        rel=1e-3)
 
 
+def test_a_drive_that_stops_abruptly_adds_no_ramp_after_it():
+    """A drive is zero outside its span: one that ends on a non-zero value must not ramp down over
+    the next coarse grid step (which would add ≈ 3 h of engagement to a 2-h drive)."""
+    from psilosim.plasticity import plasticity_params
+    from psilosim.plasticity.model import engagement
+
+    t = np.linspace(0.0, 2.0, 9)
+    box = Drive(time_h=t, effect=np.full(t.size, 0.9))
+    own = float(np.trapezoid(engagement(box, plasticity_params("mouse")), t))
+    assert engagement_hours(simulate_plasticity(box, days=3)) == pytest.approx(own, rel=1e-3)
+
+
 @settings(max_examples=15, deadline=None)
 @given(steps=st.integers(min_value=2, max_value=2400))
 def test_shifting_a_drive_only_shifts_its_signal(steps):

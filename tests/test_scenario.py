@@ -53,6 +53,9 @@ def test_yaml_syntax_error_reports_its_line():
     (MINIMAL + "population: {size: 0}\n", "population.size"),
     (MINIMAL + "simulation: {step: 0 min}\n", "simulation.step"),
     (MINIMAL + "simulation: {method: euler}\n", "simulation.method"),
+    (MINIMAL + "simulation: {duration: 24 h, step: 48 h}\n", "simulation.step"),  # a one-point grid
+    (MINIMAL + "simulation: {duration: 24 h, step: 5 h}\n", "simulation.step"),   # would stop at 20 h
+    (MINIMAL.replace("{dose: 25 mg}", "{dose: 25 mg, start: 30 h}"), "treatments.0.regimen"),  # after the end
     (MINIMAL + "outputz: {}\n", "outputz"),
     ("seed: 1\n", "treatments"),
 ])

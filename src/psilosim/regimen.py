@@ -287,20 +287,29 @@ class Regimen(BaseModel):
         return cls.build(route=route, phases=[{"dose": dose, "infusion": over}])
 
     # ------------------------------------------------------------------ expansion
-    def events(self, weight_kg: float | None = None) -> DosingEvents:
-        """Expand to dosing events; ``weight_kg`` is needed for per-weight doses."""
-        times, amounts, durations = [], [], []
+    def _phase_times(self):
+        """Each phase with the start times of its administrations (h from the regimen start)."""
         phase_start = 0.0
-        for i, phase in enumerate(self.phases):
+        for phase in self.phases:
             if phase.start is not None:
                 phase_start = phase._hours(phase.start)
             offsets, length = phase.slot_offsets_h()
+            yield phase, phase_start + offsets
+            phase_start += length
+
+    def first_dose_h(self) -> float:
+        """Start of the first administration (h from the regimen start); needs no body weight."""
+        return float(min(times.min() for _, times in self._phase_times()))
+
+    def events(self, weight_kg: float | None = None) -> DosingEvents:
+        """Expand to dosing events; ``weight_kg`` is needed for per-weight doses."""
+        times, amounts, durations = [], [], []
+        for i, (phase, starts) in enumerate(self._phase_times()):
             amount = dose_in_mg(phase.dose_quantity, weight_kg, field=f"regimen.phases.{i}.dose")
             infusion_h = phase._hours(phase.infusion) or 0.0
-            times.append(phase_start + offsets)
-            amounts.append(np.full(offsets.shape, amount))
-            durations.append(np.full(offsets.shape, infusion_h))
-            phase_start += length
+            times.append(starts)
+            amounts.append(np.full(starts.shape, amount))
+            durations.append(np.full(starts.shape, infusion_h))
         order = np.argsort(np.concatenate(times), kind="stable")
         return DosingEvents(
             time_h=np.concatenate(times)[order],

@@ -29,11 +29,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
 from .regimen import Regimen, input_error_from
 from .units import parse_quantity
+
+#: Relative slack when checking that the duration is a whole number of steps (float rounding).
+GRID_TOLERANCE = 1e-9
 
 _FORBID = ConfigDict(frozen=True, extra="forbid")
 #: Upper bound of a population in one scenario run (a safeguard against typos such as 1e9).
@@ -165,6 +168,23 @@ class Scenario(BaseModel):
     population: PopulationSpec = PopulationSpec()
     simulation: SimulationSpec = SimulationSpec()
     outputs: OutputSpec = OutputSpec()
+
+    @model_validator(mode="after")
+    def _grid_covers_the_doses(self) -> Scenario:
+        sim = self.simulation
+        steps = sim.duration_h / sim.step_h
+        if steps < 1.0 + GRID_TOLERANCE:
+            raise InputError("simulation.step", f"{sim.step} is not shorter than the duration {sim.duration}")
+        if abs(steps - round(steps)) > GRID_TOLERANCE:
+            raise InputError("simulation.step", f"the duration {sim.duration} is not a whole number of {sim.step} "
+                             f"steps (the grid would stop at {int(steps) * sim.step_h:g} h); choose a step "
+                             "that divides the duration")
+        for k, treatment in enumerate(self.treatments):
+            first = treatment.regimen.first_dose_h()
+            if first >= sim.duration_h:
+                raise InputError(f"treatments.{k}.regimen", f"its first dose at {first:g} h is not before the end "
+                                 f"of the simulation ({sim.duration}): nothing of it would be simulated")
+        return self
 
 
 def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:

@@ -81,10 +81,12 @@ class ExperimentalDose:
     every: str | None = None
     duration: str | None = None
     kind: str = "published"
+    infusion: str | None = None
 
     def describe(self) -> str:
         sched = f" every {self.every} for {self.duration}" if self.every else " once"
-        return f"{self.dose} {self.route}{sched} ({self.source}; {self.kind})"
+        over = f" over {self.infusion}" if self.infusion else ""
+        return f"{self.dose} {self.route}{over}{sched} ({self.source}; {self.kind})"
 
 
 NARDOU = "Nardou et al. 2023 Nature 618:790"
@@ -101,7 +103,8 @@ EXPERIMENTAL_DOSES: dict[tuple[str, str], ExperimentalDose] = {
     ("mouse", "escitalopram"): ExperimentalDose("10 mg/kg", "ip", "typical chronic rodent SSRI protocol",
                                                 every="1 day", duration="28 days", kind="assumed"),
     ("human", "psilocybin"): ExperimentalDose("25 mg", "oral", "Carhart-Harris et al. 2021 NEJM 384:1402"),
-    ("human", "ketamine"): ExperimentalDose("0.5 mg/kg", "iv", "standard antidepressant infusion (40 min)"),
+    ("human", "ketamine"): ExperimentalDose("0.5 mg/kg", "iv", "standard antidepressant infusion (40 min)",
+                                            infusion="40 min"),
     ("human", "escitalopram"): ExperimentalDose("10 mg", "oral", "Carhart-Harris et al. 2021 NEJM 384:1402",
                                                 every="1 day", duration="6 weeks"),
     ("human", "lsd"): ExperimentalDose("0.1 mg", "oral", "Ley et al. 2023 Neuropsychopharmacology"),

@@ -74,7 +74,13 @@ def _default_route(species: str) -> str:
     return "ip" if species.strip().lower() == "mouse" else "oral"
 
 
-def _report_days(text: str, days: float) -> list[float]:
+#: Days reported by default (SP1 at day 1, SP2 at day 34), those within the simulated span.
+DEFAULT_REPORT_DAYS = (1.0, 7.0, 34.0)
+
+
+def _report_days(text: str | None, days: float) -> list[float]:
+    if text is None:  # the defaults that fit in the simulated span, else its last day
+        return [d for d in DEFAULT_REPORT_DAYS if d <= days] or [days]
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
     except ValueError:
@@ -112,7 +118,8 @@ def spines(
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
     stress: str = typer.Option("none", "--stress", help="Chronic stress before the dose: chronic (21 days ending at the dose) or none."),
     days: float = typer.Option(34.0, "--days", help=f"Days simulated after the first dose (at most {MAX_SIMULATED_DAYS:g})."),
-    report_days: str = typer.Option("1,7,34", "--report-days", help="Comma-separated days for density_change_pct."),
+    report_days: str = typer.Option(None, "--report-days", help="Comma-separated days for density_change_pct "
+                                    "(default 1,7,34, those within --days)."),
     seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
     stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
@@ -164,7 +171,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
         "elimination_rate_change_pct": _pct_change(treated["eliminated"], untreated["eliminated"]),
         "head_width_change_pct": 100 * (float(ds["head_width_rel"].interp(time_d=first_day)) - 1),
         "window_days": window_days(ds),
-        "acute_effect_duration_h": engagement_hours(ds),
+        "engagement_h": engagement_hours(ds),
         "series": {
             "time_d": ds["time_d"].values[series_mask],
             "density_rel": ds["density_rel"].sel(region=region).values[series_mask],
@@ -192,8 +199,10 @@ def window(
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
-    """How long the plasticity window stays open after one dose, and the acute-effect duration
-    (hours of engagement above threshold) that set it (Nardou et al. 2023)."""
+    """How long the plasticity window stays open after one dose, and the acute engagement that set
+    it (Nardou et al. 2023): ``engagement_h`` is the time integral of the engagement E (0–1), i.e.
+    hours at full engagement; E is a steep Hill function of the effect, so this is close to the hours
+    spent above its threshold."""
     try:
         payload = _window_payload(species, compound, dose, route)
     except PsilosimError as exc:
@@ -202,7 +211,7 @@ def window(
         emit_json(payload)
         return
     console.print(f"{payload['compound']} ({payload['dose_source']}): window open "
-                  f"{payload['window_days']:.1f} days after {payload['acute_effect_duration_h']:.1f} h "
+                  f"{payload['window_days']:.1f} days after {payload['engagement_h']:.1f} h "
                   f"of acute engagement (closed = window below {payload['window_closed_level']:g})")
     console.print(f"[dim]{DISCLAIMER}[/]")
 
@@ -226,7 +235,7 @@ def _window_payload(species, compound, dose, route) -> dict:
         "species": species.lower(), **info,
         "window_days": window_days(ds, level),
         "window_closed_level": level,
-        "acute_effect_duration_h": engagement_hours(ds),
+        "engagement_h": engagement_hours(ds),
         "peak_bdnf_rel": float(ds["bdnf_rel"].max()),
         "disclaimer": DISCLAIMER,
     }

@@ -95,20 +95,20 @@ def _table(summary: dict) -> Table:
 def calibrate(
     twins: int = typer.Option(200, "--twins", help="Virtual twins per cohort (the published fit: 200)."),
     seed: int = typer.Option(7, "--seed", help="Seed of the twin cohorts (the published fit: 7)."),
-    uncertainty: bool = typer.Option(False, "--uncertainty", help="Also refit at the ends of the targets' 95 % "
-                                     "intervals and show how far each prediction moves (≈ 2 min at 200 twins)."),
+    uncertainty: bool = typer.Option(False, "--uncertainty", help="Also refit at the corners of the targets' 95 % "
+                                     "intervals and show how far each prediction moves (≈ 3 min at 200 twins)."),
     out: str = typer.Option(None, "--out", help="With --uncertainty: write the calibrations × predictions "
                                                 "Dataset to this NetCDF file."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Refit the clinical layer's two calibrated parameters (CL4 ketamine, CL1 escitalopram).
 
-    With --uncertainty, refit at the corners of the two targets' published 95 % intervals and show,
-    for each prediction that was not fitted (Raison, Goodwin, Carhart's psilocybin arm, ketamine's
-    fading), its range over those calibrations and whether it reaches the published value.
+    With --uncertainty, refit at the centre and the four corners of the two targets' published
+    95 % intervals and show, for each prediction that was not fitted (Raison, Goodwin, Carhart's
+    psilocybin arm, ketamine's fading), its range over those calibrations and whether that range
+    overlaps the published 95 % CI (or contains the published mean where no CI was extracted).
     """
     from .. import DISCLAIMER
-    from ..clinical.calibration import fit
 
     if twins < 2:
         fail(f"--twins: must be ≥ 2, got {twins}")
@@ -116,29 +116,57 @@ def calibrate(
         fail(f"--seed: must be ≥ 0, got {seed}")
     if out is not None and not uncertainty:
         fail("--out: only written with --uncertainty")
-    result = {"fit": fit(n=twins, seed=seed)}
-    ds = None
+    if out is not None and not Path(out).resolve().parent.is_dir():
+        fail(f"--out: the folder of {out!r} does not exist")
     if uncertainty:
-        from ..clinical.uncertainty import calibration_envelope, verdict
+        result, ds = _calibration_uncertainty(twins, seed, out, progress=not json_out)
+    else:
+        from ..clinical.calibration import fit
 
-        ds = calibration_envelope(n=twins, seed=seed, progress=not json_out)
-        if out is not None:
-            ds.to_netcdf(out)
-        result["uncertainty"] = {
-            key: {"published": float(ds["published"].sel(prediction=key)),
-                  "at_fit": float(ds["value"].sel(prediction=key, calibration="centre")),
-                  "range": [float(ds["value"].sel(prediction=key).min()), float(ds["value"].sel(prediction=key).max())],
-                  "verdict": verdict(ds, key)}
-            for key in ds["prediction"].values}
+        result, ds = {"fit": fit(n=twins, seed=seed)}, None
     if json_out:
         emit_json(result)
         return
     console.print(_fit_table(result["fit"]))
     if ds is not None:
+        from ..clinical.uncertainty import fits_table
+
+        console.print(_markdown_as_table(fits_table(ds), "the five calibrations (target → achieved)"))
         console.print(_envelope_table(ds))
         if out is not None:
             console.print(f"written: {out}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, progress: bool):
+    """The envelope, its JSON form (the fit is its centre row) and the NetCDF file if asked."""
+    from ..clinical.uncertainty import calibration_envelope, verdict
+    from ..io import write_results
+
+    ds = calibration_envelope(n=twins, seed=seed, progress=progress)
+    if out is not None:
+        write_results(ds, out)
+    centre = ds.sel(calibration="centre")
+    fit = {"weight_circuit": float(centre["weight_circuit"]),
+           "gain_ssri_transcription": float(centre["gain_ssri_transcription"]),
+           "cl4_hedges_g": float(centre["achieved_cl4_hedges_g"]),
+           "cl1_escitalopram": float(centre["achieved_cl1_escitalopram"]),
+           "cl1_psilocybin": float(ds["value"].sel(calibration="centre", prediction=ds["prediction"].values[0])),
+           "n": twins, "seed": seed}
+    calibrations = [{name: (str(ds[name].values[i]) if name == "calibration" else float(ds[name].values[i]))
+                     for name in ("calibration", "target_cl4_hedges_g", "achieved_cl4_hedges_g",
+                                  "target_cl1_escitalopram", "achieved_cl1_escitalopram",
+                                  "weight_circuit", "gain_ssri_transcription")}
+                    for i in range(ds.sizes["calibration"])]
+    predictions = {}
+    for key in ds["prediction"].values:
+        row = ds.sel(prediction=key)
+        predictions[key] = {"scale": row["scale"].item(), "published": float(row["published"]),
+                            "published_ci": [float(row["published_ci_low"]), float(row["published_ci_high"])],
+                            "at_fit": float(row["value"].sel(calibration="centre")),
+                            "range": [float(row["value"].min()), float(row["value"].max())],
+                            "verdict": verdict(ds, key)}
+    return {"fit": fit, "calibrations": calibrations, "uncertainty": predictions}, ds
 
 
 def _fit_table(fit: dict) -> Table:
@@ -153,15 +181,18 @@ def _fit_table(fit: dict) -> Table:
     return table
 
 
-def _envelope_table(ds) -> Table:
-    from ..clinical.uncertainty import published_text, verdict
-
-    table = Table(title="predictions over the calibrations the targets' 95 % intervals allow")
-    for col in ("prediction", "published", "at the fit", "range", "verdict"):
-        table.add_column(col)
-    for key in ds["prediction"].values:
-        values = ds["value"].sel(prediction=key)
-        table.add_row(key, published_text(ds.sel(prediction=key)),
-                      f"{float(values.sel(calibration='centre')):.2f}",
-                      f"{float(values.min()):.2f} to {float(values.max()):.2f}", verdict(ds, key))
+def _markdown_as_table(markdown: str, title: str) -> Table:
+    """A rich table from a Markdown table (header, separator, rows)."""
+    lines = [line.strip().strip("|").split("|") for line in markdown.splitlines()]
+    table = Table(title=title)
+    for col in lines[0]:
+        table.add_column(col.strip().replace("`", ""))
+    for row in lines[2:]:
+        table.add_row(*(cell.strip() for cell in row))
     return table
+
+
+def _envelope_table(ds) -> Table:
+    from ..clinical.uncertainty import markdown_table
+
+    return _markdown_as_table(markdown_table(ds), "predictions over the calibrations the targets' 95 % intervals allow")

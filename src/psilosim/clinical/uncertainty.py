@@ -78,22 +78,29 @@ class Prediction:
 
     def published(self) -> tuple[float, float, float]:
         """(estimate, 95 % CI low, high) from the preset's ``published`` record; NaN where the
-        paper gives no number (or no CI) for it."""
-        pub = get_preset(self.preset).published
-        nan = math.nan
-        day = f"{self.day:g}"
-        primary = self.day == get_preset(self.preset).primary_day
+        paper gives no number (or no CI) for it. A difference is looked up only for the arms the
+        trial compared, in its order."""
+        design = get_preset(self.preset)
+        pub, day, nan = design.published, f"{self.day:g}", (math.nan, math.nan)
+        primary = self.day == design.primary_day
         if self.kind == "arm":
-            if primary and self.arms[0] in pub.get("change_primary", {}):
-                return float(pub["change_primary"][self.arms[0]]), nan, nan
-            by_day = pub.get("change_by_day", {}).get(self.arms[0], {})
-            return (float(by_day[day]), nan, nan) if day in by_day else (nan, nan, nan)
-        if self.kind == "difference":
+            arm = self.arms[0]
+            estimate = pub.get("change_primary", {}).get(arm) if primary else None
+            if estimate is None:
+                estimate = pub.get("change_by_day", {}).get(arm, {}).get(day)
+            if estimate is None:
+                return (math.nan, *nan)
+            ci = pub.get("change_by_day_ci", {}).get(arm, {}).get(day)
+            se = pub.get("change_primary_se", {}).get(arm) if primary else None
+            if ci is None and se is not None:  # a mean ± SE: its normal 95 % interval
+                half = TARGETS.normal_quantile_95.value * se
+                ci = (estimate - half, estimate + half)
+            return float(estimate), *map(float, ci if ci is not None else nan)
+        if self.kind == "difference" and tuple(self.arms) == design.compared_arms:
             entry = pub.get("difference_primary") if primary else pub.get("difference_by_day", {}).get(day)
             if isinstance(entry, dict):
-                low, high = entry.get("ci", (nan, nan))
-                return float(entry["estimate"]), float(low), float(high)
-        return nan, nan, nan
+                return float(entry["estimate"]), *map(float, entry.get("ci", nan))
+        return (math.nan, *nan)
 
 
 #: The predictions the docs compare (docs/clinical.md, "Known discrepancies"); none is fitted.
@@ -102,6 +109,7 @@ PREDICTIONS: tuple[Prediction, ...] = (
     Prediction("carhart2021", "difference", 42.0, ("psilocybin", "escitalopram")),
     Prediction("raison2023", "difference", 2.0, ("psilocybin", "niacin")),
     Prediction("raison2023", "difference", 43.0, ("psilocybin", "niacin")),
+    Prediction("raison2023", "arm", 43.0, ("psilocybin",)),
     Prediction("raison2023", "arm", 43.0, ("niacin",)),
     Prediction("goodwin2022", "arm", 21.0, ("25mg",)),
     Prediction("goodwin2022", "arm", 21.0, ("10mg",)),
@@ -221,7 +229,7 @@ def verdict(ds: xr.Dataset, prediction: str) -> str:
         return "point inside the range" if lo <= pub <= hi else "point outside the range (no CI extracted)"
     if hi < low or lo > high:
         return "outside the CI: not reachable by recalibration"
-    return "range meets the CI"
+    return "range overlaps the CI"
 
 
 def markdown_table(ds: xr.Dataset) -> str:

@@ -77,11 +77,14 @@ def individual_pk(compound: Compound, route: str, subject: Subject) -> Individua
 
 
 def time_grid(t_end_h: float, dt_h: float) -> np.ndarray:
-    """Uniform grid ``0, dt, ..., t_end`` (h)."""
+    """Uniform grid ``0, dt, ..., t_end`` (h); it stops at the last whole step when ``dt`` does not
+    divide ``t_end`` (a scenario refuses such a pair, :class:`psilosim.scenario.SimulationSpec`)."""
     if not dt_h > 0:
         raise InputError("dt_h", f"{dt_h}: the time step must be greater than zero")
     if not t_end_h > 0:
         raise InputError("t_end_h", f"{t_end_h}: the simulated time must be greater than zero")
+    if not dt_h < t_end_h:  # a one- or two-point grid is no time course
+        raise InputError("dt_h", f"{dt_h} h: the time step must be shorter than the simulated time ({t_end_h} h)")
     n = int(np.floor(t_end_h / dt_h + 1e-9))
     return np.arange(n + 1) * dt_h
 

@@ -20,9 +20,10 @@ from .params import PlasticityParams, plasticity_params, resolve_mechanisms
 COARSE_STEP_D = 0.25
 #: Finest step kept from a drive's own time axis (numerical setting).
 FINE_STEP_D = 0.25 / HOURS_PER_DAY
-#: Gap between a drive that starts after t = 0 and the grid node just before it, where the drive
-#: is still zero (numerical setting: inputs are linear between nodes, so without this node the
-#: drive would ramp up from t = 0 to its first sample).
+#: Gap between a drive that starts after t = 0 (or ends before the simulation does) and the grid
+#: node just before (after) it, where the drive is zero (numerical setting: inputs are linear
+#: between nodes, so without these nodes the drive would ramp up from t = 0 to its first sample,
+#: or down from its last sample over the next coarse step).
 EDGE_STEP_D = 1e-6
 
 
@@ -56,7 +57,8 @@ def time_grid(drive: Drive, *, days: float, start_d: float = 0.0) -> np.ndarray:
     drive_end = drive_d[-1] if drive_d.size else 0.0
     before = np.arange(start_d, 0.0, COARSE_STEP_D)
     after = np.arange(drive_end, days, COARSE_STEP_D)
-    grid = np.unique(np.concatenate([before, [0.0], _lead_in(drive, days), drive_d, after, [days]]))
+    tail = [drive_end + EDGE_STEP_D] if drive_d.size and drive_end + EDGE_STEP_D < days else []
+    grid = np.unique(np.concatenate([before, [0.0], _lead_in(drive, days), drive_d, tail, after, [days]]))
     return grid
 
 

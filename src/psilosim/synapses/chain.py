@@ -174,4 +174,6 @@ def experimental_regimen(dose) -> object:
     if dose.every:
         return Regimen.build(route=dose.route, phases=[{"dose": dose.dose, "every": dose.every,
                                                         "duration": dose.duration}])
+    if dose.infusion:
+        return Regimen.infusion(dose.dose, over=dose.infusion, route=dose.route)
     return Regimen.single(dose.dose, route=dose.route)
