@@ -16,6 +16,8 @@ import numpy as np
 PER_ARM, TRIAL_SEED = 200, 1
 #: Virtual twins and seed of the what-if table.
 TWINS, TWIN_SEED = 200, 3
+#: Virtual twins per variant of the assumption-sensitivity table (17 recalibrations).
+SENSITIVITY_TWINS = 100
 #: Trials of the simulated-vs-published table, in order.
 TRIALS = ("carhart2021", "goodwin2022", "raison2023", "szigeti2021", "ketamine_iv")
 #: Raison et al. 2023: MADRS change from baseline by study day (psilocybin, niacin); days 8–43 from
@@ -124,7 +126,17 @@ def calibration_uncertainty_blocks() -> dict[str, str]:
     from psilosim.clinical.uncertainty import calibration_envelope, fits_table, markdown_table
 
     ds = calibration_envelope(n=FIT_N, seed=FIT_SEED)
-    return {"clinical-calibration-fits": fits_table(ds), "clinical-calibration-envelope": markdown_table(ds)}
+    return {"clinical-calibration-fits": fits_table(ds), "clinical-calibration-envelope": markdown_table(ds),
+            "clinical-assumption-sensitivity": assumption_sensitivity_table()}
+
+
+def assumption_sensitivity_table() -> str:
+    """Markdown: every prediction under one assumed symptom parameter halved or doubled, each
+    variant recalibrated (psilosim.clinical.uncertainty; :data:`SENSITIVITY_TWINS` twins, ≈ 4 min)."""
+    from psilosim.clinical.calibration import FIT_SEED
+    from psilosim.clinical.uncertainty import assumption_sensitivity, sensitivity_table
+
+    return sensitivity_table(assumption_sensitivity(n=SENSITIVITY_TWINS, seed=FIT_SEED))
 
 
 def raison_figure(results: dict, path: Path) -> Path:

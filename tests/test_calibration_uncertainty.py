@@ -18,8 +18,10 @@ from psilosim.clinical.uncertainty import (
     PREDICTIONS,
     Prediction,
     _as_dataset,
+    assumption_sensitivity,
     calibration_envelope,
     calibration_points,
+    sensitivity_table,
     target_intervals,
     verdict,
 )
@@ -192,3 +194,29 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
 def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
     code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and message in err
+
+
+def test_assumption_sensitivity_recalibrates_every_variant(envelope):
+    ds = assumption_sensitivity(n=TWINS, seed=SEED, parameters=("weight_placebo",))
+    assert list(ds["variant"].values) == ["default", "weight_placebo × 0.5", "weight_placebo × 2"]
+    # the default variant is the ordinary calibration: the envelope's centre
+    np.testing.assert_allclose(ds["value"].sel(variant="default").values,
+                               envelope["value"].sel(calibration="centre").values, atol=1e-9)
+    # a variant is 'calibrated' exactly when it meets both targets
+    met = (np.abs(ds["achieved_cl4_hedges_g"].values + 1.0) < 0.01) & \
+        (np.abs(ds["achieved_cl1_escitalopram"].values + 6.0) < 0.01)
+    np.testing.assert_array_equal(ds["calibrated"].values, met)
+    assert ds["calibrated"].sel(variant="default")
+    # doubling the placebo weight makes the escitalopram arm improve by more than 6 points with no
+    # SSRI-driven BDNF at all: CL1.escitalopram is out of reach, so the variant is left out
+    assert not ds["calibrated"].sel(variant="weight_placebo × 2")
+    assert float(ds["achieved_cl1_escitalopram"].sel(variant="weight_placebo × 2")) < -6.0
+    # a larger placebo weight gives the placebo arm a larger improvement
+    niacin = ds["value"].sel(prediction="raison2023: niacin, day 43").values
+    assert niacin[2] < niacin[0] < niacin[1]
+    table = sensitivity_table(ds)
+    assert table.count("\n") == 1 + len(PREDICTIONS) + 2
+    assert table.splitlines()[-1] == "Left out (a calibration target out of reach): weight_placebo × 2."
+    day2 = next(line for line in table.splitlines() if "psilocybin − niacin, day 2" in line)
+    assert "× 2" not in day2  # the left-out variant is in no row
+    assert day2.rstrip(" |").endswith("no")  # the window opens within hours under every variant

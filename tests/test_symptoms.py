@@ -96,3 +96,28 @@ def test_one_psilocybin_dose_keeps_a_benefit_after_its_window_closes():
             for c in [cohort.change(day)]}
     assert diff[15.0] < 0 and diff[43.0] < 0
     assert diff[43.0] / diff[15.0] > 0.3
+
+
+# ---------------------------------------------------------------- rated change (CL4's effect size)
+def test_rated_change_noise_variance_matches_sampled_ratings():
+    """The analytic extra variance of a rated change (fluctuation by the day + two rating errors)
+    equals the spread of ratings drawn by ``observed_scores`` around a constant latent course."""
+    from psilosim.clinical.scales import get_scale
+    from psilosim.clinical.symptoms import (
+        SymptomCourse,
+        observed_scores,
+        rated_change_noise_variance,
+    )
+
+    baseline, day, scale = 30.0, 1.0, get_scale("MADRS")
+    t = np.array([0.0, day])
+    flat = np.full(2, baseline)
+    course = SymptomCourse(t, flat, *(np.zeros(2) for _ in range(5)))
+    rng = np.random.default_rng(0)
+    changes = np.array([np.diff(observed_scores(course, t, scale, rng))[0] for _ in range(20000)])
+    expected = rated_change_noise_variance([baseline], day, scale) + 2.0 / 12.0  # + rounding of two ratings
+    assert changes.mean() == pytest.approx(0.0, abs=0.1)
+    assert changes.var() == pytest.approx(expected, rel=0.04)
+    # the fluctuation part grows with the day and with the baseline
+    assert rated_change_noise_variance([baseline], 7.0, scale) > rated_change_noise_variance([baseline], day, scale)
+    assert rated_change_noise_variance([40.0], day, scale) > rated_change_noise_variance([20.0], day, scale)

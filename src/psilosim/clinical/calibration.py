@@ -47,7 +47,7 @@ from .biology import BiologyTrajectory, patient_biology, patient_drive
 from .design import TrialDesign
 from .presets import carhart2021, ketamine_iv
 from .scales import get_scale
-from .symptoms import latent_course, measurement_noise_sd
+from .symptoms import latent_course, rated_change_noise_variance
 from .trial import DEFAULT_MODELS, ModelSet, draw
 
 
@@ -162,15 +162,21 @@ def twin_latent(design: TrialDesign, models: ModelSet, n: int, seed: int, day: f
 
 
 def effect_size_day1(cohort: TwinCohort, models: ModelSet | None = None) -> float:
-    """Standardised (first arm − second arm) difference at day 1: latent change over the score SD
-    of the second (control) arm, whose spread includes the rating error."""
+    """Hedges' g of the day-1 change, first arm − second arm, as Kishimoto et al. 2016 pooled it.
+
+    The difference of the two arms' mean latent change, over the pooled SD of the *rated* change:
+    each arm's spread of latent change plus what a rated change adds to it (the patient's own
+    fluctuation by day 1 and the error of two ratings, :func:`rated_change_noise_variance`). The
+    small-sample factor J of Hedges' g is omitted: at the calibration's 200 twins per arm it is
+    ≥ 0.998, and the target is the population effect.
+    """
     models = models or cohort.models
     change = cohort.change(1.0, models)
-    arms = cohort.design.arm_names
-    v = cohort.design.visits.index(1.0)
-    control = cohort.latent(1, models)[:, v]
-    sd = np.sqrt(control.var(ddof=1) + measurement_noise_sd(get_scale(cohort.design.scale), models.symptoms) ** 2)
-    return float((change[arms[0]].mean() - change[arms[1]].mean()) / sd)
+    first, second = cohort.design.arm_names[:2]
+    baselines = cohort.latent(0, models)[:, 0]  # the same twins in every arm
+    noise = rated_change_noise_variance(baselines, 1.0, get_scale(cohort.design.scale), models.symptoms)
+    pooled = np.sqrt(0.5 * (change[first].var(ddof=1) + change[second].var(ddof=1)) + noise)
+    return float((change[first].mean() - change[second].mean()) / pooled)
 
 
 def ketamine_effect_size(models: ModelSet, n: int, seed: int) -> float:

@@ -15,7 +15,10 @@ Scales
                 the manual's "minimal" band; a convention, trials vary).
 ``HRSD-17``     Hamilton Rating Scale for Depression, 17 items, 0–52; remission ≤ 7 (Frank et al.
                 1991 consensus). Carried as the pivot of the conversions and for inclusion
-                criteria written on it (Carhart-Harris 2021 required HAM-D-17 ≥ 17).
+                criteria written on it (goodwin2022: HAM-D-17 ≥ 18). Carhart-Harris 2021's
+                HAM-D-17 ≥ 17 is *not* applied that way: the preset uses QIDS-SR-16 ≥ 11, because
+                the two scales disagree patient by patient and the converted floor (QIDS 13)
+                would push the enrolled QIDS mean well above the published 15.5.
 
 Response is a reduction of at least 50 % from baseline on every scale (the convention of all the
 trials above; Carhart-Harris 2021 wrote "> 50 %", which differs only on exact ties).

@@ -83,9 +83,10 @@ class SymptomParams(ParameterSet):
 
 
 DEFAULT_SYMPTOMS = SymptomParams(
-    weight_circuit=Param(value=0.2994, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
-                         kind="fitted", note="CL4: ketamine − saline standardised difference −1.0 at day 1 (Hedges g, "
-                         "Kishimoto et al. 2016); CL1.psilocybin is then a check, not a fit", low=0.0, high=1.0),
+    weight_circuit=Param(value=0.2829, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
+                         kind="fitted", note="CL4: ketamine − saline Hedges g −1.0 of the day-1 change (Kishimoto et "
+                         "al. 2016), pooled SD of the rated change; CL1.psilocybin is then a check, not a fit",
+                         low=0.0, high=1.0),
     weight_therapy=Param(value=0.15, unit="", source="psychological support in all arms", kind="assumed",
                          note="ceiling of the improvement learnt through therapy", low=0.0, high=1.0),
     weight_placebo=Param(value=0.15, unit="", source="placebo arms of antidepressant trials", kind="assumed",
@@ -248,6 +249,21 @@ def fluctuation(visit_days, baseline: float, rng: np.random.Generator,
         decay = math.exp(-(days[i] - days[i - 1]) / tau)
         out[i] = out[i - 1] * decay + sd * math.sqrt(1.0 - decay * decay) * rng.normal()
     return out
+
+
+def rated_change_noise_variance(baselines, day: float, scale: Scale,
+                                params: SymptomParams = DEFAULT_SYMPTOMS) -> float:
+    """Variance a *rated* change from day 0 to ``day`` adds to the latent change (scale points²).
+
+    The patient's fluctuation ``F`` starts at 0 (:func:`fluctuation`), so by ``day`` it has the
+    variance ``(f·S0)² (1 − e^(−2·day/τ_F))`` (an Ornstein–Uhlenbeck process), averaged over the
+    patients' baselines ``S0``; each of the two ratings adds its error variance. (Rounding to
+    whole points adds 1/12 per rating, ignored.)
+    """
+    base = np.asarray(baselines, dtype=float)
+    growth = 1.0 - math.exp(-2.0 * day / params.fluctuation_tau.to("day"))
+    fluct = float(np.mean((params.fluctuation_sd.value * base) ** 2)) * growth
+    return fluct + 2.0 * measurement_noise_sd(scale, params) ** 2
 
 
 def observed_scores(course: SymptomCourse, visit_days, scale: Scale, rng: np.random.Generator,

@@ -160,37 +160,152 @@ def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelS
         calibration, and per prediction its preset and published estimate and 95 % CI (NaN where
         none is published).
     """
-    if n < 2:
-        raise InputError("n", f"needs at least 2 twins per cohort (an effect size needs a spread), got {n}")
-    presets = list(dict.fromkeys(CALIBRATION_PRESETS + tuple(p.preset for p in predictions)))
-    cohorts = {name: TwinCohort(get_preset(name), n, seed, models) for name in presets}
+    cohorts = _twin_cohorts(n, seed, models, predictions)
     points = calibration_points()
     rows, fitted = [], []
-    for g, esc in _steps(points, progress):
-        for cohort in cohorts.values():  # every calibration starts from the default chain
-            cohort.rerun()
-        current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models,
-                                     cl4_hedges_g=g, cl1_escitalopram=esc, clip=True)
-        for cohort in cohorts.values():
-            cohort.rerun(plasticity=plast)
-        rows.append([p.value(cohorts[p.preset], current) for p in predictions])
-        achieved = (effect_size_day1(cohorts["ketamine_iv"], current),
-                    float(cohorts["carhart2021"].change(42.0, current)["escitalopram"].mean()))
-        fitted.append((current.symptoms.weight_circuit.value, plast.gain_ssri_transcription.value) + achieved)
+    for g, esc in _steps(points, progress, "refitting at the calibration targets' 95 % ends"):
+        row, fit = _refit_and_predict(cohorts, models, g, esc, predictions)
+        rows.append(row)
+        fitted.append(fit)
     return _as_dataset(points, fitted, rows, predictions, n=n, seed=seed)
 
 
-def _steps(points: list[tuple[float, float]], progress: bool):
+def _twin_cohorts(n: int, seed: int, models: ModelSet, predictions) -> dict[str, TwinCohort]:
+    if n < 2:
+        raise InputError("n", f"needs at least 2 twins per cohort (an effect size needs a spread), got {n}")
+    presets = list(dict.fromkeys(CALIBRATION_PRESETS + tuple(p.preset for p in predictions)))
+    return {name: TwinCohort(get_preset(name), n, seed, models) for name in presets}
+
+
+def _refit_and_predict(cohorts: dict[str, TwinCohort], models: ModelSet, g: float, esc: float, predictions):
+    """Fit the two parameters at targets (g, esc) from the default chain, then evaluate every
+    prediction; returns the row of values and (weight, gain, achieved g, achieved change)."""
+    for cohort in cohorts.values():  # every calibration starts from the default chain
+        cohort.rerun()
+    current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models,
+                                 cl4_hedges_g=g, cl1_escitalopram=esc, clip=True)
+    for cohort in cohorts.values():
+        cohort.rerun(plasticity=plast)
+    row = [p.value(cohorts[p.preset], current) for p in predictions]
+    achieved = (effect_size_day1(cohorts["ketamine_iv"], current),
+                float(cohorts["carhart2021"].change(42.0, current)["escitalopram"].mean()))
+    return row, (current.symptoms.weight_circuit.value, plast.gain_ssri_transcription.value) + achieved
+
+
+def _steps(items: list, progress: bool, description: str):
     if not progress:
-        return points
+        return items
     from rich.progress import track
 
-    return track(points, description="refitting at the calibration targets' 95 % ends")
+    return track(items, description=description)
+
+
+#: Assumed symptom-model parameters that :func:`assumption_sensitivity` varies: every assumed one
+#: that moves a mean change (the rating-noise and fluctuation SDs only set spreads; the stressful
+#: setting and the network term are not used by the predicted trials).
+SENSITIVITY_PARAMETERS = ("weight_therapy", "weight_placebo", "therapy_rate", "therapy_window_gain",
+                          "therapy_off_level", "environment_none_level", "placebo_tau", "severity_tau")
+#: Each is halved and doubled: an exploratory range (assumed) for values nobody measured.
+SENSITIVITY_FACTORS = (0.5, 2.0)
+#: A sensitivity-table cell names at most this many variants (more are counted).
+MAX_NAMED_VARIANTS = 3
+#: A variant counts as calibrated when both targets are met to within this (g units and QIDS
+#: points; the Brent fits stop at 1e-4 in the parameter): otherwise a target was out of reach.
+CALIBRATED_TOLERANCE = 0.01
+
+
+def assumption_sensitivity(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelSet = DEFAULT_MODELS,
+                           parameters: tuple[str, ...] = SENSITIVITY_PARAMETERS,
+                           factors: tuple[float, ...] = SENSITIVITY_FACTORS,
+                           predictions: tuple[Prediction, ...] = PREDICTIONS,
+                           progress: bool = False) -> xr.Dataset:
+    """Scale one assumed symptom-model parameter at a time, *recalibrate*, and evaluate every prediction.
+
+    Each variant refits the two calibrated parameters at the targets' central values, so every
+    variant fits the calibration data as well as the default does: a prediction that no variant
+    brings to its published value is not explained by any single one of these assumptions (within
+    the range tried).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``value(variant, prediction)``, the refitted parameters per variant, and the published
+        values per prediction as in :func:`calibration_envelope`. The first variant is the default.
+    """
+    cohorts = _twin_cohorts(n, seed, models, predictions)
+    variants = [("default", 1.0)] + [(name, f) for name in parameters for f in factors]
+    g, esc = calibration_points()[0]
+    rows, fitted = [], []
+    for name, factor in _steps(variants, progress, "recalibrating with one assumption scaled"):
+        symptoms = models.symptoms
+        if name != "default":
+            symptoms = symptoms.replace(**{name: getattr(symptoms, name).value * factor})
+        variant = ModelSet(population=models.population, biology=models.biology, symptoms=symptoms,
+                           network_hook=models.network_hook, label=models.label)
+        row, fit = _refit_and_predict(cohorts, variant, g, esc, predictions)
+        rows.append(row)
+        fitted.append(fit)
+    fitted = np.asarray(fitted)
+    labels = ["default"] + [f"{name} × {f:g}" for name, f in variants[1:]]
+    calibrated = (np.abs(fitted[:, 2] - g) < CALIBRATED_TOLERANCE) & (np.abs(fitted[:, 3] - esc) < CALIBRATED_TOLERANCE)
+    return xr.Dataset(
+        {"value": (("variant", "prediction"), np.asarray(rows),
+                   {"long_name": "predicted change (scale points) or share left (fraction)"}),
+         "weight_circuit": ("variant", fitted[:, 0], {"units": "1"}),
+         "gain_ssri_transcription": ("variant", fitted[:, 1], {"units": "1"}),
+         "achieved_cl4_hedges_g": ("variant", fitted[:, 2], {"units": "1"}),
+         "achieved_cl1_escitalopram": ("variant", fitted[:, 3], {"long_name": "QIDS-SR-16 change at week 6"}),
+         "calibrated": ("variant", calibrated, {"long_name": "both calibration targets met"})},
+        coords={"variant": labels, "parameter": ("variant", [v[0] for v in variants]),
+                "factor": ("variant", [v[1] for v in variants]), **_prediction_coords(predictions)},
+        attrs={"n_twins": n, "seed": seed, "design": "one assumed parameter scaled at a time, recalibrated",
+               "disclaimer": DISCLAIMER},
+    )
+
+
+def sensitivity_table(ds: xr.Dataset) -> str:
+    """Per prediction: the default, the range over the calibrated variants, the one closest to the
+    published value, and whether any reaches it (its CI, or the point where none). Variants that
+    cannot meet both calibration targets are left out and named below the table."""
+    rows = ["| prediction | published (95 % CI) | default | range over the variants | closest variant | "
+            "reaches the published value? |", "|---|---|---|---|---|---|"]
+    excluded = [str(v) for v in ds["variant"].values[~ds["calibrated"].values]]
+    ds = ds.sel(variant=ds["calibrated"].values)
+    for key in ds["prediction"].values:
+        row = ds.sel(prediction=key)
+        values = row["value"].values
+        pub = float(row["published"])
+        if np.isnan(pub):
+            closest, reach = "—", "no published number"
+        else:
+            k = int(np.argmin(np.abs(values - pub)))
+            closest = f"{row['variant'].values[k]} ({_fmt(values[k], row)})"
+            reach = _reaching(row, values)
+        rows.append(f"| {key} ({row['scale'].item()}) | {published_text(row)} | "
+                    f"{_fmt(float(values[0]), row)} | {_fmt(values.min(), row)} to {_fmt(values.max(), row)} | "
+                    f"{closest} | {reach} |")
+    if excluded:
+        rows.append("")
+        rows.append(f"Left out (a calibration target out of reach): {', '.join(excluded)}.")
+    return "\n".join(rows)
+
+
+def _reaching(row: xr.Dataset, values: np.ndarray) -> str:
+    low, high = float(row["published_ci_low"]), float(row["published_ci_high"])
+    if np.isnan(low):
+        pub = float(row["published"])
+        hit = (values.min() <= pub <= values.max())
+        return "point within the range" if hit else "no (no CI extracted)"
+    inside = [str(v) for v, x in zip(row["variant"].values, values, strict=True) if low <= x <= high]
+    if not inside:
+        return "no"
+    if len(inside) > MAX_NAMED_VARIANTS:
+        return f"yes: {len(inside)} of {values.size} variants" + (" (default among them)" if "default" in inside else "")
+    return "yes: " + ", ".join(inside)
 
 
 def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.Dataset:
     labels = ["centre"] + [f"g {g:+.2f}, escitalopram {e:+.2f}" for g, e in points[1:]]
-    published = np.array([p.published() for p in predictions])
     fitted = np.asarray(fitted)
     return xr.Dataset(
         {"value": (("calibration", "prediction"), np.asarray(rows),
@@ -205,16 +320,22 @@ def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.D
          "achieved_cl4_hedges_g": ("calibration", fitted[:, 2], {"units": "1"}),
          "achieved_cl1_escitalopram": ("calibration", fitted[:, 3],
                                        {"long_name": "QIDS-SR-16 change at week 6"})},
-        coords={"calibration": labels, "prediction": [p.key for p in predictions],
-                "preset": ("prediction", [p.preset for p in predictions]),
-                "scale": ("prediction", ["fraction" if p.kind == "share" else get_preset(p.preset).scale
-                                         for p in predictions]),
-                "published": ("prediction", published[:, 0]),
-                "published_ci_low": ("prediction", published[:, 1]),
-                "published_ci_high": ("prediction", published[:, 2])},
+        coords={"calibration": labels, **_prediction_coords(predictions)},
         attrs={"n_twins": n, "seed": seed, "design": "centre and corners of the two targets' 95 % intervals",
                "disclaimer": DISCLAIMER},
     )
+
+
+def _prediction_coords(predictions) -> dict:
+    """The prediction axis with each prediction's preset, scale and published value and CI."""
+    published = np.array([p.published() for p in predictions])
+    return {"prediction": [p.key for p in predictions],
+            "preset": ("prediction", [p.preset for p in predictions]),
+            "scale": ("prediction", ["fraction" if p.kind == "share" else get_preset(p.preset).scale
+                                     for p in predictions]),
+            "published": ("prediction", published[:, 0]),
+            "published_ci_low": ("prediction", published[:, 1]),
+            "published_ci_high": ("prediction", published[:, 2])}
 
 
 def verdict(ds: xr.Dataset, prediction: str) -> str:

@@ -138,7 +138,7 @@ def _mouse() -> PlasticityParams:
 
 
 #: Fitted human value of gain_ssri_transcription (see psilosim.clinical.calibration).
-HUMAN_SSRI_GAIN = 0.0541
+HUMAN_SSRI_GAIN = 0.0564
 HUMAN_NO_DATA = ("there is no human measurement of cortical TrkB signalling or spines; SP8: nothing is "
                  "calibrated to human plasma BDNF (unchanged after psilocybin 20 mg, Ley 2023)")
 

@@ -166,7 +166,8 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         design=design, summary=summary, arms=arms, figures=_figures(ds, summary, design),
         disclaimer=DISCLAIMER, version=__version__, seed=ds.attrs.get("seed"), n_patients=ds.sizes["patient"],
         biology_model=ds.attrs.get("biology_model", ""), network_model=ds.attrs.get("network_model", ""),
-        inclusion=f"{lo:.1f}–{hi:.1f} on {design.scale}"
+        inclusion=f"{lo:.1f}–{hi:.1f} on {design.scale}, applied to the true (latent) severity: a rated "
+                  "baseline can fall outside by the rating error"
                   + (f" (criterion written on {design.baseline.criterion_scale})" if design.baseline.criterion_scale else ""),
         block_size=design.effective_block_size, allocation=":".join(str(a.allocation) for a in design.arms),
         remission_max=scale.remission_max, remission_source=scale.remission_source,

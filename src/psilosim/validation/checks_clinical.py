@@ -10,7 +10,8 @@ number can move with the seed):
   noise-free latent severity: the contrast's MC error is < 0.1 QIDS points.
 * CL3: the ``szigeti2021`` preset with 400 patients, seed 2121: SE of the difference ≈ 0.3.
 * CL4: ketamine vs saline as virtual twins (120 patients) on the latent severity; the effect size
-  divides by the SD of the saline arm's day-1 scores.
+  is Hedges' g of the day-1 change, pooled SD of the rated change
+  (:func:`psilosim.clinical.calibration.effect_size_day1`).
 
 CL4 and CL1.escitalopram were used to fit two parameters (:mod:`psilosim.clinical.calibration`, at
 another seed and size): passing them shows the fit holds, not an independent confirmation.
@@ -107,6 +108,6 @@ def cl4_ketamine_rapid_fading():
     diff = {day: float(np.mean(c["ketamine"] - c["saline"])) for day in (1.0, 14.0) for c in [cohort.change(day)]}
     effect = -effect_size_day1(cohort)
     residual = diff[14.0] / diff[1.0]
-    detail = (f"ketamine − saline MADRS: day 1 {diff[1.0]:.2f} (d = {effect:.2f}), day 14 {diff[14.0]:.2f} "
+    detail = (f"ketamine − saline MADRS: day 1 {diff[1.0]:.2f} (g = {effect:.2f}), day 14 {diff[14.0]:.2f} "
               f"({100 * residual:.0f} % left); the 24-h response OR is not reproduced (see docs/clinical.md)")
     return bool(effect >= CL4_MIN_EFFECT_SIZE and residual < CL4_MAX_RESIDUAL_FRACTION), detail
