@@ -220,3 +220,28 @@ def test_assumption_sensitivity_recalibrates_every_variant(envelope):
     day2 = next(line for line in table.splitlines() if "psilocybin − niacin, day 2" in line)
     assert "× 2" not in day2  # the left-out variant is in no row
     assert day2.rstrip(" |").endswith("no")  # the window opens within hours under every variant
+
+
+def test_effect_size_is_the_hedges_g_of_rated_changes():
+    """``effect_size_day1`` (analytic pooled SD) equals the g of day-1 changes rated by
+    ``observed_scores`` (fluctuation, rating error and rounding drawn) on the same twins."""
+    from psilosim.clinical.calibration import TwinCohort, effect_size_day1
+    from psilosim.clinical.presets import ketamine_iv
+    from psilosim.clinical.scales import get_scale
+    from psilosim.clinical.symptoms import latent_course, observed_scores
+    from psilosim.clinical.trial import DEFAULT_MODELS
+
+    cohort = TwinCohort(ketamine_iv(), 60, 7)
+    scale, rng, days = get_scale("MADRS"), np.random.default_rng(1), [0.0, 1.0]
+    changes = []
+    for k, arm in enumerate(cohort.design.arms):
+        arm_changes = []
+        for i, patient in enumerate(cohort.patients):
+            course = latent_course(cohort.biology[i, k], baseline=patient.baseline_severity,
+                                   expectancy=patient.expectancy * arm.expectancy, therapy=arm.therapy,
+                                   environment=arm.environment, params=DEFAULT_MODELS.symptoms)
+            arm_changes += [np.diff(observed_scores(course, days, scale, rng))[0] for _ in range(40)]
+        changes.append(np.asarray(arm_changes))
+    pooled = np.sqrt(0.5 * (changes[0].var(ddof=1) + changes[1].var(ddof=1)))
+    rated = (changes[0].mean() - changes[1].mean()) / pooled
+    assert effect_size_day1(cohort) == pytest.approx(rated, rel=0.03)

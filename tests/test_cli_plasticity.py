@@ -44,6 +44,8 @@ def test_spines_default_report_days_fit_a_short_run():
     assert set(run_json("spines", "--compound", "ketamine", "--days", "2")["density_change_pct"]) == {"1"}
     assert set(run_json("spines", "--compound", "ketamine", "--days", "0.5")["density_change_pct"]) == {"0.5"}
     assert set(run_json("spines", "--days", "10")["density_change_pct"]) == {"1", "7"}
+    # a span shorter than the acute step still runs (the acute solution takes a finer step)
+    assert set(run_json("spines", "--compound", "ketamine", "--days", "0.005")["density_change_pct"]) == {"0.005"}
 
 
 def test_spines_untreated_baseline_and_chronic_stress():

@@ -114,6 +114,8 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         t_end = default_t_end_h(comp, events, subject)
         t_end = t_end if dose_times is None else max(t_end, float(dose_times[-1]))
     step = SERIES_FINE_STEP_H if t_end <= FINE_STEP_LIMIT_H else SERIES_MAX_STEP_H
+    if hours is not None and not hours > step:
+        raise InputError("--hours", f"{hours:g} h: must be longer than the series step ({step:g} h)")
     if hours is None:
         # whole steps, rounded up: the time grid stops at the last whole step, and the last
         # interval must be sampled to its end for the accumulation metrics

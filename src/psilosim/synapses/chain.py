@@ -24,6 +24,8 @@ ACUTE_TAIL_H = 48.0
 WASHOUT_LEVEL = 1e-3
 #: Step of the acute solution in hours (the binding link's default resolution).
 ACUTE_STEP_H = 0.25
+#: A simulated span shorter than a few steps gets a finer step, so it still has this many samples.
+MIN_ACUTE_SAMPLES = 4
 
 
 def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive:
@@ -39,7 +41,8 @@ def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive
     tail = ACUTE_TAIL_H
     while True:
         t_end = min(last_dose_h + tail, end_h)
-        ds = simulate_acute(treatments, subject=subject, t_end_h=t_end, dt_h=ACUTE_STEP_H)
+        ds = simulate_acute(treatments, subject=subject, t_end_h=t_end,
+                            dt_h=min(ACUTE_STEP_H, t_end / MIN_ACUTE_SAMPLES))
         drive = Drive.from_acute(ds, label=_label(treatments))
         if t_end >= end_h or _washed_out(drive):
             return drive
