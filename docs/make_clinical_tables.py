@@ -18,6 +18,8 @@ PER_ARM, TRIAL_SEED = 200, 1
 TWINS, TWIN_SEED = 200, 3
 #: Virtual twins per variant of the assumption-sensitivity table (17 recalibrations).
 SENSITIVITY_TWINS = 100
+#: Processes the calibration tables fan out over (the results do not depend on it).
+DOCS_WORKERS = 2
 #: Trials of the simulated-vs-published table, in order.
 TRIALS = ("carhart2021", "goodwin2022", "raison2023", "szigeti2021", "ketamine_iv")
 #: Raison et al. 2023: MADRS change from baseline by study day (psilocybin, niacin); days 8–43 from
@@ -125,7 +127,7 @@ def calibration_uncertainty_blocks() -> dict[str, str]:
     from psilosim.clinical.calibration import FIT_N, FIT_SEED
     from psilosim.clinical.uncertainty import calibration_envelope, fits_table, markdown_table
 
-    ds = calibration_envelope(n=FIT_N, seed=FIT_SEED)
+    ds = calibration_envelope(n=FIT_N, seed=FIT_SEED, workers=DOCS_WORKERS)
     return {"clinical-calibration-fits": fits_table(ds), "clinical-calibration-envelope": markdown_table(ds),
             "clinical-assumption-sensitivity": assumption_sensitivity_table()}
 
@@ -136,7 +138,7 @@ def assumption_sensitivity_table() -> str:
     from psilosim.clinical.calibration import FIT_SEED
     from psilosim.clinical.uncertainty import assumption_sensitivity, sensitivity_table
 
-    return sensitivity_table(assumption_sensitivity(n=SENSITIVITY_TWINS, seed=FIT_SEED))
+    return sensitivity_table(assumption_sensitivity(n=SENSITIVITY_TWINS, seed=FIT_SEED, workers=DOCS_WORKERS))
 
 
 def raison_figure(results: dict, path: Path) -> Path:

@@ -25,6 +25,7 @@ from psilosim.clinical.uncertainty import (
     target_intervals,
     verdict,
 )
+from psilosim.errors import InputError
 
 #: Small cohorts keep the five refits to seconds; the published envelope uses 200 twins.
 TWINS, SEED = 12, 3
@@ -190,6 +191,8 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     (("calibrate", "--seed", "-1"), "--seed"),
     (("calibrate", "--out", "x.nc"), "--out"),
     (("calibrate", "--uncertainty", "--out", "/nonexistent-folder/x.nc"), "--out"),
+    (("calibrate", "--uncertainty", "--workers", "0"), "--workers"),
+    (("calibrate", "--workers", "2"), "--workers"),  # only with --uncertainty
 ])
 def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
     code, _, err = run_cli(monkeypatch, capsys, *args)
@@ -245,3 +248,11 @@ def test_effect_size_is_the_hedges_g_of_rated_changes():
     pooled = np.sqrt(0.5 * (changes[0].var(ddof=1) + changes[1].var(ddof=1)))
     rated = (changes[0].mean() - changes[1].mean()) / pooled
     assert effect_size_day1(cohort) == pytest.approx(rated, rel=0.03)
+
+
+def test_calibrations_fanned_out_over_processes_equal_the_in_process_run(envelope):
+    spread = calibration_envelope(n=TWINS, seed=SEED, workers=2)
+    for name in ("value", "weight_circuit", "gain_ssri_transcription", "achieved_cl4_hedges_g"):
+        np.testing.assert_array_equal(spread[name].values, envelope[name].values)
+    with pytest.raises(InputError, match="workers"):
+        calibration_envelope(n=TWINS, seed=SEED, workers=0)

@@ -99,6 +99,8 @@ def calibrate(
                                      "intervals and show how far each prediction moves (≈ 3 min at 200 twins)."),
     out: str = typer.Option(None, "--out", help="With --uncertainty: write the calibrations × predictions "
                                                 "Dataset to this NetCDF file."),
+    workers: int = typer.Option(None, "--workers", help="With --uncertainty: fan the calibrations out over a local "
+                                                        "Dask cluster of K processes (same result)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Refit the clinical layer's two calibrated parameters (CL4 ketamine, CL1 escitalopram).
@@ -118,8 +120,10 @@ def calibrate(
         fail("--out: only written with --uncertainty")
     if out is not None and not Path(out).resolve().parent.is_dir():
         fail(f"--out: the folder of {out!r} does not exist")
+    if workers is not None and (workers < 1 or not uncertainty):
+        fail(f"--workers: give K ≥ 1 together with --uncertainty, got {workers}")
     if uncertainty:
-        result, ds = _calibration_uncertainty(twins, seed, out, progress=not json_out)
+        result, ds = _calibration_uncertainty(twins, seed, out, workers=workers, progress=not json_out)
     else:
         from ..clinical.calibration import fit
 
@@ -138,12 +142,12 @@ def calibrate(
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
-def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, progress: bool):
+def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, workers: int | None, progress: bool):
     """The envelope, its JSON form (the fit is its centre row) and the NetCDF file if asked."""
     from ..clinical.uncertainty import calibration_envelope, verdict
     from ..io import write_results
 
-    ds = calibration_envelope(n=twins, seed=seed, progress=progress)
+    ds = calibration_envelope(n=twins, seed=seed, workers=workers, progress=progress)
     if out is not None:
         write_results(ds, out)
     centre = ds.sel(calibration="centre")

@@ -138,7 +138,7 @@ def calibration_points() -> list[tuple[float, float]]:
 
 def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelSet = DEFAULT_MODELS,
                          predictions: tuple[Prediction, ...] = PREDICTIONS,
-                         progress: bool = False) -> xr.Dataset:
+                         workers: int | None = None, progress: bool = False) -> xr.Dataset:
     """Refit at every :func:`calibration_points` pair and evaluate every prediction.
 
     Parameters
@@ -149,8 +149,12 @@ def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelS
         The model set whose two calibrated parameters are refitted.
     predictions
         What to evaluate (default :data:`PREDICTIONS`).
+    workers
+        ``None``: in this process. ``K``: the calibrations fan out over a Dask ``LocalCluster`` of
+        K single-threaded processes (each builds its twin cohorts once and takes every K-th
+        calibration). The result is the same either way.
     progress
-        Show a progress bar (one step per calibration).
+        Show a progress bar.
 
     Returns
     -------
@@ -160,14 +164,55 @@ def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelS
         calibration, and per prediction its preset and published estimate and 95 % CI (NaN where
         none is published).
     """
-    cohorts = _twin_cohorts(n, seed, models, predictions)
     points = calibration_points()
-    rows, fitted = [], []
-    for g, esc in _steps(points, progress, "refitting at the calibration targets' 95 % ends"):
-        row, fit = _refit_and_predict(cohorts, models, g, esc, predictions)
-        rows.append(row)
-        fitted.append(fit)
+    jobs = [(models, g, esc) for g, esc in points]
+    rows, fitted = _fan_out(n, seed, models, jobs, predictions, workers=workers, progress=progress,
+                            description="refitting at the calibration targets' 95 % ends")
     return _as_dataset(points, fitted, rows, predictions, n=n, seed=seed)
+
+
+def _fan_out(n: int, seed: int, models: ModelSet, jobs: list, predictions, *, workers: int | None,
+             progress: bool, description: str) -> tuple[list, list]:
+    """Run ``jobs`` ((model set, g, esc) each) on twin cohorts drawn with ``models``; rows and fits
+    in job order, in this process or on ``workers`` processes (every K-th job per process)."""
+    if workers is not None and workers < 1:
+        raise InputError("workers", f"must be ≥ 1, got {workers}")
+    if not workers:
+        cohorts = _twin_cohorts(n, seed, models, predictions)
+        results = [_refit_and_predict(cohorts, m, g, esc, predictions) for m, g, esc in _steps(jobs, progress, description)]
+    else:
+        results = _on_local_cluster(n, seed, models, jobs, predictions, workers, progress, description)
+    return [r for r, _ in results], [f for _, f in results]
+
+
+def _calibrate_share(n: int, seed: int, models: ModelSet, jobs: list, predictions) -> list:
+    """One process's share: its own cohorts, then each job in turn (a Dask task)."""
+    cohorts = _twin_cohorts(n, seed, models, predictions)
+    return [_refit_and_predict(cohorts, m, g, esc, predictions) for m, g, esc in jobs]
+
+
+def _on_local_cluster(n, seed, models, jobs, predictions, workers: int, progress: bool, description: str) -> list:
+    from distributed import as_completed
+    from rich.progress import Progress
+
+    from .trial import _make_client
+
+    shares = [jobs[k::workers] for k in range(workers) if jobs[k::workers]]
+    client, cluster = _make_client("processes", len(shares), None)
+    out: list = [None] * len(jobs)
+    try:
+        futures = {client.submit(_calibrate_share, n, seed, models, share, predictions, pure=False): k
+                   for k, share in enumerate(shares)}
+        with Progress(disable=not progress, transient=True) as bar:
+            task = bar.add_task(description, total=len(shares))
+            for fut in as_completed(futures):
+                k = futures[fut]
+                out[k::len(shares)] = fut.result()  # share k holds jobs k, k + K, k + 2K, …
+                bar.advance(task)
+    finally:
+        client.close()
+        cluster.close()
+    return out
 
 
 def _twin_cohorts(n: int, seed: int, models: ModelSet, predictions) -> dict[str, TwinCohort]:
@@ -218,7 +263,7 @@ def assumption_sensitivity(n: int = FIT_N, seed: int = FIT_SEED, *, models: Mode
                            parameters: tuple[str, ...] = SENSITIVITY_PARAMETERS,
                            factors: tuple[float, ...] = SENSITIVITY_FACTORS,
                            predictions: tuple[Prediction, ...] = PREDICTIONS,
-                           progress: bool = False) -> xr.Dataset:
+                           workers: int | None = None, progress: bool = False) -> xr.Dataset:
     """Scale one assumed symptom-model parameter at a time, *recalibrate*, and evaluate every prediction.
 
     Each variant refits the two calibrated parameters at the targets' central values, so every
@@ -231,20 +276,13 @@ def assumption_sensitivity(n: int = FIT_N, seed: int = FIT_SEED, *, models: Mode
     xarray.Dataset
         ``value(variant, prediction)``, the refitted parameters per variant, and the published
         values per prediction as in :func:`calibration_envelope`. The first variant is the default.
+        ``workers`` as in :func:`calibration_envelope`.
     """
-    cohorts = _twin_cohorts(n, seed, models, predictions)
     variants = [("default", 1.0)] + [(name, f) for name in parameters for f in factors]
     g, esc = calibration_points()[0]
-    rows, fitted = [], []
-    for name, factor in _steps(variants, progress, "recalibrating with one assumption scaled"):
-        symptoms = models.symptoms
-        if name != "default":
-            symptoms = symptoms.replace(**{name: getattr(symptoms, name).value * factor})
-        variant = ModelSet(population=models.population, biology=models.biology, symptoms=symptoms,
-                           network_hook=models.network_hook, label=models.label)
-        row, fit = _refit_and_predict(cohorts, variant, g, esc, predictions)
-        rows.append(row)
-        fitted.append(fit)
+    jobs = [(_scaled(models, name, factor), g, esc) for name, factor in variants]
+    rows, fitted = _fan_out(n, seed, models, jobs, predictions, workers=workers, progress=progress,
+                            description="recalibrating with one assumption scaled")
     fitted = np.asarray(fitted)
     labels = ["default"] + [f"{name} × {f:g}" for name, f in variants[1:]]
     calibrated = (np.abs(fitted[:, 2] - g) < CALIBRATED_TOLERANCE) & (np.abs(fitted[:, 3] - esc) < CALIBRATED_TOLERANCE)
@@ -261,6 +299,15 @@ def assumption_sensitivity(n: int = FIT_N, seed: int = FIT_SEED, *, models: Mode
         attrs={"n_twins": n, "seed": seed, "design": "one assumed parameter scaled at a time, recalibrated",
                "disclaimer": DISCLAIMER},
     )
+
+
+def _scaled(models: ModelSet, name: str, factor: float) -> ModelSet:
+    """``models`` with the symptom parameter ``name`` multiplied by ``factor`` (``"default"``: as is)."""
+    if name == "default":
+        return models
+    symptoms = models.symptoms.replace(**{name: getattr(models.symptoms, name).value * factor})
+    return ModelSet(population=models.population, biology=models.biology, symptoms=symptoms,
+                    network_hook=models.network_hook, label=models.label)
 
 
 def sensitivity_table(ds: xr.Dataset) -> str:
