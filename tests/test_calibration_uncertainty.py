@@ -192,7 +192,7 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     (("calibrate", "--out", "x.nc"), "--out"),
     (("calibrate", "--uncertainty", "--out", "/nonexistent-folder/x.nc"), "--out"),
     (("calibrate", "--uncertainty", "--workers", "0"), "--workers"),
-    (("calibrate", "--workers", "2"), "--workers"),  # only with --uncertainty
+    (("calibrate", "--workers", "2"), "--workers"),  # only with --uncertainty or --assumptions
 ])
 def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
     code, _, err = run_cli(monkeypatch, capsys, *args)
@@ -256,3 +256,12 @@ def test_calibrations_fanned_out_over_processes_equal_the_in_process_run(envelop
         np.testing.assert_array_equal(spread[name].values, envelope[name].values)
     with pytest.raises(InputError, match="workers"):
         calibration_envelope(n=TWINS, seed=SEED, workers=0)
+
+
+def test_cli_calibrate_assumptions_json(monkeypatch, capsys):
+    code, stdout, _ = run_cli(monkeypatch, capsys, "calibrate", "--twins", "6", "--seed", "5", "--assumptions", "--json")
+    assert code == 0
+    variants = json.loads(stdout)["assumptions"]
+    assert list(variants)[0] == "default" and len(variants) == 17
+    assert variants["default"]["calibrated"] is True
+    assert set(variants["severity_tau × 2"]["values"]) == {p.key for p in PREDICTIONS}
