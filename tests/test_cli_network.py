@@ -87,6 +87,7 @@ def test_scan_sessions_reports_noise_floor_and_ratio():
     (["fit", "--dataset", "aal2", "--minutes", "-1", "--json"], "--minutes"),
     (["fit", "--dataset", "aal2", "--model", "wilson", "--json"], "--model"),
     (["scan", "--sessions", "0", "--json"], "--sessions"),
+    (["fit", "--dataset", "aal2", "--minutes", "0.05", "--json"], "--minutes"),  # fewer than 3 TRs
 ])
 def test_bad_input_is_one_line_and_exit_2(args, needle):
     result = _cli(*args)
@@ -196,3 +197,41 @@ def test_simulated_scan_with_the_default_gain_scale_given_explicitly_is_the_same
 def test_bad_gain_scale_is_rejected_naming_the_option(value):
     result = _cli("scan", "--occupancy", "0.5", "--method", "linear", "--gain-scale", value, "--json")
     assert result.returncode == 2 and "--gain-scale" in result.stderr and "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- user folders at the CLI
+def _folder(tmp_path, *, asymmetric=False, receptors=("5HT2A",)):
+    import numpy as np
+    import pandas as pd
+
+    n = 6
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    pd.DataFrame({"index": range(n), "label": [f"r{i}" for i in range(n)], "hemisphere": ["L", "R"] * 3,
+                  "network": ["Default", "Vis", "SomMot"] * 2}).to_csv(folder / "regions.csv", index=False)
+    rng = np.random.default_rng(0)
+    sc = rng.uniform(0.2, 1.0, (n, n))
+    sc = sc if asymmetric else (sc + sc.T) / 2
+    np.fill_diagonal(sc, 0.0)
+    np.savetxt(folder / "sc.csv", sc, delimiter=",")
+    fc = np.corrcoef(rng.normal(size=(n, 200)))
+    np.savetxt(folder / "fc.csv", fc, delimiter=",")
+    pd.DataFrame({"index": range(n), **{r: np.linspace(1.0, 2.0, n) for r in receptors}}).to_csv(
+        folder / "receptors.csv", index=False)
+    return folder
+
+
+def test_a_missing_receptor_is_named_with_the_ones_available(tmp_path):
+    result = _cli("scan", "--method", "linear", "--dataset", str(_folder(tmp_path, receptors=("5HT1A",))), "--json")
+    assert result.returncode == 2 and "5HT2A" in result.stderr and "['5HT1A']" in result.stderr
+
+
+def test_fit_both_on_an_asymmetric_sc_fits_the_dmf_and_says_why_not_the_hopf(tmp_path):
+    out = _json(["fit", "--dataset", str(_folder(tmp_path, asymmetric=True)), "--points", "2",
+                 "--minutes", "1", "--json"])
+    assert out["model"] == "dmf" and "symmetric" in out["skipped"]["hopf"]
+
+
+def test_linear_scan_at_a_given_occupancy_has_no_dose_time():
+    out = _json(["scan", "--method", "linear", "--occupancy", "0.5", "--json"])
+    assert out["at_hours"] is None and out["compound"] == "given occupancy"

@@ -142,6 +142,49 @@ def test_folder_with_wrong_receptor_rows_is_rejected(tmp_path):
         load_dataset(folder)
 
 
+def test_receptor_rows_are_matched_to_regions_by_index(tmp_path):
+    rec = pd.DataFrame({"index": [2, 0, 3, 1], "5HT2A": [30.0, 10.0, 40.0, 20.0]})  # shuffled rows
+    p = load_dataset(_write_folder(tmp_path / "ok", receptors=rec))
+    assert p.receptors.sel(receptor="5HT2A").values.tolist() == [10.0, 20.0, 30.0, 40.0]
+    assert p.receptors["region"].values.tolist() == ["r0", "r1", "r2", "r3"]
+
+
+@pytest.mark.parametrize(("receptors", "message"), [
+    (pd.DataFrame({"index": [0, 1, 2, 0], "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "duplicated index"),
+    (pd.DataFrame({"index": [0, 1, 2, 7], "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "does not match regions.csv"),
+    (pd.DataFrame({"index": range(4), "5HT2A": [0.0] * 4}), "no positive density"),
+    (pd.DataFrame({"index": range(4), "5HT2A": [1.0, -2.0, 3.0, 4.0]}), "negative"),
+    (pd.DataFrame({"index": range(4), "label": list("abcd"), "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "not numeric"),
+])
+def test_bad_receptor_tables_are_rejected_naming_the_file(tmp_path, receptors, message):
+    folder = _write_folder(tmp_path / "bad", receptors=receptors)
+    with pytest.raises(DataError, match=f"receptors.csv: .*{message}"):
+        load_dataset(folder)
+
+
+def test_region_table_needs_unique_index_and_a_network_for_every_region(tmp_path):
+    folder = _write_folder(tmp_path / "dup")
+    table = pd.read_csv(folder / "regions.csv")
+    table.loc[3, "index"] = 2
+    table.to_csv(folder / "regions.csv", index=False)
+    with pytest.raises(DataError, match="duplicated index"):
+        load_dataset(folder)
+    folder = _write_folder(tmp_path / "nonet")
+    table = pd.read_csv(folder / "regions.csv")
+    table.loc[1, "network"] = None
+    table.to_csv(folder / "regions.csv", index=False)
+    with pytest.raises(DataError, match="has no network"):
+        load_dataset(folder)
+
+
+def test_network_names_are_matched_to_the_dmn_whatever_their_case(tmp_path):
+    folder = _write_folder(tmp_path / "lower")
+    table = pd.read_csv(folder / "regions.csv")
+    table["network"] = table["network"].str.lower()
+    table.to_csv(folder / "regions.csv", index=False)
+    assert load_dataset(folder).dmn == ["r0", "r2"]
+
+
 def test_schaefer_folder_loads_by_path(schaefer100_dir):
     p = load_dataset(schaefer100_dir)
     assert p.n_regions == 100 and HT2A in p.receptors["receptor"].values

@@ -283,8 +283,11 @@ def test_stored_g_still_applies_to_the_schaefer_folder(schaefer100_dir):
 class _CountingModel:
     """Stands in for a DMFModel: FIC weights that reveal which SC they came from."""
 
-    def __init__(self, sc_values):
+    def __init__(self, sc_values, params=None):
+        from psilosim.network.dmf import DMF
+
         self.sc = np.asarray(sc_values, dtype=float)
+        self.params = DMF if params is None else params
         self.calls = 0
 
     def fic_refined(self, couplings, seed=0):
@@ -301,6 +304,16 @@ def test_fic_cache_is_keyed_by_the_sc_values_not_the_name():
     again = _CountingModel(np.ones((3, 3)))
     np.testing.assert_array_equal(sc.refined_fic(again, "another-name", 0.5), a)
     assert again.calls == 0  # same SC, same G, same seed: computed once
+
+
+def test_fic_cache_is_keyed_by_the_model_parameters_too():
+    from psilosim.network.dmf import DMF
+
+    base = _CountingModel(3 * np.ones((3, 3)))
+    sc.refined_fic(base, "x", 0.7)
+    other = _CountingModel(3 * np.ones((3, 3)), params=DMF.replace(w_plus=DMF.w_plus.value * 1.1))
+    sc.refined_fic(other, "x", 0.7)
+    assert other.calls == 1  # same SC and G, other DMF parameters: not the cached weights
 
 
 def test_every_stored_fit_has_the_fingerprint_of_its_sc(aal2):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from pydantic import ValidationError
+from rich.markup import escape
 
 from ..errors import PsilosimError
 from . import metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
@@ -28,10 +29,11 @@ def main() -> None:
     try:
         app()
     except PsilosimError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except ValidationError as exc:
-        err_console.print(f"[bold red]error:[/] {_format_validation_error(exc)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(_format_validation_error(exc))}", highlight=False,
+                          soft_wrap=True)
         sys.exit(2)
 
 

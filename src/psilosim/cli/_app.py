@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 app = typer.Typer(
     name="psilosim",
@@ -65,7 +66,7 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line on stderr and exit with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -15,7 +15,8 @@ from ..network.settings import FIT, MAP_KINDS, SCAN
 from ..units import MINUTES_PER_HOUR, SECONDS_PER_MINUTE
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
-DATASET_HELP = "Built-in dataset name (aal2) or a folder with regions.csv, sc.csv, fc.csv, receptors.csv."
+DATASET_HELP = ("Built-in dataset name (aal2, tvb76) or a folder with regions.csv, sc.csv, fc.csv, "
+                "receptors.csv.")
 
 
 @contextmanager
@@ -60,6 +61,11 @@ def fit(
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
     parcellation = load_dataset(dataset)
+    _check_fit_minutes(parcellation, minutes)
+    skipped = {}
+    if model == "both" and not parcellation.is_symmetric:  # decided before any simulation is spent
+        skipped["hopf"] = "the closed-form Hopf fit needs a symmetric SC"
+        model = "dmf"
     results = {}
     with _progress(f"fitting on {parcellation.name}", json_out) as progress:
         if model in ("dmf", "both"):
@@ -71,6 +77,8 @@ def fit(
     payload = {**best.as_dict(), "dataset": parcellation.name, "seed": seed,
                "beats_sc_fc": best.fc_corr > best.sc_fc_corr,
                "sweep": {"G": best.sweep["G"].values, "fc_corr": best.sweep["fc_corr"].values}}
+    if skipped:
+        payload["skipped"] = skipped
     if best.model == "dmf":
         payload["sweep"]["fcd_ks"] = best.sweep["fcd_ks"].values
     if len(results) > 1:
@@ -83,6 +91,19 @@ def fit(
     ks = "n/a (no BOLD)" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
     console.print(f"best: {best.model}, G = {best.G:.4g}: FC corr {best.fc_corr:.3f} "
                   f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
+    for family, why in skipped.items():
+        console.print(f"{family} not fitted: {why}")
+
+
+def _check_fit_minutes(parcellation, minutes: float) -> None:
+    """Refuse a simulated recording too short for an FC before any G is simulated."""
+    from ..network.fit import _dataset_tr
+
+    tr_s = _dataset_tr(parcellation, FIT)
+    needed = int(SCAN.min_samples.value)
+    if minutes * SECONDS_PER_MINUTE / tr_s < needed:
+        raise InputError("--minutes", f"{minutes:g} min is shorter than {needed} TRs of {tr_s:g} s: "
+                                      "too short for a functional connectivity")
 
 
 def _print_fit(dataset: str, name: str, result) -> None:
@@ -168,7 +189,8 @@ def scan(
                                       progress=progress)
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
-        "dataset": parcellation.name, "compound": compound, "dose": dose, "at_hours": at_hours,
+        "dataset": parcellation.name, "compound": compound, "dose": dose,
+        "at_hours": at_hours if occupancy is None else None,  # a given occupancy has no time
         "minutes": session.attrs.get("minutes", minutes), "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
         "G": session.attrs["coupling"], "gain_scale": session.attrs["gain_scale"],
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,

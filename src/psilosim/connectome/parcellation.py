@@ -91,6 +91,11 @@ class Parcellation:
         return len(self.regions)
 
     @property
+    def is_symmetric(self) -> bool:
+        """Whether the structural connectivity is symmetric (undirected)."""
+        return bool(np.allclose(self.sc.values, self.sc.values.T))
+
+    @property
     def networks(self) -> list[str]:
         """Network names in order of first appearance."""
         return list(dict.fromkeys(self.regions["network"]))
@@ -113,11 +118,15 @@ class Parcellation:
         5-HT2A gain term uses the density scaled to [0, 1].
         """
         if self.receptors is None or receptor not in self.receptors["receptor"].values:
-            have = [] if self.receptors is None else list(self.receptors["receptor"].values)
+            have = [] if self.receptors is None else [str(r) for r in self.receptors["receptor"].values]
             raise DataError(f"{self.name}: no receptor map {receptor!r}; available: {have}")
         density = self.receptors.sel(receptor=receptor, drop=True)
         if normalise:
-            density = density / float(density.max())
+            peak = float(density.max())
+            if not peak > 0:
+                raise DataError(f"{self.name}: receptor map {receptor!r} has no positive density (maximum "
+                                f"{peak:g}): it cannot be normalised to a maximum of 1")
+            density = density / peak
         return density.rename(receptor)
 
 
@@ -152,7 +161,7 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: not a folder (expected regions.csv, sc.csv, ...)")
-    regions = _read_region_table(folder / "regions.csv")
+    regions, region_index = _read_region_table(folder / "regions.csv")
     labels = list(regions.index)
 
     def matrix(fname: str, required: bool) -> xr.DataArray | None:
@@ -168,13 +177,7 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
 
     receptors = None
     if (folder / "receptors.csv").exists():
-        rec = pd.read_csv(folder / "receptors.csv")
-        if "index" in rec.columns:
-            rec = rec.set_index("index").sort_index()
-        if len(rec) != len(labels):
-            raise DataError(f"{folder / 'receptors.csv'}: {len(rec)} rows, expected {len(labels)} regions")
-        if not np.isfinite(rec.to_numpy(dtype=float)).all():
-            raise DataError(f"{folder / 'receptors.csv'}: contains NaN or non-finite values")
+        rec = _read_receptor_table(folder / "receptors.csv", region_index, len(labels))
         receptors = xr.DataArray(
             rec.to_numpy(dtype=float), dims=("region", "receptor"),
             coords={"region": labels, "receptor": [str(c) for c in rec.columns]}, name="density",
@@ -190,19 +193,65 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
 REQUIRED_REGION_COLUMNS = ("label", "hemisphere", "network")
 
 
-def _read_region_table(path: Path) -> pd.DataFrame:
+def _read_region_table(path: Path) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The region table indexed by label, in ``index`` order, and that index (``None`` without one)."""
     if not path.exists():
         raise DataError(f"{path}: missing (the region table is required)")
     table = pd.read_csv(path)
     missing = [c for c in REQUIRED_REGION_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; expected {list(REQUIRED_REGION_COLUMNS)}")
+    for col in REQUIRED_REGION_COLUMNS:
+        if table[col].isna().any() or (table[col].astype(str).str.strip() == "").any():
+            raise DataError(f"{path}: a region has no {col}")
+    index = None
     if "index" in table.columns:
+        if table["index"].duplicated().any():
+            raise DataError(f"{path}: duplicated index {sorted(set(table['index'][table['index'].duplicated()]))[:5]}: "
+                            "the rows of sc.csv could not be matched to regions")
         table = table.sort_values("index")
-    if table["label"].isna().any() or (table["label"].astype(str).str.strip() == "").any():
-        raise DataError(f"{path}: a region has no label")
+        index = table["index"].to_numpy()
     table["label"] = table["label"].astype(str)
-    return table.set_index("label").drop(columns=["index"], errors="ignore")
+    table["network"] = table["network"].astype(str).map(_canonical_network)
+    return table.set_index("label").drop(columns=["index"], errors="ignore"), index
+
+
+def _canonical_network(name: str) -> str:
+    """The Yeo-7 spelling of the default mode network whatever its case (``default`` → ``Default``),
+    so that the DMN measures find it; other names are kept as written."""
+    return DMN if name.strip().lower() == DMN.lower() else name.strip()
+
+
+def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions: int) -> pd.DataFrame:
+    """Receptor densities in region order: rows matched to regions by ``index`` when both files
+    have one, else by position; numeric, finite and non-negative, each map with a positive maximum."""
+    rec = pd.read_csv(path)
+    if len(rec) != n_regions:
+        raise DataError(f"{path}: {len(rec)} rows, expected {n_regions} regions")
+    if "index" in rec.columns:
+        if rec["index"].duplicated().any():
+            raise DataError(f"{path}: duplicated index {sorted(set(rec['index'][rec['index'].duplicated()]))[:5]}")
+        rec = rec.set_index("index")
+        if region_index is not None:
+            missing = sorted(set(region_index) - set(rec.index))
+            extra = sorted(set(rec.index) - set(region_index))
+            if missing or extra:
+                raise DataError(f"{path}: index does not match regions.csv (missing {missing[:5]}, extra {extra[:5]})")
+            rec = rec.loc[region_index]
+        else:
+            rec = rec.sort_index()
+    text = [str(c) for c in rec.columns if not pd.api.types.is_numeric_dtype(rec[c])]
+    if text:
+        raise DataError(f"{path}: column(s) {text} are not numeric (one density column per receptor)")
+    values = rec.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: contains NaN or non-finite values")
+    if (values < 0).any():
+        raise DataError(f"{path}: contains negative densities")
+    empty = [str(c) for c, peak in zip(rec.columns, values.max(axis=0), strict=True) if not peak > 0]
+    if empty:
+        raise DataError(f"{path}: column(s) {empty} have no positive density")
+    return rec
 
 
 def _read_numeric_csv(path: Path) -> np.ndarray:

@@ -57,6 +57,9 @@ NULL_KINDS = ("shuffled", "variogram")
 CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")
 #: Factor by which the linear session lowers G until every condition's fixed point is stable.
 STABILITY_BACKOFF = 0.95
+#: Most coupling back-offs (× STABILITY_BACKOFF each, ≈ 64 % less coupling in all) before a gain
+#: map is declared unusable for a brain (a numerical guard, not a model constant).
+MAX_BACKOFFS = 20
 #: SHA-256 of the structural connectivity each stored fit (:data:`~psilosim.network.dmf.FITTED_G`,
 #: :data:`~psilosim.network.hopf.FITTED_HOPF`) was made on (:func:`sc_fingerprint`): a stored
 #: coupling applies to a dataset of that name only when its SC is that one.
@@ -187,16 +190,17 @@ def coupling_for(parcellation: Parcellation) -> float:
     return FITTED_G.aal2.value * ref / mine
 
 
-_FIC_CACHE: dict[tuple[str, float, int], np.ndarray] = {}
+_FIC_CACHE: dict[tuple[str, str, float, int], np.ndarray] = {}
 
 
 def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> np.ndarray:
     """Noisy-FIC weights for a connectome and G, computed once per process.
 
-    Keyed by the SC's values (:func:`sc_fingerprint`), not by ``name`` (kept for the callers'
-    messages): two connectomes under one name never share FIC weights.
+    Keyed by the SC's values (:func:`sc_fingerprint`) and the model's parameters, not by ``name``
+    (kept for the callers' messages): two connectomes under one name, or one connectome under
+    other DMF parameters, never share FIC weights.
     """
-    key = (sc_fingerprint(model.sc), round(coupling, 12), seed)
+    key = (sc_fingerprint(model.sc), model.params.model_dump_json(), round(coupling, 12), seed)
     if key not in _FIC_CACHE:
         _FIC_CACHE[key] = model.fic_refined([coupling], seed=seed)[0]
     return _FIC_CACHE[key]
@@ -429,13 +433,16 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     # shared machine, its spinning threads slowed the session from 4 s to minutes.
     with threadpool_limits(limits=1, user_api="blas"):
         coupling = stable_coupling(model, requested, [np.ones(model.n_regions)] + gains[1:3])
-        while True:  # stability is not monotonic in the gains: back off until every map is stable
+        for _ in range(MAX_BACKOFFS):  # stability is not monotonic in the gains: back off until every map is stable
             lin = LinearDMF(model, coupling)
             try:
                 by_gain = [lin.fc(g).values for g in gains]
                 break
             except DataError:
                 coupling *= STABILITY_BACKOFF
+        else:
+            raise DataError(f"{parcellation.name}: no coupling gives every gain map a stable DMF fixed point "
+                            f"(backed off to G = {coupling:.3g}); check the receptor map and --gain-scale")
     maps = iter(by_gain[1:])
     fcs = [by_gain[0] if c.density is None else next(maps) for c in conds]
     session = expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=requested,
@@ -461,7 +468,11 @@ def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs:
 def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float, scale: float | None) -> None:
     for k, (cond, _) in enumerate(members):
         if cond.density is not None:
-            run.drive.gain[k, :] = gain_from(cond.density, occupancy, scale)
+            gain = gain_from(cond.density, occupancy, scale)
+            if not np.isfinite(gain).all() or (gain <= 0).any():  # as DMFModel.start requires
+                raise DataError(f"condition {cond.name}: the gain map is not finite and positive "
+                                "(check the receptor densities)")
+            run.drive.gain[k, :] = gain
 
 
 def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
@@ -475,9 +486,9 @@ def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: fl
 def fc_change(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) -> tuple[dict[str, float], float]:
     """Mean absolute FC change, per network and globally.
 
-    A network's value averages |ΔFC_ij| over every connection with at least one end in the
-    network (its regions' desynchronisation with the whole brain); the global value averages
-    over all connections (upper triangle).
+    A network's value averages |ΔFC_ij| over its regions' rows of the matrix (each region's
+    change with the whole brain), so a connection inside the network counts twice and one
+    leaving it once; the global value averages over all connections (upper triangle).
     """
     delta = np.abs(np.asarray(fc_a) - np.asarray(fc_b))
     n = delta.shape[0]

@@ -37,7 +37,7 @@ from ..metrics.networks import hippocampus_mask
 from ..network.dmf import DMFModel
 from ..network.dmf.linear import LinearDMF, is_stable, stable_coupling
 from ..network.hopf import HOPF, HopfModel, HopfParams
-from ..network.scan import STABILITY_BACKOFF, coupling_for, gain_from
+from ..network.scan import MAX_BACKOFFS, STABILITY_BACKOFF, coupling_for, gain_from
 from ..units import HOURS_PER_DAY, SECONDS_PER_MINUTE
 from .kernel import (
     correlation,
@@ -61,9 +61,6 @@ ACUTE_STATES: dict[str, str] = {
             "Curr Biol 28:3065; the network link's acute state)",
 }
 DEFAULT_ACUTE_STATE = "bifurcation_shift"
-#: Most coupling back-offs (× STABILITY_BACKOFF each, ≈ 64 % less coupling in all) before the DMF
-#: acute state is declared unusable for a brain (a numerical guard, not a model constant).
-MAX_BACKOFFS = 20
 #: Measures every imaging visit reports (more are added: flexibility, hippocampus–DMN).
 BASE_MEASURES = ("modularity", "dmn_within", "dmn_between", "mean_fc", "rewired_fraction")
 #: BLAS threads used by the small dense solves here (many threads on tiny matrices are ~100× slower
