@@ -235,3 +235,13 @@ def test_fit_both_on_an_asymmetric_sc_fits_the_dmf_and_says_why_not_the_hopf(tmp
 def test_linear_scan_at_a_given_occupancy_has_no_dose_time():
     out = _json(["scan", "--method", "linear", "--occupancy", "0.5", "--json"])
     assert out["at_hours"] is None and out["compound"] == "given occupancy"
+
+
+def test_a_dmf_fit_returns_its_fic_weights_labelled_by_region(tmp_path):
+    from psilosim.connectome import load_dataset
+    from psilosim.network.fit import fit, g_grid
+
+    brain = load_dataset(_folder(tmp_path))
+    result = fit(brain, g_grid(brain, points=2), duration_s=60.0)
+    assert result.j_fic.dims == ("region",) and list(result.j_fic["region"].values) == brain.labels
+    assert result.j_fic.attrs["units"] == "nA" and (result.j_fic.values > 0).all()

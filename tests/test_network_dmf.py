@@ -38,6 +38,7 @@ def test_closed_form_fic_puts_every_region_at_target_without_noise(model):
     # At G = 0.3 the FIC fixed point is stable; its rates are the target exactly.
     rates = LinearDMF(model, 0.3).rates()
     assert np.allclose(rates, TARGET, atol=1e-6)
+    assert list(rates["region"].values) == model.labels and rates.attrs["units"] == "Hz"
     # Stronger long-range input needs stronger feedback inhibition.
     assert np.all(model.fic(0.6) >= model.fic(0.3))
 

@@ -41,7 +41,7 @@ class FitResult:
     """Best coupling and its scores, with the whole sweep as a Dataset.
 
     ``a`` is the Hopf local bifurcation parameter (1/s) of the best fit (``None`` for the DMF);
-    ``j_fic`` the DMF's refined FIC weights (``None`` for Hopf).
+    ``j_fic`` the DMF's refined FIC weights, labelled by region (``None`` for Hopf).
     """
 
     G: float
@@ -49,7 +49,7 @@ class FitResult:
     fcd_ks: float | None
     sc_fc_corr: float
     sweep: xr.Dataset
-    j_fic: np.ndarray | None
+    j_fic: xr.DataArray | None
     model: str = "dmf"
     a: float | None = None
 
@@ -174,7 +174,8 @@ def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed:
         G=float(scores["G"].values[best]), fc_corr=float(corr[best]),
         fcd_ks=ks if np.isfinite(ks) else None,
         sc_fc_corr=fc_correlation(parcellation.sc.values, parcellation.fc.values),
-        sweep=scores, j_fic=j_fic[best],
+        sweep=scores, j_fic=xr.DataArray(j_fic[best], dims="region", coords={"region": parcellation.labels},
+                                         name="j_fic", attrs={"units": "nA", "long_name": "refined FIC weight"}),
     )
 
 

@@ -125,10 +125,12 @@ class LinearDMF:
         sd = np.sqrt(np.diag(cov))
         return labelled_matrix(cov / np.outer(sd, sd), self.model.labels, name="fc")
 
-    def rates(self, gain: np.ndarray | None = None) -> np.ndarray:
-        """Excitatory rates (Hz) at the fixed point."""
+    def rates(self, gain: np.ndarray | None = None) -> xr.DataArray:
+        """Excitatory rates (Hz) at the fixed point, labelled by region."""
         gain = np.ones(self.model.n_regions) if gain is None else np.asarray(gain, dtype=float)
-        return self._rates(self.fixed_point(gain), gain)[2]
+        return xr.DataArray(self._rates(self.fixed_point(gain), gain)[2], dims="region",
+                            coords={"region": self.model.labels}, name="rate",
+                            attrs={"units": "Hz", "long_name": "excitatory rate at the fixed point"})
 
 
 def is_stable(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None) -> bool:
