@@ -237,10 +237,19 @@ def run_hopf(drug: bool, seed: int = 1, *, occupancy: float = NETWORK_OCCUPANCY)
 
 
 def run_bold(drug: bool, seed: int | None = None) -> xr.DataArray:
-    """The balloon's labelled output is its response to a brief neural pulse (the drive)."""
-    from psilosim.network.bold import impulse_response
+    """The balloon driven by a brief neural pulse (the "drug" run: its labelled impulse response)
+    or by no drive at all (rest), through the same integrator. Noise-free: ``seed`` is unused."""
+    from psilosim.network.bold import bold_from_drive, impulse_response
 
-    return impulse_response(duration_s=20.0, dt_s=1e-3)
+    response = impulse_response(duration_s=20.0, dt_s=1e-3)
+    if drug:
+        return response
+    return response.copy(data=bold_from_drive(np.zeros((1, response.size)), 1e-3)[0])
+
+
+def bold_rest(out: xr.DataArray) -> dict:
+    """No neural drive: the balloon stays at its resting state, BOLD 0."""
+    return {"bold": (out.values, 0.0)}
 
 
 def run_rewiring(drug: bool, seed: int | None = None) -> xr.DataArray:
@@ -345,8 +354,7 @@ class Component:
         ``run(drug, seed)`` → the link's xarray output.
     rest
         ``rest(output)`` → ``{what: (values, expected)}`` at rest; ``None`` when the link has no
-        "no input" run of its own (the balloon's impulse response; its rest is checked through
-        the DMF's BOLD).
+        "no input" run of its own.
     bounds
         ``{variable: (low, high)}`` that must hold with the drug (``None``: unbounded side).
     seeded
@@ -370,6 +378,6 @@ COMPONENTS = (
     Component("spines", run_spines, spines_rest, SPINE_BOUNDS, seeded=True, regions=tuple(SMALL_REGIONS[:3])),
     Component("dmf", run_dmf, dmf_rest, {"rate": NON_NEGATIVE}, seeded=True, regions=tuple(SMALL_REGIONS)),
     Component("hopf", run_hopf, None, seeded=True, regions=tuple(SMALL_REGIONS)),
-    Component("bold", run_bold, None),
+    Component("bold", run_bold, bold_rest),
     Component("rewiring", run_rewiring, rewiring_rest, {"sc": NON_NEGATIVE}, regions=tuple(SMALL_REGIONS)),
 )

@@ -37,28 +37,34 @@ def test_null_maps_keep_the_real_maps_values_after_minmax(aal2):
     assert norm(sc.density_map(aal2, "uniform")) == pytest.approx(np.full_like(real, norm(real).mean()))
 
 
-class _MapOnly:
-    """A stand-in parcellation that only has a receptor map (all the normaliser reads)."""
+def _brain_with_densities(values):
+    """A real Parcellation (no connections) whose 5-HT2A map holds ``values``."""
+    import pandas as pd
 
-    name = "stub"
+    from psilosim.connectome import Parcellation
+    from psilosim.connectome.parcellation import labelled_matrix
 
-    def __init__(self, raw):
-        self.raw = np.asarray(raw, dtype=float)
-
-    def receptor_map(self, receptor):
-        return xr.DataArray(self.raw / self.raw.max())
+    labels = [f"r{i}" for i in range(len(values))]
+    regions = pd.DataFrame({"hemisphere": "L", "network": "Vis"}, index=pd.Index(labels, name="label"))
+    receptors = xr.DataArray(np.asarray(values, float)[:, None], dims=("region", "receptor"),
+                             coords={"region": labels, "receptor": [HT2A]})
+    return Parcellation(name="units", regions=regions, sc=labelled_matrix(np.zeros((len(labels),) * 2), labels),
+                        receptors=receptors)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.floats(0.1, 100.0), min_size=3, max_size=20, unique=True), st.floats(0.5, 5.0))
+@given(st.lists(st.floats(0.1, 100.0), min_size=3, max_size=20, unique=True), st.floats(0.5, 1000.0))
 def test_minmax_is_independent_of_density_units_and_bounded(values, unit):
-    """Rescaling the PET density (other units) cannot change min–max normalised R; R spans [0, 1]."""
-    raw = np.asarray(values)
-    r = acute.density_normaliser(_MapOnly(raw), "minmax")(raw / raw.max())
-    scaled = unit * raw
-    r_scaled = acute.density_normaliser(_MapOnly(scaled), "minmax")(scaled / scaled.max())
+    """The same PET map in other units (× unit) gives the same min–max normalised R, through the
+    package's own loader path (receptor_map, then density_normaliser); R spans [0, 1]."""
+    def minmax(brain):
+        return acute.density_normaliser(brain, "minmax")(brain.receptor_map(HT2A).values)
+
+    r = minmax(_brain_with_densities(values))
+    r_scaled = minmax(_brain_with_densities(unit * np.asarray(values)))
     assert np.allclose(r, r_scaled)
     assert r.min() == pytest.approx(0.0, abs=1e-9) and r.max() == pytest.approx(1.0)
+    assert np.argmax(r) == np.argmax(values) and np.argmin(r) == np.argmin(values)
 
 
 def test_unknown_choices_are_input_errors(aal2):

@@ -1,4 +1,4 @@
-"""Balloon–Windkessel BOLD: impulse response, rest, linearity, positivity."""
+"""Balloon–Windkessel BOLD: impulse response, rest, linearity, positive balloon states."""
 
 from __future__ import annotations
 
@@ -47,8 +47,19 @@ def test_slower_transit_delays_the_peak():
 
 @settings(max_examples=20, deadline=None)
 @given(st.lists(st.floats(min_value=-0.2, max_value=2.0), min_size=5, max_size=40))
-def test_bold_stays_finite_for_bounded_drive(levels):
+def test_bold_stays_finite_and_the_balloon_positive_for_bounded_drive(levels):
     # Piecewise-constant drive, each level held 1 s; the drive never goes below -ε_nv.
     drive = np.repeat(np.asarray(levels), 1000)[None, :]
     bold = bold_from_drive(drive, 1e-3)
     assert np.isfinite(bold).all()
+    # the same integration step by step: flow, volume and deoxyhaemoglobin stay positive
+    from psilosim.network.bold import balloon_constants, balloon_step
+
+    c = balloon_constants()
+    state = np.ones((4, 1))
+    state[0, :] = 0.0
+    lowest = np.inf
+    for z in drive[0, ::10]:  # 10 ms steps: the same dynamics, fewer Python calls
+        balloon_step(state, np.array([z]), 1e-2, c)
+        lowest = min(lowest, state[1:, 0].min())
+    assert lowest > 0.0

@@ -49,9 +49,11 @@ def test_param_rejects_unknown_unit():
         Param(value=1.0, unit="furlongs_per_blorp", source="x", kind="assumed")
 
 
-@pytest.mark.parametrize("text,expect", [("25 mg", "mass"), ("0.3 mg/kg", "mass_per_mass"), ("3 weeks", "time")])
-def test_parse_quantity_accepts(text, expect):
-    assert parse_quantity(text, field="x", expect=expect).magnitude > 0
+@pytest.mark.parametrize("text,expect,unit,value", [("25 mg", "mass", "mg", 25.0),
+                                                    ("0.3 mg/kg", "mass_per_mass", "mg/kg", 0.3),
+                                                    ("3 weeks", "time", "day", 21.0)])
+def test_parse_quantity_accepts(text, expect, unit, value):
+    assert parse_quantity(text, field="x", expect=expect).to(unit).magnitude == pytest.approx(value)
 
 
 @pytest.mark.parametrize("text", ["25 mL", "abc", "5", "3 h"])

@@ -33,8 +33,15 @@ def test_stored_gain_scale_is_deco_gain_over_the_chain_occupancy():
     # DMF.gain_scale is stored rounded to 4 significant digits; the chain recomputes it.
     expected = DECO2018_LSD.fitted_gain.value / chain_occupancy()
     assert DMF.gain_scale.value == pytest.approx(expected, rel=1e-3)
-    assert derived_gain_scale() == pytest.approx(expected, rel=1e-12)
     assert DMF.gain_scale.kind == "derived"
+
+
+def test_gain_scale_is_proportional_to_deco_gain_and_falls_with_a_larger_lsd_dose():
+    g = DECO2018_LSD.fitted_gain.value
+    assert derived_gain_scale(DECO2018_LSD.replace(fitted_gain=2 * g)) == pytest.approx(2 * derived_gain_scale())
+    # A larger LSD dose occupies more receptors, so less gain per unit occupancy reproduces Deco's state.
+    dose = DECO2018_LSD.dose.value
+    assert derived_gain_scale(DECO2018_LSD.replace(dose=2 * dose)) < derived_gain_scale()
 
 
 def test_occupancy_is_a_fraction_below_the_lsd_ceiling():

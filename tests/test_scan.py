@@ -63,10 +63,17 @@ def test_session_is_labelled_and_has_all_conditions(session, aal2):
     assert session.attrs["coupling"] == FITTED_G.aal2.value
 
 
-def test_drug_changes_fc_and_noise_floor_is_measured(session, aal2):
+def test_drug_changes_fc_beyond_the_same_scan_without_drug(session, aal2):
+    """The drug condition keeps its noise streams when the occupancy is 0, so the change a drug
+    adds is measured against the very same scan without it."""
     out = sc.summarise(session, aal2, "receptor")
     assert set(out["fc_change_by_network"]) == set(aal2.networks)
-    assert out["fc_change_global"] > 0 and out["noise_floor_global"] > 0
+    occupancy = float(session.attrs["mean_occupancy"])
+    assert occupancy > 0.3
+    without = sc.scan_session(aal2, 0.0, minutes=1.0, seed=int(session.attrs["seed"]), maps=("receptor",))
+    none = sc.summarise(without, aal2, "receptor")
+    assert none["noise_floor_global"] == pytest.approx(out["noise_floor_global"])  # the same baselines
+    assert out["fc_change_global"] > none["fc_change_global"]
 
 
 def test_session_reports_each_scans_mean_rate_near_the_fic_target_without_drug(session):
