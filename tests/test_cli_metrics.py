@@ -106,3 +106,14 @@ def test_the_command_exits_2_with_one_line_on_bad_input(files):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "NaN" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_region_tables_name_the_dmn_whatever_its_case(tmp_path):
+    """``--regions`` reads network names as the folder loader does: 'default' is the DMN."""
+    import pandas as pd
+
+    from psilosim.cli.metrics import load_regions
+
+    path = tmp_path / "regions.csv"
+    pd.DataFrame({"label": ["a", "b"], "network": ["default", "Vis"]}).to_csv(path, index=False)
+    assert load_regions(str(path))["network"].tolist() == ["Default", "Vis"]

@@ -235,6 +235,7 @@ def test_fit_both_on_an_asymmetric_sc_fits_the_dmf_and_says_why_not_the_hopf(tmp
     out = _json(["fit", "--dataset", str(_folder(tmp_path, asymmetric=True)), "--points", "2",
                  "--minutes", "1", "--json"])
     assert out["model"] == "dmf" and "symmetric" in out["skipped"]["hopf"]
+    assert set(out["families"]) == {"dmf"}  # 'both' reports its families, here the one fitted
 
 
 def test_linear_scan_at_a_given_occupancy_has_no_dose_time():
@@ -250,3 +251,19 @@ def test_a_dmf_fit_returns_its_fic_weights_labelled_by_region(tmp_path):
     result = fit(brain, g_grid(brain, points=2), duration_s=60.0)
     assert result.j_fic.dims == ("region",) and list(result.j_fic["region"].values) == brain.labels
     assert result.j_fic.attrs["units"] == "nA" and (result.j_fic.values > 0).all()
+
+
+def test_cli_errors_print_bracketed_text_verbatim(capsys):
+    """Rich would read ``[np.str_('x')]`` as a markup tag and drop it; fail() escapes it."""
+    import typer
+
+    from psilosim.cli._app import fail
+
+    with pytest.raises(typer.Exit):
+        fail("--dataset: available: [np.str_('5HT1A')]")
+    assert "[np.str_('5HT1A')]" in capsys.readouterr().err
+
+
+def test_a_hopf_only_fit_needs_no_minimum_scan_length():
+    out = _json(["fit", "--dataset", "aal2", "--model", "hopf", "--minutes", "0.05", "--json"])
+    assert out["model"] == "hopf" and out["fcd_ks"] is None

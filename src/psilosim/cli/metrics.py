@@ -20,6 +20,8 @@ TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with 
 
 def load_regions(spec: str) -> pd.DataFrame:
     """A region table from a CSV path or a built-in dataset name."""
+    from ..connectome.parcellation import canonical_network
+
     path = Path(spec)
     if path.suffix.lower() == ".csv" or path.exists():
         if not path.is_file():
@@ -30,6 +32,7 @@ def load_regions(spec: str) -> pd.DataFrame:
         if "index" in table.columns:
             table = table.sort_values("index")
         table["label"] = table["label"].astype(str)
+        table["network"] = table["network"].astype(str).map(canonical_network)  # as the folder loader does
         return table.set_index("label").drop(columns=["index"], errors="ignore")
     from ..connectome import BUILTIN, load_dataset
 

@@ -61,7 +61,8 @@ def fit(
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
     parcellation = load_dataset(dataset)
-    _check_fit_minutes(parcellation, minutes)
+    if model in ("dmf", "both"):  # the Hopf fit is closed form: its duration only feeds the optional FCD
+        _check_fit_minutes(parcellation, minutes)
     skipped = {}
     if model == "both" and not parcellation.is_symmetric:  # decided before any simulation is spent
         skipped["hopf"] = "the closed-form Hopf fit needs a symmetric SC"
@@ -81,7 +82,7 @@ def fit(
         payload["skipped"] = skipped
     if best.model == "dmf":
         payload["sweep"]["fcd_ks"] = best.sweep["fcd_ks"].values
-    if len(results) > 1:
+    if len(results) > 1 or skipped:  # "both" always reports its families, fitted or not
         payload["families"] = {name: r.as_dict() for name, r in results.items()}
     if json_out:
         emit_json(payload)

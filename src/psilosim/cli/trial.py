@@ -101,7 +101,7 @@ def calibrate(
                                                 "Dataset to this NetCDF file."),
     assumptions: bool = typer.Option(False, "--assumptions", help="Also halve and double each assumed symptom "
                                      "parameter, recalibrate, and show how far each prediction moves "
-                                     "(17 recalibrations: ≈ 5 min at 100 twins)."),
+                                     "(17 recalibrations: ≈ 5 min at --twins 100, the docs' table; ≈ 9 min at the default 200)."),
     workers: int = typer.Option(None, "--workers", help="With --uncertainty/--assumptions: fan the recalibrations "
                                                         "out over a local Dask cluster of K processes (same result)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),

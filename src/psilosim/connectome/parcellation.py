@@ -212,11 +212,11 @@ def _read_region_table(path: Path) -> tuple[pd.DataFrame, np.ndarray | None]:
         table = table.sort_values("index")
         index = table["index"].to_numpy()
     table["label"] = table["label"].astype(str)
-    table["network"] = table["network"].astype(str).map(_canonical_network)
+    table["network"] = table["network"].astype(str).map(canonical_network)
     return table.set_index("label").drop(columns=["index"], errors="ignore"), index
 
 
-def _canonical_network(name: str) -> str:
+def canonical_network(name: str) -> str:
     """The Yeo-7 spelling of the default mode network whatever its case (``default`` → ``Default``),
     so that the DMN measures find it; other names are kept as written."""
     return DMN if name.strip().lower() == DMN.lower() else name.strip()
