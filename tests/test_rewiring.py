@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.linalg import solve_continuous_lyapunov
@@ -48,6 +48,7 @@ def plasticity(window: float, days: float = 42.0, pulse: float = 1.0) -> xr.Data
 # ------------------------------------------------------------------------------------ kernel
 @settings(max_examples=40, deadline=None)
 @given(arrays(np.float64, (6, 6), elements=st.floats(0.0, 5.0, allow_subnormal=False)), arrays(np.float64, 6, elements=st.floats(0.1, 3.0)))
+@example(weights=np.diag([np.finfo(float).tiny, 0, 0, 0, 0, 0]), target=np.ones(6))  # the smallest normal input
 def test_scaling_restores_input_strength_and_keeps_weights_non_negative(weights, target):
     out = scale_inputs(weights, target)
     assert (out >= 0).all()

@@ -32,8 +32,8 @@ def scale_inputs(weights: np.ndarray, target_strength: np.ndarray) -> np.ndarray
     a row are unchanged (synaptic scaling is multiplicative).
     """
     strength = weights.sum(axis=1)
-    # a subnormal total counts as no input (its reciprocal overflows)
-    factor = np.divide(target_strength, strength, out=np.zeros_like(strength), where=strength > np.finfo(float).tiny)
+    # a subnormal total counts as no input (its reciprocal overflows); the smallest normal does not
+    factor = np.divide(target_strength, strength, out=np.zeros_like(strength), where=strength >= np.finfo(float).tiny)
     return weights * factor[:, None]
 
 
