@@ -265,3 +265,11 @@ def test_cli_calibrate_assumptions_json(monkeypatch, capsys):
     assert list(variants)[0] == "default" and len(variants) == 17
     assert variants["default"]["calibrated"] is True
     assert set(variants["severity_tau × 2"]["values"]) == {p.key for p in PREDICTIONS}
+
+
+def test_command_help_keeps_sentences_whole(monkeypatch, capsys):
+    """Docstring line breaks do not cut sentences in --help (typer keeps single line breaks)."""
+    monkeypatch.setenv("COLUMNS", "300")
+    code, out, _ = run_cli(monkeypatch, capsys, "calibrate", "--help")
+    assert code == 0
+    assert "the four corners of the two targets' published 95 % intervals and show" in out

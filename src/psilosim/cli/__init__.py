@@ -6,6 +6,7 @@ into one line on stderr and exit code 2, so a user never sees a traceback for a 
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 from pydantic import ValidationError
@@ -14,6 +15,18 @@ from rich.markup import escape
 from ..errors import PsilosimError
 from . import metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
 from ._app import app, err_console
+
+
+def _one_line_paragraphs(doc: str) -> str:
+    """A docstring with each paragraph on one line: typer's rich help keeps a docstring's single
+    line breaks, which break sentences mid-line in a terminal of another width."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+for _info in app.registered_commands:
+    if _info.help is None and _info.callback is not None and _info.callback.__doc__:
+        _info.help = _one_line_paragraphs(_info.callback.__doc__)
 
 
 def _format_validation_error(exc: ValidationError) -> str:

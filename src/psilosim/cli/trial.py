@@ -112,6 +112,7 @@ def calibrate(
     95 % intervals and show, for each prediction that was not fitted (Raison, Goodwin, Carhart's
     psilocybin arm, ketamine's fading), its range over those calibrations and whether that range
     overlaps the published 95 % CI (or contains the published mean where no CI was extracted).
+
     With --assumptions, scale one assumed symptom parameter at a time (× 0.5, × 2), recalibrate,
     and show which variant comes closest to each published value.
     """
