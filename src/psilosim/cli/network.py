@@ -53,8 +53,9 @@ def fit(
     distance. sc_fc_corr is the plain SC-FC correlation for reference.
     """
     from ..connectome import load_dataset
+    from ..network import scan as sc
+    from ..network.fit import dataset_tr, fit_hopf, g_grid
     from ..network.fit import fit as run_fit
-    from ..network.fit import fit_hopf, g_grid
 
     if model not in MODELS:
         raise InputError("--model", f"{model!r}; expected one of {', '.join(MODELS)}")
@@ -62,7 +63,7 @@ def fit(
         raise InputError("--minutes", f"must be positive, got {minutes}")
     parcellation = load_dataset(dataset)
     if model in ("dmf", "both"):  # the Hopf fit is closed form: its duration only feeds the optional FCD
-        _check_fit_minutes(parcellation, minutes)
+        sc.scan_samples(minutes, tr_s=dataset_tr(parcellation))  # too short for an FC: refused before any G
     skipped = {}
     if model == "both" and not parcellation.is_symmetric:  # decided before any simulation is spent
         skipped["hopf"] = "the closed-form Hopf fit needs a symmetric SC"
@@ -94,17 +95,6 @@ def fit(
                   f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
-
-
-def _check_fit_minutes(parcellation, minutes: float) -> None:
-    """Refuse a simulated recording too short for an FC before any G is simulated."""
-    from ..network.fit import _dataset_tr
-
-    tr_s = _dataset_tr(parcellation, FIT)
-    needed = int(SCAN.min_samples.value)
-    if minutes * SECONDS_PER_MINUTE / tr_s < needed:
-        raise InputError("--minutes", f"{minutes:g} min is shorter than {needed} TRs of {tr_s:g} s: "
-                                      "too short for a functional connectivity")
 
 
 def _print_fit(dataset: str, name: str, result) -> None:

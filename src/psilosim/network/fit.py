@@ -124,7 +124,7 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     j_fic = model.fic_refined(g_values, seed=seed)
     if progress:
         progress(0.2)
-    tr_s = _dataset_tr(parcellation, p)
+    tr_s = dataset_tr(parcellation, p)
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
     run = model.start(coupling=g_values, seed=seed, tr_s=tr_s, j_fic=j_fic)
     run.advance(p.warmup.to("s"))
@@ -219,7 +219,7 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
     if parcellation.bold and duration >= 2 * p.fcd_window.to("s"):  # FCD needs two windows
         if progress:
             progress(0.2)
-        tr_s = _dataset_tr(parcellation, p)
+        tr_s = dataset_tr(parcellation, p)
         sim = model.simulate(duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
         ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p)
     if progress:
@@ -231,7 +231,8 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
                      sc_fc_corr=fc_correlation(sc, emp), sweep=sweep, j_fic=None, model="hopf", a=a)
 
 
-def _dataset_tr(parcellation: Parcellation, p: FitParams) -> float:
+def dataset_tr(parcellation: Parcellation, p: FitParams = FIT) -> float:
+    """The TR (s) of the dataset's BOLD recordings, else the fit's default TR."""
     if parcellation.bold:
         return float(parcellation.bold[0].attrs["tr_s"])
     return p.tr.to("s")

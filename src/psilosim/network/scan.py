@@ -255,8 +255,8 @@ def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("re
     return out
 
 
-def scan_samples(minutes: float, p: ScanParams = SCAN) -> int:
-    """BOLD samples of a scan of ``minutes`` (rounded to whole TRs of ``p.tr``).
+def scan_samples(minutes: float, p: ScanParams = SCAN, *, tr_s: float | None = None) -> int:
+    """BOLD samples of a scan of ``minutes`` (rounded to whole TRs of ``tr_s``, default ``p.tr``).
 
     Raises
     ------
@@ -265,7 +265,7 @@ def scan_samples(minutes: float, p: ScanParams = SCAN) -> int:
     """
     if not np.isfinite(minutes) or minutes <= 0:
         raise InputError("--minutes", f"must be positive, got {minutes}")
-    tr_s = p.tr.to("s")
+    tr_s = p.tr.to("s") if tr_s is None else float(tr_s)
     n_samples = round(minutes * SECONDS_PER_MINUTE / tr_s)
     need = int(p.min_samples.value)
     if n_samples < need:
