@@ -38,6 +38,7 @@ from ..parameters import ParameterSet
 from ..units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
+from .dmf.model import valid_gains
 from .measures import (
     group_fc,
     mean_abs_fc_difference,
@@ -469,7 +470,7 @@ def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float, scal
     for k, (cond, _) in enumerate(members):
         if cond.density is not None:
             gain = gain_from(cond.density, occupancy, scale)
-            if not np.isfinite(gain).all() or (gain <= 0).any():  # as DMFModel.start requires
+            if not valid_gains(gain):  # as DMFModel.start requires; a run's gains are set directly
                 raise DataError(f"condition {cond.name}: the gain map is not finite and positive "
                                 "(check the receptor densities)")
             run.drive.gain[k, :] = gain

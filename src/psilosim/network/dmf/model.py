@@ -49,6 +49,11 @@ class WorkingPoint:
     i_e: float
 
 
+def valid_gains(gains: np.ndarray) -> bool:
+    """Whether excitatory gains are usable: finite and positive everywhere."""
+    return bool(np.isfinite(gains).all() and (gains > 0).all())
+
+
 class DMFModel:
     """The DMF on one connectome.
 
@@ -149,7 +154,7 @@ class DMFModel:
         gains = np.ones((1, self.n_regions)) if gain is None else np.atleast_2d(np.asarray(gain, dtype=float))
         if gains.shape[1] != self.n_regions:
             raise InputError("gain", f"needs {self.n_regions} regions, got {gains.shape[1]}")
-        if not np.isfinite(gains).all() or (gains <= 0).any():
+        if not valid_gains(gains):
             raise InputError("gain", "must be finite and positive")
         if not np.isfinite(g_values).all() or (g_values < 0).any():
             raise InputError("coupling", "G must be finite and non-negative")
