@@ -206,14 +206,17 @@ def _read_region_table(path: Path) -> tuple[pd.DataFrame, np.ndarray | None]:
             raise DataError(f"{path}: a region has no {col}")
     index = None
     if "index" in table.columns:
-        if table["index"].duplicated().any():
-            raise DataError(f"{path}: duplicated index {sorted(set(table['index'][table['index'].duplicated()]))[:5]}: "
-                            "the rows of sc.csv could not be matched to regions")
+        _require_unique_index(table["index"], path, ": the rows of sc.csv could not be matched to regions")
         table = table.sort_values("index")
         index = table["index"].to_numpy()
     table["label"] = table["label"].astype(str)
     table["network"] = table["network"].astype(str).map(canonical_network)
     return table.set_index("label").drop(columns=["index"], errors="ignore"), index
+
+
+def _require_unique_index(index: pd.Series, path: Path, consequence: str = "") -> None:
+    if index.duplicated().any():
+        raise DataError(f"{path}: duplicated index {sorted(set(index[index.duplicated()]))[:5]}{consequence}")
 
 
 def canonical_network(name: str) -> str:
@@ -229,8 +232,7 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions:
     if len(rec) != n_regions:
         raise DataError(f"{path}: {len(rec)} rows, expected {n_regions} regions")
     if "index" in rec.columns:
-        if rec["index"].duplicated().any():
-            raise DataError(f"{path}: duplicated index {sorted(set(rec['index'][rec['index'].duplicated()]))[:5]}")
+        _require_unique_index(rec["index"], path)
         rec = rec.set_index("index")
         if region_index is not None:
             missing = sorted(set(region_index) - set(rec.index))
