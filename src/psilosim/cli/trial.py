@@ -145,18 +145,19 @@ def calibrate(
         return
     console.print(_fit_table(result["fit"]))
     if ds is not None:
-        from ..clinical.uncertainty import fits_table
+        from ..clinical.uncertainty import envelope_rows, fit_rows
 
-        console.print(_markdown_as_table(fits_table(ds), "the five calibrations (target → achieved)"))
-        console.print(_envelope_table(ds))
+        console.print(_rich_table(*fit_rows(ds), title="the five calibrations (target → achieved)"))
+        console.print(_rich_table(*envelope_rows(ds),
+                                  title="predictions over the calibrations the targets' 95 % intervals allow"))
         if out is not None:
             console.print(f"written: {out}")
     if sensitivity is not None:
-        from ..clinical.uncertainty import sensitivity_table
+        from ..clinical.uncertainty import sensitivity_rows
 
-        table, _, note = sensitivity_table(sensitivity).partition("\n\n")
-        console.print(_markdown_as_table(table, "predictions with one assumed symptom parameter halved or "
-                                                "doubled, each variant recalibrated"))
+        header, rows, note = sensitivity_rows(sensitivity)
+        console.print(_rich_table(header, rows, title="predictions with one assumed symptom parameter halved or "
+                                                      "doubled, each variant recalibrated"))
         if note:
             console.print(note)
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -215,18 +216,10 @@ def _fit_table(fit: dict) -> Table:
     return table
 
 
-def _markdown_as_table(markdown: str, title: str) -> Table:
-    """A rich table from a Markdown table (header, separator, rows)."""
-    lines = [line.strip().strip("|").split("|") for line in markdown.splitlines()]
+def _rich_table(header: list[str], rows: list[list[str]], *, title: str) -> Table:
     table = Table(title=title)
-    for col in lines[0]:
-        table.add_column(col.strip().replace("`", ""))
-    for row in lines[2:]:
-        table.add_row(*(cell.strip() for cell in row))
+    for col in header:
+        table.add_column(col.replace("`", ""))
+    for row in rows:
+        table.add_row(*row)
     return table
-
-
-def _envelope_table(ds) -> Table:
-    from ..clinical.uncertainty import markdown_table
-
-    return _markdown_as_table(markdown_table(ds), "predictions over the calibrations the targets' 95 % intervals allow")

@@ -225,8 +225,8 @@ def _twin_cohorts(n: int, seed: int, models: ModelSet, predictions) -> dict[str,
 def _refit_and_predict(cohorts: dict[str, TwinCohort], models: ModelSet, g: float, esc: float, predictions):
     """Fit the two parameters at targets (g, esc) from the default chain, then evaluate every
     prediction; returns the row of values and (weight, gain, achieved g, achieved change)."""
-    for cohort in cohorts.values():  # every calibration starts from the default chain
-        cohort.rerun()
+    for name in CALIBRATION_PRESETS:  # every fit starts from the default chain (the others are rerun below)
+        cohorts[name].rerun()
     current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models,
                                  cl4_hedges_g=g, cl1_escitalopram=esc, clip=True)
     for cohort in cohorts.values():
@@ -310,14 +310,15 @@ def _scaled(models: ModelSet, name: str, factor: float) -> ModelSet:
                     network_hook=models.network_hook, label=models.label)
 
 
-def sensitivity_table(ds: xr.Dataset) -> str:
+def sensitivity_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]], str]:
     """Per prediction: the default, the range over the calibrated variants, the one closest to the
     published value, and whether any reaches it (its CI, or the point where none). Variants that
-    cannot meet both calibration targets are left out and named below the table."""
-    rows = ["| prediction | published (95 % CI) | default | range over the variants | closest variant | "
-            "reaches the published value? |", "|---|---|---|---|---|---|"]
+    cannot meet both calibration targets are left out and named in the returned note."""
+    header = ["prediction", "published (95 % CI)", "default", "range over the variants", "closest variant",
+              "reaches the published value?"]
     excluded = [str(v) for v in ds["variant"].values[~ds["calibrated"].values]]
     ds = ds.sel(variant=ds["calibrated"].values)
+    rows = []
     for key in ds["prediction"].values:
         row = ds.sel(prediction=key)
         values = row["value"].values
@@ -328,13 +329,15 @@ def sensitivity_table(ds: xr.Dataset) -> str:
             k = int(np.argmin(np.abs(values - pub)))
             closest = f"{row['variant'].values[k]} ({_fmt(values[k], row)})"
             reach = _reaching(row, values)
-        rows.append(f"| {key} ({row['scale'].item()}) | {published_text(row)} | "
-                    f"{_fmt(float(values[0]), row)} | {_fmt(values.min(), row)} to {_fmt(values.max(), row)} | "
-                    f"{closest} | {reach} |")
-    if excluded:
-        rows.append("")
-        rows.append(f"Left out (a calibration target out of reach): {', '.join(excluded)}.")
-    return "\n".join(rows)
+        rows.append([_label(row, key), published_text(row), _fmt(float(values[0]), row), _range(values, row),
+                     closest, reach])
+    note = f"Left out (a calibration target out of reach): {', '.join(excluded)}." if excluded else ""
+    return header, rows, note
+
+
+def sensitivity_table(ds: xr.Dataset) -> str:
+    """:func:`sensitivity_rows` as Markdown, the note of left-out variants below it."""
+    return to_markdown(*sensitivity_rows(ds))
 
 
 def _reaching(row: xr.Dataset, values: np.ndarray) -> str:
@@ -400,30 +403,53 @@ def verdict(ds: xr.Dataset, prediction: str) -> str:
     return "range overlaps the CI"
 
 
-def markdown_table(ds: xr.Dataset) -> str:
+def envelope_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
     """The predictions, their published value and their range over the calibrations."""
-    rows = ["| prediction | published (95 % CI) | at the published fit | range over the 5 calibrations | verdict |",
-            "|---|---|---|---|---|"]
+    header = ["prediction", "published (95 % CI)", "at the published fit", "range over the 5 calibrations", "verdict"]
+    rows = []
     for key in ds["prediction"].values:
         row = ds.sel(prediction=key)
-        values = row["value"].values
-        rows.append(f"| {key} ({row['scale'].item()}) | {published_text(row)} | "
-                    f"{_fmt(float(row['value'].sel(calibration='centre')), row)} | "
-                    f"{_fmt(values.min(), row)} to {_fmt(values.max(), row)} | {verdict(ds, key)} |")
-    return "\n".join(rows)
+        rows.append([_label(row, key), published_text(row), _fmt(float(row["value"].sel(calibration="centre")), row),
+                     _range(row["value"].values, row), verdict(ds, key)])
+    return header, rows
+
+
+def markdown_table(ds: xr.Dataset) -> str:
+    """:func:`envelope_rows` as Markdown."""
+    return to_markdown(*envelope_rows(ds))
+
+
+def fit_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
+    """The five calibrations: targets, what was achieved, and the fitted values."""
+    header = ["calibration", "CL4 Hedges g: target → achieved", "CL1 escitalopram (QIDS): target → achieved",
+              "`weight_circuit`", "`gain_ssri_transcription`"]
+    rows = []
+    for label in ds["calibration"].values:
+        c = ds.sel(calibration=label)
+        rows.append([str(label), f"{float(c['target_cl4_hedges_g']):.2f} → {float(c['achieved_cl4_hedges_g']):.2f}",
+                     f"{float(c['target_cl1_escitalopram']):.2f} → {float(c['achieved_cl1_escitalopram']):.2f}",
+                     f"{float(c['weight_circuit']):.4f}", f"{float(c['gain_ssri_transcription']):.4f}"])
+    return header, rows
 
 
 def fits_table(ds: xr.Dataset) -> str:
-    """The five calibrations: targets and fitted values."""
-    rows = ["| calibration | CL4 Hedges g: target → achieved | CL1 escitalopram (QIDS): target → achieved "
-            "| `weight_circuit` | `gain_ssri_transcription` |",
-            "|---|---|---|---|---|"]
-    for label in ds["calibration"].values:
-        c = ds.sel(calibration=label)
-        rows.append(f"| {label} | {float(c['target_cl4_hedges_g']):.2f} → {float(c['achieved_cl4_hedges_g']):.2f} | "
-                    f"{float(c['target_cl1_escitalopram']):.2f} → {float(c['achieved_cl1_escitalopram']):.2f} | "
-                    f"{float(c['weight_circuit']):.4f} | {float(c['gain_ssri_transcription']):.4f} |")
-    return "\n".join(rows)
+    """:func:`fit_rows` as Markdown."""
+    return to_markdown(*fit_rows(ds))
+
+
+def to_markdown(header: list[str], rows: list[list[str]], note: str = "") -> str:
+    """A Markdown table, and a paragraph below it when ``note`` is given."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines + (["", note] if note else []))
+
+
+def _label(row: xr.Dataset, key: str) -> str:
+    return f"{key} ({row['scale'].item()})"
+
+
+def _range(values: np.ndarray, row: xr.Dataset) -> str:
+    return f"{_fmt(values.min(), row)} to {_fmt(values.max(), row)}"
 
 
 def _fmt(x: float, row: xr.Dataset) -> str:
