@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,6 +116,19 @@ def test_bad_inputs_name_the_field(model, kwargs, field):
     with pytest.raises(InputError) as err:
         model.start(**kwargs)
     assert err.value.field == field
+
+
+def test_labelled_gain_or_fic_of_other_regions_is_refused(model, aal2):
+    # A labelled per-region input is matched by label: one in another region order would put each
+    # region's gain (or FIC weight) on a different region, so it is refused, not silently used.
+    labels = list(aal2.labels)
+    gain = xr.DataArray(np.full(len(labels), 1.1), dims="region", coords={"region": labels})
+    model.start(coupling=0.5, gain=gain)  # the connectome's own order is accepted
+    for field in ("gain", "j_fic"):
+        wrong = gain.assign_coords(region=labels[::-1])
+        with pytest.raises(InputError) as err:
+            model.start(coupling=0.5, **{field: wrong})
+        assert err.value.field == field
 
 
 def test_durations_must_fit_the_network_step(model):

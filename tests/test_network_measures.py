@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +34,16 @@ def test_region_distance_by_hand():
     b = np.eye(3)
     b[0, 1] = b[1, 0] = np.tanh(0.6)  # z = 0.6 on one connection
     d = ms.region_fc_distance(b, a)
-    assert d == pytest.approx([0.6 / np.sqrt(2), 0.6 / np.sqrt(2), 0.0])
+    assert d.values == pytest.approx([0.6 / np.sqrt(2), 0.6 / np.sqrt(2), 0.0])
+
+
+def test_region_distance_keeps_the_fc_region_labels():
+    labels = ["PCC", "mPFC", "V1"]
+    fc = xr.DataArray(np.eye(3), dims=("region_i", "region_j"), coords={"region_i": labels, "region_j": labels})
+    moved = fc.copy(data=np.where(np.eye(3) == 1, 1.0, np.tanh(0.3)))
+    d = ms.region_fc_distance(moved, fc)
+    assert list(d["region"].values) == labels and d.attrs["units"] == "1"
+    assert d.sel(region="V1") == pytest.approx(0.3)  # both of V1's connections moved by z = 0.3
 
 
 def test_network_distance_counts_each_region_once():

@@ -41,7 +41,10 @@ def test_gain_map_kinds(aal2):
     real = sc.density_map(aal2, "receptor")
     flat = sc.density_map(aal2, "uniform")
     perm = sc.density_map(aal2, "shuffled", seed=1)
-    assert flat.mean() == pytest.approx(real.mean()) and np.ptp(flat) == 0
+    for m in (real, flat, perm):  # every map keeps the connectome's region labels, in its order
+        assert list(m["region"].values) == list(aal2.labels) and m.attrs["units"] == "1"
+    np.testing.assert_array_equal(real.values, aal2.receptor_map("5HT2A").values)
+    assert float(flat.mean()) == pytest.approx(float(real.mean())) and np.ptp(flat.values) == 0
     assert np.array_equal(np.sort(perm), np.sort(real)) and not np.array_equal(perm, real)
     with pytest.raises(InputError, match="gain_map"):
         sc.density_map(aal2, "random")
@@ -212,8 +215,8 @@ def test_no_two_seeds_share_a_stream_or_a_null_map(seed, offset):
     a = sc.conditions(aal2, seed, ("receptor", "shuffled"), n_shuffles=3, sessions=2)
     b = sc.conditions(aal2, other, ("receptor", "shuffled"), n_shuffles=3, sessions=2)
     assert not _stream_states(a) & _stream_states(b)
-    maps_a = {c.density.tobytes() for c in a if c.name.startswith("shuffled_")}
-    maps_b = {c.density.tobytes() for c in b if c.name.startswith("shuffled_")}
+    maps_a = {c.density.values.tobytes() for c in a if c.name.startswith("shuffled_")}
+    maps_b = {c.density.values.tobytes() for c in b if c.name.startswith("shuffled_")}
     assert len(maps_a) == 3 and not maps_a & maps_b
 
 
@@ -294,6 +297,7 @@ class _CountingModel:
         from psilosim.network.dmf import DMF
 
         self.sc = np.asarray(sc_values, dtype=float)
+        self.labels = [f"r{i}" for i in range(self.sc.shape[0])]
         self.params = DMF if params is None else params
         self.calls = 0
 
@@ -308,6 +312,7 @@ def test_fic_cache_is_keyed_by_the_sc_values_not_the_name():
     a = sc.refined_fic(first, "same-name", 0.5)
     b = sc.refined_fic(other, "same-name", 0.5)
     assert other.calls == 1 and not np.array_equal(a, b)
+    assert list(a["region"].values) == first.labels and a.attrs["units"] == "nA"
     again = _CountingModel(np.ones((3, 3)))
     np.testing.assert_array_equal(sc.refined_fic(again, "another-name", 0.5), a)
     assert again.calls == 0  # same SC, same G, same seed: computed once

@@ -30,6 +30,8 @@ several sessions the same way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import xarray as xr
 
@@ -63,13 +65,33 @@ def group_fc(fcs: np.ndarray) -> np.ndarray:
     return out
 
 
-def region_fc_distance(fc_a: np.ndarray, fc_b: np.ndarray) -> np.ndarray:
-    """Per-region RMS change of the Fisher-z seed map between two FC matrices."""
+def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.ndarray,
+                       labels: Sequence[str] | None = None) -> xr.DataArray:
+    """Per-region RMS change of the Fisher-z seed map between two FC matrices.
+
+    Parameters
+    ----------
+    fc_a, fc_b
+        Square FC matrices of the same regions in the same order.
+    labels
+        Region labels; by default the ``region_i`` coordinate of ``fc_a`` (an xarray FC), else
+        the row numbers.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``d_i`` over dimension ``region`` (Fisher-z units, dimensionless).
+    """
     delta = fisher_z(fc_a) - fisher_z(fc_b)
     n = delta.shape[0]
     if n < 2:
         raise DataError("need at least two regions")
-    return np.sqrt((delta**2).sum(axis=1) / (n - 1))
+    if labels is None:
+        labels = (fc_a["region_i"].values if isinstance(fc_a, xr.DataArray) and "region_i" in fc_a.dims
+                  else np.arange(n))
+    return xr.DataArray(np.sqrt((delta**2).sum(axis=1) / (n - 1)), dims=("region",),
+                        coords={"region": np.asarray(labels)},
+                        attrs={"units": "1", "long_name": "RMS change of the Fisher-z seed map"})
 
 
 def _network_labels(parcellation: Parcellation) -> np.ndarray:
@@ -78,7 +100,7 @@ def _network_labels(parcellation: Parcellation) -> np.ndarray:
 
 def network_fc_distance(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) -> dict[str, float]:
     """Mean :func:`region_fc_distance` over each network's regions (Siegel et al. 2024)."""
-    per_region = region_fc_distance(fc_a, fc_b)
+    per_region = region_fc_distance(fc_a, fc_b, parcellation.labels).values
     nets = _network_labels(parcellation)
     return {net: float(per_region[nets == net].mean()) for net in parcellation.networks}
 

@@ -104,8 +104,8 @@ def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
 
 # ---------------------------------------------------------------------- gain maps
 def density_map(parcellation: Parcellation, kind: str, *, seed: int | np.random.SeedSequence = 0,
-                receptor: str = HT2A) -> np.ndarray:
-    """Normalised density R_i (max 1) for ``kind`` in :data:`MAP_KINDS`.
+                receptor: str = HT2A) -> xr.DataArray:
+    """Normalised density R_i (max 1) for ``kind`` in :data:`MAP_KINDS`, labelled by region.
 
     ``uniform`` has every region at the receptor map's mean (same total gain), ``shuffled``
     permutes the receptor map's regions with ``seed``, ``variogram`` is a spatially
@@ -115,12 +115,21 @@ def density_map(parcellation: Parcellation, kind: str, *, seed: int | np.random.
         raise InputError("gain_map", f"{kind!r}; expected one of {', '.join(MAP_KINDS)}")
     density = parcellation.receptor_map(receptor).values
     if kind == "uniform":
-        return np.full_like(density, density.mean())
-    if kind == "shuffled":
-        return np.random.default_rng(seed).permutation(density)
-    if kind == "variogram":
-        return variogram_maps(parcellation, 1, seed=seed, receptor=receptor)[0]
-    return density
+        values = np.full_like(density, density.mean())
+    elif kind == "shuffled":
+        values = np.random.default_rng(seed).permutation(density)
+    elif kind == "variogram":
+        values = variogram_maps(parcellation, 1, seed=seed, receptor=receptor).values[0]
+    else:
+        values = density
+    return _region_map(parcellation, values, kind=kind, receptor=receptor)
+
+
+def _region_map(parcellation: Parcellation, values: np.ndarray, **attrs) -> xr.DataArray:
+    """A normalised density (last axis = region) with the parcellation's region labels."""
+    dims = ("region",) if values.ndim == 1 else ("map", "region")
+    return xr.DataArray(values, dims=dims, coords={"region": parcellation.labels},
+                        attrs={"units": "1", "long_name": "normalised receptor density R (max 1)", **attrs})
 
 
 def has_centroids(parcellation: Parcellation) -> bool:
@@ -132,14 +141,15 @@ def has_centroids(parcellation: Parcellation) -> bool:
 
 
 def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int | np.random.SeedSequence = 0,
-                   receptor: str = HT2A) -> np.ndarray:
-    """``n_maps`` variogram-matched surrogates of the receptor map (Burt et al. 2020)."""
+                   receptor: str = HT2A) -> xr.DataArray:
+    """``n_maps`` variogram-matched surrogates of the receptor map (Burt et al. 2020), map × region."""
     if not has_centroids(parcellation):
         raise DataError(f"{parcellation.name}: variogram nulls need MNI centroids "
                         f"({', '.join(CENTROID_COLUMNS)}) in the region table")
     xyz = parcellation.regions[list(CENTROID_COLUMNS)].to_numpy(dtype=float)
     density = parcellation.receptor_map(receptor).values
-    return VariogramNulls(density, centroid_distances(xyz)).draw(n_maps, seed=seed)
+    maps = VariogramNulls(density, centroid_distances(xyz)).draw(n_maps, seed=seed)
+    return _region_map(parcellation, maps, kind="variogram", receptor=receptor)
 
 
 def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
@@ -191,11 +201,11 @@ def coupling_for(parcellation: Parcellation) -> float:
     return FITTED_G.aal2.value * ref / mine
 
 
-_FIC_CACHE: dict[tuple[str, str, float, int], np.ndarray] = {}
+_FIC_CACHE: dict[tuple[str, str, float, int], xr.DataArray] = {}
 
 
-def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> np.ndarray:
-    """Noisy-FIC weights for a connectome and G, computed once per process.
+def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> xr.DataArray:
+    """Noisy-FIC weights J_i (nA) for a connectome and G, labelled by region, computed once per process.
 
     Keyed by the SC's values (:func:`sc_fingerprint`) and the model's parameters, not by ``name``
     (kept for the callers' messages): two connectomes under one name, or one connectome under
@@ -203,7 +213,9 @@ def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> n
     """
     key = (sc_fingerprint(model.sc), model.params.model_dump_json(), round(coupling, 12), seed)
     if key not in _FIC_CACHE:
-        _FIC_CACHE[key] = model.fic_refined([coupling], seed=seed)[0]
+        weights = model.fic_refined([coupling], seed=seed)[0]
+        _FIC_CACHE[key] = xr.DataArray(weights, dims=("region",), coords={"region": model.labels},
+                                       attrs={"units": "nA", "long_name": f"FIC weight J ({name}, G {coupling:g})"})
     return _FIC_CACHE[key]
 
 
@@ -213,7 +225,7 @@ class Condition:
     """One condition of a session: a name, a density map (or none) and its noise seeds."""
 
     name: str
-    density: np.ndarray | None
+    density: xr.DataArray | None
     seeds: tuple[int, ...]
 
 

@@ -115,11 +115,12 @@ def _fc(session: xr.Dataset, condition: str) -> np.ndarray:
     return session["fc"].sel(condition=condition).values
 
 
-def _regional_distance(session: xr.Dataset, condition: str) -> np.ndarray:
-    """Each region's Fisher-z seed-map distance, condition against baseline."""
+def _regional_distance(session: xr.Dataset, condition: str) -> xr.DataArray:
+    """Each region's Fisher-z seed-map distance, condition against baseline (labelled by region)."""
     from ..network.measures import region_fc_distance
 
-    return region_fc_distance(_fc(session, condition), _fc(session, "baseline"))
+    fc = session["fc"]
+    return region_fc_distance(fc.sel(condition=condition), fc.sel(condition="baseline"))
 
 
 @check("NW1.dmn", known_conflict="the DMF's drug effect is a near-global desynchronisation whose "
@@ -153,10 +154,10 @@ def map_statistics(parcellation: Parcellation, session: xr.Dataset) -> dict[str,
     topo = real - uniform  # what the map's topography adds to the regional change
     r_real = float(np.corrcoef(topo, density)[0, 1])
     r_null = np.array([np.corrcoef(topo, m)[0, 1] for m in null_maps])
-    null_global = np.array([_regional_distance(session, n).mean() for n in nulls])
+    null_global = np.array([float(_regional_distance(session, n).mean()) for n in nulls])
     return {
         "global_receptor": float(real.mean()), "global_uniform": float(uniform.mean()),
-        "beaten_fraction": float(np.mean(null_global < real.mean())),
+        "beaten_fraction": float(np.mean(null_global < float(real.mean()))),
         "r_topography_density": r_real,
         "topography_p": float((1 + np.sum(np.abs(r_null) >= abs(r_real))) / (1 + len(r_null))),
         "r_pattern_receptor_uniform": float(np.corrcoef(real, uniform)[0, 1]),

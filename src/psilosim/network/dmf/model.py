@@ -151,6 +151,7 @@ class DMFModel:
             FIC weights (B, N) or (N,), e.g. from :meth:`fic_refined`; default :meth:`fic`.
         """
         g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
+        self._require_own_regions("gain", gain)
         gains = np.ones((1, self.n_regions)) if gain is None else np.atleast_2d(np.asarray(gain, dtype=float))
         if gains.shape[1] != self.n_regions:
             raise InputError("gain", f"needs {self.n_regions} regions, got {gains.shape[1]}")
@@ -180,10 +181,18 @@ class DMFModel:
     def _fic_for_batch(self, g_values: np.ndarray, j_fic: np.ndarray | None) -> np.ndarray:
         if j_fic is None:
             return np.ascontiguousarray(np.stack([self.fic(g) for g in g_values]))
+        self._require_own_regions("j_fic", j_fic)
         j_fic = np.atleast_2d(np.asarray(j_fic, dtype=float))
         if j_fic.shape[1] != self.n_regions or j_fic.shape[0] not in (1, len(g_values)):
             raise InputError("j_fic", f"shape {j_fic.shape} does not fit {len(g_values)} × {self.n_regions}")
         return np.array(np.broadcast_to(j_fic, (len(g_values), self.n_regions)), order="C")
+
+    def _require_own_regions(self, field: str, values) -> None:
+        """A labelled per-region input must carry this connectome's regions in its order."""
+        if isinstance(values, xr.DataArray) and "region" in values.dims:
+            labels = [str(v) for v in values["region"].values]
+            if labels != self.labels:
+                raise InputError(field, "is labelled with other regions (or another order) than the connectome")
 
     def simulate(self, duration_s: float, *, coupling: float | Sequence[float],
                  gain: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
