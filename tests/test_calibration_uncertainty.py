@@ -21,11 +21,12 @@ from psilosim.clinical.uncertainty import (
     assumption_sensitivity,
     calibration_envelope,
     calibration_points,
+    sensitivity_rows,
     sensitivity_table,
     target_intervals,
     verdict,
 )
-from psilosim.errors import InputError
+from psilosim.errors import CalibrationError, InputError
 
 #: Small cohorts keep the five refits to seconds; the published envelope uses 200 twins.
 TWINS, SEED = 12, 3
@@ -52,7 +53,7 @@ def test_root_clips_to_the_closest_end_only_when_asked():
     def gap(x):  # no root in [0, 1]; closest to zero at x = 1
         return 2.0 - x
 
-    with pytest.raises(RuntimeError, match="not reachable"):
+    with pytest.raises(CalibrationError, match="not reachable"):  # a PsilosimError: one line in the CLI
         _root(gap, (0.0, 1.0), "p")
     assert _root(gap, (0.0, 1.0), "p", clip=True) == 1.0
     assert _root(lambda x: x - 0.25, (0.0, 1.0), "p") == pytest.approx(0.25, abs=1e-4)
@@ -184,6 +185,12 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     assert [c["calibration"] for c in result["calibrations"]][0] == "centre" and len(result["calibrations"]) == 5
     assert result["calibrations"][0]["weight_circuit"] == result["fit"]["weight_circuit"]
     assert xr.load_dataset(out)["value"].sizes == {"calibration": 5, "prediction": len(PREDICTIONS)}
+    # "fit" has the same keys and values with and without --uncertainty (its centre is the ordinary fit)
+    code, plain, _ = run_cli(monkeypatch, capsys, "calibrate", "--twins", "8", "--seed", "5", "--json")
+    plain_fit = json.loads(plain)["fit"]
+    assert code == 0 and set(plain_fit) == set(result["fit"])
+    for key in ("weight_circuit", "cl1_psilocybin", "cl1_psilocybin_misfit", "rounds"):
+        assert result["fit"][key] == pytest.approx(plain_fit[key], abs=1e-6)
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -191,12 +198,20 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     (("calibrate", "--seed", "-1"), "--seed"),
     (("calibrate", "--out", "x.nc"), "--out"),
     (("calibrate", "--uncertainty", "--out", "/nonexistent-folder/x.nc"), "--out"),
+    (("calibrate", "--uncertainty", "--out", "."), "is a folder"),
     (("calibrate", "--uncertainty", "--workers", "0"), "--workers"),
     (("calibrate", "--workers", "2"), "--workers"),  # only with --uncertainty or --assumptions
 ])
 def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
     code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and message in err
+
+
+def test_cli_unreachable_target_is_one_line_not_a_traceback(monkeypatch, capsys):
+    # Two twins cannot reach CL4's effect size within weight_circuit's range: the CLI reports the
+    # conflict (parameter, range, misfit) as an error line with exit code 2.
+    code, _, err = run_cli(monkeypatch, capsys, "calibrate", "--twins", "2", "--seed", "3")
+    assert code == 2 and "not reachable" in err and "Traceback" not in err
 
 
 def test_assumption_sensitivity_recalibrates_every_variant(envelope):
@@ -223,6 +238,13 @@ def test_assumption_sensitivity_recalibrates_every_variant(envelope):
     day2 = next(line for line in table.splitlines() if "psilocybin − niacin, day 2" in line)
     assert "× 2" not in day2  # the left-out variant is in no row
     assert day2.rstrip(" |").endswith("no")  # the window opens within hours under every variant
+    # a default that misses a target itself is shown as "—", not replaced by the first variant left
+    _, rows, _ = sensitivity_rows(ds)
+    missed = ds.copy()
+    missed["calibrated"] = missed["calibrated"].copy(data=[False, True, False])
+    _, rows_missed, note = sensitivity_rows(missed)
+    assert all(r[2] == "—" for r in rows_missed) and "default" in note
+    assert all(r[2] != "—" for r in rows)
 
 
 def test_effect_size_is_the_hedges_g_of_rated_changes():

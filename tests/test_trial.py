@@ -248,6 +248,37 @@ def test_fingerprint_covers_compounds_network_rewiring_and_version(monkeypatch, 
         run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2)
 
 
+def _hook_a(patient, biology):
+    return None
+
+
+def _hook_b(patient, biology):
+    return None
+
+
+def test_fingerprint_of_a_function_hook_is_the_same_in_every_process():
+    # A function's repr holds its memory address, which differs between processes: a run with a
+    # custom network hook could not be resumed. Its module and qualified name identify it instead.
+    import subprocess
+    import sys
+
+    fp = ModelSet(network_hook=_hook_a).fingerprint()
+    assert fp != ModelSet(network_hook=_hook_b).fingerprint() != ModelSet().fingerprint()
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_trial as t; "
+            "print(t.ModelSet(network_hook=t._hook_a).fingerprint())")
+    other = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True,
+                           text=True, check=True).stdout.strip()
+    assert other == fp
+
+
+def test_treatment_starting_after_the_last_visit_is_refused():
+    data = carhart2021().model_dump(mode="json")
+    data["arms"][1]["treatments"][0]["start_day"] = 100  # a 42-day trial
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == "arms.1.treatments.0.start_day"
+
+
 def test_trial_folder_has_a_provenance_record(tmp_path: Path):
     from psilosim.io import PROVENANCE_FILE
 
@@ -276,6 +307,21 @@ def test_bad_baseline_mean_names_the_field_once():
     with pytest.raises(InputError) as info:
         design_from_dict(data)
     assert info.value.field == "baseline.mean"
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"criterion_scale": "XYZ"}, "baseline.criterion_scale"),
+    ({"criterion_scale": "HRSD-17", "minimum": 70}, "baseline.minimum"),  # HRSD-17 ends at 52
+    ({"criterion_scale": "HRSD-17", "maximum": -1}, "baseline.maximum"),
+])
+def test_bad_inclusion_criterion_names_its_own_field(change, field):
+    # The criterion is converted to the trial's scale; an error must name the field the user wrote,
+    # not the converter's arguments (it read "baseline.source" / "baseline.values").
+    data = get_preset("goodwin2022").model_dump(mode="json")
+    data["baseline"].update(change)
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == field
 
 
 def test_unknown_imaging_dataset_fails_at_load_time():

@@ -29,3 +29,12 @@ class InputError(PsilosimError, ValueError):
 
 class DataError(PsilosimError):
     """A dataset (connectome, BOLD, region table) is malformed or inconsistent."""
+
+
+class CalibrationError(PsilosimError, RuntimeError):
+    """A calibration target cannot be reached within the parameter's search range.
+
+    The conflict is reported, never forced: the message names the parameter, the range and the
+    misfit at its ends. (A ``RuntimeError`` too, so callers that caught the earlier plain
+    ``RuntimeError`` keep working.)
+    """

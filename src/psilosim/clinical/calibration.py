@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import brentq
 
+from ..errors import CalibrationError
 from ..parameters import Param, ParameterSet
 from ..plasticity import plasticity_params
 from .biology import BiologyTrajectory, patient_biology, patient_drive
@@ -196,7 +197,7 @@ def _root(gap, bracket: tuple[float, float], name: str, clip: bool = False) -> f
     if g_lo * g_hi > 0:
         if clip:  # the end of the search range that comes closest
             return lo if abs(g_lo) <= abs(g_hi) else hi
-        raise RuntimeError(f"{name}: the target is not reachable within {bracket} "
+        raise CalibrationError(f"{name}: the target is not reachable within {bracket} "
                            f"(misfit {g_lo:.3g} and {g_hi:.3g} at the ends); the conflict is reported, not forced")
     return brentq(gap, lo, hi, xtol=1e-4)
 
@@ -231,7 +232,7 @@ def fit_cohorts(ket: TwinCohort, car: TwinCohort, models: ModelSet = DEFAULT_MOD
     ketamine cohort is left simulated with the fitted plasticity set, the Carhart cohort's
     escitalopram arm too (its psilocybin arm is not rerun: none of its compounds binds SERT,
     the only target through which the fitted gain acts). A target that no value in the search
-    range reaches raises ``RuntimeError``; with ``clip=True`` the range's closest end is taken
+    range reaches raises :class:`~psilosim.errors.CalibrationError`; with ``clip=True`` the range's closest end is taken
     instead (the caller then reports the target actually achieved).
     """
     plast = plasticity_params("human")

@@ -213,7 +213,16 @@ class TrialDesign(BaseModel):
             raise InputError("imaging.visits", f"{self.imaging.visits} must be among the visits {self.visits}")
         if self.block_size is not None and self.block_size % self.allocation_total:
             raise InputError("block_size", f"must be a multiple of the total allocation {self.allocation_total}")
+        self._treatments_start_before_the_end()
         return self
+
+    def _treatments_start_before_the_end(self) -> None:
+        """A treatment that starts on or after the last visit would dose no one that anyone measures."""
+        for a, arm in enumerate(self.arms):
+            for t, treatment in enumerate(arm.treatments):
+                if treatment.start_day >= self.end_day:
+                    raise InputError(f"arms.{a}.treatments.{t}.start_day",
+                                     f"{treatment.start_day:g} is not before the last visit (day {self.end_day:g})")
 
     # ------------------------------------------------------------------ derived
     @property

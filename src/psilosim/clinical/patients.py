@@ -125,6 +125,11 @@ class BaselineSeverity(BaseModel):
         sc.check_score(self.mean, field="mean")
         if not np.isfinite(self.sd) or self.sd <= 0:
             raise InputError("sd", f"must be a positive number, got {self.sd}")
+        # the inclusion bounds are scores on the criterion scale: checked there, under their own names
+        crit = get_scale(self.criterion_scale or sc.name, field="criterion_scale")
+        for name in ("minimum", "maximum"):
+            if getattr(self, name) is not None:
+                crit.check_score(getattr(self, name), field=name)
         lo, hi = self.bounds()
         if lo >= hi:
             raise InputError("minimum", f"inclusion range is empty ({lo:g} ≥ {hi:g} on {sc.name})")

@@ -98,9 +98,9 @@ class ModelSet:
         import hashlib
 
         parts = [json.dumps(part, sort_keys=True, default=str) for part in self.parameter_sets(design).values()]
-        parts.append(repr(self.network_hook))
+        parts.append(_stable_identity(self.network_hook))
         if self.imaging_hook is not None:
-            parts.append(repr(self.imaging_hook))
+            parts.append(_stable_identity(self.imaging_hook))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def parameter_sets(self, design: TrialDesign | None = None) -> dict[str, dict]:
@@ -129,6 +129,19 @@ class ModelSet:
             out["network.dmf"] = dmf.DMF.model_dump(mode="json")
             out["network.dmf_fitted_g"] = dmf.FITTED_G.model_dump(mode="json")
         return out
+
+
+def _stable_identity(hook) -> str:
+    """A hook's identity that is the same in every process (for the resume fingerprint).
+
+    A plain function's ``repr`` holds its memory address, which changes from run to run, so a
+    resumed run would be refused as "a different run"; its module and qualified name do not.
+    Hook *instances* (frozen dataclasses or pydantic models) are described by their ``repr``,
+    which lists their parameters.
+    """
+    if hasattr(hook, "__qualname__"):
+        return f"{hook.__module__}.{hook.__qualname__}"
+    return repr(hook)
 
 
 DEFAULT_MODELS = ModelSet()

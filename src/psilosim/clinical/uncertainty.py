@@ -317,11 +317,15 @@ def sensitivity_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]], str]:
     header = ["prediction", "published (95 % CI)", "default", "range over the variants", "closest variant",
               "reaches the published value?"]
     excluded = [str(v) for v in ds["variant"].values[~ds["calibrated"].values]]
+    # the default is read before the filter: if it misses a target itself it is shown as "—",
+    # never replaced by the first variant that remains
+    default = ds["value"].sel(variant="default") if "default" not in excluded else None
     ds = ds.sel(variant=ds["calibrated"].values)
     rows = []
     for key in ds["prediction"].values:
         row = ds.sel(prediction=key)
         values = row["value"].values
+        default_text = "—" if default is None else _fmt(float(default.sel(prediction=key)), row)
         pub = float(row["published"])
         if np.isnan(pub):
             closest, reach = "—", "no published number"
@@ -329,7 +333,7 @@ def sensitivity_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]], str]:
             k = int(np.argmin(np.abs(values - pub)))
             closest = f"{row['variant'].values[k]} ({_fmt(values[k], row)})"
             reach = _reaching(row, values)
-        rows.append([_label(row, key), published_text(row), _fmt(float(values[0]), row), _range(values, row),
+        rows.append([_label(row, key), published_text(row), default_text, _range(values, row),
                      closest, reach])
     note = f"Left out (a calibration target out of reach): {', '.join(excluded)}." if excluded else ""
     return header, rows, note
