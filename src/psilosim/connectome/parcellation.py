@@ -30,6 +30,10 @@ DMN = "Default"
 
 MATRIX_DIMS = ("region_i", "region_j")
 
+#: Slack on the [-1, 1] range of a correlation read from fc.csv: ``np.corrcoef`` can return
+#: 1 + a few ulp on the diagonal, which is rounding, not bad data.
+CORRELATION_ROUNDING = 1e-9
+
 
 @dataclass(frozen=True)
 class Parcellation:
@@ -155,8 +159,9 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
     Raises
     ------
     DataError
-        On a missing file, a missing or duplicated label, a size mismatch or non-finite values,
-        with a message naming the file.
+        On a missing, empty or malformed file, a missing or duplicated label, a size mismatch,
+        non-finite values, negative structural weights or FC values outside [-1, 1], with a
+        message naming the file.
     """
     folder = Path(path)
     if not folder.is_dir():
@@ -173,6 +178,8 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
         values = _read_numeric_csv(f)
         if values.shape != (len(labels), len(labels)):
             raise DataError(f"{f}: shape {values.shape} does not match {len(labels)} regions in regions.csv")
+        if fname in _MATRIX_RANGE_CHECKS:
+            _MATRIX_RANGE_CHECKS[fname](values, f)
         return labelled_matrix(values, labels, name=fname.removesuffix(".csv"))
 
     receptors = None
@@ -197,7 +204,7 @@ def _read_region_table(path: Path) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The region table indexed by label, in ``index`` order, and that index (``None`` without one)."""
     if not path.exists():
         raise DataError(f"{path}: missing (the region table is required)")
-    table = pd.read_csv(path)
+    table = _read_table(path)
     missing = [c for c in REQUIRED_REGION_COLUMNS if c not in table.columns]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; expected {list(REQUIRED_REGION_COLUMNS)}")
@@ -228,7 +235,7 @@ def canonical_network(name: str) -> str:
 def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions: int) -> pd.DataFrame:
     """Receptor densities in region order: rows matched to regions by ``index`` when both files
     have one, else by position; numeric, finite and non-negative, each map with a positive maximum."""
-    rec = pd.read_csv(path)
+    rec = _read_table(path)
     if len(rec) != n_regions:
         raise DataError(f"{path}: {len(rec)} rows, expected {n_regions} regions")
     if "index" in rec.columns:
@@ -254,6 +261,31 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions:
     if empty:
         raise DataError(f"{path}: column(s) {empty} have no positive density")
     return rec
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """A CSV table with a header; an empty or malformed file is a :class:`DataError` naming it."""
+    try:
+        return pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as exc:  # EmptyDataError, ParserError, bad encoding
+        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{path}: not a readable CSV table ({problem})") from None
+
+
+def _require_nonnegative_weights(values: np.ndarray, path: Path) -> None:
+    if (values < 0).any():
+        raise DataError(f"{path}: contains negative connection weights (structural connectivity is >= 0)")
+
+
+def _require_correlations(values: np.ndarray, path: Path) -> None:
+    if (np.abs(values) > 1.0 + CORRELATION_ROUNDING).any():
+        raise DataError(f"{path}: contains values outside [-1, 1] (expected correlations, "
+                        f"got {values.min():g} to {values.max():g})")
+
+
+#: What each matrix file's values must satisfy beyond being finite, checked at load so that the
+#: error names the file (not a model that meets the matrix later).
+_MATRIX_RANGE_CHECKS = {"sc.csv": _require_nonnegative_weights, "fc.csv": _require_correlations}
 
 
 def _read_numeric_csv(path: Path) -> np.ndarray:

@@ -35,6 +35,10 @@ from .dmf import DMF, DMFModel
 from .hopf import HopfModel
 from .settings import FIT, FitParams
 
+#: Slack (s) within which a TR counts as a whole number of Hopf steps (float rounding of the
+#: TR, as in :meth:`HopfModel.simulate`).
+TR_GRID_SLACK_S = 1e-9
+
 
 @dataclass(frozen=True)
 class FitResult:
@@ -220,7 +224,7 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
         if progress:
             progress(0.2)
         tr_s = dataset_tr(parcellation, p)
-        sim = model.simulate(duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
+        sim = hopf_bold(model, duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
         ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p)
     if progress:
         progress(1.0)
@@ -229,6 +233,29 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
                               "method": "expected FC (linear, closed form)"})
     return FitResult(G=float(g_values[best]), fc_corr=float(scores[best]), fcd_ks=ks,
                      sc_fc_corr=fc_correlation(sc, emp), sweep=sweep, j_fic=None, model="hopf", a=a)
+
+
+def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int | None, tr_s: float,
+              warmup_s: float | None = None) -> xr.DataArray:
+    """Hopf x sampled every ``tr_s``, also for a TR that is not a multiple of the step ``dt``.
+
+    A TR on the step grid is sampled directly (:meth:`HopfModel.simulate`); any other TR (HCP's
+    0.72 s against dt = 0.1 s) is read off one run sampled at every step, by linear
+    interpolation, so that a dataset's FCD is compared at its own TR. Output as
+    :meth:`HopfModel.simulate`: (member, region, time) with time in s.
+    """
+    warmup = {} if warmup_s is None else {"warmup_s": warmup_s}
+    dt = model.params.dt.to("s")
+    if not (np.isfinite(tr_s) and tr_s >= dt):
+        raise InputError("tr", f"must be at least the Hopf step dt = {dt} s, got {tr_s}")
+    if abs(round(tr_s / dt) * dt - tr_s) <= TR_GRID_SLACK_S:
+        return model.simulate(duration_s, coupling=coupling, seed=seed, tr_s=tr_s, **warmup)
+    fine = model.simulate(duration_s + tr_s, coupling=coupling, seed=seed, tr_s=dt, **warmup)
+    times = np.arange(1, int(round(duration_s / tr_s)) + 1) * tr_s
+    values = np.stack([[np.interp(times, fine["time"].values, series) for series in member]
+                       for member in fine.values])
+    return xr.DataArray(values, dims=fine.dims, coords={"region": fine["region"].values, "time": times},
+                        name=fine.name, attrs={**fine.attrs, "tr_s": tr_s})
 
 
 def dataset_tr(parcellation: Parcellation, p: FitParams = FIT) -> float:

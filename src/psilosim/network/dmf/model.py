@@ -162,6 +162,8 @@ class DMFModel:
         batch = max(len(g_values), gains.shape[0])
         if len(g_values) not in (1, batch) or gains.shape[0] not in (1, batch):
             raise InputError("coupling/gain", f"batch sizes {len(g_values)} and {gains.shape[0]} differ")
+        if isinstance(seed, np.ndarray):
+            seed = seed.tolist()  # an array of seeds means what the same list means
         if isinstance(seed, Sequence) and len(seed) != batch:
             raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
         g_values = np.broadcast_to(g_values, (batch,)).copy()
@@ -198,10 +200,19 @@ class DMFModel:
                  gain: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
                  tr_s: float = 2.0, warmup_s: float = 20.0,
                  j_fic: np.ndarray | None = None) -> xr.Dataset:
-        """Simulate ``duration_s`` of BOLD after ``warmup_s`` of discarded transient."""
+        """Simulate ``duration_s`` of BOLD after ``warmup_s`` of discarded transient.
+
+        ``warmup_s`` is 0 or a positive multiple of the network step; anything else is an
+        :class:`InputError` on ``"warmup"``.
+        """
+        if not (np.isfinite(warmup_s) and warmup_s >= 0):
+            raise InputError("warmup", f"must be a finite number of seconds >= 0, got {warmup_s}")
         run = self.start(coupling=coupling, gain=gain, seed=seed, tr_s=tr_s, j_fic=j_fic)
         if warmup_s > 0:
-            run.advance(warmup_s)
+            try:
+                run.advance(warmup_s)
+            except InputError as exc:  # advance names its own argument "duration"
+                raise InputError("warmup", exc.problem) from None
         return run.advance(duration_s)
 
 

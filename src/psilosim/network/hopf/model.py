@@ -30,8 +30,10 @@ class HopfModel:
 
     def __init__(self, sc: xr.DataArray, params: HopfParams = HOPF):
         values = np.asarray(sc.values, dtype=float)
-        if values.ndim != 2 or values.shape[0] != values.shape[1] or (values < 0).any():
-            raise InputError("sc", "must be a square non-negative matrix")
+        if values.ndim != 2 or values.shape[0] != values.shape[1]:
+            raise InputError("sc", f"must be a square non-negative matrix, got shape {values.shape}")
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise InputError("sc", "must be a square non-negative matrix with finite weights")
         self.labels = [str(v) for v in sc["region_i"].values]
         self.sc = values
         self.params = params
@@ -50,16 +52,37 @@ class HopfModel:
     def simulate(self, duration_s: float, *, coupling: float | Sequence[float],
                  a: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
                  tr_s: float = 2.0, warmup_s: float = 60.0) -> xr.DataArray:
-        """Batched simulation; returns x sampled every ``tr_s`` (member, region, time)."""
-        g = np.atleast_1d(np.asarray(coupling, dtype=float))
-        a = np.atleast_2d(self.bifurcation() if a is None else np.asarray(a, dtype=float))
-        batch = max(len(g), a.shape[0])
-        g = np.broadcast_to(g, (batch,)).copy()
-        a = np.ascontiguousarray(np.broadcast_to(a, (batch, self.n_regions)))
+        """Batched simulation; returns x sampled every ``tr_s`` (member, region, time).
+
+        Parameters
+        ----------
+        duration_s, warmup_s
+            Recorded and discarded simulated time, s (finite, >= 0).
+        coupling
+            Global coupling G (finite, >= 0), one value or one per member.
+        a
+            Bifurcation parameter a_i (1/s, finite), shape ``(N,)`` or ``(B, N)``; default
+            :meth:`bifurcation`.
+        seed
+            One integer (members get spawned streams) or one entry per member.
+        tr_s
+            Sampling interval, a multiple of the step ``dt``.
+
+        Raises
+        ------
+        InputError
+            Naming the argument that is out of range or whose size does not fit the batch.
+        """
+        g, a = self._batch_inputs(coupling, a)
+        batch = len(g)
+        seed = _require_seeds(seed, batch)
         dt = self.params.dt.to("s")
         every = int(round(tr_s / dt))
         if every < 1 or abs(every * dt - tr_s) > 1e-9:
             raise InputError("tr", f"{tr_s} s is not a multiple of dt = {dt} s")
+        for field, seconds in (("duration", duration_s), ("warmup", warmup_s)):
+            if not (np.isfinite(seconds) and seconds >= 0):
+                raise InputError(field, f"must be a finite number of seconds >= 0, got {seconds}")
         omega = np.full((batch, self.n_regions), 2 * np.pi * self.params.frequency.to("Hz"))
         x = np.zeros((batch, self.n_regions))
         y = np.zeros((batch, self.n_regions))
@@ -78,6 +101,22 @@ class HopfModel:
                             coords={"region": self.labels, "time": np.arange(1, n_samples + 1) * tr_s},
                             name="x", attrs={"tr_s": tr_s, "model": "hopf", "units": "1",
                                                   "long_name": "real part of the Stuart–Landau amplitude"})
+
+    def _batch_inputs(self, coupling: float | Sequence[float], a: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Couplings (B,) and bifurcation parameters (B, N), checked and broadcast to one batch."""
+        g = np.atleast_1d(np.asarray(coupling, dtype=float))
+        if g.ndim != 1 or not np.isfinite(g).all() or (g < 0).any():
+            raise InputError("coupling", f"G must be finite and non-negative, one value or one per member, got {coupling}")
+        a = np.atleast_2d(self.bifurcation() if a is None else np.asarray(a, dtype=float))
+        if a.ndim != 2 or a.shape[1] != self.n_regions:
+            raise InputError("a", f"needs {self.n_regions} regions (shape (N,) or (B, N)), got shape {a.shape}")
+        if not np.isfinite(a).all():
+            raise InputError("a", "must be finite")
+        batch = max(len(g), a.shape[0])
+        if len(g) not in (1, batch) or a.shape[0] not in (1, batch):
+            raise InputError("coupling/a", f"batch sizes {len(g)} and {a.shape[0]} differ")
+        return (np.broadcast_to(g, (batch,)).copy(),
+                np.ascontiguousarray(np.broadcast_to(a, (batch, self.n_regions))))
 
     def jacobian(self, coupling: float, a: np.ndarray | None = None) -> np.ndarray:
         """Jacobian of the linearised system around z = 0, state order (x, y)."""
@@ -104,3 +143,13 @@ class HopfModel:
         cx = cov[:n, :n]
         sd = np.sqrt(np.diag(cx))
         return labelled_matrix(cx / np.outer(sd, sd), self.labels, name="fc")
+
+
+def _require_seeds(seed: int | None | Sequence[int] | np.ndarray, batch: int):
+    """``seed`` with a numpy array turned into the equivalent integer or list; one entry per
+    member when it is a sequence (else :class:`InputError`)."""
+    if isinstance(seed, np.ndarray):
+        seed = seed.tolist()
+    if isinstance(seed, Sequence) and len(seed) != batch:
+        raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
+    return seed
