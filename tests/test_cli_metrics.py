@@ -28,6 +28,8 @@ def files(tmp_path_factory):
     regions.reset_index().to_csv(folder / "regions.csv", index=False)
     np.save(folder / "before.npy", values)
     np.savetxt(folder / "before_txr.csv", values.T, delimiter=",")
+    np.savetxt(folder / "before_spaces.txt", values, delimiter=" ")
+    np.savetxt(folder / "before_tabs.txt", values.T, delimiter="\t", fmt=" %.17g")   # leading blanks
     later, _ = planted_switching(seed=5, noise=1.2)
     np.save(folder / "after.npy", later)
     xr.Dataset({"bold": (("region", "time"), later)},
@@ -117,3 +119,16 @@ def test_region_tables_name_the_dmn_whatever_its_case(tmp_path):
     path = tmp_path / "regions.csv"
     pd.DataFrame({"label": ["a", "b"], "network": ["default", "Vis"]}).to_csv(path, index=False)
     assert load_regions(str(path))["network"].tolist() == ["Default", "Vis"]
+
+
+# Guards against whitespace-delimited .txt BOLD (accepted by the file-type check) failing as
+# "not a numeric CSV matrix".
+@pytest.mark.parametrize("name", ["before_spaces.txt", "before_tabs.txt"])
+def test_whitespace_delimited_txt_reads_like_the_npy(files, name):
+    from psilosim.cli.metrics import _read_matrix
+
+    folder, _ = files
+    reference = np.load(folder / "before.npy")
+    values, header = _read_matrix(folder / name)
+    assert header is None
+    np.testing.assert_allclose(values if values.shape == reference.shape else values.T, reference, rtol=1e-15)

@@ -169,3 +169,29 @@ def test_tr_of_a_single_sample_axis_is_not_compared():
 
     one = xr.DataArray(np.zeros((2, 1)), dims=("region", "time"), coords={"time": [0.0]})
     assert _sampling_interval(one, 2.0, "bold") == 2.0
+
+
+# Guards against analyze()/compare() crashing with KeyError on a region table whose labels are not
+# strings (as_timeseries accepts them and turns the labels into strings).
+def test_analyze_and_compare_accept_a_region_table_with_integer_labels():
+    from _metrics_data import planted_switching
+    from psilosim.metrics import analyze, compare
+
+    values, _ = planted_switching(seed=1)
+    named = region_table(values.shape[0])
+    numbered = named.reset_index(drop=True)            # labels 0, 1, ... (int64 index)
+    result = analyze(values, numbered, 2.0)
+    assert list(result["region"].values) == [str(i) for i in range(values.shape[0])]
+    reference = analyze(values, named, 2.0)
+    assert float(result["modularity"]) == pytest.approx(float(reference["modularity"]), abs=1e-12)
+    assert float(compare(result, values, numbered, 2.0)["delta_modularity"]) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_labels_that_collide_as_text_are_refused():
+    import pandas as pd
+
+    from psilosim.metrics._inputs import check_region_table
+
+    regions = pd.DataFrame({"network": ["Default", "Vis"]}, index=pd.Index([1, "1"], dtype=object))
+    with pytest.raises(InputError, match="duplicated"):
+        check_region_table(regions)

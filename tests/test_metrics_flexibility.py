@@ -111,3 +111,17 @@ def test_one_window_or_bad_settings_are_rejected():
         multilayer_flexibility(ts, regions, window_s=20, step_s=10, engine="modularity")
     with pytest.raises(InputError, match="non-negative"):
         multilayer_flexibility(ts, regions, window_s=20, step_s=10, omega=-1)
+
+
+# Guards against the run-count note and docs/metrics.md quoting different accuracies of 8 runs.
+def test_multilayer_run_count_note_and_docs_quote_the_same_measurement():
+    import re
+    from pathlib import Path
+
+    from psilosim.metrics.params import DEFAULT_METRICS
+
+    pattern = r"within (\d\.\d+) of a 100-run average.*?any 8 of the 100 runs within (\d\.\d+)"
+    note = re.search(pattern, DEFAULT_METRICS.n_runs_multilayer.note)
+    docs = re.search(pattern, (Path(__file__).parents[1] / "docs" / "metrics.md").read_text(), re.S)
+    assert note is not None and docs is not None
+    assert note.groups() == docs.groups()

@@ -90,12 +90,16 @@ def test_environment_inputs_drive_only_their_networks():
 
 
 # ------------------------------------------------------------------------------- rewiring
-def biology(window: float, days: float = 42.0, occupancy: float = 0.0, effect: float = 0.0, hours: float = 6.0):
-    """A TrkB pulse on day 0–1 under a constant window; a drug state of ``hours`` with the given occupancy."""
+def biology(window: float, days: float = 42.0, occupancy: float = 0.0, effect: float = 0.0, hours: float = 6.0,
+            step: float = 0.25):
+    """A TrkB pulse on day 0–1 under a constant window; a drug state of ``hours`` with the given occupancy.
+
+    ``step`` is the biology grid (days); the drive is sampled every 15 min.
+    """
     from psilosim.clinical.biology import BiologyTrajectory
     from psilosim.plasticity import Drive
 
-    t = np.arange(0.0, days + 0.25, 0.25)
+    t = np.arange(0.0, days + step / 2, step)
     trkb = np.where(t <= 1.0, 1.0, 0.0)
     drive = None
     if occupancy > 0 or effect > 0:
@@ -443,3 +447,104 @@ def test_rigid_state_note_quotes_the_measured_baselines():
     note = REWIRING.dmn_structural_excess.note
     assert f"{healthy['modularity']:.3f} → {rigid['modularity']:.3f}" in note
     assert f"{healthy['dmn_within']:.3f} → {rigid['dmn_within']:.3f}" in note
+
+
+# ------------------------------------------------------------------ audit fixes (fix_rewiring)
+# Guards against a biology grid too coarse to resolve the acute hours: Δc weights each 15-min drug
+# sample by g(t) interpolated on the biology grid, and on a 1-day grid g rises linearly from g(0) = 0,
+# so the acute state got ~40 % too little weight without any warning.
+def test_window_deviation_refuses_a_grid_too_coarse_for_the_acute_state():
+    model = RewiringModel(small_brain())
+    limit = model.params.max_window_grid_step.to("day")
+    fine = model.window_deviation(biology(window=1.0, occupancy=0.7, effect=0.5, step=limit), "supportive", 42.0)
+    assert np.abs(fine.values).max() > 0
+    with pytest.raises(InputError) as info:
+        model.window_deviation(biology(window=1.0, occupancy=0.7, effect=0.5, step=4 * limit), "supportive", 42.0)
+    assert info.value.field == "biology.time_d" and "acute" in info.value.problem
+    # without an acute state nothing is weighted, so a coarse grid is harmless and accepted
+    none = model.window_deviation(biology(window=1.0, step=4 * limit), "supportive", 42.0)
+    np.testing.assert_array_equal(none.values, 0.0)
+
+
+def test_nw2_cohort_grid_resolves_the_acute_hours():
+    from psilosim.rewiring import REWIRING
+    from psilosim.validation.checks_metrics import CHECKS, nw2_grid
+
+    grid = nw2_grid()
+    assert grid[0] == 0.0 and grid[-1] >= CHECKS.persistence_day.to("day")
+    assert np.diff(grid).max() <= REWIRING.max_window_grid_step.to("day") + 1e-12
+    assert CHECKS.weeks_day.to("day") in grid
+
+
+def test_an_unconnected_brain_is_refused():
+    brain = small_brain()
+    empty = Parcellation(name="empty", regions=brain.regions, sc=brain.sc * 0.0)
+    with pytest.raises(InputError) as info:
+        RewiringModel(empty)
+    assert info.value.field == "sc"
+
+
+def test_flexibility_settings_are_the_metrics_defaults_with_their_sources():
+    from psilosim.metrics.params import DEFAULT_METRICS
+    from psilosim.rewiring import REWIRING
+
+    for mine, theirs in ((REWIRING.flexibility_window, DEFAULT_METRICS.window_s),
+                         (REWIRING.flexibility_step, DEFAULT_METRICS.step_s)):
+        assert mine.to("s") == theirs.to("s")
+        assert (mine.kind, mine.source) == (theirs.kind, theirs.source)
+
+
+def test_persistence_visit_cites_the_preprint_that_states_it():
+    from psilosim.validation.checks_metrics import CHECKS
+
+    p = CHECKS.persistence_day
+    assert "10.1101/2023.08.22.23294131" in p.source
+    assert p.kind != "published"
+
+
+def test_occupancy_step_note_does_not_claim_a_symmetric_solve_on_the_rigid_structure():
+    """The rigid structure is row-rescaled (asymmetric): the default model takes the Lyapunov route."""
+    from psilosim.rewiring import REWIRING
+
+    rigid = model_for("aal2").untreated
+    assert np.abs(rigid - rigid.T).max() > 1e-3
+    assert "symmetric eigendecomposition per bin" not in REWIRING.occupancy_step.note
+    assert "Lyapunov" in REWIRING.occupancy_step.note
+
+
+# Guards against the report's FC figure being recomputed with the default models when the run
+# used a custom ModelSet.
+def test_report_figure_uses_the_runs_models():
+    from psilosim.clinical.trial import DEFAULT_MODELS, ModelSet
+    from psilosim.rewiring import REWIRING, ImagingHook
+    from psilosim.rewiring.report import _fc_pair
+
+    design = get_preset("daws2022_trd")
+    frozen = ModelSet(imaging_hook=ImagingHook(REWIRING.replace(consolidation_gain=0.0)))
+    fc0, fc1 = _fc_pair(design, 0, 3, 8.0, frozen)
+    # η = 0: no covariance rule, and scaling removes the uniform spine change: nothing is rewired
+    np.testing.assert_allclose(fc1.values, fc0.values, atol=1e-9)
+    d0, d1 = _fc_pair(design, 0, 3, 8.0, DEFAULT_MODELS)
+    assert np.abs(d1.values - d0.values).max() > 1e-4     # the default model does rewire
+
+
+def test_trial_report_passes_the_runs_models_to_its_imaging_section(monkeypatch):
+    import xarray as xr
+
+    import psilosim.rewiring.report as rewiring_report
+    from psilosim.clinical.trial import ModelSet
+    from psilosim.report.trial import render_trial_report
+
+    seen = []
+
+    def section(ds, models=None):
+        seen.append(models)
+        raise RuntimeError("stop after the call")  # only the argument matters here
+
+    monkeypatch.setattr(rewiring_report, "network_section", section)
+    custom = ModelSet(label="custom")
+    ds = xr.Dataset({"network": ("patient", [0.0])},
+                    attrs={"design": get_preset("daws2022_trd").model_dump_json()})
+    with pytest.raises(RuntimeError, match="stop"):
+        render_trial_report(ds, summary={"arms": {}}, models=custom)
+    assert seen == [custom]

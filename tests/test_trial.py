@@ -271,6 +271,16 @@ def test_fingerprint_of_a_function_hook_is_the_same_in_every_process():
     assert other == fp
 
 
+def test_imaging_design_on_a_grid_too_coarse_for_the_rewiring_is_refused_at_load():
+    data = get_preset("daws2022").model_dump(mode="json")
+    data["grid_step_d"] = 0.5  # allowed without imaging; the rewiring needs ≤ 0.25 d
+    with pytest.raises(InputError) as info:
+        design_from_dict(data)
+    assert info.value.field == "grid_step_d"
+    data["imaging"] = None
+    assert design_from_dict(data).grid_step_d == 0.5
+
+
 def test_treatment_starting_after_the_last_visit_is_refused():
     data = carhart2021().model_dump(mode="json")
     data["arms"][1]["treatments"][0]["start_day"] = 100  # a 42-day trial

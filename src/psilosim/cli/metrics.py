@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,11 @@ def _read_matrix(path: Path) -> tuple[np.ndarray, list[str] | None]:
             return np.asarray(np.load(path, allow_pickle=False), dtype=float), None
         except (ValueError, OSError) as exc:
             raise InputError(str(path), f"not a numeric .npy array ({exc})") from None
-    frame = pd.read_csv(path, header=None)
+    if path.suffix.lower() == ".txt":  # plain text: whitespace- or comma-separated
+        text = path.read_text().replace(",", " ")
+        frame = pd.read_csv(io.StringIO(text), header=None, sep=r"\s+")
+    else:
+        frame = pd.read_csv(path, header=None)
     header = None
     first = pd.to_numeric(frame.iloc[0], errors="coerce")
     if first.isna().all():  # a header row of region labels
@@ -55,12 +60,12 @@ def _read_matrix(path: Path) -> tuple[np.ndarray, list[str] | None]:
         frame = frame.iloc[1:]
     values = frame.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     if frame.size and np.isnan(values).all():
-        raise InputError(str(path), "not a numeric CSV matrix")
+        raise InputError(str(path), "not a numeric matrix (comma- or, for .txt, whitespace-separated)")
     return values, header
 
 
 def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataArray:
-    """BOLD from a CSV/NPY matrix (either orientation) or a psilosim NetCDF results file."""
+    """BOLD from a CSV/TXT/NPY matrix (either orientation) or a psilosim NetCDF results file."""
     path = Path(spec)
     if not path.is_file():
         raise InputError(spec, "no such file")
@@ -115,7 +120,7 @@ ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvai
 
 @app.command()
 def analyze(
-    bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/NPY, or a psilosim .nc results file."),
+    bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/TXT (whitespace or commas)/NPY, or a psilosim .nc results file."),
     regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,

@@ -214,7 +214,19 @@ class TrialDesign(BaseModel):
         if self.block_size is not None and self.block_size % self.allocation_total:
             raise InputError("block_size", f"must be a multiple of the total allocation {self.allocation_total}")
         self._treatments_start_before_the_end()
+        self._imaging_grid_resolves_the_acute_state()
         return self
+
+    def _imaging_grid_resolves_the_acute_state(self) -> None:
+        """Imaging rewires from the window's spine formation during the acute hours, which a grid
+        coarser than ``REWIRING.max_window_grid_step`` under-weights: refused here, at load, rather
+        than in the middle of a run."""
+        from ..rewiring.params import REWIRING
+
+        limit = REWIRING.max_window_grid_step.to("day")
+        if self.imaging is not None and self.grid_step_d > limit:
+            raise InputError("grid_step_d", f"{self.grid_step_d:g} d is coarser than {limit:g} d, the finest step "
+                                            "the imaging visits' rewiring needs (docs/rewiring.md)")
 
     def _treatments_start_before_the_end(self) -> None:
         """A treatment that starts on or after the last visit would dose no one that anyone measures."""

@@ -17,11 +17,15 @@ TR_RTOL = 1e-6
 
 
 def check_region_table(regions: pd.DataFrame) -> pd.DataFrame:
-    """Validate a region table (indexed by label, with a ``network`` column)."""
+    """Validate a region table (indexed by label, with a ``network`` column).
+
+    Returns the table with its labels as strings (the labels every metric attaches to its arrays).
+    """
     if not isinstance(regions, pd.DataFrame):
         raise InputError("regions", "expected a pandas DataFrame indexed by region label")
     if "network" not in regions.columns:
         raise InputError("regions", "the region table needs a 'network' column")
+    regions = regions.set_axis(regions.index.map(str).rename(regions.index.name), axis=0)
     if regions.index.has_duplicates:
         dups = sorted(set(map(str, regions.index[regions.index.duplicated()])))
         raise InputError("regions", f"duplicated region label(s) {dups[:5]}")

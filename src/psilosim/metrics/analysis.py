@@ -14,7 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from ..errors import InputError
-from ._inputs import as_timeseries
+from ._inputs import as_timeseries, check_region_table
 from .desync import fc_change
 from .fc import fcd_ks_distance, fcd_matrix, sliding_window_fc, static_fc
 from .flexibility import Engine, multilayer_flexibility
@@ -71,6 +71,7 @@ def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float 
     step_s = params.step_s.value if step_s is None else float(step_s)
     omega = params.omega.value if omega is None else float(omega)
     gamma = params.gamma.value if gamma is None else float(gamma)
+    regions = check_region_table(regions)  # labels as strings, as the time series carries them
     ts = as_timeseries(bold, regions, tr_s)
     regions = regions.loc[list(ts["region"].values)]
     fc = static_fc(ts, regions)
@@ -166,6 +167,7 @@ def compare(before: xr.Dataset | xr.DataArray, after: xr.Dataset | xr.DataArray,
         ``desync_network_mean_abs_diff``, ``desync_network_corr_distance`` (network),
         ``desync_region_mean_abs_diff`` (region); ``fcd_ks`` (KS distance of the FCDs).
     """
+    regions = check_region_table(regions)
     first = _analysed(before, regions, tr_s, "before", kwargs)
     second = _analysed(after, regions, tr_s, "after", kwargs)
     labels = list(first["fc"]["region_i"].values)

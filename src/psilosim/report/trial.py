@@ -129,7 +129,8 @@ def _published_text(value) -> str:
     return str(value)
 
 
-def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network: dict | None = None) -> str:
+def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network: dict | None = None,
+                        models=None) -> str:
     """The HTML report of a trial run as a string.
 
     Parameters
@@ -142,6 +143,10 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         Part B's imaging section: ``{"fc_figures": [base64 PNG, ...], "changes": {name: value}}``;
         ``None`` builds it from the run's ``network`` variable when it has one
         (:func:`psilosim.rewiring.report.network_section`), else omits it.
+    models
+        The :class:`~psilosim.clinical.trial.ModelSet` the run used (default: the default models);
+        the imaging figures recompute their patients with it, so a run with custom models must
+        pass its own.
     """
     import jinja2
 
@@ -150,7 +155,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     if network is None and "network" in ds:
         from ..rewiring.report import network_section
 
-        network = network_section(ds)
+        network = network_section(ds, models)
     scale = get_scale(design.scale)
     arms = []
     for arm in design.arms:

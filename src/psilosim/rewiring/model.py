@@ -107,6 +107,8 @@ class RewiringModel:
         if (self.healthy < 0).any() or not np.isfinite(self.healthy).all():
             raise InputError("sc", "structural connectivity must be finite and non-negative")
         self.strength = self.healthy.sum(axis=1)
+        if not self.strength.any():
+            raise InputError("sc", f"{brain.name}: structural connectivity has no connections (all weights zero)")
         self.coupling = params.effective_coupling.value / float(self.strength.mean())
         self.dmn = self.network_mask((DMN,))
         self.rigid = rigid_structure(self.healthy, self.dmn, params.dmn_structural_excess.value)
@@ -263,6 +265,7 @@ class RewiringModel:
         io = np.round(occ / self.params.occupancy_step.value).astype(int)
         ie = np.round(eff / self.params.effect_step.value).astype(int)
         acute = ((io > 0) | (ie > 0)) & (day <= until_day)
+        self._check_grid_resolves(t, day[acute])
         weight = np.interp(day, t, g) * dt
         hab = self.habitual()
         out = np.zeros_like(hab)
@@ -274,6 +277,24 @@ class RewiringModel:
                                        environment)
             out += w * (c - hab)
         return out
+
+    def _check_grid_resolves(self, t: np.ndarray, acute_days: np.ndarray) -> None:
+        """Refuse a biology grid coarser than ``max_window_grid_step`` where the drug state is acute.
+
+        g(t) is interpolated between grid days at the drive's samples: on a coarse grid it rises
+        linearly from the last grid day before the dose, so the acute hours would silently get too
+        little weight (REWIRING.max_window_grid_step gives the measured error).
+        """
+        if acute_days.size == 0 or t.size < 2:
+            return
+        intervals = np.clip(np.searchsorted(t, acute_days, side="right") - 1, 0, t.size - 2)
+        widest = float(np.max(t[intervals + 1] - t[intervals]))
+        limit = self.params.max_window_grid_step.to("day")
+        if widest > limit * (1.0 + 1e-9):
+            raise InputError("biology.time_d", f"grid step {widest:g} d where the drug state is acute is coarser than "
+                                               f"{limit:g} d: the window's spine formation would under-weight the "
+                                               f"acute hours; simulate the biology on a grid of ≤ {limit:g} d "
+                                               "(as TrialDesign.grid() with its default step)")
 
     # ------------------------------------------------------------------ rewiring
     def spine_course(self, plasticity: xr.Dataset, *, background_stress: float = 0.0,

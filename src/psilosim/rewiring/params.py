@@ -6,6 +6,7 @@ environment drives is data (:data:`ENVIRONMENT_NETWORKS`), with the reason for e
 
 from __future__ import annotations
 
+from ..metrics.params import DEFAULT_METRICS
 from ..parameters import Param, ParameterSet
 
 TURRIGIANO = ("Turrigiano et al. 1998 Nature 391:892; Turrigiano 2008 Cell 135:422 (synaptic scaling: a neuron "
@@ -27,6 +28,7 @@ class RewiringParams(ParameterSet):
     consolidation_gain: Param
     occupancy_step: Param
     effect_step: Param
+    max_window_grid_step: Param
     community_runs: Param
     scan_minutes: Param
     scan_tr: Param
@@ -90,11 +92,20 @@ REWIRING = RewiringParams(
         low=0.0),
     occupancy_step=Param(
         value=0.05, unit="", kind="assumed", source="psilosim (numerical resolution)",
-        note="5-HT2A occupancy is binned at this step to cache the acute-state correlations (one symmetric "
-             "eigendecomposition per bin); finer steps change Δc by < 1 %"),
+        note="5-HT2A occupancy is binned at this step to cache the acute-state correlations (one covariance "
+             "solve per bin: the 2N Lyapunov equation on the row-rescaled, asymmetric rigid structure of the "
+             "default depressed model, ≈ 20 ms on AAL2; the symmetric eigendecomposition shortcut, ≈ 4 ms, only "
+             "on a healthy model's symmetric structure); finer steps change Δc by < 1 %"),
     effect_step=Param(
         value=0.1, unit="", kind="assumed", source="psilosim (numerical resolution)",
         note="subjective effect (weight of the session setting's input) is binned at this step"),
+    max_window_grid_step=Param(
+        value=0.25, unit="day", kind="assumed", source="psilosim (numerical resolution; docs/rewiring.md)",
+        note="coarsest biology-grid step allowed where the drug state is acute: Δc weights each 15-min drive "
+             "sample by g(t) interpolated between grid days, so a coarser grid under-weights the acute hours "
+             "(mean Δc, tvb76 healthy, goodwin2022 patient 0, day 21: 0.0227 on a 1-d grid, 0.0363 on 0.5 d, "
+             "0.0390 on 0.25 d, 0.0384 on 0.0625 d); 0.25 d is the trial design's default grid step",
+        low=0.0),
     community_runs=Param(
         value=8, unit="", kind="assumed", source="psilosim (metrics.detect_communities n_runs)",
         note="Leiden runs per imaging visit before the consensus; fewer than the metrics default (20) because "
@@ -106,11 +117,12 @@ REWIRING = RewiringParams(
                   note="sampling of the simulated scan"),
     scan_dt=Param(value=0.1, unit="s", kind="published", source="Deco et al. 2017 Sci Rep 7:3095",
                   note="Euler–Maruyama step of the Hopf network (its published step)"),
-    flexibility_window=Param(
-        value=60.0, unit="s", kind="published", source="psilosim.metrics DEFAULT_METRICS (Bassett et al. 2011)",
-        note="sliding window of the multilayer flexibility"),
-    flexibility_step=Param(value=20.0, unit="s", kind="assumed", source="psilosim.metrics DEFAULT_METRICS",
-                           note="window step"),
+    # the metrics link's own window and step, with their evidence (one source of truth)
+    flexibility_window=DEFAULT_METRICS.window_s.model_copy(update={
+        "note": "sliding window of the multilayer flexibility (psilosim.metrics DEFAULT_METRICS.window_s): "
+                + DEFAULT_METRICS.window_s.note}),
+    flexibility_step=DEFAULT_METRICS.step_s.model_copy(update={
+        "note": "window step (psilosim.metrics DEFAULT_METRICS.step_s): " + DEFAULT_METRICS.step_s.note}),
 )
 
 #: Networks (Yeo-7 names) that each environment drives with a common input during the window, and

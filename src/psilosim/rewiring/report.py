@@ -26,18 +26,22 @@ def _median_patient(ds: xr.Dataset, arm: str, day_visit: int) -> int | None:
     return int(change["patient"].values[order[order.size // 2]])
 
 
-def _fc_pair(design: TrialDesign, index: int, seed: int, day: float):
+def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None):
+    """Expected FC at day 0 and ``day`` of patient ``index``, simulated as the run did (its ``models``)."""
     from ..clinical.biology import chain_inputs, patient_biology
-    from ..clinical.trial import draw
+    from ..clinical.trial import DEFAULT_MODELS, draw, imaging_hook
     from .model import model_for, patient_network
 
-    patient = draw(design, index, seed)
+    models = DEFAULT_MODELS if models is None else models
+    patient = draw(design, index, seed, models)
     arm = design.arm_of(index, seed)
     spec = design.arms[arm]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
-                          mechanisms=spec.mechanisms)
-    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
-    result = patient_network(model_for(design.imaging.dataset), bio, spec.environment, [0.0, day],
+                          mechanisms=spec.mechanisms, params=models.biology)
+    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)  # as ImagingHook.__call__ does
+    hook = imaging_hook(design, models)
+    model = hook.model(design) if hasattr(hook, "model") else model_for(design.imaging.dataset)
+    result = patient_network(model, bio, spec.environment, [0.0, day],
                              background_stress=kw["background_stress"], stress=kw["stress"],
                              spine_params=kw["spine_params"], keep_fc=True)
     return result.fc
@@ -66,8 +70,12 @@ def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArr
     return _png(fig)
 
 
-def network_section(ds: xr.Dataset) -> dict | None:
-    """``{"fc_figures": [...], "changes": {row: text}}`` for a run with imaging, else ``None``."""
+def network_section(ds: xr.Dataset, models=None) -> dict | None:
+    """``{"fc_figures": [...], "changes": {row: text}}`` for a run with imaging, else ``None``.
+
+    ``models`` is the run's :class:`~psilosim.clinical.trial.ModelSet` (default: the default
+    models); the figures' patients are recomputed with it, so pass the one the run used.
+    """
     if "network" not in ds:
         return None
     design = TrialDesign.model_validate_json(ds.attrs["design"])
@@ -78,7 +86,7 @@ def network_section(ds: xr.Dataset) -> dict | None:
         index = _median_patient(ds, arm, visit)
         if index is None:
             continue
-        fc0, fc1 = _fc_pair(design, index, int(ds.attrs["seed"]), day)
+        fc0, fc1 = _fc_pair(design, index, int(ds.attrs["seed"]), day, models)
         figures.append(_figure(arm, index, day, fc0, fc1))
     changes = {}
     for arm, measures in network_summary(ds).items():

@@ -32,8 +32,11 @@ CHECKS = ImagingChecks(
     patients_trd=Param(value=8, unit="", kind="assumed", source="psilosim",
                        note="patients of the daws2022_trd check and of the NW2 cohort"),
     seed=Param(value=7, unit="", kind="assumed", source="psilosim", note="seed of the checks"),
-    persistence_day=Param(value=180, unit="day", kind="published", source="Siegel et al. 2024 Nature 632:131",
-                          note="the 6-month visit at which hippocampus–DMN FC had normalised"),
+    persistence_day=Param(value=180, unit="day", kind="unverified",
+                          source="Siegel et al. 2023 medRxiv preprint 10.1101/2023.08.22.23294131 (summary)",
+                          note="the 6-month visit at which hippocampus–DMN FC had normalised: stated in the "
+                               "preprint's summary; not found in the published version (Siegel et al. 2024 Nature "
+                               "632:131), whose abstract says the decrease lasted 'for weeks' (imaging to 3 weeks)"),
     weeks_day=Param(value=21, unit="day", kind="published", source="Siegel et al. 2024 Nature 632:131",
                     note="the last weekly visit at which the decrease was tracked (3 weeks)"),
     fade_fraction=Param(value=0.5, unit="", kind="assumed", source="psilosim",
@@ -171,7 +174,7 @@ def hippocampus_dmn_changes(model, environment: str) -> np.ndarray:
     design = get_preset("goodwin2022")
     spec = design.arms[0]
     weeks, late = CHECKS.weeks_day.to("day"), CHECKS.persistence_day.to("day")
-    grid = np.arange(0.0, late + 1.0)
+    grid = nw2_grid()
     changes = []
     for index in range(int(CHECKS.patients_trd.value)):
         patient = draw(design, index, int(CHECKS.seed.value))
@@ -185,6 +188,19 @@ def hippocampus_dmn_changes(model, environment: str) -> np.ndarray:
         values = result.measures["hippocampus_dmn"]
         changes.append(values[1:] - values[0])
     return np.asarray(changes)
+
+
+def nw2_grid() -> np.ndarray:
+    """Study-day grid of the NW2 cohort: the goodwin2022 design's grid step, extended to the 6-month visit.
+
+    As fine as a trial's own grid (``TrialDesign.grid()``), so the window's spine formation is
+    resolved during the acute hours (``REWIRING.max_window_grid_step``).
+    """
+    from ..clinical.presets import get_preset
+
+    step = get_preset("goodwin2022").grid_step_d
+    late = CHECKS.persistence_day.to("day")
+    return np.unique(np.append(np.arange(0.0, late + step / 2, step), [CHECKS.weeks_day.to("day"), late]))
 
 
 def hippocampus_dmn_sensitivity() -> list[dict]:
