@@ -141,9 +141,10 @@ def validation_docs(out_dir: Path = FIGURE_DIR) -> Path:
 
 
 def plasticity_docs(out_dir: Path = FIGURE_DIR) -> Path:
-    """The three-compound spine figure of docs/plasticity.md."""
-    from make_figures_plasticity import spines_three_compounds
+    """The three-compound spine figure and the generated parameter tables of docs/plasticity.md."""
+    from make_figures_plasticity import plasticity_tables, spines_three_compounds
 
+    update_generated_blocks(DOCS / "plasticity.md", plasticity_tables())
     return spines_three_compounds(out_dir / "spines_three_compounds.png")
 
 

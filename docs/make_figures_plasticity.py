@@ -1,4 +1,5 @@
-"""Figures of docs/plasticity.md: ``python docs/make_figures_plasticity.py``.
+"""Figures and generated tables of docs/plasticity.md: ``python docs/make_figures_plasticity.py``
+(``... tables`` regenerates the parameter tables only).
 
 Writes ``docs/figures/spines_three_compounds.png``: prefrontal spine density, BDNF/TrkB
 signalling and the plasticity window after psilocybin (25 mg once), ketamine (0.5 mg/kg i.v. over
@@ -8,6 +9,7 @@ signalling and the plasticity window after psilocybin (25 mg once), ketamine (0.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -20,6 +22,7 @@ from psilosim.regimen import Regimen  # noqa: E402
 from psilosim.synapses import simulate_slow_chain  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures" / "spines_three_compounds.png"
+DOC = Path(__file__).resolve().parent / "plasticity.md"
 DAYS = 42.0
 
 RUNS = {
@@ -62,5 +65,33 @@ def spines_three_compounds(out: Path = OUT) -> Path:
     return out
 
 
+def plasticity_tables() -> dict[str, str]:
+    """Generated parameter tables of docs/plasticity.md (mouse sets and species defaults)."""
+    from psilosim.plasticity import plasticity_params
+    from psilosim.species import SPECIES
+    from psilosim.synapses import spine_params
+
+    return {
+        "parameters-plasticity-mouse": plasticity_params("mouse").markdown_table(),
+        "parameters-spines-mouse": spine_params("mouse").markdown_table(),
+        "parameters-species-mouse": SPECIES["mouse"].markdown_table(),
+        "parameters-species-human": SPECIES["human"].markdown_table(),
+    }
+
+
+def plasticity_docs() -> Path:
+    """The figure and the generated tables of docs/plasticity.md."""
+    from make_figures import update_generated_blocks
+
+    update_generated_blocks(DOC, plasticity_tables())
+    return spines_three_compounds()
+
+
 if __name__ == "__main__":
-    print(spines_three_compounds())
+    if sys.argv[1:] == ["tables"]:
+        from make_figures import update_generated_blocks
+
+        update_generated_blocks(DOC, plasticity_tables())
+        print(DOC)
+    else:
+        print(plasticity_docs())

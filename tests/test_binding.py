@@ -146,3 +146,27 @@ def test_bad_treatments():
         simulate_acute([], t_end_h=1)
     with pytest.raises(InputError, match="unknown compound"):
         simulate_acute(("nope", Regimen.single("1 mg")), t_end_h=1)
+
+
+def test_simulate_acute_refuses_a_negative_seed():
+    from psilosim.binding import simulate_acute
+    from psilosim.errors import InputError
+    from psilosim.regimen import Regimen
+
+    with pytest.raises(InputError) as info:
+        simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=6, seed=-1)
+    assert info.value.field == "seed"
+
+
+def test_trkb_affinity_check_converts_units_rather_than_assuming_them():
+    from psilosim.compounds import get_compound
+    from psilosim.validation.checks_pharmacology import _trkb_ec50_nm
+
+    comp = get_compound("psilocybin")
+    ec50 = comp.binding["TrkB"].ec50
+    in_ug_per_l = ec50.model_copy(update={"unit": "ug/L"})  # same number: ng/mL == µg/L
+    in_ng_per_l = ec50.model_copy(update={"value": ec50.value * 1000.0, "unit": "ng/L"})
+    expected = ec50.value / comp.analyte_molar_mass.value * 1000.0  # ng/mL ÷ g/mol = µM
+    for entry in (ec50, in_ug_per_l, in_ng_per_l):
+        binding = {**comp.binding, "TrkB": comp.binding["TrkB"].model_copy(update={"ec50": entry})}
+        assert _trkb_ec50_nm(comp.model_copy(update={"binding": binding})) == pytest.approx(expected)

@@ -134,3 +134,10 @@ def test_pk_cli_default_time_covers_a_long_last_interval(interval):
     # intervals that are not whole grid steps too: the default end is rounded up, not down
     p = _pk_json_via_runner("--compound", "psilocybin", "--dose", "25 mg", "--interval", interval, "--doses", "3")
     assert p["accumulation_ratio"] == pytest.approx(1.0, abs=0.01)   # t½ ≈ 2 h: no accumulation
+
+
+def test_pk_negative_seed_is_a_usage_error_not_a_traceback(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "pk", "--compound", "psilocybin", "--dose", "25 mg",
+                             "--seed", "-1")
+    assert code == 2
+    assert "Traceback" not in out + err and "seed" in err

@@ -117,3 +117,9 @@ def test_spines_rejects_an_absurd_horizon(monkeypatch, capsys):
 def test_cli_errors_name_the_option(monkeypatch, capsys, args, option):
     code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and f"{option}:" in err, err
+
+
+def test_spines_negative_seed_is_a_usage_error_not_a_traceback(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "spines", "--stochastic", "--seed", "-3", "--days", "2")
+    assert code == 2
+    assert "Traceback" not in out + err and "seed" in err

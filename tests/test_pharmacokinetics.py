@@ -299,3 +299,45 @@ def test_a_time_step_not_shorter_than_the_simulated_time_is_refused():
     with pytest.raises(InputError, match="shorter than the simulated time"):
         time_grid(24.0, 24.0)
     assert time_grid(24.0, 0.25)[-1] == 24.0
+
+
+# ---------------------------------------------------------------- audit fixes (allometry, Cmax, seed, λz)
+MOUSE_OVER_HUMAN_WEIGHT = 0.025 / 70.0  # the notes' reference weights (kg)
+ALLOMETRIC_CLEARANCE_EXPONENT = 0.75  # CL ~ W^0.75, as the notes of the mouse sets state
+
+
+@pytest.mark.parametrize("compound", ["lsd", "ibogaine"])
+def test_allometric_mouse_sets_follow_their_stated_formula(compound):
+    comp = get_compound(compound)
+    human, mouse = comp.pk("human"), comp.pk("mouse")
+    expected_cl = human.clearance.to("L/h") * MOUSE_OVER_HUMAN_WEIGHT ** ALLOMETRIC_CLEARANCE_EXPONENT
+    expected_v = human.central_volume.to("L") * MOUSE_OVER_HUMAN_WEIGHT
+    assert mouse.clearance.to("L/h") == pytest.approx(expected_cl, rel=0.01)
+    assert mouse.central_volume.to("L") == pytest.approx(expected_v, rel=0.01)
+
+
+@pytest.mark.parametrize("compound,dose,cmax_ng_ml", [
+    ("lsd", "100 ug", 1.3),     # Dolder et al. 2017 Clin Pharmacokinet (as quoted in lsd.yaml)
+    ("mdma", "125 mg", 236.4),  # Mas et al. 1999 J Pharmacol Exp Ther 290:136
+])
+def test_volumes_derived_from_a_cmax_reproduce_it(compound, dose, cmax_ng_ml):
+    ds = simulate_pk(compound, Regimen.single(dose), t_end_h=24, dt_h=0.001)
+    assert nca(ds.time_h.values, ds.concentration.values).cmax == pytest.approx(cmax_ng_ml, rel=0.03)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_a_seed_must_be_a_non_negative_integer(seed):
+    with pytest.raises(InputError) as info:
+        simulate_pk("psilocybin", Regimen.single("25 mg"), seed=seed, t_end_h=6)
+    assert info.value.field == "seed"
+
+
+def test_lambda_z_starts_after_the_last_doses_peak_not_the_highest():
+    # two IV boluses with a common rate: the first peak (t = 0) is the highest, the last
+    # dose's peak is at 12 h; from there the profile is one exponential
+    rate = 0.3
+    t = np.arange(0.0, 25.0)
+    c = 10.0 * np.exp(-rate * t) + np.where(t >= 12, 2.0 * np.exp(-rate * (t - 12)), 0.0)
+    r = nca(t, c, last_dose_h=12.0)
+    assert r.lambda_z == pytest.approx(rate)
+    assert r.lambda_z_points == int(np.sum(t > 12))  # the samples after that peak, not the peak itself

@@ -65,10 +65,48 @@ def test_every_validation_error_names_the_field(text, field):
     assert info.value.field == field
 
 
-def test_unknown_compound_in_scenario_is_reported_when_resolved():
-    sc = parse_scenario(MINIMAL.replace("psilocybin", "nosuchdrug"))
-    with pytest.raises(InputError, match="unknown compound"):
-        simulate_scenario(sc)
+def test_unknown_compound_in_scenario_is_reported_at_parse_time():
+    with pytest.raises(InputError, match="unknown compound") as info:
+        parse_scenario(MINIMAL.replace("psilocybin", "nosuchdrug"))
+    assert info.value.field == "treatments.0.compound"
+
+
+WITH_SUBJECT = """
+treatments:
+  - compound: {compound}
+    regimen: {{route: {route}, phases: [{{dose: {dose}}}]}}
+subject: {subject}
+"""
+
+
+@pytest.mark.parametrize("case,field", [
+    (dict(subject="{comedication: [lithium]}"), "subject.comedication"),
+    (dict(subject="{interactions: {no_such_mechanism: true}}"), "subject.interactions"),
+    (dict(subject="{species: dog}"), "subject.species"),
+    (dict(route="iv"), "treatments.0.regimen.route"),
+    (dict(subject="{parameter_sets: {psilocybin: nope}}"), "subject.parameter_sets.psilocybin"),
+    (dict(compound="{name: x, based_on: psilocybin, overrides: {no_such_param: 3}}"), "treatments.0.compound"),
+    (dict(dose="0.3 mg/kg"), "treatments.0.regimen.phases.0.dose"),
+])
+def test_scenario_errors_are_raised_at_parse_time_naming_the_field(case, field):
+    values = {"compound": "psilocybin", "route": "oral", "dose": "25 mg", "subject": "{}", **case}
+    with pytest.raises(InputError) as info:
+        parse_scenario(WITH_SUBJECT.format(**values))
+    assert info.value.field == field
+    if field.endswith(".dose"):
+        assert "--weight" not in info.value.problem and "subject.weight" in info.value.problem
+
+
+def test_a_mouse_scenario_dosed_per_kg_uses_the_species_weight():
+    from psilosim.species import species_defaults
+
+    typical = "population: {variability: false}\n"
+    sc = parse_scenario(WITH_SUBJECT.format(compound="psilocybin", route="ip", dose="1 mg/kg",
+                                            subject="{species: mouse}") + typical)
+    assert sc.subject.to_subject().weight_kg == species_defaults("mouse").body_weight.to("kg")
+    explicit = parse_scenario(WITH_SUBJECT.format(compound="psilocybin", route="ip", dose="1 mg/kg",
+                                                  subject="{species: mouse, weight: 25 g}") + typical)
+    assert np.allclose(simulate_scenario(sc).concentration, simulate_scenario(explicit).concentration)
 
 
 def test_custom_compound_from_scenario():

@@ -279,3 +279,10 @@ def test_stochastic_spines_without_stress_are_unchanged_by_the_initial_state_opt
     monkeypatch.setattr(spine_model, "sample_spines", lambda *args: original(*args[:-1], None))
     old = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
     np.testing.assert_array_equal(old["spine_count"].values, ds["spine_count"].values)
+
+
+def test_stochastic_spines_refuse_a_negative_seed():
+    plast = simulate_plasticity(Drive.pulse(hours=2, TrkB=0.5, effect=0.8), days=3)
+    with pytest.raises(InputError) as info:
+        simulate_spines(plast, stochastic=True, replicates=2, seed=-3)
+    assert info.value.field == "seed"

@@ -104,11 +104,24 @@ class SubjectSpec(BaseModel):
         return value
 
     def to_subject(self):
-        from .pharmacokinetics import Subject
+        """The :class:`~psilosim.pharmacokinetics.Subject`; without ``weight``, a laboratory
+        species gets its standard body weight (:func:`psilosim.species.default_weight_kg`).
 
-        return Subject(species=self.species, weight=self.weight, comedication=tuple(self.comedication),
-                       interactions=self.interactions,
-                       parameter_sets={k.lower(): v for k, v in self.parameter_sets.items()})
+        Raises
+        ------
+        InputError
+            Naming ``subject.<field>`` (an unknown comedication flag or interaction name).
+        """
+        from .pharmacokinetics import Subject
+        from .species import default_weight_kg
+
+        weight = self.weight if self.weight is not None else default_weight_kg(self.species)
+        try:
+            return Subject(species=self.species, weight=weight, comedication=tuple(self.comedication),
+                           interactions=self.interactions,
+                           parameter_sets={k.lower(): v for k, v in self.parameter_sets.items()})
+        except ValidationError as exc:
+            raise input_error_from(exc, prefix="subject") from None
 
 
 class PopulationSpec(BaseModel):
@@ -185,6 +198,40 @@ class Scenario(BaseModel):
                 raise InputError(f"treatments.{k}.regimen", f"its first dose at {first:g} h is not before the end "
                                  f"of the simulation ({sim.duration}): nothing of it would be simulated")
         return self
+
+    @model_validator(mode="after")
+    def _treatments_can_run(self) -> Scenario:
+        """Build the subject and each compound now, so that a bad name fails at parse time
+        naming its field, not later inside :func:`simulate_scenario`."""
+        subject = self.subject.to_subject()
+        for k, treatment in enumerate(self.treatments):
+            compound = _named(f"treatments.{k}.compound", treatment.resolve_compound)
+            _named("subject.species", lambda c=compound: c.species_pk(subject.species))
+            chosen = subject.parameter_set(compound.name)
+            field = f"subject.parameter_sets.{compound.name.lower()}"
+            pk = _named(field, lambda c=compound, s=chosen: c.pk(subject.species, s))
+            _named(f"treatments.{k}.regimen.route", lambda p=pk, r=str(treatment.regimen.route): p.route(r))
+            _doses_resolve(treatment.regimen, subject.weight_kg, prefix=f"treatments.{k}.regimen")
+        return self
+
+
+def _named(field: str, build):
+    """``build()``, with any :class:`InputError` or pydantic error re-raised on ``field``."""
+    try:
+        return build()
+    except InputError as exc:
+        raise InputError(field, exc.problem) from None
+    except ValidationError as exc:
+        raise input_error_from(exc, prefix=field) from None
+
+
+def _doses_resolve(regimen: Regimen, weight_kg: float | None, *, prefix: str) -> None:
+    """A per-weight dose needs ``subject.weight`` (inside a scenario there is no ``--weight``)."""
+    try:
+        regimen.events(weight_kg)
+    except InputError as exc:
+        problem = exc.problem.replace("--weight or subject.weight", "subject.weight")
+        raise InputError(f"{prefix}.{exc.field.removeprefix('regimen.')}", problem) from None
 
 
 def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:

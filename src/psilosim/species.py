@@ -63,6 +63,24 @@ def species_defaults(species: str) -> SpeciesDefaults:
     return SPECIES[key]
 
 
+#: Species whose per-weight doses need the individual's own weight: a human dose in mg/kg is
+#: computed from that person's weight (``psilosim pk`` asks for ``--weight``), whereas a
+#: laboratory animal is dosed per kg of its strain's standard weight.
+INDIVIDUAL_WEIGHT_SPECIES = frozenset({"human"})
+
+
+def default_weight_kg(species: str) -> float | None:
+    """Standard body weight (kg) used when a subject of ``species`` has none given.
+
+    ``None`` for a species in :data:`INDIVIDUAL_WEIGHT_SPECIES` and for a species without
+    defaults here (its PK, if any, then decides).
+    """
+    key = str(species).strip().lower()
+    if key in INDIVIDUAL_WEIGHT_SPECIES or key not in SPECIES:
+        return None
+    return SPECIES[key].body_weight.to("kg")
+
+
 def default_subject(species: str):
     """A typical subject of ``species`` with its default body weight."""
     from .pharmacokinetics.subject import Subject

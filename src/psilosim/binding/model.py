@@ -34,7 +34,7 @@ from ..pharmacokinetics.interactions import (
     enabled_interactions,
 )
 from ..pharmacokinetics.model import _check_method, compound_profiles, time_grid
-from ..pharmacokinetics.subject import Subject, as_subject
+from ..pharmacokinetics.subject import Subject, as_subject, checked_seed
 from ..regimen import Regimen
 from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
 from .params import EFFECT_PARAMS, EffectParams
@@ -106,6 +106,7 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         (time_h; 0–1); attrs hold units, parameter sets and the disclaimer.
     """
     _check_method(method)
+    seed = checked_seed(seed)
     groups = _group_by_compound(_normalise_treatments(treatments))
     subj = as_subject(subject)
     if seed is not None:

@@ -62,7 +62,7 @@ def pk(
     doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
     hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives), and at least to the end of "
                                                                 "the last dosing interval; a shorter time reports no accumulation metrics)."),
-    seed: int = typer.Option(None, "--seed", help="Draw individual random effects with this seed (default: typical subject)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Draw individual random effects with this seed (default: typical subject)."),
     route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
     parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
     method: str = typer.Option("analytic", "--method", help="Numerical method: analytic | ode."),
@@ -123,7 +123,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method)
     t = ds.time_h.values
     c = ds.concentration.sel(compound=comp.name).values
-    metrics = nca(t, c, dose_times=dose_times)
+    metrics = nca(t, c, dose_times=dose_times, last_dose_h=float(events.time_h[-1]))
     peak = {key: float(ds.occupancy.sel(target=target).max()) for key, target in PEAK_TARGETS.items()}
     payload = {
         "compound": comp.name, "analyte": comp.analyte, "route": route, "parameter_set": pk_params.label,

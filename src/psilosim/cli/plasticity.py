@@ -120,7 +120,7 @@ def spines(
     days: float = typer.Option(34.0, "--days", help=f"Days simulated after the first dose (at most {MAX_SIMULATED_DAYS:g})."),
     report_days: str = typer.Option(None, "--report-days", help="Comma-separated days for density_change_pct "
                                     "(default 1,7,34, those within --days)."),
-    seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
+    seed: int = typer.Option(None, "--seed", min=0, help="Seed (used with --stochastic)."),
     stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:

@@ -18,7 +18,7 @@ from ..errors import InputError
 from ..regimen import DosingEvents, Regimen
 from .interactions import clearance_factor, enabled_interactions
 from .kernel import LinearPK, modal_response, solve_ode, superpose
-from .subject import Subject, as_subject
+from .subject import Subject, as_subject, checked_seed
 
 if TYPE_CHECKING:
     from ..compounds import Compound
@@ -192,6 +192,7 @@ def simulate_pk(compound: str | Compound, regimen: Regimen, *, subject: Subject 
     """
     from ..compounds import get_compound
 
+    seed = checked_seed(seed)
     comp = get_compound(compound)
     subj = as_subject(subject)
     if parameter_set is not None:

@@ -2,7 +2,7 @@
 
 Conventions (those of common NCA software): AUC by the linear-up/log-down trapezoidal rule;
 terminal rate constant λz by log-linear least squares on the last ``n ≥ 3`` points after the
-last peak, ``n`` chosen to maximise the adjusted R² (ties within :data:`ADJ_R2_TOLERANCE`
+peak (the highest sample, or the highest after the last dose when its time is given), ``n`` chosen to maximise the adjusted R² (ties within :data:`ADJ_R2_TOLERANCE`
 resolved towards more points); accumulation ratio = AUC over the last dosing interval / AUC over
 the first; time to 90 % of steady state from the interval-average concentrations.
 """
@@ -53,9 +53,14 @@ def auc_linear_up_log_down(t: np.ndarray, c: np.ndarray) -> float:
     return float(np.sum(np.where(falling, logarithmic, linear)))
 
 
-def terminal_phase(t: np.ndarray, c: np.ndarray) -> tuple[float, int]:
-    """λz (1/h) and number of points used, from the profile after its last peak."""
-    start = int(np.argmax(c))
+def terminal_phase(t: np.ndarray, c: np.ndarray, *, last_dose_h: float | None = None) -> tuple[float, int]:
+    """λz (1/h) and number of points used, from the samples after the peak.
+
+    The peak is the first sample at the profile's maximum; with ``last_dose_h``, the first sample
+    at the maximum reached at or after that time (the last dose's peak, which need not be the
+    highest of a multiple-dose profile).
+    """
+    start = _peak_index(t, c, last_dose_h)
     tt, cc = t[start + 1:], c[start + 1:]
     keep = cc > LAMBDA_Z_FLOOR * c[start]
     tt, cc = tt[keep], np.log(cc[keep])
@@ -72,6 +77,15 @@ def terminal_phase(t: np.ndarray, c: np.ndarray) -> tuple[float, int]:
         if best is None or adj >= best[2] - ADJ_R2_TOLERANCE:
             best = (-slope, n, max(adj, best[2]) if best else adj)
     return float(best[0]), int(best[1])
+
+
+def _peak_index(t: np.ndarray, c: np.ndarray, last_dose_h: float | None) -> int:
+    if last_dose_h is None:
+        return int(np.argmax(c))
+    after = np.nonzero(t >= last_dose_h - TIME_TOLERANCE_H)[0]
+    if after.size == 0:
+        return int(np.argmax(c))
+    return int(after[np.argmax(c[after])])
 
 
 def interval_aucs(t: np.ndarray, c: np.ndarray, dose_times: np.ndarray) -> np.ndarray:
@@ -99,10 +113,12 @@ def interval_aucs(t: np.ndarray, c: np.ndarray, dose_times: np.ndarray) -> np.nd
     return np.array(out)
 
 
-def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None) -> NCAResult:
+def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None,
+        last_dose_h: float | None = None) -> NCAResult:
     """NCA of a profile; ``dose_times`` (h) enable the multiple-dose metrics.
 
-    Cmax/Tmax and λz refer to the whole profile and its last peak; with several equally spaced
+    Cmax/Tmax refer to the whole profile; λz to the samples after its highest one, or, given
+    ``last_dose_h`` (h), after the highest one from the last dose on; with several equally spaced
     doses, the accumulation ratio and the time to 90 % of steady state (h after the first dose,
     interpolated between interval ends) are computed, else they are NaN (also when the profile
     ends before the last dosing interval does).
@@ -110,7 +126,7 @@ def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None) -
     t, c = np.asarray(t, float), np.asarray(c, float)
     i = int(np.argmax(c))
     auc = auc_linear_up_log_down(t, c)
-    lz, n = terminal_phase(t, c)
+    lz, n = terminal_phase(t, c, last_dose_h=last_dose_h)
     auc_inf = auc + c[-1] / lz if lz > 0 else math.nan
     acc, t90 = math.nan, math.nan
     if dose_times is not None and len(dose_times) >= 3:

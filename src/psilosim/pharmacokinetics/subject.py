@@ -100,6 +100,7 @@ class Subject(BaseModel):
         Each compound gets its own stream, keyed by the seed and the compound's name, so adding a
         compound to a treatment does not change the draws of the others.
         """
+        seed = checked_seed(seed)
         etas = dict(self.random_effects)
         for compound in compounds:
             pk = compound.pk(self.species, self.parameter_set(compound.name))
@@ -107,6 +108,21 @@ class Subject(BaseModel):
             omegas = (pk.omega_clearance.value, pk.omega_volume.value, pk.omega_absorption.value)
             etas[compound.name.lower()] = {n: float(rng.normal(0.0, w)) for n, w in zip(ETA_NAMES, omegas, strict=True)}
         return self.model_copy(update={"random_effects": etas})
+
+
+def checked_seed(seed: Any) -> int | None:
+    """``seed`` as a non-negative ``int`` (``None`` stays ``None``: no random draw).
+
+    Raises
+    ------
+    InputError
+        On ``seed`` when it is negative or not an integer (numpy refuses negative seeds).
+    """
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError("seed", f"must be a non-negative integer, got {seed!r}")
+    return int(seed)
 
 
 def as_subject(subject: Subject | dict | None) -> Subject:

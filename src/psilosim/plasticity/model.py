@@ -72,17 +72,51 @@ def _lead_in(drive: Drive, days: float) -> np.ndarray:
 
 
 def _thin(t: np.ndarray, min_step: float) -> np.ndarray:
-    if t.size == 0:
+    """Nodes ``min_step`` apart over the span of ``t`` (plus its last sample) when ``t`` is finer.
+
+    The drive's values on these nodes are cell means (:func:`sample_drive`), not the samples that
+    happen to fall on a node, so a finer drive integrates to the same engagement.
+    """
+    if t.size == 0 or not _finer_than(t, min_step):
         return t
-    if np.all(np.diff(t) >= min_step - 1e-12):  # already coarse enough (the usual uniform drive)
-        return t
-    keep = [0]
-    for i in range(1, t.size):
-        if t[i] - t[keep[-1]] >= min_step - 1e-12:
-            keep.append(i)
-    if keep[-1] != t.size - 1:
-        keep.append(t.size - 1)
-    return t[keep]
+    nodes = np.arange(t[0], t[-1], min_step)
+    return nodes if t[-1] - nodes[-1] < 1e-12 else np.append(nodes, t[-1])
+
+
+def _finer_than(t: np.ndarray, min_step: float) -> bool:
+    return bool(np.any(np.diff(t) < min_step - 1e-12))
+
+
+def sample_drive(drive: Drive, t_d: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """An input given on the drive's time axis, on the day grid ``t_d``.
+
+    A drive that is no finer than ``FINE_STEP_D`` is sampled at the nodes (linear
+    interpolation; zero outside the drive). A finer drive is averaged instead: each node inside the
+    drive's span takes the mean of the piecewise-linear input over its cell (half-way to each
+    neighbour, clipped to the span), so the kernel's trapezoid over the nodes keeps the drive's
+    integral whatever its step (dropping samples would not).
+    """
+    t_h = t_d * HOURS_PER_DAY
+    point = np.interp(t_h, drive.time_h, values, left=0.0, right=0.0)
+    if t_h.size < 2 or not _finer_than(drive.time_h, FINE_STEP_D * HOURS_PER_DAY):
+        return point
+    mid = 0.5 * (t_h[1:] + t_h[:-1])
+    first, last = drive.time_h[0], drive.time_h[-1]
+    lo = np.clip(np.concatenate([[t_h[0]], mid]), first, last)
+    hi = np.clip(np.concatenate([mid, [t_h[-1]]]), first, last)
+    inside = (t_h >= first) & (t_h <= last) & (hi > lo)
+    width = np.where(inside, hi - lo, 1.0)
+    mean = (_integral_to(hi, drive.time_h, values) - _integral_to(lo, drive.time_h, values)) / width
+    return np.where(inside, mean, point)
+
+
+def _integral_to(x: np.ndarray, t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Exact integral of the piecewise-linear ``v(t)`` from ``t[0]`` to each ``x`` (inside the span)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(np.diff(t) * 0.5 * (v[1:] + v[:-1]))])
+    j = np.clip(np.searchsorted(t, x, side="right") - 1, 0, t.size - 2)
+    dx = x - t[j]
+    slope = (v[j + 1] - v[j]) / (t[j + 1] - t[j])
+    return cumulative[j] + v[j] * dx + 0.5 * slope * dx**2
 
 
 def constants(p: PlasticityParams) -> PlasticityConstants:
@@ -147,7 +181,8 @@ def simulate_plasticity(
     start_d
         Start of the simulation (≤ 0).
     grid
-        A day grid to use instead of :func:`time_grid` (must start ≤ 0 and end at ``days``).
+        A day grid to use instead of :func:`time_grid`: finite, strictly increasing, starting ≤ 0
+        and ending at ``days`` (else :class:`~psilosim.errors.InputError` on ``grid``).
 
     Returns
     -------
@@ -158,15 +193,38 @@ def simulate_plasticity(
     """
     p = params or plasticity_params(species)
     on = resolve_mechanisms(mechanisms)
-    t_d = time_grid(drive, days=days, start_d=start_d) if grid is None else np.asarray(grid, float)
-    t_h = t_d * HOURS_PER_DAY
+    t_d = time_grid(drive, days=days, start_d=start_d) if grid is None else checked_grid(grid, days=days)
     routes = route_inputs(drive, p, on)
-    on_grid = {k: np.interp(t_h, drive.time_h, v, left=0.0, right=0.0) for k, v in routes.items()}
+    on_grid = {k: sample_drive(drive, t_d, v) for k, v in routes.items()}
     fast = on_grid["intracellular_5ht2a"] + on_grid["trkb_direct"] + on_grid["nmda_blockade"]
-    eng = np.interp(t_h, drive.time_h, engagement(drive, p), left=0.0, right=0.0)
+    eng = sample_drive(drive, t_d, engagement(drive, p))
     trkb, slow, memory, window = integrate_plasticity(
         t_d, fast, on_grid["ssri_transcription"], eng, constants(p))
     return _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, drive.label)
+
+
+def checked_grid(grid, *, days: float) -> np.ndarray:
+    """A user's day grid: finite, strictly increasing, from ≤ 0 (the first dose) to ``days``.
+
+    Raises
+    ------
+    InputError
+        ``grid`` otherwise (a grid starting after the dose would skip it; a non-increasing one
+        would integrate backwards).
+    """
+    try:
+        t_d = np.asarray(grid, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("grid", "must be a 1-D array of days") from None
+    if t_d.ndim != 1 or t_d.size < 2 or not np.all(np.isfinite(t_d)):
+        raise InputError("grid", "must be a 1-D array of ≥ 2 finite days")
+    if np.any(np.diff(t_d) <= 0):
+        raise InputError("grid", "must be strictly increasing")
+    if t_d[0] > 0:
+        raise InputError("grid", f"must start at or before the first dose (day 0), starts at {t_d[0]:g}")
+    if not np.isclose(t_d[-1], days, rtol=0.0, atol=1e-9):
+        raise InputError("grid", f"must end at days = {days:g}, ends at {t_d[-1]:g}")
+    return t_d
 
 
 def _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, label) -> xr.Dataset:

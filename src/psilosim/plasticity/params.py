@@ -111,15 +111,18 @@ def _mouse() -> PlasticityParams:
             note="steep threshold so that E ≈ 1 while engaged and the integral of E is the engagement "
                  "duration", low=1.0),
         window_decay=Param(
-            value=8.64, unit="day", source=NARDOU, kind="fitted",
+            value=9.44, unit="day", source=NARDOU, kind="fitted",
             note="fitted jointly with window_threshold to SP7.psilocybin, SP7.mdma, SP7.lsd, "
-                 "SP7.ibogaine (mouse); exponential forgetting of engagement makes the window grow "
-                 "with the logarithm of engagement duration, as Nardou's 2/2/3/4 weeks do",
+                 "SP7.ibogaine and SP7.ketamine (mouse; python -m psilosim.plasticity.calibrate); "
+                 "exponential forgetting of engagement makes the window grow with the logarithm of "
+                 "engagement duration, as Nardou's 2 days / 2/2/3/4 weeks do",
             low=0.5, high=60.0),
         window_threshold=Param(
-            value=0.556, unit="h", source=NARDOU, kind="fitted",
+            value=0.712, unit="h", source=NARDOU, kind="fitted",
             note="hours of full engagement that keep the window half open; fitted jointly with "
-                 "window_decay to the four SP7 windows", low=1e-3),
+                 "window_decay to the five SP7 windows (SP7.psilocybin, SP7.mdma, SP7.lsd, "
+                 "SP7.ibogaine, SP7.ketamine; mouse). Ketamine's short window identifies it: the four "
+                 "long windows alone fit about equally well from 0.3 to 0.56 h", low=1e-3),
         window_hill=Param(
             value=4.0, unit="", source="assumption", kind="assumed",
             note="sharp closing so that a window has a well-defined end", low=1.0),
@@ -185,7 +188,7 @@ def _human() -> PlasticityParams:
                     f"parameter fitted to clinical data; how strongly chronic SERT blockade drives slow "
                     f"transcriptional BDNF in human cortex is not measured (Nibuya 1995 is rat mRNA); "
                     f"mouse {m.gain_ssri_transcription.value:g} (assumed); fitted to a rating-scale change, "
-                    f"never to a blood BDNF level (SP8)"}),
+                    "never to a blood BDNF level"}),
         tau_ssri=_slower(m.tau_ssri, tempo,
                          "transcriptional BDNF rise under chronic SSRI (rat: 10–21 days, Nibuya 1995) runs at "
                          "the cell's tempo; gives a human rise over ≈ 3–6 weeks, the gradual SSRI onset of CL2 "

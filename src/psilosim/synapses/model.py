@@ -17,6 +17,7 @@ import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..pharmacokinetics.subject import checked_seed
 from .kernel import (
     SpineConstants,
     integrate_spines,
@@ -287,7 +288,7 @@ def simulate_spines(
     if stochastic:
         if replicates < 1:
             raise InputError("replicates", "must be at least 1")
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(checked_seed(seed))
         counts = sample_spines(t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, c,
                                int(p.spines_per_segment.value), int(replicates), rng, init)
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,

@@ -15,6 +15,7 @@ from ..binding import effect_duration_h, simulate_acute
 from ..compounds import get_compound
 from ..pharmacokinetics import nca, simulate_pk
 from ..regimen import Regimen
+from ..units import Q_
 from .registry import check
 
 FINE_DT_H = 0.05
@@ -208,12 +209,19 @@ def sert_chronic_20mg() -> tuple[float, str]:
     return float(last_day.mean()) * 100.0, f"mean over the last dosing interval after {CHRONIC_WEEKS} weeks of 20 mg daily"
 
 
+def _trkb_ec50_nm(compound) -> float:
+    """TrkB EC50 of ``compound`` as a molar concentration (nM), from its mass concentration."""
+    mass = Q_(compound.binding["TrkB"].ec50.to("ng/mL"), "ng/mL")
+    molar_mass = Q_(compound.analyte_molar_mass.to("g/mol"), "g/mol")
+    return float((mass / molar_mass).to("nM").magnitude)
+
+
 @check("RB6")
 def trkb_affinity() -> tuple[bool, str]:
     psi = get_compound("psilocybin")
     others = [get_compound(n) for n in ("escitalopram", "ketamine")]
-    psi_nm = psi.binding["TrkB"].ec50.value / psi.analyte_molar_mass.value * 1000.0
-    other_nm = [c.binding["TrkB"].ec50.value / c.analyte_molar_mass.value * 1000.0 for c in others]
+    psi_nm = _trkb_ec50_nm(psi)
+    other_nm = [_trkb_ec50_nm(c) for c in others]
     fold = min(other_nm) / psi_nm
     ds = simulate_acute(("psilocybin", Regimen.single("1 mg")), t_end_h=ACUTE_HOURS, dt_h=FINE_DT_H)
     trkb, ht2a = (float(ds.occupancy.sel(target=t).max()) for t in ("TrkB", "5-HT2A_surface"))

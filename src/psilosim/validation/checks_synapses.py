@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import numpy as np
@@ -123,11 +124,48 @@ def sp7_ibogaine() -> float:
     return _windows()["ibogaine"]
 
 
+@check("SP7.ketamine")
+def sp7_ketamine() -> float:
+    return _windows()["ketamine"]
+
+
+#: A target id as written in a fitted parameter's note (``SP1``, ``SP7.lsd``, ``CL1.escitalopram``).
+TARGET_ID_PATTERN = re.compile(r"\b[A-Z]{2}\d+(?:\.[A-Za-z0-9_]+)?")
+
+
+def fitted_parameter_targets() -> dict[str, list[str]]:
+    """Registered target ids named in the note of each fitted plasticity and spine parameter
+    (both species), by ``link.species.parameter``."""
+    from ..plasticity import plasticity_params
+    from ..synapses import spine_params
+    from .targets import TARGETS_BY_ID
+
+    out = {}
+    for link, params_of in (("plasticity", plasticity_params), ("synapses", spine_params)):
+        for species in ("mouse", "human"):
+            for name, p in params_of(species).params().items():
+                if p.kind == "fitted":
+                    ids = [t for t in TARGET_ID_PATTERN.findall(p.note) if t in TARGETS_BY_ID]
+                    out[f"{link}.{species}.{name}"] = ids
+    return out
+
+
 @check("SP8")
 def sp8_not_calibrated_to_plasma_bdnf() -> tuple[bool, str]:
-    """No parameter of the plasticity link is fitted to a human plasma BDNF rise (Ley 2023)."""
-    from ..plasticity import plasticity_params
+    """No fitted cellular parameter is fitted to a BDNF measurement (human plasma BDNF after
+    psilocybin 20 mg was unchanged, Ley 2023; ``bdnf_rel`` is brain TrkB signalling).
 
-    fitted = [n for s in ("mouse", "human") for n, p in plasticity_params(s).params().items()
-              if p.kind == "fitted" and "BDNF" in (p.note + p.source) and "plasma" in (p.note + p.source)]
-    return not fitted, "bdnf_rel is brain TrkB signalling, not plasma BDNF; no parameter fitted to plasma BDNF"
+    Checks every ``fitted`` parameter of the plasticity and spine sets (mouse and human): its note
+    must name the registered target(s) it was fitted to, and none of those may be a BDNF
+    measurement (a target whose quantity mentions BDNF, such as SP8 itself). Fails for a fitted
+    parameter that names no target, or one fitted to BDNF.
+    """
+    from .targets import TARGETS_BY_ID
+
+    targets = fitted_parameter_targets()
+    unnamed = sorted(n for n, ids in targets.items() if not ids)
+    to_bdnf = sorted(n for n, ids in targets.items() if any("BDNF" in TARGETS_BY_ID[t].quantity for t in ids))
+    named = sorted({t for ids in targets.values() for t in ids})
+    if unnamed or to_bdnf:
+        return False, f"fitted without a named target: {unnamed or 'none'}; fitted to BDNF: {to_bdnf or 'none'}"
+    return True, f"{len(targets)} fitted cellular parameters, fitted to {', '.join(named)}; none to a BDNF measurement"

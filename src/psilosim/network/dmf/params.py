@@ -75,14 +75,14 @@ DMF = DMFParams(
              "τ_E = 100 ms; 1 ms is far below real conduction delays, which the DMF ignores)",
     ),
     gain_scale=Param(
-        value=0.3613, unit="",
+        value=0.3342, unit="",
         source=D2018 + " (s ≈ 0.2 for LSD; REFERENCES NW6) ÷ the mean 5-HT2A surface occupancy of "
                "its LSD scans (75 µg IV, Carhart-Harris et al. 2016 PNAS 113:4853; window ~70–150 min, "
                "unverified) from psilosim's PK/binding chain (psilosim.network.gain_scale)",
         kind="derived",
         note="s in gain = 1 + s·R_i·occupancy. Deco 2018's gain 1 + 0.2·R_i has no occupancy term, so "
-             "0.2 is the gain at LSD's occupancy during their scans: s = 0.2 / O_LSD = 0.2 / 0.5535 "
-             "= 0.3613 (O_LSD = gain_scale.deco2018_lsd_occupancy(); it inherits the library's "
+             "0.2 is the gain at LSD's occupancy during their scans: s = 0.2 / O_LSD = 0.2 / 0.5984 "
+             "= 0.3342 (O_LSD = gain_scale.deco2018_lsd_occupancy(); it inherits the library's "
              "assumed LSD 5-HT2A EC50: ×0.5/×2 gives s 0.31/0.46). "
              "docs/network.md#gain-scale-per-unit-occupancy",
         low=0.0,
