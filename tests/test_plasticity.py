@@ -280,3 +280,24 @@ def test_sp8_check_fails_for_a_parameter_fitted_to_bdnf_or_to_nothing_named(monk
     monkeypatch.setattr(plasticity, "plasticity_params", _with_fitted_note(note))
     ok, detail = sp8_not_calibrated_to_plasma_bdnf()
     assert not ok and "window_decay" in detail
+
+
+def test_ketamine_window_conflict_is_what_the_docs_say():
+    """SP7.ketamine is a known conflict: fitted on the four REFERENCES windows the threshold sits below
+    the human ketamine infusion's engagement (the window opens), fitted with ketamine too it sits above
+    it (the window never opens in human) — docs/plasticity.md#ketamine-window."""
+    from psilosim.plasticity import calibrate
+    from psilosim.species import experimental_dose
+    from psilosim.synapses.chain import acute_drive, experimental_regimen
+
+    drives = calibrate.mouse_drives()
+    four = calibrate.fit_window(drives)
+    five = calibrate.fit_window(drives, targets=calibrate.ALL_WINDOW_TARGETS)
+    stored = plasticity_params("mouse")
+    assert four["window_decay_d"] == pytest.approx(stored.window_decay.value, rel=2e-3)
+    assert four["window_threshold_h"] == pytest.approx(stored.window_threshold.value, rel=2e-3)
+    dose = experimental_dose("human", "ketamine")
+    human = simulate_plasticity(acute_drive([("ketamine", experimental_regimen(dose))], species="human", days=20),
+                                species="human", days=20)
+    engaged_h = float(human["engagement"].integrate("time_d")) * 24.0
+    assert four["window_threshold_h"] < engaged_h < five["window_threshold_h"]

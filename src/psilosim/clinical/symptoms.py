@@ -83,7 +83,7 @@ class SymptomParams(ParameterSet):
 
 
 DEFAULT_SYMPTOMS = SymptomParams(
-    weight_circuit=Param(value=0.2829, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
+    weight_circuit=Param(value=0.2319, unit="", source="fitted by psilosim.clinical.calibration.fit (n=200 twins, seed 7)",
                          kind="fitted", note="CL4: ketamine − saline Hedges g −1.0 of the day-1 change (Kishimoto et "
                          "al. 2016), pooled SD of the rated change; CL1.psilocybin is then a check, not a fit",
                          low=0.0, high=1.0),

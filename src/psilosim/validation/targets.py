@@ -151,10 +151,8 @@ TARGETS: tuple[Target, ...] = (
     _t(id="SP7.ibogaine", quantity="critical-period window after ibogaine", published="4 weeks",
        source="Nardou et al. 2023 Nature 618:790", link="plasticity", unit="day", low=14.0, high=42.0,
        flags=("secondary",)),
-    # Not a REFERENCES.md row: the fifth compound of the same Nardou experiment. It is needed to
-    # identify the two window constants (with the four windows above alone, window_decay and
-    # window_threshold trade off along a flat valley that sets ketamine's window anywhere from 2 to
-    # 6 days); the 48 h is as reported in the Johns Hopkins news release of the paper (2°).
+    # Not a REFERENCES.md row: the fifth compound of the same Nardou experiment, checked (not
+    # fitted); the 48 h is as reported in the Johns Hopkins news release of the paper (2°).
     _t(id="SP7.ketamine", quantity="critical-period window after ketamine", published="48 h",
        source="Nardou et al. 2023 Nature 618:790 (48 h as reported in the Johns Hopkins Medicine news release "
               "of the paper, June 2023)", link="plasticity", unit="day", low=1.0, high=3.0,
