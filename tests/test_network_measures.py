@@ -44,6 +44,9 @@ def test_region_distance_keeps_the_fc_region_labels():
     d = ms.region_fc_distance(moved, fc)
     assert list(d["region"].values) == labels and d.attrs["units"] == "1"
     assert d.sel(region="V1") == pytest.approx(0.3)  # both of V1's connections moved by z = 0.3
+    reordered = moved.isel(region_i=[2, 1, 0], region_j=[2, 1, 0])
+    with pytest.raises(DataError, match="other regions"):  # never compared row by row
+        ms.region_fc_distance(reordered, fc)
 
 
 def test_network_distance_counts_each_region_once():

@@ -301,3 +301,15 @@ def test_ketamine_window_conflict_is_what_the_docs_say():
                                 species="human", days=20)
     engaged_h = float(human["engagement"].integrate("time_d")) * 24.0
     assert four["window_threshold_h"] < engaged_h < five["window_threshold_h"]
+
+
+def test_a_target_a_note_calls_checked_not_fitted_is_not_read_as_a_fit_target():
+    from psilosim.plasticity.calibrate import WINDOW_TARGETS
+    from psilosim.validation.checks_synapses import fitted_parameter_targets, fitting_clauses
+
+    note = "fitted to SP1 (Shao 2021). SP7.ketamine (48 h) is checked, not fitted: see the docs"
+    assert "SP7.ketamine" not in fitting_clauses(note) and "SP1" in fitting_clauses(note)
+    targets = fitted_parameter_targets()
+    # both window constants were fitted to exactly the calibration's targets (ketamine is only checked)
+    for name in ("window_decay", "window_threshold"):
+        assert targets[f"plasticity.mouse.{name}"] == list(WINDOW_TARGETS.values())

@@ -316,6 +316,10 @@ def test_fic_cache_is_keyed_by_the_sc_values_not_the_name():
     again = _CountingModel(np.ones((3, 3)))
     np.testing.assert_array_equal(sc.refined_fic(again, "another-name", 0.5), a)
     assert again.calls == 0  # same SC, same G, same seed: computed once
+    relabelled = _CountingModel(np.ones((3, 3)))
+    relabelled.labels = ["x", "y", "z"]  # the same SC under other labels: the weights, not the labels
+    c = sc.refined_fic(relabelled, "same-name", 0.5)
+    assert list(c["region"].values) == ["x", "y", "z"] and np.array_equal(c.values, a.values)
 
 
 def test_fic_cache_is_keyed_by_the_model_parameters_too():

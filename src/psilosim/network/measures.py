@@ -82,6 +82,7 @@ def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.
     xarray.DataArray
         ``d_i`` over dimension ``region`` (Fisher-z units, dimensionless).
     """
+    _require_same_regions(fc_a, fc_b)
     delta = fisher_z(fc_a) - fisher_z(fc_b)
     n = delta.shape[0]
     if n < 2:
@@ -92,6 +93,13 @@ def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.
     return xr.DataArray(np.sqrt((delta**2).sum(axis=1) / (n - 1)), dims=("region",),
                         coords={"region": np.asarray(labels)},
                         attrs={"units": "1", "long_name": "RMS change of the Fisher-z seed map"})
+
+
+def _require_same_regions(fc_a, fc_b) -> None:
+    """Two labelled FC matrices are compared row by row only if they list the same regions in order."""
+    if all(isinstance(f, xr.DataArray) and "region_i" in f.dims for f in (fc_a, fc_b)):
+        if list(fc_a["region_i"].values) != list(fc_b["region_i"].values):
+            raise DataError("the two FC matrices are labelled with other regions (or another order)")
 
 
 def _network_labels(parcellation: Parcellation) -> np.ndarray:

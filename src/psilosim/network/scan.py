@@ -201,7 +201,7 @@ def coupling_for(parcellation: Parcellation) -> float:
     return FITTED_G.aal2.value * ref / mine
 
 
-_FIC_CACHE: dict[tuple[str, str, float, int], xr.DataArray] = {}
+_FIC_CACHE: dict[tuple[str, str, float, int], np.ndarray] = {}
 
 
 def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> xr.DataArray:
@@ -213,10 +213,11 @@ def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> x
     """
     key = (sc_fingerprint(model.sc), model.params.model_dump_json(), round(coupling, 12), seed)
     if key not in _FIC_CACHE:
-        weights = model.fic_refined([coupling], seed=seed)[0]
-        _FIC_CACHE[key] = xr.DataArray(weights, dims=("region",), coords={"region": model.labels},
-                                       attrs={"units": "nA", "long_name": f"FIC weight J ({name}, G {coupling:g})"})
-    return _FIC_CACHE[key]
+        _FIC_CACHE[key] = model.fic_refined([coupling], seed=seed)[0]
+    # the weights depend on the SC's values only; the labels are this model's (two connectomes with
+    # one SC under different labels share the weights, not the labels)
+    return xr.DataArray(_FIC_CACHE[key].copy(), dims=("region",), coords={"region": model.labels},
+                        attrs={"units": "nA", "long_name": f"FIC weight J ({name}, G {coupling:g})"})
 
 
 # ---------------------------------------------------------------------- sessions

@@ -150,9 +150,21 @@ def fitted_parameter_targets() -> dict[str, list[str]]:
         for species in ("mouse", "human"):
             for name, p in params_of(species).params().items():
                 if p.kind == "fitted":
-                    ids = [t for t in TARGET_ID_PATTERN.findall(p.note) if t in TARGETS_BY_ID]
-                    out[f"{link}.{species}.{name}"] = ids
+                    ids = [t for t in TARGET_ID_PATTERN.findall(fitting_clauses(p.note)) if t in TARGETS_BY_ID]
+                    out[f"{link}.{species}.{name}"] = list(dict.fromkeys(ids))
     return out
+
+
+#: Clauses of a note that name targets a parameter was *not* fitted to ("SP7.ketamine is checked,
+#: not fitted") are left out when reading what it was fitted to.
+NOT_FITTED_MARK = "not fitted"
+
+
+def fitting_clauses(note: str) -> str:
+    """The note without its sentences (split at '.', ';' or ':' followed by a space) that say
+    'not fitted'."""
+    parts = re.split(r"(?<=[.;:])\s+", note)
+    return " ".join(part for part in parts if NOT_FITTED_MARK not in part)
 
 
 @check("SP8")
