@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -96,3 +98,35 @@ def test_occupancy_and_gain_scale_are_monotone_in_the_dose(low, factor):
     large = DECO2018_LSD.replace(dose=low * factor)
     assert deco2018_lsd_occupancy(small) < deco2018_lsd_occupancy(large)
     assert derived_gain_scale(small) > derived_gain_scale(large)
+
+
+# ---------------------------------------------------------------- the quoted numbers follow the chain
+# DMF.gain_scale is derived, so a change anywhere in the LSD chain (e.g. its central volume) moves it;
+# the docs and the Param's own note quote it and its EC50 sensitivity, and must move with it.
+DOC = Path(__file__).resolve().parents[1] / "docs" / "network.md"
+
+
+def _lsd_with_ec50_times(factor: float):
+    lsd = get_compound("LSD")
+    binding = lsd.binding["5-HT2A"]
+    return lsd.model_copy(update={"binding": {**lsd.binding, "5-HT2A": binding.replace(ec50=binding.ec50.value * factor)}})
+
+
+def test_docs_quote_the_stored_gain_scale_and_the_chain_occupancy():
+    text = DOC.read_text(encoding="utf-8")
+    stated = re.search(r"\| s = 0\.2 / ([\d.]+) \(`DMF\.gain_scale`[^|]*\| \*\*([\d.]+)\*\* \|", text)
+    assert stated is not None, "the gain-scale table row of docs/network.md is missing"
+    assert float(stated.group(1)) == pytest.approx(chain_occupancy(), abs=5e-5)
+    assert float(stated.group(2)) == DMF.gain_scale.value
+
+
+def test_gain_scale_note_quotes_the_ec50_sensitivity_it_inherits():
+    """The note's "×0.5/×2 gives s a/b" is recomputed with the LSD 5-HT2A EC50 halved and doubled."""
+    quoted = re.search(r"×0\.5/×2 gives s ([\d.]+)/([\d.]+)", DMF.gain_scale.note)
+    assert quoted is not None
+    g = DECO2018_LSD.fitted_gain.value
+    for text, factor in zip(quoted.groups(), (0.5, 2.0), strict=True):
+        scale = g / deco2018_lsd_occupancy(compound=_lsd_with_ec50_times(factor))
+        assert float(text) == pytest.approx(scale, abs=0.005)
+    # a lower EC50 means more occupancy, hence a smaller gain per unit occupancy
+    assert float(quoted.group(1)) < DMF.gain_scale.value < float(quoted.group(2))

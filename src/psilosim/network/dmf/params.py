@@ -83,7 +83,7 @@ DMF = DMFParams(
         note="s in gain = 1 + s·R_i·occupancy. Deco 2018's gain 1 + 0.2·R_i has no occupancy term, so "
              "0.2 is the gain at LSD's occupancy during their scans: s = 0.2 / O_LSD = 0.2 / 0.5984 "
              "= 0.3342 (O_LSD = gain_scale.deco2018_lsd_occupancy(); it inherits the library's "
-             "assumed LSD 5-HT2A EC50: ×0.5/×2 gives s 0.31/0.46). "
+             "assumed LSD 5-HT2A EC50: ×0.5/×2 gives s 0.30/0.41). "
              "docs/network.md#gain-scale-per-unit-occupancy",
         low=0.0,
     ),
