@@ -208,10 +208,11 @@ def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
 
 
 def test_cli_unreachable_target_is_one_line_not_a_traceback(monkeypatch, capsys):
-    # Two twins cannot reach CL4's effect size within weight_circuit's range: the CLI reports the
-    # conflict (parameter, range, misfit) as an error line with exit code 2.
-    code, _, err = run_cli(monkeypatch, capsys, "calibrate", "--twins", "2", "--seed", "3")
-    assert code == 2 and "not reachable" in err and "Traceback" not in err
+    # A model in which ketamine has no day-1 effect whatever the circuit weight cannot reach CL4:
+    # the CLI reports the conflict (parameter, range, misfit) as an error line with exit code 2.
+    monkeypatch.setattr(calibration, "effect_size_day1", lambda *args, **kwargs: 0.0)
+    code, _, err = run_cli(monkeypatch, capsys, "calibrate", "--twins", "4", "--seed", "3")
+    assert code == 2 and "weight_circuit" in err and "not reachable" in err and "Traceback" not in err
 
 
 def test_assumption_sensitivity_recalibrates_every_variant(envelope):
