@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from ..errors import InputError
+
 _STATE_WORDS = 4
 
 
@@ -29,8 +31,8 @@ def seed_streams(seed: int | None | Sequence[int], n_streams: int) -> np.ndarray
     other key or plain integer seed (how scan sessions name a scan by seed, role and index).
     """
     if isinstance(seed, Sequence) or isinstance(seed, np.ndarray):
-        if len(seed) != n_streams:
-            raise ValueError(f"{len(seed)} seeds for {n_streams} members")
+        if len(seed) != n_streams:  # an InputError is a ValueError too
+            raise InputError("seed", f"{len(seed)} seeds for a batch of {n_streams}")
         sequences = [member_sequence(s) for s in seed]
     else:
         sequences = np.random.SeedSequence(seed).spawn(n_streams)

@@ -35,10 +35,6 @@ from .dmf import DMF, DMFModel
 from .hopf import HopfModel
 from .settings import FIT, FitParams
 
-#: Slack (s) within which a TR counts as a whole number of Hopf steps (float rounding of the
-#: TR, as in :meth:`HopfModel.simulate`).
-TR_GRID_SLACK_S = 1e-9
-
 
 @dataclass(frozen=True)
 class FitResult:
@@ -248,7 +244,7 @@ def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int
     dt = model.params.dt.to("s")
     if not (np.isfinite(tr_s) and tr_s >= dt):
         raise InputError("tr", f"must be at least the Hopf step dt = {dt} s, got {tr_s}")
-    if abs(round(tr_s / dt) * dt - tr_s) <= TR_GRID_SLACK_S:
+    if model.on_step_grid(tr_s):
         return model.simulate(duration_s, coupling=coupling, seed=seed, tr_s=tr_s, **warmup)
     fine = model.simulate(duration_s + tr_s, coupling=coupling, seed=seed, tr_s=dt, **warmup)
     times = np.arange(1, int(round(duration_s / tr_s)) + 1) * tr_s

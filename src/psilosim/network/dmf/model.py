@@ -162,10 +162,6 @@ class DMFModel:
         batch = max(len(g_values), gains.shape[0])
         if len(g_values) not in (1, batch) or gains.shape[0] not in (1, batch):
             raise InputError("coupling/gain", f"batch sizes {len(g_values)} and {gains.shape[0]} differ")
-        if isinstance(seed, np.ndarray):
-            seed = seed.tolist()  # an array of seeds means what the same list means
-        if isinstance(seed, Sequence) and len(seed) != batch:
-            raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
         g_values = np.broadcast_to(g_values, (batch,)).copy()
         gains = np.array(np.broadcast_to(gains, (batch, self.n_regions)), order="C")
         wp = self.working_point

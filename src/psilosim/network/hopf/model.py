@@ -24,6 +24,10 @@ from .._rng import seed_streams
 from .kernel import run
 from .params import HOPF, HopfParams
 
+#: Slack (s) within which a sampling interval counts as a whole number of integration steps
+#: (float rounding of a TR such as 0.1 · 20; a numerical guard, not a model constant).
+STEP_GRID_SLACK_S = 1e-9
+
 
 class HopfModel:
     """Stuart–Landau oscillators on a connectome (``sc[i, j]``: input to i from j)."""
@@ -75,11 +79,10 @@ class HopfModel:
         """
         g, a = self._batch_inputs(coupling, a)
         batch = len(g)
-        seed = _require_seeds(seed, batch)
         dt = self.params.dt.to("s")
-        every = int(round(tr_s / dt))
-        if every < 1 or abs(every * dt - tr_s) > 1e-9:
+        if not self.on_step_grid(tr_s):
             raise InputError("tr", f"{tr_s} s is not a multiple of dt = {dt} s")
+        every = int(round(tr_s / dt))
         for field, seconds in (("duration", duration_s), ("warmup", warmup_s)):
             if not (np.isfinite(seconds) and seconds >= 0):
                 raise InputError(field, f"must be a finite number of seconds >= 0, got {seconds}")
@@ -101,6 +104,12 @@ class HopfModel:
                             coords={"region": self.labels, "time": np.arange(1, n_samples + 1) * tr_s},
                             name="x", attrs={"tr_s": tr_s, "model": "hopf", "units": "1",
                                                   "long_name": "real part of the Stuart–Landau amplitude"})
+
+    def on_step_grid(self, tr_s: float) -> bool:
+        """Whether ``tr_s`` is a whole number (≥ 1) of integration steps ``dt`` (to float rounding)."""
+        dt = self.params.dt.to("s")
+        every = round(tr_s / dt) if np.isfinite(tr_s) else 0
+        return every >= 1 and abs(every * dt - tr_s) <= STEP_GRID_SLACK_S
 
     def _batch_inputs(self, coupling: float | Sequence[float], a: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Couplings (B,) and bifurcation parameters (B, N), checked and broadcast to one batch."""
@@ -144,12 +153,3 @@ class HopfModel:
         sd = np.sqrt(np.diag(cx))
         return labelled_matrix(cx / np.outer(sd, sd), self.labels, name="fc")
 
-
-def _require_seeds(seed: int | None | Sequence[int] | np.ndarray, batch: int):
-    """``seed`` with a numpy array turned into the equivalent integer or list; one entry per
-    member when it is a sequence (else :class:`InputError`)."""
-    if isinstance(seed, np.ndarray):
-        seed = seed.tolist()
-    if isinstance(seed, Sequence) and len(seed) != batch:
-        raise InputError("seed", f"{len(seed)} seeds for a batch of {batch}")
-    return seed
