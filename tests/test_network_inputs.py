@@ -17,12 +17,12 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from psilosim.cli import app
-from psilosim.cli.network import window_mean_occupancy
 from psilosim.connectome import load_dataset
 from psilosim.errors import DataError, InputError
 from psilosim.network.dmf import FITTED_G, DMFModel
 from psilosim.network.fit import fit_hopf, hopf_bold
 from psilosim.network.hopf import HOPF, HopfModel
+from psilosim.network.scan import window_mean_occupancy
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -12,7 +12,7 @@ from rich.table import Table
 from .. import DISCLAIMER
 from ..errors import InputError
 from ..network.settings import FIT, MAP_KINDS, SCAN
-from ..units import MINUTES_PER_HOUR, SECONDS_PER_MINUTE
+from ..units import SECONDS_PER_MINUTE
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 DATASET_HELP = ("Built-in dataset name (aal2, tvb76) or a folder with regions.csv, sc.csv, fc.csv, "
@@ -170,7 +170,7 @@ def scan(
     controls = ["uniform", "shuffled"] + (["variogram"] if sc.has_centroids(parcellation) else [])
     maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":
-        mean_occ = window_mean_occupancy(occ, start_h, minutes)
+        mean_occ = sc.window_mean_occupancy(occ, start_h, minutes)
         session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps, gain_scale=gain_scale)
     else:
         with _progress(f"scanning {parcellation.name}", json_out) as progress:
@@ -192,24 +192,6 @@ def scan(
         emit_json(payload)
         return
     _print_scan(payload)
-
-
-def window_mean_occupancy(occupancy, start_h: float, minutes: float) -> float:
-    """Time average of the occupancy over a scan window of ``minutes`` from ``start_h`` (h).
-
-    A series is linearly interpolated as the simulate path does (:func:`~psilosim.network.scan.occupancy_at`);
-    the average integrates that interpolant exactly (trapezoids between the window's ends and the
-    grid points inside it), so a window shorter than the series' grid step is averaged too.
-    """
-    from ..network.scan import occupancy_at
-
-    if isinstance(occupancy, (int, float)):
-        return float(occupancy)
-    end_h = start_h + minutes / MINUTES_PER_HOUR
-    grid = occupancy["time_h"].values
-    times = np.unique(np.concatenate([[start_h, end_h], grid[(grid > start_h) & (grid < end_h)]]))
-    values = np.array([occupancy_at(occupancy, t) for t in times])
-    return float(np.trapezoid(values, times) / (end_h - start_h))
 
 
 def _map_summary(session, parcellation, kind: str) -> dict:

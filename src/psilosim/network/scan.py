@@ -102,6 +102,23 @@ def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
     return float(occupancy)
 
 
+def window_mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
+    """Time average of the occupancy over a scan window of ``minutes`` from ``start_h`` (h).
+
+    A series is linearly interpolated as :func:`occupancy_at` does (what a simulated scan's
+    gains follow); the average integrates that interpolant exactly (trapezoids between the
+    window's ends and the grid points inside it), so a window shorter than the series' grid step
+    is averaged too.
+    """
+    if not isinstance(occupancy, xr.DataArray):
+        return float(occupancy)
+    end_h = start_h + minutes / MINUTES_PER_HOUR
+    grid = occupancy["time_h"].values
+    times = np.unique(np.concatenate([[start_h, end_h], grid[(grid > start_h) & (grid < end_h)]]))
+    values = np.array([occupancy_at(occupancy, t) for t in times])
+    return float(np.trapezoid(values, times) / (end_h - start_h))
+
+
 # ---------------------------------------------------------------------- gain maps
 def density_map(parcellation: Parcellation, kind: str, *, seed: int | np.random.SeedSequence = 0,
                 receptor: str = HT2A) -> xr.DataArray:
@@ -357,7 +374,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                 "region": labels, "region_i": labels, "region_j": labels, "time": times},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
                "tr_s": tr_s, "sessions": sessions, "gain_scale": scale,
-               "mean_occupancy": _mean_occupancy(occupancy, start_h, minutes),
+               "mean_occupancy": window_mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )
 
@@ -489,11 +506,6 @@ def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float, scal
             run.drive.gain[k, :] = gain
 
 
-def _mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minutes: float) -> float:
-    if isinstance(occupancy, xr.DataArray):
-        inside = occupancy.sel(time_h=slice(start_h, start_h + minutes / MINUTES_PER_HOUR))
-        return float((inside if inside.size else occupancy).mean())
-    return float(occupancy)
 
 
 # ---------------------------------------------------------------------- FC change
