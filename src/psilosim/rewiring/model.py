@@ -558,23 +558,27 @@ class ImagingHook:
 
         return bool(patient_rng(seed, index, STREAM_IMAGING).random() < design.imaging.fraction)
 
-    def __call__(self, design, patient, arm_index: int, biology, seed: int) -> np.ndarray:
+    def rewired(self, design, patient, arm_index: int, biology, days, **options):
+        """The patient's rewired network at ``days`` (:func:`patient_network` with the arm's setting
+        and the patient's stress inputs); ``options`` go to :func:`patient_network`."""
         from ..clinical.biology import chain_inputs
 
-        model = self.model(design)
-        names = model.measure_names(design.imaging.flexibility)
+        spec = design.arms[arm_index]
+        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+        return patient_network(self.model(design), biology, spec.environment, days,
+                               background_stress=kw["background_stress"], stress=kw["stress"],
+                               spine_params=kw["spine_params"], **options)
+
+    def __call__(self, design, patient, arm_index: int, biology, seed: int) -> np.ndarray:
+        names = self.measure_names(design)
         visits = np.asarray(design.visits, dtype=float)
         out = np.full((visits.size, len(names)), np.nan)
         if not self.is_imaged(design, patient.index, seed):
             return out
-        spec = design.arms[arm_index]
-        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
         days = np.asarray(design.imaging.visits, dtype=float)
         scan_rng = np.random.SeedSequence(int(seed), spawn_key=(int(patient.index), STREAM_SCAN))
-        result = patient_network(model, biology, spec.environment, days, background_stress=kw["background_stress"],
-                                 stress=kw["stress"], spine_params=kw["spine_params"],
-                                 flexibility=design.imaging.flexibility,
-                                 scan_seeds=scan_rng.generate_state(days.size))
+        result = self.rewired(design, patient, arm_index, biology, days, flexibility=design.imaging.flexibility,
+                              scan_seeds=scan_rng.generate_state(days.size))
         rows = np.searchsorted(visits, days)
         for j, name in enumerate(names):
             out[rows, j] = result.measures[name]

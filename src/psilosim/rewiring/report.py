@@ -28,9 +28,9 @@ def _median_patient(ds: xr.Dataset, arm: str, day_visit: int) -> int | None:
 
 def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None):
     """Expected FC at day 0 and ``day`` of patient ``index``, simulated as the run did (its ``models``)."""
-    from ..clinical.biology import chain_inputs, patient_biology
+    from ..clinical.biology import patient_biology
     from ..clinical.trial import DEFAULT_MODELS, draw, imaging_hook
-    from .model import model_for, patient_network
+    from .model import ImagingHook
 
     models = DEFAULT_MODELS if models is None else models
     patient = draw(design, index, seed, models)
@@ -38,13 +38,9 @@ def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None
     spec = design.arms[arm]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
                           mechanisms=spec.mechanisms, params=models.biology)
-    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)  # as ImagingHook.__call__ does
     hook = imaging_hook(design, models)
-    model = hook.model(design) if hasattr(hook, "model") else model_for(design.imaging.dataset)
-    result = patient_network(model, bio, spec.environment, [0.0, day],
-                             background_stress=kw["background_stress"], stress=kw["stress"],
-                             spine_params=kw["spine_params"], keep_fc=True)
-    return result.fc
+    hook = hook if isinstance(hook, ImagingHook) else ImagingHook()  # a custom hook: the default network
+    return hook.rewired(design, patient, arm, bio, [0.0, day], keep_fc=True).fc
 
 
 def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArray) -> str:
