@@ -177,7 +177,7 @@ def _sensitivity_json(ds) -> dict:
 
 def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, workers: int | None, progress: bool):
     """The envelope, its JSON form (the fit is its centre row) and the NetCDF file if asked."""
-    from ..clinical.calibration import FIT_ROUNDS, TARGET_CL1_PSILOCYBIN
+    from ..clinical.calibration import fit_record
     from ..clinical.uncertainty import calibration_envelope, verdict
     from ..io import write_results
 
@@ -185,14 +185,11 @@ def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, workers:
     if out is not None:
         write_results(ds, out)
     centre = ds.sel(calibration="centre")
-    cl1_psilocybin = float(ds["value"].sel(calibration="centre", prediction=ds["prediction"].values[0]))
-    fit = {"weight_circuit": float(centre["weight_circuit"]),
-           "gain_ssri_transcription": float(centre["gain_ssri_transcription"]),
-           "cl4_hedges_g": float(centre["achieved_cl4_hedges_g"]),
-           "cl1_escitalopram": float(centre["achieved_cl1_escitalopram"]),
-           "cl1_psilocybin": cl1_psilocybin,
-           "cl1_psilocybin_misfit": cl1_psilocybin - TARGET_CL1_PSILOCYBIN,
-           "n": twins, "seed": seed, "rounds": FIT_ROUNDS}  # the keys of calibration.fit, so both modes match
+    fit = fit_record(weight_circuit=float(centre["weight_circuit"]),
+                     gain_ssri_transcription=float(centre["gain_ssri_transcription"]),
+                     cl4_hedges_g=float(centre["achieved_cl4_hedges_g"]),
+                     cl1_psilocybin=float(ds["value"].sel(calibration="centre", prediction=ds["prediction"].values[0])),
+                     cl1_escitalopram=float(centre["achieved_cl1_escitalopram"]), n=twins, seed=seed)
     calibrations = [{name: (str(ds[name].values[i]) if name == "calibration" else float(ds[name].values[i]))
                      for name in ("calibration", "target_cl4_hedges_g", "achieved_cl4_hedges_g",
                                   "target_cl1_escitalopram", "achieved_cl1_escitalopram",

@@ -252,11 +252,20 @@ def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SE
     car = TwinCohort(carhart2021(), n, seed, models)
     current, plast = fit_cohorts(ket, car, models, rounds=rounds)
     achieved = {arm: float(c.mean()) for arm, c in car.change(42.0, current).items()}
-    return {"weight_circuit": current.symptoms.weight_circuit.value,
-            "gain_ssri_transcription": plast.gain_ssri_transcription.value,
-            "cl4_hedges_g": effect_size_day1(ket, current),
-            "cl1_psilocybin": achieved["psilocybin"], "cl1_escitalopram": achieved["escitalopram"],
-            "cl1_psilocybin_misfit": achieved["psilocybin"] - TARGET_CL1_PSILOCYBIN,
+    return fit_record(weight_circuit=current.symptoms.weight_circuit.value,
+                      gain_ssri_transcription=plast.gain_ssri_transcription.value,
+                      cl4_hedges_g=effect_size_day1(ket, current), cl1_psilocybin=achieved["psilocybin"],
+                      cl1_escitalopram=achieved["escitalopram"], n=n, seed=seed, rounds=rounds)
+
+
+def fit_record(*, weight_circuit: float, gain_ssri_transcription: float, cl4_hedges_g: float,
+               cl1_psilocybin: float, cl1_escitalopram: float, n: int, seed: int,
+               rounds: int = FIT_ROUNDS) -> dict[str, float]:
+    """What a fit reports (:func:`fit`, and ``psilosim calibrate`` for the centre of the envelope):
+    the two fitted values, the targets they achieved, and CL1.psilocybin, checked, with its misfit."""
+    return {"weight_circuit": weight_circuit, "gain_ssri_transcription": gain_ssri_transcription,
+            "cl4_hedges_g": cl4_hedges_g, "cl1_psilocybin": cl1_psilocybin, "cl1_escitalopram": cl1_escitalopram,
+            "cl1_psilocybin_misfit": cl1_psilocybin - TARGET_CL1_PSILOCYBIN,
             "n": n, "seed": seed, "rounds": rounds}
 
 
