@@ -121,6 +121,25 @@ def test_region_tables_name_the_dmn_whatever_its_case(tmp_path):
     assert load_regions(str(path))["network"].tolist() == ["Default", "Vis"]
 
 
+@pytest.mark.parametrize("rows, problem", [
+    ({"label": ["a", "b"], "network": ["Default", ""]}, "no network"),
+    ({"label": ["a", "b"], "network": ["Default", "Vis"], "index": [0, 0]}, "duplicated index"),
+    ({"label": ["a", "b"]}, "missing column"),
+])
+def test_region_tables_are_checked_as_the_folder_loader_checks_them(tmp_path, rows, problem):
+    """A blank network or a duplicated index in ``--regions`` is refused, naming the option;
+    before, a blank network became a network called 'nan' and a duplicated index was kept."""
+    import pandas as pd
+
+    from psilosim.cli.metrics import load_regions
+
+    path = tmp_path / "regions.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    with pytest.raises(InputError) as err:
+        load_regions(str(path))
+    assert err.value.field == "--regions" and problem in str(err.value)
+
+
 # Guards against whitespace-delimited .txt BOLD (accepted by the file-type check) failing as
 # "not a numeric CSV matrix".
 @pytest.mark.parametrize("name", ["before_spaces.txt", "before_tabs.txt"])

@@ -11,30 +11,32 @@ import typer
 import xarray as xr
 from rich.table import Table
 
-from ..errors import InputError
+from ..errors import DataError, InputError
 from ..metrics.params import DEFAULT_METRICS
 from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
+#: What a region table given to ``--regions`` must have (a dataset folder needs ``hemisphere`` too).
+METRICS_REGION_COLUMNS = ("label", "network")
 REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2)."
 TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with a time axis)."
 
 
 def load_regions(spec: str) -> pd.DataFrame:
-    """A region table from a CSV path or a built-in dataset name."""
-    from ..connectome.parcellation import canonical_network
+    """A region table from a CSV path or a built-in dataset name.
+
+    A CSV is read as a dataset folder's ``regions.csv`` is (the same reader), needing only the
+    columns ``label`` and ``network``.
+    """
+    from ..connectome.parcellation import read_region_table
 
     path = Path(spec)
     if path.suffix.lower() == ".csv" or path.exists():
         if not path.is_file():
             raise InputError("--regions", f"{spec}: no such file")
-        table = pd.read_csv(path)
-        if "label" not in table.columns or "network" not in table.columns:
-            raise InputError("--regions", f"{spec}: needs columns 'label' and 'network'")
-        if "index" in table.columns:
-            table = table.sort_values("index")
-        table["label"] = table["label"].astype(str)
-        table["network"] = table["network"].astype(str).map(canonical_network)  # as the folder loader does
-        return table.set_index("label").drop(columns=["index"], errors="ignore")
+        try:
+            return read_region_table(path, required=METRICS_REGION_COLUMNS)[0]
+        except DataError as exc:
+            raise InputError("--regions", str(exc)) from None
     from ..connectome import BUILTIN, load_dataset
 
     if spec.lower() not in BUILTIN:

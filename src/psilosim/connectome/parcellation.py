@@ -166,7 +166,7 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
     folder = Path(path)
     if not folder.is_dir():
         raise DataError(f"{folder}: not a folder (expected regions.csv, sc.csv, ...)")
-    regions, region_index = _read_region_table(folder / "regions.csv")
+    regions, region_index = read_region_table(folder / "regions.csv")
     labels = list(regions.index)
 
     def matrix(fname: str, required: bool) -> xr.DataArray | None:
@@ -200,20 +200,25 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
 REQUIRED_REGION_COLUMNS = ("label", "hemisphere", "network")
 
 
-def _read_region_table(path: Path) -> tuple[pd.DataFrame, np.ndarray | None]:
-    """The region table indexed by label, in ``index`` order, and that index (``None`` without one)."""
+def read_region_table(path: Path, required: tuple[str, ...] = REQUIRED_REGION_COLUMNS
+                       ) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """The region table indexed by label, in ``index`` order, and that index (``None`` without one).
+
+    ``required`` are the columns that must be present and filled in every row: a dataset folder
+    needs the hemisphere too, a region table given to the metrics commands only label and network.
+    """
     if not path.exists():
         raise DataError(f"{path}: missing (the region table is required)")
     table = _read_table(path)
-    missing = [c for c in REQUIRED_REGION_COLUMNS if c not in table.columns]
+    missing = [c for c in required if c not in table.columns]
     if missing:
-        raise DataError(f"{path}: missing column(s) {missing}; expected {list(REQUIRED_REGION_COLUMNS)}")
-    for col in REQUIRED_REGION_COLUMNS:
+        raise DataError(f"{path}: missing column(s) {missing}; expected {list(required)}")
+    for col in required:
         if table[col].isna().any() or (table[col].astype(str).str.strip() == "").any():
             raise DataError(f"{path}: a region has no {col}")
     index = None
     if "index" in table.columns:
-        _require_unique_index(table["index"], path, ": the rows of sc.csv could not be matched to regions")
+        _require_unique_index(table["index"], path, ": each region needs its own index (it orders the rows of the other files)")
         table = table.sort_values("index")
         index = table["index"].to_numpy()
     table["label"] = table["label"].astype(str)
