@@ -31,7 +31,7 @@ EFFECT_PARAMS = EffectParams(
                         "at 15/25/30 mg, given the RB2 occupancy curve"),
     hill=Param(value=12.0, unit="", kind="fitted", source="Holze et al. 2023 (PK10, PK11)",
                note="steep because occupancy saturates (Occmax 0.766, EC50 1.97 ng/mL) while the effect still "
-                    "rises 58 -> 80 % and ends ~5.5 h after dosing: the effect switches on above ~50 % occupancy"),
+                    "rises 58 -> 80 % and lasts ~5.5 h (PK10): the effect switches on above ~50 % occupancy"),
     duration_threshold=Param(value=0.10, unit="", kind="assumed", source="onset/offset convention",
                              note="duration = time with effect >= 10 % of the scale, the convention of Liechti-group "
                                   "PK-PD papers (assumed to match Holze 2023's definition)"),

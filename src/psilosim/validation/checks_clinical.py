@@ -108,6 +108,6 @@ def cl4_ketamine_rapid_fading():
     diff = {day: float(np.mean(c["ketamine"] - c["saline"])) for day in (1.0, 14.0) for c in [cohort.change(day)]}
     effect = -effect_size_day1(cohort)
     residual = diff[14.0] / diff[1.0]
-    detail = (f"ketamine − saline MADRS: day 1 {diff[1.0]:.2f} (g = {effect:.2f}), day 14 {diff[14.0]:.2f} "
+    detail = (f"ketamine − saline MADRS: day 1 {diff[1.0]:.2f} (Hedges g = {-effect:.2f}), day 14 {diff[14.0]:.2f} "
               f"({100 * residual:.0f} % left); the 24-h response OR is not reproduced (see docs/clinical.md)")
     return bool(effect >= CL4_MIN_EFFECT_SIZE and residual < CL4_MAX_RESIDUAL_FRACTION), detail
