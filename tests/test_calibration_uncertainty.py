@@ -191,6 +191,29 @@ def test_cli_calibrate_json(monkeypatch, capsys, tmp_path):
     assert code == 0 and set(plain_fit) == set(result["fit"])
     for key in ("weight_circuit", "cl1_psilocybin", "cl1_psilocybin_misfit", "rounds"):
         assert result["fit"][key] == pytest.approx(plain_fit[key], abs=1e-6)
+    assert result["fit"]["targets_reached"] is True and plain_fit["targets_reached"] is True
+
+
+# Guards against the CLI reading CL1.psilocybin as the envelope's first prediction (by position)
+# and against a centre whose clipped fit missed a target being reported as an ordinary fit.
+def test_cli_calibrate_reads_cl1_psilocybin_by_key_and_says_when_the_centre_missed(monkeypatch, capsys):
+    from psilosim.clinical import uncertainty
+
+    psilocybin = Prediction("carhart2021", "arm", 42.0, ("psilocybin",))
+    other = Prediction("carhart2021", "difference", 42.0, ("psilocybin", "escitalopram"))
+    points = calibration_points()
+    rows = np.array([[100.0 + k, -8.5 - k] for k in range(len(points))])  # psilocybin second
+    fitted = np.array([[0.5, 1.0, g, esc] for g, esc in points])
+    fitted[0, 2] = points[0][0] + 0.2  # the centre's CL4 fit stopped at a range end, 0.2 short
+    fake = _as_dataset(points, fitted, rows, (other, psilocybin), n=8, seed=5)
+    monkeypatch.setattr(uncertainty, "calibration_envelope", lambda **kwargs: fake)
+    code, stdout, err = run_cli(monkeypatch, capsys, "calibrate", "--twins", "8", "--seed", "5", "--uncertainty",
+                                "--json")
+    assert code == 0, err
+    result = json.loads(stdout)["fit"]
+    assert result["cl1_psilocybin"] == -8.5
+    assert result["targets_reached"] is False
+    assert not fake["calibrated"].values[0] and fake["calibrated"].values[1:].all()
 
 
 @pytest.mark.parametrize(("args", "message"), [

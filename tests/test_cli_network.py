@@ -267,3 +267,13 @@ def test_cli_errors_print_bracketed_text_verbatim(capsys):
 def test_a_hopf_only_fit_needs_no_minimum_scan_length():
     out = _json(["fit", "--dataset", "aal2", "--model", "hopf", "--minutes", "0.05", "--json"])
     assert out["model"] == "hopf" and out["fcd_ks"] is None
+
+
+# ---------------------------------------------------------------------- --seed -1
+# Guards against a numpy traceback (fit) or an error naming "seed" rather than the option (scan).
+@pytest.mark.parametrize("args", [["fit", "--dataset", "aal2", "--points", "2", "--minutes", "1", "--json"],
+                                  ["scan", "--method", "linear", "--occupancy", "0.5", "--json"]])
+def test_negative_seed_is_one_line_naming_the_option(args):
+    result = _cli(*args, "--seed", "-1")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == ["error: --seed: must be a non-negative integer, got -1"]

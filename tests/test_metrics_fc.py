@@ -195,3 +195,42 @@ def test_labels_that_collide_as_text_are_refused():
     regions = pd.DataFrame({"network": ["Default", "Vis"]}, index=pd.Index([1, "1"], dtype=object))
     with pytest.raises(InputError, match="duplicated"):
         check_region_table(regions)
+
+
+# Guards against the API reading a "default" network as not the DMN (NaN DMN measures) while the
+# CLI's reader (connectome.parcellation) maps it to "Default".
+def test_a_default_network_in_any_case_is_the_dmn():
+    from _metrics_data import planted_switching
+    from psilosim.metrics import analyze
+    from psilosim.metrics._inputs import check_region_table
+
+    values, _ = planted_switching(seed=1)
+    named = region_table(values.shape[0])
+    lower = named.assign(network=named["network"].replace({"Default": "default"}))
+    upper = named.assign(network=named["network"].replace({"Default": " DEFAULT"}))
+    assert list(check_region_table(upper)["network"]) == list(named["network"])
+    assert (lower["network"] == "default").any()  # the caller's table is left as it was
+    reference = analyze(values, named, 2.0)
+    for table in (lower, upper):
+        result = analyze(values, table, 2.0)
+        assert np.isfinite(float(result["dmn_within"]))
+        assert float(result["dmn_within"]) == pytest.approx(float(reference["dmn_within"]), abs=1e-12)
+
+
+# Guards against the network-level functions, called directly, reading a lowercase "default"
+# network as not the DMN (NaN) while analyze() finds it.
+def test_network_functions_called_directly_find_a_lowercase_default_network():
+    from psilosim.metrics.networks import dmn_fc, network_fc, network_matrix
+
+    rng = np.random.default_rng(0)
+    named = region_table(12)
+    lower = named.assign(network=named["network"].replace({"Default": "default"}))
+    x = rng.standard_normal((200, 12))
+    labels = list(named.index)
+    fc = xr.DataArray(np.corrcoef(x.T), dims=("region_i", "region_j"),
+                      coords={"region_i": labels, "region_j": labels})
+    assert (lower["network"] == "default").any()
+    assert dmn_fc(fc, lower) == pytest.approx(dmn_fc(fc, named), abs=1e-12)
+    assert np.isfinite(dmn_fc(fc, lower)["within"])
+    assert "Default" in list(network_fc(fc, lower)["network"].values)
+    assert "Default" in list(network_matrix(fc, lower)["network_i"].values)

@@ -61,6 +61,37 @@ def test_network_distance_counts_each_region_once():
     assert by_net["A"] == pytest.approx(0.7 / np.sqrt(7)) and by_net["B"] == 0.0
 
 
+def test_network_distance_reads_labelled_fc_by_region_label_not_position():
+    # Both FCs list the regions in another order than the parcellation: each network's mean must
+    # still be over its own regions (the labels select the rows, they never rename them).
+    parc = _toy(["A", "A", "B", "B", "B", "B", "B", "B"])
+    base = np.eye(8)
+    drug = np.eye(8)
+    drug[0, 1] = drug[1, 0] = np.tanh(0.7)
+    order = list(range(8))[::-1]
+    labels = [parc.labels[k] for k in order]
+
+    def labelled(fc):
+        return xr.DataArray(fc[np.ix_(order, order)], dims=("region_i", "region_j"),
+                            coords={"region_i": labels, "region_j": labels})
+
+    by_net = ms.network_fc_distance(labelled(drug), labelled(base), parc)
+    assert by_net["A"] == pytest.approx(0.7 / np.sqrt(7)) and by_net["B"] == 0.0
+    d = ms.region_fc_distance(labelled(drug), base, parc.labels)  # one labelled, one in label order
+    assert list(d["region"].values) == list(parc.labels) and d.sel(region="r0") == pytest.approx(0.7 / np.sqrt(7))
+    with pytest.raises(InputError) as info:
+        ms.region_fc_distance(labelled(drug), labelled(base), [*parc.labels[:-1], "elsewhere"])
+    assert info.value.field == "labels" and "elsewhere" in str(info.value)
+
+
+def test_region_distance_refuses_fc_whose_columns_are_in_another_order():
+    labels = ["PCC", "mPFC", "V1"]
+    fc = xr.DataArray(np.eye(3), dims=("region_i", "region_j"), coords={"region_i": labels, "region_j": labels})
+    columns_moved = fc.copy().assign_coords(region_j=labels[::-1])
+    with pytest.raises(DataError, match="other regions"):
+        ms.region_fc_distance(columns_moved, fc)
+
+
 def test_within_network_change_sign():
     parc = _toy(["A", "A", "B", "B"])
     base = np.full((4, 4), 0.5)

@@ -341,3 +341,19 @@ def test_lambda_z_starts_after_the_last_doses_peak_not_the_highest():
     r = nca(t, c, last_dose_h=12.0)
     assert r.lambda_z == pytest.approx(rate)
     assert r.lambda_z_points == int(np.sum(t > 12))  # the samples after that peak, not the peak itself
+
+
+# Guards against the API refusing "1 mg/kg" in a mouse ("give a body weight") that a scenario
+# accepts: a laboratory species' standard weight is the subject's default wherever it is built.
+def test_a_mouse_subject_has_its_standard_weight_in_the_api_as_in_scenarios():
+    from psilosim.species import species_defaults
+
+    standard = species_defaults("mouse").body_weight.to("kg")
+    assert Subject(species="mouse").weight_kg == standard
+    assert Subject(species="Mouse", weight="30 g").weight_kg == pytest.approx(0.030)  # a given weight wins
+    assert Subject().weight_kg is None  # a human dose per kg still needs the person's own weight
+    per_kg = simulate_pk("psilocybin", Regimen.single("1 mg/kg", route="ip"), subject={"species": "mouse"},
+                         t_end_h=4)
+    given = simulate_pk("psilocybin", Regimen.single(f"{standard} mg", route="ip"),
+                        subject={"species": "mouse"}, t_end_h=4)
+    np.testing.assert_allclose(per_kg.concentration.values, given.concentration.values, rtol=1e-12)

@@ -342,3 +342,13 @@ def test_every_stored_fit_has_the_fingerprint_of_its_sc(aal2):
     changed = aal2.sc.values.copy()
     changed[0, 1] += 1e-6
     assert sc.sc_fingerprint(changed) != sc.sc_fingerprint(aal2.sc)
+
+
+# ---------------------------------------------------------------------- negative seeds
+# Guards against a negative seed reaching numpy (a bare ValueError traceback, no field named).
+@pytest.mark.parametrize("seed", [-1, [0, -2], [(3, -1)], 1.5])
+def test_a_negative_or_non_integer_seed_is_an_input_error(seed):
+    n = len(seed) if isinstance(seed, list) else 2
+    with pytest.raises(InputError) as info:
+        seed_streams(seed, n)
+    assert info.value.field == "seed"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -256,19 +258,83 @@ def _hook_b(patient, biology):
     return None
 
 
+def _make_hook(gain):
+    def hook(patient, biology):
+        return gain * biology.window
+
+    return hook
+
+
+@dataclass(frozen=True)
+class _ScaledHook:
+    gain: float
+
+    def rigidity(self, patient, biology):
+        return self.gain * biology.window
+
+
+class _PlainHook:
+    """A hook object without declared fields: its identity cannot be made stable."""
+
+    def __init__(self, gain):
+        self.gain = gain
+
+    def rigidity(self, patient, biology):
+        return self.gain * biology.window
+
+
+def _gained(gain, patient, biology):
+    return gain * biology.window
+
+
+_lambda_a = lambda patient, biology: biology.window  # noqa: E731
+_lambda_b = lambda patient, biology: 2 * biology.window  # noqa: E731
+_HOOKS_IN_EVERY_PROCESS = {"function": "_hook_a", "closure": "_make_hook(0.3)",
+                           "method": "_ScaledHook(0.3).rigidity", "partial": "partial(_gained, 0.3)"}
+
+
+def _fingerprint(hook) -> str:
+    return ModelSet(network_hook=hook).fingerprint()
+
+
 def test_fingerprint_of_a_function_hook_is_the_same_in_every_process():
     # A function's repr holds its memory address, which differs between processes: a run with a
-    # custom network hook could not be resumed. Its module and qualified name identify it instead.
+    # custom network hook could not be resumed. Its name, code and captured values identify it instead.
     import subprocess
     import sys
 
-    fp = ModelSet(network_hook=_hook_a).fingerprint()
-    assert fp != ModelSet(network_hook=_hook_b).fingerprint() != ModelSet().fingerprint()
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import test_trial as t; "
-            "print(t.ModelSet(network_hook=t._hook_a).fingerprint())")
+    fp = _fingerprint(_hook_a)
+    assert fp != _fingerprint(_hook_b) != ModelSet().fingerprint()
+    here = {name: _fingerprint(eval(expr)) for name, expr in _HOOKS_IN_EVERY_PROCESS.items()}
+    code = ("import sys, json; sys.path.insert(0, sys.argv[1]); import test_trial as t; "
+            "print(json.dumps({k: t._fingerprint(eval(e, vars(t))) for k, e in t._HOOKS_IN_EVERY_PROCESS.items()}))")
     other = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent)], capture_output=True,
                            text=True, check=True).stdout.strip()
-    assert other == fp
+    assert json.loads(other) == here
+
+
+@pytest.mark.parametrize("first,second", [
+    (lambda: _make_hook(0.3), lambda: _make_hook(0.6)),          # closures of one factory
+    (lambda: _lambda_a, lambda: _lambda_b),                        # two lambdas of one module
+    (lambda: _ScaledHook(0.3).rigidity, lambda: _ScaledHook(0.6).rigidity),  # methods of two instances
+    (lambda: partial(_gained, 0.3), lambda: partial(_gained, 0.6)),
+    (lambda: partial(_gained, gain=0.3), lambda: partial(_gained, gain=0.6)),
+])
+def test_fingerprint_tells_apart_hooks_that_share_a_name(first, second):
+    # Resuming into a folder made with another hook would mix chunks of two models.
+    assert _fingerprint(first()) != _fingerprint(second())
+    assert _fingerprint(first()) == _fingerprint(first())  # a new object of the same hook: resumable
+
+
+def test_resume_with_a_hook_without_a_stable_identity_is_refused(tmp_path: Path):
+    hook = _PlainHook(0.3).rigidity
+    models = ModelSet(network_hook=hook)
+    run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2,
+              max_new_chunks=1, models=models)
+    with pytest.raises(InputError) as info:
+        run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2, models=models)
+    assert info.value.field == "models"
+    assert "_PlainHook.rigidity" in str(info.value)
 
 
 def test_imaging_design_on_a_grid_too_coarse_for_the_rewiring_is_refused_at_load():

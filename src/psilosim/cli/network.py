@@ -56,7 +56,9 @@ def fit(
     from ..network import scan as sc
     from ..network.fit import dataset_tr, fit_hopf, g_grid
     from ..network.fit import fit as run_fit
+    from ..pharmacokinetics.subject import checked_seed
 
+    checked_seed(seed, field="--seed")
     if model not in MODELS:
         raise InputError("--model", f"{model!r}; expected one of {', '.join(MODELS)}")
     if not np.isfinite(minutes) or minutes <= 0:
@@ -146,7 +148,9 @@ def scan(
     """
     from ..connectome import load_dataset
     from ..network import scan as sc
+    from ..pharmacokinetics.subject import checked_seed
 
+    checked_seed(seed, field="--seed")
     if method not in ("simulate", "linear"):
         raise InputError("--method", f"{method!r}; expected simulate or linear")
     if gain_map not in MAP_KINDS:

@@ -62,7 +62,7 @@ def pk(
     doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
     hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives), and at least to the end of "
                                                                 "the last dosing interval; a shorter time reports no accumulation metrics)."),
-    seed: int = typer.Option(None, "--seed", min=0, help="Draw individual random effects with this seed (default: typical subject)."),
+    seed: int = typer.Option(None, "--seed", help="Draw individual random effects with this seed (default: typical subject)."),
     route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
     parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
     method: str = typer.Option("analytic", "--method", help="Numerical method: analytic | ode."),
@@ -94,7 +94,9 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     from ..errors import InputError
     from ..pharmacokinetics import Subject, nca
     from ..pharmacokinetics.model import default_t_end_h
+    from ..pharmacokinetics.subject import checked_seed
 
+    checked_seed(seed, field="--seed")
     comp = get_compound(compound)
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})

@@ -120,7 +120,7 @@ def spines(
     days: float = typer.Option(34.0, "--days", help=f"Days simulated after the first dose (at most {MAX_SIMULATED_DAYS:g})."),
     report_days: str = typer.Option(None, "--report-days", help="Comma-separated days for density_change_pct "
                                     "(default 1,7,34, those within --days)."),
-    seed: int = typer.Option(None, "--seed", min=0, help="Seed (used with --stochastic)."),
+    seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
     stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
@@ -146,10 +146,12 @@ def spines(
 
 
 def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic) -> dict:
+    from ..pharmacokinetics.subject import checked_seed
     from ..plasticity import engagement_hours, window_days
     from ..synapses import imaging_turnover, simulate_slow_chain
     from ..synapses.chain import density_change_pct
 
+    checked_seed(seed, field="--seed")
     if not 0 < days <= MAX_SIMULATED_DAYS:
         raise InputError("--days", f"{days:g}: give a number of days greater than zero and at most "
                                    f"{MAX_SIMULATED_DAYS:g} (ten years)")

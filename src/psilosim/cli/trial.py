@@ -178,7 +178,7 @@ def _sensitivity_json(ds) -> dict:
 def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, workers: int | None, progress: bool):
     """The envelope, its JSON form (the fit is its centre row) and the NetCDF file if asked."""
     from ..clinical.calibration import fit_record
-    from ..clinical.uncertainty import calibration_envelope, verdict
+    from ..clinical.uncertainty import CL1_PSILOCYBIN, calibration_envelope, verdict
     from ..io import write_results
 
     ds = calibration_envelope(n=twins, seed=seed, workers=workers, progress=progress)
@@ -188,8 +188,9 @@ def _calibration_uncertainty(twins: int, seed: int, out: str | None, *, workers:
     fit = fit_record(weight_circuit=float(centre["weight_circuit"]),
                      gain_ssri_transcription=float(centre["gain_ssri_transcription"]),
                      cl4_hedges_g=float(centre["achieved_cl4_hedges_g"]),
-                     cl1_psilocybin=float(ds["value"].sel(calibration="centre", prediction=ds["prediction"].values[0])),
-                     cl1_escitalopram=float(centre["achieved_cl1_escitalopram"]), n=twins, seed=seed)
+                     cl1_psilocybin=float(centre["value"].sel(prediction=CL1_PSILOCYBIN.key)),
+                     cl1_escitalopram=float(centre["achieved_cl1_escitalopram"]), n=twins, seed=seed,
+                     targets_reached=bool(centre["calibrated"]))
     calibrations = [{name: (str(ds[name].values[i]) if name == "calibration" else float(ds[name].values[i]))
                      for name in ("calibration", "target_cl4_hedges_g", "achieved_cl4_hedges_g",
                                   "target_cl1_escitalopram", "achieved_cl1_escitalopram",

@@ -260,13 +260,15 @@ def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SE
 
 def fit_record(*, weight_circuit: float, gain_ssri_transcription: float, cl4_hedges_g: float,
                cl1_psilocybin: float, cl1_escitalopram: float, n: int, seed: int,
-               rounds: int = FIT_ROUNDS) -> dict[str, float]:
+               rounds: int = FIT_ROUNDS, targets_reached: bool = True) -> dict[str, float]:
     """What a fit reports (:func:`fit`, and ``psilosim calibrate`` for the centre of the envelope):
-    the two fitted values, the targets they achieved, and CL1.psilocybin, checked, with its misfit."""
+    the two fitted values, the targets they achieved, CL1.psilocybin, checked, with its misfit, and
+    ``targets_reached``: ``False`` when a clipped fit (the envelope's) stopped at the end of a search
+    range short of a target (:func:`fit` itself raises instead, so it always reaches them)."""
     return {"weight_circuit": weight_circuit, "gain_ssri_transcription": gain_ssri_transcription,
             "cl4_hedges_g": cl4_hedges_g, "cl1_psilocybin": cl1_psilocybin, "cl1_escitalopram": cl1_escitalopram,
             "cl1_psilocybin_misfit": cl1_psilocybin - TARGET_CL1_PSILOCYBIN,
-            "n": n, "seed": seed, "rounds": rounds}
+            "n": n, "seed": seed, "rounds": rounds, "targets_reached": bool(targets_reached)}
 
 
 if __name__ == "__main__":  # pragma: no cover - a calibration script

@@ -98,9 +98,9 @@ class ModelSet:
         import hashlib
 
         parts = [json.dumps(part, sort_keys=True, default=str) for part in self.parameter_sets(design).values()]
-        parts.append(_stable_identity(self.network_hook))
+        parts.append(_hook_identity(self.network_hook))
         if self.imaging_hook is not None:
-            parts.append(_stable_identity(self.imaging_hook))
+            parts.append(_hook_identity(self.imaging_hook))
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def parameter_sets(self, design: TrialDesign | None = None) -> dict[str, dict]:
@@ -124,24 +124,137 @@ class ModelSet:
             from ..network.dmf import params as dmf
             from ..network.hopf import params as hopf
 
-            out["imaging_hook"] = {"repr": repr(hook), "dataset": design.imaging.dataset}
+            out["imaging_hook"] = {"identity": _hook_identity(hook), "dataset": design.imaging.dataset}
             out["network.hopf"] = hopf.HOPF.model_dump(mode="json")
             out["network.dmf"] = dmf.DMF.model_dump(mode="json")
             out["network.dmf_fitted_g"] = dmf.FITTED_G.model_dump(mode="json")
         return out
 
+    def unstable_hooks(self) -> dict[str, str]:
+        """Hooks whose identity cannot be made the same in every process, by role, with the reason.
 
-def _stable_identity(hook) -> str:
+        A run with one of them cannot be resumed: nothing could tell its chunks from those of another hook.
+        """
+        out = {}
+        for role, hook in (("network_hook", self.network_hook), ("imaging_hook", self.imaging_hook)):
+            try:
+                _stable_identity(hook)
+            except UnstableIdentity as exc:
+                out[role] = f"{_hook_name(hook)}: {exc}"
+        return out
+
+
+class UnstableIdentity(Exception):
+    """A hook whose identity cannot be made the same in every process (a run with it cannot resume)."""
+
+
+def _stable_identity(hook, _seen: frozenset[int] = frozenset()) -> str:
     """A hook's identity that is the same in every process (for the resume fingerprint).
 
-    A plain function's ``repr`` holds its memory address, which changes from run to run, so a
-    resumed run would be refused as "a different run"; its module and qualified name do not.
-    Hook *instances* (frozen dataclasses or pydantic models) are described by their ``repr``,
-    which lists their parameters.
+    A function's ``repr`` holds its memory address, which changes from run to run, and its name
+    alone does not tell apart closures of one factory or two lambdas of one module. A function is
+    therefore identified by its module, qualified name, a hash of its code, its defaults and the
+    values its closure captured; a bound method by its function and its instance; a
+    ``functools.partial`` by its function, arguments and keywords; a hook *instance* by its class
+    and the values of its dataclass or pydantic fields.
+
+    Raises
+    ------
+    UnstableIdentity
+        When a part of the hook has no such identity (an object without declared fields, say).
     """
-    if hasattr(hook, "__qualname__"):
-        return f"{hook.__module__}.{hook.__qualname__}"
-    return repr(hook)
+    import functools
+    import types
+
+    if id(hook) in _seen:  # a recursive closure: already described further up
+        return f"<recursive {getattr(hook, '__qualname__', type(hook).__qualname__)}>"
+    seen = _seen | {id(hook)}
+    if isinstance(hook, functools.partial):
+        return (f"partial({_stable_identity(hook.func, seen)}, {_value_identity(hook.args, seen)}, "
+                f"{_value_identity(hook.keywords, seen)})")
+    if isinstance(hook, types.MethodType):
+        return f"{_stable_identity(hook.__func__, seen)}@{_value_identity(hook.__self__, seen)}"
+    if isinstance(hook, types.FunctionType):
+        cells = [] if hook.__closure__ is None else [_cell_identity(c, seen) for c in hook.__closure__]
+        return (f"{hook.__module__}.{hook.__qualname__}[{_code_hash(hook.__code__)}]"
+                f"(defaults={_value_identity(hook.__defaults__, seen)}, "
+                f"kwdefaults={_value_identity(hook.__kwdefaults__, seen)}, closure={cells})")
+    return _value_identity(hook, seen)
+
+
+def _code_hash(code) -> str:
+    """Hash of a code object's bytecode, constants and names (nested code objects included)."""
+    import hashlib
+
+    def describe(c) -> str:
+        consts = [describe(k) if hasattr(k, "co_code")
+                  else repr(sorted(k, key=repr)) if isinstance(k, frozenset)  # set order follows the hash seed
+                  else repr(k) for k in c.co_consts]
+        return f"{c.co_code.hex()}|{consts}|{c.co_names}"
+
+    return hashlib.sha256(describe(code).encode()).hexdigest()[:16]
+
+
+def _cell_identity(cell, seen: frozenset[int]) -> str:
+    try:
+        contents = cell.cell_contents
+    except ValueError:  # a cell not yet filled
+        return "<empty cell>"
+    return _value_identity(contents, seen)
+
+
+def _value_identity(value, seen: frozenset[int]) -> str:
+    """A stable description of a value a hook holds (captured, default, argument or instance)."""
+    import dataclasses
+    import enum
+    import functools
+    import hashlib
+    import types
+
+    from pydantic import BaseModel
+
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic, enum.Enum)):
+        return repr(value)
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__}({[_value_identity(v, seen) for v in value]})"
+    if isinstance(value, dict):
+        return f"dict({sorted((repr(k), _value_identity(v, seen)) for k, v in value.items())})"
+    if isinstance(value, (set, frozenset)):
+        return f"set({sorted(_value_identity(v, seen) for v in value)})"
+    if isinstance(value, np.ndarray):
+        digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:16]
+        return f"array({value.dtype}, {value.shape}, {digest})"
+    if isinstance(value, (type, types.ModuleType)):
+        return f"{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', value.__name__)}"
+    if isinstance(value, types.BuiltinFunctionType) and isinstance(value.__self__, (types.ModuleType, type(None))):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, np.ufunc):
+        return f"numpy.{value.__name__}"
+    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
+        return _stable_identity(value, seen)
+    if dataclasses.is_dataclass(value):
+        names = [f.name for f in dataclasses.fields(value)]
+    elif isinstance(value, BaseModel):
+        names = list(type(value).model_fields)
+    else:
+        raise UnstableIdentity(f"{type(value).__module__}.{type(value).__qualname__} object "
+                               "(neither a dataclass nor a pydantic model)")
+    cls = type(value)
+    fields = ", ".join(f"{n}={_value_identity(getattr(value, n), seen | {id(value)})}" for n in names)
+    return f"{cls.__module__}.{cls.__qualname__}({fields})"
+
+
+def _hook_identity(hook) -> str:
+    """:func:`_stable_identity`, or a marker valid in this process only when there is none."""
+    try:
+        return _stable_identity(hook)
+    except UnstableIdentity as exc:
+        return f"unstable:{_hook_name(hook)}:{exc}:{id(hook)}"
+
+
+def _hook_name(hook) -> str:
+    target = getattr(hook, "func", getattr(hook, "__func__", hook))
+    return getattr(target, "__qualname__", type(hook).__qualname__)
 
 
 DEFAULT_MODELS = ModelSet()
@@ -283,8 +396,13 @@ def _write_atomically(ds: xr.Dataset, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _check_manifest(out: Path, manifest: dict) -> None:
+def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None = None) -> None:
     path = out / MANIFEST_FILE
+    if path.exists() and unstable:
+        role, why = next(iter(unstable.items()))
+        raise InputError("models", f"cannot resume the run in {out}: its {role} ({why}) has no identity that "
+                                   "stays the same between processes, so chunks made with another hook could not be "
+                                   "told apart; give a function, or a dataclass or pydantic hook, or use another folder")
     if path.exists():
         try:
             old = json.loads(path.read_text())
@@ -407,7 +525,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         out_path.mkdir(parents=True, exist_ok=True)
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
                                    "chunk_size": chunk_size, "models": models.fingerprint(design),
-                                   "version": __version__})
+                                   "version": __version__}, models.unstable_hooks())
         finished = completed_chunks(out_path, bounds)
     todo = [b for b in bounds if b not in finished]
     if max_new_chunks is not None:

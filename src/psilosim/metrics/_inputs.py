@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..connectome.parcellation import MATRIX_DIMS
+from ..connectome.parcellation import MATRIX_DIMS, canonical_network
 from ..errors import InputError
 
 #: Fewest samples from which a Pearson correlation of a window is meaningful at all.
@@ -19,13 +19,16 @@ TR_RTOL = 1e-6
 def check_region_table(regions: pd.DataFrame) -> pd.DataFrame:
     """Validate a region table (indexed by label, with a ``network`` column).
 
-    Returns the table with its labels as strings (the labels every metric attaches to its arrays).
+    Returns a copy with its labels as strings (the labels every metric attaches to its arrays) and
+    the default mode network spelt ``Default`` whatever its case, as the dataset reader spells it
+    (:func:`~psilosim.connectome.parcellation.canonical_network`), so the DMN measures find it.
     """
     if not isinstance(regions, pd.DataFrame):
         raise InputError("regions", "expected a pandas DataFrame indexed by region label")
     if "network" not in regions.columns:
         raise InputError("regions", "the region table needs a 'network' column")
     regions = regions.set_axis(regions.index.map(str).rename(regions.index.name), axis=0)
+    regions = regions.assign(network=regions["network"].map(lambda n: canonical_network(n) if isinstance(n, str) else n))
     if regions.index.has_duplicates:
         dups = sorted(set(map(str, regions.index[regions.index.duplicated()])))
         raise InputError("regions", f"duplicated region label(s) {dups[:5]}")

@@ -30,7 +30,7 @@ import xarray as xr
 from ..connectome.parcellation import DMN
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
-from ._inputs import as_fc
+from ._inputs import as_fc, check_region_table
 
 #: Substring (case-insensitive) that marks a hippocampal region label.
 HIPPOCAMPUS_KEY = "hippocamp"
@@ -60,6 +60,7 @@ def network_fc(fc: xr.DataArray, regions: pd.DataFrame) -> xr.Dataset:
     xarray.Dataset
         Variables ``within`` and ``between`` over dim ``network``.
     """
+    regions = check_region_table(regions)  # 'default' in any case is the DMN, as analyze() reads it
     fc = as_fc(fc, regions)
     values = np.asarray(fc.values)
     networks = network_names(regions)
@@ -75,6 +76,7 @@ def network_fc(fc: xr.DataArray, regions: pd.DataFrame) -> xr.Dataset:
 
 def network_matrix(fc: xr.DataArray, regions: pd.DataFrame) -> xr.DataArray:
     """Mean FC between every pair of networks (diagonal: within-network mean)."""
+    regions = check_region_table(regions)  # 'default' in any case is the DMN, as analyze() reads it
     fc = as_fc(fc, regions)
     values = np.asarray(fc.values)
     networks = network_names(regions)
@@ -87,6 +89,7 @@ def network_matrix(fc: xr.DataArray, regions: pd.DataFrame) -> xr.DataArray:
 
 def dmn_fc(fc: xr.DataArray, regions: pd.DataFrame) -> dict[str, float]:
     """``{"within": ..., "between": ...}`` for the DMN (NaN if the table has no DMN)."""
+    regions = check_region_table(regions)  # 'default' in any case is the DMN, as analyze() reads it
     fc = as_fc(fc, regions)
     inside = regions["network"].astype(str).to_numpy() == DMN
     values = np.asarray(fc.values)

@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import InputError
+from ..pharmacokinetics.subject import checked_seed
 
 _STATE_WORDS = 4
 
@@ -35,7 +36,7 @@ def seed_streams(seed: int | None | Sequence[int], n_streams: int) -> np.ndarray
             raise InputError("seed", f"{len(seed)} seeds for a batch of {n_streams}")
         sequences = [member_sequence(s) for s in seed]
     else:
-        sequences = np.random.SeedSequence(seed).spawn(n_streams)
+        sequences = np.random.SeedSequence(checked_seed(seed)).spawn(n_streams)
     states = np.empty((n_streams, _STATE_WORDS), dtype=np.uint64)
     for k, sequence in enumerate(sequences):
         words = sequence.generate_state(_STATE_WORDS, dtype=np.uint64)
@@ -50,8 +51,16 @@ def member_sequence(entry: int | Sequence[int]) -> np.random.SeedSequence:
     if isinstance(entry, (tuple, list)):
         if not entry:
             raise ValueError("an empty seed tuple")
-        return np.random.SeedSequence(int(entry[0]), spawn_key=tuple(int(k) for k in entry[1:]))
-    return np.random.SeedSequence(int(entry))
+        seed, *key = (_non_negative(k) for k in entry)
+        return np.random.SeedSequence(seed, spawn_key=tuple(key))
+    return np.random.SeedSequence(_non_negative(entry))
+
+
+def _non_negative(value) -> int:
+    """A member seed or spawn-key entry as an int (numpy refuses negative ones with a bare ValueError)."""
+    if int(value) < 0:
+        raise InputError("seed", f"must be a non-negative integer, got {value!r}")
+    return int(value)
 
 
 @njit(cache=True, inline="always")

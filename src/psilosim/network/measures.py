@@ -36,7 +36,7 @@ import numpy as np
 import xarray as xr
 
 from ..connectome import Parcellation
-from ..errors import DataError
+from ..errors import DataError, InputError
 from .settings import SCAN
 
 #: Correlations are clipped to ±(1 − this) before arctanh, so the diagonal and numerically
@@ -75,13 +75,22 @@ def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.
         Square FC matrices of the same regions in the same order.
     labels
         Region labels; by default the ``region_i`` coordinate of ``fc_a`` (an xarray FC), else
-        the row numbers.
+        the row numbers. A labelled FC is read by these labels (rows and columns selected by
+        name, whatever its own order); an unlabelled one must already be in their order.
 
     Returns
     -------
     xarray.DataArray
         ``d_i`` over dimension ``region`` (Fisher-z units, dimensionless).
+
+    Raises
+    ------
+    InputError
+        ``labels`` names a region a labelled FC does not have.
     """
+    if labels is not None:
+        labels = list(labels)
+        fc_a, fc_b = _select_regions(fc_a, labels), _select_regions(fc_b, labels)
     _require_same_regions(fc_a, fc_b)
     delta = fisher_z(fc_a) - fisher_z(fc_b)
     n = delta.shape[0]
@@ -95,11 +104,29 @@ def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.
                         attrs={"units": "1", "long_name": "RMS change of the Fisher-z seed map"})
 
 
+def _is_labelled(fc) -> bool:
+    return isinstance(fc, xr.DataArray) and {"region_i", "region_j"} <= set(fc.dims)
+
+
+def _select_regions(fc, labels: list[str]):
+    """A labelled FC's rows and columns of ``labels``, in that order (an unlabelled FC unchanged)."""
+    if not _is_labelled(fc):
+        return fc
+    for dim in ("region_i", "region_j"):
+        present = set(fc[dim].values.tolist())
+        missing = [str(label) for label in labels if label not in present]
+        if missing:
+            raise InputError("labels", f"the FC has no {dim} {', '.join(missing[:5])}"
+                                       f"{' …' if len(missing) > 5 else ''}: is it of another parcellation?")
+    return fc.sel(region_i=labels, region_j=labels)
+
+
 def _require_same_regions(fc_a, fc_b) -> None:
     """Two labelled FC matrices are compared row by row only if they list the same regions in order."""
-    if all(isinstance(f, xr.DataArray) and "region_i" in f.dims for f in (fc_a, fc_b)):
-        if list(fc_a["region_i"].values) != list(fc_b["region_i"].values):
-            raise DataError("the two FC matrices are labelled with other regions (or another order)")
+    if all(_is_labelled(f) for f in (fc_a, fc_b)):
+        for dim in ("region_i", "region_j"):
+            if list(fc_a[dim].values) != list(fc_b[dim].values):
+                raise DataError("the two FC matrices are labelled with other regions (or another order)")
 
 
 def _network_labels(parcellation: Parcellation) -> np.ndarray:

@@ -6,7 +6,7 @@ import zlib
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..units import parse_quantity
@@ -24,7 +24,9 @@ class Subject(BaseModel):
     species
         Name of the PK parameter set family (``"human"``).
     weight_kg
-        Body weight (kg); ``weight="70 kg"`` is accepted too. Needed for mg/kg doses.
+        Body weight (kg); ``weight="70 kg"`` is accepted too. Needed for mg/kg doses. Without it a
+        laboratory species gets its standard body weight
+        (:func:`psilosim.species.default_weight_kg`, as a scenario's subject does); a human has none.
     comedication
         Flags from :data:`~psilosim.pharmacokinetics.interactions.COMEDICATIONS` (``"maoi"``,
         ``"ssri"``: a chronic SSRI that is not simulated explicitly).
@@ -48,6 +50,17 @@ class Subject(BaseModel):
     parameter_sets: dict[str, str] = {}
     interactions: dict[str, bool] = {}
     ht2a_density: float = Field(default=1.0, gt=0.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_weight(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("weight_kg", data.get("weight")) is None:
+            from ..species import default_weight_kg
+
+            standard = default_weight_kg(data.get("species", "human"))
+            if standard is not None:
+                data = {**{k: v for k, v in data.items() if k not in ("weight", "weight_kg")}, "weight_kg": standard}
+        return data
 
     @field_validator("weight_kg", mode="before")
     @classmethod
@@ -110,18 +123,19 @@ class Subject(BaseModel):
         return self.model_copy(update={"random_effects": etas})
 
 
-def checked_seed(seed: Any) -> int | None:
+def checked_seed(seed: Any, field: str = "seed") -> int | None:
     """``seed`` as a non-negative ``int`` (``None`` stays ``None``: no random draw).
 
     Raises
     ------
     InputError
-        On ``seed`` when it is negative or not an integer (numpy refuses negative seeds).
+        On ``field`` (a CLI passes its option, ``--seed``) when ``seed`` is negative or not an
+        integer (numpy refuses negative seeds).
     """
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError("seed", f"must be a non-negative integer, got {seed!r}")
+        raise InputError(field, f"must be a non-negative integer, got {seed!r}")
     return int(seed)
 
 

@@ -20,6 +20,7 @@ from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
 from ..clinical.stats import summarize
+from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
 
 #: Scorecard rows computable from a run's summary, by design name: (target id, value getter).
@@ -129,6 +130,16 @@ def _published_text(value) -> str:
     return str(value)
 
 
+def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
+    """Refuse to recompute a run's patients with another model set than the one it was made with."""
+    from ..clinical.trial import DEFAULT_MODELS
+
+    made_with = ds.attrs.get("model_fingerprint")
+    if made_with is not None and (models or DEFAULT_MODELS).fingerprint(design) != made_with:
+        raise InputError("models", "the imaging figures recompute the run's patients, but the run was made with "
+                                   "another model set; pass it as models=...")
+
+
 def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network: dict | None = None,
                         models=None) -> str:
     """The HTML report of a trial run as a string.
@@ -147,6 +158,12 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         The :class:`~psilosim.clinical.trial.ModelSet` the run used (default: the default models);
         the imaging figures recompute their patients with it, so a run with custom models must
         pass its own.
+
+    Raises
+    ------
+    InputError
+        On ``models`` when the imaging figures are to be recomputed and ``models`` is not the set
+        the run was made with (its ``model_fingerprint``).
     """
     import jinja2
 
@@ -155,6 +172,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     if network is None and "network" in ds:
         from ..rewiring.report import network_section
 
+        _require_runs_models(ds, design, models)
         network = network_section(ds, models)
     scale = get_scale(design.scale)
     arms = []
