@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -142,3 +143,133 @@ def test_pk_negative_seed_is_a_usage_error_not_a_traceback(monkeypatch, capsys):
     assert code == 2
     # one line naming the option, as every other bad input (not typer's boxed usage error)
     assert err.strip().splitlines() == ["error: --seed: must be a non-negative integer, got -1"], err
+
+
+# ---------------------------------------------------------------- output folders that cannot be created
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_run_out_under_a_file_is_one_line_exit_2(monkeypatch, capsys, tmp_path, json_flag):
+    (tmp_path / "regions.csv").write_text("not a folder\n")
+    code, out, err = run_cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "regions.csv" / "out"), *json_flag)
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: --out:") and "file" in err
+
+
+def test_run_out_that_cannot_be_created_is_one_line_exit_2(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "run", "--out", "/proc/psilosim-test/out", "--json")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and err.startswith("error: --out:")
+
+
+def test_run_out_creates_missing_parents(monkeypatch, capsys, tmp_path):
+    code, _, err = run_cli(monkeypatch, capsys, "run", "--out", str(tmp_path / "a" / "b" / "c"), "--json")
+    assert code == 0, err
+    assert (tmp_path / "a" / "b" / "c" / "provenance.json").is_file()
+
+
+def test_every_out_option_says_it_is_created_if_missing():
+    import click
+    import typer.main
+
+    group = typer.main.get_command(app)
+    ctx = click.Context(group)
+    outs = {name: opt for name in group.list_commands(ctx)
+            for opt in group.get_command(ctx, name).params if "--out" in getattr(opt, "opts", [])}
+    mine = {name: opt for name, opt in outs.items() if name in {"run", "pk", "spines", "window"}}
+    assert "run" in mine
+    assert all("created if missing" in (opt.help or "") for opt in mine.values())
+
+
+# ---------------------------------------------------------------- dose plausibility (studied maximum)
+
+
+def test_pk_refuses_a_dose_two_orders_above_the_studied_maximum(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "pk", "--compound", "psilocybin", "--dose", "25 kg", "--json")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith("error: --dose:") and "30 mg" in err  # the largest studied dose (PK1)
+
+
+def test_pk_warns_on_stderr_above_the_studied_maximum(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "pk", "--compound", "psilocybin", "--dose", "100 mg", "--json")
+    assert code == 0 and json.loads(out)["cmax_ng_ml"] > 50  # stdout stays one JSON object
+    assert len(err.strip().splitlines()) == 1 and err.startswith("warning:") and "30 mg" in err
+
+
+@pytest.mark.parametrize("args", [["--compound", "psilocybin", "--dose", "30 mg"],
+                                  ["--compound", "ketamine", "--dose", "0.5 mg/kg", "--weight", "70 kg"],
+                                  ["--compound", "escitalopram", "--dose", "20 mg"]])
+def test_pk_studied_doses_pass_silently(monkeypatch, capsys, args):
+    code, _, err = run_cli(monkeypatch, capsys, "pk", *args, "--json")
+    assert code == 0 and err == ""
+
+
+def test_pk_compares_a_per_kg_maximum_per_kg(monkeypatch, capsys):
+    # ketamine's studied maximum is 0.5 mg/kg: 35 mg is that dose for 70 kg but 7x it for 10 kg
+    code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "35 mg", "--weight", "70 kg")
+    assert code == 0 and err == ""
+    code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "35 mg", "--weight", "10 kg")
+    assert code == 0 and err.startswith("warning:") and "0.5 mg/kg" in err
+    code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "5 g", "--weight", "70 kg")
+    assert code == 2 and err.startswith("error: --dose:")
+
+
+def test_run_refuses_a_unit_slip_in_a_scenario_dose(monkeypatch, capsys, tmp_path):
+    bad = tmp_path / "slip.yaml"
+    bad.write_text("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 g}]}\n")
+    code, out, err = run_cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"), "--json")
+    assert code == 2 and out == "" and err.startswith("error: treatments.0.regimen.dose:") and "30 mg" in err
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- repeated doses: steady state and Tmax
+
+
+@pytest.mark.parametrize("interval", ["24h", "72h", "168h"])
+def test_pk_time_to_steady_state_and_tmax_do_not_scale_with_the_interval(monkeypatch, capsys, interval):
+    p = _pk_json(monkeypatch, capsys, "--compound", "psilocybin", "--dose", "2 mg", "--interval", interval,
+                 "--doses", "10")
+    # psilocin t½ 1.8 h ≪ interval: 90 % of steady state after ln(10)/λz = 3.32 t½ ≈ 6 h
+    assert p["time_to_90pct_ss_h"] == pytest.approx(math.log(10) / math.log(2) * p["half_life_h"], rel=0.02)
+    # all peaks tie: Tmax is the first dose's (PK2: 2 h), counted from that dose
+    assert p["tmax_h"] == pytest.approx(2.0, abs=0.1) and p["tmax_after_dose_h"] == pytest.approx(p["tmax_h"])
+
+
+def test_pk_table_names_the_steady_state_definition_and_tmax_dose(monkeypatch, capsys):
+    code, out, _ = run_cli(monkeypatch, capsys, "pk", "--compound", "psilocybin", "--dose", "2 mg", "--interval",
+                           "72h", "--doses", "3")
+    assert code == 0 and "interval AUC" in " ".join(out.split()) and "after dose 1" in out
+
+
+# ---------------------------------------------------------------- labels of the run table
+
+
+def _analogue_scenario(tmp_path):
+    path = tmp_path / "analogue.yaml"
+    path.write_text("name: analogue-test\nseed: 1\ntreatments:\n  - compound: {name: analogue, based_on: psilocybin, "
+                    "overrides: {hallucinogenic_efficacy: 0.02}}\n    regimen: {phases: [{dose: 25 mg}]}\n"
+                    "population: {size: 1, variability: false}\nsimulation: {duration: 24 h, step: 5 min}\n")
+    return path
+
+
+def test_run_names_a_custom_compound_not_its_template_analyte(monkeypatch, capsys, tmp_path):
+    code, out, err = run_cli(monkeypatch, capsys, "run", str(_analogue_scenario(tmp_path)), "--out",
+                             str(tmp_path / "o"), "--json")
+    summary = json.loads(out)["summary"]
+    assert code == 0, err
+    assert "Cmax analogue active moiety" in summary and "Cmax psilocin" not in summary
+
+
+def test_run_table_prints_tiny_percentages_readably(monkeypatch, capsys, tmp_path):
+    code, out, err = run_cli(monkeypatch, capsys, "run", str(_analogue_scenario(tmp_path)), "--out",
+                             str(tmp_path / "o"))
+    effect_row = next(line for line in out.splitlines() if "peak subjective effect" in line)
+    assert code == 0, err
+    assert "e-" not in effect_row and ("< 0.01" in effect_row or " 0 " in effect_row)
+
+
+@pytest.mark.parametrize("value,shown", [(0.0, "0"), (1.21e-18, "< 0.01"), (0.0275, "0.0275"), (68.8, "68.8"),
+                                         (None, "—"), (float("nan"), "—")])
+def test_percent_formatting(value, shown):
+    from psilosim.cli.pharmacology import format_value
+
+    assert format_value(value, "%") == shown

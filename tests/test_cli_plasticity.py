@@ -124,3 +124,33 @@ def test_spines_negative_seed_is_a_usage_error_not_a_traceback(monkeypatch, caps
     assert code == 2
     # one line naming the option, as every other bad input (not typer's boxed usage error)
     assert err.strip().splitlines() == ["error: --seed: must be a non-negative integer, got -3"], err
+
+
+def test_spines_dose_guard_applies_to_human_doses_only(monkeypatch, capsys):
+    code, _, err = run_cli(monkeypatch, capsys, "spines", "--species", "human", "--compound", "psilocybin",
+                           "--dose", "25 kg", "--days", "2", "--json")
+    assert code == 2 and err.startswith("error: --dose:") and "30 mg" in err
+    # mouse mg/kg doses are not compared with the human studied maximum
+    code, out, err = run_cli(monkeypatch, capsys, "spines", "--species", "mouse", "--compound", "psilocybin",
+                             "--dose", "1 mg/kg", "--days", "2", "--json")
+    assert code == 0 and err == "" and json.loads(out)["compound"] == "psilocybin"
+
+
+def test_spines_table_says_formation_is_a_rate_change(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "spines", "--days", "2")
+    text = " ".join(out.split())
+    assert code == 0, err
+    assert "spine formation rate over day 1:" in text and "vs untreated" in text and "elimination rate" in text
+
+
+# Guards against "window open inf days" when the run ends before the window closes.
+def test_spines_says_the_window_is_still_open_when_the_run_ends_first():
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+
+    result = CliRunner().invoke(app, ["spines", "--species", "mouse", "--compound", "psilocybin",
+                                      "--dose", "1 mg/kg", "--days", "2"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "inf" not in result.output
+    assert "still open at the end of the 2 simulated days" in result.output

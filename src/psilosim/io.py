@@ -9,6 +9,7 @@ looks complete. A destination that exists is replaced only if it is a previous p
 from __future__ import annotations
 
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -24,6 +25,49 @@ from .errors import InputError
 RESULTS_FILE = "results.nc"
 PROVENANCE_FILE = "provenance.json"
 FIGURE_DPI = 150
+
+
+def prepare_out_dir(path: str | Path, option: str = "--out") -> Path:
+    """Create the output folder ``path`` if missing (like ``mkdir -p``) and check it is writable.
+
+    Every command with an output-folder option calls this before any work, so a folder that
+    cannot be created fails at once with one clear line instead of a traceback after the run.
+
+    Parameters
+    ----------
+    path
+        The folder the user asked for; missing parent folders are created too.
+    option
+        Name of the option or field the path came from (``"--out"``, ``"outputs.folder"``),
+        used as the ``field`` of the error.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, resolved to an absolute path; it exists and is a writable directory.
+
+    Raises
+    ------
+    InputError
+        When the folder cannot be created (a parent is a file, no permission, read-only file
+        system), when ``path`` is an existing file, or when the folder is not writable.
+    """
+    folder = Path(path).expanduser()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise InputError(option, f"{folder} cannot be created: it exists as a file, not a folder") from None
+    except NotADirectoryError:
+        raise InputError(option, f"{folder} cannot be created: a parent in the path is a file, "
+                                 "not a folder") from None
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(option, f"{folder} cannot be created: {reason}") from None
+    if not folder.is_dir():
+        raise InputError(option, f"{folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(option, f"{folder} is not writable (permission denied)")
+    return folder.resolve()
 
 
 def provenance_record(*, scenario: dict[str, Any], seed: int | None, parameter_sets: dict[str, str],

@@ -318,11 +318,12 @@ class Regimen(BaseModel):
             route=Route(self.route),
         )
 
-    def describe(self) -> str:
-        """A one-line human description (``"25 mg oral ×2 every 3 wk"``)."""
+    def describe(self, *, with_dose: bool = True) -> str:
+        """A one-line human description (``"oral: 25 mg ×2 every 3 wk"``); ``with_dose=False``
+        leaves out the amounts (an inert comparator's dose is a placeholder, not a dose)."""
         parts = []
         for p in self.phases:
-            text = p.dose
+            text = p.dose if with_dose else "dosed"
             if p.count and p.count > 1:
                 text += f" ×{p.count}"
             if p.every and (p.count or 1) > 1 or p.duration:
@@ -335,6 +336,19 @@ class Regimen(BaseModel):
                 text += f" infused over {p.infusion}"
             parts.append(text)
         return f"{self.route.value if isinstance(self.route, Route) else self.route}: " + "; then ".join(parts)
+
+
+#: Comparators whose regimen dose is a placeholder (the schedule of the dummy pills is real, the
+#: amount is not). An active placebo such as niacin keeps its real dose in descriptions.
+PLACEBO_NAMES = ("placebo",)
+
+
+def describe_treatment(compound: str, regimen: Regimen) -> str:
+    """``"psilocybin — oral: 25 mg"``; a placebo shows its schedule without the placeholder dose
+    its regimen carries: ``"placebo (no active drug) — oral: dosed every 1 d"``."""
+    if str(compound).strip().lower() in PLACEBO_NAMES:
+        return f"{compound} (no active drug) — {regimen.describe(with_dose=False)}"
+    return f"{compound} — {regimen.describe()}"
 
 
 def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:

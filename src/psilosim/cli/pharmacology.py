@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ._app import JSON_OPTION_HELP, app, console, emit_json
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 #: Coarsest series step of ``pk --json`` (the contract: at least every 15 minutes), in hours.
 SERIES_MAX_STEP_H = 0.25
@@ -18,10 +18,34 @@ SERIES_MAX_STEP_H = 0.25
 SERIES_FINE_STEP_H = 0.05
 #: Above this many simulated hours the series uses the coarse step.
 FINE_STEP_LIMIT_H = 72.0
+#: Two dose and peak times closer than this (h) are the same time (floating-point guard).
+TIME_TOLERANCE_H = 1e-9
 #: Relative slack when rounding the end time up to whole steps (floating-point guard).
 ROUNDING_SLACK = 1e-9
 PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intracellular",
                 "SERT": "SERT", "TrkB": "TrkB", "NMDA": "NMDA"}
+
+
+#: Smallest percentage the tables print as a number; smaller non-zero values print as "< 0.01"
+#: (a 1e-18 % effect is numerically zero and three significant figures of it mean nothing).
+SMALLEST_SHOWN_PERCENT = 0.01
+#: Units whose values are percentages.
+PERCENT_UNITS = ("%", "% of scale")
+#: Below this magnitude any other table value prints as 0 (floating-point residue).
+NUMERICAL_ZERO = 1e-9
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A table cell: three significant figures, "—" for a missing value, "< 0.01" for a tiny
+    percentage and "0" for zero."""
+    if value is None or not np.isfinite(value):
+        return "—"
+    if unit in PERCENT_UNITS:
+        if value == 0:
+            return "0"
+        if abs(value) < SMALLEST_SHOWN_PERCENT:
+            return f"< {SMALLEST_SHOWN_PERCENT:g}"
+    return f"{value:.3g}" if abs(value) > NUMERICAL_ZERO else "0"
 
 
 _CLI_FIELDS = {"every": "--interval", "dose": "--dose", "route": "--route", "weight": "--weight",
@@ -51,6 +75,20 @@ def _regimen(dose: str, route: str, interval: str | None, doses: int):
         return Regimen.repeated(dose, every=interval, count=doses, route=route)
     except InputError as exc:
         raise _as_cli_error(exc) from None
+
+
+def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: str = "human",
+                           field: str = "--dose") -> None:
+    """Refuse a dose 100x above the compound's largest studied human dose (a unit slip) and warn
+    on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object)."""
+    from rich.markup import escape
+
+    from ..pharmacokinetics.dose_guard import check_studied_dose
+
+    events = regimen.events(weight_kg)
+    warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
+    if warning is not None:
+        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -101,6 +139,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
     events = regimen.events(subject.weight_kg)
+    warn_if_unstudied_dose(comp, regimen, subject.weight_kg, subject.species)
     if parameter_set is not None:
         comp.pk(subject.species, parameter_set)
     pk_params = comp.pk(subject.species, subject.parameter_set(comp.name))
@@ -131,6 +170,9 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         "compound": comp.name, "analyte": comp.analyte, "route": route, "parameter_set": pk_params.label,
         "regimen": regimen.describe(), "seed": seed, "method": method,
         "cmax_ng_ml": metrics.cmax, "tmax_h": metrics.tmax, "half_life_h": metrics.half_life,
+        "tmax_after_dose_h": metrics.tmax_after_dose,
+        "doses": int(events.time_h.size),
+        "tmax_dose": int(np.searchsorted(events.time_h, metrics.tmax + TIME_TOLERANCE_H, side="right")),
         "auc_ng_h_ml": metrics.auc, "auc_inf_ng_h_ml": metrics.auc_inf,
         "accumulation_ratio": metrics.accumulation_ratio, "time_to_90pct_ss_h": metrics.time_to_90pct_ss,
         "peak_occupancy": peak, "peak_effect": float(ds.effect.max()),
@@ -151,15 +193,18 @@ def _print_pk_table(p: dict) -> None:
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_column("unit")
-    rows = [("Cmax", p["cmax_ng_ml"], "ng/mL"), ("Tmax", p["tmax_h"], "h"), ("terminal half-life", p["half_life_h"], "h"),
+    # with repeated doses, say which dose's peak it is (the value counts from the first dose)
+    tmax_label = "Tmax" if p["doses"] <= 1 else \
+        f"Tmax from dose 1 (peak after dose {p['tmax_dose']}: +{p['tmax_after_dose_h']:.3g} h)"
+    rows = [("Cmax", p["cmax_ng_ml"], "ng/mL"), (tmax_label, p["tmax_h"], "h"),
+            ("terminal half-life", p["half_life_h"], "h"),
             ("AUC(0–t)", p["auc_ng_h_ml"], "ng·h/mL"), ("accumulation ratio", p["accumulation_ratio"], "—"),
-            ("time to 90 % of steady state", p["time_to_90pct_ss_h"], "h"),
+            ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h"),
             ("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
             ("effect duration", p["effect_duration_h"], "h")]
     rows += [(f"peak occupancy {k}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
     for name, value, unit in rows:
-        shown = "—" if value is None or not np.isfinite(value) else f"{value:.3g}" if abs(value) > 1e-9 else "0"
-        table.add_row(name, shown, unit)
+        table.add_row(name, format_value(value, unit), unit)
     console.print(table)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
@@ -167,18 +212,25 @@ def _print_pk_table(p: dict) -> None:
 @app.command()
 def run(
     scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),  # noqa: B008
-    out: Path = typer.Option(None, "--out", help="Output folder (default: the scenario's outputs.folder)."),  # noqa: B008
+    out: Path = typer.Option(None, "--out", help="Output folder, created if missing (default: the scenario's "  # noqa: B008
+                                                 "outputs.folder)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Run a scenario: write results (NetCDF), provenance (JSON) and figures to an output folder."""
     from .. import DISCLAIMER
     from ..binding import effect_duration_h
     from ..binding.figures import plot_acute
-    from ..io import provenance_record, write_run
+    from ..io import prepare_out_dir, provenance_record, write_run
     from ..scenario import load_scenario, simulate_scenario
 
     sc = load_scenario(scenario)
-    folder = out if out is not None else Path(sc.outputs.folder)
+    subject = sc.subject.to_subject()
+    for k, treatment in enumerate(sc.treatments):
+        warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
+                               field=f"treatments.{k}.regimen.dose")
+    # before the simulation: a folder that cannot be created fails at once, with one line
+    folder = prepare_out_dir(out, option="--out") if out is not None \
+        else prepare_out_dir(sc.outputs.folder, option="outputs.folder")
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds = simulate_scenario(sc)
@@ -202,7 +254,7 @@ def run(
     for col in ("quantity", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
     for name, (value, unit) in summary.items():
-        table.add_row(name, f"{value:.3g}", unit)
+        table.add_row(name, format_value(value, unit), unit)
     console.print(table)
     console.print(f"results, provenance and figures written to [bold]{path}[/]")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -212,7 +264,7 @@ def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:
     out: dict[str, tuple[float, str]] = {}
     for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
         cmax = ds.concentration.sel(compound=comp).max("time_h")
-        out[f"Cmax {analyte}"] = (float(cmax.median()), "ng/mL")
+        out[f"Cmax {_moiety_name(str(comp), str(analyte))}"] = (float(cmax.median()), "ng/mL")
     for target in ds.target.values:
         peak = ds.occupancy.sel(target=target).max("time_h")
         if float(peak.max()) > 0:
@@ -221,6 +273,19 @@ def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:
     durations = [effect_duration_h(ds.isel(subject=i)) for i in range(ds.sizes["subject"])]
     out["effect duration"] = (float(np.median(durations)), "h")
     return out
+
+
+def _moiety_name(compound: str, analyte: str) -> str:
+    """What a concentration is of: the library analyte (``psilocin``), or for a custom compound,
+    which inherits its template's analyte name, that compound's own active moiety."""
+    from ..compounds import get_compound
+    from ..errors import InputError
+
+    try:
+        library = get_compound(compound)
+    except InputError:
+        return f"{compound} active moiety"
+    return analyte if library.analyte == analyte else f"{compound} active moiety"
 
 
 class _null:

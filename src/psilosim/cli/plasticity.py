@@ -9,7 +9,7 @@ from rich.table import Table
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
-from .pharmacology import _CLI_FIELDS, _as_cli_error
+from .pharmacology import _CLI_FIELDS, _as_cli_error, warn_if_unstudied_dose
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
@@ -29,7 +29,7 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     """The (compound, Regimen) list and a description of where the dose came from."""
     from ..compounds import get_compound
     from ..regimen import Regimen
-    from ..species import experimental_dose, species_defaults
+    from ..species import default_weight_kg, experimental_dose, species_defaults
     from ..synapses.chain import experimental_regimen
 
     species_defaults(species)
@@ -54,6 +54,7 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
             regimen = Regimen.single(dose, route=route_text)
             source = "user dose, single administration"
         dose_text = dose
+        warn_if_unstudied_dose(comp, regimen, default_weight_kg(species), species)
     return [(comp.name, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
                                     "dose_source": source}
 
@@ -139,10 +140,17 @@ def spines(
     for day, pct in payload["density_change_pct"].items():
         table.add_row(day, f"{pct:+.1f}")
     console.print(table)
-    console.print(f"formation over day 1: {payload['formation_rate_change_pct']:+.0f} %, "
-                  f"elimination: {payload['elimination_rate_change_pct']:+.0f} %, "
-                  f"window open {payload['window_days']:.1f} days")
+    console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
+                  f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
+                  f"{_window_text(payload['window_days'], days)}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _window_text(window_days: float, simulated_days: float) -> str:
+    """How long the window stayed open, or that it had not closed by the end of the run (JSON: null)."""
+    if np.isfinite(window_days):
+        return f"window open {window_days:.1f} days"
+    return f"window still open at the end of the {simulated_days:g} simulated days"
 
 
 def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic) -> dict:
@@ -212,8 +220,8 @@ def window(
     if json_out:
         emit_json(payload)
         return
-    console.print(f"{payload['compound']} ({payload['dose_source']}): window open "
-                  f"{payload['window_days']:.1f} days after {payload['engagement_h']:.1f} h "
+    console.print(f"{payload['compound']} ({payload['dose_source']}): "
+                  f"{_window_text(payload['window_days'], WINDOW_HORIZON_D)} after {payload['engagement_h']:.1f} h "
                   f"of acute engagement (closed = window below {payload['window_closed_level']:g})")
     console.print(f"[dim]{DISCLAIMER}[/]")
 

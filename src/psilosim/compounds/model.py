@@ -91,6 +91,9 @@ class Compound(ParameterSet):
         Efficacy for the subjective ("trip") response at surface 5-HT2A (0–1).
     binding
         Affinity/occupancy parameters by target family (:data:`TARGET_FAMILIES`).
+    max_studied_dose
+        Largest single dose studied in humans (mg, µg or mg/kg); doses far above it are refused
+        as unit slips, doses above it warned about (:mod:`psilosim.pharmacokinetics.dose_guard`).
     """
 
     name: str
@@ -105,6 +108,7 @@ class Compound(ParameterSet):
     agonist_efficacy: Param
     hallucinogenic_efficacy: Param
     binding: dict[str, TargetBinding] = {}
+    max_studied_dose: Param | None = None
 
     @field_validator("name")
     @classmethod

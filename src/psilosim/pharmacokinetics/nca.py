@@ -4,7 +4,18 @@ Conventions (those of common NCA software): AUC by the linear-up/log-down trapez
 terminal rate constant λz by log-linear least squares on the last ``n ≥ 3`` points after the
 peak (the highest sample, or the highest after the last dose when its time is given), ``n`` chosen to maximise the adjusted R² (ties within :data:`ADJ_R2_TOLERANCE`
 resolved towards more points); accumulation ratio = AUC over the last dosing interval / AUC over
-the first; time to 90 % of steady state from the interval-average concentrations.
+the first.
+
+Time to 90 % of steady state: the time after the first dose at which the AUC over a dosing
+interval reaches 90 % of the steady-state interval's (the last one), interpolated between
+interval ends. When the first interval already reaches it (elimination fast compared to the
+interval), steady state is reached within the first interval and the time is the analytic
+``ln(10)/λz`` (3.32 terminal half-lives, the continuous-input value), capped at that interval's
+end; it does not scale with the interval.
+
+Tmax is the time of the *first* maximum: with repeated identical doses every dose's peak ties
+to rounding, so the first sample within :data:`PEAK_TIE_TOLERANCE` of Cmax, climbed to its
+local peak, is taken. ``tmax_after_dose`` is the same time counted from the dose before it.
 """
 
 from __future__ import annotations
@@ -22,6 +33,13 @@ LAMBDA_Z_FLOOR = 1e-6
 MIN_LAMBDA_Z_POINTS = 3
 #: Two times closer than this (h) are the same sample (floating-point tolerance).
 TIME_TOLERANCE_H = 1e-9
+#: Peaks within this fraction of Cmax tie for Tmax, and the first wins. Cmax is reported to three
+#: significant figures, so peaks closer than 0.1 % are indistinguishable in any report (and far
+#: below assay precision); repeated identical doses that do not accumulate then give the first
+#: dose's Tmax instead of whichever peak rounding happened to favour.
+PEAK_TIE_TOLERANCE = 1e-3
+#: Fraction of steady state that "time to steady state" refers to (the NCA convention, 90 %).
+STEADY_STATE_FRACTION = 0.9
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,7 @@ class NCAResult:
     lambda_z_points: int
     accumulation_ratio: float
     time_to_90pct_ss: float
+    tmax_after_dose: float = math.nan
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -117,14 +136,14 @@ def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None,
         last_dose_h: float | None = None) -> NCAResult:
     """NCA of a profile; ``dose_times`` (h) enable the multiple-dose metrics.
 
-    Cmax/Tmax refer to the whole profile; λz to the samples after its highest one, or, given
+    Cmax/Tmax refer to the whole profile (Tmax: the first peak, see module docstring); λz to the samples after its highest one, or, given
     ``last_dose_h`` (h), after the highest one from the last dose on; with several equally spaced
     doses, the accumulation ratio and the time to 90 % of steady state (h after the first dose,
     interpolated between interval ends) are computed, else they are NaN (also when the profile
     ends before the last dosing interval does).
     """
     t, c = np.asarray(t, float), np.asarray(c, float)
-    i = int(np.argmax(c))
+    i = first_peak_index(c)
     auc = auc_linear_up_log_down(t, c)
     lz, n = terminal_phase(t, c, last_dose_h=last_dose_h)
     auc_inf = auc + c[-1] / lz if lz > 0 else math.nan
@@ -133,19 +152,38 @@ def nca(t: np.ndarray, c: np.ndarray, *, dose_times: np.ndarray | None = None,
         aucs = interval_aucs(t, c, np.asarray(dose_times, float))
         if np.all(np.isfinite(aucs)):
             acc = float(aucs[-1] / aucs[0])
-            t90 = _time_to_fraction(aucs, np.asarray(dose_times, float), 0.9)
-    return NCAResult(cmax=float(c[i]), tmax=float(t[i]), auc=auc, auc_inf=float(auc_inf),
+            t90 = _time_to_fraction(aucs, np.asarray(dose_times, float), STEADY_STATE_FRACTION, lz)
+    return NCAResult(cmax=float(np.max(c)), tmax=float(t[i]), auc=auc, auc_inf=float(auc_inf),
                      half_life=float(math.log(2.0) / lz) if lz > 0 else math.nan, lambda_z=lz,
-                     lambda_z_points=n, accumulation_ratio=acc, time_to_90pct_ss=t90)
+                     lambda_z_points=n, accumulation_ratio=acc, time_to_90pct_ss=t90,
+                     tmax_after_dose=_time_since_dose(float(t[i]), t, dose_times, last_dose_h))
 
 
-def _time_to_fraction(aucs: np.ndarray, dose_times: np.ndarray, fraction: float) -> float:
+def first_peak_index(c: np.ndarray) -> int:
+    """Index of the first local peak within :data:`PEAK_TIE_TOLERANCE` of the maximum."""
+    c = np.asarray(c, float)
+    i = int(np.argmax(c >= (1.0 - PEAK_TIE_TOLERANCE) * np.max(c)))
+    while i + 1 < c.size and c[i + 1] > c[i]:  # on the rising flank: climb to that dose's peak
+        i += 1
+    return i
+
+
+def _time_since_dose(tmax: float, t: np.ndarray, dose_times, last_dose_h) -> float:
+    """Time from the dose preceding ``tmax`` (the profile's start when no dose time is known)."""
+    known = [float(t[0])] + ([] if dose_times is None else [float(d) for d in np.asarray(dose_times)])
+    known += [] if last_dose_h is None else [float(last_dose_h)]
+    return tmax - max(d for d in known if d <= tmax + TIME_TOLERANCE_H)
+
+
+def _time_to_fraction(aucs: np.ndarray, dose_times: np.ndarray, fraction: float, lambda_z: float) -> float:
     """Time (after the first dose) when the interval-average exposure reaches ``fraction`` of
-    the last interval's (taken as steady state), interpolated between interval ends."""
+    the last interval's (taken as steady state), interpolated between interval ends; within the
+    first interval, the analytic ``-ln(1 - fraction)/λz`` capped at its end (see module docstring)."""
     reached = aucs / aucs[-1]
     ends = dose_times[1:] - dose_times[0]
     k = int(np.argmax(reached >= fraction))
     if k == 0:
-        return float(ends[0] * fraction / reached[0])
+        analytic = -math.log(1.0 - fraction) / lambda_z if lambda_z > 0 else math.inf
+        return float(min(analytic, ends[0]))
     f0, f1 = reached[k - 1], reached[k]
     return float(ends[k - 1] + (fraction - f0) / (f1 - f0) * (ends[k] - ends[k - 1]))

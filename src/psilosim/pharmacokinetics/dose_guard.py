@@ -1,0 +1,90 @@
+"""Plausibility of a dose: compare it with the largest human dose in the compound's reference data.
+
+Each library compound carries ``max_studied_dose`` (per administration; in mg, µg or mg/kg): the
+largest dose of the studies its parameters come from, not the largest dose ever given to people.
+A dose above it is simulated with a warning (the model is extrapolating); a dose more than
+:data:`DOSE_GUARD_PARAMS` ``refusal_factor`` times above it is refused, since at two orders of
+magnitude it is almost surely a unit slip ("25 kg" for "25 mg"). A per-kg maximum is compared
+per kg of the subject's body weight. Only human doses are checked: animal doses are per kg of a
+different species and the studied maxima are human ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InputError
+from ..parameters import Param, ParameterSet
+from ..units import ureg
+
+#: Species whose doses are compared with the (human) studied maximum.
+GUARDED_SPECIES = ("human",)
+
+
+class DoseGuardParams(ParameterSet):
+    """How far above the largest studied dose a dose is refused rather than warned about."""
+
+    refusal_factor: Param
+
+
+DOSE_GUARD_PARAMS = DoseGuardParams(
+    refusal_factor=Param(
+        value=100.0, unit="", kind="assumed", source="input plausibility rule, not a toxicological limit",
+        note="two orders of magnitude above the highest studied dose, i.e. a unit slip", low=1.0),
+)
+
+
+def _per_kg(param: Param) -> bool:
+    return ureg.Quantity(1.0, param.unit).dimensionality == ureg.Quantity(1.0, "mg/kg").dimensionality
+
+
+def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species: str = "human",
+                       field: str = "dose", params: DoseGuardParams = DOSE_GUARD_PARAMS) -> str | None:
+    """Compare the largest single administration with the compound's largest studied dose.
+
+    Parameters
+    ----------
+    compound
+        A :class:`psilosim.compounds.Compound`; without ``max_studied_dose`` nothing is checked.
+    amounts_mg
+        Amount of each administration (mg of the dosed molecule), e.g. ``DosingEvents.amount_mg``.
+    weight_kg
+        Body weight, used when the studied maximum is per kg (default: the species' typical
+        body weight).
+    species
+        Only :data:`GUARDED_SPECIES` are checked.
+    field
+        Name of the dose input, for the error and the warning.
+
+    Returns
+    -------
+    str or None
+        A one-line warning when the dose exceeds the studied maximum, else ``None``.
+
+    Raises
+    ------
+    InputError
+        When the dose exceeds the studied maximum by more than ``refusal_factor``.
+    """
+    reference = getattr(compound, "max_studied_dose", None)
+    amounts = np.asarray(amounts_mg, dtype=float)
+    if reference is None or species.strip().lower() not in GUARDED_SPECIES or amounts.size == 0:
+        return None
+    largest_mg = float(amounts.max())
+    if _per_kg(reference):
+        if weight_kg is None:  # the typical subject of the species
+            from ..species import species_defaults
+
+            weight_kg = species_defaults(species).body_weight.to("kg")
+        dose, limit, unit = largest_mg / weight_kg, reference.to("mg/kg"), "mg/kg"
+    else:
+        dose, limit, unit = largest_mg, reference.to("mg"), "mg"
+    studied = f"{reference.value:g} {reference.unit}"
+    ratio = dose / limit
+    if ratio > params.refusal_factor.value:
+        raise InputError(field, f"{dose:.4g} {unit} is {ratio:.3g}x the largest {compound.name} dose in "
+                                f"psilosim's reference data ({studied}); check the unit")
+    if ratio > 1.0:
+        return (f"{field} {dose:.4g} {unit} is above the largest {compound.name} dose in psilosim's reference "
+                f"data ({studied}, see the compound's max_studied_dose): the model is extrapolating")
+    return None
