@@ -92,8 +92,8 @@ class Compound(ParameterSet):
     binding
         Affinity/occupancy parameters by target family (:data:`TARGET_FAMILIES`).
     max_studied_dose
-        Largest single dose studied in humans (mg, µg or mg/kg); doses far above it are refused
-        as unit slips, doses above it warned about (:mod:`psilosim.pharmacokinetics.dose_guard`).
+        Largest single human dose of the studies the compound's parameters come from (mg, µg or
+        mg/kg); doses far above it are refused as unit slips, doses above it warned about (:mod:`psilosim.pharmacokinetics.dose_guard`).
     """
 
     name: str
