@@ -151,3 +151,15 @@ def test_whitespace_delimited_txt_reads_like_the_npy(files, name):
     values, header = _read_matrix(folder / name)
     assert header is None
     np.testing.assert_allclose(values if values.shape == reference.shape else values.T, reference, rtol=1e-15)
+
+
+# Guards against a negative or zero --tr being reported as "the time coordinate must increase in
+# equal steps" (a message about the data) instead of naming the option and saying it must be positive.
+@pytest.mark.parametrize("command", ["analyze", "compare"])
+@pytest.mark.parametrize("tr", ["-2", "0", "nan"])
+def test_non_positive_tr_names_the_option(files, command, tr):
+    folder, _ = files
+    inputs = [str(folder / "before.npy")] + ([str(folder / "after.npy")] if command == "compare" else [])
+    result = CliRunner().invoke(app, [command, *inputs, "--regions", str(folder / "regions.csv"), "--tr", tr])
+    assert isinstance(result.exception, InputError)
+    assert result.exception.field == "--tr" and "positive" in str(result.exception)

@@ -277,3 +277,95 @@ def test_negative_seed_is_one_line_naming_the_option(args):
     result = _cli(*args, "--seed", "-1")
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines() == ["error: --seed: must be a non-negative integer, got -1"]
+
+
+# ---------------------------------------------------------------- what the tables say
+def _recorded(monkeypatch):
+    from rich.console import Console
+
+    import psilosim.cli.network as cli_network
+
+    recorder = Console(width=240, record=True)
+    monkeypatch.setattr(cli_network, "console", recorder)
+    return recorder
+
+
+def _scan_payload(ratio: float | None) -> dict:
+    payload = {"compound": "psilocybin", "dose": "25 mg", "at_hours": 2.0, "dataset": "aal2", "occupancy": 0.6,
+               "gain_map": "receptor", "minutes": 1.0, "fc_change_by_network": {"Default": 0.02, "Vis": 0.01},
+               "fc_change_global": 0.015}
+    if ratio is not None:
+        payload.update(noise_floor_global=0.015 / ratio, drug_to_noise_ratio=ratio, drug_to_noise_ratio_distance=ratio)
+    return payload
+
+
+# Guards against a scan table titled "FC change" with a bare "receptor" column (no quantity, unit
+# or sign), and against a short scan whose drug change is within the noise floor saying nothing.
+def test_scan_table_defines_its_quantity_and_notes_a_change_within_noise(monkeypatch):
+    from psilosim.cli.network import NOISE_NOTE_RATIO, _print_scan
+
+    recorder = _recorded(monkeypatch)
+    _print_scan(_scan_payload(NOISE_NOTE_RATIO * 0.8))
+    text = " ".join(recorder.export_text().split())
+    assert "mean |ΔFC|" in text and "Pearson r" in text and "drug − baseline" in text
+    assert "gain map" in text
+    assert "within sampling noise" in text and "--minutes" in text
+    _print_scan(_scan_payload(NOISE_NOTE_RATIO * 1.5))
+    assert "within sampling noise" not in recorder.export_text()
+    _print_scan(_scan_payload(None))  # linear: no noise floor, no note
+    assert "within sampling noise" not in recorder.export_text()
+
+
+def _dmf_result(min_rates, max_rates, ks):
+    import xarray as xr
+
+    from psilosim.network.fit import FitResult
+
+    g = np.array([0.5, 1.0, 1.5])
+    sweep = xr.Dataset({"fc_corr": ("G", [0.2, 0.3, 0.4]), "fcd_ks": ("G", ks), "mean_rate": ("G", [3.0, 3.0, 3.0]),
+                        "min_rate": ("G", min_rates), "max_rate": ("G", max_rates)}, coords={"G": g})
+    return FitResult(G=1.0, fc_corr=0.3, fcd_ks=None, sc_fc_corr=0.25, sweep=sweep, j_fic=None)
+
+
+# Guards against a fit table without rate units, without marking the G values the FIC rate rule
+# excludes from the best fit, with an unexplained Hopf "ratio" column, and with missing FCD KS
+# printed as "nan" in the table but "n/a" in the summary line.
+def test_fit_table_has_units_marks_the_rate_rule_and_prints_missing_ks_as_n_a(monkeypatch):
+    from psilosim.cli.network import _print_fit
+    from psilosim.network.dmf import DMF
+    from psilosim.network.settings import FIT
+
+    target, tol = DMF.target_rate.to("Hz"), FIT.rate_tolerance.to("Hz")
+    recorder = _recorded(monkeypatch)
+    low = [target - 0.1, target - 0.2, target - tol - 0.5]  # the last G breaks the rule
+    _print_fit("aal2", "dmf", _dmf_result(low, [target + 0.1, target + 0.2, target + 0.3], [np.nan] * 3))
+    lines = recorder.export_text().splitlines()
+    text = " ".join(" ".join(lines).split())
+    assert "min rate (Hz)" in text and "max rate (Hz)" in text
+    assert "nan" not in text and "n/a" in text
+    rows = [line for line in lines if line.strip().startswith("│")]
+    marked = [line for line in rows if "outside" in line]
+    assert len(marked) == 1 and "1.5" in marked[0]
+    assert f"{target:g} ± {tol:g} Hz" in text
+
+
+def test_hopf_table_explains_its_ratio_column(monkeypatch):
+    import xarray as xr
+
+    from psilosim.cli.network import _print_fit
+    from psilosim.network.fit import FitResult
+
+    recorder = _recorded(monkeypatch)
+    sweep = xr.Dataset({"fc_corr": ("G", [0.2, 0.3]), "ratio": ("G", [0.5, 0.9])}, coords={"G": [0.1, 0.2]})
+    _print_fit("aal2", "hopf", FitResult(G=0.2, fc_corr=0.3, fcd_ks=None, sc_fc_corr=0.2, sweep=sweep, j_fic=None,
+                                         model="hopf", a=-0.02))
+    text = " ".join(recorder.export_text().split())
+    assert "ratio = G" in text and "|a|" in text
+
+
+def test_fit_summary_prints_missing_ks_as_the_table_does_with_the_true_reason():
+    out = runner.invoke(app, ["fit", "--dataset", "aal2", "--model", "hopf", "--minutes", "0.5"])
+    assert out.exit_code == 0, out.output
+    ks_line = [line for line in out.stdout.splitlines() if line.startswith("best:")][0]
+    assert "FCD KS n/a" in ks_line and "two FCD windows" in ks_line
+    assert "no BOLD" not in ks_line  # aal2 has BOLD: the scan was too short for FCD

@@ -118,3 +118,71 @@ def test_too_few_patients_for_the_difference_fail_before_running(monkeypatch, ca
     code, _, err = run_cli(monkeypatch, capsys, "trial", "raison2023", "--patients", "3", "--out", str(out))
     assert code == 2 and "--patients" in err
     assert not (out / "chunks").exists()  # nothing was simulated
+
+
+# ---------------------------------------------------------------- --out folders that cannot be made
+# Guards against an --out whose parent is a file, or under a folder nobody may write, ending in a
+# NotADirectoryError/FileNotFoundError traceback instead of one line naming --out (also with --json).
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+@pytest.mark.parametrize("where", ["under_a_file", "unwritable"])
+def test_trial_out_that_cannot_be_created_is_one_line(monkeypatch, capsys, tmp_path: Path, where, json_flag):
+    parent = tmp_path / "regions.csv"
+    parent.write_text("x")
+    out = parent / "out" if where == "under_a_file" else Path("/proc/psilosim-nope")
+    code, stdout, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "10", "--out", str(out),
+                                "--no-report", *json_flag)
+    assert code == 2 and "Traceback" not in err and stdout == ""
+    assert err.strip().startswith("error: --out:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "unwritable"])
+def test_calibrate_out_that_cannot_be_created_is_one_line_before_any_refit(monkeypatch, capsys, tmp_path: Path,
+                                                                          where):
+    import psilosim.clinical.uncertainty as uncertainty
+
+    def refit(*args, **kwargs):
+        raise AssertionError("the refits started before --out was checked")
+
+    monkeypatch.setattr(uncertainty, "calibration_envelope", refit)
+    parent = tmp_path / "a_file"
+    parent.write_text("x")
+    out = parent / "sub" / "envelope.nc" if where == "under_a_file" else Path("/proc/psilosim-nope/envelope.nc")
+    code, _, err = run_cli(monkeypatch, capsys, "calibrate", "--uncertainty", "--out", str(out))
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().startswith("error: --out:") and len(err.strip().splitlines()) == 1
+
+
+def test_calibrate_out_creates_its_missing_folder(monkeypatch, capsys, tmp_path: Path):
+    import psilosim.clinical.uncertainty as uncertainty
+
+    class _Stop(Exception):
+        pass
+
+    def refit(*args, **kwargs):
+        raise _Stop
+
+    monkeypatch.setattr(uncertainty, "calibration_envelope", refit)
+    out = tmp_path / "new" / "deeper" / "envelope.nc"
+    with pytest.raises(_Stop):
+        run_cli(monkeypatch, capsys, "calibrate", "--uncertainty", "--out", str(out))
+    assert out.parent.is_dir()
+
+
+def test_out_help_says_the_folder_is_created(monkeypatch, capsys):
+    for command in ("trial", "calibrate"):
+        _, out, _ = run_cli(monkeypatch, capsys, command, "--help")
+        assert "created if missing" in " ".join(out.replace("│", " ").split()), command
+
+
+# Guards against the trial table's change column having no unit (points of the design's scale).
+def test_trial_table_change_column_names_the_scale_points():
+    from rich.console import Console
+
+    from psilosim.cli.trial import _table
+
+    arm = {"n": 5, "baseline_mean": 30.0, "change_mean": -10.0, "change_ci": [-12.0, -8.0],
+           "response_rate": 0.4, "remission_rate": 0.2}
+    console = Console(width=200, record=True)
+    console.print(_table({"trial": "mini", "scale": "MADRS", "primary_day": 21.0, "arms": {"a": arm}}))
+    text = console.export_text()
+    assert "change (MADRS points, 95% CI)" in text and "baseline (MADRS)" in text

@@ -21,6 +21,13 @@ REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a bui
 TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with a time axis)."
 
 
+def checked_tr(tr_s: float | None) -> float | None:
+    """``--tr`` itself, refused when it is not a positive number of seconds (``None``: not given)."""
+    if tr_s is not None and not (np.isfinite(tr_s) and tr_s > 0):
+        raise InputError("--tr", f"must be a positive number of seconds, got {tr_s}")
+    return tr_s
+
+
 def load_regions(spec: str) -> pd.DataFrame:
     """A region table from a CSV path or a built-in dataset name.
 
@@ -133,6 +140,7 @@ def analyze(
     from ..metrics import analyze as run
     from ..metrics import summary
 
+    tr = checked_tr(tr)
     table = load_regions(regions)
     with console.status("analysing", spinner="dots") if not json_out else _null():
         result = summary(run(load_bold(bold, table, tr), table, tr,
@@ -159,6 +167,7 @@ def compare(
     from ..metrics import compare as run
     from ..metrics import compare_summary
 
+    tr = checked_tr(tr)
     table = load_regions(regions)
     with console.status("comparing", spinner="dots") if not json_out else _null():
         result = compare_summary(run(load_bold(before, table, tr), load_bold(after, table, tr), table, tr,

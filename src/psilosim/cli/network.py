@@ -30,6 +30,13 @@ def _progress(label: str, quiet: bool):
 
 MODELS = ("dmf", "hopf", "both")
 
+#: Below this drug change / test–retest noise floor ratio a scan's FC change is reported as within
+#: sampling noise (a display rule, not a model constant: at ≈ 1 the drug and a second baseline
+#: differ from the first baseline by the same amount).
+NOISE_NOTE_RATIO = 1.5
+#: How a score that was not computed is printed, in the sweep table and the summary line alike.
+MISSING = "n/a"
+
 
 @app.command()
 def fit(
@@ -92,23 +99,64 @@ def fit(
         return
     for name, result in results.items():
         _print_fit(parcellation.name, name, result)
-    ks = "n/a (no BOLD)" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
+    ks = f"{MISSING} ({_ks_missing_reason(parcellation, minutes)})" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
     console.print(f"best: {best.model}, G = {best.G:.4g}: FC corr {best.fc_corr:.3f} "
                   f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
 
 
+def _ks_missing_reason(parcellation, minutes: float) -> str:
+    """Why the FCD Kolmogorov–Smirnov distance was not computed."""
+    window_s = FIT.fcd_window.to("s")
+    if not parcellation.bold:
+        return "no BOLD in the dataset"
+    if minutes * SECONDS_PER_MINUTE < 2 * window_s:
+        return f"--minutes shorter than two FCD windows of {window_s:g} s"
+    return "the simulated BOLD was not usable"
+
+
+#: Headers of the sweep columns (rates are the min/max over regions of each region's mean rate).
+FIT_COLUMNS = {"fc_corr": "fc_corr", "fcd_ks": "fcd_ks", "ratio": "ratio", "min_rate": "min rate (Hz)",
+               "max_rate": "max rate (Hz)"}
+
+
+def _fit_caption(frame, name: str) -> str:
+    from ..network.fit import fic_rule
+
+    lines = ["fc_corr: Pearson r of model vs empirical FC (upper triangle)."]
+    if "fcd_ks" in frame.columns:
+        lines.append(f"fcd_ks: Kolmogorov–Smirnov distance of the FCD distributions (0 = same; {MISSING} = "
+                     "not computed).")
+    if "ratio" in frame.columns:
+        lines.append("ratio = G·⟨Σ_j C_ij⟩/|a|: coupling relative to the local damping |a| of the "
+                     "Stuart–Landau nodes (the sweep's variable; G follows from it).")
+    if "min_rate" in frame.columns:
+        target, tol = fic_rule()
+        lines.append(f"rates: lowest/highest regional mean excitatory rate. 'outside' marks a G where FIC "
+                     f"did not hold every region within {target:g} ± {tol:g} Hz: not eligible as the best {name} G.")
+    return "\n".join(lines)
+
+
 def _print_fit(dataset: str, name: str, result) -> None:
-    table = Table(title=f"{name} sweep on {dataset}")
+    from ..network.fit import holds_fic_rule
+
     frame = result.sweep.to_dataframe()
-    columns = [c for c in ("fc_corr", "fcd_ks", "ratio", "min_rate", "max_rate") if c in frame.columns]
+    table = Table(title=f"{name} sweep on {dataset}")
+    columns = [c for c in FIT_COLUMNS if c in frame.columns]
     table.add_column("G", justify="right")
     for col in columns:
-        table.add_column(col, justify="right")
+        table.add_column(FIT_COLUMNS[col], justify="right")
+    has_rates = "min_rate" in frame.columns
+    if has_rates:
+        table.add_column("FIC rate rule")
     for g, row in frame.iterrows():
-        table.add_row(f"{g:.4g}", *[f"{row[c]:.3f}" for c in columns])
+        cells = [MISSING if not np.isfinite(row[c]) else f"{row[c]:.3f}" for c in columns]
+        if has_rates:
+            cells.append("held" if holds_fic_rule(row["min_rate"], row["max_rate"]) else "outside")
+        table.add_row(f"{g:.4g}", *cells)
     console.print(table)
+    console.print(_fit_caption(frame, name), highlight=False)
 
 
 @app.command()
@@ -222,7 +270,8 @@ def _map_summary(session, parcellation, kind: str) -> dict:
 def _print_scan(payload: dict) -> None:
     when = ("at a given occupancy" if payload["compound"] == "given occupancy"
             else f"{payload['compound']} {payload['dose']} at {payload['at_hours']} h")
-    table = Table(title=f"FC change, {when} ({payload['dataset']}, 5-HT2A occupancy {payload['occupancy']:.2f})")
+    table = Table(title=f"FC change (mean |ΔFC|), {when} ({payload['dataset']}, "
+                        f"5-HT2A occupancy {payload['occupancy']:.2f})")
     table.add_column("network")
     table.add_column(payload["gain_map"], justify="right")
     others = payload.get("compare_maps", {})
@@ -233,10 +282,15 @@ def _print_scan(payload: dict) -> None:
     table.add_row("global", f"{payload['fc_change_global']:.4f}",
                   *[f"{others[m]['fc_change_global']:.4f}" for m in others])
     console.print(table)
+    console.print("mean |ΔFC| = mean absolute change of FC (Pearson r of BOLD; drug − baseline, unitless) over each "
+                  "network's connections; one column per gain map (receptor = 5-HT2A density).", highlight=False)
     if "noise_floor_global" in payload:
         console.print(f"test–retest noise floor (two baselines): {payload['noise_floor_global']:.4f}; "
                       f"drug change / noise floor = {payload['drug_to_noise_ratio']:.2f} "
                       f"(seed-map distance: {payload['drug_to_noise_ratio_distance']:.2f})")
+        if payload["drug_to_noise_ratio"] < NOISE_NOTE_RATIO:
+            console.print(f"note: drug change / noise floor < {NOISE_NOTE_RATIO:g}: at {payload['minutes']:g} min the "
+                          "drug effect is within sampling noise; use a longer --minutes or more --sessions.")
     if "mean_rate_hz" in payload:
         console.print(f"mean excitatory rate: drug {payload['mean_rate_hz']:.2f} Hz, "
                       f"baseline {payload['baseline_mean_rate_hz']:.2f} Hz")

@@ -7,9 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from ..io import prepare_out_dir
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
 
-OUT_HELP = "Output folder: chunks (resumable), results.nc, report.html. Default: trial-<name>-seed<S>."
+OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc, report.html. "
+            "Default: trial-<name>-seed<S>.")
 
 
 def _load(target: str):
@@ -27,7 +29,8 @@ def _load(target: str):
 def trial(
     target: str = typer.Argument(..., help="A built-in preset (carhart2021, goodwin2022, raison2023, szigeti2021, "
                                            "ketamine_iv, daws2022, daws2022_trd) or a trial scenario .yaml file (what-if examples: "
-                                           "psilosim/scenarios/trials/*.yaml)."),
+                                           "list them with `psilosim examples`, copy them with "
+                                           "`psilosim examples --copy DIR`)."),
     patients: int = typer.Option(None, "--patients", "-n", help="Number of virtual patients (default: the design's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),
     workers: int = typer.Option(None, "--workers", help="Run on a local Dask cluster of K worker processes."),
@@ -58,7 +61,7 @@ def trial(
     design = _load(target)
     seed_used = design.seed if seed is None else seed
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
-    out = Path(out) if out else Path(f"trial-{design.name}-seed{seed_used}")
+    out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out)
     summary = summarize(ds)
@@ -82,7 +85,8 @@ def trial(
 
 def _table(summary: dict) -> Table:
     table = Table(title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
-    for col in ("arm", "n", "baseline", "change (95% CI)", "response", "remission"):
+    scale = summary["scale"]
+    for col in ("arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response", "remission"):
         table.add_column(col)
     for name, a in summary["arms"].items():
         table.add_row(name, str(a["n"]), f"{a['baseline_mean']:.1f}",
@@ -98,7 +102,7 @@ def calibrate(
     uncertainty: bool = typer.Option(False, "--uncertainty", help="Also refit at the corners of the targets' 95 % "
                                      "intervals and show how far each prediction moves (≈ 3 min at 200 twins)."),
     out: str = typer.Option(None, "--out", help="With --uncertainty: write the calibrations × predictions "
-                                                "Dataset to this NetCDF file."),
+                                                "Dataset to this NetCDF file (its folder is created if missing)."),
     assumptions: bool = typer.Option(False, "--assumptions", help="Also halve and double each assumed symptom "
                                      "parameter, recalibrate, and show how far each prediction moves "
                                      "(17 recalibrations: ≈ 5 min at --twins 100, the docs' table; ≈ 9 min at the default 200)."),
@@ -124,12 +128,12 @@ def calibrate(
         fail(f"--seed: must be ≥ 0, got {seed}")
     if out is not None and not uncertainty:
         fail("--out: only written with --uncertainty")
-    if out is not None and not Path(out).resolve().parent.is_dir():
-        fail(f"--out: the folder of {out!r} does not exist")
     if out is not None and Path(out).is_dir():  # found before the refits, not after minutes of work
         fail(f"--out: {out!r} is a folder; give the path of a NetCDF file (e.g. envelope.nc)")
     if workers is not None and (workers < 1 or not (uncertainty or assumptions)):
         fail(f"--workers: give K ≥ 1 together with --uncertainty or --assumptions, got {workers}")
+    if out is not None:
+        prepare_out_dir(Path(out).expanduser().parent, option="--out")
     if uncertainty:
         result, ds = _calibration_uncertainty(twins, seed, out, workers=workers, progress=not json_out)
     else:

@@ -12,7 +12,8 @@ from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 @app.command()
 def validate(
     only: list[str] | None = typer.Option(  # noqa: B008 (typer declares options this way)
-        None, "--only", help="Run only these target ids (repeatable)."
+        None, "--only", help="Run only these target ids (repeatable); a family id such as PK1 runs "
+                             "PK1.15, PK1.25 and PK1.30."
     ),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
     show_unmodelled: bool = typer.Option(
@@ -31,6 +32,9 @@ def validate(
     A "known conflict" is a documented miss that was not tuned away (see docs/validation.md).
     """
     from ..validation import TARGETS, run_scorecard
+    from ..validation.registry import resolve_target_ids
+
+    only = resolve_target_ids(only) if only else None  # a bad id fails before the progress bar
 
     with Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.description}"),

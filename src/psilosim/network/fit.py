@@ -156,15 +156,24 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     return scores, j_fic
 
 
+def fic_rule(p: FitParams = FIT) -> tuple[float, float]:
+    """The working-point rule a coupling must keep to be eligible: target rate and tolerance (Hz)."""
+    return DMF.target_rate.to("Hz"), p.rate_tolerance.to("Hz")
+
+
+def holds_fic_rule(min_rate, max_rate, p: FitParams = FIT):
+    """Whether every region's mean rate stayed within target ± tolerance (elementwise for arrays)."""
+    target, tol = fic_rule(p)
+    return (np.asarray(min_rate) >= target - tol) & (np.asarray(max_rate) <= target + tol)
+
+
 def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed: int = 0,
         p: FitParams = FIT, duration_s: float | None = None,
         progress: Callable[[float], None] | None = None) -> FitResult:
     """Sweep G and return the best one (maximal FC correlation) with its scores."""
     scores, j_fic = sweep(parcellation, g_values, seed=seed, p=p, duration_s=duration_s, progress=progress)
     corr = scores["fc_corr"].values.copy()
-    target = DMF.target_rate.to("Hz")
-    tol = p.rate_tolerance.to("Hz")
-    held = (scores["min_rate"].values >= target - tol) & (scores["max_rate"].values <= target + tol)
+    held = holds_fic_rule(scores["min_rate"].values, scores["max_rate"].values, p)
     corr[~held] = np.nan
     if not np.isfinite(corr).any():
         raise DataError(f"{parcellation.name}: no coupling kept the working point (all runs left 3 Hz)")

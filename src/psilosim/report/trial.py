@@ -37,6 +37,45 @@ SCORECARD_ROWS: dict[str, list[tuple[str, Callable[[dict], float]]]] = {
 }
 
 
+#: Readable labels of the published outcomes a design quotes (``design.published`` keys);
+#: ``{scale}`` and ``{day}`` are the design's scale and primary day. Other keys are shown with
+#: their underscores replaced by spaces.
+PUBLISHED_LABELS = {
+    "n": "patients per arm (n)",
+    "n_total": "patients in total (n)",
+    "n_imaged": "patients imaged (n)",
+    "baseline_mean": "baseline mean ({scale})",
+    "change_primary": "change at day {day} ({scale} points)",
+    "change_primary_se": "standard error of the change at day {day} ({scale} points)",
+    "difference_primary": "between-arm difference at day {day} ({scale} points)",
+    "change_by_day": "change by study day ({scale} points)",
+    "change_by_day_ci": "95 % CI of the change by study day ({scale} points)",
+    "difference_by_day": "between-arm difference by study day ({scale} points)",
+    "response_rate": "response rate (≥ 50 % reduction)",
+    "response_24h": "response at 24 h (≥ 50 % reduction)",
+    "remission_rate": "remission rate",
+    "source_table": "source table",
+    "modularity": "modularity",
+    "dmn": "within-DMN FC",
+    "correlation": "correlation with improvement",
+    "notes": "notes",
+}
+#: Published outcomes that are fractions of patients: shown in % as the simulated rates are.
+RATE_KEYS = frozenset({"response_rate", "response_24h", "remission_rate"})
+#: Readable labels of the biology measures correlated with improvement (``<name>_change_vs_improvement``).
+CORRELATION_LABELS = {"density": "spine density change (healthy = 1)",
+                      "bdnf": "BDNF/TrkB change (untreated = 1)",
+                      "modularity": "modularity change (Q)",
+                      "dmn_within": "within-DMN FC change (Pearson r)",
+                      "dmn_between": "DMN–other regions FC change (Pearson r)",
+                      "mean_fc": "mean FC change (Pearson r)",
+                      "rewired_fraction": "rewired fraction of the SC change (0–1)",
+                      "flexibility": "network flexibility change (0–1)"}
+CORRELATION_SUFFIX = "_change_vs_improvement"
+#: Fewest patients with a value for a correlation (what clinical.stats.pearson_ci requires).
+MIN_CORRELATION_PAIRS = 4
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
@@ -111,9 +150,10 @@ def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
     return rows
 
 
-def _published_text(value) -> str:
+def _published_text(value, *, rate: bool = False) -> str:
     """A published outcome as a reader would write it: ``arm: value; arm: value``, or for an
-    estimate ``−2.0 (95 % CI −5.0 to 0.9), p = 0.17``."""
+    estimate ``−2.0 (95 % CI −5.0 to 0.9), p = 0.17``; a ``rate`` (fraction of patients) in %,
+    formatted as the simulated rates are."""
     if isinstance(value, dict):
         if "estimate" in value:
             text = f"{value['estimate']:g}"
@@ -122,12 +162,74 @@ def _published_text(value) -> str:
             if "p" in value:
                 text += f", p = {value['p']:g}"
             return text
-        return "; ".join(f"{k}: {_published_text(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {_published_text(v, rate=rate)}" for k, v in value.items())
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and rate:
+        return f"{100 * value:.0f}%"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_published_text(v) for v in value)
+        return ", ".join(_published_text(v, rate=rate) for v in value)
     return str(value)
+
+
+def _published_rows(design: TrialDesign) -> dict[str, str]:
+    """The design's published outcomes under readable labels with the scale's units."""
+    fill = {"scale": design.scale, "day": f"{design.primary_day:g}"}
+    return {PUBLISHED_LABELS.get(key, key.replace("_", " ")).format(**fill): _published_text(value, rate=key in RATE_KEYS)
+            for key, value in design.published.items()}
+
+
+def _compound_text(compound) -> str:
+    """A library name as is; a custom compound as ``name (based on X; key = value, ...)``."""
+    if not hasattr(compound, "based_on"):
+        return str(compound)
+    overrides = ", ".join(f"{k} = {v}" for k, v in compound.overrides.items())
+    return f"{compound.name} (based on {compound.based_on}" + (f"; {overrides})" if overrides else ")")
+
+
+def _mechanisms_text(mechanisms: dict[str, bool] | None) -> str:
+    """The plasticity routes an arm switches off (``all on`` when none)."""
+    from ..plasticity.params import resolve_mechanisms
+
+    off = [name for name, on in resolve_mechanisms(mechanisms).items() if not on]
+    return "all on" if not off else ", ".join(f"{name} off" for name in off) + " (others on)"
+
+
+def _correlation_series(ds: xr.Dataset, name: str) -> xr.DataArray:
+    """The per-patient series of a correlated measure and the visit its change is taken at."""
+    from ..clinical.stats import network_day
+
+    if name in ("density", "bdnf"):
+        return ds["outcome"].sel(measure=f"{name}_rel"), float(ds.attrs["primary_day"])
+    return ds["network"].sel(network_measure=name), network_day(ds, float(ds.attrs["primary_day"]))
+
+
+def _correlation_gap(ds: xr.Dataset, name: str) -> str:
+    """Why the correlation of ``name``'s change with improvement was not computed."""
+    day = float(ds.attrs["primary_day"])
+    scores = ds["outcome"].sel(measure="score")
+    visit_of = {float(d): v for v, d in zip(ds["visit"].values, ds["study_day"].values, strict=True)}
+    improvement = (scores.isel(visit=0) - scores.sel(visit=visit_of[day])).values
+    series, later_day = _correlation_series(ds, name)
+    change = (series.sel(visit=visit_of[later_day]) - series.isel(visit=0)).values
+    ok = np.isfinite(change)
+    if ok.sum() < MIN_CORRELATION_PAIRS:
+        return f"not computed: fewer than {MIN_CORRELATION_PAIRS} patients have a value"
+    if np.ptp(change[ok]) == 0:
+        return f"not computed: the change does not vary between patients (all {change[ok][0]:.3g})"
+    if np.ptp(improvement[ok]) == 0:
+        return "not computed: improvement does not vary between patients"
+    return "not computed"
+
+
+def _correlation_rows(ds: xr.Dataset, summary: dict) -> list[dict]:
+    """Each correlation with improvement: a readable label and r (or why it is missing)."""
+    rows = []
+    for key, value in summary.get("correlations", {}).items():
+        name = key.removesuffix(CORRELATION_SUFFIX)
+        label = CORRELATION_LABELS.get(name, f"{name.replace('_', ' ')} change")
+        rows.append({"label": label, "value": f"{value:.3f}" if value is not None else _correlation_gap(ds, name)})
+    return rows
 
 
 def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
@@ -179,12 +281,15 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     for arm in design.arms:
         arms.append({"name": arm.name, "therapy": arm.therapy, "environment": arm.environment,
                      "expectancy": arm.expectancy, "n": summary["arms"].get(arm.name, {}).get("n", 0),
-                     "treatments": [f"{t.compound} — {t.regimen.describe()}" for t in arm.treatments] or ["none"]})
+                     "mechanisms": _mechanisms_text(arm.mechanisms),
+                     "treatments": [f"{_compound_text(t.compound)} — {t.regimen.describe()}"
+                                    for t in arm.treatments] or ["none"]})
     lo, hi = design.baseline.bounds()
     env = jinja2.Environment(loader=jinja2.PackageLoader("psilosim.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     env.filters["join"] = lambda items, sep: jinja2.utils.markupsafe.Markup(sep).join(items)
-    published = {key.replace("_", " "): _published_text(value) for key, value in design.published.items()}
+    published = _published_rows(design)
+    enrolled = ds["outcome"].sel(measure="score").isel(visit=0)
     return env.get_template("trial.html.j2").render(
         design=design, summary=summary, arms=arms, figures=_figures(ds, summary, design),
         disclaimer=DISCLAIMER, version=__version__, seed=ds.attrs.get("seed"), n_patients=ds.sizes["patient"],
@@ -195,6 +300,8 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         block_size=design.effective_block_size, allocation=":".join(str(a.allocation) for a in design.arms),
         remission_max=scale.remission_max, remission_source=scale.remission_source,
         published=published, network=network, scorecard=_scorecard(design, summary),
+        enrolled_mean=float(enrolled.mean()), enrolled_sd=float(enrolled.std(ddof=1)) if enrolled.size > 1 else float("nan"),
+        correlations=_correlation_rows(ds, summary),
     )
 
 

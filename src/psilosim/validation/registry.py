@@ -161,17 +161,49 @@ def evaluate(target: Target, fn: CheckFn | None) -> TargetResult:
     return TargetResult(**base, simulated=value, passed=passed, detail=detail, seconds=elapsed)
 
 
+#: How many close ids an unknown ``--only`` id suggests.
+MAX_SUGGESTIONS = 6
+
+
+def _families() -> list[str]:
+    """The ids before their first dot (``PK1`` for ``PK1.15``), in REFERENCES order, each once."""
+    return list(dict.fromkeys(t.id.split(".")[0] for t in TARGETS))
+
+
+def resolve_target_ids(ids: Iterable[str]) -> list[str]:
+    """The target ids selected by ``ids``, in REFERENCES order.
+
+    An id selects the target of that id and, as a family, every target whose id starts with it
+    followed by a dot: ``PK1`` selects ``PK1.15``, ``PK1.25``, ``PK1.30`` but not ``PK10.15``.
+
+    Raises
+    ------
+    InputError
+        On ``--only`` for an id that selects nothing; the message names the closest valid ids.
+    """
+    import difflib
+
+    given = list(ids)
+    selected = {t.id for t in TARGETS for g in given if t.id == g or t.id.startswith(f"{g}.")}
+    unknown = [g for g in given if not any(t.id == g or t.id.startswith(f"{g}.") for t in TARGETS)]
+    if unknown:
+        from ..errors import InputError
+
+        names = list(dict.fromkeys(_families() + [t.id for t in TARGETS]))
+        by_upper = {n.upper(): n for n in names}
+        close = list(dict.fromkeys(by_upper[m] for g in unknown for m in
+                                   difflib.get_close_matches(g.upper(), list(by_upper), n=MAX_SUGGESTIONS, cutoff=0.5)))
+        hint = (f"closest valid ids: {', '.join(close[:MAX_SUGGESTIONS])}; " if close else "")
+        hint += f"valid ids (a family such as PK1 selects PK1.15, PK1.25, PK1.30): {', '.join(_families())}"
+        raise InputError("--only", f"unknown target id(s) {', '.join(unknown)}; {hint}")
+    return [t.id for t in TARGETS if t.id in selected]
+
+
 def run_scorecard(ids: Iterable[str] | None = None, *, include_unmodelled: bool = True,
                   on_result: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
     """Evaluate the targets (all, or ``ids``) in REFERENCES order."""
     checks = load_checks()
-    wanted = None if ids is None else set(ids)
-    if wanted is not None:
-        unknown = wanted - set(TARGETS_BY_ID)
-        if unknown:
-            from ..errors import InputError
-
-            raise InputError("--only", f"unknown target id(s) {sorted(unknown)}")
+    wanted = None if ids is None else set(resolve_target_ids(ids))
     results = []
     for target in TARGETS:
         if wanted is not None and target.id not in wanted:
