@@ -186,3 +186,36 @@ def test_trial_table_change_column_names_the_scale_points():
     console.print(_table({"trial": "mini", "scale": "MADRS", "primary_day": 21.0, "arms": {"a": arm}}))
     text = console.export_text()
     assert "change (MADRS points, 95% CI)" in text and "baseline (MADRS)" in text
+
+
+# ---------------------------------------------------------------- results as Zarr
+# Guards against --format zarr writing something other than the NetCDF results (values, dims,
+# attrs), against an unknown format being found only after simulating, and against a rerun into
+# the same folder failing because a Zarr store (a folder) cannot be replaced by a rename.
+def test_zarr_results_hold_the_same_dataset_as_netcdf(monkeypatch, capsys, tmp_path: Path):
+    pytest.importorskip("zarr")
+    import xarray as xr
+
+    runs = {}
+    for fmt in ("netcdf", "zarr"):
+        out = tmp_path / fmt
+        code, stdout, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "6", "--seed", "2",
+                                    "--out", str(out), "--no-report", "--json", "--format", fmt)
+        assert code == 0, err
+        runs[fmt] = json.loads(stdout)["output"]["results"]
+    assert runs["zarr"].endswith("results.zarr") and runs["netcdf"].endswith("results.nc")
+    with xr.open_dataset(runs["netcdf"], engine="h5netcdf") as nc, xr.open_zarr(runs["zarr"]) as zr:
+        xr.testing.assert_identical(nc.load().drop_attrs(), zr.load().drop_attrs())
+        assert zr.attrs == nc.attrs  # design, seed, fingerprint: the run is as described in both
+    # a finished run resumed into the same folder rewrites its store
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "6", "--seed", "2",
+                           "--out", str(tmp_path / "zarr"), "--no-report", "--json", "--format", "zarr")
+    assert code == 0, err
+
+
+def test_unknown_results_format_is_one_line_before_any_work(monkeypatch, capsys, tmp_path: Path):
+    out = tmp_path / "o"
+    code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "4", "--out", str(out),
+                           "--format", "parquet")
+    assert code == 2 and err.strip().startswith("error: --format:") and "netcdf, zarr" in err
+    assert not out.exists()

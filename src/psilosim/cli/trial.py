@@ -10,7 +10,7 @@ from rich.table import Table
 from ..io import prepare_out_dir
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
 
-OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc, report.html. "
+OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc (or results.zarr), report.html. "
             "Default: trial-<name>-seed<S>.")
 
 
@@ -38,17 +38,25 @@ def trial(
     out: str = typer.Option(None, "--out", help=OUT_HELP),
     chunk_size: int = typer.Option(50, "--chunk-size", help="Patients per task and saved chunk."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report."),
+    results_format: str = typer.Option("netcdf", "--format", help="File format of the gathered results: "
+                                       "netcdf (OUT/results.nc) or zarr (OUT/results.zarr, a folder store "
+                                       "read lazily chunk by chunk; needs pip install 'psilosim[zarr]')."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Run a virtual trial and print its statistics (research simulation, not medical advice).
 
     Patients fan out over Dask (threads by default), every finished chunk is saved so an
     interrupted run resumes where it stopped, and results gather into OUT/results.nc
-    (patient × visit × measure). Changes are later − baseline; improvement is baseline − later.
+    (or OUT/results.zarr with --format zarr; patient × visit × measure). Changes are later − baseline; improvement is baseline − later.
     """
     from .. import DISCLAIMER
     from ..clinical.stats import summarize
-    from ..clinical.trial import check_difference_possible, run_trial
+    from ..clinical.trial import (
+        RESULTS_FILES,
+        check_difference_possible,
+        check_results_format,
+        run_trial,
+    )
 
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler are exclusive: give one")
@@ -58,18 +66,19 @@ def trial(
         fail(f"--seed: must be ≥ 0, got {seed}")
     if chunk_size < 1:
         fail(f"--chunk-size: must be ≥ 1, got {chunk_size}")
+    check_results_format(results_format)
     design = _load(target)
     seed_used = design.seed if seed is None else seed
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
-                   workers=workers, scheduler=scheduler, progress=not json_out)
+                   workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format)
     summary = summarize(ds)
     if report:
         from ..report.trial import write_trial_report
 
         write_trial_report(ds, out / "report.html", summary=summary)
-    summary["output"] = {"folder": str(out), "results": str(out / "results.nc"),
+    summary["output"] = {"folder": str(out), "results": str(out / RESULTS_FILES[results_format]),
                          "report": str(out / "report.html") if report else None}
     if json_out:
         emit_json(summary)

@@ -60,6 +60,12 @@ TRAITS = ("baseline_severity", "body_weight_kg", "receptor_density", "stress_def
 DEFAULT_CHUNK = 50
 CHUNK_DIR = "chunks"
 RESULTS_FILE = "results.nc"
+#: File of the gathered results per ``results_format`` (chunks are always NetCDF: they are small and
+#: written atomically; Zarr is offered for the gathered results of large trials, read lazily by chunk).
+RESULTS_FILES = {"netcdf": RESULTS_FILE, "zarr": "results.zarr"}
+#: Zarr format written: version 2 has a stable specification for every dtype of the results
+#: (text coordinates included), so other Zarr readers can open the store.
+ZARR_FORMAT = 2
 MANIFEST_FILE = "run.json"
 #: Patients a compared arm needs for the Welch difference (a statistical minimum, not a model constant).
 MIN_PER_COMPARED_ARM = 2
@@ -396,6 +402,40 @@ def _write_atomically(ds: xr.Dataset, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _write_zarr_atomically(ds: xr.Dataset, path: Path) -> None:
+    """Write a Zarr store next to ``path`` and move it into place, so a reader never sees half a store."""
+    import shutil
+
+    tmp = path.with_name(path.name + ".partial")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    ds.to_zarr(tmp, mode="w", zarr_format=ZARR_FORMAT)
+    if path.exists():  # a folder cannot be replaced by a rename: the previous store goes first
+        shutil.rmtree(path)
+    os.replace(tmp, path)
+
+
+def write_results(ds: xr.Dataset, out: Path, results_format: str = "netcdf") -> Path:
+    """Write the gathered results into ``out`` as ``results.nc`` or ``results.zarr``; return the path."""
+    path = out / RESULTS_FILES[results_format]
+    if results_format == "zarr":
+        _write_zarr_atomically(ds, path)
+    else:
+        _write_atomically(ds, path)
+    return path
+
+
+def check_results_format(results_format: str) -> None:
+    """Refuse an unknown results format, or Zarr without the zarr package (``InputError("--format")``)."""
+    if results_format not in RESULTS_FILES:
+        raise InputError("--format", f"{results_format!r}: expected one of {', '.join(RESULTS_FILES)}")
+    if results_format == "zarr":
+        try:
+            import zarr  # noqa: F401 (only checking that it is installed)
+        except ImportError:
+            raise InputError("--format", "zarr needs the zarr package: pip install 'psilosim[zarr]'") from None
+
+
 def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None = None) -> None:
     path = out / MANIFEST_FILE
     if path.exists() and unstable:
@@ -474,7 +514,8 @@ def _progress(enabled: bool, total: int):
 def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int | None = None,
               out: str | Path | None = None, chunk_size: int = DEFAULT_CHUNK, backend: str = "threads",
               workers: int | None = None, scheduler: str | None = None, models: ModelSet = DEFAULT_MODELS,
-              progress: bool = False, max_new_chunks: int | None = None) -> xr.Dataset | None:
+              progress: bool = False, max_new_chunks: int | None = None,
+              results_format: str = "netcdf") -> xr.Dataset | None:
     """Run a virtual trial.
 
     Parameters
@@ -484,7 +525,8 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     n_patients, seed
         Override the design's defaults.
     out
-        Output folder (chunks, ``results.nc``, ``run.json``); ``None`` keeps everything in memory.
+        Output folder (chunks, ``results.nc`` or ``results.zarr``, ``run.json``); ``None`` keeps
+        everything in memory.
     chunk_size
         Patients per task and per saved chunk (does not change results).
     backend
@@ -497,6 +539,10 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         Show a progress bar of patients done (stderr).
     max_new_chunks
         Stop after computing this many new chunks and return ``None`` (simulates an interruption).
+    results_format
+        ``"netcdf"`` (``OUT/results.nc``) or ``"zarr"`` (``OUT/results.zarr``, needs the ``zarr``
+        package) for the gathered results; the saved chunks are NetCDF either way, so the format
+        does not change what a resumed run finds.
 
     Returns
     -------
@@ -515,6 +561,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         raise InputError("backend", f"{backend!r}: expected threads, processes or sync")
     if workers is not None and workers < 1:
         raise InputError("--workers", f"must be ≥ 1, got {workers}")
+    check_results_format(results_format)
     bounds = _chunk_bounds(n, chunk_size)
     out_path = None if out is None else Path(out)
     done: dict[tuple[int, int], xr.Dataset] = {}
@@ -554,7 +601,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         ds = gather(out_path, bounds)
     ds = _annotate(ds, design, seed, models)
     if out_path is not None:
-        _write_atomically(ds, out_path / RESULTS_FILE)
+        write_results(ds, out_path, results_format)
         _write_provenance(out_path, design, seed, n, models)
     return ds
 
