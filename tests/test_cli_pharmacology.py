@@ -273,3 +273,22 @@ def test_percent_formatting(value, shown):
     from psilosim.cli.pharmacology import format_value
 
     assert format_value(value, "%") == shown
+
+
+# Guards against an --out folder holding someone else's files being refused only after the
+# simulation, and under the scenario's field name instead of --out.
+def test_run_out_holding_other_files_is_refused_before_simulating(monkeypatch, capsys, tmp_path):
+    import psilosim.scenario as scenario_module
+    from cli_helpers import run_cli
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("keep me")
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("simulated before checking --out")
+
+    monkeypatch.setattr(scenario_module, "simulate_scenario", no_simulation)
+    code, _, err = run_cli(monkeypatch, capsys, "run", "--out", str(folder))
+    assert code == 2 and err.strip().startswith("error: --out:") and "not a psilosim output folder" in err
+    assert (folder / "notes.txt").read_text() == "keep me"

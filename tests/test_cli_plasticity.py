@@ -154,3 +154,19 @@ def test_spines_says_the_window_is_still_open_when_the_run_ends_first():
     assert result.exit_code == 0, result.output
     assert "inf" not in result.output
     assert "still open at the end of the 2 simulated days" in result.output
+
+
+# Guards against the dose check refusing a human per-kg dose ("give a body weight") in commands
+# that have no --weight and simulate the species' typical subject.
+@pytest.mark.parametrize("command", ["window", "spines"])
+def test_human_per_kg_dose_runs_in_commands_without_a_weight(command):
+    import json
+
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+
+    result = CliRunner().invoke(app, [command, "--species", "human", "--compound", "psilocybin",
+                                      "--dose", "0.3 mg/kg", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["window_days"] > 1.0

@@ -357,3 +357,14 @@ def test_a_mouse_subject_has_its_standard_weight_in_the_api_as_in_scenarios():
     given = simulate_pk("psilocybin", Regimen.single(f"{standard} mg", route="ip"),
                         subject={"species": "mouse"}, t_end_h=4)
     np.testing.assert_allclose(per_kg.concentration.values, given.concentration.values, rtol=1e-12)
+
+
+# Guards against a custom compound inheriting its template's largest studied dose, so that a
+# dose of a weaker analogue is refused as "x times the largest <analogue> dose in the reference data".
+def test_a_derived_compound_has_no_studied_dose_of_its_own():
+    from psilosim.compounds import get_compound
+    from psilosim.pharmacokinetics.dose_guard import check_studied_dose
+
+    weak = get_compound("lsd").derive("weak", hallucinogenic_efficacy=0.02)
+    assert get_compound("lsd").max_studied_dose is not None and weak.max_studied_dose is None
+    assert check_studied_dose(weak, [25.0], 70.0) is None

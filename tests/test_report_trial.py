@@ -47,3 +47,13 @@ def test_report_refuses_to_redraw_imaging_with_other_models_than_the_runs(sectio
         render_trial_report(_run(ModelSet()), summary={"arms": {}})
     with pytest.raises(_Reached):  # a run without a fingerprint (older files) is not refused
         render_trial_report(_run(None), summary={"arms": {}})
+
+
+# Guards against a run made by another psilosim version being refused with advice that cannot
+# help ("pass it as models=...", when the default models of this version differ from that version's).
+def test_report_says_when_the_run_was_made_by_another_version(section):
+    ds = _run(ModelSet(imaging_hook=ImagingHook(REWIRING.replace(consolidation_gain=0.0))))
+    ds.attrs["psilosim_version"] = "0.0.1"
+    with pytest.raises(InputError) as info:
+        render_trial_report(ds, summary={"arms": {}})
+    assert "psilosim 0.0.1" in str(info.value) and "models=" not in str(info.value)

@@ -420,3 +420,32 @@ def test_arm_counts_match_the_randomisation(preset, n, seed):
     brute = np.bincount([design.arm_of(i, seed) for i in range(n)], minlength=len(design.arms))
     counts = arm_counts(design, n, seed)
     assert list(counts.values()) == brute.tolist() and sum(counts.values()) == n
+
+
+# Guards against hooks whose parts refer to each other recursing without end (RecursionError
+# inside run_trial), and against object arrays being hashed by their pointers (a different
+# fingerprint in every process) instead of being reported as having no stable identity.
+def test_hook_identity_survives_cycles_and_refuses_object_arrays():
+    from dataclasses import dataclass, field
+
+    from psilosim.clinical.trial import ModelSet, UnstableIdentity, _stable_identity
+
+    @dataclass(eq=False)
+    class Node:
+        level: float
+        other: list = field(default_factory=list)
+
+        def __call__(self, patient, biology):
+            return None
+
+    a, b = Node(1.0), Node(2.0)
+    a.other.append(b)
+    b.other.append(a)
+    first = _stable_identity(a)
+    assert first == _stable_identity(a) and "level=1.0" in first and "level=2.0" in first
+    assert _stable_identity(Node(3.0)) != _stable_identity(Node(4.0))  # an instance is not "recursive"
+    assert ModelSet(network_hook=a).unstable_hooks() == {}
+    holder = Node(1.0, other=[np.array([object()], dtype=object)])
+    with pytest.raises(UnstableIdentity, match="object"):
+        _stable_identity(holder)
+    assert "network_hook" in ModelSet(network_hook=holder).unstable_hooks()

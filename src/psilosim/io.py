@@ -93,8 +93,10 @@ def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
 
 
 def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, Any],
-              figures: dict[str, Any] | None = None) -> Path:
+              figures: dict[str, Any] | None = None, field: str = "outputs.folder") -> Path:
     """Write results, provenance and figures (name → matplotlib Figure) to ``folder`` atomically.
+
+    ``field`` names the input the folder came from, for the error when it may not be replaced.
 
     Returns
     -------
@@ -102,7 +104,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
         The completed folder.
     """
     dest = Path(folder).resolve()
-    _check_replaceable(dest)
+    check_replaceable(dest, field)
     provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
@@ -127,9 +129,12 @@ def _with_dataset_seed(provenance: dict[str, Any], dataset: xr.Dataset) -> dict[
     return provenance
 
 
-def _check_replaceable(dest: Path) -> None:
+def check_replaceable(dest: str | Path, field: str = "outputs.folder") -> None:
+    """Refuse a folder that :func:`write_run` may not replace: a non-empty folder without a psilosim
+    provenance record (someone else's files). Call it before simulating, so the error comes first."""
+    dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / PROVENANCE_FILE).exists())):
-        raise InputError("outputs.folder", f"{dest} exists and is not a psilosim output folder; choose another")
+        raise InputError(field, f"{dest} exists and is not a psilosim output folder; choose another")
 
 
 def _swap_into_place(tmp: Path, dest: Path) -> None:

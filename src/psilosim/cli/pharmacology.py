@@ -80,11 +80,18 @@ def _regimen(dose: str, route: str, interval: str | None, doses: int):
 def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: str = "human",
                            field: str = "--dose") -> None:
     """Refuse a dose 100x above the compound's largest studied human dose (a unit slip) and warn
-    on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object)."""
+    on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object).
+
+    Without a weight, a per-kg dose is compared for the species' typical subject, the subject the
+    chain itself simulates (a command that needs a weight asks for it when it simulates).
+    """
     from rich.markup import escape
 
     from ..pharmacokinetics.dose_guard import check_studied_dose
+    from ..species import SPECIES, species_defaults
 
+    if weight_kg is None and species.strip().lower() in SPECIES:
+        weight_kg = species_defaults(species).body_weight.to("kg")
     events = regimen.events(weight_kg)
     warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
     if warning is not None:
@@ -220,7 +227,7 @@ def run(
     from .. import DISCLAIMER
     from ..binding import effect_duration_h
     from ..binding.figures import plot_acute
-    from ..io import prepare_out_dir, provenance_record, write_run
+    from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
     from ..scenario import load_scenario, simulate_scenario
 
     sc = load_scenario(scenario)
@@ -229,8 +236,9 @@ def run(
         warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
                                field=f"treatments.{k}.regimen.dose")
     # before the simulation: a folder that cannot be created fails at once, with one line
-    folder = prepare_out_dir(out, option="--out") if out is not None \
-        else prepare_out_dir(sc.outputs.folder, option="outputs.folder")
+    folder_field = "--out" if out is not None else "outputs.folder"
+    folder = prepare_out_dir(out if out is not None else sc.outputs.folder, option=folder_field)
+    check_replaceable(folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds = simulate_scenario(sc)
@@ -242,7 +250,7 @@ def run(
     sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
     record = provenance_record(scenario=sc.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
                                extra={"source": str(scenario) if scenario else "built-in default"})
-    path = write_run(folder, dataset=ds, provenance=record, figures=figures)
+    path = write_run(folder, dataset=ds, provenance=record, figures=figures, field=folder_field)
     for fig in figures.values():
         plt.close(fig)
     summary = _run_summary(ds, effect_duration_h)

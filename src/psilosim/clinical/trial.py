@@ -185,7 +185,7 @@ def _stable_identity(hook, _seen: frozenset[int] = frozenset()) -> str:
         return (f"{hook.__module__}.{hook.__qualname__}[{_code_hash(hook.__code__)}]"
                 f"(defaults={_value_identity(hook.__defaults__, seen)}, "
                 f"kwdefaults={_value_identity(hook.__kwdefaults__, seen)}, closure={cells})")
-    return _value_identity(hook, seen)
+    return _value_identity(hook, _seen)  # an instance: _value_identity marks it as seen itself
 
 
 def _code_hash(code) -> str:
@@ -221,6 +221,11 @@ def _value_identity(value, seen: frozenset[int]) -> str:
 
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes, np.generic, enum.Enum)):
         return repr(value)
+    if id(value) in seen:  # a reference cycle (a list holding itself, two hooks naming each other)
+        return f"<recursive {type(value).__qualname__}>"
+    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
+        return _stable_identity(value, seen)  # which marks it as seen itself
+    seen = seen | {id(value)}
     if isinstance(value, (tuple, list)):
         return f"{type(value).__name__}({[_value_identity(v, seen) for v in value]})"
     if isinstance(value, dict):
@@ -228,6 +233,8 @@ def _value_identity(value, seen: frozenset[int]) -> str:
     if isinstance(value, (set, frozenset)):
         return f"set({sorted(_value_identity(v, seen) for v in value)})"
     if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:  # its bytes are pointers, different in every process
+            raise UnstableIdentity(f"numpy array of dtype {value.dtype}")
         digest = hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()[:16]
         return f"array({value.dtype}, {value.shape}, {digest})"
     if isinstance(value, (type, types.ModuleType)):
@@ -236,8 +243,6 @@ def _value_identity(value, seen: frozenset[int]) -> str:
         return f"{value.__module__}.{value.__qualname__}"
     if isinstance(value, np.ufunc):
         return f"numpy.{value.__name__}"
-    if isinstance(value, (types.FunctionType, types.MethodType, functools.partial)):
-        return _stable_identity(value, seen)
     if dataclasses.is_dataclass(value):
         names = [f.name for f in dataclasses.fields(value)]
     elif isinstance(value, BaseModel):
@@ -246,7 +251,7 @@ def _value_identity(value, seen: frozenset[int]) -> str:
         raise UnstableIdentity(f"{type(value).__module__}.{type(value).__qualname__} object "
                                "(neither a dataclass nor a pydantic model)")
     cls = type(value)
-    fields = ", ".join(f"{n}={_value_identity(getattr(value, n), seen | {id(value)})}" for n in names)
+    fields = ", ".join(f"{n}={_value_identity(getattr(value, n), seen)}" for n in names)
     return f"{cls.__module__}.{cls.__qualname__}({fields})"
 
 

@@ -175,10 +175,12 @@ class Compound(ParameterSet):
         """A custom compound based on this one: numbers replace Param values (kind = override).
 
         ``changes`` may name top-level parameters (``hallucinogenic_efficacy=0.02``) or binding
-        entries as ``binding={"5-HT2A": {"ec50": 5.0}}``.
+        entries as ``binding={"5-HT2A": {"ec50": 5.0}}``. The template's ``max_studied_dose`` is
+        not inherited (no study has given the new compound): give a full parameter to set one.
         """
         data = self.model_dump()
         data["name"], data["aliases"] = name, []
+        data["max_studied_dose"] = None
         for key, new in changes.items():
             if key == "binding":
                 for target, fields in new.items():

@@ -234,12 +234,19 @@ def _correlation_rows(ds: xr.Dataset, summary: dict) -> list[dict]:
 
 def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
     """Refuse to recompute a run's patients with another model set than the one it was made with."""
+    from .. import __version__
     from ..clinical.trial import DEFAULT_MODELS
 
     made_with = ds.attrs.get("model_fingerprint")
-    if made_with is not None and (models or DEFAULT_MODELS).fingerprint(design) != made_with:
-        raise InputError("models", "the imaging figures recompute the run's patients, but the run was made with "
-                                   "another model set; pass it as models=...")
+    if made_with is None or (models or DEFAULT_MODELS).fingerprint(design) == made_with:
+        return
+    version = ds.attrs.get("psilosim_version")
+    if version is not None and str(version) != __version__:
+        raise InputError("models", f"the imaging figures recompute the run's patients, but the run was made with "
+                                   f"psilosim {version} (this is {__version__}), whose parameters may differ; "
+                                   "rerun the trial with this version, or render the report with that one")
+    raise InputError("models", "the imaging figures recompute the run's patients, but the run was made with "
+                               "another model set; pass it as models=...")
 
 
 def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network: dict | None = None,
