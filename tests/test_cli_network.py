@@ -369,3 +369,21 @@ def test_fit_summary_prints_missing_ks_as_the_table_does_with_the_true_reason():
     ks_line = [line for line in out.stdout.splitlines() if line.startswith("best:")][0]
     assert "FCD KS n/a" in ks_line and "two FCD windows" in ks_line
     assert "no BOLD" not in ks_line  # aal2 has BOLD: the scan was too short for FCD
+
+
+# ---------------------------------------------------------------------- library fields → CLI options
+# Guards the mapping of the library's parameter names (load_dataset's "dataset", scan_session's
+# "minutes"/"sessions", ...) to the options of the command line, which must still name its flags.
+@pytest.mark.parametrize("args,flag", [
+    (["fit", "--dataset", "no-such-brain", "--json"], "--dataset"),
+    (["scan", "--dataset", "no-such-brain", "--occupancy", "0.5", "--json"], "--dataset"),
+    (["fit", "--model", "dmf", "--points", "0", "--minutes", "1", "--json"], "--points"),
+    (["scan", "--at-hours", "-1", "--method", "linear", "--json"], "--at-hours"),
+    (["scan", "--occupancy", "0.5", "--minutes", "0.02", "--json"], "--minutes"),
+    (["scan", "--occupancy", "0.5", "--sessions", "0", "--json"], "--sessions"),
+])
+def test_library_errors_are_reported_under_the_cli_option(monkeypatch, capsys, args, flag):
+    from cli_helpers import run_cli
+
+    code, _, err = run_cli(monkeypatch, capsys, *args)
+    assert code == 2 and flag in err and "Traceback" not in err

@@ -83,7 +83,7 @@ def test_region_table_covers_every_neurolib_name():
 def test_unknown_name_lists_valid_names(tmp_path):
     with pytest.raises(InputError, match="aal2") as err:
         load_dataset("aal3")
-    assert err.value.field == "--dataset"
+    assert err.value.field == "dataset"
     assert set(BUILTIN) == {"aal2", "tvb76"}
     assert "tvb76" in str(err.value)
     with pytest.raises(InputError):

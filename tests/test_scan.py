@@ -33,7 +33,7 @@ def test_occupancy_from_the_pharmacology_chain_is_a_plausible_fraction():
 
 
 def test_occupancy_rejects_negative_time():
-    with pytest.raises(InputError, match="at-hours"):
+    with pytest.raises(InputError, match="at_hours"):
         sc.occupancy_window("psilocybin", "25 mg", -1.0, 10.0)
 
 

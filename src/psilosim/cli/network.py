@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 
 import numpy as np
@@ -17,6 +18,25 @@ from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
 
 DATASET_HELP = ("Built-in dataset name (aal2, tvb76) or a folder with regions.csv, sc.csv, fc.csv, "
                 "receptors.csv.")
+
+
+#: The library's parameter names and the options of ``fit``/``scan`` that carry them: a library
+#: error names its parameter (``minutes``), the command line its option (``--minutes``).
+CLI_FLAGS = {"dataset": "--dataset", "minutes": "--minutes", "sessions": "--sessions",
+             "at_hours": "--at-hours", "points": "--points"}
+
+
+def named_as_flags(command):
+    """Re-raise an :class:`InputError` on a library parameter under its command-line option."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            if exc.field not in CLI_FLAGS:
+                raise
+            raise InputError(CLI_FLAGS[exc.field], exc.problem) from None
+    return wrapper
 
 
 @contextmanager
@@ -39,6 +59,7 @@ MISSING = "n/a"
 
 
 @app.command()
+@named_as_flags
 def fit(
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
     model: str = typer.Option("both", "--model",
@@ -160,6 +181,7 @@ def _print_fit(dataset: str, name: str, result) -> None:
 
 
 @app.command()
+@named_as_flags
 def scan(
     compound: str = typer.Option("psilocybin", "--compound", help="Compound name."),
     dose: str = typer.Option("25 mg", "--dose", help="Dose with unit, e.g. '25 mg' or '0.3 mg/kg'."),

@@ -127,7 +127,7 @@ def load_dataset(name_or_path: str | Path) -> Parcellation:
     if folder.is_dir():
         return load_parcellation_folder(folder)
     raise InputError(
-        "--dataset",
+        "dataset",
         f"{text!r} is neither a built-in dataset ({', '.join(BUILTIN)}) nor an existing folder "
         "with regions.csv and sc.csv",
     )

@@ -148,7 +148,7 @@ def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name
     values = np.asarray(values, dtype=float)
     return xr.DataArray(
         values, dims=("region", "time"),
-        coords={"region": labels, "time": np.arange(values.shape[1]) * tr_s},
+        coords={"region": labels, "time": ("time", np.arange(values.shape[1]) * tr_s, {"units": "s"})},
         attrs={"tr_s": float(tr_s), "units": "a.u."}, name=name,
     )
 

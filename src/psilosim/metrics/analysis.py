@@ -29,6 +29,42 @@ SCALARS = (
     "dmn_between", "hippocampus_dmn",
 )
 
+#: ``long_name`` of every measure of :func:`analyze`; all are dimensionless (``units`` "1"): FC is a
+#: Pearson correlation of BOLD, the others are fractions, modularities or counts of it.
+LONG_NAMES = {
+    "modularity": "modularity Q of the consensus partition of static FC",
+    "modularity_best": "best modularity Q over the Leiden runs",
+    "n_communities": "number of communities of the consensus partition",
+    "participation_mean": "mean participation coefficient over regions",
+    "participation_sd": "standard deviation of the participation coefficient over regions",
+    "system_segregation": "system segregation of the region table's networks (Chan et al. 2014)",
+    "mean_fc": "mean static FC (Pearson correlation of BOLD) over region pairs",
+    "flexibility_mean": "mean multilayer network flexibility over regions",
+    "q_multilayer": "multilayer modularity Q of the sliding-window FC",
+    "dmn_within": "mean FC within the default mode network",
+    "dmn_between": "mean FC between the default mode network and the other networks",
+    "hippocampus_dmn": "mean FC between hippocampus and default mode network",
+    "participation": "participation coefficient (positive FC, consensus communities)",
+    "flexibility": "multilayer network flexibility: fraction of window changes of community",
+    "fc_within": "mean FC within the network",
+    "fc_between": "mean FC between the network and the other networks",
+    "flexibility_network": "mean multilayer network flexibility of the network's regions",
+}
+#: ``long_name`` of the desynchronisation measures of :func:`compare` (all dimensionless).
+DESYNC_LONG_NAMES = {
+    "desync_mean_abs_diff": "mean absolute FC change over region pairs",
+    "desync_corr_distance": "1 - correlation of the FC before and after over region pairs",
+    "desync_network_mean_abs_diff": "mean absolute FC change over the network's region pairs",
+    "desync_network_corr_distance": "1 - correlation of the FC before and after over the network's pairs",
+    "desync_region_mean_abs_diff": "mean absolute FC change of the region's connections",
+    "fcd_ks": "Kolmogorov-Smirnov distance between the FCD distributions before and after",
+}
+
+
+def _described(array: xr.DataArray, long_name: str) -> xr.DataArray:
+    """``array`` with dimensionless ``units`` and ``long_name`` attrs (str, so NetCDF keeps them)."""
+    return array.assign_attrs(units="1", long_name=long_name)
+
 
 def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None = None, *,
             params: MetricsParameters = DEFAULT_METRICS, window_s: float | None = None,
@@ -123,6 +159,8 @@ def _assemble(ts, regions, fc, communities, window_fc, flex, *, policy, seed) ->
         flexibility_network=xr.DataArray(by_network, dims="network", coords={"network": networks}),
         fcd=fcd,
     )
+    for name, long_name in LONG_NAMES.items():
+        data[name] = _described(data[name], long_name)
     return xr.Dataset(data, attrs={
         "tr_s": ts.attrs["tr_s"], "n_time": ts.sizes["time"], "window_s": window_fc.attrs["window_s"],
         "step_s": window_fc.attrs["step_s"], "n_windows": window_fc.sizes["window"],
@@ -175,11 +213,12 @@ def compare(before: xr.Dataset | xr.DataArray, after: xr.Dataset | xr.DataArray,
     out: dict[str, xr.DataArray] = {}
     for name in (*SCALARS, "participation", "flexibility", "fc_within", "fc_between",
                  "flexibility_network"):
-        out[f"delta_{name}"] = second[name] - first[name]
+        out[f"delta_{name}"] = _described(second[name] - first[name],
+                                          f"change (after - before) of the {LONG_NAMES[name]}")
     change = fc_change(first["fc"], second["fc"], regions)
     for name, value in change.data_vars.items():
-        out[f"desync_{name}"] = value
-    out["fcd_ks"] = xr.DataArray(fcd_ks_distance(first["fcd"], second["fcd"]))
+        out[f"desync_{name}"] = _described(value, DESYNC_LONG_NAMES[f"desync_{name}"])
+    out["fcd_ks"] = _described(xr.DataArray(fcd_ks_distance(first["fcd"], second["fcd"])), DESYNC_LONG_NAMES["fcd_ks"])
     return xr.Dataset(out, attrs={k: v for k, v in first.attrs.items() if k != "n_time"})
 
 

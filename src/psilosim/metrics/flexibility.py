@@ -99,6 +99,8 @@ def flexibility_of(labels: np.ndarray) -> np.ndarray:
     ``labels`` has shape (windows, regions) or (runs, windows, regions); runs are averaged.
     """
     labels = np.asarray(labels)
+    if labels.ndim not in (2, 3):
+        raise InputError("labels", f"expected (windows, regions) or (runs, windows, regions), got shape {labels.shape}")
     if labels.shape[-2] < 2:
         raise InputError("windows", "flexibility needs at least two windows")
     changes = labels[..., 1:, :] != labels[..., :-1, :]

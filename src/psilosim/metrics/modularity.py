@@ -89,18 +89,57 @@ def modularity_matrix(fc: np.ndarray, *, gamma: float = 1.0, policy: Policy = "p
     return b_pos / s_pos - b_neg / (s_pos + s_neg)
 
 
+def partition_for(fc: xr.DataArray | np.ndarray, labels: xr.DataArray | np.ndarray,
+                  field: str = "labels") -> np.ndarray:
+    """One community label per region of ``fc``, in the order of its rows.
+
+    Labels carrying a ``region`` coordinate are matched to a labelled ``fc`` by region label;
+    bare labels must be one per row of ``fc``, in its order.
+
+    Raises
+    ------
+    InputError
+        ``labels`` not 1-D, of another length than ``fc`` has regions, or labelled with other
+        regions than ``fc``'s.
+    """
+    n = np.shape(fc)[0]
+    if isinstance(labels, xr.DataArray) and "region" in labels.dims and isinstance(fc, xr.DataArray) \
+            and "region_i" in fc.coords:
+        wanted = [str(x) for x in fc["region_i"].values]
+        found = [str(x) for x in labels["region"].values]
+        if sorted(found) != sorted(wanted):
+            raise InputError(field, f"labelled with {len(found)} regions that are not the FC's {n} regions")
+        labels = labels.assign_coords(region=found).sel(region=wanted)
+    values = np.asarray(getattr(labels, "values", labels))
+    if values.ndim != 1 or values.size != n:
+        raise InputError(field, f"needs one community label per region ({n}), got shape {values.shape}")
+    return values
+
+
 def modularity_q(fc: xr.DataArray | np.ndarray, labels: np.ndarray, *, gamma: float = 1.0,
                  policy: Policy = "positive") -> float:
-    """Modularity ``Q`` of a given partition (see the module docstring for the policies)."""
+    """Modularity ``Q`` of a given partition (see the module docstring for the policies).
+
+    Raises
+    ------
+    InputError
+        ``labels`` is not one label per region of ``fc`` (:func:`partition_for`).
+    """
+    labels = partition_for(fc, labels)
     matrix = modularity_matrix(np.asarray(getattr(fc, "values", fc)), gamma=gamma, policy=policy)
-    labels = np.asarray(getattr(labels, "values", labels))
     return float(matrix[np.equal.outer(labels, labels)].sum())
 
 
 def participation(fc: xr.DataArray | np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Participation coefficient per region on positive weights (0 for isolated regions)."""
+    """Participation coefficient per region on positive weights (0 for isolated regions).
+
+    Raises
+    ------
+    InputError
+        ``labels`` is not one label per region of ``fc`` (:func:`partition_for`).
+    """
+    labels = partition_for(fc, labels)
     pos, _ = split_signs(offdiag(np.asarray(getattr(fc, "values", fc))))
-    labels = np.asarray(getattr(labels, "values", labels))
     _, codes = np.unique(labels, return_inverse=True)
     member = np.zeros((codes.size, codes.max() + 1))
     member[np.arange(codes.size), codes] = 1.0
@@ -250,7 +289,7 @@ def system_segregation(fc: xr.DataArray, regions: pd.DataFrame) -> float:
 def integration_summary(fc: xr.DataArray, regions: pd.DataFrame, communities: Communities) -> dict[str, float]:
     """Global integration: participation mean/sd, mean FC and system segregation."""
     fc = as_fc(fc, regions)
-    coeff = participation(fc, communities.labels.values)
+    coeff = participation(fc, partition_for(fc, communities.labels, "communities"))
     rows, cols = np.triu_indices(fc.shape[0], k=1)
     return {
         "participation_mean": float(coeff.mean()),

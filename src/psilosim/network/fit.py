@@ -31,6 +31,7 @@ from scipy.stats import ks_2samp
 
 from ..connectome import Parcellation
 from ..errors import DataError, InputError
+from ._checks import checked_coupling
 from .dmf import DMF, DMFModel
 from .hopf import HopfModel
 from .settings import FIT, FitParams
@@ -106,7 +107,7 @@ def g_grid(parcellation: Parcellation, p: FitParams = FIT, points: int | None = 
         raise DataError(f"{parcellation.name}: structural connectivity is empty")
     n = int(p.g_points.value) if points is None else int(points)
     if n < 1:
-        raise InputError("--points", f"need at least one G value, got {n}")
+        raise InputError("points", f"need at least one G value, got {n}")
     return np.linspace(p.g_low.value, p.g_high.value, n) / strength
 
 
@@ -199,6 +200,7 @@ def hopf_expected_fc(model: HopfModel, coupling: float, a: float) -> np.ndarray:
     Equal to ``model.linear_fc(coupling, a)`` (tested) but from one symmetric solve: for
     symmetric SC the Lyapunov solution's x block is proportional to ``(|a| I + G L)⁻¹``.
     """
+    coupling = checked_coupling(coupling)
     laplacian = np.diag(model.sc.sum(axis=1)) - model.sc
     cov = np.linalg.inv(abs(a) * np.eye(model.n_regions) + coupling * laplacian)
     sd = np.sqrt(np.diag(cov))
@@ -277,3 +279,8 @@ def _chunk_lengths(duration_s: float, tr_s: float, n_chunks: int = 10) -> list[f
         raise InputError("duration", f"{duration_s} s is shorter than one TR ({tr_s} s)")
     edges = np.linspace(0, n_tr, min(n_chunks, n_tr) + 1).round().astype(int)
     return [float((b - a) * tr_s) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+
+
+__all__ = ["FitResult", "dataset_tr", "fc_correlation", "fc_matrix", "fcd_ks", "fcd_values",
+           "fic_rule", "fit", "fit_hopf", "g_grid", "holds_fic_rule", "hopf_bold",
+           "hopf_expected_fc", "hopf_ratios", "sweep", "upper"]

@@ -216,3 +216,8 @@ def split_half_fc_change(bold: xr.DataArray) -> float:
             raise DataError(f"BOLD is constant in the {name} half for region(s) "
                             f"{', '.join(str(r) for r in bold['region'].values[flat][:5])}: FC is undefined")
     return mean_abs_fc_difference(np.corrcoef(halves[0]), np.corrcoef(halves[1]))
+
+
+__all__ = ["fisher_z", "group_fc", "mean_abs_fc_difference", "network_fc_distance",
+           "nonfluctuating", "region_fc_distance", "split_half_fc_change", "within_network_change",
+           "within_network_fc"]

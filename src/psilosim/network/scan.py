@@ -36,6 +36,7 @@ from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..parameters import ParameterSet
 from ..units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
+from ._checks import checked_coupling
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
 from .dmf.model import valid_gains
@@ -68,6 +69,16 @@ FITTED_SC = {
     "aal2": "90e979374da7c5210e182883ca4dbd2ee17afb36c706e0109debd9d2c47c46f3",
     "schaefer100": "c1b5c9aabe5af6aeed699ab6ab72fa56cd9f0ec9bfa904600f983519621c8a73",
 }
+#: ``long_name`` of the FC of a simulated scan (``fc``; ``session_fc`` is the same per scan).
+SCAN_FC_NAME = "FC: Pearson correlation of BOLD, Fisher-z average over the sessions"
+SESSION_FC_NAME = "FC: Pearson correlation of BOLD in one scan"
+#: ``long_name`` of the expected FC of a linear session, by its ``method``.
+EXPECTED_FC_NAMES = {
+    "linear": "expected FC: correlation of the S_E (NMDA gating) fluctuations, linear-noise DMF",
+    "linear-current": "expected FC: correlation of the S_E (NMDA gating) fluctuations, linear-noise DMF "
+                      "with drug currents",
+    "linear-hopf": "expected FC: correlation of the oscillators' x, linearised Hopf network",
+}
 #: Decimals kept when fingerprinting an SC (far below any weight's meaning; absorbs parser ulps).
 FINGERPRINT_DECIMALS = 9
 
@@ -84,7 +95,7 @@ def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, 
     from ..regimen import Regimen
 
     if not np.isfinite(at_hours) or at_hours < 0:
-        raise InputError("--at-hours", f"must be a non-negative number of hours, got {at_hours}")
+        raise InputError("at_hours", f"must be a non-negative number of hours, got {at_hours}")
     end_h = at_hours + minutes / MINUTES_PER_HOUR
     step_h = p.occupancy_step.to("h")
     acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + p.occupancy_padding.to("h"),
@@ -269,7 +280,7 @@ def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("re
     """Baseline, baseline repeat and one drug condition per map (null maps expand)."""
     n_shuffles = int(SCAN.n_shuffles.value) if n_shuffles is None else n_shuffles
     if sessions < 1:
-        raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
+        raise InputError("sessions", f"need at least one scan per condition, got {sessions}")
     drug = session_seeds(seed, sessions, ROLE_DRUG)
     out = [Condition("baseline", None, session_seeds(seed, sessions, ROLE_BASELINE)),
            Condition("baseline_repeat", None, session_seeds(seed, sessions, ROLE_REPEAT))]
@@ -292,15 +303,15 @@ def scan_samples(minutes: float, p: ScanParams = SCAN, *, tr_s: float | None = N
     Raises
     ------
     InputError
-        ``--minutes`` not positive, or shorter than ``p.min_samples`` TRs (FC would be undefined).
+        ``minutes`` not positive, or shorter than ``p.min_samples`` TRs (FC would be undefined).
     """
     if not np.isfinite(minutes) or minutes <= 0:
-        raise InputError("--minutes", f"must be positive, got {minutes}")
+        raise InputError("minutes", f"must be positive, got {minutes}")
     tr_s = p.tr.to("s") if tr_s is None else float(tr_s)
     n_samples = round(minutes * SECONDS_PER_MINUTE / tr_s)
     need = int(p.min_samples.value)
     if n_samples < need:
-        raise InputError("--minutes", f"{minutes:g} min gives {n_samples} BOLD sample(s) at TR {tr_s:g} s; "
+        raise InputError("minutes", f"{minutes:g} min gives {n_samples} BOLD sample(s) at TR {tr_s:g} s; "
                                       f"a scan needs at least {need} TRs ({need * tr_s / SECONDS_PER_MINUTE:g} min)")
     return n_samples
 
@@ -336,6 +347,9 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
 
     Raises
     ------
+    InputError
+        ``minutes`` too short (:func:`scan_samples`), ``sessions`` < 1, ``coupling`` negative or
+        not finite, ``gain_scale`` negative or not finite.
     DataError
         A region's BOLD is flat or not finite in some scan (:func:`_require_fluctuating`).
     """
@@ -343,7 +357,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     n_samples = scan_samples(requested)
     scale = effective_gain_scale(gain_scale)
     sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
-    coupling = coupling_for(parcellation) if coupling is None else float(coupling)
+    coupling = coupling_for(parcellation) if coupling is None else checked_coupling(coupling)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles, sessions)
     members = [(c, s) for c in conds for s in c.seeds]
@@ -368,10 +382,12 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                   {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
          "rate": (("condition", "session", "region"), rate,
                   {"units": "Hz", "long_name": "mean excitatory firing rate over the scan"}),
-         "session_fc": (("condition", "session", "region_i", "region_j"), session_fc),
-         "fc": (("condition", "region_i", "region_j"), fcs)},
+         "session_fc": (("condition", "session", "region_i", "region_j"), session_fc,
+                        {"units": "1", "long_name": SESSION_FC_NAME}),
+         "fc": (("condition", "region_i", "region_j"), fcs, {"units": "1", "long_name": SCAN_FC_NAME})},
         coords={"condition": [c.name for c in conds], "session": np.arange(sessions),
-                "region": labels, "region_i": labels, "region_j": labels, "time": times},
+                "region": labels, "region_i": labels, "region_j": labels,
+                "time": ("time", times, {"units": "s", "long_name": "time since the start of the scan"})},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
                "tr_s": tr_s, "sessions": sessions, "gain_scale": scale,
                "mean_occupancy": window_mean_occupancy(occupancy, start_h, minutes),
@@ -451,9 +467,10 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     it (× 0.95) is used and recorded in ``attrs["coupling"]``. ``density_transform`` maps each
     condition's max-normalised density before it enters the gain (e.g. the min–max
     normalisation of :mod:`psilosim.network.acute`); ``None`` keeps it. ``gain_scale`` as in
-    :func:`scan_session`.
+    :func:`scan_session`. A ``coupling`` that is negative or not finite is an
+    :class:`~psilosim.errors.InputError` (the back-off only ever lowers a valid G).
     """
-    requested = coupling_for(parcellation) if coupling is None else float(coupling)
+    requested = coupling_for(parcellation) if coupling is None else checked_coupling(coupling)
     scale = effective_gain_scale(gain_scale)
     model = DMFModel(parcellation.sc)
     conds = conditions(parcellation, seed, maps, n_shuffles)
@@ -486,10 +503,19 @@ def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs:
                         coupling: float, requested_coupling: float, method: str,
                         occupancy: float) -> xr.Dataset:
     """The expected FC of each condition as one labelled Dataset (``condition × region × region``),
-    the layout every linear session returns."""
+    the layout every linear session returns.
+
+    Raises
+    ------
+    InputError
+        ``coupling`` or ``requested_coupling`` negative or not finite.
+    """
+    coupling = checked_coupling(coupling)
+    requested_coupling = checked_coupling(requested_coupling, "requested_coupling")
     labels = parcellation.labels
     return xr.Dataset(
-        {"fc": (("condition", "region_i", "region_j"), np.stack(fcs))},
+        {"fc": (("condition", "region_i", "region_j"), np.stack(fcs),
+                {"units": "1", "long_name": EXPECTED_FC_NAMES.get(method, "expected FC (correlation)")})},
         coords={"condition": [c.name for c in conds], "region_i": labels, "region_j": labels},
         attrs={"coupling": coupling, "requested_coupling": requested_coupling, "method": method,
                "mean_occupancy": float(occupancy), "dataset": parcellation.name},
@@ -557,3 +583,10 @@ def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = 
         out.update(mean_rate_hz=float(rate.sel(condition=condition).mean()),
                    baseline_mean_rate_hz=float(rate.sel(condition="baseline").mean()))
     return out
+
+
+__all__ = ["CENTROID_COLUMNS", "FITTED_SC", "NULL_KINDS", "OCCUPANCY_TARGET", "Condition",
+           "conditions", "coupling_for", "density_map", "effective_gain_scale",
+           "expected_fc_session", "fc_change", "gain_from", "has_centroids", "linear_session",
+           "occupancy_at", "occupancy_window", "refined_fic", "sc_fingerprint", "scan_samples",
+           "scan_session", "stored_coupling", "summarise", "variogram_maps", "window_mean_occupancy"]

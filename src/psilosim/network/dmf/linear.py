@@ -26,6 +26,7 @@ from scipy.optimize import root
 
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
+from .._checks import checked_coupling
 from .model import DMFModel
 
 #: Largest exponent −d·x evaluated in the transfer function (exp(300) ≈ 1e130: far from overflow
@@ -50,8 +51,8 @@ class LinearDMF:
 
     def __init__(self, model: DMFModel, coupling: float, j_fic: np.ndarray | None = None):
         self.model = model
-        self.coupling = float(coupling)
-        self.j_fic = model.fic(coupling) if j_fic is None else np.asarray(j_fic, dtype=float)
+        self.coupling = checked_coupling(coupling)
+        self.j_fic = model.fic(self.coupling) if j_fic is None else np.asarray(j_fic, dtype=float)
         wp = model.working_point
         n = model.n_regions
         start = np.concatenate([np.full(n, wp.s_e), np.full(n, wp.s_i)])

@@ -30,6 +30,7 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from ...errors import InputError
+from .._checks import checked_coupling
 from .._rng import seed_streams
 from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
 from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
@@ -99,6 +100,7 @@ class DMFModel:
 
     def fic(self, coupling: float) -> np.ndarray:
         """FIC weights J_i (nA) that put every region at the target rate for global coupling G."""
+        coupling = checked_coupling(coupling)
         c = self.consts
         wp = self.working_point
         in_strength = self.sc.sum(axis=1)
@@ -115,7 +117,7 @@ class DMFModel:
         seconds of one continuing simulation (all couplings in one batch). Deterministic for a
         given ``seed``.
         """
-        g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
+        g_values = np.array([checked_coupling(g) for g in np.atleast_1d(np.asarray(coupling, dtype=float))])
         j_fic = np.stack([self.fic(g) for g in g_values])
         n_iter = int(self.params.fic_iterations.value) if iterations is None else int(iterations)
         step = self.params.fic_rate.to("nA/Hz")

@@ -20,6 +20,7 @@ from scipy.linalg import solve_continuous_lyapunov
 
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
+from .._checks import checked_coupling
 from .._rng import seed_streams
 from .kernel import run
 from .params import HOPF, HopfParams
@@ -129,6 +130,7 @@ class HopfModel:
 
     def jacobian(self, coupling: float, a: np.ndarray | None = None) -> np.ndarray:
         """Jacobian of the linearised system around z = 0, state order (x, y)."""
+        coupling = checked_coupling(coupling)
         a = self.bifurcation() if a is None else np.asarray(a, dtype=float)
         omega = 2 * np.pi * self.params.frequency.to("Hz")
         n = self.n_regions
