@@ -28,6 +28,7 @@ def test_dataset_contract():
     assert np.allclose(np.diff(ds.time_h.values), 0.25)
 
 
+@pytest.mark.filterwarnings("ignore::psilosim.errors.ExtrapolationWarning")  # above the studied doses on purpose
 @given(psi=st.floats(0.0, 500.0), esc=st.floats(0.0, 200.0), ket=st.floats(0.0, 2000.0))
 @settings(max_examples=40, deadline=None)
 def test_occupancy_and_effect_stay_in_unit_interval(psi, esc, ket):

@@ -38,6 +38,7 @@ def test_psilocybin_matches_the_bateman_function():
     assert np.allclose(ds.concentration.values, expected, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore::psilosim.errors.ExtrapolationWarning")  # above the studied doses on purpose
 @pytest.mark.parametrize("compound,regimen,subject", [
     ("psilocybin", Regimen.repeated("25 mg", every="3 weeks", count=2), None),
     ("escitalopram", Regimen.from_phases([{"dose": "10 mg", "every": "1 day", "duration": "1 week"},
@@ -53,6 +54,7 @@ def test_analytic_and_ode_methods_agree(compound, regimen, subject):
     assert np.allclose(a.amount, o.amount, atol=1e-6 * float(a.amount.max()))
 
 
+@pytest.mark.filterwarnings("ignore::psilosim.errors.ExtrapolationWarning")  # above the studied doses on purpose
 @given(dose=st.floats(0.1, 200.0))
 @settings(max_examples=25, deadline=None)
 def test_concentration_is_linear_in_dose(dose):

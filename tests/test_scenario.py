@@ -195,3 +195,11 @@ def test_negative_scenario_seed_is_an_input_error():
     with pytest.raises(InputError) as info:
         parse_scenario("seed: -1\ntreatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n")
     assert info.value.field == "seed"
+
+
+def test_a_scenario_subject_parameter_set_for_a_compound_it_does_not_simulate_is_refused():
+    text = ("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n"
+            "subject: {parameter_sets: {psilocibin: brown2017}}\n")
+    with pytest.raises(InputError, match="psilocybin") as info:
+        parse_scenario(text)
+    assert info.value.field == "subject.parameter_sets.psilocibin"

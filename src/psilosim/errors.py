@@ -38,3 +38,8 @@ class CalibrationError(PsilosimError, RuntimeError):
     misfit at its ends. (A ``RuntimeError`` too, so callers that caught the earlier plain
     ``RuntimeError`` keep working.)
     """
+
+
+class ExtrapolationWarning(UserWarning):
+    """An input lies outside the data the model's parameters come from (e.g. a dose above the
+    largest studied one): the run goes ahead, but the model is extrapolating."""

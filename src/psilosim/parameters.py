@@ -28,11 +28,15 @@ are frozen pydantic models that reject unknown names, so a typo never silently c
 
 from __future__ import annotations
 
+import difflib
+import math
 from functools import lru_cache
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, field_validator
+import pint
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from .errors import InputError
 from .units import Q_, ureg
 
 EvidenceKind = Literal[
@@ -87,11 +91,44 @@ class Param(BaseModel):
         """Magnitude converted to ``unit`` (cached: parameters are immutable and pint is slow)."""
         return _converted(self.value, self.unit, unit)
 
-    def with_value(self, value: float, *, source: str = "user override") -> Param:
-        """A copy with a new value (in the same unit), marked as an override."""
+    def with_value(self, value: float | str | pint.Quantity, *, source: str = "user override",
+                   field: str = "value") -> Param:
+        """A copy with a new value, marked as an override.
+
+        ``value`` is a number in the parameter's own unit, or a quantity (``"14 days"``, a pint
+        quantity) converted to it. Raises :class:`InputError` on ``field`` for a value that is not
+        finite, has an incompatible unit or lies outside ``[low, high]``.
+        """
+        value = self._magnitude(value, field)
+        if not math.isfinite(value):
+            raise InputError(field, f"{value} is not a finite number")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise ValueError(f"{value} {self.unit} is outside [{self.low}, {self.high}]")
-        return self.model_copy(update={"value": float(value), "source": source, "kind": "override"})
+            raise InputError(field, f"{value:g} {self.unit} is outside [{self.low}, {self.high}]")
+        return self.model_copy(update={"value": value, "source": source, "kind": "override"})
+
+    def _magnitude(self, value: Any, field: str) -> float:
+        """``value`` as a float in this parameter's unit (a bare number is already in it)."""
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                value = ureg.Quantity(value.strip())
+            except Exception as exc:  # pint raises several unrelated exception types
+                raise InputError(field, f"{value!r} is not a quantity with a unit ({exc})") from None
+        if isinstance(value, pint.Quantity):
+            try:
+                return float(value.to(self.unit or "dimensionless").magnitude)
+            except pint.DimensionalityError:
+                raise InputError(field, f"{value:~} cannot be converted to {self.unit or 'a dimensionless number'}") \
+                    from None
+        raise InputError(field, f"expected a number in {self.unit or '1'} or a quantity such as "
+                                f"'3 {self.unit or 'percent'}', got {value!r}")
+
+
+class UnknownParameterError(InputError, KeyError):
+    """A parameter name a set does not have (a ``KeyError`` too, for callers that caught one)."""
+
+    __str__ = InputError.__str__
 
 
 @lru_cache(maxsize=4096)
@@ -107,23 +144,47 @@ class ParameterSet(BaseModel):
     def replace(self, **changes: Any) -> Self:
         """A validated copy with some parameters changed.
 
-        Values may be :class:`Param` objects, nested :class:`ParameterSet` objects, or bare numbers
-        (taken in the parameter's own unit and marked ``kind="override"``).
+        Values may be :class:`Param` objects, nested :class:`ParameterSet` objects, bare numbers
+        (taken in the parameter's own unit) or quantities (``"14 days"``, converted to it); numbers
+        and quantities are marked ``kind="override"``.
+
+        Raises
+        ------
+        UnknownParameterError
+            (an :class:`InputError` and a ``KeyError``) naming an unknown name and the closest known one.
+        InputError
+            Naming the parameter, for a value outside its bounds, in an incompatible unit, or
+            refused by the set's own checks.
         """
-        unknown = set(changes) - set(type(self).model_fields)
-        if unknown:
-            raise KeyError(
-                f"{type(self).__name__} has no parameter(s) {sorted(unknown)}; "
-                f"known: {sorted(type(self).model_fields)}"
-            )
+        known = list(type(self).model_fields)
+        for name in changes:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise UnknownParameterError(
+                    name, f"{type(self).__name__} has no parameter {name!r}; {hint}known: {', '.join(sorted(known))}")
         update: dict[str, Any] = {}
         for name, new in changes.items():
             old = getattr(self, name)
-            if isinstance(old, Param) and isinstance(new, (int, float)):
-                update[name] = old.with_value(float(new))
+            if isinstance(old, Param) and not isinstance(new, (Param, dict, type(None))):
+                update[name] = old.with_value(new, field=name)
             else:
                 update[name] = new
-        return type(self).model_validate({**self.__dict__, **update})
+        try:
+            return type(self).model_validate({**self.__dict__, **update})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            inner = err.get("ctx", {}).get("error")
+            if isinstance(inner, InputError):  # a set's own check, already worded for a user
+                raise InputError(inner.field, inner.problem) from None
+            field = ".".join(str(part) for part in err["loc"]) or type(self).__name__
+            raise InputError(field, err["msg"]) from None
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; ``update`` goes through the checks of :meth:`replace` (names, bounds, units),
+        so a typo or an out-of-range number cannot slip into a parameter set."""
+        copy = self.replace(**update) if update else self
+        return super(ParameterSet, copy).model_copy(deep=deep)
 
     def params(self, prefix: str = "") -> dict[str, Param]:
         """All parameters, flattened to dotted names."""

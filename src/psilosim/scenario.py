@@ -212,6 +212,9 @@ class Scenario(BaseModel):
             pk = _named(field, lambda c=compound, s=chosen: c.pk(subject.species, s))
             _named(f"treatments.{k}.regimen.route", lambda p=pk, r=str(treatment.regimen.route): p.route(r))
             _doses_resolve(treatment.regimen, subject.weight_kg, prefix=f"treatments.{k}.regimen")
+        from .pharmacokinetics.subject import for_compounds
+
+        for_compounds(subject, [t.resolve_compound() for t in self.treatments])  # no stray subject keys
         return self
 
 
@@ -315,8 +318,8 @@ def simulate_scenario(scenario: Scenario):
                            method=sim.method) for s in seeds]
     ds = xr.concat(runs, dim="subject", combine_attrs="drop_conflicts")
     ds = ds.assign_coords(subject=("subject", list(range(size))))
-    ds.attrs.update({"scenario": scenario.name, "seed": -1 if seed is None else seed,
-                     "seed_drawn": int(scenario.seed is None and seed is not None)})
+    ds.attrs.update({"scenario": scenario.name, "seed_drawn": int(scenario.seed is None and seed is not None),
+                     **({} if seed is None else {"seed": seed})})  # netCDF attributes cannot be None
     return ds
 
 

@@ -28,13 +28,14 @@ import xarray as xr
 
 from .. import DISCLAIMER
 from ..errors import InputError
+from ..pharmacokinetics.dose_guard import guard_regimens
 from ..pharmacokinetics.interactions import (
     INTERACTION_PARAMS,
     InteractionParams,
     enabled_interactions,
 )
-from ..pharmacokinetics.model import _check_method, compound_profiles, time_grid
-from ..pharmacokinetics.subject import Subject, as_subject, checked_seed
+from ..pharmacokinetics.model import _check_method, as_hours, compound_profiles, time_grid
+from ..pharmacokinetics.subject import Subject, as_subject, checked_seed, for_compounds
 from ..regimen import Regimen
 from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
 from .params import EFFECT_PARAMS, EffectParams
@@ -64,19 +65,26 @@ def _normalise_treatments(treatments) -> list[tuple[Any, Regimen]]:
     return out
 
 
-def _group_by_compound(treatments):
-    from ..compounds import get_compound
+def _resolve_compounds(treatments) -> list[tuple[Any, Regimen]]:
+    from ..compounds import Compound, get_compound
 
+    out = []
+    for i, (compound, regimen) in enumerate(treatments):
+        if not isinstance(compound, (str, Compound)):
+            raise InputError(f"treatments.{i}", f"expected a compound name or Compound, got {type(compound).__name__}")
+        out.append((get_compound(compound), regimen))
+    return out
+
+
+def _group_by_compound(treatments):
     groups: dict[str, tuple[Any, list[Regimen]]] = {}
-    for compound, regimen in treatments:
-        comp = get_compound(compound)
-        key = comp.name.lower()
-        groups.setdefault(key, (comp, []))[1].append(regimen)
+    for comp, regimen in treatments:
+        groups.setdefault(comp.name.lower(), (comp, []))[1].append(regimen)
     return list(groups.values())
 
 
-def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h: float,
-                   dt_h: float = 0.25, seed: int | None = None, method: str = "analytic",
+def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h: float | str,
+                   dt_h: float | str = 0.25, seed: int | None = None, method: str = "analytic",
                    effect_params: EffectParams = EFFECT_PARAMS,
                    interaction_params: InteractionParams = INTERACTION_PARAMS) -> xr.Dataset:
     """Concentrations, occupancy per target and subjective effect for one subject.
@@ -89,9 +97,10 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         compound superpose.
     subject
         :class:`~psilosim.pharmacokinetics.Subject` (species, weight, co-medication, random
-        effects, interaction switches); default the typical human.
+        effects, interaction switches); default the typical human. Its ``parameter_sets`` and
+        ``random_effects`` may only name compounds of ``treatments`` (aliases accepted).
     t_end_h, dt_h
-        Simulated time and output step (h).
+        Simulated time and output step (h, or a time such as ``"12 h"``, ``"15 min"``).
     seed
         Draw random effects for compounds the subject has none for.
     method
@@ -103,12 +112,24 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         ``concentration`` and ``effect_site_concentration`` (compound, time_h; ng/mL of the
         analyte), ``occupancy`` (target, time_h; 0–1), ``serotonin_occupancy`` (time_h; surface
         pool), ``activation`` (pool, time_h), ``receptor_availability`` (time_h), ``effect``
-        (time_h; 0–1); attrs hold units, parameter sets and the disclaimer.
+        (time_h; 0–1); attrs hold units, the parameter set of each compound (with the
+        parameters a user changed: ``"psilocybin=holze2023 (modified: clearance)"``), the
+        disclaimer, and ``weight_kg`` and ``seed`` when the subject has a weight and a seed was given.
+
+    Raises
+    ------
+    InputError
+        Naming the bad argument; for a human dose more than 100 times the compound's largest
+        studied dose (:mod:`~psilosim.pharmacokinetics.dose_guard`; a dose above the studied one
+        is simulated with an :class:`~psilosim.errors.ExtrapolationWarning`, a ``UserWarning``).
     """
     _check_method(method)
     seed = checked_seed(seed)
-    groups = _group_by_compound(_normalise_treatments(treatments))
-    subj = as_subject(subject)
+    t_end_h, dt_h = as_hours(t_end_h, "t_end_h"), as_hours(dt_h, "dt_h")
+    resolved = _resolve_compounds(_normalise_treatments(treatments))
+    groups = _group_by_compound(resolved)
+    subj = for_compounds(as_subject(subject), [c for c, _ in groups])
+    guard_regimens(resolved, subj, stacklevel=2)
     if seed is not None:
         missing = [c for c, _ in groups if c.name.lower() not in subj.random_effects]
         subj = subj.with_random_effects(missing, seed=seed) if missing else subj
@@ -198,7 +219,7 @@ def effect_duration_h(ds: xr.Dataset, threshold: float | None = None) -> float:
 
 def _to_dataset(compounds, subject, times, conc, ce, pd, method, seed, effect_params) -> xr.Dataset:
     names = [c.name for c in compounds]
-    sets = {c.name: c.pk(subject.species, subject.parameter_set(c.name)).label for c in compounds}
+    sets = {c.name: c.pk(subject.species, subject.parameter_set(c.name)).provenance_label() for c in compounds}
     ds = xr.Dataset(
         {
             "concentration": (("compound", "time_h"), conc,
@@ -225,12 +246,13 @@ def _to_dataset(compounds, subject, times, conc, ce, pd, method, seed, effect_pa
         },
         attrs={
             "species": subject.species,
-            "weight_kg": -1.0 if subject.weight_kg is None else subject.weight_kg,
             "comedication": ",".join(subject.comedication),
             "parameter_sets": ";".join(f"{k}={v}" for k, v in sets.items()),
             "method": method,
-            "seed": -1 if seed is None else int(seed),
             "disclaimer": DISCLAIMER,
+            # netCDF attributes cannot be None: an unknown weight or an absent seed is left out
+            **({} if subject.weight_kg is None else {"weight_kg": subject.weight_kg}),
+            **({} if seed is None else {"seed": int(seed)}),
         },
     )
     return ds

@@ -82,11 +82,19 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     """Refuse a dose 100x above the compound's largest studied human dose (a unit slip) and warn
     on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object).
 
+    This is the API's check (:func:`~psilosim.pharmacokinetics.dose_guard.check_studied_dose`),
+    run before any work so the message names the command's option. The simulation then makes the
+    same check and would warn again (an :class:`~psilosim.errors.ExtrapolationWarning` in Python's
+    format), so this command silences that repeat.
+
     Without a weight, a per-kg dose is compared for the species' typical subject, the subject the
     chain itself simulates (a command that needs a weight asks for it when it simulates).
     """
+    import warnings
+
     from rich.markup import escape
 
+    from ..errors import ExtrapolationWarning
     from ..pharmacokinetics.dose_guard import check_studied_dose
     from ..species import SPECIES, species_defaults
 
@@ -96,6 +104,8 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
     if warning is not None:
         err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    # said once, with the option's name: the simulation's own warning would repeat it
+    warnings.filterwarnings("ignore", category=ExtrapolationWarning)
 
 
 @app.command()

@@ -11,9 +11,11 @@ different species and the studied maxima are human ones.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..errors import InputError
+from ..errors import ExtrapolationWarning, InputError
 from ..parameters import Param, ParameterSet
 from ..units import ureg
 
@@ -88,3 +90,18 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
         return (f"{field} {dose:.4g} {unit} is above the largest {compound.name} dose in psilosim's reference "
                 f"data ({studied}, see the compound's max_studied_dose): the model is extrapolating")
     return None
+
+
+def guard_regimens(treatments, subject, *, stacklevel: int = 2) -> None:
+    """:func:`check_studied_dose` for each ``(compound, Regimen)`` of a simulation.
+
+    A dose above the studied maximum is reported as an :class:`~psilosim.errors.ExtrapolationWarning`
+    (a ``UserWarning``) on ``treatments.<i>.regimen.dose``; a dose ``refusal_factor`` times above
+    it raises :class:`InputError` there. ``stacklevel`` is counted from the caller of this function.
+    """
+    for i, (compound, regimen) in enumerate(treatments):
+        events = regimen.events(subject.weight_kg)
+        message = check_studied_dose(compound, events.amount_mg, subject.weight_kg, species=subject.species,
+                                     field=f"treatments.{i}.regimen.dose")
+        if message is not None:
+            warnings.warn(message, ExtrapolationWarning, stacklevel=stacklevel + 1)

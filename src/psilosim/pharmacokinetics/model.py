@@ -8,17 +8,21 @@ in each compartment). :func:`compound_profiles` is the building block that
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pint
 import xarray as xr
 
 from ..errors import InputError
 from ..regimen import DosingEvents, Regimen
+from ..units import parse_quantity
+from .dose_guard import guard_regimens
 from .interactions import clearance_factor, enabled_interactions
 from .kernel import LinearPK, modal_response, solve_ode, superpose
-from .subject import Subject, as_subject, checked_seed
+from .subject import Subject, as_subject, checked_seed, for_compounds
 
 if TYPE_CHECKING:
     from ..compounds import Compound
@@ -76,9 +80,26 @@ def individual_pk(compound: Compound, route: str, subject: Subject) -> Individua
                         0.0 if rp.lag_time is None else rp.lag_time.to("h"), pk.renal_fraction.to(""))
 
 
-def time_grid(t_end_h: float, dt_h: float) -> np.ndarray:
+def as_hours(value: float | str | pint.Quantity, field: str) -> float:
+    """A time in hours: a number (already hours) or a quantity with a time unit (``"30 min"``).
+
+    Raises
+    ------
+    InputError
+        On ``field`` for anything else (a bool, a list, a mass).
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (str, pint.Quantity)):
+        return float(parse_quantity(value, field=field, expect="time").to("h").magnitude)
+    raise InputError(field, f"expected hours (a number) or a time such as '12 h', got {value!r}")
+
+
+def time_grid(t_end_h: float | str, dt_h: float | str) -> np.ndarray:
     """Uniform grid ``0, dt, ..., t_end`` (h); it stops at the last whole step when ``dt`` does not
-    divide ``t_end`` (a scenario refuses such a pair, :class:`psilosim.scenario.SimulationSpec`)."""
+    divide ``t_end`` (a scenario refuses such a pair, :class:`psilosim.scenario.SimulationSpec`).
+    Either may be given as a time with a unit (``"12 h"``, ``"30 min"``)."""
+    t_end_h, dt_h = as_hours(t_end_h, "t_end_h"), as_hours(dt_h, "dt_h")
     if not dt_h > 0:
         raise InputError("dt_h", f"{dt_h}: the time step must be greater than zero")
     if not t_end_h > 0:
@@ -159,8 +180,8 @@ def _cumulative_input(times: np.ndarray, doses: DosingEvents) -> np.ndarray:
     return doses.amount_mg @ fraction
 
 
-def simulate_pk(compound: str | Compound, regimen: Regimen, *, subject: Subject | dict | None = None,
-                t_end_h: float | None = None, dt_h: float = 0.25, seed: int | None = None,
+def simulate_pk(compound: str | Compound, regimen: Regimen | dict, *, subject: Subject | dict | None = None,
+                t_end_h: float | str | None = None, dt_h: float | str = 0.25, seed: int | None = None,
                 method: str = "analytic", parameter_set: str | None = None,
                 amounts: bool = False) -> xr.Dataset:
     """Plasma concentration of a compound's analyte after a regimen.
@@ -170,11 +191,14 @@ def simulate_pk(compound: str | Compound, regimen: Regimen, *, subject: Subject 
     compound
         Name (case-insensitive) or :class:`~psilosim.compounds.Compound`.
     regimen
-        The dosing regimen.
+        The dosing regimen (a :class:`~psilosim.regimen.Regimen`, or a mapping for
+        :meth:`Regimen.build <psilosim.regimen.Regimen.build>`).
     subject
         :class:`Subject` (default: typical 70 kg-reference human without random effects).
+        Its ``parameter_sets`` and ``random_effects`` may only name this compound.
     t_end_h, dt_h
-        Simulated time and output step (h); default end: last dose + max(24 h, 5 half-lives).
+        Simulated time and output step (h, or a time such as ``"3 days"``); default end: last
+        dose + max(24 h, 5 half-lives).
     seed
         When given and the subject has no random effects for this compound, draw them.
     method
@@ -188,13 +212,29 @@ def simulate_pk(compound: str | Compound, regimen: Regimen, *, subject: Subject 
     -------
     xarray.Dataset
         ``concentration`` and ``effect_site_concentration`` (``time_h``; ng/mL); with
-        ``amounts``, ``amount`` (``state``, ``time_h``; mg).
+        ``amounts``, ``amount`` (``state``, ``time_h``; mg). ``attrs["parameter_set"]`` names the
+        set and the parameters changed in it (``"holze2023 (modified: clearance)"``);
+        ``attrs["seed"]`` is present when a seed was given.
+
+    Raises
+    ------
+    InputError
+        Naming the argument of the wrong type, a subject key that is not this compound, or a
+        dose more than 100 times the compound's largest studied human dose
+        (:mod:`~psilosim.pharmacokinetics.dose_guard`; above that dose it warns,
+        :class:`~psilosim.errors.ExtrapolationWarning`).
     """
-    from ..compounds import get_compound
+    from ..compounds import Compound, get_compound
 
     seed = checked_seed(seed)
+    if not isinstance(compound, (str, Compound)):
+        raise InputError("compound", f"expected a compound name or Compound, got {type(compound).__name__}")
     comp = get_compound(compound)
-    subj = as_subject(subject)
+    regimen = as_regimen(regimen, "regimen")
+    subj = for_compounds(as_subject(subject), [comp])
+    t_end_h = None if t_end_h is None else as_hours(t_end_h, "t_end_h")
+    dt_h = as_hours(dt_h, "dt_h")
+    guard_regimens([(comp, regimen)], subj, stacklevel=2)
     if parameter_set is not None:
         comp.pk(subj.species, parameter_set)  # validates the name
         subj = subj.model_copy(update={"parameter_sets": {**subj.parameter_sets, comp.name.lower(): parameter_set}})
@@ -211,12 +251,22 @@ def simulate_pk(compound: str | Compound, regimen: Regimen, *, subject: Subject 
                                           {"units": "ng/mL", "long_name": f"effect-site {comp.analyte}"}),
         },
         coords={"time_h": ("time_h", times, {"units": "h"})},
-        attrs={"compound": comp.name, "analyte": comp.analyte, "parameter_set": pk.label,
+        attrs={"compound": comp.name, "analyte": comp.analyte, "parameter_set": pk.provenance_label(),
                "species": subj.species, "method": method, "regimen": regimen.describe(),
-               "seed": -1 if seed is None else int(seed)},
+               **({} if seed is None else {"seed": int(seed)})},
     )
     if amounts:
         states = ["input", "depot", "central", "peripheral", "eliminated", "renal"]
         ds["amount"] = (("state", "time_h"), np.stack([prof[s] for s in states]), {"units": "mg"})
         ds = ds.assign_coords(state=states)
     return ds
+
+
+def as_regimen(regimen, field: str) -> Regimen:
+    """A :class:`Regimen`, or a mapping built into one (InputError on ``field`` otherwise)."""
+    if isinstance(regimen, dict):
+        return Regimen.build(**regimen)
+    if not isinstance(regimen, Regimen):
+        raise InputError(field, f"expected a Regimen such as Regimen.single('25 mg'), got "
+                                f"{type(regimen).__name__} {regimen!r}")
+    return regimen

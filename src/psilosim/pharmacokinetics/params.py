@@ -114,6 +114,13 @@ class PKParameters(ParameterSet):
                                   _value(self.peripheral_volume, "L"))
         return float(math.log(2.0) / min(rates))
 
+    def provenance_label(self) -> str:
+        """The set's name, with the parameters a user changed (``kind="override"``, as
+        :meth:`~psilosim.parameters.ParameterSet.replace` marks them): ``"holze2023 (modified:
+        clearance)"``. Results record it, so a modified set is never reported as the published one."""
+        changed = [name for name, p in self.params().items() if p.kind == "override"]
+        return self.label if not changed else f"{self.label} (modified: {', '.join(changed)})"
+
     def apparent(self, fraction_available: float) -> dict[str, float]:
         """Apparent oral values ``CL/F`` (L/h) and ``V/F`` (L) for ``F = fraction_available``."""
         return {"CL/F": self.clearance.to("L/h") / fraction_available,

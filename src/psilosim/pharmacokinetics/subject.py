@@ -23,17 +23,21 @@ class Subject(BaseModel):
     ----------
     species
         Name of the PK parameter set family (``"human"``).
-    weight_kg
-        Body weight (kg); ``weight="70 kg"`` is accepted too. Needed for mg/kg doses. Without it a
-        laboratory species gets its standard body weight
-        (:func:`psilosim.species.default_weight_kg`, as a scenario's subject does); a human has none.
+    weight
+        Body weight: ``"70 kg"`` or a number of kg (``weight_kg=70`` is accepted too); stored as
+        :attr:`weight_kg` (kg). Needed for mg/kg doses. Without it a laboratory species gets its
+        standard body weight (:func:`psilosim.species.default_weight_kg`, as a scenario's subject
+        does); a human has none.
     comedication
         Flags from :data:`~psilosim.pharmacokinetics.interactions.COMEDICATIONS` (``"maoi"``,
         ``"ssri"``: a chronic SSRI that is not simulated explicitly).
     random_effects
         η by compound name, then by :data:`ETA_NAMES`; missing entries are 0 (typical subject).
+        Names are case-insensitive; a simulation refuses a name that is not one of its compounds
+        (aliases accepted).
     parameter_sets
-        PK parameter set by compound name (default: the compound's default).
+        PK parameter set by compound name (default: the compound's default); names as for
+        ``random_effects``.
     interactions
         Interaction mechanisms switched on/off by name (default: all on).
     ht2a_density
@@ -93,6 +97,11 @@ class Subject(BaseModel):
                 raise InputError(f"random_effects.{compound}", f"unknown name(s) {sorted(unknown)}; known: {', '.join(ETA_NAMES)}")
         return {k.lower(): v for k, v in value.items()}
 
+    @field_validator("parameter_sets")
+    @classmethod
+    def _set_names(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k.lower(): v for k, v in value.items()}
+
     @field_validator("interactions")
     @classmethod
     def _interactions(cls, value: dict[str, bool]) -> dict[str, bool]:
@@ -121,6 +130,37 @@ class Subject(BaseModel):
             omegas = (pk.omega_clearance.value, pk.omega_volume.value, pk.omega_absorption.value)
             etas[compound.name.lower()] = {n: float(rng.normal(0.0, w)) for n, w in zip(ETA_NAMES, omegas, strict=True)}
         return self.model_copy(update={"random_effects": etas})
+
+
+def for_compounds(subject: Subject, compounds) -> Subject:
+    """``subject`` with its per-compound entries keyed by the names of ``compounds``.
+
+    A key of ``parameter_sets`` or ``random_effects`` may be a compound's name or alias (any
+    case); it is renamed to the compound's name. A key that names none of ``compounds`` (a typo,
+    or a compound this run does not simulate) would be silently ignored, so it is refused.
+
+    Raises
+    ------
+    InputError
+        On ``subject.parameter_sets.<key>`` / ``subject.random_effects.<key>``, listing the
+        compounds of the run.
+    """
+    names = {alias.lower(): c.name.lower() for c in compounds for alias in [*c.aliases, c.name]}
+    update = {}
+    for field in ("parameter_sets", "random_effects"):
+        entries = getattr(subject, field)
+        renamed = {}
+        for key, value in entries.items():
+            name = names.get(key.lower())
+            if name is None or name in renamed:
+                problem = (f"{key!r} is not a compound of this run" if name is None else
+                           f"{key!r} names {name} again")
+                raise InputError(f"subject.{field}.{key}",
+                                 f"{problem}; compounds simulated: {', '.join(c.name for c in compounds)}")
+            renamed[name] = value
+        if renamed != entries:
+            update[field] = renamed
+    return subject.model_copy(update=update) if update else subject
 
 
 def checked_seed(seed: Any, field: str = "seed") -> int | None:
