@@ -387,3 +387,16 @@ def test_library_errors_are_reported_under_the_cli_option(monkeypatch, capsys, a
 
     code, _, err = run_cli(monkeypatch, capsys, *args)
     assert code == 2 and flag in err and "Traceback" not in err
+
+
+# Guards against a dose above the studied maximum in a command without its own dose check (scan)
+# showing Python's warning format (file path, line, category) instead of one psilosim line.
+def test_extrapolation_warning_is_one_line_in_commands_without_their_own_check(monkeypatch, capsys):
+    from cli_helpers import run_cli
+
+    code, out, err = run_cli(monkeypatch, capsys, "scan", "--dose", "40 mg", "--method", "linear", "--json")
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("warning:") and "30 mg" in lines[0]
+    assert "ExtrapolationWarning" not in err and ".py:" not in err
+    json.loads(out)

@@ -82,6 +82,12 @@ class Param(BaseModel):
             raise ValueError(f"unknown unit {unit!r} ({exc})") from None
         return unit
 
+    def __repr__(self) -> str:
+        # Short: a ParameterSet as a default argument otherwise fills help() with every citation;
+        # the source and note stay on the fields (and in every docs parameter table).
+        unit = f" {self.unit}" if self.unit else ""
+        return f"Param({self.value:g}{unit}, {self.kind})"
+
     @property
     def quantity(self):
         """The value as a pint quantity."""

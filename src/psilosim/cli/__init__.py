@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import inspect
 import sys
+import warnings
 
 from pydantic import ValidationError
 from rich.markup import escape
 
-from ..errors import PsilosimError
+from ..errors import ExtrapolationWarning, PsilosimError
 from . import examples, metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
 from ._app import app, err_console
 
@@ -37,8 +38,20 @@ def _format_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """psilosim's own warnings as one line, like its errors; others as Python shows them."""
+    if issubclass(category, ExtrapolationWarning):
+        err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    else:
+        _python_showwarning(message, category, filename, lineno, file, line)
+
+
+_python_showwarning = warnings.showwarning
+
+
 def main() -> None:
     """Entry point of the ``psilosim`` command."""
+    shown_by, warnings.showwarning = warnings.showwarning, _show_warning
     try:
         app()
     except PsilosimError as exc:
@@ -48,6 +61,8 @@ def main() -> None:
         err_console.print(f"[bold red]error:[/] {escape(_format_validation_error(exc))}", highlight=False,
                           soft_wrap=True)
         sys.exit(2)
+    finally:
+        warnings.showwarning = shown_by
 
 
 __all__ = ["app", "main"]

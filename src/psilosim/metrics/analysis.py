@@ -161,12 +161,15 @@ def _assemble(ts, regions, fc, communities, window_fc, flex, *, policy, seed) ->
     )
     for name, long_name in LONG_NAMES.items():
         data[name] = _described(data[name], long_name)
-    return xr.Dataset(data, attrs={
+    attrs = {
         "tr_s": ts.attrs["tr_s"], "n_time": ts.sizes["time"], "window_s": window_fc.attrs["window_s"],
         "step_s": window_fc.attrs["step_s"], "n_windows": window_fc.sizes["window"],
         "omega": flex.attrs["omega"], "gamma": flex.attrs["gamma"], "engine": flex.attrs["engine"],
-        "policy": policy, "seed": -1 if seed is None else int(seed),
-    })
+        "policy": policy,
+    }
+    if seed is not None:  # an unseeded run has no seed to record (NetCDF attrs cannot be None)
+        attrs["seed"] = int(seed)
+    return xr.Dataset(data, attrs=attrs)
 
 
 def _analysed(item: xr.Dataset | xr.DataArray | np.ndarray, regions: pd.DataFrame,
