@@ -220,13 +220,16 @@ def test_cli_calibrate_reads_cl1_psilocybin_by_key_and_says_when_the_centre_miss
     (("calibrate", "--twins", "1"), "--twins"),
     (("calibrate", "--seed", "-1"), "--seed"),
     (("calibrate", "--out", "x.nc"), "--out"),
-    (("calibrate", "--uncertainty", "--out", "/nonexistent-folder/x.nc"), "--out"),
+    # a folder that cannot be created whoever runs the tests (root can create /anything): its parent is a file
+    (("calibrate", "--uncertainty", "--out", "{a_file}/x.nc"), "--out"),
     (("calibrate", "--uncertainty", "--out", "."), "is a folder"),
     (("calibrate", "--uncertainty", "--workers", "0"), "--workers"),
     (("calibrate", "--workers", "2"), "--workers"),  # only with --uncertainty or --assumptions
 ])
-def test_cli_calibrate_bad_inputs(monkeypatch, capsys, args, message):
-    code, _, err = run_cli(monkeypatch, capsys, *args)
+def test_cli_calibrate_bad_inputs(monkeypatch, capsys, tmp_path, args, message):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("")
+    code, _, err = run_cli(monkeypatch, capsys, *(a.format(a_file=a_file) for a in args))
     assert code == 2 and message in err
 
 

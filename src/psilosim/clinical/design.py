@@ -6,7 +6,12 @@ regimens, psychotherapy on/off, the setting during the window, the expectancy a 
 how patients are randomised (allocation ratios in permuted blocks) and when they are rated.
 
 Designs load from YAML (:func:`load_design`) or come from :mod:`psilosim.clinical.presets`.
-Every bad input raises :class:`~psilosim.errors.InputError` naming the field.
+
+Errors: :func:`load_design` and :func:`design_from_dict` raise one
+:class:`~psilosim.errors.InputError` naming the field (``arms.0.treatments.0.compound``), which
+the command line prints as one line. Building the models in Python (``TrialDesign(...)``,
+``TrialDesign.model_validate``, and ``model_copy(update=...)``, which validates too) raises
+pydantic's ``ValidationError`` instead, whose message names the same field.
 """
 
 from __future__ import annotations
@@ -19,16 +24,26 @@ from typing import Any, Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
 from ..plasticity.params import resolve_mechanisms
 from ..regimen import Regimen, input_error_from
 from ..scenario import CustomCompound
+from ._models import SpecModel
 from .biology import INERT_COMPOUNDS, ArmTreatment
 from .patients import BaselineSeverity
 from .scales import get_scale
 
+__all__ = [
+    "ArmSpec",
+    "ImagingSpec",
+    "TreatmentSpec",
+    "TrialDesign",
+    "check_imaging_dataset",
+    "design_from_dict",
+    "load_design",
+]
 
 @lru_cache(maxsize=64)
 def _custom_compound(spec_json: str):
@@ -36,15 +51,16 @@ def _custom_compound(spec_json: str):
     return CustomCompound.model_validate_json(spec_json).build()
 
 
-class TreatmentSpec(BaseModel):
+class TreatmentSpec(SpecModel):
     """A compound given on a regimen (``psilosim.regimen.Regimen`` fields) from ``start_day``.
 
-    ``compound`` is a library name (any compound of :func:`psilosim.compounds.known_compounds`),
-    an inert comparator (``placebo``, ``niacin``), or a custom compound
-    ``{name, based_on, overrides}`` (e.g. a non-hallucinogenic analogue).
+    This is what a trial design holds (YAML ``arms[].treatments[]``, :class:`ArmSpec`): a
+    validated, serialisable description. ``compound`` is a library name (any compound of
+    :func:`psilosim.compounds.known_compounds`), an inert comparator (``placebo``, ``niacin``), or
+    a custom compound ``{name, based_on, overrides}`` (e.g. a non-hallucinogenic analogue).
+    :meth:`to_arm_treatment` resolves it into the runtime
+    :class:`~psilosim.clinical.biology.ArmTreatment` that the patient biology reads.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     compound: str | CustomCompound
     regimen: Regimen
@@ -67,13 +83,14 @@ class TreatmentSpec(BaseModel):
         return name
 
     def to_arm_treatment(self) -> ArmTreatment:
+        """The runtime form (a custom compound built into a :class:`~psilosim.compounds.Compound`)."""
         compound = self.compound
         if isinstance(compound, CustomCompound):
             compound = _custom_compound(compound.model_dump_json())
         return ArmTreatment(compound, self.regimen, self.start_day)
 
 
-class ArmSpec(BaseModel):
+class ArmSpec(SpecModel):
     """One arm of a trial.
 
     ``therapy`` (psychological support and integration), ``environment`` (the setting during the
@@ -81,8 +98,6 @@ class ArmSpec(BaseModel):
     e.g. ``{trkb_direct: false}``) are the what-if options of an arm; ``expectancy`` is the
     expectancy its blinding creates.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
     treatments: list[TreatmentSpec] = Field(default_factory=list)
@@ -93,6 +108,16 @@ class ArmSpec(BaseModel):
     mechanisms: dict[str, bool] | None = None
     description: str = ""
 
+    @field_validator("treatments", mode="before")
+    @classmethod
+    def _specs_not_runtime_treatments(cls, value: Any) -> Any:
+        for item in value if isinstance(value, (list, tuple)) else ():
+            if isinstance(item, ArmTreatment):
+                raise InputError("treatments", "got an ArmTreatment (the runtime form patient_biology reads); "
+                                               "an arm takes TreatmentSpec: use TreatmentSpec(compound=..., "
+                                               "regimen=..., start_day=...)")
+        return value
+
     @field_validator("mechanisms")
     @classmethod
     def _mechanisms_known(cls, value: dict[str, bool] | None) -> dict[str, bool] | None:
@@ -101,10 +126,11 @@ class ArmSpec(BaseModel):
         return value
 
     def arm_treatments(self) -> list[ArmTreatment]:
+        """The arm's treatments in their runtime form (:meth:`TreatmentSpec.to_arm_treatment`)."""
         return [t.to_arm_treatment() for t in self.treatments]
 
 
-class ImagingSpec(BaseModel):
+class ImagingSpec(SpecModel):
     """Which visits are resting-state fMRI visits, for whom, and what is measured (rewiring layer).
 
     ``visits`` are study days among the design's visits (day 0, the baseline scan, first);
@@ -112,8 +138,6 @@ class ImagingSpec(BaseModel):
     ``flexibility`` adds a short simulated scan per visit for network flexibility (costly);
     ``dataset`` is the parcellation (``"aal2"`` or a folder path, e.g. one with a hippocampus).
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     visits: list[float] = Field(min_length=2)
     fraction: float = Field(default=1.0, gt=0.0, le=1.0)
@@ -128,7 +152,7 @@ class ImagingSpec(BaseModel):
             raise InputError("imaging.visits", f"must start at day 0 and increase strictly, got {value}")
         return [float(v) for v in arr]
 
-class TrialDesign(BaseModel):
+class TrialDesign(SpecModel):
     """A virtual randomised trial.
 
     Parameters
@@ -158,8 +182,6 @@ class TrialDesign(BaseModel):
     imaging
         Resting-state fMRI visits (:class:`ImagingSpec`); ``None``: no imaging endpoints.
     """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
     description: str = ""

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
+from ._models import SpecModel
 from .scales import convert, get_scale
 
 #: Independent random streams of one patient (spawn_key second element).
@@ -101,7 +102,7 @@ DEFAULT_POPULATION = PopulationParams(
 )
 
 
-class BaselineSeverity(BaseModel):
+class BaselineSeverity(SpecModel):
     """Baseline severity of the enrolled population on the trial's scale.
 
     ``minimum``/``maximum`` are the inclusion criteria; ``criterion_scale`` says on which scale

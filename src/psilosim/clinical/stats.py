@@ -26,6 +26,23 @@ from scipy import stats as sps
 from ..errors import InputError
 from .scales import get_scale, is_remission, is_response
 
+__all__ = [
+    "CONFIDENCE",
+    "Estimate",
+    "arm_summary",
+    "change_from_baseline",
+    "check_arm",
+    "correlations",
+    "difference",
+    "mean_ci",
+    "network_day",
+    "network_summary",
+    "pearson_ci",
+    "summarize",
+    "welch_difference",
+    "wilson_interval",
+]
+
 CONFIDENCE = 0.95
 
 
@@ -119,9 +136,19 @@ def _day_key(day: float) -> str:
     return f"{day:g}"
 
 
+def check_arm(ds: xr.Dataset, arm: str, *, field: str = "arm") -> str:
+    """``arm`` if it is one of the run's arms (``attrs["arms"]``), else :class:`InputError` on ``field``
+    listing them (a misspelt arm would otherwise look like an arm with no patients)."""
+    arms = json.loads(ds.attrs["arms"]) if "arms" in ds.attrs else sorted(set(ds["arm"].values.tolist()))
+    if arm not in arms:
+        raise InputError(field, f"{arm!r} is not an arm of this run; arms: {', '.join(arms)}")
+    return arm
+
+
 def arm_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> dict:
     """The JSON summary of one arm (see ``psilosim trial --json``)."""
     scale = get_scale(ds.attrs["scale"])
+    check_arm(ds, arm)
     day = float(ds.attrs["primary_day"]) if day is None else day
     scores = _scores(ds).where(ds["arm"] == arm, drop=True)
     if scores.sizes["patient"] == 0:
@@ -150,12 +177,22 @@ def _visit_of(ds: xr.Dataset, day: float) -> int:
 
 def change_from_baseline(ds: xr.Dataset, arm: str, day: float) -> np.ndarray:
     """Per-patient score change (later − baseline) of ``arm`` at ``day``."""
+    check_arm(ds, arm)
     scores = _scores(ds).where(ds["arm"] == arm, drop=True)
     return (scores.sel(visit=_visit_of(ds, day)) - scores.isel(visit=0)).values
 
 
 def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = None) -> dict:
-    """Welch difference of mean change between ``arm`` and ``reference`` (at ``day`` and by visit)."""
+    """Welch difference of mean change between ``arm`` and ``reference`` (at ``day`` and by visit).
+
+    Raises
+    ------
+    InputError
+        On ``arm``/``reference`` when it is not an arm of the run (the message lists the arms), on
+        ``day`` when it is not a visit, on ``arms`` when an arm has fewer than 2 patients.
+    """
+    check_arm(ds, arm, field="arm")
+    check_arm(ds, reference, field="reference")
     day = float(ds.attrs["primary_day"]) if day is None else day
     est = welch_difference(change_from_baseline(ds, arm, day), change_from_baseline(ds, reference, day))
     by_visit = {_day_key(float(d)): welch_difference(change_from_baseline(ds, arm, float(d)),

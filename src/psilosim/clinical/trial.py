@@ -50,6 +50,24 @@ from .symptoms import (
     observed_scores,
 )
 
+__all__ = [
+    "COURSE_QUANTITIES",
+    "DEFAULT_MODELS",
+    "MEASURES",
+    "ModelSet",
+    "PatientOutcome",
+    "RESULTS_FILES",
+    "TRAITS",
+    "arm_counts",
+    "draw",
+    "n_chunks",
+    "outcome_from_biology",
+    "run_trial",
+    "simulate_chunk",
+    "simulate_patient",
+    "write_results",
+]
+
 #: Measures stored per patient and visit (``stable_rel``: persistent spines, healthy = 1).
 MEASURES = ("score", "latent", "window", "density_rel", "bdnf_rel", "stable_rel")
 #: Quantities stored per patient on a daily grid (for time-course figures).
@@ -57,6 +75,19 @@ COURSE_QUANTITIES = ("latent", "window", "density_rel", "bdnf_rel", "stable_rel"
 #: Patient traits stored per patient.
 TRAITS = ("baseline_severity", "body_weight_kg", "receptor_density", "stress_deficit", "expectancy",
           "plasticity_responsiveness", "n_screened")
+#: Units and names of the stored traits (``{scale}``: the trial's rating scale).
+TRAIT_ATTRS = {
+    "baseline_severity": ("1", "baseline severity in {scale} points"),
+    "body_weight_kg": ("kg", "body weight"),
+    "receptor_density": ("1", "5-HT2A receptor density relative to the typical patient"),
+    "stress_deficit": ("1", "spine deficit from the stress history (fraction of healthy density)"),
+    "expectancy": ("1", "expectancy of improvement relative to the typical patient"),
+    "plasticity_responsiveness": ("1", "gain of the routes to BDNF/TrkB signalling relative to typical"),
+    "n_screened": ("1", "candidates screened to enrol this patient"),
+}
+#: Long names of the stored per-patient flags (0/1).
+FLAG_NAMES = {"ssri_blunted": "stayed on an SSRI (no washout) (0/1)",
+              "on_ssri_at_screening": "taking an SSRI at screening (0/1)"}
 DEFAULT_CHUNK = 50
 CHUNK_DIR = "chunks"
 RESULTS_FILE = "results.nc"
@@ -372,17 +403,26 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: Mod
                               {"units": "1", "long_name": "peak subjective 'any drug effect' (0-1)"}),
     }
     for name in TRAITS:
-        data[name] = (("patient",), np.array([getattr(o.patient, name) for o in outcomes], dtype=float))
+        data[name] = (("patient",), np.array([getattr(o.patient, name) for o in outcomes], dtype=float),
+                      _trait_attrs(name, design.scale))
+    for name in ("ssri_blunted", "on_ssri_at_screening"):
+        data[name] += ({"units": "1", "long_name": FLAG_NAMES[name]},)
     ds = xr.Dataset(
         data,
         coords={"patient": index, "visit": np.arange(len(design.visits)),
-                "study_day": (("visit",), np.asarray(design.visits)), "measure": list(MEASURES),
-                "day": np.arange(0.0, design.end_day + 0.5), "quantity": list(COURSE_QUANTITIES),
+                "study_day": (("visit",), np.asarray(design.visits), {"units": "day", "long_name": "study day"}),
+                "measure": list(MEASURES),
+                "day": ("day", np.arange(0.0, design.end_day + 0.5), {"units": "day", "long_name": "study day"}),
+                "quantity": list(COURSE_QUANTITIES),
                 "arm": (("patient",), np.array(design.arm_names, dtype=object)[arm_idx].astype(str))},
     )
-    ds["outcome"].attrs["units"] = (f"{design.scale} points (score, latent); relative (window, density, BDNF, "
-                                    "stable spines)")
-    ds["course"].attrs["units"] = "as outcome; day = study day"
+    # scale points are counts of a rating (dimensionless for pint): the scale is named beside them
+    ds["outcome"].attrs.update(units="1", scale=design.scale, long_name=(
+        f"score and latent severity in {design.scale} points; window, spine densities and BDNF relative (1 = "
+        "untreated healthy level, see measure)"))
+    ds["course"].attrs.update(units="1", scale=design.scale, long_name=(
+        f"daily latent severity in {design.scale} points; window, spine densities and BDNF relative "
+        "(see quantity)"))
     hook = imaging_hook(design, models)
     if hook is not None:
         ds["network"] = (("patient", "visit", "network_measure"), np.stack([o.network for o in outcomes]),
@@ -390,6 +430,11 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: Mod
                           "(NaN: no scan at that visit or patient not imaged)"})
         ds = ds.assign_coords(network_measure=list(hook.measure_names(design)))
     return ds
+
+
+def _trait_attrs(name: str, scale: str) -> dict[str, str]:
+    units, long_name = TRAIT_ATTRS[name]
+    return {"units": units, "long_name": long_name.format(scale=scale)}
 
 
 # --------------------------------------------------------------------------- chunk store

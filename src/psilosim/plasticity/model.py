@@ -256,8 +256,18 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
 
     ``level`` defaults to the parameter ``window_closed_level`` stored in ``ds.attrs``. Returns 0
     when the window never reached the level and ``inf`` when it had not closed by the end.
+
+    Raises
+    ------
+    InputError
+        On ``level`` outside (0, 1): the window lies strictly between 0 and 1, so such a level is
+        never crossed and the answer would be a meaningless 0 or ``inf``.
     """
     level = ds.attrs.get("window_closed_level", 0.5) if level is None else level
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(level) < 1.0:
+        raise InputError("level", f"must be a fraction of the fully open window strictly between 0 and 1, "
+                                  f"got {level!r}")
     t = ds["time_d"].values
     w = ds["window"].values
     mask = t >= 0

@@ -8,14 +8,18 @@ near doses), the slow states on a coarse day grid elsewhere.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import xarray as xr
 
 from ..errors import InputError
-from ..plasticity import Drive, simulate_plasticity
+from ..parameters import ParameterSet
+from ..plasticity import Drive, plasticity_params, simulate_plasticity
 from ..plasticity.model import HOURS_PER_DAY
+from ..units import parse_quantity
 from .model import DEFAULT_REGIONS, StressInput, simulate_spines, stress_start_d
+from .params import spine_params
 
 #: Time after the last dose over which the acute pharmacology is solved before the drive is
 #: checked for wash-out (numerical setting; extended automatically while occupancy persists).
@@ -41,20 +45,75 @@ def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive
     tail = ACUTE_TAIL_H
     while True:
         t_end = min(last_dose_h + tail, end_h)
-        ds = simulate_acute(treatments, subject=subject, t_end_h=t_end,
-                            dt_h=min(ACUTE_STEP_H, t_end / MIN_ACUTE_SAMPLES))
+        try:
+            ds = simulate_acute(treatments, subject=subject, t_end_h=t_end,
+                                dt_h=min(ACUTE_STEP_H, t_end / MIN_ACUTE_SAMPLES))
+        except InputError as exc:
+            raise _with_species_hint(exc, species) from None
         drive = Drive.from_acute(ds, label=_label(treatments))
         if t_end >= end_h or _washed_out(drive):
             return drive
         tail *= 2
 
 
-def _subject_for(species: str, subject):
-    if subject is not None:
-        return subject
-    from ..species import default_subject
+def _with_species_hint(exc: InputError, species: str) -> InputError:
+    """A route missing in the default (mouse) PK usually means a human dose: say how to ask for one."""
+    if exc.field != "route" or str(species).strip().lower() == "human":
+        return exc
+    return InputError(exc.field, f"{exc.problem} (species={species!r}; for a human dose such as oral "
+                                 'psilocybin pass species="human")')
 
-    return default_subject(species)
+
+def _subject_for(species: str, subject):
+    """The binding link's subject: a mapping goes through ``as_subject`` (as in ``simulate_acute``),
+    taking ``species`` unless it names its own; ``None`` is the species' default subject."""
+    if subject is None:
+        from ..species import default_subject
+
+        return default_subject(species)
+    if isinstance(subject, dict):
+        from ..pharmacokinetics.subject import as_subject
+
+        return as_subject({"species": str(species).strip().lower(), **subject})
+    return subject
+
+
+def checked_days(days) -> float:
+    """``days`` as a positive, finite number of days (a number, or a time such as ``"6 weeks"``).
+
+    Raises
+    ------
+    InputError
+        On ``days`` for anything else.
+    """
+    if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating, str)):
+        raise InputError("days", f"expected a number of days or a time such as '6 weeks', got {days!r}")
+    if isinstance(days, str):
+        value = float(parse_quantity(days, field="days", expect="time").to("day").magnitude)
+    else:
+        value = float(days)
+    if not np.isfinite(value) or value <= 0:
+        raise InputError("days", f"must be a positive, finite number of days, got {days!r}")
+    return value
+
+
+def parameter_set_label(params: ParameterSet, defaults) -> str:
+    """Which built-in set ``params`` is, with the parameters overridden in it.
+
+    ``defaults`` maps species to their set (``plasticity_params``/``spine_params``). The set is
+    named after the species whose defaults its non-override parameters equal (``"custom"`` when
+    none), followed by ``(modified: a, b)`` for the parameters of kind ``override``
+    (:meth:`~psilosim.parameters.ParameterSet.replace`).
+    """
+    own = params.params()
+    modified = sorted(name for name, p in own.items() if p.kind == "override")
+    base = "custom"
+    for species in ("human", "mouse"):
+        reference = defaults(species).params()
+        if all(own[n] == reference[n] for n in own if n not in modified):
+            base = species
+            break
+    return base + (f" (modified: {', '.join(modified)})" if modified else "")
 
 
 def _last_dose_h(regimen, weight_kg) -> float:
@@ -101,9 +160,10 @@ def simulate_slow_chain(
         A list of ``(compound or name, Regimen)`` pairs (``[]`` = untreated), or a ready
         :class:`~psilosim.plasticity.Drive`.
     species
-        ``"mouse"`` or ``"human"`` (PK, binding and cellular parameter sets).
+        ``"mouse"`` (the default: the spine targets are mouse data) or ``"human"`` (PK, binding and
+        cellular parameter sets). Human routes such as oral psilocybin need ``species="human"``.
     days
-        Days simulated after the first dose.
+        Days simulated after the first dose: a positive number, or a time such as ``"6 weeks"``.
     stress
         Chronic stress input (times relative to the first dose), or ``None``.
     mechanisms
@@ -113,7 +173,9 @@ def simulate_slow_chain(
     experience
         Activity correlation per connection during the window (selection hook).
     subject
-        The binding link's subject (weight etc.); defaults to the species' default subject.
+        The binding link's subject: a :class:`~psilosim.pharmacokinetics.Subject` or a mapping of
+        its fields (``{"weight": "70 kg"}``, read by ``as_subject`` as :func:`simulate_acute` does;
+        ``species`` is filled in unless given); defaults to the species' default subject.
     stochastic, replicates, seed
         Individual-spine option of :func:`simulate_spines`.
     background_stress
@@ -127,7 +189,19 @@ def simulate_slow_chain(
         Over ``time_d`` (0 = first dose; negative while stress precedes it): ``bdnf_rel``,
         ``window``, ``engagement``, ``density_rel`` (time_d, region), ``formation_rate``,
         ``elimination_rate``, ``head_width_rel`` and the other plasticity and spine variables.
+        ``attrs["parameter_sets"]`` names the sets used, with any overridden parameters, e.g.
+        ``"plasticity=human (modified: window_decay);spines=human"`` (see
+        :func:`parameter_set_label`).
+
+    Raises
+    ------
+    InputError
+        ``days`` not a positive time; a ``subject`` mapping with a bad field (``subject.<field>``);
+        a route the species' PK lacks (``route``, suggesting ``species="human"``).
     """
+    days = checked_days(days)
+    plasticity_params_used = plasticity_params if plasticity_params is not None else _plasticity_set(species)
+    spine_params_used = spine_params if spine_params is not None else _spine_set(species)
     if isinstance(treatments, Drive):
         drive = treatments
     elif not treatments:
@@ -136,14 +210,37 @@ def simulate_slow_chain(
         drive = acute_drive(list(treatments), species=species, days=days, subject=subject)
     start_d = stress_start_d(stress)
     plast = simulate_plasticity(drive, species=species, days=days, mechanisms=mechanisms, start_d=start_d,
-                                params=plasticity_params)
+                                params=plasticity_params_used)
     spines = simulate_spines(plast, species=species, regions=regions, stress=stress, experience=experience,
-                             params=spine_params, stochastic=stochastic, replicates=replicates, seed=seed,
+                             params=spine_params_used, stochastic=stochastic, replicates=replicates, seed=seed,
                              background_stress=background_stress)
     out = xr.merge([plast, spines], combine_attrs="drop_conflicts")
+    sets = {"plasticity": parameter_set_label(plasticity_params_used, _built_in_plasticity),
+            "spines": parameter_set_label(spine_params_used, _built_in_spines)}
     out.attrs.update(species=species.lower(), drive=drive.label, background_stress=float(background_stress),
-                     stress=_stress_label(stress))
+                     stress=_stress_label(stress),
+                     parameter_sets=";".join(f"{k}={v}" for k, v in sets.items()))
     return out
+
+
+# the keyword arguments of simulate_slow_chain shadow the two set builders inside it
+def _plasticity_set(species: str):
+    return plasticity_params(species)
+
+
+def _spine_set(species: str):
+    return spine_params(species)
+
+
+@lru_cache(maxsize=8)
+def _built_in_plasticity(species: str):
+    """The built-in set, built once (it only labels a run: sets are frozen)."""
+    return plasticity_params(species)
+
+
+@lru_cache(maxsize=8)
+def _built_in_spines(species: str):
+    return spine_params(species)
 
 
 def _stress_label(stress) -> str:
