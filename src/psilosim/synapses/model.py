@@ -294,7 +294,8 @@ def simulate_spines(
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,
                              {"units": "1", "long_name": "spines per connection on one segment (count)"})
         ds.attrs["spines_per_segment"] = int(p.spines_per_segment.value)
-        ds.attrs["seed"] = -1 if seed is None else int(seed)
+        if seed is not None:  # an unseeded run has no seed to record (NetCDF attrs cannot be None)
+            ds.attrs["seed"] = int(seed)
     return ds
 
 
