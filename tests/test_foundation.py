@@ -153,3 +153,14 @@ def test_validate_exit_codes_with_known_conflicts(monkeypatch):
     monkeypatch.setitem(registry._KNOWN_CONFLICTS, "PK1.25", "documented in docs/x.md")
     assert runner.invoke(app, ["validate", "--only", "PK1.25", "--accept-known-conflicts"]).exit_code == 0
     assert runner.invoke(app, ["validate", "--only", "PK1.25"]).exit_code == 1
+
+
+# Guards against the parse cache handing out a shared quantity that a caller's in-place
+# conversion (pint's ito) would change for every later parse of the same text.
+def test_parsed_quantities_are_independent_of_the_parse_cache():
+    from psilosim.units import parse_quantity, ureg
+
+    first = parse_quantity("25 mg", field="dose", expect="mass")
+    first.ito("g")
+    again = parse_quantity("25 mg", field="dose", expect="mass")
+    assert again.units == ureg.Unit("mg") and again.magnitude == 25.0
