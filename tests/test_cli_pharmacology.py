@@ -292,3 +292,23 @@ def test_run_out_holding_other_files_is_refused_before_simulating(monkeypatch, c
     code, _, err = run_cli(monkeypatch, capsys, "run", "--out", str(folder))
     assert code == 2 and err.strip().startswith("error: --out:") and "not a psilosim output folder" in err
     assert (folder / "notes.txt").read_text() == "keep me"
+
+
+# Guards against a command's "warn once" filter staying on in the process after the command,
+# silencing ExtrapolationWarning for a notebook or test that ran the CLI in-process.
+def test_a_command_does_not_leave_warning_filters_behind():
+    import warnings
+
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+    from psilosim.errors import ExtrapolationWarning
+    from psilosim.pharmacokinetics import simulate_pk
+    from psilosim.regimen import Regimen
+
+    before = list(warnings.filters)
+    result = CliRunner().invoke(app, ["pk", "--compound", "psilocybin", "--dose", "25 mg", "--json"])
+    assert result.exit_code == 0, result.output
+    assert list(warnings.filters) == before
+    with pytest.warns(ExtrapolationWarning):
+        simulate_pk("psilocybin", Regimen.single("100 mg"), t_end_h=6)

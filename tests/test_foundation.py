@@ -164,3 +164,27 @@ def test_parsed_quantities_are_independent_of_the_parse_cache():
     first.ito("g")
     again = parse_quantity("25 mg", field="dose", expect="mass")
     assert again.units == ureg.Unit("mg") and again.magnitude == 25.0
+
+
+# Guards against an InputError (or its UnknownParameterError subclass) failing to cross a process
+# boundary (a Dask worker): the default pickling passed one argument to a two-argument __init__.
+def test_input_errors_survive_pickling():
+    import pickle
+
+    from psilosim.errors import InputError
+    from psilosim.parameters import UnknownParameterError
+
+    for error in (InputError("dose", "too large"), UnknownParameterError("window_decy", "no such parameter")):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and again.field == error.field and str(again) == str(error)
+
+
+# Guards against numpy scalars (what a sweep over np.linspace yields) being refused by replace().
+def test_replace_accepts_numpy_scalars():
+    import numpy as np
+
+    from psilosim.plasticity import plasticity_params
+
+    base = plasticity_params("human")
+    for value in (np.float64(10.0), np.float32(10.0), np.int64(10)):
+        assert base.replace(window_decay=value).window_decay.value == 10.0

@@ -83,3 +83,11 @@ def test_window_days_refuses_levels_that_cannot_be_crossed(level):
     with pytest.raises(InputError) as err:
         window_days(ds, level=level)
     assert err.value.field == "level"
+
+
+# Guards against a pint quantity for days being refused while strings and replace() accept them.
+def test_days_accepts_a_pint_quantity():
+    from psilosim.synapses.chain import checked_days
+    from psilosim.units import Q_
+
+    assert checked_days(Q_(6, "week")) == 42.0

@@ -26,6 +26,11 @@ class InputError(PsilosimError, ValueError):
         self.problem = problem
         super().__init__(f"{field}: {problem}")
 
+    def __reduce__(self):
+        # Rebuilt from its two arguments (the default would pass the one message string), so the
+        # error crosses a process boundary intact, e.g. from a Dask worker.
+        return (type(self), (self.field, self.problem))
+
 
 class DataError(PsilosimError):
     """A dataset (connectome, BOLD, region table) is malformed or inconsistent."""

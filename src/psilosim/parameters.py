@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 from functools import lru_cache
 from typing import Any, Literal, Self
 
@@ -114,7 +115,7 @@ class Param(BaseModel):
 
     def _magnitude(self, value: Any, field: str) -> float:
         """``value`` as a float in this parameter's unit (a bare number is already in it)."""
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):  # numpy scalars too
             return float(value)
         if isinstance(value, str):
             try:

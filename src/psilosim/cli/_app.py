@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from typing import Any, NoReturn
 
 import numpy as np
@@ -80,8 +81,14 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
     ),
 ) -> None:
     """psilosim: from an oral dose to a depression score (research and teaching use only)."""
+    # Warning filters a command sets (e.g. not repeating a dose warning it has printed) end with the
+    # command, so a notebook or test that runs commands in-process keeps its own warnings.
+    scope = warnings.catch_warnings()
+    scope.__enter__()
+    ctx.call_on_close(lambda: scope.__exit__(None, None, None))

@@ -92,16 +92,18 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     return None
 
 
-def guard_regimens(treatments, subject, *, stacklevel: int = 2) -> None:
+def guard_regimens(treatments, subject, *, stacklevel: int = 2,
+                   field: str = "treatments.{i}.regimen.dose") -> None:
     """:func:`check_studied_dose` for each ``(compound, Regimen)`` of a simulation.
 
     A dose above the studied maximum is reported as an :class:`~psilosim.errors.ExtrapolationWarning`
-    (a ``UserWarning``) on ``treatments.<i>.regimen.dose``; a dose ``refusal_factor`` times above
-    it raises :class:`InputError` there. ``stacklevel`` is counted from the caller of this function.
+    (a ``UserWarning``) on ``field`` (``{i}``: the treatment's position; ``simulate_pk``, which
+    takes one regimen, passes ``"regimen.dose"``); a dose ``refusal_factor`` times above it raises
+    :class:`InputError` there. ``stacklevel`` is counted from the caller of this function.
     """
     for i, (compound, regimen) in enumerate(treatments):
         events = regimen.events(subject.weight_kg)
         message = check_studied_dose(compound, events.amount_mg, subject.weight_kg, species=subject.species,
-                                     field=f"treatments.{i}.regimen.dose")
+                                     field=field.format(i=i))
         if message is not None:
             warnings.warn(message, ExtrapolationWarning, stacklevel=stacklevel + 1)

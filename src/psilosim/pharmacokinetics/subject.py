@@ -136,8 +136,10 @@ def for_compounds(subject: Subject, compounds) -> Subject:
     """``subject`` with its per-compound entries keyed by the names of ``compounds``.
 
     A key of ``parameter_sets`` or ``random_effects`` may be a compound's name or alias (any
-    case); it is renamed to the compound's name. A key that names none of ``compounds`` (a typo,
-    or a compound this run does not simulate) would be silently ignored, so it is refused.
+    case); it is renamed to the compound's name. A key naming a library compound that this run
+    does not simulate is kept as it is (one subject may carry random effects for several
+    compounds and be simulated with one at a time); a key naming no compound at all (a typo)
+    would be silently ignored, so it is refused.
 
     Raises
     ------
@@ -145,6 +147,8 @@ def for_compounds(subject: Subject, compounds) -> Subject:
         On ``subject.parameter_sets.<key>`` / ``subject.random_effects.<key>``, listing the
         compounds of the run.
     """
+    from ..compounds import get_compound
+
     names = {alias.lower(): c.name.lower() for c in compounds for alias in [*c.aliases, c.name]}
     update = {}
     for field in ("parameter_sets", "random_effects"):
@@ -152,6 +156,9 @@ def for_compounds(subject: Subject, compounds) -> Subject:
         renamed = {}
         for key, value in entries.items():
             name = names.get(key.lower())
+            if name is None and _is_library_compound(key, get_compound):
+                renamed[key.lower()] = value  # another run's compound: not used here, kept
+                continue
             if name is None or name in renamed:
                 problem = (f"{key!r} is not a compound of this run" if name is None else
                            f"{key!r} names {name} again")
@@ -161,6 +168,14 @@ def for_compounds(subject: Subject, compounds) -> Subject:
         if renamed != entries:
             update[field] = renamed
     return subject.model_copy(update=update) if update else subject
+
+
+def _is_library_compound(key: str, get_compound) -> bool:
+    try:
+        get_compound(key)
+    except InputError:
+        return False
+    return True
 
 
 def checked_seed(seed: Any, field: str = "seed") -> int | None:

@@ -7,10 +7,12 @@ near doses), the slow states on a coarse day grid elsewhere.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+import pint
 import xarray as xr
 
 from ..errors import InputError
@@ -86,9 +88,9 @@ def checked_days(days) -> float:
     InputError
         On ``days`` for anything else.
     """
-    if isinstance(days, bool) or not isinstance(days, (int, float, np.integer, np.floating, str)):
+    if isinstance(days, bool) or not isinstance(days, (numbers.Real, str, pint.Quantity)):
         raise InputError("days", f"expected a number of days or a time such as '6 weeks', got {days!r}")
-    if isinstance(days, str):
+    if isinstance(days, (str, pint.Quantity)):
         value = float(parse_quantity(days, field="days", expect="time").to("day").magnitude)
     else:
         value = float(days)
