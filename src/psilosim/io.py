@@ -25,6 +25,8 @@ from .errors import InputError
 RESULTS_FILE = "results.nc"
 PROVENANCE_FILE = "provenance.json"
 FIGURE_DPI = 150
+#: File types a --plot option writes (by suffix).
+FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
 def prepare_out_dir(path: str | Path, option: str = "--out") -> Path:
@@ -89,6 +91,27 @@ def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
     """Write ``dataset`` to NetCDF-4 with h5netcdf."""
     path = Path(path)
     dataset.to_netcdf(path, engine="h5netcdf")
+    return path
+
+
+def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
+    """Save a matplotlib figure as ``path`` (PNG, SVG or PDF by its suffix) and close it.
+
+    Raises
+    ------
+    InputError
+        On ``option`` for a suffix matplotlib cannot write, or a folder that cannot be created.
+    """
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    try:
+        if path.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
+            raise InputError(option, f"{path}: give a file ending in {', '.join('.' + f for f in FIGURE_FORMATS)}")
+        prepare_out_dir(path.parent if str(path.parent) else ".", option=option)
+        fig.savefig(path, dpi=FIGURE_DPI)
+    finally:
+        plt.close(fig)
     return path
 
 

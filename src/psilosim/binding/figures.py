@@ -15,6 +15,8 @@ from .params import EFFECT_PARAMS  # noqa: E402
 #: Occupancy below this peak value is not drawn (a target no compound binds).
 MIN_DRAWN_OCCUPANCY = 1e-3
 BAND_QUANTILES = (0.05, 0.95)
+#: Line styles of successive occupancy curves.
+LINESTYLES = ("-", "--", ":", "-.")
 
 
 def _median_band(da: xr.DataArray):
@@ -25,9 +27,9 @@ def _median_band(da: xr.DataArray):
     return values, None, None
 
 
-def _line(ax, t, da, label):
+def _line(ax, t, da, label, linestyle="-"):
     mid, lo, hi = _median_band(da)
-    (line,) = ax.plot(t, mid, label=label)
+    (line,) = ax.plot(t, mid, label=label, linestyle=linestyle)
     if lo is not None:
         ax.fill_between(t, lo, hi, alpha=0.2, color=line.get_color())
 
@@ -43,10 +45,12 @@ def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
         label = f"{analyte} ({comp})" if analyte != comp else str(comp)
         _line(axes[0], t, ds.concentration.sel(compound=comp), label)
     axes[0].set_ylabel("plasma concentration (ng/mL)")
-    for target in ds.target.values:
-        da = ds.occupancy.sel(target=target)
-        if float(da.max()) > MIN_DRAWN_OCCUPANCY:
-            _line(axes[1], t, da * 100.0, str(target))
+    drawn = [target for target in ds.target.values if float(ds.occupancy.sel(target=target).max()) > MIN_DRAWN_OCCUPANCY]
+    for k, target in enumerate(drawn):
+        # dashes apart: targets with the same occupancy (surface and intracellular 5-HT2A for a
+        # membrane-permeable ligand) would otherwise hide one another
+        _line(axes[1], t, ds.occupancy.sel(target=target) * 100.0, str(target),
+              linestyle=LINESTYLES[k % len(LINESTYLES)])
     axes[1].set_ylabel("occupancy (%)")
     axes[1].set_ylim(0, 100)
     _line(axes[2], t, ds.effect * 100.0, "any drug effect")

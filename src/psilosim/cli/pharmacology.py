@@ -10,7 +10,9 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, fail
+
+PLOT_HELP = "Also draw the time courses into this file (.png, .svg or .pdf; its folder is created if missing)."
 
 #: Coarsest series step of ``pk --json`` (the contract: at least every 15 minutes), in hours.
 SERIES_MAX_STEP_H = 0.25
@@ -121,6 +123,7 @@ def pk(
     route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
     parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
     method: str = typer.Option("analytic", "--method", help="Numerical method: analytic | ode."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Simulate one compound's plasma concentration, occupancy and subjective effect.
@@ -131,18 +134,29 @@ def pk(
     from ..regimen import input_error_from
 
     try:
-        payload = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
+        payload, ds = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
     except InputError as exc:
         raise _as_cli_error(exc) from None
     except ValidationError as exc:
         raise _as_cli_error(input_error_from(exc)) from None
+    if plot is not None:
+        from ..binding.figures import plot_acute
+        from ..io import save_figure
+
+        try:
+            payload["plot"] = str(save_figure(plot_acute(ds, title=f"{payload['compound']}: {payload['regimen']}"), plot))
+        except InputError as exc:
+            fail(str(exc))
     if json_out:
         emit_json(payload)
         return
     _print_pk_table(payload)
+    if plot is not None:
+        console.print(f"figure: {payload['plot']}")
 
 
-def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method) -> dict:
+def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method):
+    """The ``pk`` summary (JSON-ready) and the simulated Dataset it was computed from."""
     from .. import DISCLAIMER
     from ..binding import effect_duration_h, simulate_acute
     from ..compounds import get_compound
@@ -200,7 +214,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         },
         "disclaimer": DISCLAIMER,
     }
-    return payload
+    return payload, ds
 
 
 def _print_pk_table(p: dict) -> None:

@@ -9,7 +9,7 @@ from rich.table import Table
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
 from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
-from .pharmacology import _CLI_FIELDS, _as_cli_error, warn_if_unstudied_dose
+from .pharmacology import _CLI_FIELDS, PLOT_HELP, _as_cli_error, warn_if_unstudied_dose
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
@@ -123,12 +123,15 @@ def spines(
                                     "(default 1,7,34, those within --days)."),
     seed: int = typer.Option(None, "--seed", help="Seed (used with --stochastic)."),
     stochastic: bool = typer.Option(False, "--stochastic", help="Also simulate individual spines on 100 segments."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Spine density in prefrontal cortex after a dose: change from the day of dosing (imaging
     convention), formation and elimination over the first day, and the time courses."""
     try:
-        payload = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
+        payload, ds = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
+        if plot is not None:
+            payload["plot"] = _save_plot(ds, plot, _plot_title(payload))
     except PsilosimError as exc:
         fail(_cli_message(exc))
     if json_out:
@@ -143,7 +146,20 @@ def spines(
     console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
+    if plot is not None:
+        console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _plot_title(payload: dict) -> str:
+    return f"{payload['compound']} {payload['dose']} ({payload['route']}) in {payload['species']}"
+
+
+def _save_plot(ds, path: str, title: str, days_shown: float | None = None) -> str:
+    from ..io import save_figure
+    from ..synapses.figures import plot_slow_chain
+
+    return str(save_figure(plot_slow_chain(ds, title=title, days_shown=days_shown), path))
 
 
 def _window_text(window_days: float, simulated_days: float) -> str:
@@ -153,7 +169,8 @@ def _window_text(window_days: float, simulated_days: float) -> str:
     return f"window still open at the end of the {simulated_days:g} simulated days"
 
 
-def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic) -> dict:
+def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic):
+    """The ``spines`` summary (JSON-ready) and the slow-chain Dataset it was computed from."""
     from ..pharmacokinetics.subject import checked_seed
     from ..plasticity import engagement_hours, window_days
     from ..synapses import imaging_turnover, simulate_slow_chain
@@ -194,7 +211,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
         counts = ds["spine_count"].sum("connection").values[series_mask]
         payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
         payload["seed"] = seed
-    return payload
+    return payload, ds
 
 
 def _pct_change(treated, untreated) -> float:
@@ -207,6 +224,7 @@ def window(
     compound: str = typer.Option(..., "--compound", help="Compound name (case-insensitive)."),
     dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """How long the plasticity window stays open after one dose, and the acute engagement that set
@@ -214,7 +232,11 @@ def window(
     hours at full engagement; E is a steep Hill function of the effect, so this is close to the hours
     spent above its threshold."""
     try:
-        payload = _window_payload(species, compound, dose, route)
+        payload, ds = _window_payload(species, compound, dose, route)
+        if plot is not None:
+            shown = payload["window_days"] * WINDOW_PLOT_MARGIN if np.isfinite(payload["window_days"]) else None
+            payload["plot"] = _save_plot(ds, plot, _plot_title(payload),
+                                         days_shown=None if shown is None else min(max(shown, 1.0), WINDOW_HORIZON_D))
     except PsilosimError as exc:
         fail(_cli_message(exc))
     if json_out:
@@ -223,15 +245,20 @@ def window(
     console.print(f"{payload['compound']} ({payload['dose_source']}): "
                   f"{_window_text(payload['window_days'], WINDOW_HORIZON_D)} after {payload['engagement_h']:.1f} h "
                   f"of acute engagement (closed = window below {payload['window_closed_level']:g})")
+    if plot is not None:
+        console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
 #: Days simulated by ``psilosim window``: long enough for the longest published window (4 weeks)
 #: to close several times over.
 WINDOW_HORIZON_D = 120.0
+#: ``window --plot`` shows the time axis to this multiple of the window's duration (a display choice).
+WINDOW_PLOT_MARGIN = 2.0
 
 
-def _window_payload(species, compound, dose, route) -> dict:
+def _window_payload(species, compound, dose, route):
+    """The ``window`` summary (JSON-ready) and the plasticity Dataset it was computed from."""
     from ..plasticity import engagement_hours, plasticity_params, simulate_plasticity, window_days
     from ..synapses.chain import acute_drive
 
@@ -241,7 +268,7 @@ def _window_payload(species, compound, dose, route) -> dict:
     drive = acute_drive(treatments, species=species, days=WINDOW_HORIZON_D)
     ds = simulate_plasticity(drive, species=species, days=WINDOW_HORIZON_D)
     level = plasticity_params(species).window_closed_level.value
-    return {
+    payload = {
         "species": species.lower(), **info,
         "window_days": window_days(ds, level),
         "window_closed_level": level,
@@ -249,3 +276,4 @@ def _window_payload(species, compound, dose, route) -> dict:
         "peak_bdnf_rel": float(ds["bdnf_rel"].max()),
         "disclaimer": DISCLAIMER,
     }
+    return payload, ds
