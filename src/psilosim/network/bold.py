@@ -59,7 +59,10 @@ BALLOON = BalloonParams(
     gamma=Param(value=0.32, unit="1/s", source=S2007, kind="published", note="flow-dependent elimination γ"),
     tau=Param(value=2.0, unit="s", source=S2007, kind="published", note="haemodynamic transit time τ"),
     alpha=Param(value=0.32, unit="", source=S2007, kind="published", note="Grubb's exponent α"),
-    e0=Param(value=0.4, unit="", source=S2007, kind="published", note="resting oxygen extraction E0"),
+    e0=Param(value=0.4, unit="", source=S2007, kind="published",
+             note="resting oxygen extraction E0 (Stephan 2007's BOLD output constants); used in the "
+                  "balloon's state equation too, as Deco et al.'s code does, where SPM's implementation "
+                  "of Stephan 2007 uses 0.32 there"),
     v0=Param(value=0.04, unit="", source=S2007, kind="published", note="resting venous volume fraction V0"),
     nu0=Param(value=40.3, unit="1/s", source=S2007, kind="published",
               note="frequency offset of fully deoxygenated blood at 1.5 T, ν0"),

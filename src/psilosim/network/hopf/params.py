@@ -25,8 +25,10 @@ class HopfParams(ParameterSet):
 HOPF = HopfParams(
     bifurcation=Param(value=-0.02, unit="1/s", source=D2017, kind="published",
                       note="local bifurcation parameter a (just below the Hopf bifurcation)"),
-    frequency=Param(value=0.05, unit="Hz", source=D2017, kind="published",
-                    note="intrinsic frequency: peak of the 0.04–0.07 Hz band-passed BOLD spectrum"),
+    frequency=Param(value=0.05, unit="Hz", source=D2017, kind="assumed",
+                    note="one intrinsic frequency for every region, inside the 0.04–0.07 Hz band of "
+                         "Deco 2017, who instead take each region's empirical BOLD peak (psilosim has "
+                         "no region-wise spectra for every dataset; docs/network.md)"),
     noise=Param(value=0.02, unit="", source=D2017, kind="published", note="noise amplitude β"),
     dt=Param(value=0.1, unit="s", source=D2017, kind="published", note="Euler–Maruyama step"),
     drug_shift=Param(
