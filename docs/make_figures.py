@@ -28,7 +28,8 @@ def pharmacology_25mg(out_dir: Path = FIGURE_DIR) -> Path:
     from psilosim.binding.figures import plot_acute
     from psilosim.regimen import Regimen
 
-    ds = simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=12, dt_h=0.05)
+    # 24 h: TrkB occupancy is still high at 12 h (psilocin's slow TrkB dissociation)
+    ds = simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=24, dt_h=0.05)
     fig = plot_acute(ds, title="Psilocybin 25 mg oral, typical adult (holze2023)")
     path = out_dir / "pharmacology_25mg.png"
     fig.savefig(path, dpi=130)

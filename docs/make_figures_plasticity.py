@@ -18,12 +18,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from psilosim import DISCLAIMER  # noqa: E402
+from psilosim.binding.figures import add_footer  # noqa: E402
 from psilosim.regimen import Regimen  # noqa: E402
 from psilosim.synapses import simulate_slow_chain  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "figures" / "spines_three_compounds.png"
 DOC = Path(__file__).resolve().parent / "plasticity.md"
 DAYS = 42.0
+#: First day on the log-time axis: an hour after the dose, so the BDNF pulses of the first day and
+#: the opening of the window are as readable as the weeks after.
+FIRST_DAY_SHOWN = 0.05
 
 RUNS = {
     "human": [
@@ -55,10 +59,14 @@ def spines_three_compounds(out: Path = OUT) -> Path:
         axes[row, 1].set_ylabel("BDNF/TrkB signalling (rel.)")
         axes[row, 2].set_ylabel("plasticity window (0–1)")
         axes[row, 0].legend(fontsize=8)
+    for ax in axes.flat:
+        ax.set_xscale("log")
+        ax.set_xlim(FIRST_DAY_SHOWN, DAYS)
+        ax.grid(alpha=0.3, which="both")
     for ax in axes[-1]:
-        ax.set_xlabel("days after first dose")
+        ax.set_xlabel("days after first dose (log scale)")
     fig.suptitle("psilosim slow chain: three compounds side by side (model predictions)")
-    fig.text(0.01, 0.003, DISCLAIMER, fontsize=6, color="gray")
+    add_footer(fig, DISCLAIMER)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=120)
     plt.close(fig)

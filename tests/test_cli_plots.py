@@ -52,11 +52,89 @@ def test_slow_chain_figure_panels_and_labels():
     assert len(short.axes) == 2 and short.axes[-1].get_xlim()[1] == pytest.approx(5.0)
 
 
-def test_acute_figure_keeps_equal_occupancy_curves_apart():
+def _acute_25mg(t_end_h=24.0):
     from psilosim.binding import simulate_acute
-    from psilosim.binding.figures import plot_acute
     from psilosim.regimen import Regimen
 
-    fig = plot_acute(simulate_acute([("psilocybin", Regimen.single("25 mg"))], t_end_h=12))
-    styles = [line.get_linestyle() for line in fig.axes[1].get_lines()]
+    return simulate_acute([("psilocybin", Regimen.single("25 mg"))], t_end_h=t_end_h)
+
+
+def test_acute_figure_merges_equal_occupancy_curves_and_keeps_the_rest_apart():
+    from psilosim.binding.figures import plot_acute
+
+    fig = plot_acute(_acute_25mg())
+    lines = fig.axes[1].get_lines()
+    labels = [line.get_label() for line in lines]
+    # psilocin is membrane-permeable: surface and intracellular 5-HT2A are one curve, drawn once
+    assert labels.count("5-HT2A (surface = intracellular)") == 1
+    assert not any("_" in label for label in labels)
+    styles = [line.get_linestyle() for line in lines]
     assert len(styles) >= 2 and len(set(styles)) == len(styles)
+
+
+def test_acute_figure_crops_the_flat_tail():
+    from psilosim.binding import simulate_acute
+    from psilosim.binding.figures import HOURS_AXIS_MARGIN, hours_axis_limit, plot_acute
+    from psilosim.regimen import Regimen
+
+    ds = simulate_acute([("ketamine", Regimen.single("35 mg"))], t_end_h=48)
+    limit = hours_axis_limit(ds)
+    assert limit < 40.0
+    right = plot_acute(ds).axes[-1].get_xlim()[1]
+    assert right == pytest.approx(min(limit * (1 + HOURS_AXIS_MARGIN), 48.0))
+
+
+def _text_clear_of_xlabel(fig) -> bool:
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    footer = [t for t in fig.texts if "simulator" in t.get_text()][0].get_window_extent(renderer)
+    xlabel = fig.axes[-1].xaxis.label.get_window_extent(renderer)
+    return footer.y1 <= xlabel.y0
+
+
+def test_disclaimer_footer_does_not_overlap_the_x_label():
+    from psilosim.binding.figures import plot_acute
+    from psilosim.regimen import Regimen
+    from psilosim.synapses import simulate_slow_chain
+    from psilosim.synapses.figures import plot_slow_chain
+
+    assert _text_clear_of_xlabel(plot_acute(_acute_25mg(12.0)))
+    chain = simulate_slow_chain([("psilocybin", Regimen.single("1 mg/kg", route="ip"))], species="mouse", days=5)
+    assert _text_clear_of_xlabel(plot_slow_chain(chain))
+
+
+def test_slow_chain_figure_marks_report_days_stress_and_closing_day():
+    from psilosim.regimen import Regimen
+    from psilosim.synapses import chronic_stress, simulate_slow_chain
+    from psilosim.synapses.chain import density_change_pct
+    from psilosim.synapses.figures import plot_slow_chain
+
+    treatments = [("psilocybin", Regimen.single("1 mg/kg", route="ip"))]
+    ds = simulate_slow_chain(treatments, species="mouse", days=7, stress=chronic_stress())
+    fig = plot_slow_chain(ds, report_days=[1.0, 7.0], window_closes_d=3.5, first_day=0.0)
+    density, _, window = fig.axes
+    texts = [t.get_text() for t in density.texts]
+    assert texts == [f"{density_change_pct(ds, d):+.1f} %" for d in (1.0, 7.0)]
+    legend = [t.get_text() for t in density.get_legend().get_texts()]
+    assert "change from the day of dosing" in legend and "chronic stress" in legend
+    assert any("closes at 3.5 d" in t.get_text() for t in window.get_legend().get_texts())
+    assert window.get_xlim()[0] == pytest.approx(0.0)
+
+
+def test_plot_titles_name_what_is_shown():
+    from psilosim.cli.pharmacology import _pk_plot_title
+    from psilosim.cli.plasticity import _plot_title
+
+    pk = {"compound": "psilocybin", "regimen": "oral: 25 mg", "analyte": "psilocin", "parameter_set": "holze2023"}
+    assert _pk_plot_title(pk) == "psilocybin 25 mg oral — plasma psilocin, holze2023"
+    spines = {"compound": "psilocybin", "dose": "1 mg/kg", "route": "ip", "species": "mouse"}
+    assert "chronic stress" in _plot_title({**spines, "stress": "chronic"})
+    assert "stress" not in _plot_title({**spines, "stress": "none"})
+
+
+def test_run_figure_title_names_regimen_and_parameter_sets(tmp_path):
+    from psilosim.cli.pharmacology import _run_plot_title
+    from psilosim.scenario import load_scenario
+
+    title = _run_plot_title(load_scenario(None), {"psilocybin": "holze2023"})
+    assert "psilocybin" in title and "25 mg" in title and "holze2023" in title

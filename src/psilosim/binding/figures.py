@@ -16,7 +16,15 @@ from .params import EFFECT_PARAMS  # noqa: E402
 MIN_DRAWN_OCCUPANCY = 1e-3
 BAND_QUANTILES = (0.05, 0.95)
 #: Line styles of successive occupancy curves.
-LINESTYLES = ("-", "--", ":", "-.")
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)))
+#: The time axis ends this fraction past the last visible change (:func:`hours_axis_limit`).
+HOURS_AXIS_MARGIN = 0.1
+#: Bottom strip of the figure (fraction of its height) kept free for the disclaimer footer.
+FOOTER_STRIP = 0.03
+#: Readable legend names of the binding targets (others are shown as they are called).
+TARGET_LABELS = {"5-HT2A_surface": "5-HT2A surface", "5-HT2A_intracellular": "5-HT2A intracellular"}
+#: The one curve drawn when surface and intracellular 5-HT2A occupancy coincide.
+EQUAL_5HT2A_LABEL = "5-HT2A (surface = intracellular)"
 
 
 def _median_band(da: xr.DataArray):
@@ -45,11 +53,9 @@ def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
         label = f"{analyte} ({comp})" if analyte != comp else str(comp)
         _line(axes[0], t, ds.concentration.sel(compound=comp), label)
     axes[0].set_ylabel("plasma concentration (ng/mL)")
-    drawn = [target for target in ds.target.values if float(ds.occupancy.sel(target=target).max()) > MIN_DRAWN_OCCUPANCY]
-    for k, target in enumerate(drawn):
-        # dashes apart: targets with the same occupancy (surface and intracellular 5-HT2A for a
-        # membrane-permeable ligand) would otherwise hide one another
-        _line(axes[1], t, ds.occupancy.sel(target=target) * 100.0, str(target),
+    for k, (target, label) in enumerate(_occupancy_curves(ds)):
+        # distinct dashes: curves that cross or run close stay apart in print
+        _line(axes[1], t, ds.occupancy.sel(target=target) * 100.0, label,
               linestyle=LINESTYLES[k % len(LINESTYLES)])
     axes[1].set_ylabel("occupancy (%)")
     axes[1].set_ylim(0, 100)
@@ -60,11 +66,41 @@ def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
     axes[2].set_ylim(0, 100)
     axes[2].set_xlabel("time after first dose (h)")
     for ax in axes:
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
         ax.grid(alpha=0.3)
+    axes[-1].set_xlim(t[0], min(hours_axis_limit(ds) * (1.0 + HOURS_AXIS_MARGIN), t[-1]))
     fig.suptitle(title or "psilosim: acute pharmacology")
-    fig.text(0.01, 0.002, DISCLAIMER, fontsize=5, wrap=True)
+    add_footer(fig, DISCLAIMER)
     return fig
+
+
+def add_footer(fig: plt.Figure, text: str) -> None:
+    """Write ``text`` small at the bottom, in a strip the (constrained) layout keeps free."""
+    fig.get_layout_engine().set(rect=(0.0, FOOTER_STRIP, 1.0, 1.0 - FOOTER_STRIP))
+    fig.text(0.01, 0.002, text, fontsize=5, wrap=True)
+
+
+def _occupancy_curves(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """(target, legend label) of each occupancy curve to draw: targets bound above
+    :data:`MIN_DRAWN_OCCUPANCY`, with a target whose curve equals an earlier one's (surface and
+    intracellular 5-HT2A for a membrane-permeable ligand) merged into that one."""
+    curves: list[tuple[str, str]] = []
+    for target in map(str, ds.target.values):
+        occ = ds.occupancy.sel(target=target)
+        if float(occ.max()) <= MIN_DRAWN_OCCUPANCY:
+            continue
+        same = [k for k, (drawn, _) in enumerate(curves) if np.allclose(occ, ds.occupancy.sel(target=drawn))]
+        if same:
+            drawn, label = curves[same[0]]
+            both = {drawn, target} == set(TARGET_LABELS)
+            curves[same[0]] = (drawn, EQUAL_5HT2A_LABEL if both else f"{label} = {_target_label(target)}")
+        else:
+            curves.append((target, _target_label(target)))
+    return curves
+
+
+def _target_label(target: str) -> str:
+    return TARGET_LABELS.get(target, target.replace("_", " "))
 
 
 def hours_axis_limit(ds: xr.Dataset) -> float:

@@ -144,7 +144,7 @@ def pk(
         from ..io import save_figure
 
         try:
-            payload["plot"] = str(save_figure(plot_acute(ds, title=f"{payload['compound']}: {payload['regimen']}"), plot))
+            payload["plot"] = str(save_figure(plot_acute(ds, title=_pk_plot_title(payload)), plot))
         except InputError as exc:
             fail(str(exc))
     if json_out:
@@ -153,6 +153,27 @@ def pk(
     _print_pk_table(payload)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
+
+
+def _pk_plot_title(payload: dict) -> str:
+    """``psilocybin 25 mg oral — plasma psilocin, holze2023``."""
+    return f"{payload['compound']} {_dose_then_route(payload['regimen'])} — plasma {payload['analyte']}, " \
+           f"{payload['parameter_set']}"
+
+
+def _dose_then_route(described: str) -> str:
+    """``"oral: 25 mg"`` (:meth:`Regimen.describe`) as ``"25 mg oral"``."""
+    route, _, doses = described.partition(": ")
+    return f"{doses} {route}" if doses else described
+
+
+def _run_plot_title(sc, parameter_sets: dict[str, str]) -> str:
+    """The treatments of a scenario (``psilocybin 25 mg oral``) and the parameter sets used."""
+    treatments = "; ".join(f"{t.resolve_compound().name} {_dose_then_route(t.regimen.describe())}"
+                           for t in sc.treatments)
+    sets = ", ".join(f"{name}: {label}" if len(parameter_sets) > 1 else label
+                     for name, label in parameter_sets.items())
+    return f"{treatments} — {sets}" if sets else treatments
 
 
 def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method):
@@ -267,11 +288,11 @@ def run(
             else _null():
         ds = simulate_scenario(sc)
     figures = {}
+    sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
     if "acute" in sc.outputs.figures:
         import matplotlib.pyplot as plt
 
-        figures["acute"] = plot_acute(ds, title=sc.name)
-    sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
+        figures["acute"] = plot_acute(ds, title=_run_plot_title(sc, sets))
     record = provenance_record(scenario=sc.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
                                extra={"source": str(scenario) if scenario else "built-in default"})
     path = write_run(folder, dataset=ds, provenance=record, figures=figures, field=folder_field)

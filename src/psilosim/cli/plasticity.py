@@ -131,7 +131,8 @@ def spines(
     try:
         payload, ds = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
         if plot is not None:
-            payload["plot"] = _save_plot(ds, plot, _plot_title(payload))
+            payload["plot"] = _save_plot(ds, plot, _plot_title(payload),
+                                         report_days=[float(d) for d in payload["density_change_pct"]])
     except PsilosimError as exc:
         fail(_cli_message(exc))
     if json_out:
@@ -152,14 +153,17 @@ def spines(
 
 
 def _plot_title(payload: dict) -> str:
-    return f"{payload['compound']} {payload['dose']} ({payload['route']}) in {payload['species']}"
+    stress = payload.get("stress", "none")
+    after = f", after {stress} stress" if stress != "none" else ""
+    return f"{payload['compound']} {payload['dose']} ({payload['route']}) in {payload['species']}{after}"
 
 
-def _save_plot(ds, path: str, title: str, days_shown: float | None = None) -> str:
+def _save_plot(ds, path: str, title: str, **figure_options) -> str:
+    """Draw the slow chain (``figure_options`` of :func:`plot_slow_chain`) into ``path``."""
     from ..io import save_figure
     from ..synapses.figures import plot_slow_chain
 
-    return str(save_figure(plot_slow_chain(ds, title=title, days_shown=days_shown), path))
+    return str(save_figure(plot_slow_chain(ds, title=title, **figure_options), path))
 
 
 def _window_text(window_days: float, simulated_days: float) -> str:
@@ -236,7 +240,8 @@ def window(
         if plot is not None:
             shown = payload["window_days"] * WINDOW_PLOT_MARGIN if np.isfinite(payload["window_days"]) else None
             payload["plot"] = _save_plot(ds, plot, _plot_title(payload),
-                                         days_shown=None if shown is None else min(max(shown, 1.0), WINDOW_HORIZON_D))
+                                         days_shown=None if shown is None else min(max(shown, 1.0), WINDOW_HORIZON_D),
+                                         first_day=0.0, window_closes_d=payload["window_days"])
     except PsilosimError as exc:
         fail(_cli_message(exc))
     if json_out:

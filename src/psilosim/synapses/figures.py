@@ -6,12 +6,23 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
 from .. import DISCLAIMER  # noqa: E402
+from ..binding.figures import add_footer  # noqa: E402
+from .chain import density_change_pct  # noqa: E402
+
+#: Colour of the shaded stress period.
+STRESS_SHADE = {"color": "tab:grey", "alpha": 0.15}
+#: Vertical margin of the density panel (fraction of its data range) that leaves room for the
+#: report-day labels.
+LABEL_HEADROOM = 0.15
 
 
-def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None = None) -> plt.Figure:
+def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None = None,
+                    first_day: float | None = None, report_days=None,
+                    window_closes_d: float | None = None) -> plt.Figure:
     """Stacked panels over days: spine density change per region (%), BDNF/TrkB signalling
     (relative to baseline) and the plasticity window (0–1) with the level at which it counts as
     closed (the run's ``window_closed_level`` attribute, when it has one).
@@ -25,6 +36,13 @@ def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None
         Figure title (default: a generic one).
     days_shown
         Last day on the time axis (default: the whole run).
+    first_day
+        First day on the time axis (default: the start of the run, which may precede the dose).
+    report_days
+        Days to mark on the density panel with the change from the day of dosing (%), the
+        imaging convention of ``psilosim spines``; that change is also drawn as a dashed curve.
+    window_closes_d
+        Day the window closes, drawn as a vertical line on the window panel (when finite).
     """
     t = ds["time_d"].values
     panels = [_density, _signalling, _window] if "density_rel" in ds else [_signalling, _window]
@@ -32,14 +50,42 @@ def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None
                              constrained_layout=True)
     for draw, ax in zip(panels, axes, strict=True):
         draw(ax, t, ds)
-        ax.legend(loc="upper right", fontsize=8)
+        _shade_stress(ax, t, ds, label=ax is axes[0])
+    if report_days is not None and "density_rel" in ds:
+        _from_dosing(axes[0], t, ds, report_days)
+    if window_closes_d is not None and np.isfinite(window_closes_d):
+        axes[-1].axvline(window_closes_d, ls=":", lw=1.0, color="black", label=f"closes at {window_closes_d:.1f} d")
+    for ax in axes:
+        ax.legend(loc="best", fontsize=8)
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("days after the first dose")
-    if days_shown is not None:
-        axes[-1].set_xlim(right=days_shown)
+    axes[-1].set_xlim(left=first_day, right=days_shown)
     fig.suptitle(title or "psilosim: plasticity window and dendritic spines")
-    fig.text(0.01, 0.002, DISCLAIMER, fontsize=5, wrap=True)
+    add_footer(fig, DISCLAIMER)
     return fig
+
+
+def _shade_stress(ax, t, ds: xr.Dataset, *, label: bool) -> None:
+    """Shade the span where the stress input is on (a chronic-stress run)."""
+    if "stress" not in ds:
+        return
+    on = t[ds["stress"].values > 0]
+    if on.size:
+        ax.axvspan(on[0], on[-1], **STRESS_SHADE, label="chronic stress" if label else None)
+
+
+def _from_dosing(ax, t, ds: xr.Dataset, report_days) -> None:
+    """The density change from the day of dosing (dashed) and its value at each report day."""
+    region = str(ds["region"].values[0])
+    after = t[t >= 0.0]
+    change = [density_change_pct(ds, day, region=region) for day in after]
+    (line,) = ax.plot(after, change, ls="--", color="black", lw=1.0, label="change from the day of dosing")
+    for day in report_days:
+        value = density_change_pct(ds, day, region=region)
+        ax.plot([day], [value], "o", color=line.get_color(), ms=4)
+        ax.annotate(f"{value:+.1f} %", (day, value), textcoords="offset points", xytext=(0, 6), ha="center",
+                    fontsize=7)
+    ax.margins(y=LABEL_HEADROOM)
 
 
 def _density(ax, t, ds: xr.Dataset) -> None:
