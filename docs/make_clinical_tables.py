@@ -22,11 +22,9 @@ SENSITIVITY_TWINS = 100
 DOCS_WORKERS = 2
 #: Trials of the simulated-vs-published table, in order.
 TRIALS = ("carhart2021", "goodwin2022", "raison2023", "szigeti2021", "ketamine_iv")
-#: Raison et al. 2023: MADRS change from baseline by study day (psilocybin, niacin); days 8–43 from
-#: Table 2 (day 2: −2.7 in both arms, difference −0.1, 95 % CI −2.1 to 1.9; checked against the
-#: PMC10472268 copy of Table 2).
-RAISON_PUBLISHED = {"psilocybin": {2: -2.7, 8: -17.8, 15: -18.0, 29: -19.2, 43: -19.1},
-                    "niacin": {2: -2.7, 8: -5.8, 15: -6.9, 29: -5.5, 43: -6.8}}
+#: Horizontal shift (days) of the published Raison means off the simulated ones, per arm (the arms'
+#: published day-2 values are equal), so every error bar shows.
+PUBLISHED_DAY_SHIFT = 0.6
 #: What-if scenario files (src/psilosim/scenarios/trials/) in table order.
 WHATIFS = ("whatif_environment", "whatif_integration_therapy", "whatif_microdosing_schedules",
            "whatif_non_hallucinogenic_analogue", "whatif_ssri_not_washed_out")
@@ -142,36 +140,52 @@ def assumption_sensitivity_table() -> str:
 
 
 def raison_figure(results: dict, path: Path) -> Path:
-    """Simulated (mean, 95 % CI) vs published MADRS change in Raison et al. 2023, both arms."""
+    """Draw :func:`raison_plot` of ``results["raison2023"]`` to ``path``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig = raison_plot(results)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def raison_plot(results: dict):
+    """Simulated (mean, 95 % CI) vs published (mean, 95 % CI) MADRS change in Raison et al. 2023.
+
+    The published means and CIs are the preset's (``get_preset("raison2023").published``,
+    Table 2 of Raison et al. 2023), not a copy of them.
+    """
+    import matplotlib.pyplot as plt
+
+    from psilosim.clinical.presets import get_preset
     from psilosim.clinical.stats import arm_summary
 
     ds = results["raison2023"]
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    for arm, colour in (("psilocybin", "tab:purple"), ("niacin", "tab:grey")):
+    published = get_preset("raison2023").published
+    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    for k, (arm, colour) in enumerate((("psilocybin", "tab:purple"), ("niacin", "tab:grey"))):
         s = arm_summary(ds, arm)
         days = np.array([float(d) for d in s["by_visit"]])
         mean = np.array(list(s["by_visit"].values()))
         ci = np.array(list(s["by_visit_ci"].values()))
-        ax.plot(days, mean, "-o", color=colour, label=f"{arm}, simulated (n={s['n']})")
+        ax.plot(days, mean, "-o", color=colour, label=f"{arm}, simulated (n={s['n']}; mean, 95 % CI)")
         ax.fill_between(days, ci[:, 0], ci[:, 1], color=colour, alpha=0.2)
-        pub = RAISON_PUBLISHED[arm]
-        ax.plot(list(pub), list(pub.values()), "s--", color=colour, mfc="white",
-                label=f"{arm}, published (Raison 2023)")
+        pub_days = list(published["change_by_day"][arm])
+        pub_mean = np.array([published["change_by_day"][arm][d] for d in pub_days])
+        pub_ci = np.array([published["change_by_day_ci"][arm][d] for d in pub_days])
+        ax.errorbar(np.array(pub_days, dtype=float) + (k + 1) * PUBLISHED_DAY_SHIFT, pub_mean,
+                    yerr=[pub_mean - pub_ci[:, 0], pub_ci[:, 1] - pub_mean], fmt="s--", color=colour,
+                    mfc="white", capsize=3, label=f"{arm}, published (n={published['n'][arm]}; mean, 95 % CI)")
     ax.set_xlabel("study day (single dose on day 0)")
     ax.set_ylabel("MADRS change from baseline (points)")
     ax.axhline(0.0, color="black", lw=0.5)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
-    ax.set_title("One 25 mg dose: simulated (mean, 95 % CI) vs published means (SEs not extracted)",
-                 fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
+    ax.set_title("Raison et al. 2023: MADRS change after one 25 mg dose vs niacin", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def clinical_blocks(figure_path: Path) -> dict[str, str]:

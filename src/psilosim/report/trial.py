@@ -85,54 +85,159 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+#: Horizontal step between the arms' (and their published values') markers at one visit, in days:
+#: keeps the error bars of arms at the same visit apart. Shrunk when visits are closer than the
+#: markers would spread (a layout choice, not a physical quantity).
+ARM_DAY_OFFSET = 0.3
+#: Multiplier of a published standard error giving the half-width of a 95 % normal interval.
+Z_95 = 1.959964
+#: Relative biology quantities (1 = healthy or untreated), drawn with a reference line at 1.
+BIOLOGY_PANELS = (("window", "plasticity window", "window (0–1, dimensionless)"),
+                  ("density_rel", "spine density", "relative to healthy (healthy = 1)"),
+                  ("stable_rel", "persistent spines", "relative to healthy (healthy = 1)"),
+                  ("bdnf_rel", "BDNF/TrkB", "relative to untreated (untreated = 1)"))
+RELATIVE_QUANTITIES = frozenset({"density_rel", "stable_rel", "bdnf_rel"})
+BIOLOGY_CAPTION = ("Arm means of the daily-sampled course (one value per study day): acute peaks "
+                   "lasting hours after a dose are not resolved. Grey line: 1 (healthy / untreated).")
+#: Published rate keys drawn on the response/remission bars: (published key, simulated key).
+PUBLISHED_RATE_BARS = (("response_rate", "response"), ("response_24h", "response"),
+                       ("remission_rate", "remission"))
+
+
+def arm_colours(names) -> dict[str, str]:
+    """One matplotlib cycle colour per arm, in design order: the same in every report figure."""
+    return {name: f"C{k}" for k, name in enumerate(names)}
+
+
+def published_changes(design: TrialDesign) -> dict[str, list[tuple[float, float, float, float]]]:
+    """The published mean change per arm as ``(day, mean, ci_low, ci_high)`` (NaN bounds when unknown).
+
+    Read from ``design.published``: ``change_by_day`` with ``change_by_day_ci`` (95 % CI), else
+    ``change_primary`` at the primary day with ``change_primary_se`` (±1.96 SE)."""
+    pub = design.published
+    out: dict[str, list[tuple[float, float, float, float]]] = {}
+    if isinstance(pub.get("change_by_day"), dict):
+        cis = pub.get("change_by_day_ci", {})
+        for arm, by_day in pub["change_by_day"].items():
+            out[arm] = [(float(day), float(mean), *map(float, cis.get(arm, {}).get(day, (np.nan, np.nan))))
+                        for day, mean in by_day.items()]
+    elif isinstance(pub.get("change_primary"), dict):
+        ses = pub.get("change_primary_se", {})
+        for arm, mean in pub["change_primary"].items():
+            half = Z_95 * float(ses.get(arm, np.nan))
+            out[arm] = [(float(design.primary_day), float(mean), mean - half, mean + half)]
+    return out
+
+
+def _arm_steps(visits, n_series: int) -> float:
+    """The day step between series at one visit: :data:`ARM_DAY_OFFSET`, or less when visits are close."""
+    gaps = np.diff(np.unique(np.asarray(visits, dtype=float)))
+    smallest = float(gaps.min()) if gaps.size else np.inf
+    return min(ARM_DAY_OFFSET, smallest / (n_series + 1))
+
+
+def trajectory_figure(summary: dict, design: TrialDesign):
+    """Mean change by visit per arm (95 % CI), arms side by side, published values as open squares."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    names = list(summary["arms"])
+    colours = arm_colours(design.arm_names)
+    published = published_changes(design)
+    slots = len(names) * (2 if published else 1)
+    step = _arm_steps(design.visits, slots)
+    for k, name in enumerate(names):
+        arm = summary["arms"][name]
+        slot = k * (2 if published else 1)
+        shift = (slot - (slots - 1) / 2) * step
+        days = np.array([0.0] + [float(d) for d in arm["by_visit"]]) + shift
+        means = np.array([0.0] + list(arm["by_visit"].values()))
+        cis = np.array([[0.0, 0.0]] + list(arm["by_visit_ci"].values()))
+        ax.errorbar(days, means, yerr=[means - cis[:, 0], cis[:, 1] - means], color=colours.get(name),
+                    marker="o", capsize=3, label=f"{name}, simulated (n={arm['n']})")
+        if name in published:
+            rows = np.array(published[name], dtype=float)
+            err = np.abs(np.array([rows[:, 1] - rows[:, 2], rows[:, 3] - rows[:, 1]]))
+            n_pub = design.published.get("n", {})
+            n_text = f", n={n_pub[name]}" if isinstance(n_pub, dict) and name in n_pub else ""
+            ax.errorbar(rows[:, 0] + shift + step, rows[:, 1], yerr=np.nan_to_num(err), color=colours.get(name),
+                        marker="s", mfc="white", ls="none", capsize=3, label=f"{name}, published{n_text}")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xlabel("study day (arms drawn side by side)")
+    ax.set_ylabel(f"change in {design.scale} (mean, 95% CI)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def rates_figure(summary: dict, design: TrialDesign):
+    """Response (plain) and remission (hatched) per arm in the arm's colour, published rates as diamonds."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(7.5, 3.5))
+    names = list(summary["arms"])
+    colours = arm_colours(design.arm_names)
+    x = np.arange(len(names))
+    offsets = {"response": -0.2, "remission": 0.2}
+    for key, hatch in (("response", ""), ("remission", "//")):
+        rates = np.array([summary["arms"][n][f"{key}_rate"] for n in names])
+        ci = np.array([summary["arms"][n][f"{key}_ci"] for n in names])
+        ax.bar(x + offsets[key], 100 * rates, width=0.4, color=[colours.get(n) for n in names], hatch=hatch,
+               edgecolor="black", yerr=100 * np.array([rates - ci[:, 0], ci[:, 1] - rates]), capsize=4,
+               label=f"simulated {key}")
+    handles = [Patch(facecolor="white", edgecolor="black", label="response"),
+               Patch(facecolor="white", edgecolor="black", hatch="//", label="remission")]
+    for pub_key, key in PUBLISHED_RATE_BARS:
+        rates = design.published.get(pub_key)
+        if not isinstance(rates, dict):
+            continue
+        at = [(k, 100 * float(rates[n])) for k, n in enumerate(names) if n in rates]
+        marks = ax.plot([x[k] + offsets[key] for k, _ in at], [v for _, v in at], "D", color="black", ms=7,
+                        mfc="white", label=f"published {PUBLISHED_LABELS[pub_key]}")
+        handles.append(marks[0])
+    ax.set_xticks(x, names)
+    for tick, name in zip(ax.get_xticklabels(), names, strict=True):
+        tick.set_color(colours.get(name))
+    ax.set_ylabel(f"% of patients at day {design.primary_day:g} (Wilson 95% CI)")
+    ax.set_ylim(0, 100)
+    ax.legend(handles=handles, fontsize=8)
+    return fig
+
+
+def biology_figure(ds: xr.Dataset, names, design: TrialDesign):
+    """Window, spine density, persistent spines and BDNF over the study: arm means of ``course``."""
+    import matplotlib.pyplot as plt
+
+    panels = [p for p in BIOLOGY_PANELS if p[0] in ds["quantity"].values]
+    colours = arm_colours(design.arm_names)
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.7 * len(panels), 3.6), squeeze=False)
+    axes = axes[0]
+    for name in names:
+        course = ds["course"].where(ds["arm"] == name, drop=True).mean("patient")
+        for ax, (q, _, _) in zip(axes, panels, strict=True):
+            ax.plot(course["day"], course.sel(quantity=q), color=colours.get(name), label=name)
+    for ax, (q, title, ylabel) in zip(axes, panels, strict=True):
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("study day")
+        ax.set_ylabel(ylabel, fontsize=9)
+        if q in RELATIVE_QUANTITIES:
+            ax.axhline(1.0, color="grey", lw=0.8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(handles, labels, loc="lower left", ncol=len(labels), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.0, 0.0))
+    fig.text(0.99, 0.01, BIOLOGY_CAPTION, ha="right", va="bottom", fontsize=7, wrap=True)
+    return fig
+
+
 def _figures(ds: xr.Dataset, summary: dict, design: TrialDesign) -> dict[str, str]:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figs = {}
-    fig, ax = plt.subplots(figsize=(7.5, 4))
-    for name, arm in summary["arms"].items():
-        days = [0.0] + [float(d) for d in arm["by_visit"]]
-        means = [0.0] + list(arm["by_visit"].values())
-        cis = np.array([[0.0, 0.0]] + list(arm["by_visit_ci"].values()))
-        ax.errorbar(days, means, yerr=[np.array(means) - cis[:, 0], cis[:, 1] - np.array(means)],
-                    marker="o", capsize=3, label=f"{name} (n={arm['n']})")
-    ax.axhline(0, color="grey", lw=0.8)
-    ax.set_xlabel("study day")
-    ax.set_ylabel(f"change in {design.scale} (mean, 95% CI)")
-    ax.legend()
-    figs["trajectories"] = _png(fig)
-
-    fig, ax = plt.subplots(figsize=(7.5, 3.5))
     names = list(summary["arms"])
-    x = np.arange(len(names))
-    for offset, key, label in ((-0.2, "response", "response"), (0.2, "remission", "remission")):
-        rates = np.array([summary["arms"][n][f"{key}_rate"] for n in names])
-        ci = np.array([summary["arms"][n][f"{key}_ci"] for n in names])
-        ax.bar(x + offset, 100 * rates, width=0.4, label=label,
-               yerr=100 * np.array([rates - ci[:, 0], ci[:, 1] - rates]), capsize=4)
-    ax.set_xticks(x, names)
-    ax.set_ylabel(f"% of patients at day {design.primary_day:g} (Wilson 95% CI)")
-    ax.set_ylim(0, 100)
-    ax.legend()
-    figs["rates"] = _png(fig)
-
-    quantities = [("window", "plasticity window (0–1)"), ("density_rel", "spine density (healthy = 1)"),
-                  ("stable_rel", "persistent spines (healthy = 1)"), ("bdnf_rel", "BDNF/TrkB (untreated = 1)")]
-    quantities = [(q, label) for q, label in quantities if q in ds["quantity"].values]
-    fig, axes = plt.subplots(1, len(quantities), figsize=(3.7 * len(quantities), 3.3))
-    for name in names:
-        course = ds["course"].where(ds["arm"] == name, drop=True).mean("patient")
-        for ax, (q, label) in zip(axes, quantities, strict=True):
-            ax.plot(course["day"], course.sel(quantity=q), label=name)
-            ax.set_title(label, fontsize=10)
-            ax.set_xlabel("study day")
-    axes[1].axhline(1.0, color="grey", lw=0.8)
-    axes[0].legend(fontsize=8)
-    figs["biology"] = _png(fig)
-    return figs
+    return {"trajectories": _png(trajectory_figure(summary, design)),
+            "rates": _png(rates_figure(summary, design)),
+            "biology": _png(biology_figure(ds, names, design))}
 
 
 def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:

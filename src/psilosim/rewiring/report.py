@@ -43,27 +43,56 @@ def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None
     return hook.rewired(design, patient, arm, bio, [0.0, day], keep_fc=True).fc
 
 
-def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArray) -> str:
+def network_order(regions) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Region labels ordered by network (first appearance in the table), then hemisphere, and the
+    network blocks as ``(network, first row, last row + 1)``: AAL2's own order alternates
+    hemispheres, which draws a checkerboard instead of network blocks."""
+    networks = list(dict.fromkeys(regions["network"]))
+    table = regions.assign(_net=regions["network"].map(networks.index), _row=np.arange(len(regions)))
+    ordered = table.sort_values(["_net", "hemisphere", "_row"], kind="stable")
+    blocks, start = [], 0
+    for name, group in ordered.groupby("_net", sort=True):
+        blocks.append((networks[name], start, start + len(group)))
+        start += len(group)
+    return list(ordered.index), blocks
+
+
+def fc_figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArray, regions):
+    """Expected FC at day 0 and ``day`` and their difference, regions grouped by network (``regions``:
+    the dataset's region table indexed by label, with ``network`` and ``hemisphere`` columns)."""
+    import matplotlib.pyplot as plt
+
+    labels, blocks = network_order(regions.loc[list(fc0["region_i"].values)])
+    before = fc0.sel(region_i=labels, region_j=labels).values
+    after = fc1.sel(region_i=labels, region_j=labels).values
+    diff = after - before
+    lim = float(np.abs(diff).max()) or 1.0
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.6), layout="constrained")
+    centres = [(a + b - 1) / 2 for _, a, b in blocks]
+    for ax, values, title, cmap, (lo, hi), unit in (
+            (axes[0], before, "baseline (day 0)", "viridis", (0.0, 1.0), "Pearson r"),
+            (axes[1], after, f"day {day:g}", "viridis", (0.0, 1.0), "Pearson r"),
+            (axes[2], diff, f"day {day:g} − baseline", "RdBu_r", (-lim, lim), "Δr")):
+        image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        for _, _, end in blocks[:-1]:
+            ax.axhline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
+            ax.axvline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
+        ax.set_xticks(centres, [name for name, _, _ in blocks], rotation=90, fontsize=7)
+        ax.set_yticks(centres, [name for name, _, _ in blocks] if ax is axes[0] else [], fontsize=7)
+        fig.colorbar(image, ax=ax, fraction=0.046).set_label(unit)
+    fig.suptitle(f"Expected FC of {arm}, patient {index} (median modularity change of the arm); "
+                 "regions by network, left then right hemisphere", fontsize=10)
+    return fig
+
+
+def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArray, regions) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..report.trial import _png
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
-    diff = fc1.values - fc0.values
-    lim = float(np.abs(diff).max()) or 1.0
-    for ax, values, title, cmap, vlim in ((axes[0], fc0.values, "baseline (day 0)", "viridis", None),
-                                          (axes[1], fc1.values, f"day {day:g}", "viridis", None),
-                                          (axes[2], diff, "after − before", "RdBu_r", lim)):
-        kwargs = {"vmin": -vlim, "vmax": vlim} if vlim else {"vmin": 0.0, "vmax": 1.0}
-        image = ax.imshow(values, cmap=cmap, **kwargs)
-        ax.set_title(f"{arm}, patient {index}: {title}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        fig.colorbar(image, ax=ax, fraction=0.046)
-    return _png(fig)
+    return _png(fc_figure(arm, index, day, fc0, fc1, regions))
 
 
 def network_section(ds: xr.Dataset, models=None) -> dict | None:
@@ -77,13 +106,16 @@ def network_section(ds: xr.Dataset, models=None) -> dict | None:
     design = TrialDesign.model_validate_json(ds.attrs["design"])
     day = network_day(ds, float(ds.attrs["primary_day"]))
     visit = int(np.flatnonzero(np.isclose(ds["study_day"].values, day))[0])
+    from ..connectome import load_dataset
+
+    regions = load_dataset(design.imaging.dataset).regions
     figures = []
     for arm in json.loads(ds.attrs["arms"]):
         index = _median_patient(ds, arm, visit)
         if index is None:
             continue
         fc0, fc1 = _fc_pair(design, index, int(ds.attrs["seed"]), day, models)
-        figures.append(_figure(arm, index, day, fc0, fc1))
+        figures.append(_figure(arm, index, day, fc0, fc1, regions))
     changes = {}
     for arm, measures in network_summary(ds).items():
         for name, est in measures.items():
