@@ -167,8 +167,28 @@ def network_docs(out_dir: Path = FIGURE_DIR) -> Path:
     return path
 
 
+def network_nw1(out_dir: Path = FIGURE_DIR) -> Path:
+    """The NW1.dmn check's expected-FC session (Schaefer-100 when ../shared is present, else AAL2):
+    seed-map distance per network, the numbers of the NW1.dmn table, written on the bars."""
+    from psilosim.io import save_figure
+    from psilosim.network.figures import plot_scan
+    from psilosim.network.scan import summarise
+    from psilosim.validation.checks_network import CHECKS, _session
+
+    parcellation, session = _session()
+    summary = {"gain_map": "receptor", **summarise(session, parcellation, "receptor")}
+    title = (f"NW1.dmn check: psilocybin {CHECKS.dose_mg.to('mg'):g} mg, {CHECKS.minutes.to('min'):g}-min scan "
+             f"from {CHECKS.at_hours.to('h'):g} h — {parcellation.name}, expected FC (linear), "
+             f"G {session.attrs['coupling']:.4g}, occupancy {session.attrs['mean_occupancy']:.2f}")
+    fig = plot_scan(session, parcellation, summary, measure="fc_distance", title=title)
+    bars = fig.axes[0]
+    bars.bar_label(bars.containers[0], fmt="{:.4g}", fontsize=8)
+    return save_figure(fig, out_dir / "network_nw1.png")
+
+
 FIGURES: dict[str, Callable[[Path], Path]] = {
     "clinical_tables": clinical_docs,
+    "network_nw1": network_nw1,
     "network_tables": network_docs,
     "pharmacology_25mg": pharmacology_docs,
     "spines_three_compounds": plasticity_docs,

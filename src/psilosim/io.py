@@ -94,6 +94,13 @@ def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
     return path
 
 
+def check_figure_path(path: str | Path, option: str = "--plot") -> None:
+    """Refuse a figure file of a type matplotlib is not asked to write (``InputError`` on ``option``),
+    so a command can check it before any work is spent."""
+    if Path(path).suffix.lower().lstrip(".") not in FIGURE_FORMATS:
+        raise InputError(option, f"{path}: give a file ending in {', '.join('.' + f for f in FIGURE_FORMATS)}")
+
+
 def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
     """Save a matplotlib figure as ``path`` (PNG, SVG or PDF by its suffix) and close it.
 
@@ -106,8 +113,7 @@ def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
 
     path = Path(path)
     try:
-        if path.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
-            raise InputError(option, f"{path}: give a file ending in {', '.join('.' + f for f in FIGURE_FORMATS)}")
+        check_figure_path(path, option)
         prepare_out_dir(path.parent if str(path.parent) else ".", option=option)
         fig.savefig(path, dpi=FIGURE_DPI)
     finally:

@@ -92,3 +92,29 @@ def _root(
     scope = warnings.catch_warnings()
     scope.__enter__()
     ctx.call_on_close(lambda: scope.__exit__(None, None, None))
+
+
+PLOT_HELP = "Also draw the results into this file (.png, .svg or .pdf; its folder is created if missing)."
+
+
+def check_plot_suffix(plot: str | None) -> None:
+    """Refuse a ``--plot`` file of a type that cannot be written, before any work is spent."""
+    from ..errors import InputError
+    from ..io import check_figure_path
+
+    if plot is not None:
+        try:
+            check_figure_path(plot)
+        except InputError as exc:
+            fail(str(exc))
+
+
+def save_plot(fig, plot: str) -> str:
+    """Write ``fig`` to the ``--plot`` file; a path that cannot be written is one line naming --plot."""
+    from ..errors import InputError
+    from ..io import save_figure
+
+    try:
+        return str(save_figure(fig, plot))
+    except InputError as exc:
+        fail(str(exc))

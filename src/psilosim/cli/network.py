@@ -14,7 +14,16 @@ from .. import DISCLAIMER
 from ..errors import InputError
 from ..network.settings import FIT, MAP_KINDS, SCAN
 from ..units import SECONDS_PER_MINUTE
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+from ._app import (
+    JSON_OPTION_HELP,
+    PLOT_HELP,
+    app,
+    check_plot_suffix,
+    console,
+    emit_json,
+    err_console,
+    save_plot,
+)
 
 DATASET_HELP = ("Built-in dataset name (aal2, tvb76) or a folder with regions.csv, sc.csv, fc.csv, "
                 "receptors.csv.")
@@ -50,6 +59,8 @@ def _progress(label: str, quiet: bool):
 
 MODELS = ("dmf", "hopf", "both")
 
+
+
 #: Below this drug change / test–retest noise floor ratio a scan's FC change is reported as within
 #: sampling noise (a display rule, not a model constant: at ≈ 1 the drug and a second baseline
 #: differ from the first baseline by the same amount).
@@ -70,6 +81,8 @@ def fit(
     points: int = typer.Option(int(FIT.g_points.value), "--points", help="Number of G values in the DMF sweep."),
     minutes: float = typer.Option(FIT.duration.to("min"), "--minutes", help="Simulated BOLD per G value, minutes."),
     seed: int = typer.Option(0, "--seed", help="Noise seed (the fit is deterministic for a seed)."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " Shows fc_corr (and fcd_ks) against G for "
+                                                  "each family, the chosen G marked."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Fit a whole-brain model's global coupling G to a dataset's empirical FC.
@@ -87,6 +100,7 @@ def fit(
     from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
+    check_plot_suffix(plot)
     if model not in MODELS:
         raise InputError("--model", f"{model!r}; expected one of {', '.join(MODELS)}")
     if not np.isfinite(minutes) or minutes <= 0:
@@ -115,6 +129,11 @@ def fit(
         payload["sweep"]["fcd_ks"] = best.sweep["fcd_ks"].values
     if len(results) > 1 or skipped:  # "both" always reports its families, fitted or not
         payload["families"] = {name: r.as_dict() for name, r in results.items()}
+    if plot is not None:
+        from ..network.figures import plot_fit
+
+        title = f"{'/'.join(results)} coupling fit on {parcellation.name} (seed {seed}): best {best.model}, G = {best.G:.4g}"
+        payload["plot"] = save_plot(plot_fit(results, parcellation, title=title), plot)
     if json_out:
         emit_json(payload)
         return
@@ -125,6 +144,8 @@ def fit(
                   f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
+    if plot is not None:
+        console.print(f"figure: {payload['plot']}")
 
 
 def _ks_missing_reason(parcellation, minutes: float) -> str:
@@ -206,6 +227,9 @@ def scan(
     gain_scale: float = typer.Option(None, "--gain-scale",
                                      help="Gain per unit occupancy s (default: DMF.gain_scale, derived from Deco et al. "
                                           "2018); other values are a sensitivity analysis."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " Shows the change per network (with the noise floor "
+                                                  "and the --compare-maps controls), the FC matrices and the "
+                                                  "regional change against 5-HT2A density."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Simulate a baseline and a drug scan session and report the FC change per network.
@@ -221,6 +245,7 @@ def scan(
     from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
+    check_plot_suffix(plot)
     if method not in ("simulate", "linear"):
         raise InputError("--method", f"{method!r}; expected simulate or linear")
     if gain_map not in MAP_KINDS:
@@ -262,10 +287,25 @@ def scan(
     }
     if compare_maps:
         payload["compare_maps"] = {m: _map_summary(session, parcellation, m) for m in maps[1:]}
+    if plot is not None:
+        from ..network.figures import plot_scan
+
+        payload["plot"] = save_plot(plot_scan(session, parcellation, payload, title=_scan_plot_title(payload)), plot)
     if json_out:
         emit_json(payload)
         return
     _print_scan(payload)
+    if plot is not None:
+        console.print(f"figure: {payload['plot']}")
+
+
+def _scan_plot_title(payload: dict) -> str:
+    """``psilocybin 25 mg at 2 h — aal2, linear (occupancy 0.69)``."""
+    what = ("given occupancy" if payload["compound"] == "given occupancy"
+            else f"{payload['compound']} {payload['dose']} at {payload['at_hours']:g} h")
+    how = payload["method"] if payload["sessions"] is None else \
+        f"{payload['method']}, {payload['sessions']} × {payload['minutes']:g} min"
+    return f"{what} — {payload['dataset']}, {how} (5-HT2A occupancy {payload['occupancy']:.2f})"
 
 
 def _map_summary(session, parcellation, kind: str) -> dict:

@@ -10,9 +10,16 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, fail
-
-PLOT_HELP = "Also draw the time courses into this file (.png, .svg or .pdf; its folder is created if missing)."
+from ._app import (
+    JSON_OPTION_HELP,
+    PLOT_HELP,
+    app,
+    check_plot_suffix,
+    console,
+    emit_json,
+    err_console,
+    save_plot,
+)
 
 #: Coarsest series step of ``pk --json`` (the contract: at least every 15 minutes), in hours.
 SERIES_MAX_STEP_H = 0.25
@@ -133,6 +140,7 @@ def pk(
     from ..errors import InputError
     from ..regimen import input_error_from
 
+    check_plot_suffix(plot)
     try:
         payload, ds = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
     except InputError as exc:
@@ -141,12 +149,8 @@ def pk(
         raise _as_cli_error(input_error_from(exc)) from None
     if plot is not None:
         from ..binding.figures import plot_acute
-        from ..io import save_figure
 
-        try:
-            payload["plot"] = str(save_figure(plot_acute(ds, title=_pk_plot_title(payload)), plot))
-        except InputError as exc:
-            fail(str(exc))
+        payload["plot"] = save_plot(plot_acute(ds, title=_pk_plot_title(payload)), plot)
     if json_out:
         emit_json(payload)
         return

@@ -8,8 +8,17 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError, PsilosimError
-from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
-from .pharmacology import _CLI_FIELDS, PLOT_HELP, _as_cli_error, warn_if_unstudied_dose
+from ._app import (
+    JSON_OPTION_HELP,
+    PLOT_HELP,
+    app,
+    check_plot_suffix,
+    console,
+    emit_json,
+    fail,
+    save_plot,
+)
+from .pharmacology import _CLI_FIELDS, _as_cli_error, warn_if_unstudied_dose
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
@@ -128,6 +137,7 @@ def spines(
 ) -> None:
     """Spine density in prefrontal cortex after a dose: change from the day of dosing (imaging
     convention), formation and elimination over the first day, and the time courses."""
+    check_plot_suffix(plot)
     try:
         payload, ds = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
         if plot is not None:
@@ -160,10 +170,9 @@ def _plot_title(payload: dict) -> str:
 
 def _save_plot(ds, path: str, title: str, **figure_options) -> str:
     """Draw the slow chain (``figure_options`` of :func:`plot_slow_chain`) into ``path``."""
-    from ..io import save_figure
     from ..synapses.figures import plot_slow_chain
 
-    return str(save_figure(plot_slow_chain(ds, title=title, **figure_options), path))
+    return save_plot(plot_slow_chain(ds, title=title, **figure_options), path)
 
 
 def _window_text(window_days: float, simulated_days: float) -> str:
@@ -235,6 +244,7 @@ def window(
     it (Nardou et al. 2023): ``engagement_h`` is the time integral of the engagement E (0–1), i.e.
     hours at full engagement; E is a steep Hill function of the effect, so this is close to the hours
     spent above its threshold."""
+    check_plot_suffix(plot)
     try:
         payload, ds = _window_payload(species, compound, dose, route)
         if plot is not None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..io import prepare_out_dir
-from ._app import JSON_OPTION_HELP, app, console, emit_json, fail
+from ._app import JSON_OPTION_HELP, app, check_plot_suffix, console, emit_json, fail, save_plot
 
 OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc (or results.zarr), report.html. "
             "Default: trial-<name>-seed<S>.")
@@ -117,6 +117,9 @@ def calibrate(
                                      "(17 recalibrations: ≈ 5 min at --twins 100, the docs' table; ≈ 9 min at the default 200)."),
     workers: int = typer.Option(None, "--workers", help="With --uncertainty/--assumptions: fan the recalibrations "
                                                         "out over a local Dask cluster of K processes (same result)."),
+    plot: str = typer.Option(None, "--plot", help="With --uncertainty: draw a forest plot of each prediction's range "
+                                                  "over the calibrations against its published 95 % CI into this "
+                                                  "file (.png, .svg or .pdf; its folder is created if missing)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Refit the clinical layer's two calibrated parameters (CL4 ketamine, CL1 escitalopram).
@@ -141,10 +144,17 @@ def calibrate(
         fail(f"--out: {out!r} is a folder; give the path of a NetCDF file (e.g. envelope.nc)")
     if workers is not None and (workers < 1 or not (uncertainty or assumptions)):
         fail(f"--workers: give K ≥ 1 together with --uncertainty or --assumptions, got {workers}")
+    if plot is not None and not uncertainty:
+        fail("--plot: only drawn with --uncertainty")
+    check_plot_suffix(plot)
     if out is not None:
         prepare_out_dir(Path(out).expanduser().parent, option="--out")
     if uncertainty:
         result, ds = _calibration_uncertainty(twins, seed, out, workers=workers, progress=not json_out)
+        if plot is not None:
+            from ..clinical.figures import plot_calibration_envelope
+
+            result["plot"] = save_plot(plot_calibration_envelope(ds), plot)
     else:
         from ..clinical.calibration import fit
 
@@ -167,6 +177,8 @@ def calibrate(
                                   title="predictions over the calibrations the targets' 95 % intervals allow"))
         if out is not None:
             console.print(f"written: {out}")
+        if plot is not None:
+            console.print(f"figure: {result['plot']}")
     if sensitivity is not None:
         from ..clinical.uncertainty import sensitivity_rows
 

@@ -6,7 +6,18 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+from ._app import (
+    JSON_OPTION_HELP,
+    app,
+    check_plot_suffix,
+    console,
+    emit_json,
+    err_console,
+    save_plot,
+)
+
+PLOT_HELP = ("Also draw the scorecard into this file (.png, .svg or .pdf; its folder is created if missing): "
+             "each numeric target's band and simulated value, qualitative targets as pass/fail symbols.")
 
 
 @app.command()
@@ -15,6 +26,7 @@ def validate(
         None, "--only", help="Run only these target ids (repeatable); a family id such as PK1 runs "
                              "PK1.15, PK1.25 and PK1.30."
     ),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
     show_unmodelled: bool = typer.Option(
         True, "--show-unmodelled/--hide-unmodelled", help="List targets no check covers yet."
@@ -35,6 +47,7 @@ def validate(
     from ..validation.registry import resolve_target_ids
 
     only = resolve_target_ids(only) if only else None  # a bad id fails before the progress bar
+    check_plot_suffix(plot)
 
     with Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.description}"),
@@ -52,10 +65,16 @@ def validate(
     n_open = sum(r.passed is None for r in results)
     n_known = sum(r.status == "known conflict" for r in results)
     surprises = [r.id for r in results if r.status in ("fail", "conflict passed")]
+    figure = None
+    if plot is not None:
+        from ..validation.figures import plot_scorecard
+
+        figure = save_plot(plot_scorecard(results), plot)
     if json_out:
         emit_json({
             "targets": [r.model_dump(exclude={"seconds"}) for r in results],
             "passed": n_pass, "failed": n_fail, "known_conflicts": n_known, "not_modelled": n_open,
+            **({"plot": figure} if figure is not None else {}),
         })
     else:
         console.print(_scorecard_table(results))
@@ -66,6 +85,8 @@ def validate(
         for r in results:
             if r.known_conflict:
                 console.print(f"[yellow]known conflict {r.id}:[/] {r.known_conflict}", highlight=False)
+        if figure is not None:
+            console.print(f"figure: {figure}")
     if surprises if accept_known_conflicts else n_fail:
         raise typer.Exit(1)
 
@@ -82,3 +103,5 @@ def _scorecard_table(results) -> Table:
         }[r.status]
         table.add_row(r.id, r.quantity, r.published, r.simulated_text, r.band_text, r.unit, r.flags_text, verdict)
     return table
+
+
