@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from _fit_data import dmf_fit_result
 from psilosim.cli import app
 from psilosim.network import scan as sc
 
@@ -316,17 +317,6 @@ def test_scan_table_defines_its_quantity_and_notes_a_change_within_noise(monkeyp
     assert "within sampling noise" not in recorder.export_text()
 
 
-def _dmf_result(min_rates, max_rates, ks):
-    import xarray as xr
-
-    from psilosim.network.fit import FitResult
-
-    g = np.array([0.5, 1.0, 1.5])
-    sweep = xr.Dataset({"fc_corr": ("G", [0.2, 0.3, 0.4]), "fcd_ks": ("G", ks), "mean_rate": ("G", [3.0, 3.0, 3.0]),
-                        "min_rate": ("G", min_rates), "max_rate": ("G", max_rates)}, coords={"G": g})
-    return FitResult(G=1.0, fc_corr=0.3, fcd_ks=None, sc_fc_corr=0.25, sweep=sweep, j_fic=None)
-
-
 # Guards against a fit table without rate units, without marking the G values the FIC rate rule
 # excludes from the best fit, with an unexplained Hopf "ratio" column, and with missing FCD KS
 # printed as "nan" in the table but "n/a" in the summary line.
@@ -338,7 +328,7 @@ def test_fit_table_has_units_marks_the_rate_rule_and_prints_missing_ks_as_n_a(mo
     target, tol = DMF.target_rate.to("Hz"), FIT.rate_tolerance.to("Hz")
     recorder = _recorded(monkeypatch)
     low = [target - 0.1, target - 0.2, target - tol - 0.5]  # the last G breaks the rule
-    _print_fit("aal2", "dmf", _dmf_result(low, [target + 0.1, target + 0.2, target + 0.3], [np.nan] * 3))
+    _print_fit("aal2", "dmf", dmf_fit_result(low, [target + 0.1, target + 0.2, target + 0.3], [np.nan] * 3))
     lines = recorder.export_text().splitlines()
     text = " ".join(" ".join(lines).split())
     assert "min rate (Hz)" in text and "max rate (Hz)" in text

@@ -11,11 +11,11 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from _fit_data import dmf_fit_result
 from psilosim.cli import app
 from psilosim.connectome import load_dataset
 from psilosim.network import scan as sc
 from psilosim.network.figures import DELTA_LABEL, FC_LABEL, plot_fit, plot_scan, regional_change
-from psilosim.network.fit import FitResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner()
@@ -99,16 +99,9 @@ def test_scan_figure_can_show_the_seed_map_distance(aal2, linear):
     assert "seed-map distance" in bars.get_ylabel()
 
 
-def _dmf_result(min_rates, max_rates, ks):
-    g = np.array([0.5, 1.0, 1.5])
-    sweep = xr.Dataset({"fc_corr": ("G", [0.2, 0.3, 0.4]), "fcd_ks": ("G", ks), "mean_rate": ("G", [3.0, 3.0, 3.0]),
-                        "min_rate": ("G", min_rates), "max_rate": ("G", max_rates)}, coords={"G": g})
-    return FitResult(G=1.0, fc_corr=0.3, fcd_ks=None, sc_fc_corr=0.25, sweep=sweep, j_fic=None)
-
-
 def test_fit_figure_marks_the_chosen_g_and_greys_g_outside_the_rate_rule(aal2):
     # G = 1.5 has the best fc_corr but a region at 9 Hz: outside the rule, so 1.0 is chosen
-    result = _dmf_result([2.9, 2.9, 2.9], [3.1, 3.1, 9.0], [0.3, 0.2, 0.25])
+    result = dmf_fit_result([2.9, 2.9, 2.9], [3.1, 3.1, 9.0], [0.3, 0.2, 0.25])
     fig = plot_fit({"dmf": result}, aal2)
     ax = fig.axes[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
@@ -121,7 +114,7 @@ def test_fit_figure_marks_the_chosen_g_and_greys_g_outside_the_rate_rule(aal2):
 
 
 def test_fit_figure_without_ks_or_excluded_g_has_neither(aal2):
-    fig = plot_fit({"dmf": _dmf_result([2.9] * 3, [3.1] * 3, [np.nan] * 3)}, aal2)
+    fig = plot_fit({"dmf": dmf_fit_result([2.9] * 3, [3.1] * 3, [np.nan] * 3)}, aal2)
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert "outside the FIC rate rule" not in labels
     assert len(fig.axes) == 1
@@ -129,7 +122,7 @@ def test_fit_figure_without_ks_or_excluded_g_has_neither(aal2):
 
 def test_fit_figure_shows_empirical_and_model_fc_when_given(aal2):
     model_fc = np.eye(aal2.n_regions)
-    fig = plot_fit({"dmf": _dmf_result([2.9] * 3, [3.1] * 3, [np.nan] * 3)}, aal2, model_fc=model_fc)
+    fig = plot_fit({"dmf": dmf_fit_result([2.9] * 3, [3.1] * 3, [np.nan] * 3)}, aal2, model_fc=model_fc)
     titles = [a.get_title() for a in fig.axes]
     assert "empirical FC" in titles and any(t.startswith("model FC (dmf, G = 1)") for t in titles)
 
