@@ -116,7 +116,8 @@ def test_slow_chain_figure_marks_report_days_stress_and_closing_day():
     texts = [t.get_text() for t in density.texts]
     assert texts == [f"{density_change_pct(ds, d):+.1f} %" for d in (1.0, 7.0)]
     legend = [t.get_text() for t in density.get_legend().get_texts()]
-    assert "change from the day of dosing" in legend and "chronic stress" in legend
+    assert "vs the day of dosing" in legend and "chronic stress" in legend
+    assert "PFC, vs unstressed baseline" in legend  # each curve names its own reference
     assert any("closes at 3.5 d" in t.get_text() for t in window.get_legend().get_texts())
     assert window.get_xlim()[0] == pytest.approx(0.0)
 
@@ -138,3 +139,21 @@ def test_run_figure_title_names_regimen_and_parameter_sets(tmp_path):
 
     title = _run_plot_title(load_scenario(None), {"psilocybin": "holze2023"})
     assert "psilocybin" in title and "25 mg" in title and "holze2023" in title
+
+
+# Guards against --plot paths that --out handles: '~' not expanded (a traceback after the work)
+# and an existing folder given as the file (IsADirectoryError after the work).
+@pytest.mark.parametrize("kind", ["home", "folder"])
+def test_plot_path_is_checked_like_out_before_any_work(tmp_path, monkeypatch, kind):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    if kind == "home":
+        plot, written = "~/figs/w.png", tmp_path / "figs" / "w.png"
+    else:
+        (tmp_path / "d.png").mkdir()
+        plot, written = str(tmp_path / "d.png"), None
+    result = CliRunner().invoke(app, ["window", "--compound", "psilocybin", "--plot", plot, "--json"])
+    if written is None:
+        assert result.exit_code == 2 and "is a folder" in result.output
+    else:
+        assert result.exit_code == 0, result.output
+        assert written.read_bytes()[:8] == PNG_SIGNATURE

@@ -115,6 +115,15 @@ def test_published_response_rates_are_marked(carhart):
     assert "published" in " ".join(t.get_text() for t in ax.get_legend().get_texts())
 
 
+# Guards against a rate published at 24 h being drawn on bars of another (primary) day.
+def test_a_published_rate_of_another_day_is_not_drawn_on_the_primary_day_bars(carhart):
+    _, summary, design = carhart
+    moved = design.model_copy(update={"published": {**design.published,
+                                                    "response_24h": dict(design.published["response_rate"])}})
+    marks = [line for line in rates_figure(summary, moved).axes[0].lines if "published" in line.get_label()]
+    assert len(marks) == 1  # only the day-42 response rate; the 24-h one belongs to day 1
+
+
 # Guards against unlabelled y axes, a reference line on one panel only, a legend over the curves
 # and a daily course presented as if it resolved the acute peaks.
 def test_biology_panels_have_units_reference_lines_and_a_sampling_note(raison):

@@ -94,11 +94,23 @@ def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
     return path
 
 
-def check_figure_path(path: str | Path, option: str = "--plot") -> None:
-    """Refuse a figure file of a type matplotlib is not asked to write (``InputError`` on ``option``),
-    so a command can check it before any work is spent."""
-    if Path(path).suffix.lower().lstrip(".") not in FIGURE_FORMATS:
+def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
+    """The figure file ``path`` (``~`` expanded) once it is known to be writable, with its folder
+    created if missing, so a command can check it before any work is spent.
+
+    Raises
+    ------
+    InputError
+        On ``option`` for a file type that is not written, a path that is a folder, or a folder
+        that cannot be created.
+    """
+    path = Path(path).expanduser()
+    if path.suffix.lower().lstrip(".") not in FIGURE_FORMATS:
         raise InputError(option, f"{path}: give a file ending in {', '.join('.' + f for f in FIGURE_FORMATS)}")
+    if path.is_dir():
+        raise InputError(option, f"{path} is a folder; give a file such as {path / 'figure.png'}")
+    prepare_out_dir(path.parent, option=option)
+    return path
 
 
 def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
@@ -111,11 +123,11 @@ def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
     """
     import matplotlib.pyplot as plt
 
-    path = Path(path)
     try:
-        check_figure_path(path, option)
-        prepare_out_dir(path.parent if str(path.parent) else ".", option=option)
+        path = check_figure_path(path, option)
         fig.savefig(path, dpi=FIGURE_DPI)
+    except OSError as exc:  # e.g. a file that may not be overwritten
+        raise InputError(option, f"{path}: {exc.strerror or exc}") from None
     finally:
         plt.close(fig)
     return path

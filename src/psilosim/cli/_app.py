@@ -97,8 +97,9 @@ def _root(
 PLOT_HELP = "Also draw the results into this file (.png, .svg or .pdf; its folder is created if missing)."
 
 
-def check_plot_suffix(plot: str | None) -> None:
-    """Refuse a ``--plot`` file of a type that cannot be written, before any work is spent."""
+def check_plot_path(plot: str | None) -> None:
+    """Refuse a ``--plot`` file that cannot be written (type, a folder, a folder that cannot be
+    created), before any work is spent."""
     from ..errors import InputError
     from ..io import check_figure_path
 

@@ -18,7 +18,7 @@ from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
     app,
-    check_plot_suffix,
+    check_plot_path,
     console,
     emit_json,
     err_console,
@@ -100,7 +100,7 @@ def fit(
     from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     if model not in MODELS:
         raise InputError("--model", f"{model!r}; expected one of {', '.join(MODELS)}")
     if not np.isfinite(minutes) or minutes <= 0:
@@ -245,7 +245,7 @@ def scan(
     from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     if method not in ("simulate", "linear"):
         raise InputError("--method", f"{method!r}; expected simulate or linear")
     if gain_map not in MAP_KINDS:

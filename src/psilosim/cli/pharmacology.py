@@ -14,7 +14,7 @@ from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
     app,
-    check_plot_suffix,
+    check_plot_path,
     console,
     emit_json,
     err_console,
@@ -140,7 +140,7 @@ def pk(
     from ..errors import InputError
     from ..regimen import input_error_from
 
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     try:
         payload, ds = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
     except InputError as exc:

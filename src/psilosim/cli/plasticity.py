@@ -12,7 +12,7 @@ from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
     app,
-    check_plot_suffix,
+    check_plot_path,
     console,
     emit_json,
     fail,
@@ -137,7 +137,7 @@ def spines(
 ) -> None:
     """Spine density in prefrontal cortex after a dose: change from the day of dosing (imaging
     convention), formation and elimination over the first day, and the time courses."""
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     try:
         payload, ds = _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic)
         if plot is not None:
@@ -244,7 +244,7 @@ def window(
     it (Nardou et al. 2023): ``engagement_h`` is the time integral of the engagement E (0–1), i.e.
     hours at full engagement; E is a steep Hill function of the effect, so this is close to the hours
     spent above its threshold."""
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     try:
         payload, ds = _window_payload(species, compound, dose, route)
         if plot is not None:

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from ..io import prepare_out_dir
-from ._app import JSON_OPTION_HELP, app, check_plot_suffix, console, emit_json, fail, save_plot
+from ._app import JSON_OPTION_HELP, app, check_plot_path, console, emit_json, fail, save_plot
 
 OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc (or results.zarr), report.html. "
             "Default: trial-<name>-seed<S>.")
@@ -146,7 +146,7 @@ def calibrate(
         fail(f"--workers: give K ≥ 1 together with --uncertainty or --assumptions, got {workers}")
     if plot is not None and not uncertainty:
         fail("--plot: only drawn with --uncertainty")
-    check_plot_suffix(plot)
+    check_plot_path(plot)
     if out is not None:
         prepare_out_dir(Path(out).expanduser().parent, option="--out")
     if uncertainty:

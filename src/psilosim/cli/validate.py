@@ -9,7 +9,7 @@ from rich.table import Table
 from ._app import (
     JSON_OPTION_HELP,
     app,
-    check_plot_suffix,
+    check_plot_path,
     console,
     emit_json,
     err_console,
@@ -47,7 +47,7 @@ def validate(
     from ..validation.registry import resolve_target_ids
 
     only = resolve_target_ids(only) if only else None  # a bad id fails before the progress bar
-    check_plot_suffix(plot)
+    check_plot_path(plot)
 
     with Progress(
         TextColumn("validating"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.description}"),

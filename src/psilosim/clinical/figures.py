@@ -80,7 +80,7 @@ def _draw_panel(ax, ds: xr.Dataset, scale: str, keys: list[str]) -> None:
         _draw_published(ax, row, y + ROW_OFFSET, factor)
     ax.set_yticks(range(len(keys)), keys, fontsize=8)
     ax.set_ylim(len(keys) - 0.5, -0.5)
-    ax.set_xlabel("share of the day-1 difference left (%)" if scale == "fraction"
+    ax.set_xlabel("share of the earlier difference left (%)" if scale == "fraction"
                   else f"{scale} change (points)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
 

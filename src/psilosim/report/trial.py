@@ -102,6 +102,8 @@ BIOLOGY_CAPTION = ("Arm means of the daily-sampled course (one value per study d
 #: Published rate keys drawn on the response/remission bars: (published key, simulated key).
 PUBLISHED_RATE_BARS = (("response_rate", "response"), ("response_24h", "response"),
                        ("remission_rate", "remission"))
+#: Study day of a published rate that is not at the design's primary day (by its key).
+PUBLISHED_RATES_AT = {"response_24h": 1.0}
 
 
 def arm_colours(names) -> dict[str, str]:
@@ -189,8 +191,8 @@ def rates_figure(summary: dict, design: TrialDesign):
                Patch(facecolor="white", edgecolor="black", hatch="//", label="remission")]
     for pub_key, key in PUBLISHED_RATE_BARS:
         rates = design.published.get(pub_key)
-        if not isinstance(rates, dict):
-            continue
+        if not isinstance(rates, dict) or pub_key in PUBLISHED_RATES_AT and PUBLISHED_RATES_AT[pub_key] != design.primary_day:
+            continue  # a published rate of another day than the bars' (the primary day)
         at = [(k, 100 * float(rates[n])) for k, n in enumerate(names) if n in rates]
         marks = ax.plot([x[k] + offsets[key] for k, _ in at], [v for _, v in at], "D", color="black", ms=7,
                         mfc="white", label=f"published {PUBLISHED_LABELS[pub_key]}")

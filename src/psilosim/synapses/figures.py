@@ -79,7 +79,7 @@ def _from_dosing(ax, t, ds: xr.Dataset, report_days) -> None:
     region = str(ds["region"].values[0])
     after = t[t >= 0.0]
     change = [density_change_pct(ds, day, region=region) for day in after]
-    (line,) = ax.plot(after, change, ls="--", color="black", lw=1.0, label="change from the day of dosing")
+    (line,) = ax.plot(after, change, ls="--", color="black", lw=1.0, label="vs the day of dosing")
     for day in report_days:
         value = density_change_pct(ds, day, region=region)
         ax.plot([day], [value], "o", color=line.get_color(), ms=4)
@@ -90,9 +90,9 @@ def _from_dosing(ax, t, ds: xr.Dataset, report_days) -> None:
 
 def _density(ax, t, ds: xr.Dataset) -> None:
     for region in ds["region"].values:
-        ax.plot(t, 100.0 * (ds["density_rel"].sel(region=region) - 1.0), label=str(region))
+        ax.plot(t, 100.0 * (ds["density_rel"].sel(region=region) - 1.0), label=f"{region}, vs unstressed baseline")
     ax.axhline(0.0, lw=0.8, color="grey")
-    ax.set_ylabel("spine density change (%)\n(vs unstressed baseline)")
+    ax.set_ylabel("spine density change (%)")
 
 
 def _signalling(ax, t, ds: xr.Dataset) -> None:
