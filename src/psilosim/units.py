@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 
 import numpy as np
 import pint
@@ -90,6 +91,22 @@ def parse_quantity(text: str | float | int | pint.Quantity, *, field: str, expec
         if _has_dimension(q, name):
             return q
     raise InputError(field, f"{text!r} has unit '{q.units:~}', expected {' or '.join(allowed)}")
+
+
+def as_time(value: float | str | pint.Quantity, *, unit: str, field: str) -> float:
+    """A time as a number in ``unit``: a bare number is already in it, a string or quantity with a
+    time unit (``"30 min"``, ``"6 weeks"``) is converted to it.
+
+    Raises
+    ------
+    InputError
+        On ``field`` for anything else (a bool, a list, a mass).
+    """
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (str, pint.Quantity)):
+        return float(parse_quantity(value, field=field, expect="time").to(unit).magnitude)
+    raise InputError(field, f"expected a number of {unit} or a time such as '12 h', got {value!r}")
 
 
 def _finite(magnitude) -> bool:

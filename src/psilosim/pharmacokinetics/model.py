@@ -8,7 +8,6 @@ in each compartment). :func:`compound_profiles` is the building block that
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ import xarray as xr
 
 from ..errors import InputError
 from ..regimen import DosingEvents, Regimen
-from ..units import parse_quantity
+from ..units import as_time
 from .dose_guard import guard_regimens
 from .interactions import clearance_factor, enabled_interactions
 from .kernel import LinearPK, modal_response, solve_ode, superpose
@@ -81,18 +80,9 @@ def individual_pk(compound: Compound, route: str, subject: Subject) -> Individua
 
 
 def as_hours(value: float | str | pint.Quantity, field: str) -> float:
-    """A time in hours: a number (already hours) or a quantity with a time unit (``"30 min"``).
-
-    Raises
-    ------
-    InputError
-        On ``field`` for anything else (a bool, a list, a mass).
-    """
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (str, pint.Quantity)):
-        return float(parse_quantity(value, field=field, expect="time").to("h").magnitude)
-    raise InputError(field, f"expected hours (a number) or a time such as '12 h', got {value!r}")
+    """A time in hours: a number (already hours) or a quantity with a time unit (``"30 min"``);
+    :func:`psilosim.units.as_time` in hours."""
+    return as_time(value, unit="h", field=field)
 
 
 def time_grid(t_end_h: float | str, dt_h: float | str) -> np.ndarray:

@@ -7,19 +7,17 @@ near doses), the slow states on a coarse day grid elsewhere.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import pint
 import xarray as xr
 
 from ..errors import InputError
 from ..parameters import ParameterSet
 from ..plasticity import Drive, plasticity_params, simulate_plasticity
 from ..plasticity.model import HOURS_PER_DAY
-from ..units import parse_quantity
+from ..units import as_time
 from .model import DEFAULT_REGIONS, StressInput, simulate_spines, stress_start_d
 from .params import spine_params
 
@@ -88,12 +86,7 @@ def checked_days(days) -> float:
     InputError
         On ``days`` for anything else.
     """
-    if isinstance(days, bool) or not isinstance(days, (numbers.Real, str, pint.Quantity)):
-        raise InputError("days", f"expected a number of days or a time such as '6 weeks', got {days!r}")
-    if isinstance(days, (str, pint.Quantity)):
-        value = float(parse_quantity(days, field="days", expect="time").to("day").magnitude)
-    else:
-        value = float(days)
+    value = as_time(days, unit="day", field="days")
     if not np.isfinite(value) or value <= 0:
         raise InputError("days", f"must be a positive, finite number of days, got {days!r}")
     return value
