@@ -193,6 +193,17 @@ class ParameterSet(BaseModel):
         copy = self.replace(**update) if update else self
         return super(ParameterSet, copy).model_copy(deep=deep)
 
+    def overridden(self) -> list[str]:
+        """Dotted names of the parameters a user changed (``kind="override"``, as :meth:`replace`
+        marks them), in declaration order."""
+        return [name for name, p in self.params().items() if p.kind == "override"]
+
+    def labelled(self, base: str) -> str:
+        """``base`` with the overridden parameters: ``"holze2023 (modified: clearance)"``, so a
+        modified set is never reported as the published one."""
+        changed = self.overridden()
+        return base if not changed else f"{base} (modified: {', '.join(changed)})"
+
     def params(self, prefix: str = "") -> dict[str, Param]:
         """All parameters, flattened to dotted names."""
         out: dict[str, Param] = {}

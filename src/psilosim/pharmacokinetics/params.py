@@ -118,8 +118,7 @@ class PKParameters(ParameterSet):
         """The set's name, with the parameters a user changed (``kind="override"``, as
         :meth:`~psilosim.parameters.ParameterSet.replace` marks them): ``"holze2023 (modified:
         clearance)"``. Results record it, so a modified set is never reported as the published one."""
-        changed = [name for name, p in self.params().items() if p.kind == "override"]
-        return self.label if not changed else f"{self.label} (modified: {', '.join(changed)})"
+        return self.labelled(self.label)
 
     def apparent(self, fraction_available: float) -> dict[str, float]:
         """Apparent oral values ``CL/F`` (L/h) and ``V/F`` (L) for ``F = fraction_available``."""

@@ -101,14 +101,14 @@ def parameter_set_label(params: ParameterSet, defaults) -> str:
     (:meth:`~psilosim.parameters.ParameterSet.replace`).
     """
     own = params.params()
-    modified = sorted(name for name, p in own.items() if p.kind == "override")
+    modified = set(params.overridden())
     base = "custom"
     for species in ("human", "mouse"):
         reference = defaults(species).params()
         if all(own[n] == reference[n] for n in own if n not in modified):
             base = species
             break
-    return base + (f" (modified: {', '.join(modified)})" if modified else "")
+    return params.labelled(base)
 
 
 def _last_dose_h(regimen, weight_kg) -> float:
