@@ -8,7 +8,16 @@ import typer
 from rich.table import Table
 
 from ..io import prepare_out_dir
-from ._app import JSON_OPTION_HELP, app, check_plot_path, console, emit_json, fail, save_plot
+from ._app import (
+    JSON_OPTION_HELP,
+    PLOT_HELP,
+    app,
+    check_plot_path,
+    console,
+    emit_json,
+    fail,
+    save_plot,
+)
 
 OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc (or results.zarr), report.html. "
             "Default: trial-<name>-seed<S>.")
@@ -117,9 +126,9 @@ def calibrate(
                                      "(17 recalibrations: ≈ 5 min at --twins 100, the docs' table; ≈ 9 min at the default 200)."),
     workers: int = typer.Option(None, "--workers", help="With --uncertainty/--assumptions: fan the recalibrations "
                                                         "out over a local Dask cluster of K processes (same result)."),
-    plot: str = typer.Option(None, "--plot", help="With --uncertainty: draw a forest plot of each prediction's range "
-                                                  "over the calibrations against its published 95 % CI into this "
-                                                  "file (.png, .svg or .pdf; its folder is created if missing)."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " With --uncertainty only: a forest plot of each "
+                                                  "prediction's range over the calibrations against its published "
+                                                  "95 % CI."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Refit the clinical layer's two calibrated parameters (CL4 ketamine, CL1 escitalopram).

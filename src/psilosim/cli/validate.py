@@ -8,6 +8,7 @@ from rich.table import Table
 
 from ._app import (
     JSON_OPTION_HELP,
+    PLOT_HELP,
     app,
     check_plot_path,
     console,
@@ -16,8 +17,8 @@ from ._app import (
     save_plot,
 )
 
-PLOT_HELP = ("Also draw the scorecard into this file (.png, .svg or .pdf; its folder is created if missing): "
-             "each numeric target's band and simulated value, qualitative targets as pass/fail symbols.")
+SCORECARD_PLOT_HELP = PLOT_HELP + (" The scorecard: each numeric target's band and simulated value, "
+                                   "qualitative targets as pass/fail symbols.")
 
 
 @app.command()
@@ -26,7 +27,7 @@ def validate(
         None, "--only", help="Run only these target ids (repeatable); a family id such as PK1 runs "
                              "PK1.15, PK1.25 and PK1.30."
     ),
-    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
+    plot: str = typer.Option(None, "--plot", help=SCORECARD_PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
     show_unmodelled: bool = typer.Option(
         True, "--show-unmodelled/--hide-unmodelled", help="List targets no check covers yet."

@@ -112,13 +112,17 @@ def wilson_interval(successes: int, n: int, *, confidence: float = CONFIDENCE) -
     return Estimate(phat, low, high, n)
 
 
+#: Pairs a correlation with a Fisher-z interval needs (n − 3 > 0; a statistical minimum, not a model constant).
+MIN_CORRELATION_PAIRS = 4
+
+
 def pearson_ci(x, y, *, confidence: float = CONFIDENCE) -> Estimate:
     """Pearson r with a Fisher-z interval and the two-sided p of scipy.stats.pearsonr."""
     x, y = _finite(x, "x"), _finite(y, "y")
     if x.size != y.size:
         raise InputError("y", f"has {y.size} values, x has {x.size}")
-    if x.size < 4:
-        raise InputError("x", "a correlation with a confidence interval needs at least 4 pairs")
+    if x.size < MIN_CORRELATION_PAIRS:
+        raise InputError("x", f"a correlation with a confidence interval needs at least {MIN_CORRELATION_PAIRS} pairs")
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return Estimate(math.nan, math.nan, math.nan, x.size)
     r, p = sps.pearsonr(x, y)
@@ -225,7 +229,7 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     for name, da in series.items():
         change = (da.sel(visit=later[name]) - da.isel(visit=0)).values
         ok = np.isfinite(change)
-        r = pearson_ci(change[ok], improvement[ok]).value if ok.sum() >= 4 else math.nan
+        r = pearson_ci(change[ok], improvement[ok]).value if ok.sum() >= MIN_CORRELATION_PAIRS else math.nan
         out[f"{name}_change_vs_improvement"] = None if math.isnan(r) else r
     return out
 

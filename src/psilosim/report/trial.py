@@ -19,7 +19,7 @@ import xarray as xr
 from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
-from ..clinical.stats import summarize
+from ..clinical.stats import MIN_CORRELATION_PAIRS, summarize
 from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
 
@@ -72,8 +72,6 @@ CORRELATION_LABELS = {"density": "spine density change (healthy = 1)",
                       "rewired_fraction": "rewired fraction of the SC change (0–1)",
                       "flexibility": "network flexibility change (0–1)"}
 CORRELATION_SUFFIX = "_change_vs_improvement"
-#: Fewest patients with a value for a correlation (what clinical.stats.pearson_ci requires).
-MIN_CORRELATION_PAIRS = 4
 
 
 def _png(fig) -> str:
