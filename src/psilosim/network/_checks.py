@@ -20,3 +20,12 @@ def checked_coupling(coupling: float, field: str = "coupling") -> float:
     if not (np.isfinite(value) and value >= 0.0):
         raise InputError(field, f"G must be finite and non-negative, got {coupling}")
     return value
+
+
+def checked_couplings(coupling, field: str = "coupling") -> np.ndarray:
+    """One coupling or one per batch member as a 1-D float array, each as :func:`checked_coupling`
+    requires (finite and non-negative)."""
+    g = np.atleast_1d(np.asarray(coupling, dtype=float))
+    if g.ndim != 1 or not np.isfinite(g).all() or (g < 0).any():
+        raise InputError(field, f"G must be finite and non-negative, one value or one per member, got {coupling}")
+    return g

@@ -30,7 +30,7 @@ import xarray as xr
 from scipy.optimize import brentq
 
 from ...errors import InputError
-from .._checks import checked_coupling
+from .._checks import checked_coupling, checked_couplings
 from .._rng import seed_streams
 from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
 from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
@@ -117,7 +117,7 @@ class DMFModel:
         seconds of one continuing simulation (all couplings in one batch). Deterministic for a
         given ``seed``.
         """
-        g_values = np.array([checked_coupling(g) for g in np.atleast_1d(np.asarray(coupling, dtype=float))])
+        g_values = checked_couplings(coupling)
         j_fic = np.stack([self.fic(g) for g in g_values])
         n_iter = int(self.params.fic_iterations.value) if iterations is None else int(iterations)
         step = self.params.fic_rate.to("nA/Hz")
@@ -152,15 +152,13 @@ class DMFModel:
         j_fic
             FIC weights (B, N) or (N,), e.g. from :meth:`fic_refined`; default :meth:`fic`.
         """
-        g_values = np.atleast_1d(np.asarray(coupling, dtype=float))
+        g_values = checked_couplings(coupling)
         self._require_own_regions("gain", gain)
         gains = np.ones((1, self.n_regions)) if gain is None else np.atleast_2d(np.asarray(gain, dtype=float))
         if gains.shape[1] != self.n_regions:
             raise InputError("gain", f"needs {self.n_regions} regions, got {gains.shape[1]}")
         if not valid_gains(gains):
             raise InputError("gain", "must be finite and positive")
-        if not np.isfinite(g_values).all() or (g_values < 0).any():
-            raise InputError("coupling", "G must be finite and non-negative")
         batch = max(len(g_values), gains.shape[0])
         if len(g_values) not in (1, batch) or gains.shape[0] not in (1, batch):
             raise InputError("coupling/gain", f"batch sizes {len(g_values)} and {gains.shape[0]} differ")

@@ -20,7 +20,7 @@ from scipy.linalg import solve_continuous_lyapunov
 
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
-from .._checks import checked_coupling
+from .._checks import checked_coupling, checked_couplings
 from .._rng import seed_streams
 from .kernel import run
 from .params import HOPF, HopfParams
@@ -114,9 +114,7 @@ class HopfModel:
 
     def _batch_inputs(self, coupling: float | Sequence[float], a: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Couplings (B,) and bifurcation parameters (B, N), checked and broadcast to one batch."""
-        g = np.atleast_1d(np.asarray(coupling, dtype=float))
-        if g.ndim != 1 or not np.isfinite(g).all() or (g < 0).any():
-            raise InputError("coupling", f"G must be finite and non-negative, one value or one per member, got {coupling}")
+        g = checked_couplings(coupling)
         a = np.atleast_2d(self.bifurcation() if a is None else np.asarray(a, dtype=float))
         if a.ndim != 2 or a.shape[1] != self.n_regions:
             raise InputError("a", f"needs {self.n_regions} regions (shape (N,) or (B, N)), got shape {a.shape}")
