@@ -195,8 +195,8 @@ def simulate_slow_chain(
         a route the species' PK lacks (``route``, suggesting ``species="human"``).
     """
     days = checked_days(days)
-    plasticity_params_used = plasticity_params if plasticity_params is not None else _plasticity_set(species)
-    spine_params_used = spine_params if spine_params is not None else _spine_set(species)
+    plasticity_params_used = plasticity_params if plasticity_params is not None else _built_in_plasticity(species)
+    spine_params_used = spine_params if spine_params is not None else _built_in_spines(species)
     if isinstance(treatments, Drive):
         drive = treatments
     elif not treatments:
@@ -218,18 +218,11 @@ def simulate_slow_chain(
     return out
 
 
-# the keyword arguments of simulate_slow_chain shadow the two set builders inside it
-def _plasticity_set(species: str):
-    return plasticity_params(species)
-
-
-def _spine_set(species: str):
-    return spine_params(species)
-
-
+# Built once per species (sets are frozen, so sharing them is safe); also the reason for the
+# wrappers: simulate_slow_chain's keyword arguments shadow the two builders inside it.
 @lru_cache(maxsize=8)
 def _built_in_plasticity(species: str):
-    """The built-in set, built once (it only labels a run: sets are frozen)."""
+    """The species' built-in plasticity set (the default of a run, and what labels it)."""
     return plasticity_params(species)
 
 
