@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from ..errors import ExtrapolationWarning, PsilosimError
 from . import examples, metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
-from ._app import app, err_console
+from ._app import app, err_console, warn
 
 
 def _one_line_paragraphs(doc: str) -> str:
@@ -41,7 +41,7 @@ def _format_validation_error(exc: ValidationError) -> str:
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """psilosim's own warnings as one line, like its errors; others as Python shows them."""
     if issubclass(category, ExtrapolationWarning):
-        err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+        warn(str(message))
     else:
         _python_showwarning(message, category, filename, lineno, file, line)
 

@@ -65,6 +65,11 @@ def emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def warn(message: str) -> None:
+    """Print one warning line on stderr (the run goes on), in the same form as :func:`fail`'s errors."""
+    err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line on stderr and exit with ``code``."""
     err_console.print(f"[bold red]error:[/] {escape(str(message))}", highlight=False, soft_wrap=True)

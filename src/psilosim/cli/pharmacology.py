@@ -17,8 +17,8 @@ from ._app import (
     check_plot_path,
     console,
     emit_json,
-    err_console,
     save_plot,
+    warn,
 )
 
 #: Coarsest series step of ``pk --json`` (the contract: at least every 15 minutes), in hours.
@@ -101,8 +101,6 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     """
     import warnings
 
-    from rich.markup import escape
-
     from ..errors import ExtrapolationWarning
     from ..pharmacokinetics.dose_guard import check_studied_dose
     from ..species import SPECIES, species_defaults
@@ -112,7 +110,7 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     events = regimen.events(weight_kg)
     warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
     if warning is not None:
-        err_console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+        warn(warning)
     # said once, with the option's name: the simulation's own warning would repeat it
     warnings.filterwarnings("ignore", category=ExtrapolationWarning)
 
