@@ -301,8 +301,7 @@ def scan(
 
 def _scan_plot_title(payload: dict) -> str:
     """``psilocybin 25 mg at 2 h — aal2, linear (occupancy 0.69)``."""
-    what = ("given occupancy" if payload["compound"] == "given occupancy"
-            else f"{payload['compound']} {payload['dose']} at {payload['at_hours']:g} h")
+    what = _scan_when(payload, given="given occupancy")
     how = payload["method"] if payload["sessions"] is None else \
         f"{payload['method']}, {payload['sessions']} × {payload['minutes']:g} min"
     return f"{what} — {payload['dataset']}, {how} (5-HT2A occupancy {payload['occupancy']:.2f})"
@@ -329,9 +328,15 @@ def _map_summary(session, parcellation, kind: str) -> dict:
     return out
 
 
+def _scan_when(payload: dict, *, given: str) -> str:
+    """What was scanned: ``psilocybin 25 mg at 2 h``, or ``given`` for a session at a given occupancy."""
+    if payload["compound"] == "given occupancy":
+        return given
+    return f"{payload['compound']} {payload['dose']} at {payload['at_hours']:g} h"
+
+
 def _print_scan(payload: dict) -> None:
-    when = ("at a given occupancy" if payload["compound"] == "given occupancy"
-            else f"{payload['compound']} {payload['dose']} at {payload['at_hours']} h")
+    when = _scan_when(payload, given="at a given occupancy")
     table = Table(title=f"FC change (mean |ΔFC|), {when} ({payload['dataset']}, "
                         f"5-HT2A occupancy {payload['occupancy']:.2f})")
     table.add_column("network")
