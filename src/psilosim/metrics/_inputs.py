@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._labels import align_regions
 from ..connectome.parcellation import MATRIX_DIMS, canonical_network
 from ..errors import InputError
 
@@ -37,15 +38,9 @@ def check_region_table(regions: pd.DataFrame) -> pd.DataFrame:
     return regions
 
 
-def _match_labels(found: list[str], regions: pd.DataFrame, field: str) -> None:
-    expected = [str(x) for x in regions.index]
-    if len(found) != len(expected):
-        raise InputError(field, f"has {len(found)} regions but the region table has {len(expected)}")
-    missing = sorted(set(expected) - set(found))
-    extra = sorted(set(found) - set(expected))
-    if missing or extra:
-        raise InputError(field, f"region labels do not match the region table: missing {missing[:5]}, "
-                                f"unknown {extra[:5]}")
+def _table_order(found, labels: list[str], field: str) -> np.ndarray:
+    """Positions of the region table's labels among an input's (refused by name if they differ)."""
+    return align_regions(found, labels, field=field, found_in=field, wanted_in="the region table")
 
 
 def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None = None,
@@ -78,8 +73,7 @@ def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: 
     if set(bold.dims) != {"region", "time"} or bold.ndim != 2:
         raise InputError(field, f"dims {bold.dims}, expected ('region', 'time')")
     bold = bold.transpose("region", "time")
-    _match_labels([str(x) for x in bold["region"].values], regions, field)
-    bold = bold.assign_coords(region=[str(x) for x in bold["region"].values]).sel(region=labels)
+    bold = bold.isel(region=_table_order(bold["region"].values, labels, field)).assign_coords(region=labels)
     tr = _sampling_interval(bold, tr_s, field)
     values = np.asarray(bold.values, dtype=float)
     if not np.isfinite(values).all():
@@ -122,10 +116,9 @@ def as_fc(fc: xr.DataArray, regions: pd.DataFrame, field: str = "fc") -> xr.Data
     labels = [str(x) for x in regions.index]
     if not isinstance(fc, xr.DataArray) or fc.dims != MATRIX_DIMS:
         raise InputError(field, f"expected a DataArray with dims {MATRIX_DIMS}")
-    _match_labels([str(x) for x in fc["region_i"].values], regions, field)
-    fc = fc.assign_coords(region_i=[str(x) for x in fc["region_i"].values],
-                          region_j=[str(x) for x in fc["region_j"].values])
-    fc = fc.sel(region_i=labels, region_j=labels)
+    fc = fc.isel(region_i=_table_order(fc["region_i"].values, labels, field),
+                 region_j=_table_order(fc["region_j"].values, labels, field))
+    fc = fc.assign_coords(region_i=labels, region_j=labels)
     values = np.array(fc.values, dtype=float)
     off = ~np.eye(len(labels), dtype=bool)
     if not np.isfinite(values[off]).all():

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._labels import align_regions
 from ..errors import InputError
 from ._inputs import as_fc, offdiag
 from .kernel import first_appearance_labels
@@ -100,16 +101,13 @@ def partition_for(fc: xr.DataArray | np.ndarray, labels: xr.DataArray | np.ndarr
     ------
     InputError
         ``labels`` not 1-D, of another length than ``fc`` has regions, or labelled with other
-        regions than ``fc``'s.
+        regions than ``fc``'s (:func:`psilosim._labels.align_regions` names them).
     """
     n = np.shape(fc)[0]
     if isinstance(labels, xr.DataArray) and "region" in labels.dims and isinstance(fc, xr.DataArray) \
             and "region_i" in fc.coords:
-        wanted = [str(x) for x in fc["region_i"].values]
-        found = [str(x) for x in labels["region"].values]
-        if sorted(found) != sorted(wanted):
-            raise InputError(field, f"labelled with {len(found)} regions that are not the FC's {n} regions")
-        labels = labels.assign_coords(region=found).sel(region=wanted)
+        labels = labels.isel(region=align_regions(labels["region"].values, fc["region_i"].values, field=field,
+                                                  found_in=field, wanted_in="the FC"))
     values = np.asarray(getattr(labels, "values", labels))
     if values.ndim != 1 or values.size != n:
         raise InputError(field, f"needs one community label per region ({n}), got shape {values.shape}")

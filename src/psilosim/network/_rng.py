@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
+from .._seeds import checked_seed, checked_seed_entry
 from ..errors import InputError
-from ..pharmacokinetics.subject import checked_seed
 
 _STATE_WORDS = 4
 
@@ -47,20 +47,17 @@ def seed_streams(seed: int | None | Sequence[int], n_streams: int) -> np.ndarray
 
 
 def member_sequence(entry: int | Sequence[int]) -> np.random.SeedSequence:
-    """The seed sequence of one member: an integer, or ``(seed, *spawn_key)``."""
+    """The seed sequence of one member: an integer, or ``(seed, *spawn_key)``.
+
+    Every number is checked as a seed is (:func:`psilosim._seeds.checked_seed_entry`): a
+    non-negative integer, numpy's included; a float, a bool or ``None`` is refused.
+    """
     if isinstance(entry, (tuple, list)):
         if not entry:
-            raise ValueError("an empty seed tuple")
-        seed, *key = (_non_negative(k) for k in entry)
+            raise InputError("seed", "an empty seed tuple; give (seed, *spawn_key)")
+        seed, *key = (checked_seed_entry(k) for k in entry)
         return np.random.SeedSequence(seed, spawn_key=tuple(key))
-    return np.random.SeedSequence(_non_negative(entry))
-
-
-def _non_negative(value) -> int:
-    """A member seed or spawn-key entry as an int (numpy refuses negative ones with a bare ValueError)."""
-    if int(value) < 0:
-        raise InputError("seed", f"must be a non-negative integer, got {value!r}")
-    return int(value)
+    return np.random.SeedSequence(checked_seed_entry(entry))
 
 
 @njit(cache=True, inline="always")

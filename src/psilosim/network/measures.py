@@ -35,8 +35,9 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from .._labels import align_regions
 from ..connectome import Parcellation
-from ..errors import DataError, InputError
+from ..errors import DataError
 from .settings import SCAN
 
 #: Correlations are clipped to ±(1 − this) before arctanh, so the diagonal and numerically
@@ -112,13 +113,10 @@ def _select_regions(fc, labels: list[str]):
     """A labelled FC's rows and columns of ``labels``, in that order (an unlabelled FC unchanged)."""
     if not _is_labelled(fc):
         return fc
-    for dim in ("region_i", "region_j"):
-        present = set(fc[dim].values.tolist())
-        missing = [str(label) for label in labels if label not in present]
-        if missing:
-            raise InputError("labels", f"the FC has no {dim} {', '.join(missing[:5])}"
-                                       f"{' …' if len(missing) > 5 else ''}: is it of another parcellation?")
-    return fc.sel(region_i=labels, region_j=labels)
+    rows, cols = (align_regions(fc[dim].values, labels, field="labels", found_in=f"the FC's {dim}",
+                                wanted_in="labels", subset=True, hint="is it of another parcellation?")
+                  for dim in ("region_i", "region_j"))
+    return fc.isel(region_i=rows, region_j=cols)
 
 
 def _require_same_regions(fc_a, fc_b) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .._seeds import checked_seed  # its home before psilosim._seeds: still importable from here
 from ..errors import InputError
 from ..units import parse_quantity
 from .interactions import COMEDICATIONS, enabled_interactions
@@ -176,22 +177,6 @@ def _is_library_compound(key: str, get_compound) -> bool:
     except InputError:
         return False
     return True
-
-
-def checked_seed(seed: Any, field: str = "seed") -> int | None:
-    """``seed`` as a non-negative ``int`` (``None`` stays ``None``: no random draw).
-
-    Raises
-    ------
-    InputError
-        On ``field`` (a CLI passes its option, ``--seed``) when ``seed`` is negative or not an
-        integer (numpy refuses negative seeds).
-    """
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(field, f"must be a non-negative integer, got {seed!r}")
-    return int(seed)
 
 
 def as_subject(subject: Subject | dict | None) -> Subject:

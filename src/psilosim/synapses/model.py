@@ -16,8 +16,8 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._seeds import checked_seed
 from ..errors import InputError
-from ..pharmacokinetics.subject import checked_seed
 from .kernel import (
     SpineConstants,
     integrate_spines,
