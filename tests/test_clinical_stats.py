@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 from psilosim.clinical.stats import (
+    MIN_CORRELATION_PAIRS,
+    correlation_details,
     correlations,
     mean_ci,
     pearson_ci,
@@ -104,3 +106,26 @@ def test_daws_convention_gives_negative_r_for_modularity_change_vs_improvement()
     modularity_change = -0.01 * improvement + rng.normal(0, 0.02, 40)  # bigger drop, bigger improvement
     r = correlations(_synthetic_trial(modularity_change, improvement))["modularity_change_vs_improvement"]
     assert r < -0.5
+
+
+# Guards against the report working out on its own why a correlation is missing: the library that
+# skipped it says why, next to the missing value, and correlations() keeps its {name: r} shape.
+def test_a_missing_correlation_comes_with_the_reason_it_was_skipped():
+    rng = np.random.default_rng(1)
+    improvement = rng.uniform(0, 12, 10)
+    few = np.full(10, np.nan)
+    few[:MIN_CORRELATION_PAIRS - 1] = rng.normal(0, 0.02, MIN_CORRELATION_PAIRS - 1)  # 3 patients imaged
+    detail = correlation_details(_synthetic_trial(few, improvement))["modularity_change_vs_improvement"]
+    assert detail.r is None and detail.n == MIN_CORRELATION_PAIRS - 1
+    assert detail.reason == f"fewer than {MIN_CORRELATION_PAIRS} patients have a value ({MIN_CORRELATION_PAIRS - 1})"
+    constant = correlation_details(_synthetic_trial(np.full(10, -0.03), improvement))
+    assert constant["modularity_change_vs_improvement"].reason == "the change does not vary between patients (all -0.03)"
+    assert constant["modularity_change_vs_improvement"].r is None
+    flat = correlation_details(_synthetic_trial(rng.normal(0, 0.02, 10), np.full(10, 5.0)))
+    assert flat["modularity_change_vs_improvement"].reason == "improvement does not vary between patients"
+    # density_rel is 0.8 at every visit of the synthetic trial: no change to correlate either
+    assert flat["density_change_vs_improvement"].reason.startswith("the change does not vary")
+    ok = correlation_details(_synthetic_trial(-0.01 * improvement + rng.normal(0, 0.02, 10), improvement))
+    assert ok["modularity_change_vs_improvement"].reason is None and ok["modularity_change_vs_improvement"].n == 10
+    assert correlations(_synthetic_trial(few, improvement)) == {k: d.r for k, d in correlation_details(
+        _synthetic_trial(few, improvement)).items()}

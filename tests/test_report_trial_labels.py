@@ -11,7 +11,7 @@ import pytest
 
 from psilosim.clinical.design import load_design
 from psilosim.clinical.presets import get_preset
-from psilosim.clinical.stats import summarize
+from psilosim.clinical.stats import MIN_CORRELATION_PAIRS, correlation_details, summarize
 from psilosim.clinical.trial import run_trial
 from psilosim.report.trial import render_trial_report
 
@@ -82,3 +82,22 @@ def test_a_correlation_that_cannot_be_computed_says_why(analogue):
     assert summarize(ds)["correlations"]["bdnf_change_vs_improvement"] is None
     assert np.ptp(change) == 0  # the reason the report must give
     assert "not computed: the change does not vary between patients" in _text(page)
+
+
+# Guards against the report re-deriving, apart from the statistics, why a correlation is missing:
+# the reasons it prints are the library's, for too few patients with a value and for a constant input.
+def test_the_report_prints_the_librarys_reason_for_a_missing_correlation(analogue):
+    ds, _ = analogue
+    few = ds.copy(deep=True)
+    primary = int(np.flatnonzero(few["study_day"].values == few.attrs["primary_day"])[0])
+    density = few["outcome"].loc[{"measure": "density_rel"}]
+    density[MIN_CORRELATION_PAIRS - 1:, primary] = np.nan  # only 3 patients keep a density change
+    few["outcome"].loc[{"measure": "density_rel"}] = density
+    details = correlation_details(few)
+    too_few = details["density_change_vs_improvement"].reason
+    constant = details["bdnf_change_vs_improvement"].reason
+    assert too_few == f"fewer than {MIN_CORRELATION_PAIRS} patients have a value ({MIN_CORRELATION_PAIRS - 1})"
+    assert constant.startswith("the change does not vary between patients (all ")
+    text = _text(render_trial_report(few))
+    assert f"not computed: {too_few}" in text
+    assert f"not computed: {constant}" in text

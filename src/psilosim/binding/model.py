@@ -86,7 +86,8 @@ def _group_by_compound(treatments):
 def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h: float | str,
                    dt_h: float | str = 0.25, seed: int | None = None, method: str = "analytic",
                    effect_params: EffectParams = EFFECT_PARAMS,
-                   interaction_params: InteractionParams = INTERACTION_PARAMS) -> xr.Dataset:
+                   interaction_params: InteractionParams = INTERACTION_PARAMS,
+                   check_doses: bool = True) -> xr.Dataset:
     """Concentrations, occupancy per target and subjective effect for one subject.
 
     Parameters
@@ -105,6 +106,10 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         Draw random effects for compounds the subject has none for.
     method
         ``"analytic"`` or ``"ode"`` (see :mod:`psilosim.pharmacokinetics.kernel`).
+    check_doses
+        Compare each dose with the compound's largest studied dose (below). ``False`` is for a
+        caller that has checked the doses already, e.g. a virtual trial, which checks each arm
+        once before its patients (:func:`psilosim.clinical.trial.check_arm_doses`).
 
     Returns
     -------
@@ -129,7 +134,8 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
     resolved = _resolve_compounds(_normalise_treatments(treatments))
     groups = _group_by_compound(resolved)
     subj = for_compounds(as_subject(subject), [c for c, _ in groups])
-    guard_regimens(resolved, subj, stacklevel=2)
+    if check_doses:
+        guard_regimens(resolved, subj, stacklevel=2)
     if seed is not None:
         missing = [c for c, _ in groups if c.name.lower() not in subj.random_effects]
         subj = subj.with_random_effects(missing, seed=seed) if missing else subj

@@ -62,6 +62,7 @@ def trial(
     from ..clinical.stats import summarize
     from ..clinical.trial import (
         RESULTS_FILES,
+        check_arm_doses,
         check_difference_possible,
         check_results_format,
         run_trial,
@@ -79,9 +80,11 @@ def trial(
     design = _load(target)
     seed_used = design.seed if seed is None else seed
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
+    check_arm_doses(design)  # once per arm, before the folder is made and any patient simulated
     out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
-                   workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format)
+                   workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
+                   check_doses=False)
     summary = summarize(ds)
     if report:
         from ..report.trial import write_trial_report

@@ -259,11 +259,13 @@ def responsive_plasticity(params, responsiveness: float):
     return params.replace(**{g: getattr(params, g).value * responsiveness for g in gains})
 
 
-def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, inputs: dict | None = None):
+def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, inputs: dict | None = None,
+                  check_doses: bool = True):
     """The receptor drive (link 3 output) of ``patient`` under ``treatments`` over ``days``.
 
     ``inputs`` reuses a :func:`chain_inputs` result (the drive depends only on its
-    ``treatments`` and ``subject``).
+    ``treatments`` and ``subject``). ``check_doses=False`` skips the studied-dose check for this
+    patient (a trial checks each arm once, :func:`psilosim.clinical.trial.check_arm_doses`).
     """
     from ..plasticity import Drive
     from ..synapses.chain import acute_drive
@@ -271,13 +273,13 @@ def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, input
     kw = inputs or chain_inputs(treatments, patient)
     if not kw["treatments"]:
         return Drive.none()
-    return acute_drive(kw["treatments"], species=SPECIES, days=days, subject=kw["subject"])
+    return acute_drive(kw["treatments"], species=SPECIES, days=days, subject=kw["subject"], check_doses=check_doses)
 
 
 def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray, *,
                     environment: Environment = "supportive", mechanisms=None,
                     params: ClinicalBiologyParams = DEFAULT_BIOLOGY, drive=None,
-                    plasticity=None) -> BiologyTrajectory:
+                    plasticity=None, check_doses: bool = True) -> BiologyTrajectory:
     """Run links 1–5 for one patient and read them onto the study-day grid ``time_d``.
 
     Parameters
@@ -297,6 +299,9 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
         parameters, so calibrations reuse it).
     plasticity
         A human plasticity parameter set replacing the default (calibration only).
+    check_doses
+        Compare the doses with the compounds' largest studied doses (as
+        :func:`~psilosim.binding.simulate_acute`); ``False`` when the caller has checked them.
 
     Returns
     -------
@@ -309,7 +314,7 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
     kw = chain_inputs(treatments, patient, environment, mechanisms=mechanisms, params=params,
                       plasticity=plasticity)
     if drive is None:
-        drive = patient_drive(treatments, patient, days, inputs=kw)
+        drive = patient_drive(treatments, patient, days, inputs=kw, check_doses=check_doses)
     kw["treatments"] = drive
     ds = simulate_slow_chain(days=days, **kw)
     bio = from_dataset(ds, time_d, spines=kw["spine_params"],

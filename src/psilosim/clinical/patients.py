@@ -191,6 +191,23 @@ def _screen_history(rng: np.random.Generator, pop: PopulationParams, exclude: bo
     raise InputError("population.prevalence", "no candidate passes the psychosis/bipolar screening")
 
 
+def weight_range_kg(population: PopulationParams = DEFAULT_POPULATION) -> tuple[float, float]:
+    """The lightest and heaviest body weight (kg) a patient of ``population`` can be drawn with.
+
+    Weights are drawn from a normal distribution truncated to ``[mean / f, mean · f]``
+    (``f = body_weight_truncation``); a trial checks weight-dependent doses at both ends.
+
+    Raises
+    ------
+    InputError
+        On ``population.body_weight_truncation`` when ``f`` is not above 1.
+    """
+    f = population.body_weight_truncation.value
+    if not f > 1.0:
+        raise InputError("population.body_weight_truncation", f"must be > 1 (draws lie in [mean / f, mean · f]), got {f}")
+    return population.body_weight_mean.value / f, population.body_weight_mean.value * f
+
+
 def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
                  population: PopulationParams = DEFAULT_POPULATION,
                  exclude_psychosis_bipolar: bool = True, ssri_washout: bool = True) -> VirtualPatient:
@@ -227,12 +244,7 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
     on_ssri = bool(rng.random() < pop.fraction_on_ssri_at_screening.value)
     receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
     blunted = on_ssri and not ssri_washout
-    if not pop.body_weight_truncation.value > 1.0:
-        raise InputError("population.body_weight_truncation",
-                         f"must be > 1 (draws lie in [mean / f, mean · f]), got {pop.body_weight_truncation.value}")
-    weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value,
-                               pop.body_weight_mean.value / pop.body_weight_truncation.value,
-                               pop.body_weight_mean.value * pop.body_weight_truncation.value,
+    weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value, *weight_range_kg(pop),
                                field="population.body_weight")
     return VirtualPatient(
         index=index, n_screened=n_screened, baseline_severity=severity,

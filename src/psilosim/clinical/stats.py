@@ -28,10 +28,12 @@ from .scales import get_scale, is_remission, is_response
 
 __all__ = [
     "CONFIDENCE",
+    "Correlation",
     "Estimate",
     "arm_summary",
     "change_from_baseline",
     "check_arm",
+    "correlation_details",
     "correlations",
     "difference",
     "mean_ci",
@@ -206,6 +208,20 @@ def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = 
             "p": est.p, "by_visit": by_visit}
 
 
+@dataclass(frozen=True)
+class Correlation:
+    """One correlation of :func:`correlation_details`: r, the patients it is over, and why it is missing.
+
+    ``r`` is ``None`` when it was not computed, and ``reason`` then says why (fewer than
+    :data:`MIN_CORRELATION_PAIRS` patients with a value, a change or an improvement that does not
+    vary between patients); ``reason`` is ``None`` when ``r`` was computed.
+    """
+
+    r: float | None
+    n: int
+    reason: str | None = None
+
+
 def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float | None]:
     """Pearson r of each biology/network change (later − baseline) with improvement, all patients.
 
@@ -213,12 +229,22 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     Dataset has a ``network`` variable (patient × visit × network_measure). A network change is
     taken at the last imaging visit (``attrs["imaging_days"]``, else ``day``) and only over the
     patients who were imaged (finite values); improvement is always at ``day`` (the primary day).
+    A correlation that cannot be computed is ``None``; :func:`correlation_details` says why.
+    """
+    return {key: detail.r for key, detail in correlation_details(ds, day=day).items()}
+
+
+def correlation_details(ds: xr.Dataset, *, day: float | None = None) -> dict[str, Correlation]:
+    """:func:`correlations` with, for each, the number of patients and why a missing r is missing.
+
+    Same keys and values as :func:`correlations` (``Correlation.r``); the reasons are what a
+    report prints in place of a missing r.
     """
     day = float(ds.attrs["primary_day"]) if day is None else day
     v = _visit_of(ds, day)
     scores = _scores(ds)
     improvement = (scores.isel(visit=0) - scores.sel(visit=v)).values
-    out: dict[str, float | None] = {}
+    out: dict[str, Correlation] = {}
     series = {"density": ds["outcome"].sel(measure="density_rel"), "bdnf": ds["outcome"].sel(measure="bdnf_rel")}
     later = {name: v for name in series}
     if "network" in ds:
@@ -229,9 +255,21 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     for name, da in series.items():
         change = (da.sel(visit=later[name]) - da.isel(visit=0)).values
         ok = np.isfinite(change)
-        r = pearson_ci(change[ok], improvement[ok]).value if ok.sum() >= MIN_CORRELATION_PAIRS else math.nan
-        out[f"{name}_change_vs_improvement"] = None if math.isnan(r) else r
+        out[f"{name}_change_vs_improvement"] = _correlation(change[ok], improvement[ok])
     return out
+
+
+def _correlation(change: np.ndarray, improvement: np.ndarray) -> Correlation:
+    """Pearson r of ``change`` with ``improvement`` (finite, paired), or why there is none."""
+    n = int(change.size)
+    if n < MIN_CORRELATION_PAIRS:
+        return Correlation(None, n, f"fewer than {MIN_CORRELATION_PAIRS} patients have a value ({n})")
+    if np.ptp(change) == 0:
+        return Correlation(None, n, f"the change does not vary between patients (all {change[0]:.3g})")
+    if np.ptp(improvement) == 0:
+        return Correlation(None, n, "improvement does not vary between patients")
+    r = pearson_ci(change, improvement).value
+    return Correlation(None, n, "Pearson r is undefined for these values") if math.isnan(r) else Correlation(r, n)
 
 
 def network_day(ds: xr.Dataset, default: float) -> float:

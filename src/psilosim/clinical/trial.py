@@ -59,6 +59,7 @@ __all__ = [
     "RESULTS_FILES",
     "TRAITS",
     "arm_counts",
+    "check_arm_doses",
     "draw",
     "n_chunks",
     "outcome_from_biology",
@@ -333,8 +334,58 @@ def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_
                         ssri_washout=design.ssri_washout)
 
 
+def check_arm_doses(design: TrialDesign, models: ModelSet = DEFAULT_MODELS, *, stacklevel: int = 2) -> None:
+    """Compare every arm's doses with the compounds' largest studied doses, once per arm.
+
+    A design's doses are fixed per arm, so a trial checks them here, before any patient, rather
+    than in every patient's simulation. A per-kg dose (or a compound whose studied maximum is per
+    kg, ketamine's) depends on the patient's body weight: it is checked at the lightest and the
+    heaviest weight the population is drawn with (:func:`~psilosim.clinical.patients.weight_range_kg`),
+    which bound every patient's dose relative to the maximum
+    (:func:`~psilosim.pharmacokinetics.dose_guard.check_dose_over_weights`). A dose refused for
+    either end is refused for the design, even if no patient of a given run happens to weigh that much.
+
+    Parameters
+    ----------
+    design
+        The trial.
+    models
+        Its models (the population gives the weight range).
+    stacklevel
+        Of the warning, counted from the caller of this function.
+
+    Raises
+    ------
+    InputError
+        On ``arms.<a>.treatments.<t>.regimen.dose``, naming the arm, for a dose more than
+        ``refusal_factor`` (100) times the studied one; above the studied dose an
+        :class:`~psilosim.errors.ExtrapolationWarning` names the arm, once per arm and treatment.
+    """
+    import warnings
+
+    from ..errors import ExtrapolationWarning
+    from ..pharmacokinetics.dose_guard import check_dose_over_weights
+    from .biology import SPECIES
+    from .patients import weight_range_kg
+
+    weights = weight_range_kg(models.population)
+    for a, arm in enumerate(design.arms):
+        for t, treatment in enumerate(arm.arm_treatments()):
+            compound = treatment.resolved()
+            if compound is None:  # an inert comparator
+                continue
+            field_name = f"arms.{a}.treatments.{t}.regimen.dose"
+            try:
+                message = check_dose_over_weights(compound, treatment.regimen, weights, species=SPECIES,
+                                                  field=field_name)
+            except InputError as exc:
+                raise InputError(exc.field, f"arm {arm.name!r}: {exc.problem}") from None
+            if message is not None:
+                warnings.warn(f"arm {arm.name!r}: {message}", ExtrapolationWarning, stacklevel=stacklevel + 1)
+
+
 def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | None = None,
-                     models: ModelSet = DEFAULT_MODELS, drive=None) -> PatientOutcome:
+                     models: ModelSet = DEFAULT_MODELS, drive=None, check_doses: bool = True) -> PatientOutcome:
     """Simulate patient ``index`` of a run with ``seed``.
 
     Parameters
@@ -350,12 +401,16 @@ def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | N
     drive
         A precomputed receptor drive of this patient and arm (see
         :func:`~psilosim.clinical.biology.patient_drive`); calibrations reuse it.
+    check_doses
+        Compare this patient's doses with the compounds' largest studied doses (an
+        :class:`~psilosim.errors.ExtrapolationWarning` above, :class:`InputError` far above);
+        :func:`run_trial` checks each arm once (:func:`check_arm_doses`) and passes ``False``.
     """
     patient = draw(design, index, seed, models)
     arm_index = design.arm_of(index, seed) if arm is None else int(arm)
     spec = design.arms[arm_index]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
-                          mechanisms=spec.mechanisms, params=models.biology, drive=drive)
+                          mechanisms=spec.mechanisms, params=models.biology, drive=drive, check_doses=check_doses)
     return outcome_from_biology(design, patient, arm_index, bio, seed, models)
 
 
@@ -383,9 +438,13 @@ def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index
 
 
 def simulate_chunk(design: TrialDesign, seed: int, start: int, stop: int,
-                   models: ModelSet = DEFAULT_MODELS) -> xr.Dataset:
-    """Patients ``start … stop-1`` as a Dataset (one chunk of a run)."""
-    outcomes = [simulate_patient(design, i, seed, models=models) for i in range(start, stop)]
+                   models: ModelSet = DEFAULT_MODELS, *, check_doses: bool = True) -> xr.Dataset:
+    """Patients ``start … stop-1`` as a Dataset (one chunk of a run).
+
+    ``check_doses`` is passed to :func:`simulate_patient` (``False`` from :func:`run_trial`, which
+    has checked every arm before its first chunk).
+    """
+    outcomes = [simulate_patient(design, i, seed, models=models, check_doses=check_doses) for i in range(start, stop)]
     return _to_dataset(design, outcomes, models)
 
 
@@ -565,7 +624,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
               out: str | Path | None = None, chunk_size: int = DEFAULT_CHUNK, backend: str = "threads",
               workers: int | None = None, scheduler: str | None = None, models: ModelSet = DEFAULT_MODELS,
               progress: bool = False, max_new_chunks: int | None = None,
-              results_format: str = "netcdf") -> xr.Dataset | None:
+              results_format: str = "netcdf", check_doses: bool = True) -> xr.Dataset | None:
     """Run a virtual trial.
 
     Parameters
@@ -593,6 +652,11 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         ``"netcdf"`` (``OUT/results.nc``) or ``"zarr"`` (``OUT/results.zarr``, needs the ``zarr``
         package) for the gathered results; the saved chunks are NetCDF either way, so the format
         does not change what a resumed run finds.
+    check_doses
+        Check every arm's doses once before any patient (:func:`check_arm_doses`: refused far
+        above the studied dose, a warning per arm above it); ``False`` for a caller that has
+        called :func:`check_arm_doses` itself (the command line, before creating its folder).
+        The patients' simulations never repeat the check.
 
     Returns
     -------
@@ -612,7 +676,10 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     if workers is not None and workers < 1:
         raise InputError("--workers", f"must be ≥ 1, got {workers}")
     check_results_format(results_format)
+    if check_doses:
+        check_arm_doses(design, models, stacklevel=2)
     bounds = _chunk_bounds(n, chunk_size)
+    fingerprint = models.fingerprint(design)
     out_path = None if out is None else Path(out)
     done: dict[tuple[int, int], xr.Dataset] = {}
     finished: set[tuple[int, int]] = set()
@@ -621,7 +688,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
             raise InputError("--out", f"{out_path} is a file, not a folder; choose another output folder")
         out_path.mkdir(parents=True, exist_ok=True)
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
-                                   "chunk_size": chunk_size, "models": models.fingerprint(design),
+                                   "chunk_size": chunk_size, "models": fingerprint,
                                    "version": __version__}, models.unstable_hooks())
         finished = completed_chunks(out_path, bounds)
     todo = [b for b in bounds if b not in finished]
@@ -638,7 +705,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         task = bar.add_task("", total=n, completed=sum(e - s for s, e in finished))
         if backend == "sync" and not workers and not scheduler:
             for bound in todo:
-                store(bound, simulate_chunk(design, seed, *bound, models))
+                store(bound, simulate_chunk(design, seed, *bound, models, check_doses=False))
                 bar.advance(task, bound[1] - bound[0])
         else:
             _run_on_dask(design, seed, todo, models, backend, workers, scheduler,
@@ -649,20 +716,22 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         ds = xr.concat([done[b] for b in bounds], dim="patient").sortby("patient")
     else:
         ds = gather(out_path, bounds)
-    ds = _annotate(ds, design, seed, models)
+    ds = _annotate(ds, design, seed, models, fingerprint)
     if out_path is not None:
         write_results(ds, out_path, results_format)
-        _write_provenance(out_path, design, seed, n, models)
+        _write_provenance(out_path, design, seed, n, models, fingerprint)
     return ds
 
 
-def _write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int, models: ModelSet) -> None:
-    """``provenance.json`` of a finished run: version, design, seed, UTC time and parameter values."""
+def _write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int, models: ModelSet,
+                      fingerprint: str) -> None:
+    """``provenance.json`` of a finished run: version, design, seed, UTC time and parameter values
+    (``fingerprint``: the run's ``models.fingerprint(design)``, computed once per run)."""
     from ..io import PROVENANCE_FILE, provenance_record
 
     record = provenance_record(scenario=design.model_dump(mode="json"), seed=int(seed),
                                parameter_sets=models.parameter_sets(design),
-                               extra={"patients": int(n_patients), "model_fingerprint": models.fingerprint(design),
+                               extra={"patients": int(n_patients), "model_fingerprint": fingerprint,
                                       "design_fingerprint": design.fingerprint(), "biology_model": models.label,
                                       "network_model": _network_label(design, models)})
     tmp = out / f"{PROVENANCE_FILE}.partial"
@@ -707,7 +776,8 @@ def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_don
 
     client, cluster = _make_client(backend, workers, scheduler)
     try:
-        futures = {client.submit(simulate_chunk, design, seed, s, e, models, pure=False): (s, e) for s, e in todo}
+        futures = {client.submit(simulate_chunk, design, seed, s, e, models, check_doses=False, pure=False): (s, e)
+                   for s, e in todo}
         for fut in as_completed(futures):
             on_done(futures[fut], fut.result())
     finally:
@@ -716,13 +786,13 @@ def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_don
             cluster.close()
 
 
-def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet) -> xr.Dataset:
+def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet, fingerprint: str) -> xr.Dataset:
     ds.attrs.update({
         "title": f"psilosim virtual trial {design.name}", "disclaimer": DISCLAIMER,
         "psilosim_version": __version__, "seed": int(seed), "scale": design.scale,
         "arms": json.dumps(design.arm_names), "design": design.model_dump_json(),
         "primary_day": float(design.primary_day), "biology_model": models.label,
-        "model_fingerprint": models.fingerprint(design),
+        "model_fingerprint": fingerprint,
         "network_model": _network_label(design, models),
     })
     if design.imaging is not None:

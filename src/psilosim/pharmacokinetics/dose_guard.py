@@ -7,6 +7,13 @@ A dose above it is simulated with a warning (the model is extrapolating); a dose
 magnitude it is almost surely a unit slip ("25 kg" for "25 mg"). A per-kg maximum is compared
 per kg of the subject's body weight. Only human doses are checked: animal doses are per kg of a
 different species and the studied maxima are human ones.
+
+A simulation checks its own regimens (:func:`guard_regimens`; ``check_doses=False`` on
+:func:`~psilosim.binding.simulate_acute` skips it for a caller that has checked already). A virtual
+trial checks each arm once before any patient (:func:`check_dose_over_weights`): a per-kg dose or
+a per-kg maximum makes the comparison depend on the body weight, and since the ratio of a dose to
+its maximum is monotone in the weight (each amount is fixed or proportional to it), checking the
+lightest and the heaviest weight a patient can have covers every patient.
 """
 
 from __future__ import annotations
@@ -107,3 +114,75 @@ def guard_regimens(treatments, subject, *, stacklevel: int = 2,
                                      field=field.format(i=i))
         if message is not None:
             warnings.warn(message, ExtrapolationWarning, stacklevel=stacklevel + 1)
+
+
+def check_dose_over_weights(compound, regimen, weights_kg, *, species: str = "human", field: str = "dose",
+                            params: DoseGuardParams = DOSE_GUARD_PARAMS) -> str | None:
+    """:func:`check_studied_dose` of ``regimen`` for every body weight in ``weights_kg``, worst case reported.
+
+    A trial passes the lightest and heaviest weight its patients can be drawn with: the ratio of
+    a dose to the studied maximum is monotone in the weight, so the worse end is the worst patient.
+    When the outcome depends on the weight, the message names the weight it is about.
+
+    Parameters
+    ----------
+    compound
+        A :class:`psilosim.compounds.Compound`.
+    regimen
+        A :class:`psilosim.regimen.Regimen` (per-kg doses are multiplied by each weight).
+    weights_kg
+        Body weights (kg) to check, e.g. ``(lightest, heaviest)``.
+    species, field, params
+        As :func:`check_studied_dose`.
+
+    Returns
+    -------
+    str or None
+        The warning for the weight with the highest dose relative to the maximum, else ``None``.
+
+    Raises
+    ------
+    InputError
+        On ``field`` when the dose is refused for any of the weights.
+    """
+    weights = [float(w) for w in weights_kg]
+    refusals: list[tuple[float, InputError]] = []
+    messages: list[tuple[float, str | None]] = []
+    for weight in weights:
+        events = regimen.events(weight)
+        try:
+            messages.append((weight, check_studied_dose(compound, events.amount_mg, weight, species=species,
+                                                        field=field, params=params)))
+        except InputError as exc:
+            refusals.append((weight, exc))
+    if refusals:
+        weight, exc = max(refusals, key=lambda we: _ratio_of(compound, regimen, we[0]))
+        if _same_for_every_weight([e.problem for _, e in refusals], weights):
+            raise exc
+        raise InputError(exc.field, f"{exc.problem} {_for_weight(weight, weights)}")
+    found = [(w, m) for w, m in messages if m is not None]
+    if not found:
+        return None
+    weight, message = max(found, key=lambda wm: _ratio_of(compound, regimen, wm[0]))
+    if _same_for_every_weight([m for _, m in found], weights):
+        return message
+    return f"{message} {_for_weight(weight, weights)}"
+
+
+def _same_for_every_weight(outcomes: list[str], weights: list[float]) -> bool:
+    """Every weight gave the same message: the dose relative to the maximum does not depend on it."""
+    return len(outcomes) == len(weights) and len(set(outcomes)) == 1
+
+
+def _ratio_of(compound, regimen, weight_kg: float) -> float:
+    """Largest administration over the studied maximum, for one body weight."""
+    reference = compound.max_studied_dose
+    largest_mg = float(np.max(regimen.events(weight_kg).amount_mg))
+    if _per_kg(reference):
+        return largest_mg / weight_kg / reference.to("mg/kg")
+    return largest_mg / reference.to("mg")
+
+
+def _for_weight(weight_kg: float, weights: list[float]) -> str:
+    return (f"(for a body weight of {weight_kg:g} kg, where in the range {min(weights):g}–{max(weights):g} kg "
+            "the dose is highest relative to the studied one)")

@@ -19,7 +19,7 @@ import xarray as xr
 from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
-from ..clinical.stats import MIN_CORRELATION_PAIRS, summarize
+from ..clinical.stats import correlation_details, summarize
 from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
 
@@ -300,40 +300,17 @@ def _mechanisms_text(mechanisms: dict[str, bool] | None) -> str:
     return "all on" if not off else ", ".join(f"{name} off" for name in off) + " (others on)"
 
 
-def _correlation_series(ds: xr.Dataset, name: str) -> xr.DataArray:
-    """The per-patient series of a correlated measure and the visit its change is taken at."""
-    from ..clinical.stats import network_day
-
-    if name in ("density", "bdnf"):
-        return ds["outcome"].sel(measure=f"{name}_rel"), float(ds.attrs["primary_day"])
-    return ds["network"].sel(network_measure=name), network_day(ds, float(ds.attrs["primary_day"]))
-
-
-def _correlation_gap(ds: xr.Dataset, name: str) -> str:
-    """Why the correlation of ``name``'s change with improvement was not computed."""
-    day = float(ds.attrs["primary_day"])
-    scores = ds["outcome"].sel(measure="score")
-    visit_of = {float(d): v for v, d in zip(ds["visit"].values, ds["study_day"].values, strict=True)}
-    improvement = (scores.isel(visit=0) - scores.sel(visit=visit_of[day])).values
-    series, later_day = _correlation_series(ds, name)
-    change = (series.sel(visit=visit_of[later_day]) - series.isel(visit=0)).values
-    ok = np.isfinite(change)
-    if ok.sum() < MIN_CORRELATION_PAIRS:
-        return f"not computed: fewer than {MIN_CORRELATION_PAIRS} patients have a value"
-    if np.ptp(change[ok]) == 0:
-        return f"not computed: the change does not vary between patients (all {change[ok][0]:.3g})"
-    if np.ptp(improvement[ok]) == 0:
-        return "not computed: improvement does not vary between patients"
-    return "not computed"
-
-
 def _correlation_rows(ds: xr.Dataset, summary: dict) -> list[dict]:
-    """Each correlation with improvement: a readable label and r (or why it is missing)."""
+    """Each correlation with improvement: a readable label and r, or why it is missing (as
+    :func:`~psilosim.clinical.stats.correlation_details` gives it)."""
+    details = correlation_details(ds)
     rows = []
     for key, value in summary.get("correlations", {}).items():
         name = key.removesuffix(CORRELATION_SUFFIX)
         label = CORRELATION_LABELS.get(name, f"{name.replace('_', ' ')} change")
-        rows.append({"label": label, "value": f"{value:.3f}" if value is not None else _correlation_gap(ds, name)})
+        reason = details[key].reason if key in details else None
+        missing = f"not computed: {reason}" if reason else "not computed"
+        rows.append({"label": label, "value": f"{value:.3f}" if value is not None else missing})
     return rows
 
 

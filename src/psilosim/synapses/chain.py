@@ -32,11 +32,12 @@ ACUTE_STEP_H = 0.25
 MIN_ACUTE_SAMPLES = 4
 
 
-def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive:
+def acute_drive(treatments, *, species: str, days: float, subject=None, check_doses: bool = True) -> Drive:
     """Receptor drive from the pharmacology link for ``treatments`` (list of (compound, Regimen)).
 
     The acute solution runs to the last dose plus :data:`ACUTE_TAIL_H`, doubling the tail while
-    any target is still occupied, never beyond ``days``.
+    any target is still occupied, never beyond ``days``. ``check_doses=False`` skips the studied-dose
+    check of :func:`~psilosim.binding.simulate_acute` for a caller that has made it already.
     """
     from ..binding import simulate_acute  # the pharmacology link; imported late on purpose
     subject = _subject_for(species, subject)
@@ -47,7 +48,7 @@ def acute_drive(treatments, *, species: str, days: float, subject=None) -> Drive
         t_end = min(last_dose_h + tail, end_h)
         try:
             ds = simulate_acute(treatments, subject=subject, t_end_h=t_end,
-                                dt_h=min(ACUTE_STEP_H, t_end / MIN_ACUTE_SAMPLES))
+                                dt_h=min(ACUTE_STEP_H, t_end / MIN_ACUTE_SAMPLES), check_doses=check_doses)
         except InputError as exc:
             raise _with_species_hint(exc, species) from None
         drive = Drive.from_acute(ds, label=_label(treatments))
