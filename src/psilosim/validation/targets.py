@@ -192,6 +192,13 @@ TARGETS: tuple[Target, ...] = (
        source="Szigeti et al. 2021 eLife 10:e62878", link="clinical", unit="QIDS-SR-16 points", low=0.0, high=2.0),
     _t(id="CL4", quantity="ketamine response rapid at 24 h and fading over days", published="OR 9.87 at 24 h",
        source="NMDA antagonist meta-analysis 2015 Am J Psychiatry", link="clinical", flags=("qualitative",)),
+    # The response itself (REFERENCES CL4's quantity): the share of ketamine patients with a ≥ 50 % MADRS
+    # reduction at 24 h. Band: the pooled 52.2 % ± about a third (assumed; single trials spread widely).
+    _t(id="CL4.response", quantity="ketamine responders (≥ 50 % MADRS reduction) at 24 h",
+       published="52 % (placebo ≈ 10 %: OR 9.87)",
+       source="Han et al. 2016 Neuropsychiatr Dis Treat 12:2859 (abstract: 52.2 % response, 20.6 % remission at "
+              "24 h, 9 RCTs, n = 368); OR 9.87: NMDA antagonist meta-analysis 2015 Am J Psychiatry",
+       link="clinical", unit="percent", low=35.0, high=70.0),
 )
 
 TARGETS_BY_ID: dict[str, Target] = {t.id: t for t in TARGETS}
