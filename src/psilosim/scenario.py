@@ -290,12 +290,14 @@ def subject_seeds(seed: int | None, size: int) -> list[int | None]:
     return [int(s.generate_state(1)[0]) for s in states]
 
 
-def simulate_scenario(scenario: Scenario):
+def simulate_scenario(scenario: Scenario, *, check_doses: bool = True):
     """Run the acute pharmacology of a scenario for its whole population.
 
     A population with ``variability`` and no ``seed`` gets a fresh seed (:func:`fresh_seed`),
     stored in the result's ``attrs["seed"]`` (with ``attrs["seed_drawn"] = 1``) and, through
-    :func:`psilosim.io.write_run`, in the provenance record.
+    :func:`psilosim.io.write_run`, in the provenance record. ``check_doses=False`` skips the
+    studied-dose check of :func:`psilosim.binding.simulate_acute` for a caller that has made it
+    already (``psilosim run``, which checks before it touches the output folder).
 
     Returns
     -------
@@ -315,7 +317,7 @@ def simulate_scenario(scenario: Scenario):
         seed = fresh_seed()  # variable subjects need a seed; recorded below so the run can be repeated
     seeds = subject_seeds(seed, size) if scenario.population.variability else [None] * size
     runs = [simulate_acute(treatments, subject=base, t_end_h=sim.duration_h, dt_h=sim.step_h, seed=s,
-                           method=sim.method) for s in seeds]
+                           method=sim.method, check_doses=check_doses) for s in seeds]
     ds = xr.concat(runs, dim="subject", combine_attrs="drop_conflicts")
     ds = ds.assign_coords(subject=("subject", list(range(size))))
     ds.attrs.update({"scenario": scenario.name, "seed_drawn": int(scenario.seed is None and seed is not None),

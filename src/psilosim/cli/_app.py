@@ -7,16 +7,23 @@ with ``@app.command()`` on the :data:`app` defined here.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import math
+import re
 import sys
 import warnings
+from collections.abc import Callable, Collection
 from typing import Any, NoReturn
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.models import OptionInfo
+
+from ..errors import InputError
 
 app = typer.Typer(
     name="psilosim",
@@ -105,7 +112,6 @@ PLOT_HELP = "Also draw the results into this file (.png, .svg or .pdf; its folde
 def check_plot_path(plot: str | None) -> None:
     """Refuse a ``--plot`` file that cannot be written (type, a folder, a folder that cannot be
     created), before any work is spent."""
-    from ..errors import InputError
     from ..io import check_figure_path
 
     if plot is not None:
@@ -117,10 +123,69 @@ def check_plot_path(plot: str | None) -> None:
 
 def save_plot(fig, plot: str) -> str:
     """Write ``fig`` to the ``--plot`` file; a path that cannot be written is one line naming --plot."""
-    from ..errors import InputError
     from ..io import save_figure
 
     try:
         return str(save_figure(fig, plot))
     except InputError as exc:
         fail(str(exc))
+
+
+#: The library's names of the inputs a command line carries, and the options that carry them: a
+#: library error names its parameter or field (``minutes``, ``regimen.phases.0.dose``), the command
+#: line its option (``--minutes``, ``--dose``). A name maps here only when the option takes the same
+#: quantity in the same unit (the library's ``duration``, in seconds, is not ``--minutes``).
+CLI_OPTIONS = {
+    # regimen, subject and compound (pk, spines, window, scan)
+    "compound": "--compound", "dose": "--dose", "every": "--interval", "route": "--route",
+    "weight": "--weight", "species": "--species", "parameter_set": "--parameter-set",
+    "method": "--method", "days": "--days",
+    # connectome and network (fit, scan)
+    "dataset": "--dataset", "minutes": "--minutes", "sessions": "--sessions", "at_hours": "--at-hours",
+    "points": "--points",
+    # network metrics of BOLD files (analyze, compare)
+    "tr_s": "--tr", "window_s": "--window-s", "step_s": "--step-s", "policy": "--policy", "engine": "--engine",
+}
+
+#: A library field: a name or a dotted path of names and indices (``treatments.0.regimen.dose``);
+#: anything else (a file path) is never renamed.
+_LIBRARY_FIELD = re.compile(r"[A-Za-z_]\w*(\.\w+)*")
+
+
+def command_options(command: Callable[..., Any]) -> frozenset[str]:
+    """The options (``--dose``, ...) a typer command function declares."""
+    return frozenset(decl for param in inspect.signature(command).parameters.values()
+                     if isinstance(param.default, OptionInfo)
+                     for decl in param.default.param_decls if decl.startswith("--"))
+
+
+def as_option_error(exc: InputError, options: Collection[str]) -> InputError:
+    """``exc`` renamed to the command-line option that carries its field, when ``options`` has it.
+
+    The field's last name decides (``regimen.phases.0.dose`` is ``--dose``, through
+    :data:`CLI_OPTIONS`). A field the command has no option for (a scenario file's
+    ``treatments.0.regimen.dose``, the library's ``duration``) is returned unchanged, so the
+    error still names the input at fault in the library's words.
+    """
+    if not _LIBRARY_FIELD.fullmatch(exc.field):
+        return exc
+    option = CLI_OPTIONS.get(exc.field.rsplit(".", 1)[-1])
+    return InputError(option, exc.problem) if option in options else exc
+
+
+def named_as_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so an :class:`InputError` raised under a library field name is re-raised
+    under the command's option (:func:`as_option_error`). Put it below ``@app.command()``."""
+    options = command_options(command)
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            renamed = as_option_error(exc, options)
+            if renamed is exc:
+                raise
+            raise renamed from None
+
+    return wrapper

@@ -13,19 +13,12 @@ from rich.table import Table
 
 from ..errors import DataError, InputError
 from ..metrics.params import DEFAULT_METRICS
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console
+from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, named_as_options
 
 #: What a region table given to ``--regions`` must have (a dataset folder needs ``hemisphere`` too).
 METRICS_REGION_COLUMNS = ("label", "network")
 REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2)."
 TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with a time axis)."
-
-
-def checked_tr(tr_s: float | None) -> float | None:
-    """``--tr`` itself, refused when it is not a positive number of seconds (``None``: not given)."""
-    if tr_s is not None and not (np.isfinite(tr_s) and tr_s > 0):
-        raise InputError("--tr", f"must be a positive number of seconds, got {tr_s}")
-    return tr_s
 
 
 def load_regions(spec: str) -> pd.DataFrame:
@@ -74,7 +67,13 @@ def _read_matrix(path: Path) -> tuple[np.ndarray, list[str] | None]:
 
 
 def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataArray:
-    """BOLD from a CSV/TXT/NPY matrix (either orientation) or a psilosim NetCDF results file."""
+    """BOLD from a CSV/TXT/NPY matrix (either orientation) or a psilosim NetCDF results file.
+
+    The result has no time axis when ``tr_s`` is given (a NetCDF file's own is dropped): the
+    analysis builds it from ``tr_s``, after checking that ``tr_s`` is a positive number of seconds
+    (:func:`psilosim.metrics.analyze`), so a bad ``--tr`` is reported as such and not as a time
+    axis that does not increase.
+    """
     path = Path(spec)
     if not path.is_file():
         raise InputError(spec, "no such file")
@@ -86,9 +85,7 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
             bold = ds["bold"].load()
         if set(bold.dims) != {"region", "time"}:
             raise InputError(spec, f"'bold' has dims {bold.dims}, expected (region, time)")
-        if tr_s is not None:
-            bold = bold.assign_coords(time=np.arange(bold.sizes["time"]) * tr_s)
-        return bold
+        return bold if tr_s is None else bold.drop_vars("time", errors="ignore")
     if path.suffix.lower() not in (".csv", ".npy", ".txt"):
         raise InputError(spec, "unsupported file type; use .csv, .npy or a psilosim .nc results file")
     if tr_s is None:
@@ -98,8 +95,7 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
         raise InputError(spec, f"expected a 2-D matrix, got shape {values.shape}")
     n = len(labels)
     if header is not None:  # columns are labelled regions: time × regions
-        return xr.DataArray(values.T, dims=("region", "time"),
-                            coords={"region": header, "time": np.arange(values.shape[0]) * tr_s})
+        return xr.DataArray(values.T, dims=("region", "time"), coords={"region": header})
     if values.shape[0] == n:
         pass
     elif values.shape[1] == n:
@@ -107,8 +103,7 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
     else:
         raise InputError(spec, f"shape {values.shape} matches neither regions × time nor time × regions "
                                f"for the {n} regions of the region table")
-    return xr.DataArray(values, dims=("region", "time"),
-                        coords={"region": labels, "time": np.arange(values.shape[1]) * tr_s})
+    return xr.DataArray(values, dims=("region", "time"), coords={"region": labels})
 
 
 def _options(window_s, step_s, omega, gamma, seed, policy, engine) -> dict:
@@ -128,6 +123,7 @@ ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvai
 
 
 @app.command()
+@named_as_options
 def analyze(
     bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/TXT (whitespace or commas)/NPY, or a psilosim .nc results file."),
     regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
@@ -140,7 +136,6 @@ def analyze(
     from ..metrics import analyze as run
     from ..metrics import summary
 
-    tr = checked_tr(tr)
     table = load_regions(regions)
     with console.status("analysing", spinner="dots") if not json_out else _null():
         result = summary(run(load_bold(bold, table, tr), table, tr,
@@ -154,6 +149,7 @@ def analyze(
 
 
 @app.command()
+@named_as_options
 def compare(
     before: str = typer.Argument(..., help="BOLD file of the first condition (baseline)."),
     after: str = typer.Argument(..., help="BOLD file of the second condition."),
@@ -167,7 +163,6 @@ def compare(
     from ..metrics import compare as run
     from ..metrics import compare_summary
 
-    tr = checked_tr(tr)
     table = load_regions(regions)
     with console.status("comparing", spinner="dots") if not json_out else _null():
         result = compare_summary(run(load_bold(before, table, tr), load_bold(after, table, tr), table, tr,

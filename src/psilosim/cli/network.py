@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from contextlib import contextmanager
 
 import numpy as np
@@ -22,30 +21,12 @@ from ._app import (
     console,
     emit_json,
     err_console,
+    named_as_options,
     save_plot,
 )
 
 DATASET_HELP = ("Built-in dataset name (aal2, tvb76) or a folder with regions.csv, sc.csv, fc.csv, "
                 "receptors.csv.")
-
-
-#: The library's parameter names and the options of ``fit``/``scan`` that carry them: a library
-#: error names its parameter (``minutes``), the command line its option (``--minutes``).
-CLI_FLAGS = {"dataset": "--dataset", "minutes": "--minutes", "sessions": "--sessions",
-             "at_hours": "--at-hours", "points": "--points"}
-
-
-def named_as_flags(command):
-    """Re-raise an :class:`InputError` on a library parameter under its command-line option."""
-    @functools.wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except InputError as exc:
-            if exc.field not in CLI_FLAGS:
-                raise
-            raise InputError(CLI_FLAGS[exc.field], exc.problem) from None
-    return wrapper
 
 
 @contextmanager
@@ -70,7 +51,7 @@ MISSING = "n/a"
 
 
 @app.command()
-@named_as_flags
+@named_as_options
 def fit(
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
     model: str = typer.Option("both", "--model",
@@ -139,23 +120,13 @@ def fit(
         return
     for name, result in results.items():
         _print_fit(parcellation.name, name, result)
-    ks = f"{MISSING} ({_ks_missing_reason(parcellation, minutes)})" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
+    ks = f"{MISSING} ({best.fcd_ks_missing_reason})" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
     console.print(f"best: {best.model}, G = {best.G:.4g}: FC corr {best.fc_corr:.3f} "
                   f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
-
-
-def _ks_missing_reason(parcellation, minutes: float) -> str:
-    """Why the FCD Kolmogorov–Smirnov distance was not computed."""
-    window_s = FIT.fcd_window.to("s")
-    if not parcellation.bold:
-        return "no BOLD in the dataset"
-    if minutes * SECONDS_PER_MINUTE < 2 * window_s:
-        return f"--minutes shorter than two FCD windows of {window_s:g} s"
-    return "the simulated BOLD was not usable"
 
 
 #: Headers of the sweep columns (rates are the min/max over regions of each region's mean rate).
@@ -202,7 +173,7 @@ def _print_fit(dataset: str, name: str, result) -> None:
 
 
 @app.command()
-@named_as_flags
+@named_as_options
 def scan(
     compound: str = typer.Option("psilocybin", "--compound", help="Compound name."),
     dose: str = typer.Option("25 mg", "--dose", help="Dose with unit, e.g. '25 mg' or '0.3 mg/kg'."),

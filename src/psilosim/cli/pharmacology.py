@@ -17,6 +17,7 @@ from ._app import (
     check_plot_path,
     console,
     emit_json,
+    named_as_options,
     save_plot,
     warn,
 )
@@ -57,19 +58,6 @@ def format_value(value: float | None, unit: str) -> str:
     return f"{value:.3g}" if abs(value) > NUMERICAL_ZERO else "0"
 
 
-_CLI_FIELDS = {"every": "--interval", "dose": "--dose", "route": "--route", "weight": "--weight",
-               "compound": "--compound", "parameter_set": "--parameter-set", "method": "--method",
-               "species": "--species"}
-
-
-def _as_cli_error(exc, fields: dict[str, str] = _CLI_FIELDS):
-    """Rename a regimen/subject field (``regimen.phases.0.dose``) to its CLI option (``--dose``)."""
-    from ..errors import InputError
-
-    last = exc.field.rsplit(".", 1)[-1]
-    return InputError(fields.get(last, exc.field), exc.problem)
-
-
 def _regimen(dose: str, route: str, interval: str | None, doses: int):
     from ..errors import InputError
     from ..regimen import Regimen
@@ -78,12 +66,9 @@ def _regimen(dose: str, route: str, interval: str | None, doses: int):
         raise InputError("--doses", f"{doses}: need at least one dose")
     if doses > 1 and interval is None:
         raise InputError("--interval", "give an interval (e.g. 24h) with --doses > 1")
-    try:
-        if doses == 1 and interval is None:
-            return Regimen.single(dose, route=route)
-        return Regimen.repeated(dose, every=interval, count=doses, route=route)
-    except InputError as exc:
-        raise _as_cli_error(exc) from None
+    if doses == 1 and interval is None:
+        return Regimen.single(dose, route=route)
+    return Regimen.repeated(dose, every=interval, count=doses, route=route)
 
 
 def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: str = "human",
@@ -91,17 +76,14 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     """Refuse a dose 100x above the compound's largest studied human dose (a unit slip) and warn
     on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object).
 
-    This is the API's check (:func:`~psilosim.pharmacokinetics.dose_guard.check_studied_dose`),
-    run before any work so the message names the command's option. The simulation then makes the
-    same check and would warn again (an :class:`~psilosim.errors.ExtrapolationWarning` in Python's
-    format), so this command silences that repeat.
+    This is the library's check (:func:`~psilosim.pharmacokinetics.dose_guard.check_studied_dose`),
+    made once by a command before it touches anything (an output folder, a simulation), so the
+    message names the command's option. The command then simulates with ``check_doses=False``,
+    or silences the simulation's repeat of this warning where the simulation has no such switch.
 
     Without a weight, a per-kg dose is compared for the species' typical subject, the subject the
     chain itself simulates (a command that needs a weight asks for it when it simulates).
     """
-    import warnings
-
-    from ..errors import ExtrapolationWarning
     from ..pharmacokinetics.dose_guard import check_studied_dose
     from ..species import SPECIES, species_defaults
 
@@ -111,11 +93,10 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
     warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
     if warning is not None:
         warn(warning)
-    # said once, with the option's name: the simulation's own warning would repeat it
-    warnings.filterwarnings("ignore", category=ExtrapolationWarning)
 
 
 @app.command()
+@named_as_options
 def pk(
     compound: str = typer.Option(..., "--compound", help="Compound name (psilocybin, escitalopram, ketamine; case-insensitive)."),
     dose: str = typer.Option(..., "--dose", help="Dose with unit: '25 mg' or '0.3 mg/kg' (needs --weight)."),
@@ -135,16 +116,13 @@ def pk(
 
     For psilocybin the concentration is that of its active metabolite psilocin.
     """
-    from ..errors import InputError
     from ..regimen import input_error_from
 
     check_plot_path(plot)
     try:
         payload, ds = _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method)
-    except InputError as exc:
-        raise _as_cli_error(exc) from None
-    except ValidationError as exc:
-        raise _as_cli_error(input_error_from(exc)) from None
+    except ValidationError as exc:  # named as its option by @named_as_options, like an InputError
+        raise input_error_from(exc) from None
     if plot is not None:
         from ..binding.figures import plot_acute
 
@@ -215,7 +193,8 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         # whole steps, rounded up: the time grid stops at the last whole step, and the last
         # interval must be sampled to its end for the accumulation metrics
         t_end = math.ceil(t_end / step - ROUNDING_SLACK) * step
-    ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method)
+    ds = simulate_acute((comp, regimen), subject=subject, t_end_h=t_end, dt_h=step, seed=seed, method=method,
+                        check_doses=False)  # checked above, under --dose
     t = ds.time_h.values
     c = ds.concentration.sel(compound=comp.name).values
     metrics = nca(t, c, dose_times=dose_times, last_dose_h=float(events.time_h[-1]))
@@ -278,6 +257,8 @@ def run(
     from ..scenario import load_scenario, simulate_scenario
 
     sc = load_scenario(scenario)
+    # the doses once for the whole population (every subject has the scenario's weight and species),
+    # before the output folder is touched: a refused dose leaves no folder behind
     subject = sc.subject.to_subject()
     for k, treatment in enumerate(sc.treatments):
         warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
@@ -288,7 +269,7 @@ def run(
     check_replaceable(folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
-        ds = simulate_scenario(sc)
+        ds = simulate_scenario(sc, check_doses=False)  # checked above
     figures = {}
     sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
     if "acute" in sc.outputs.figures:

@@ -43,6 +43,7 @@ class FitResult:
 
     ``a`` is the Hopf local bifurcation parameter (1/s) of the best fit (``None`` for the DMF);
     ``j_fic`` the DMF's refined FIC weights, labelled by region (``None`` for Hopf).
+    ``fcd_ks_missing_reason`` says why ``fcd_ks`` is ``None`` (``None`` when it was computed).
     """
 
     G: float
@@ -53,6 +54,7 @@ class FitResult:
     j_fic: xr.DataArray | None
     model: str = "dmf"
     a: float | None = None
+    fcd_ks_missing_reason: str | None = None
 
     def as_dict(self) -> dict[str, float | str | None]:
         return {"G": self.G, "fc_corr": self.fc_corr, "fcd_ks": self.fcd_ks, "sc_fc_corr": self.sc_fc_corr,
@@ -89,6 +91,22 @@ def fcd_values(bold: np.ndarray, tr_s: float, window_s: float, step_s: float) ->
     if len(vectors) < 2:
         raise InputError("duration", f"need at least two {window_s:g} s windows for FCD")
     return upper(np.corrcoef(vectors))
+
+
+#: Why the FCD KS distance of a best fit is missing when its dataset and duration allowed it: the
+#: simulated BOLD had non-finite values or a constant region.
+UNUSABLE_BOLD = "the simulated BOLD was not usable"
+
+
+def fcd_ks_unavailable(parcellation: Parcellation, simulated_s: float, p: FitParams = FIT) -> str | None:
+    """Why the FCD KS distance cannot be scored for ``simulated_s`` seconds of BOLD on ``parcellation``
+    (``None``: it can): the dataset has no empirical BOLD, or the run is shorter than two FCD windows."""
+    window_s = p.fcd_window.to("s")
+    if not parcellation.bold:
+        return "no BOLD in the dataset"
+    if simulated_s < 2 * window_s:
+        return f"the simulated BOLD ({simulated_s:g} s) is shorter than two FCD windows of {window_s:g} s"
+    return None
 
 
 def fcd_ks(sim_bold: np.ndarray, emp_bolds: list[np.ndarray], tr_s: float,
@@ -139,12 +157,13 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     emp_fc = parcellation.fc.values
     emp_bolds = [ts.values for ts in parcellation.bold]
     corr, ks, rates, low, high = [], [], [], [], []
-    long_enough = sim.sizes["time"] * tr_s >= 2 * p.fcd_window.to("s")  # FCD needs two windows
+    simulated_s = sim.sizes["time"] * tr_s
+    scores_ks = fcd_ks_unavailable(parcellation, simulated_s, p) is None
     for m in range(len(g_values)):
         bold = sim["bold"].values[m]
         ok = np.isfinite(bold).all() and (bold.std(axis=1) > 0).all()
         corr.append(fc_correlation(fc_matrix(bold), emp_fc) if ok else np.nan)
-        ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and emp_bolds and long_enough else np.nan)
+        ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and scores_ks else np.nan)
         region_rates = sim["rate"].isel(member=m).values
         rates.append(float(region_rates.mean()))
         low.append(float(region_rates.min()))
@@ -152,7 +171,8 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     scores = xr.Dataset(
         {"fc_corr": ("G", corr), "fcd_ks": ("G", ks), "mean_rate": ("G", rates, {"units": "Hz"}),
          "min_rate": ("G", low, {"units": "Hz"}), "max_rate": ("G", high, {"units": "Hz"})},
-        coords={"G": g_values}, attrs={"dataset": parcellation.name, "duration_s": duration, "seed": seed},
+        coords={"G": g_values}, attrs={"dataset": parcellation.name, "duration_s": duration, "seed": seed,
+                                       "simulated_s": simulated_s},
     )
     return scores, j_fic
 
@@ -180,9 +200,11 @@ def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed:
         raise DataError(f"{parcellation.name}: no coupling kept the working point (all runs left 3 Hz)")
     best = int(np.nanargmax(corr))
     ks = float(scores["fcd_ks"].values[best])
+    missing = None if np.isfinite(ks) else \
+        fcd_ks_unavailable(parcellation, scores.attrs["simulated_s"], p) or UNUSABLE_BOLD
     return FitResult(
         G=float(scores["G"].values[best]), fc_corr=float(corr[best]),
-        fcd_ks=ks if np.isfinite(ks) else None,
+        fcd_ks=ks if np.isfinite(ks) else None, fcd_ks_missing_reason=missing,
         sc_fc_corr=fc_correlation(parcellation.sc.values, parcellation.fc.values),
         sweep=scores, j_fic=xr.DataArray(j_fic[best], dims="region", coords={"region": parcellation.labels},
                                          name="j_fic", attrs={"units": "nA", "long_name": "refined FIC weight"}),
@@ -227,7 +249,8 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
     best = int(np.argmax(scores))
     ks = None
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
-    if parcellation.bold and duration >= 2 * p.fcd_window.to("s"):  # FCD needs two windows
+    missing = fcd_ks_unavailable(parcellation, duration, p)
+    if missing is None:
         if progress:
             progress(0.2)
         tr_s = dataset_tr(parcellation, p)
@@ -239,7 +262,8 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
                        attrs={"dataset": parcellation.name, "model": "hopf", "a": a,
                               "method": "expected FC (linear, closed form)"})
     return FitResult(G=float(g_values[best]), fc_corr=float(scores[best]), fcd_ks=ks,
-                     sc_fc_corr=fc_correlation(sc, emp), sweep=sweep, j_fic=None, model="hopf", a=a)
+                     sc_fc_corr=fc_correlation(sc, emp), sweep=sweep, j_fic=None, model="hopf", a=a,
+                     fcd_ks_missing_reason=missing)
 
 
 def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int | None, tr_s: float,
@@ -281,6 +305,6 @@ def _chunk_lengths(duration_s: float, tr_s: float, n_chunks: int = 10) -> list[f
     return [float((b - a) * tr_s) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-__all__ = ["FitResult", "dataset_tr", "fc_correlation", "fc_matrix", "fcd_ks", "fcd_values",
+__all__ = ["FitResult", "dataset_tr", "fc_correlation", "fc_matrix", "fcd_ks", "fcd_ks_unavailable", "fcd_values",
            "fic_rule", "fit", "fit_hopf", "g_grid", "holds_fic_rule", "hopf_bold",
            "hopf_expected_fc", "hopf_ratios", "sweep", "upper"]
