@@ -147,6 +147,7 @@ def simulate_slow_chain(
     background_stress: float = 0.0,
     plasticity_params=None,
     spine_params=None,
+    check_doses: bool = True,
 ) -> xr.Dataset:
     """Run links 1–5 for one subject: doses → occupancy → BDNF/TrkB, window → spine density.
 
@@ -178,6 +179,10 @@ def simulate_slow_chain(
         Ongoing stress since long before the simulation (see :func:`simulate_spines`).
     plasticity_params, spine_params
         Parameter sets replacing the species defaults (e.g. an individual's).
+    check_doses
+        Compare the doses with the compounds' largest studied doses
+        (:mod:`~psilosim.pharmacokinetics.dose_guard`: a warning above, a refusal far above);
+        ``False`` for a caller that has checked them already (the ``spines`` command).
 
     Returns
     -------
@@ -203,7 +208,8 @@ def simulate_slow_chain(
     elif not treatments:
         drive = Drive.none()
     else:
-        drive = acute_drive(list(treatments), species=species, days=days, subject=subject)
+        drive = acute_drive(list(treatments), species=species, days=days, subject=subject,
+                            check_doses=check_doses)
     start_d = stress_start_d(stress)
     plast = simulate_plasticity(drive, species=species, days=days, mechanisms=mechanisms, start_d=start_d,
                                 params=plasticity_params_used)
