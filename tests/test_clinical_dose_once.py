@@ -127,3 +127,17 @@ def test_the_model_fingerprint_is_computed_once_per_run(monkeypatch, tmp_path: P
     ds = run_trial(carhart2021(), n_patients=2, seed=4, out=tmp_path, backend="sync")
     assert calls == [True]
     assert ds.attrs["model_fingerprint"] == original(ModelSet(), carhart2021())
+
+
+def test_twin_cohorts_check_each_arm_once_not_each_twin(monkeypatch):
+    """The calibration's twins (:class:`~psilosim.clinical.calibration.TwinCohort`) check doses as a trial does."""
+    import psilosim.pharmacokinetics.dose_guard as dose_guard
+    from psilosim.clinical.calibration import TwinCohort
+    from psilosim.clinical.presets import ketamine_iv
+
+    calls = []
+    original = dose_guard.check_studied_dose
+    monkeypatch.setattr(dose_guard, "check_studied_dose", lambda *a, **k: calls.append(1) or original(*a, **k))
+    TwinCohort(ketamine_iv(), 6, 1)
+    # one active arm (saline is inert), checked at the two ends of the weight range: not once per twin
+    assert len(calls) == 2

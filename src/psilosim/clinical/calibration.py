@@ -49,7 +49,7 @@ from .design import TrialDesign
 from .presets import carhart2021, ketamine_iv
 from .scales import get_scale
 from .symptoms import latent_course, rated_change_noise_variance
-from .trial import DEFAULT_MODELS, ModelSet, draw
+from .trial import DEFAULT_MODELS, ModelSet, check_arm_doses, draw
 
 
 class CalibrationTargets(ParameterSet):
@@ -113,11 +113,12 @@ class TwinCohort:
 
     def __post_init__(self) -> None:
         end = self.design.end_day
+        check_arm_doses(self.design, self.models, stacklevel=3)  # once per arm, as a trial does
         self.patients = [draw(self.design, i, self.seed, self.models) for i in range(self.n)]
         for k, arm in enumerate(self.design.arms):
             treatments = arm.arm_treatments()
             for i, patient in enumerate(self.patients):
-                self.drives[i, k] = patient_drive(treatments, patient, end)
+                self.drives[i, k] = patient_drive(treatments, patient, end, check_doses=False)
         self.rerun()
 
     def rerun(self, arms=None, plasticity=None) -> None:
