@@ -13,7 +13,17 @@ from rich.table import Table
 
 from ..errors import DataError, InputError
 from ..metrics.params import DEFAULT_METRICS
-from ._app import JSON_OPTION_HELP, app, console, emit_json, err_console, named_as_options
+from ._app import (
+    JSON_OPTION_HELP,
+    PLOT_HELP,
+    app,
+    check_plot_path,
+    console,
+    emit_json,
+    err_console,
+    named_as_options,
+    save_plot,
+)
 
 #: What a region table given to ``--regions`` must have (a dataset folder needs ``hemisphere`` too).
 METRICS_REGION_COLUMNS = ("label", "network")
@@ -130,21 +140,29 @@ def analyze(
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Network metrics of one recording: FC, DMN, modularity, participation, flexibility."""
     from ..metrics import analyze as run
     from ..metrics import summary
 
+    check_plot_path(plot)
     table = load_regions(regions)
     with console.status("analysing", spinner="dots") if not json_out else _null():
-        result = summary(run(load_bold(bold, table, tr), table, tr,
-                             **_options(window_s, step_s, omega, gamma, seed, policy, engine)))
+        analysed = run(load_bold(bold, table, tr), table, tr,
+                       **_options(window_s, step_s, omega, gamma, seed, policy, engine))
+        result = summary(analysed)
+    if plot is not None:
+        from ..metrics.figures import analysis_figure
+
+        result["plot"] = save_plot(analysis_figure(analysed, table, source=Path(bold).name), plot)
     if json_out:
         emit_json(result)
         return
     console.print(_scalar_table("psilosim analyze", result))
     console.print(_network_table(result["fc_by_network"], result["flexibility_by_network"]))
+    _figure_line(result)
     _disclaimer()
 
 
@@ -157,16 +175,29 @@ def compare(
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Change of every metric between two recordings (after − before) and desynchronisation."""
     from ..metrics import compare as run
     from ..metrics import compare_summary
+    from ..metrics.analysis import _analysed
 
+    check_plot_path(plot)
     table = load_regions(regions)
+    options = _options(window_s, step_s, omega, gamma, seed, policy, engine)
     with console.status("comparing", spinner="dots") if not json_out else _null():
-        result = compare_summary(run(load_bold(before, table, tr), load_bold(after, table, tr), table, tr,
-                                     **_options(window_s, step_s, omega, gamma, seed, policy, engine)))
+        # each recording analysed as compare() analyses it (errors named before.* / after.*), kept
+        # for the figure; compare() then takes the two results as they are
+        first = _analysed(load_bold(before, table, tr), table, tr, "before", options)
+        second = _analysed(load_bold(after, table, tr), table, tr, "after", options)
+        change = run(first, second, table)
+        result = compare_summary(change)
+    if plot is not None:
+        from ..metrics.figures import comparison_figure
+
+        result["plot"] = save_plot(comparison_figure(first, second, change, table,
+                                                     names=(Path(before).name, Path(after).name)), plot)
     if json_out:
         emit_json(result)
         return
@@ -180,6 +211,7 @@ def compare(
         desync.add_row(name, _fmt(value), _fmt(by_net["corr_distance"][name]))
     console.print(desync)
     console.print(f"FCD KS distance: {_fmt(result['fcd_ks'])}")
+    _figure_line(result)
     _disclaimer()
 
 
@@ -213,6 +245,11 @@ def _network_table(fc_within: dict, flexibility: dict) -> Table:
     for name in fc_within:
         table.add_row(name, _fmt(fc_within[name]), _fmt(flexibility.get(name)))
     return table
+
+
+def _figure_line(result: dict) -> None:
+    if "plot" in result:
+        console.print(f"figure: {result['plot']}")
 
 
 def _disclaimer() -> None:

@@ -247,6 +247,8 @@ def run(
     scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),  # noqa: B008
     out: Path = typer.Option(None, "--out", help="Output folder, created if missing (default: the scenario's "  # noqa: B008
                                                  "outputs.folder)."),
+    plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " The acute figure: concentration, occupancy and "
+                                                               "effect over time (a population: median, 5–95 % band)."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Run a scenario: write results (NetCDF), provenance (JSON) and figures to an output folder."""
@@ -256,6 +258,7 @@ def run(
     from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
     from ..scenario import load_scenario, simulate_scenario
 
+    check_plot_path(plot)
     sc = load_scenario(scenario)
     # the doses once for the whole population (every subject has the scenario's weight and species),
     # before the output folder is touched: a refused dose leaves no folder behind
@@ -270,21 +273,24 @@ def run(
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds = simulate_scenario(sc, check_doses=False)  # checked above
+    import matplotlib.pyplot as plt
+
     figures = {}
     sets = dict(item.split("=", 1) for item in str(ds.attrs.get("parameter_sets", "")).split(";") if "=" in item)
-    if "acute" in sc.outputs.figures:
-        import matplotlib.pyplot as plt
-
-        figures["acute"] = plot_acute(ds, title=_run_plot_title(sc, sets))
+    if "acute" in sc.outputs.figures or plot is not None:
+        acute = plot_acute(ds, title=_run_plot_title(sc, sets))
+        if "acute" in sc.outputs.figures:
+            figures["acute"] = acute
     record = provenance_record(scenario=sc.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
                                extra={"source": str(scenario) if scenario else "built-in default"})
     path = write_run(folder, dataset=ds, provenance=record, figures=figures, field=folder_field)
+    drawn = {} if plot is None else {"plot": save_plot(acute, plot)}  # the same figure, also where asked
     for fig in figures.values():
         plt.close(fig)
     summary = _run_summary(ds, effect_duration_h)
     if json_out:
         emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
-                   "parameter_sets": sets, "summary": summary, "disclaimer": DISCLAIMER})
+                   "parameter_sets": sets, "summary": summary, **drawn, "disclaimer": DISCLAIMER})
         return
     table = Table(title=f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)")
     for col in ("quantity", "value", "unit"):
@@ -293,6 +299,8 @@ def run(
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
     console.print(f"results, provenance and figures written to [bold]{path}[/]")
+    if plot is not None:
+        console.print(f"figure: {drawn['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
