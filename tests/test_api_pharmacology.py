@@ -67,15 +67,15 @@ def test_subject_keys_match_compound_names_case_insensitively_and_through_aliase
 def test_api_refuses_a_unit_slip_and_warns_above_the_studied_dose():
     with pytest.raises(InputError, match="30 mg") as info:
         _acute([("psilocybin", Regimen.single("25 g"))])
-    assert info.value.field == "treatments.0.regimen.dose"
+    assert info.value.field == "treatments.0.regimen.phases.0.dose"
     with pytest.raises(InputError, match="30 mg") as info:
         simulate_pk("psilocybin", Regimen.single("25 g"), t_end_h=SHORT_H)
-    assert info.value.field == "regimen.dose"  # simulate_pk's argument, not simulate_acute's
+    assert info.value.field == "regimen.phases.0.dose"  # simulate_pk's argument, not simulate_acute's
     with pytest.warns(ExtrapolationWarning, match="30 mg"):
         _acute([("psilocybin", Regimen.single("100 mg"))])
     with pytest.warns(UserWarning, match="extrapolating") as record:
         simulate_pk("psilocybin", Regimen.single("100 mg"), t_end_h=SHORT_H)
-    assert str(record[0].message).startswith("regimen.dose ")
+    assert str(record[0].message).startswith("regimen.phases.0.dose ")
 
 
 def test_api_is_silent_at_studied_doses_and_for_animals():

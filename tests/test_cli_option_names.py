@@ -64,7 +64,7 @@ def test_a_field_the_command_does_not_expose_keeps_its_name(field):
      "--interval", ""),
     # plasticity: the species table names "species"
     (["spines", "--species", "rat", "--days", "1"], "--species", "rat"),
-    # network: the dose guard of the pharmacology chain names "treatments.0.regimen.dose"
+    # network: the dose guard of the pharmacology chain names "treatments.0.regimen.phases.0.dose"
     (["scan", "--dose", "25 g", "--method", "linear"], "--dose", "30 mg"),
     # network: g_grid names "points"
     (["fit", "--model", "dmf", "--points", "0", "--minutes", "1"], "--points", "at least one"),
@@ -92,6 +92,36 @@ def test_metrics_window_error_names_the_window_option(monkeypatch, capsys, bold_
     code, _, err = run_cli(monkeypatch, capsys, "analyze", str(bold_files / "short.npy"),
                            "--regions", str(bold_files / "regions.csv"), "--tr", "2", "--json")
     assert code == 2 and err.startswith("error: --window-s:") and "longer than the recording" in err
+
+
+@pytest.mark.parametrize("command", ["analyze", "compare"])
+def test_a_bad_seed_of_the_metrics_is_one_line_under_the_option(monkeypatch, capsys, bold_files, command):
+    """The metrics check their seed as every link does (``_seeds``); numpy's bare ValueError never shows."""
+    files = [str(bold_files / "bold.npy")] * (2 if command == "compare" else 1)
+    code, _, err = run_cli(monkeypatch, capsys, command, *files, "--regions", str(bold_files / "regions.csv"),
+                           "--tr", "2", "--seed", "-1", "--json")
+    assert code == 2 and err.startswith("error: --seed:") and "non-negative integer" in err
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True])
+def test_the_metrics_library_refuses_a_bad_seed_naming_it(seed):
+    from psilosim.metrics.flexibility import multilayer_partitions
+    from psilosim.metrics.modularity import detect_communities
+
+    rng = np.random.default_rng(0)
+    fc = np.corrcoef(rng.normal(size=(6, 40)))
+    import pandas as pd
+    import xarray as xr
+
+    regions = pd.DataFrame({"network": ["A"] * 3 + ["B"] * 3}, index=[f"r{k}" for k in range(6)])
+    labelled = xr.DataArray(fc, dims=("region_i", "region_j"),
+                            coords={"region_i": list(regions.index), "region_j": list(regions.index)})
+    with pytest.raises(InputError) as info:
+        detect_communities(labelled, regions, seed=seed)
+    assert info.value.field == "seed"
+    with pytest.raises(InputError) as info:
+        multilayer_partitions(np.stack([fc, fc]), omega=1.0, gamma=1.0, n_runs=1, seed=seed)
+    assert info.value.field == "seed"
 
 
 @pytest.mark.parametrize("tr", ["-2", "0", "nan"])
@@ -141,9 +171,9 @@ def test_run_checks_the_doses_once_for_the_whole_population(monkeypatch, capsys,
     code, out, err = run_cli(monkeypatch, capsys, "run", _scenario(tmp_path, "40 mg", 3),
                              "--out", str(tmp_path / "out"), "--json")
     assert code == 0, err
-    assert checked == ["treatments.0.regimen.dose"]  # not again for each of the 3 subjects
+    assert checked == ["treatments.0.regimen.phases.0.dose"]  # not again for each of the 3 subjects
     lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("warning: treatments.0.regimen.dose") and "30 mg" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("warning: treatments.0.regimen.phases.0.dose") and "30 mg" in lines[0]
     assert json.loads(out)["summary"]
 
 
@@ -153,7 +183,7 @@ def test_run_refusing_a_dose_leaves_an_existing_output_folder_untouched(monkeypa
     assert code == 0
     before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
     code, stdout, err = run_cli(monkeypatch, capsys, "run", _scenario(tmp_path, "25 g", 1), "--out", str(out), "--json")
-    assert code == 2 and stdout == "" and err.startswith("error: treatments.0.regimen.dose:")
+    assert code == 2 and stdout == "" and err.startswith("error: treatments.0.regimen.phases.0.dose:")
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
 
 

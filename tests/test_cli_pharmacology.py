@@ -217,7 +217,7 @@ def test_run_refuses_a_unit_slip_in_a_scenario_dose(monkeypatch, capsys, tmp_pat
     bad = tmp_path / "slip.yaml"
     bad.write_text("treatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 g}]}\n")
     code, out, err = run_cli(monkeypatch, capsys, "run", str(bad), "--out", str(tmp_path / "out"), "--json")
-    assert code == 2 and out == "" and err.startswith("error: treatments.0.regimen.dose:") and "30 mg" in err
+    assert code == 2 and out == "" and err.startswith("error: treatments.0.regimen.phases.0.dose:") and "30 mg" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -47,7 +47,7 @@ def test_a_unit_slip_is_refused_before_any_patient_naming_the_arm(monkeypatch):
     monkeypatch.setattr(trial_module, "simulate_patient", _no_patient)
     with pytest.raises(InputError, match="30 mg") as info:
         run_trial(design, n_patients=4, seed=1, backend="sync")
-    assert info.value.field == "arms.0.treatments.0.regimen.dose"
+    assert info.value.field == "arms.0.treatments.0.regimen.phases.0.dose"
     assert f"arm {ARM!r}" in str(info.value)
 
 
@@ -57,7 +57,7 @@ def test_the_command_refuses_a_unit_slip_before_creating_its_folder(monkeypatch,
     out = tmp_path / "run"
     code, _, err = run_cli(monkeypatch, capsys, "trial", str(scenario), "-n", "4", "--out", str(out), "--json")
     assert code == 2
-    assert err.startswith("error: arms.0.treatments.0.regimen.dose:") and ARM in err
+    assert err.startswith("error: arms.0.treatments.0.regimen.phases.0.dose:") and ARM in err
     assert not out.exists()
 
 
@@ -141,3 +141,18 @@ def test_twin_cohorts_check_each_arm_once_not_each_twin(monkeypatch):
     TwinCohort(ketamine_iv(), 6, 1)
     # one active arm (saline is inert), checked at the two ends of the weight range: not once per twin
     assert len(calls) == 2
+
+
+def test_the_error_names_the_phase_that_holds_the_offending_dose():
+    """A regimen has no ``dose`` field: the message points at the phase with the largest administration."""
+    from psilosim.compounds import get_compound
+    from psilosim.pharmacokinetics.dose_guard import check_dose_over_weights
+    from psilosim.regimen import Regimen
+
+    regimen = Regimen.build(route="oral", phases=[{"dose": "1 mg", "every": "1 day", "count": 2},
+                                                  {"dose": "25 g", "every": "1 day", "count": 2}])
+    assert regimen.largest_phase() == 1
+    with pytest.raises(InputError) as info:
+        check_dose_over_weights(get_compound("psilocybin"), regimen, (50.0, 100.0),
+                                field="arms.0.treatments.0.regimen.phases.{p}.dose")
+    assert info.value.field == "arms.0.treatments.0.regimen.phases.1.dose"

@@ -16,7 +16,7 @@ class InputError(PsilosimError, ValueError):
     Parameters
     ----------
     field
-        Dotted name of the offending input (``"regimen.dose"``, ``"--weight"``, a file path).
+        Dotted name of the offending input (``"regimen.phases.0.dose"``, ``"--weight"``, a file path).
     problem
         What is wrong and what is expected, as a sentence fragment.
     """

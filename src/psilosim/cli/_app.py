@@ -145,9 +145,11 @@ CLI_OPTIONS = {
     "points": "--points",
     # network metrics of BOLD files (analyze, compare)
     "tr_s": "--tr", "window_s": "--window-s", "step_s": "--step-s", "policy": "--policy", "engine": "--engine",
+    # randomness (every command that takes one)
+    "seed": "--seed",
 }
 
-#: A library field: a name or a dotted path of names and indices (``treatments.0.regimen.dose``);
+#: A library field: a name or a dotted path of names and indices (``treatments.0.regimen.phases.0.dose``);
 #: anything else (a file path) is never renamed.
 _LIBRARY_FIELD = re.compile(r"[A-Za-z_]\w*(\.\w+)*")
 
@@ -164,7 +166,7 @@ def as_option_error(exc: InputError, options: Collection[str]) -> InputError:
 
     The field's last name decides (``regimen.phases.0.dose`` is ``--dose``, through
     :data:`CLI_OPTIONS`). A field the command has no option for (a scenario file's
-    ``treatments.0.regimen.dose``, the library's ``duration``) is returned unchanged, so the
+    ``treatments.0.regimen.phases.0.dose``, the library's ``duration``) is returned unchanged, so the
     error still names the input at fault in the library's words.
     """
     if not _LIBRARY_FIELD.fullmatch(exc.field):

@@ -78,19 +78,21 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
 
     This is the library's check (:func:`~psilosim.pharmacokinetics.dose_guard.check_studied_dose`),
     made once by a command before it touches anything (an output folder, a simulation), so the
-    message names the command's option. The command then simulates with ``check_doses=False``,
-    or silences the simulation's repeat of this warning where the simulation has no such switch.
+    message names the command's option (or, for a scenario file, the input: ``{p}`` in ``field``
+    is the phase with the largest administration). The command then simulates with
+    ``check_doses=False``.
 
     Without a weight, a per-kg dose is compared for the species' typical subject, the subject the
     chain itself simulates (a command that needs a weight asks for it when it simulates).
     """
-    from ..pharmacokinetics.dose_guard import check_studied_dose
+    from ..pharmacokinetics.dose_guard import check_studied_dose, regimen_dose_field
     from ..species import SPECIES, species_defaults
 
     if weight_kg is None and species.strip().lower() in SPECIES:
         weight_kg = species_defaults(species).body_weight.to("kg")
     events = regimen.events(weight_kg)
-    warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species, field=field)
+    warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species,
+                                 field=regimen_dose_field(field, regimen, weight_kg))
     if warning is not None:
         warn(warning)
 
@@ -265,7 +267,7 @@ def run(
     subject = sc.subject.to_subject()
     for k, treatment in enumerate(sc.treatments):
         warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
-                               field=f"treatments.{k}.regimen.dose")
+                               field=f"treatments.{k}.regimen.phases.{{p}}.dose")
     # before the simulation: a folder that cannot be created fails at once, with one line
     folder_field = "--out" if out is not None else "outputs.folder"
     folder = prepare_out_dir(out if out is not None else sc.outputs.folder, option=folder_field)

@@ -357,7 +357,7 @@ def check_arm_doses(design: TrialDesign, models: ModelSet = DEFAULT_MODELS, *, s
     Raises
     ------
     InputError
-        On ``arms.<a>.treatments.<t>.regimen.dose``, naming the arm, for a dose more than
+        On ``arms.<a>.treatments.<t>.regimen.phases.<p>.dose``, naming the arm, for a dose more than
         ``refusal_factor`` (100) times the studied one; above the studied dose an
         :class:`~psilosim.errors.ExtrapolationWarning` names the arm, once per arm and treatment.
     """
@@ -374,7 +374,7 @@ def check_arm_doses(design: TrialDesign, models: ModelSet = DEFAULT_MODELS, *, s
             compound = treatment.resolved()
             if compound is None:  # an inert comparator
                 continue
-            field_name = f"arms.{a}.treatments.{t}.regimen.dose"
+            field_name = f"arms.{a}.treatments.{t}.regimen.phases.{{p}}.dose"
             try:
                 message = check_dose_over_weights(compound, treatment.regimen, weights, species=SPECIES,
                                                   field=field_name)

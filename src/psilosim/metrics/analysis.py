@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .._seeds import checked_seed
 from ..errors import InputError
 from ._inputs import as_timeseries, check_region_table
 from .desync import fc_change
@@ -111,7 +112,7 @@ def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float 
     ts = as_timeseries(bold, regions, tr_s)
     regions = regions.loc[list(ts["region"].values)]
     fc = static_fc(ts, regions)
-    seeds = np.random.SeedSequence(seed).generate_state(2)
+    seeds = np.random.SeedSequence(checked_seed(seed)).generate_state(2)
     communities = detect_communities(
         fc, regions, policy=policy, gamma=params.resolution.value,
         n_runs=int(params.n_runs_static.value),

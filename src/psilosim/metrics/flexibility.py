@@ -48,6 +48,7 @@ import pandas as pd
 import scipy.sparse as sp
 import xarray as xr
 
+from .._seeds import checked_seed
 from ..errors import InputError
 from .fc import sliding_window_fc
 from .kernel import first_appearance_labels, louvain, partition_quality
@@ -150,7 +151,7 @@ def multilayer_partitions(window_fc: np.ndarray, *, omega: float, gamma: float, 
     n_windows, n = window_fc.shape[:2]
     matrix = supra_modularity_matrix(window_fc, omega=omega, gamma=gamma)
     norm = supra_total_strength(window_fc, omega)
-    children = np.random.SeedSequence(seed).spawn(n_runs)
+    children = np.random.SeedSequence(checked_seed(seed)).spawn(n_runs)
     labels, qualities = [], []
     for child in children:
         if engine == "louvain":

@@ -46,6 +46,7 @@ import pandas as pd
 import xarray as xr
 
 from .._labels import align_regions
+from .._seeds import checked_seed
 from ..errors import InputError
 from ._inputs import as_fc, offdiag
 from .kernel import first_appearance_labels
@@ -259,7 +260,7 @@ def detect_communities(fc: xr.DataArray, regions: pd.DataFrame, *, policy: Polic
     fc = as_fc(fc, regions)
     weights = offdiag(fc)
     matrix = modularity_matrix(weights, gamma=gamma, policy=policy)
-    seeds = [int(s) for s in np.random.SeedSequence(seed).generate_state(2 * n_runs)]
+    seeds = [int(s) for s in np.random.SeedSequence(checked_seed(seed)).generate_state(2 * n_runs)]
     runs = _leiden_runs(weights, policy, gamma, seeds[:n_runs])
     q_runs = np.array([matrix[np.equal.outer(r, r)].sum() for r in runs])
     labels = consensus_partition(runs, threshold=consensus_threshold, seeds=seeds[n_runs:])

@@ -99,19 +99,30 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     return None
 
 
+def regimen_dose_field(template: str, regimen, weight_kg: float | None, *, index: int | None = None) -> str:
+    """The input a dose message names: ``template`` with ``{i}`` the treatment's position and ``{p}``
+    the regimen's phase with the largest administration (:meth:`psilosim.regimen.Regimen.largest_phase`),
+    e.g. ``"treatments.{i}.regimen.phases.{p}.dose"`` → ``"treatments.0.regimen.phases.1.dose"``.
+    A template without them (a CLI option, ``"--dose"``) is returned as it is."""
+    if "{p}" in template:
+        template = template.replace("{p}", str(regimen.largest_phase(weight_kg)))
+    return template if index is None else template.replace("{i}", str(index))
+
+
 def guard_regimens(treatments, subject, *, stacklevel: int = 2,
-                   field: str = "treatments.{i}.regimen.dose") -> None:
+                   field: str = "treatments.{i}.regimen.phases.{p}.dose") -> None:
     """:func:`check_studied_dose` for each ``(compound, Regimen)`` of a simulation.
 
     A dose above the studied maximum is reported as an :class:`~psilosim.errors.ExtrapolationWarning`
-    (a ``UserWarning``) on ``field`` (``{i}``: the treatment's position; ``simulate_pk``, which
-    takes one regimen, passes ``"regimen.dose"``); a dose ``refusal_factor`` times above it raises
+    (a ``UserWarning``) on ``field`` (``{i}``: the treatment's position, ``{p}``: the phase with the
+    largest administration, :func:`regimen_dose_field`; ``simulate_pk``, which takes one regimen,
+    passes ``"regimen.phases.{p}.dose"``); a dose ``refusal_factor`` times above it raises
     :class:`InputError` there. ``stacklevel`` is counted from the caller of this function.
     """
     for i, (compound, regimen) in enumerate(treatments):
         events = regimen.events(subject.weight_kg)
         message = check_studied_dose(compound, events.amount_mg, subject.weight_kg, species=subject.species,
-                                     field=field.format(i=i))
+                                     field=regimen_dose_field(field, regimen, subject.weight_kg, index=i))
         if message is not None:
             warnings.warn(message, ExtrapolationWarning, stacklevel=stacklevel + 1)
 
@@ -152,7 +163,8 @@ def check_dose_over_weights(compound, regimen, weights_kg, *, species: str = "hu
         events = regimen.events(weight)
         try:
             messages.append((weight, check_studied_dose(compound, events.amount_mg, weight, species=species,
-                                                        field=field, params=params)))
+                                                        field=regimen_dose_field(field, regimen, weight),
+                                                        params=params)))
         except InputError as exc:
             refusals.append((weight, exc))
     if refusals:

@@ -224,7 +224,7 @@ def simulate_pk(compound: str | Compound, regimen: Regimen | dict, *, subject: S
     subj = for_compounds(as_subject(subject), [comp])
     t_end_h = None if t_end_h is None else as_hours(t_end_h, "t_end_h")
     dt_h = as_hours(dt_h, "dt_h")
-    guard_regimens([(comp, regimen)], subj, stacklevel=2, field="regimen.dose")
+    guard_regimens([(comp, regimen)], subj, stacklevel=2, field="regimen.phases.{p}.dose")
     if parameter_set is not None:
         comp.pk(subj.species, parameter_set)  # validates the name
         subj = subj.model_copy(update={"parameter_sets": {**subj.parameter_sets, comp.name.lower(): parameter_set}})

@@ -13,7 +13,7 @@ number can move with the seed):
   is Hedges' g of the day-1 change, pooled SD of the rated change
   (:func:`psilosim.clinical.calibration.effect_size_day1`).
 * CL4.response: the ``ketamine_iv`` preset with 400 patients (200 per arm), seed 2015: ketamine's
-  responders at 24 h (SE ≈ 3.5 points). A known conflict with the fitted effect size and CL1.psilocybin
+  responders at 24 h (binomial SE ≈ 1.1 points at the simulated 2.5 %, 3.5 at the target's 52 %). A known conflict with the fitted effect size and CL1.psilocybin
   (docs/clinical.md#ketamine-response).
 
 CL4 and CL1.escitalopram were used to fit two parameters (:mod:`psilosim.clinical.calibration`, at
@@ -41,13 +41,13 @@ CL4_PATIENTS, CL4_SEED = 120, 2015
 #: CL4 thresholds: a large standardised effect at 24 h, and less than half of it left at day 14.
 CL4_MIN_EFFECT_SIZE = 0.8
 CL4_MAX_RESIDUAL_FRACTION = 0.5
-#: CL4.response: a ketamine_iv trial (half the patients per arm); MC SE of a 52 % rate at 200 per arm ≈ 3.5 points.
+#: CL4.response: a ketamine_iv trial (half the patients per arm); the detail prints the binomial MC SE of the rate.
 CL4_RESPONSE_PATIENTS, CL4_RESPONSE_SEED = 400, 2015
 CL4_RESPONSE_CONFLICT = (
     "CL4's effect size is fitted (Hedges g −1.0), but the model's day-1 change is small in both arms: saline moves "
-    "−0.7 MADRS (0 % responders; ≈ 10 % by OR 9.87) and the SD of the rated change is ≈ 5, mostly two rating "
-    "errors; 52 % vs 10 % responders needs the arms ≈ 1.3 SDs apart around a 50 % reduction, i.e. saline ≈ −9 at "
-    "this SD or an SD ≈ 12. So the fitted circuit weight gives ketamine −5.5 (17 % of baseline) and ≈ 2 % "
+    "−0.7 MADRS (0 % responders; ≈ 10 % by OR 9.87) and the SD of the rated change is ≈ 5 (two thirds of its "
+    "variance rating error); 52 % vs 10 % responders needs the arms ≈ 1.3 SDs apart around a 50 % reduction, i.e. "
+    "saline ≈ −9.6 at this SD or an SD ≈ 12. So the fitted circuit weight gives ketamine −5.5 (17 % of baseline) and ≈ 2 % "
     "responders; 52 % needs weight_circuit ≈ 0.65, where g is ≈ −2.2 and CL1.psilocybin ≈ −13 (fails); see "
     "docs/clinical.md#ketamine-response")
 
@@ -125,6 +125,11 @@ def cl4_ketamine_rapid_fading():
     return bool(effect >= CL4_MIN_EFFECT_SIZE and residual < CL4_MAX_RESIDUAL_FRACTION), detail
 
 
+def _binomial_se_points(rate: float, n: int) -> float:
+    """Monte-Carlo standard error of a simulated rate, in percentage points."""
+    return 100.0 * float(np.sqrt(rate * (1.0 - rate) / n))
+
+
 @lru_cache(maxsize=1)
 def _ketamine_summary() -> dict:
     ds = run_trial(ketamine_iv(), n_patients=CL4_RESPONSE_PATIENTS, seed=CL4_RESPONSE_SEED, backend="sync")
@@ -137,5 +142,6 @@ def cl4_response_24h():
     ket, sal = s["arms"]["ketamine"], s["arms"]["saline"]
     detail = (f"day 1 (primary day {s['primary_day']:g}): ketamine {100 * ket['response_rate']:.1f} % responders "
               f"(n={ket['n']}, change {ket['change_mean']:.2f} MADRS from {ket['baseline_mean']:.1f}), saline "
-              f"{100 * sal['response_rate']:.1f} % (change {sal['change_mean']:.2f}); MC SE ≈ 3.5 points")
+              f"{100 * sal['response_rate']:.1f} % (change {sal['change_mean']:.2f}); MC SE ≈ "
+              f"{_binomial_se_points(ket['response_rate'], ket['n']):.1f} points")
     return 100.0 * ket["response_rate"], detail
