@@ -186,8 +186,25 @@ def network_nw1(out_dir: Path = FIGURE_DIR) -> Path:
     return save_figure(fig, out_dir / "network_nw1.png")
 
 
+# ---------------------------------------------------------------- metrics
+def metrics_compare(out_dir: Path = FIGURE_DIR) -> Path:
+    """``psilosim compare`` on two of the built-in AAL2 recordings (two different people at rest)."""
+    from psilosim.connectome import load_dataset
+    from psilosim.io import save_figure
+    from psilosim.metrics import analyze, compare
+    from psilosim.metrics.figures import comparison_figure
+
+    brain = load_dataset("aal2")
+    first, second = brain.bold[0], brain.bold[1]
+    before, after = analyze(first, brain.regions), analyze(second, brain.regions)
+    fig = comparison_figure(before, after, compare(before, after, brain.regions), brain.regions,
+                            names=(f"AAL2 {first.attrs['subject']}", f"AAL2 {second.attrs['subject']}"))
+    return save_figure(fig, out_dir / "metrics_compare.png")
+
+
 FIGURES: dict[str, Callable[[Path], Path]] = {
     "clinical_tables": clinical_docs,
+    "metrics_compare": metrics_compare,
     "network_nw1": network_nw1,
     "network_tables": network_docs,
     "pharmacology_25mg": pharmacology_docs,
