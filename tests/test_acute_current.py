@@ -132,8 +132,9 @@ def test_occupancy_outside_the_unit_interval_is_an_input_error(occupancy, aal2):
     with pytest.raises(InputError) as err:
         acute.drug_currents(np.ones(3), occupancy)
     assert err.value.field == "occupancy"
-    with pytest.raises(InputError):
+    with pytest.raises(InputError) as err:
         acute.acute_session(aal2, occupancy, acute_state="current")
+    assert err.value.field == "occupancy"
 
 
 @pytest.mark.parametrize("density", [[0.5, -0.1, 1.0], [0.5, float("nan"), 1.0]])

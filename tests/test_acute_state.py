@@ -67,13 +67,15 @@ def test_minmax_is_independent_of_density_units_and_bounded(values, unit):
     assert np.argmax(r) == np.argmax(values) and np.argmin(r) == np.argmin(values)
 
 
-def test_unknown_choices_are_input_errors(aal2):
-    with pytest.raises(InputError):
-        acute.density_normaliser(aal2, "zscore")
-    with pytest.raises(InputError):
-        acute.acute_session(aal2, 0.5, acute_state="entropy")
-    with pytest.raises(InputError):
-        acute.acute_session(aal2, 1.5, acute_state="bifurcation_shift")
+@pytest.mark.parametrize("call, field", [
+    (lambda d: acute.density_normaliser(d, "zscore"), "normalisation"),
+    (lambda d: acute.acute_session(d, 0.5, acute_state="entropy"), "acute_state"),
+    (lambda d: acute.acute_session(d, 1.5, acute_state="bifurcation_shift"), "occupancy"),
+])
+def test_unknown_choices_are_input_errors(aal2, call, field):
+    with pytest.raises(InputError) as err:
+        call(aal2)
+    assert err.value.field == field
 
 
 def test_no_occupancy_means_no_change_in_either_state(aal2):

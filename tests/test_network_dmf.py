@@ -7,13 +7,16 @@ import pytest
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
+from _conformance_components import small_brain
 from psilosim.connectome import load_dataset
 from psilosim.errors import InputError
 from psilosim.network.dmf import DMF, FITTED_G, DMFModel
 from psilosim.network.dmf.kernel import transfer
 from psilosim.network.dmf.linear import LinearDMF
 from psilosim.network.hopf import HopfModel
+from psilosim.network.scan import gain_from
 
 TARGET = DMF.target_rate.to("Hz")
 
@@ -189,3 +192,15 @@ def test_transfer_function_is_silent_far_below_threshold_without_overflow():
         value, slope = _phi(x, 0.16)
     assert value[0] == 0.0 and slope[0] == 0.0
     assert np.all(np.diff(value) >= 0) and np.all(slope >= 0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(coupling=st.floats(0.0, 3.0), occupancy=st.floats(0.0, 1.0),
+       density=arrays(np.float64, 8, elements=st.floats(0.0, 1.0)), seed=st.integers(0, 2**32 - 1))
+def test_dmf_rates_are_never_negative(coupling, occupancy, density, seed):
+    """Firing rates stay non-negative and BOLD finite over couplings up to the high-activity branch,
+    any receptor map and occupancy (the 8-region conformance brain, a short noisy run)."""
+    ds = DMFModel(small_brain().sc).simulate(6.0, coupling=coupling, seed=seed, warmup_s=0.0,
+                                             gain=gain_from(density, occupancy))
+    assert np.all(ds["rate"].values >= 0.0)
+    assert np.all(np.isfinite(ds["rate"].values)) and np.all(np.isfinite(ds["bold"].values))

@@ -184,6 +184,10 @@ def test_variable_population_without_seed_differs_and_records_its_seed(tmp_path:
     assert seed >= 0
     again = simulate_scenario(sc.model_copy(update={"seed": seed}))
     np.testing.assert_array_equal(again.concentration.values, ds.concentration.values)  # the recorded seed reproduces
+    # a second unseeded run draws a fresh seed and other patients (a collision has probability ~2⁻⁶³)
+    fresh = simulate_scenario(sc)
+    assert int(fresh.attrs["seed"]) != seed
+    assert not np.array_equal(fresh.concentration.values, ds.concentration.values)
     out = write_run(tmp_path / "run", dataset=ds, provenance=provenance_record(scenario={}, seed=sc.seed,
                                                                                 parameter_sets={}))
     assert json.loads((out / PROVENANCE_FILE).read_text())["seed"] == seed

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from psilosim.clinical.biology import BiologyTrajectory
 from psilosim.clinical.calibration import TwinCohort
 from psilosim.clinical.presets import raison2023
+from psilosim.clinical.scales import SCALES
 from psilosim.clinical.symptoms import (
     DEFAULT_SYMPTOMS,
+    SymptomCourse,
     circuit_repair,
     latent_course,
+    observed_scores,
     repaired_share,
 )
 
@@ -74,11 +77,9 @@ def test_benefit_after_the_window_closes_is_what_persistent_spines_carry(kept):
     assert during == pytest.approx(baseline * (1.0 - w_c), rel=1e-3)          # open window: full repair
     assert after == pytest.approx(baseline * (1.0 - w_c * kept), rel=1e-3)    # closed: only what is kept
     assert (after > baseline) == (kept < 0)             # spines lost below the untreated level worsen
-    np.testing.assert_allclose(course.circuit, circuit_repair(course_window(course), course.repaired))
-
-
-def course_window(course):
-    return np.where(course.time_d < 14.0, 1.0, 0.0)
+    # by hand: an open window restores full circuit function, a closed one keeps the repaired share
+    np.testing.assert_allclose(course.circuit[course.time_d < 14.0], 1.0)
+    np.testing.assert_allclose(course.circuit[course.time_d >= 14.0], kept)
 
 
 def test_one_psilocybin_dose_keeps_a_benefit_after_its_window_closes():
@@ -96,6 +97,24 @@ def test_one_psilocybin_dose_keeps_a_benefit_after_its_window_closes():
             for c in [cohort.change(day)]}
     assert diff[15.0] < 0 and diff[43.0] < 0
     assert diff[43.0] / diff[15.0] > 0.3
+
+
+# ---------------------------------------------------------------- rated scores stay on the scale
+@settings(max_examples=60, deadline=None)
+@given(scale_name=st.sampled_from(sorted(SCALES)), start=st.floats(0.0, 1.0), end=st.floats(0.0, 1.0),
+       seed=st.integers(0, 2**32 - 1))
+def test_rated_scores_are_integers_on_the_scale(scale_name, start, end, seed):
+    """Whatever the latent severity (anywhere on the scale, near its floor or ceiling included),
+    a rating is a whole number between the scale's minimum and maximum."""
+    scale = SCALES[scale_name]
+    span = scale.maximum - scale.minimum
+    t = np.array([0.0, 1.0, 7.0, 42.0])
+    latent = scale.minimum + span * np.interp(t, [0.0, 42.0], [start, end])
+    course = SymptomCourse(t, latent, *(np.zeros(t.size) for _ in range(5)))
+    scores = observed_scores(course, t, scale, np.random.default_rng(seed))
+    assert scores.shape == t.shape
+    np.testing.assert_array_equal(scores, np.rint(scores))
+    assert np.all((scores >= scale.minimum) & (scores <= scale.maximum)), scores
 
 
 # ---------------------------------------------------------------- rated change (CL4's effect size)
