@@ -205,8 +205,10 @@ def test_zarr_results_hold_the_same_dataset_as_netcdf(monkeypatch, capsys, tmp_p
         runs[fmt] = json.loads(stdout)["output"]["results"]
     assert runs["zarr"].endswith("results.zarr") and runs["netcdf"].endswith("results.nc")
     with xr.open_dataset(runs["netcdf"], engine="h5netcdf") as nc, xr.open_zarr(runs["zarr"]) as zr:
-        xr.testing.assert_identical(nc.load().drop_attrs(), zr.load().drop_attrs())
-        assert zr.attrs == nc.attrs  # design, seed, fingerprint: the run is as described in both
+        # values, coordinates and every attribute: the Dataset's (design, seed, fingerprint) and each
+        # variable's (units, long_name), so a store that lost a unit would fail here
+        xr.testing.assert_identical(nc.load(), zr.load())
+        assert zr["outcome"].attrs["units"] == nc["outcome"].attrs["units"]
     # a finished run resumed into the same folder rewrites its store
     code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "6", "--seed", "2",
                            "--out", str(tmp_path / "zarr"), "--no-report", "--json", "--format", "zarr")

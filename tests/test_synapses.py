@@ -7,7 +7,6 @@ import pytest
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from psilosim.errors import InputError
 from psilosim.plasticity import Drive, simulate_plasticity
@@ -126,9 +125,12 @@ def test_regions_carry_labels_and_bad_inputs_fail_clearly():
         simulate_slow_chain(Drive.none(), days=2, experience={"V1|PFC": 0.5})
     with pytest.raises(InputError, match="experience"):
         simulate_slow_chain(Drive.none(), days=2, experience={"PFC|HPC": 3.0})
-    with pytest.raises(ValidationError) as err:  # a pydantic model: its field-level validation
+    with pytest.raises(InputError) as err:  # pydantic's field validation, reported as psilosim's error
         StressInput(start_d=0, duration_d=0)
-    assert [e["loc"] for e in err.value.errors()] == [("duration_d",)]
+    assert err.value.field == "stress.duration_d" and "greater than 0" in err.value.problem
+    with pytest.raises(InputError) as err:
+        StressInput(start_d=0, duration_d=1, intensity=-1)
+    assert err.value.field == "stress.intensity"
     with pytest.raises(InputError, match="day"):
         density_change_pct(ds, 99.0)
 

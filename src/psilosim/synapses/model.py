@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._seeds import checked_seed
 from ..errors import InputError
+from ..regimen import input_error_from
 from .kernel import (
     SpineConstants,
     integrate_spines,
@@ -45,6 +46,13 @@ class StressInput(BaseModel):
     start_d: float
     duration_d: float = Field(gt=0)
     intensity: float = Field(default=1.0, ge=0)
+
+    def __init__(self, **data) -> None:
+        # a bad field is an InputError on stress.<field>, as everywhere else in psilosim
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise input_error_from(exc, prefix="stress") from None
 
     @property
     def end_d(self) -> float:
