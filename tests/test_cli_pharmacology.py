@@ -204,10 +204,11 @@ def test_pk_studied_doses_pass_silently(monkeypatch, capsys, args):
 
 
 def test_pk_compares_a_per_kg_maximum_per_kg(monkeypatch, capsys):
-    # ketamine's studied maximum is 0.5 mg/kg: 35 mg is that dose for 70 kg but 7x it for 10 kg
+    # ketamine's studied maximum is 0.5 mg/kg: 35 mg is that dose for 70 kg but 2.3x it for 30 kg
+    # (the lightest weight pk accepts)
     code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "35 mg", "--weight", "70 kg")
     assert code == 0 and err == ""
-    code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "35 mg", "--weight", "10 kg")
+    code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "35 mg", "--weight", "30 kg")
     assert code == 0 and err.startswith("warning:") and "0.5 mg/kg" in err
     code, _, err = run_cli(monkeypatch, capsys, "pk", "--compound", "ketamine", "--dose", "5 g", "--weight", "70 kg")
     assert code == 2 and err.startswith("error: --dose:")

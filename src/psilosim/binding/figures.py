@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from .. import DISCLAIMER  # noqa: E402
 from .params import EFFECT_PARAMS  # noqa: E402
@@ -25,6 +28,16 @@ FOOTER_STRIP = 0.03
 TARGET_LABELS = {"5-HT2A_surface": "5-HT2A surface", "5-HT2A_intracellular": "5-HT2A intracellular"}
 #: The one curve drawn when surface and intracellular 5-HT2A occupancy coincide.
 EQUAL_5HT2A_LABEL = "5-HT2A (surface = intracellular)"
+#: A run longer than this (h) is drawn over days rather than hours (a display choice: past three
+#: days the hour ticks run into the hundreds).
+DAYS_AXIS_FROM_H = 72.0
+HOURS_PER_DAY = 24.0
+#: Longest title line (characters) that fits the figure's width at :data:`TITLE_FONTSIZE`;
+#: a longer title is wrapped, preferably between its treatments.
+TITLE_LINE_CHARS = 72
+TITLE_FONTSIZE = 11
+#: Where a title may break first: between treatments, then before the parameter sets.
+TITLE_SEPARATORS = ("; ", " — ")
 
 
 def _median_band(da: xr.DataArray):
@@ -45,9 +58,13 @@ def _line(ax, t, da, label, linestyle="-"):
 def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
     """Three stacked panels: plasma concentration, occupancy by target, subjective effect.
 
-    With a ``subject`` dimension of size > 1 the median and the 5–95 % band are drawn.
+    With a ``subject`` dimension of size > 1 the median and the 5–95 % band are drawn (and the
+    legends say so). A run longer than :data:`DAYS_AXIS_FROM_H` is drawn over days; a long title
+    is wrapped to the figure's width.
     """
-    t = ds.time_h.values
+    in_days = float(ds.time_h.values[-1] - ds.time_h.values[0]) > DAYS_AXIS_FROM_H
+    per_unit = HOURS_PER_DAY if in_days else 1.0
+    t = ds.time_h.values / per_unit
     fig, axes = plt.subplots(3, 1, figsize=(7, 8), sharex=True, constrained_layout=True)
     for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
         label = f"{analyte} ({comp})" if analyte != comp else str(comp)
@@ -64,14 +81,45 @@ def plot_acute(ds: xr.Dataset, *, title: str = "") -> plt.Figure:
                     label="duration threshold")
     axes[2].set_ylabel("subjective effect (% of scale)")
     axes[2].set_ylim(0, 100)
-    axes[2].set_xlabel("time after first dose (h)")
+    axes[2].set_xlabel("time after first dose (days)" if in_days else "time after first dose (h)")
+    band = _band_entry(ds)
     for ax in axes:
-        ax.legend(loc="best", fontsize=8)
+        handles, labels = ax.get_legend_handles_labels()
+        if band is not None:
+            handles, labels = [*handles, band], [*labels, band.get_label()]
+        ax.legend(handles, labels, loc="best", fontsize=8)
         ax.grid(alpha=0.3)
-    axes[-1].set_xlim(t[0], min(hours_axis_limit(ds) * (1.0 + HOURS_AXIS_MARGIN), t[-1]))
-    fig.suptitle(title or "psilosim: acute pharmacology")
+    axes[-1].set_xlim(t[0], min(hours_axis_limit(ds) * (1.0 + HOURS_AXIS_MARGIN) / per_unit, t[-1]))
+    fig.suptitle(wrapped_title(title or "psilosim: acute pharmacology"), fontsize=TITLE_FONTSIZE)
     add_footer(fig, DISCLAIMER)
     return fig
+
+
+def _band_entry(ds: xr.Dataset) -> Patch | None:
+    """Legend entry saying what the shaded band and the line of a population are (``None`` for
+    one subject, drawn without a band)."""
+    n = ds.sizes.get("subject", 1)
+    if n <= 1:
+        return None
+    low, high = (round(100 * q) for q in BAND_QUANTILES)
+    return Patch(color="grey", alpha=0.2, label=f"shaded: {low}–{high} % of {n} subjects; lines: median")
+
+
+def wrapped_title(title: str, width: int = TITLE_LINE_CHARS) -> str:
+    """``title`` in lines of at most ``width`` characters, broken between its parts
+    (:data:`TITLE_SEPARATORS`, kept at the end of a line) where possible and between words
+    otherwise; no word is lost."""
+    parts = [title]
+    for sep in TITLE_SEPARATORS:
+        parts = [piece + sep.rstrip() if k < len(split) - 1 else piece
+                 for part in parts for split in [part.split(sep)] for k, piece in enumerate(split)]
+    lines: list[str] = []
+    for part in (part.strip() for part in parts):
+        if lines and len(lines[-1]) + 1 + len(part) <= width:
+            lines[-1] = f"{lines[-1]} {part}"
+        else:
+            lines.extend(textwrap.wrap(part, width, break_long_words=False) or [part])
+    return "\n".join(lines)
 
 
 def add_footer(fig: plt.Figure, text: str) -> None:

@@ -10,6 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
+from ..parameters import Param, ParameterSet
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -32,6 +33,8 @@ FINE_STEP_LIMIT_H = 72.0
 TIME_TOLERANCE_H = 1e-9
 #: Relative slack when rounding the end time up to whole steps (floating-point guard).
 ROUNDING_SLACK = 1e-9
+#: Characters a rich table adds around its title's width (borders and cell padding).
+TABLE_TITLE_PADDING = 4
 PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intracellular",
                 "SERT": "SERT", "TrkB": "TrkB", "NMDA": "NMDA"}
 
@@ -43,6 +46,46 @@ SMALLEST_SHOWN_PERCENT = 0.01
 PERCENT_UNITS = ("%", "% of scale")
 #: Below this magnitude any other table value prints as 0 (floating-point residue).
 NUMERICAL_ZERO = 1e-9
+
+
+class BodyWeightLimits(ParameterSet):
+    """The body weights a single human subject of ``pk`` or ``run`` may have."""
+
+    lightest: Param
+    heaviest: Param
+
+
+#: Plausible adult human body weight. Wider than the range virtual trial patients are drawn in
+#: (:func:`psilosim.clinical.patients.weight_range_kg`, 37.5–150 kg), which is a truncation of a
+#: sampling distribution: a single subject may be any real adult, only a weight no adult has
+#: (most likely a unit slip) is refused.
+BODY_WEIGHT_LIMITS = BodyWeightLimits(
+    lightest=Param(value=30.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
+                   note="the PK sets were fitted in adults; a lighter subject is a child, for whom none applies, "
+                        "or a unit slip (grams for kilograms); a bound on input, not a model constant"),
+    heaviest=Param(value=250.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
+                   note="above the weight of all but exceptional adults and far outside the PK studies; a heavier "
+                        "weight is most likely a unit slip (pounds given as kilograms); a bound on input, not a "
+                        "model constant"),
+)
+
+
+def checked_body_weight(weight_kg: float | None, field: str, species: str = "human") -> float | None:
+    """``weight_kg`` if it lies within :data:`BODY_WEIGHT_LIMITS` (``None`` passes, and so does any
+    weight of another species than human: the limits are those of adult humans).
+
+    Raises
+    ------
+    InputError
+        On ``field`` when the weight is outside the plausible adult range.
+    """
+    from ..errors import InputError
+
+    low, high = BODY_WEIGHT_LIMITS.lightest.to("kg"), BODY_WEIGHT_LIMITS.heaviest.to("kg")
+    if weight_kg is not None and species.strip().lower() == "human" and not low <= weight_kg <= high:
+        raise InputError(field, f"{weight_kg:g} kg is not a plausible adult body weight "
+                                f"(accepted: {low:g}–{high:g} kg)")
+    return weight_kg
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -172,6 +215,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     comp = get_compound(compound)
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
+    checked_body_weight(subject.weight_kg, "--weight")
     events = regimen.events(subject.weight_kg)
     warn_if_unstudied_dose(comp, regimen, subject.weight_kg, subject.species)
     if parameter_set is not None:
@@ -204,6 +248,9 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     payload = {
         "compound": comp.name, "analyte": comp.analyte, "route": route, "parameter_set": pk_params.label,
         "regimen": regimen.describe(), "seed": seed, "method": method,
+        "weight_kg": subject.weight_kg if subject.weight_kg is not None else pk_params.reference_weight.to("kg"),
+        "weight_source": "given" if subject.weight_kg is not None else "reference weight of the PK set",
+        "weight_note": _weight_note(comp.name, pk_params, regimen, subject.weight_kg),
         "cmax_ng_ml": metrics.cmax, "tmax_h": metrics.tmax, "half_life_h": metrics.half_life,
         "tmax_after_dose_h": metrics.tmax_after_dose,
         "doses": int(events.time_h.size),
@@ -221,6 +268,18 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     return payload, ds
 
 
+def _weight_note(compound: str, pk_params, regimen, weight_kg: float | None) -> str | None:
+    """Why a given body weight changes nothing (``None`` when it does, or when none was given):
+    the dose is fixed in mg and the PK set has no weight covariate (exponents 0)."""
+    exponents = (pk_params.clearance_weight_exponent, pk_params.volume_weight_exponent)
+    fixed_mg = all(phase.dose_quantity.check("[mass]") for phase in regimen.phases)
+    if weight_kg is None or not fixed_mg or any(e.value != 0 for e in exponents):
+        return None
+    sources = "; ".join(dict.fromkeys(part.strip() for e in exponents for part in e.source.split(";")))
+    return (f"{compound} PK does not scale with body weight (weight exponents of clearance and volume 0: "
+            f"{sources}), so with a fixed-mg dose the weight of {weight_kg:g} kg changes nothing")
+
+
 def _print_pk_table(p: dict) -> None:
     from .. import DISCLAIMER
 
@@ -231,16 +290,21 @@ def _print_pk_table(p: dict) -> None:
     # with repeated doses, say which dose's peak it is (the value counts from the first dose)
     tmax_label = "Tmax" if p["doses"] <= 1 else \
         f"Tmax from dose 1 (peak after dose {p['tmax_dose']}: +{p['tmax_after_dose_h']:.3g} h)"
-    rows = [("Cmax", p["cmax_ng_ml"], "ng/mL"), (tmax_label, p["tmax_h"], "h"),
-            ("terminal half-life", p["half_life_h"], "h"),
-            ("AUC(0–t)", p["auc_ng_h_ml"], "ng·h/mL"), ("accumulation ratio", p["accumulation_ratio"], "—"),
-            ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h"),
-            ("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
-            ("effect duration", p["effect_duration_h"], "h")]
+    weight_label = "body weight" if p["weight_source"] == "given" else f"body weight ({p['weight_source']})"
+    rows = [(weight_label, p["weight_kg"], "kg"), ("Cmax", p["cmax_ng_ml"], "ng/mL"),
+            (tmax_label, p["tmax_h"], "h"), ("terminal half-life", p["half_life_h"], "h"),
+            ("AUC(0–t)", p["auc_ng_h_ml"], "ng·h/mL")]
+    if p["doses"] > 1:  # a single dose accumulates nothing: no rows of dashes
+        rows += [("accumulation ratio", p["accumulation_ratio"], "—"),
+                 ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h")]
+    rows += [("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
+             ("effect duration", p["effect_duration_h"], "h")]
     rows += [(f"peak occupancy {k}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
     for name, value, unit in rows:
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
+    if p["weight_note"] is not None:
+        console.print(f"note: {p['weight_note']}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -265,6 +329,7 @@ def run(
     # the doses once for the whole population (every subject has the scenario's weight and species),
     # before the output folder is touched: a refused dose leaves no folder behind
     subject = sc.subject.to_subject()
+    checked_body_weight(subject.weight_kg, "subject.weight", subject.species)
     for k, treatment in enumerate(sc.treatments):
         warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
                                field=f"treatments.{k}.regimen.phases.{{p}}.dose")
@@ -290,13 +355,18 @@ def run(
     for fig in figures.values():
         plt.close(fig)
     summary = _run_summary(ds, effect_duration_h)
+    weight_kg, weight_source = _run_weight(sc, subject)
     if json_out:
         emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
-                   "parameter_sets": sets, "summary": summary, **drawn, "disclaimer": DISCLAIMER})
+                   "parameter_sets": sets, "weight_kg": weight_kg, "weight_source": weight_source,
+                   "summary": summary, **drawn, "disclaimer": DISCLAIMER})
         return
-    table = Table(title=f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)")
+    title = f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)"
+    table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)  # a title on one line
     for col in ("quantity", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
+    weight_label = "body weight" if weight_source == "given" else f"body weight ({weight_source})"
+    table.add_row(weight_label, format_value(weight_kg, "kg"), "kg")
     for name, (value, unit) in summary.items():
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
@@ -304,6 +374,19 @@ def run(
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _run_weight(sc, subject) -> tuple[float | None, str]:
+    """The body weight every subject of a scenario is simulated at, and where it comes from: the
+    scenario's ``subject.weight``, the species' standard weight, or (a human without one) the
+    reference weight of the PK sets (``None`` if they differ)."""
+    if sc.subject.weight is not None:
+        return subject.weight_kg, "given"
+    if subject.weight_kg is not None:
+        return subject.weight_kg, f"standard {subject.species} weight"
+    references = {t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
+                  .reference_weight.to("kg") for t in sc.treatments}
+    return (references.pop() if len(references) == 1 else None), "reference weight of the PK set"
 
 
 def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:

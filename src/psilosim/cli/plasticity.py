@@ -21,12 +21,15 @@ from ._app import (
     named_as_options,
     save_plot,
 )
-from .pharmacology import warn_if_unstudied_dose
+from .pharmacology import TABLE_TITLE_PADDING, warn_if_unstudied_dose
 
 SPECIES_HELP = "Species parameter set: mouse or human."
 COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
 DOSE_HELP = "Dose with a unit ('1 mg/kg', '25 mg'); default: the published experimental dose."
 ROUTE_HELP = "Route (ip, oral, iv, ...); default: the route of the experimental dose."
+STRESS_HELP = ("Chronic stress before the dose: chronic (21 days, ending at the dose) or none. It is the "
+               "stress history the dose meets, not the setting during the plasticity window after it "
+               "(that is a trial arm's environment option: psilosim trial).")
 
 #: Longest horizon ``psilosim spines`` accepts (days): ten years, far beyond the slowest spine
 #: constant of the model (consolidated spines, half-life ≈ 140 days in mouse). A guard against
@@ -135,7 +138,7 @@ def spines(
     compound: str = typer.Option("psilocybin", "--compound", help=COMPOUND_HELP),
     dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
-    stress: str = typer.Option("none", "--stress", help="Chronic stress before the dose: chronic (21 days ending at the dose) or none."),
+    stress: str = typer.Option("none", "--stress", help=STRESS_HELP),
     days: float = typer.Option(34.0, "--days", help=f"Days simulated after the first dose (at most {MAX_SIMULATED_DAYS:g})."),
     report_days: str = typer.Option(None, "--report-days", help="Comma-separated days for density_change_pct "
                                     "(default 1,7,34, those within --days)."),
@@ -154,12 +157,15 @@ def spines(
     if json_out:
         emit_json(payload)
         return
-    table = Table(title=f"{payload['compound']} in {payload['species']} ({payload['dose_source']})")
+    title = _plot_title(payload)
+    # as wide as its title: rich would otherwise wrap the title to the two narrow columns
+    table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)
     table.add_column("day")
     table.add_column("density change (%)")
     for day, pct in payload["density_change_pct"].items():
         table.add_row(day, f"{pct:+.1f}")
     console.print(table)
+    console.print(f"dose: {payload['dose_source']}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
@@ -169,9 +175,12 @@ def spines(
 
 
 def _plot_title(payload: dict) -> str:
+    """``psilocybin 1 mg/kg ip in mouse, after chronic stress`` (``untreated mouse`` without a dose)."""
     stress = payload.get("stress", "none")
     after = f", after {stress} stress" if stress != "none" else ""
-    return f"{payload['compound']} {payload['dose']} ({payload['route']}) in {payload['species']}{after}"
+    if payload["dose"] is None:
+        return f"untreated {payload['species']}{after}"
+    return f"{payload['compound']} {payload['dose']} {payload['route']} in {payload['species']}{after}"
 
 
 def _save_plot(ds, path: str, title: str, **figure_options) -> str:
