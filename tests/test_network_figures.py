@@ -15,7 +15,7 @@ from _fit_data import dmf_fit_result
 from psilosim.cli import app
 from psilosim.connectome import load_dataset
 from psilosim.network import scan as sc
-from psilosim.network.figures import DELTA_LABEL, FC_LABEL, plot_fit, plot_scan, regional_change
+from psilosim.network.figures import fc_quantity, plot_fit, plot_scan, regional_change
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 runner = CliRunner()
@@ -56,7 +56,8 @@ def test_scan_figure_has_one_bar_per_network_and_map_with_the_printed_values(aal
     assert [t.get_text() for t in bars.get_legend().get_texts()] == ["receptor map", "uniform map"]  # no floor
     assert "|ΔFC|" in bars.get_ylabel()
     colour_bars = [ax.get_ylabel() for ax in fig.axes[5:]]
-    assert colour_bars == [FC_LABEL, FC_LABEL, DELTA_LABEL]
+    full = fc_quantity(linear)[1]  # the linear session's FC is of S_E, not BOLD
+    assert colour_bars == [f"FC: {full}", f"FC: {full}", f"ΔFC: Δ {full}"] and "S_E" in full
     lo, hi = delta.images[0].get_clim()
     assert lo == pytest.approx(-hi) and hi > 0
     # matrices ordered by network: each network named once on the axis

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,7 @@ import typer
 import xarray as xr
 from rich.table import Table
 
+from ..connectome import Parcellation
 from ..errors import DataError, InputError
 from ..metrics.params import DEFAULT_METRICS
 from ._app import (
@@ -27,8 +29,14 @@ from ._app import (
 
 #: What a region table given to ``--regions`` must have (a dataset folder needs ``hemisphere`` too).
 METRICS_REGION_COLUMNS = ("label", "network")
-REGIONS_HELP = "Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2)."
-TR_HELP = "Repetition time in seconds (optional for a psilosim NetCDF file with a time axis)."
+REGIONS_HELP = ("Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2); "
+                "defaults to the dataset's own table when every BOLD is a built-in recording.")
+TR_HELP = ("Repetition time in seconds (optional for a psilosim NetCDF file with a time axis; a built-in "
+           "recording has its own).")
+#: How a built-in recording is given instead of a file.
+BUILTIN_BOLD_HELP = "or a built-in recording as dataset:subject or dataset:index (aal2:NAP_001, aal2:0)"
+NO_SUCH_FILE = ("no such file (a built-in recording is named dataset:subject or dataset:index, e.g. "
+                "aal2:NAP_001 or aal2:0)")
 
 
 def load_regions(spec: str) -> pd.DataFrame:
@@ -86,7 +94,7 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
     """
     path = Path(spec)
     if not path.is_file():
-        raise InputError(spec, "no such file")
+        raise InputError(spec, NO_SUCH_FILE)
     labels = [str(x) for x in regions.index]
     if path.suffix.lower() in (".nc", ".netcdf", ".h5"):
         with xr.open_dataset(path, engine="h5netcdf") as ds:
@@ -116,6 +124,60 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
     return xr.DataArray(values, dims=("region", "time"), coords={"region": labels})
 
 
+class Recording(NamedTuple):
+    """A BOLD argument resolved: a file (``parcellation`` None) or a built-in recording."""
+
+    spec: str
+    name: str
+    parcellation: Parcellation | None = None
+    bold: xr.DataArray | None = None
+
+
+def resolve_recording(spec: str) -> Recording:
+    """A BOLD argument as a file (when one exists at that path) or a built-in recording spec.
+
+    Raises
+    ------
+    InputError
+        Neither a file nor a built-in spec, or a built-in spec whose dataset has no such recording
+        (the message lists them).
+    """
+    from ..connectome.builtin import builtin_recording, is_recording_spec, recording_name
+
+    if Path(spec).exists():
+        return Recording(spec, Path(spec).name)
+    if not is_recording_spec(spec):
+        raise InputError(spec, NO_SUCH_FILE)
+    parcellation, bold = builtin_recording(spec)
+    return Recording(spec, recording_name(parcellation, bold), parcellation, bold)
+
+
+def region_table_for(regions: str | None, recordings: list[Recording]) -> pd.DataFrame:
+    """``--regions`` when given; else the table of the dataset every recording is built into."""
+    if regions is not None:
+        return load_regions(regions)
+    datasets = {r.parcellation.name for r in recordings if r.parcellation is not None}
+    if len(datasets) == 1 and all(r.parcellation is not None for r in recordings):
+        return recordings[0].parcellation.regions
+    raise InputError("--regions", "required for BOLD files (optional only when every BOLD is a built-in "
+                                  "recording of one dataset, e.g. aal2:NAP_001)")
+
+
+def recording_bold(recording: Recording, regions: pd.DataFrame, tr_s: float | None) -> tuple[xr.DataArray, float | None]:
+    """The BOLD of a resolved argument and the TR to analyse it with.
+
+    A built-in recording keeps its time axis and TR (``None`` is returned: the analysis reads
+    them); a ``--tr`` that contradicts its TR is refused rather than silently preferred.
+    """
+    if recording.bold is None:
+        return load_bold(recording.spec, regions, tr_s), tr_s
+    own = float(recording.bold.attrs["tr_s"])
+    if tr_s is not None and not np.isclose(tr_s, own):
+        raise InputError("--tr", f"{recording.spec} was recorded at TR {own:g} s, not {tr_s:g} s "
+                                 "(omit --tr for a built-in recording)")
+    return recording.bold, None
+
+
 def _options(window_s, step_s, omega, gamma, seed, policy, engine) -> dict:
     return {"window_s": window_s, "step_s": step_s, "omega": omega, "gamma": gamma, "seed": seed,
             "policy": policy, "engine": engine}
@@ -135,8 +197,9 @@ ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvai
 @app.command()
 @named_as_options
 def analyze(
-    bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/TXT (whitespace or commas)/NPY, or a psilosim .nc results file."),
-    regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
+    bold: str = typer.Argument(..., help="BOLD file: regions×time or time×regions CSV/TXT (whitespace or commas)/NPY, "
+                                         "or a psilosim .nc results file; " + BUILTIN_BOLD_HELP + "."),
+    regions: str = typer.Option(None, "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
@@ -148,19 +211,20 @@ def analyze(
     from ..metrics import summary
 
     check_plot_path(plot)
-    table = load_regions(regions)
+    recording = resolve_recording(bold)
+    table = region_table_for(regions, [recording])
     with console.status("analysing", spinner="dots") if not json_out else _null():
-        analysed = run(load_bold(bold, table, tr), table, tr,
-                       **_options(window_s, step_s, omega, gamma, seed, policy, engine))
+        data, tr_s = recording_bold(recording, table, tr)
+        analysed = run(data, table, tr_s, **_options(window_s, step_s, omega, gamma, seed, policy, engine))
         result = summary(analysed)
     if plot is not None:
         from ..metrics.figures import analysis_figure
 
-        result["plot"] = save_plot(analysis_figure(analysed, table, source=Path(bold).name), plot)
+        result["plot"] = save_plot(analysis_figure(analysed, table, source=recording.name), plot)
     if json_out:
         emit_json(result)
         return
-    console.print(_scalar_table("psilosim analyze", result))
+    console.print(_scalar_table(f"psilosim analyze: {recording.name}", result))
     console.print(_network_table(result["fc_by_network"], result["flexibility_by_network"]))
     _figure_line(result)
     _disclaimer()
@@ -169,9 +233,9 @@ def analyze(
 @app.command()
 @named_as_options
 def compare(
-    before: str = typer.Argument(..., help="BOLD file of the first condition (baseline)."),
-    after: str = typer.Argument(..., help="BOLD file of the second condition."),
-    regions: str = typer.Option(..., "--regions", help=REGIONS_HELP),
+    before: str = typer.Argument(..., help="BOLD file of the first condition (baseline), " + BUILTIN_BOLD_HELP + "."),
+    after: str = typer.Argument(..., help="BOLD file of the second condition (as BEFORE)."),
+    regions: str = typer.Option(None, "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
@@ -184,24 +248,27 @@ def compare(
     from ..metrics.analysis import _analysed
 
     check_plot_path(plot)
-    table = load_regions(regions)
+    recordings = [resolve_recording(before), resolve_recording(after)]
+    table = region_table_for(regions, recordings)
     options = _options(window_s, step_s, omega, gamma, seed, policy, engine)
     with console.status("comparing", spinner="dots") if not json_out else _null():
         # each recording analysed as compare() analyses it (errors named before.* / after.*), kept
         # for the figure; compare() then takes the two results as they are
-        first = _analysed(load_bold(before, table, tr), table, tr, "before", options)
-        second = _analysed(load_bold(after, table, tr), table, tr, "after", options)
+        (bold_a, tr_a), (bold_b, tr_b) = (recording_bold(r, table, tr) for r in recordings)
+        first = _analysed(bold_a, table, tr_a, "before", options)
+        second = _analysed(bold_b, table, tr_b, "after", options)
         change = run(first, second, table)
         result = compare_summary(change)
     if plot is not None:
         from ..metrics.figures import comparison_figure
 
         result["plot"] = save_plot(comparison_figure(first, second, change, table,
-                                                     names=(Path(before).name, Path(after).name)), plot)
+                                                     names=(recordings[0].name, recordings[1].name)), plot)
     if json_out:
         emit_json(result)
         return
-    console.print(_scalar_table("psilosim compare: after − before", result["delta"]))
+    console.print(_scalar_table(f"psilosim compare: after − before ({recordings[1].name} − {recordings[0].name})",
+                                result["delta"]))
     desync = Table(title="desynchronisation (FC change)")
     for col in ("network", "mean |ΔFC|", "correlation distance"):
         desync.add_column(col)

