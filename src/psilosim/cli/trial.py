@@ -49,7 +49,7 @@ def trial(
     report: bool = typer.Option(True, "--report/--no-report", help="Write the HTML report."),
     results_format: str = typer.Option("netcdf", "--format", help="File format of the gathered results: "
                                        "netcdf (OUT/results.nc) or zarr (OUT/results.zarr, a folder store "
-                                       "read lazily chunk by chunk; needs pip install 'psilosim[zarr]')."),
+                                       "read lazily chunk by chunk; needs pip install 'psilosim\\[zarr]')."),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
     """Run a virtual trial and print its statistics (research simulation, not medical advice).
@@ -95,7 +95,8 @@ def trial(
     if json_out:
         emit_json(summary)
         return
-    console.print(_table(summary))
+    for table in _tables(summary):
+        console.print(table)
     diff = summary.get("difference") or {}
     if diff:
         console.print(f"difference {diff['arm']} − {diff['reference']} at day {diff['day']:g}: "
@@ -104,15 +105,56 @@ def trial(
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
+def _tables(summary: dict) -> list[Table]:
+    """The outcome table, and the change by SSRI status when some patients stayed on an SSRI."""
+    tables = [_table(summary)]
+    if any("by_ssri_status" in a for a in summary["arms"].values()):
+        tables.append(_ssri_table(summary))
+    return tables
+
+
 def _table(summary: dict) -> Table:
     table = Table(title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
     scale = summary["scale"]
-    for col in ("arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response", "remission"):
+    day = f"{summary['primary_day']:g}"
+    for col in ("arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response", "remission",
+                "trip peak (0–1)", "window peak (0–1)", "window open (days)",
+                f"spine density change to day {day} (healthy = 1)"):
         table.add_column(col)
     for name, a in summary["arms"].items():
         table.add_row(name, str(a["n"]), f"{a['baseline_mean']:.1f}",
                       f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
-                      f"{100 * a['response_rate']:.0f}%", f"{100 * a['remission_rate']:.0f}%")
+                      f"{100 * a['response_rate']:.0f}%", f"{100 * a['remission_rate']:.0f}%",
+                      *_biology_cells(a.get("biology", {})))
+    return table
+
+
+def _number(value, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def _biology_cells(bio: dict) -> list[str]:
+    """Trip peak, window peak, days open and spine density change of one arm ("—" when not stored)."""
+    return [_number(bio.get("acute_effect_peak"), ".2f"), _number(bio.get("window_peak"), ".2f"),
+            _number(bio.get("window_open_days"), ".1f"), _number(bio.get("density_change"), "+.3f")]
+
+
+def _ssri_table(summary: dict) -> Table:
+    """Each arm's change split by whether its patients stayed on an SSRI (no washout: RB8 blunting)."""
+    scale = summary["scale"]
+    table = Table(title=f"change at day {summary['primary_day']:g} by SSRI status (SSRI not washed out)")
+    for col in ("arm", "SSRI status", "n", f"change ({scale} points, 95% CI)"):
+        table.add_column(col)
+    labels = {"on_ssri": "on SSRI (stayed on it)", "off_ssri": "off SSRI"}
+    for name, a in summary["arms"].items():
+        for key, label in labels.items():
+            group = a.get("by_ssri_status", {}).get(key)
+            if group is None:
+                continue
+            change = "—" if group["change_mean"] is None else (
+                f"{group['change_mean']:.2f} ({_number(group['change_ci'][0], '.2f')}, "
+                f"{_number(group['change_ci'][1], '.2f')})")
+            table.add_row(name, label, str(group["n"]), change)
     return table
 
 

@@ -173,6 +173,10 @@ class TrialDesign(SpecModel):
         Enrolled baseline severity (see :class:`~psilosim.clinical.patients.BaselineSeverity`).
     exclude_psychosis_bipolar, ssri_washout
         Eligibility rules (see :mod:`psilosim.clinical.patients`).
+    ssri_fraction_at_screening
+        Share (0–1) of candidates taking an SSRI when screened; ``None`` keeps the population's
+        ``fraction_on_ssri_at_screening`` (0.5, assumed). With ``ssri_washout: false``, 1.0 puts
+        every patient of every arm on an SSRI (the SSRI what-if without a mixed arm).
     block_size
         Size of the permuted randomisation blocks, a multiple of the sum of allocations.
     patients, seed
@@ -194,6 +198,7 @@ class TrialDesign(SpecModel):
     baseline: BaselineSeverity
     exclude_psychosis_bipolar: bool = True
     ssri_washout: bool = True
+    ssri_fraction_at_screening: float | None = Field(default=None, ge=0.0, le=1.0)
     block_size: int | None = Field(default=None, ge=1)
     patients: int = Field(default=200, ge=1)
     seed: int = Field(default=0, ge=0)
@@ -287,10 +292,15 @@ class TrialDesign(SpecModel):
         return np.unique(np.concatenate([steps, self.visits]))
 
     def fingerprint(self) -> str:
-        """A hash of the design (resuming a run checks it); a design without imaging hashes as before."""
+        """A hash of the design (resuming a run checks it).
+
+        Options left unset that were added later (``imaging``, ``ssri_fraction_at_screening``)
+        are left out, so a design that does not use them hashes as before they existed.
+        """
         data = self.model_dump(mode="json")
-        if data.get("imaging") is None:
-            data.pop("imaging", None)
+        for key in ("imaging", "ssri_fraction_at_screening"):
+            if data.get(key) is None:
+                data.pop(key, None)
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -30,7 +30,9 @@ __all__ = [
     "CONFIDENCE",
     "Correlation",
     "Estimate",
+    "BIOLOGY_UNITS",
     "arm_summary",
+    "biology_summary",
     "change_from_baseline",
     "check_arm",
     "correlation_details",
@@ -40,6 +42,7 @@ __all__ = [
     "network_day",
     "network_summary",
     "pearson_ci",
+    "ssri_status_summary",
     "summarize",
     "welch_difference",
     "wilson_interval",
@@ -302,14 +305,108 @@ def network_summary(ds: xr.Dataset) -> dict:
     return out
 
 
+#: Groups of :func:`ssri_status_summary`: key → value of the per-patient ``ssri_blunted`` flag.
+SSRI_GROUPS = {"on_ssri": 1, "off_ssri": 0}
+
+
+def ssri_status_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> dict | None:
+    """Change at ``day`` of ``arm``'s patients who stayed on an SSRI (``on_ssri``) and the others.
+
+    A design without washout (``ssri_washout: false``) leaves the patients on an SSRI at
+    screening on it (RB8 blunting), so an arm mixes two groups; this splits its mean change.
+
+    Returns
+    -------
+    dict or None
+        ``{"on_ssri": {"n", "change_mean", "change_ci"}, "off_ssri": {...}}`` (``change_mean``
+        ``None`` for a group without patients, NaN CI for one patient); ``None`` when no patient
+        of the run stayed on an SSRI (or the run has no ``ssri_blunted`` record).
+    """
+    if "ssri_blunted" not in ds or not bool((ds["ssri_blunted"] == 1).any()):
+        return None
+    check_arm(ds, arm)
+    day = float(ds.attrs["primary_day"]) if day is None else day
+    scores = _scores(ds)
+    change = scores.sel(visit=_visit_of(ds, day)) - scores.isel(visit=0)
+    out = {}
+    for key, flag in SSRI_GROUPS.items():
+        values = change.where((ds["arm"] == arm) & (ds["ssri_blunted"] == flag), drop=True).values
+        est = mean_ci(values) if values.size else None
+        out[key] = {"n": int(values.size), "change_mean": None if est is None else est.value,
+                    "change_ci": [math.nan, math.nan] if est is None else est.ci}
+    return out
+
+
+#: Units of :func:`biology_summary`'s values (``psilosim trial --json`` ``arms.NAME.biology.units``).
+BIOLOGY_UNITS = {
+    "acute_effect_peak": "1 (peak subjective 'any drug effect', 0–1)",
+    "window_peak": "1 (plasticity window, 0 closed – 1 fully open)",
+    "window_open_days": "day (daily samples with the window at or above window_open_level)",
+    "window_open_level": "1 (PlasticityParams.window_closed_level, human)",
+    "density_change": "1 (spine density at day − baseline, relative to healthy = 1)",
+    "persistent_change": "1 (persistent-spine density at day − baseline, relative to healthy = 1)",
+    "day": "day (study day of the changes)",
+}
+
+
+def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> dict:
+    """Arm means of the biology behind the scores (``psilosim trial --json`` ``arms.NAME.biology``).
+
+    ``acute_effect_peak`` (the trip), the plasticity window's peak and the days it is open (the
+    daily course at or above ``window_closed_level``: acute hours are not resolved), and the
+    change of spine density and of persistent spines from baseline to ``day`` (the primary day
+    by default), with a 95 % CI for the spine density change. ``units`` gives each value's unit.
+    Quantities the run did not store (or stored for no patient of the arm) are left out.
+    """
+    from ..plasticity import plasticity_params
+
+    check_arm(ds, arm)
+    day = float(ds.attrs["primary_day"]) if day is None else day
+    in_arm = ds["arm"] == arm
+    out: dict = {}
+    if "acute_effect_peak" in ds:
+        out["acute_effect_peak"] = float(ds["acute_effect_peak"].where(in_arm, drop=True).mean())
+    if "course" in ds and "window" in ds["quantity"].values:
+        level = float(plasticity_params("human").window_closed_level.value)
+        window = ds["course"].sel(quantity="window").where(in_arm, drop=True)
+        out["window_peak"] = float(window.max("day").mean())
+        out["window_open_days"] = float((window >= level).sum("day").mean())
+        out["window_open_level"] = level
+    v = _visit_of(ds, day)
+    for key, measure in (("density_change", "density_rel"), ("persistent_change", "stable_rel")):
+        if measure in ds["measure"].values:
+            series = ds["outcome"].sel(measure=measure).where(in_arm, drop=True)
+            change = (series.sel(visit=v) - series.isel(visit=0)).values
+            change = change[np.isfinite(change)]  # a patient without a value is left out, as in the correlations
+            if change.size == 0:
+                continue
+            est = mean_ci(change)
+            out[key] = est.value
+            if key == "density_change":
+                out["density_change_ci"] = est.ci
+    out["day"] = day
+    out["units"] = {k: u for k, u in BIOLOGY_UNITS.items() if k in out}
+    return out
+
+
 def summarize(ds: xr.Dataset) -> dict:
-    """The ``psilosim trial --json`` object: arms, difference, correlations."""
+    """The ``psilosim trial --json`` object: arms, difference, correlations.
+
+    Each arm has a ``biology`` summary (:func:`biology_summary`) and, when some patients stayed
+    on an SSRI (no washout), its change by SSRI status (``by_ssri_status``,
+    :func:`ssri_status_summary`).
+    """
     arms = json.loads(ds.attrs["arms"])
     design = json.loads(ds.attrs["design"])
     present = [a for a in arms if bool((ds["arm"] == a).any())]
     summary = {"trial": design["name"], "scale": ds.attrs["scale"], "primary_day": float(ds.attrs["primary_day"]),
                "patients": int(ds.sizes["patient"]), "seed": int(ds.attrs["seed"]),
                "arms": {a: arm_summary(ds, a) for a in present}}
+    for a in present:
+        summary["arms"][a]["biology"] = biology_summary(ds, a)
+        split = ssri_status_summary(ds, a)
+        if split is not None:
+            summary["arms"][a]["by_ssri_status"] = split
     comparison = design.get("comparison") or arms[:2]
     if len(comparison) == 2 and all(c in present for c in comparison):
         summary["difference"] = difference(ds, comparison[0], comparison[1])

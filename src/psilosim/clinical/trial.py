@@ -24,6 +24,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,7 @@ __all__ = [
     "TRAITS",
     "arm_counts",
     "check_arm_doses",
+    "design_population",
     "draw",
     "n_chunks",
     "outcome_from_biology",
@@ -146,7 +148,8 @@ class ModelSet:
         from ..plasticity import plasticity_params
         from ..synapses import spine_params
 
-        out = {"population": self.population.model_dump(mode="json"), "biology": self.biology.model_dump(mode="json"),
+        population = self.population if design is None else design_population(design, self.population)
+        out = {"population": population.model_dump(mode="json"), "biology": self.biology.model_dump(mode="json"),
                "symptoms": self.symptoms.model_dump(mode="json"),
                "plasticity.human": plasticity_params("human").model_dump(mode="json"),
                "spines.human": spine_params("human").model_dump(mode="json")}
@@ -327,9 +330,24 @@ class PatientOutcome:
     network: np.ndarray | None = None   # (visit, network_measure) at imaging visits, NaN elsewhere
 
 
+def design_population(design: TrialDesign, population: PopulationParams) -> PopulationParams:
+    """``population`` with the design's share of candidates on an SSRI at screening, if it sets one
+    (``TrialDesign.ssri_fraction_at_screening``)."""
+    if design.ssri_fraction_at_screening is None:
+        return population
+    return _with_ssri_fraction(population, design.ssri_fraction_at_screening)
+
+
+@lru_cache(maxsize=16)
+def _with_ssri_fraction(population: PopulationParams, fraction: float) -> PopulationParams:
+    """One validated copy per (population, share), not one per patient drawn."""
+    return population.replace(fraction_on_ssri_at_screening=fraction)
+
+
 def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_MODELS) -> VirtualPatient:
-    """Patient ``index`` of a run with ``seed``, screened by the design's rules."""
-    return draw_patient(index, seed, design.baseline, population=models.population,
+    """Patient ``index`` of a run with ``seed``, screened by the design's rules (and drawn from the
+    population with the design's share on an SSRI, :func:`design_population`)."""
+    return draw_patient(index, seed, design.baseline, population=design_population(design, models.population),
                         exclude_psychosis_bipolar=design.exclude_psychosis_bipolar,
                         ssri_washout=design.ssri_washout)
 

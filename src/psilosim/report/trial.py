@@ -104,6 +104,60 @@ PUBLISHED_RATE_BARS = (("response_rate", "response"), ("response_24h", "response
 PUBLISHED_RATES_AT = {"response_24h": 1.0}
 
 
+#: What a lower dose of a compound does in the model, for the note on an arm that receives one
+#: (:func:`low_dose_notes`); other compounds get :data:`LOW_DOSE_GENERIC`.
+LOW_DOSE_MECHANISMS = {
+    "psilocybin": ("psilocin's TrkB affinity is set 1000× above the antidepressants' (assumed, Moliner et al. "
+                   "2023), so a low dose (1 mg) occupies TrkB almost fully even where its 5-HT2A occupancy, and so "
+                   "the trip, stays low: each dose gives a short BDNF/TrkB pulse and a jump in spine formation "
+                   "(the spikes on its dosing days in the biology figure)"),
+}
+LOW_DOSE_GENERIC = ("it passes through the same links as the higher dose (receptor binding, BDNF/TrkB signalling, "
+                    "spines), scaled by its concentration")
+#: Where the documentation explains the low-dose TrkB binding (section and bullet of docs/pharmacology.md).
+LOW_DOSE_DOCS = ("docs/pharmacology.md#validation-psilosim-validate-typical-subject "
+                 "(“TrkB affinities are assumptions”)")
+
+
+def _largest_doses(design: TrialDesign) -> dict[tuple[int, str], object]:
+    """The largest dose (pint quantity) of each active library compound per arm, by (arm index, compound)."""
+    from ..clinical.biology import INERT_COMPOUNDS
+
+    out = {}
+    for a, arm in enumerate(design.arms):
+        for treatment in arm.treatments:
+            if not isinstance(treatment.compound, str) or treatment.compound in INERT_COMPOUNDS:
+                continue
+            doses = [phase.dose_quantity for phase in treatment.regimen.phases]
+            key = (a, treatment.compound)
+            out[key] = max([*doses, *([out[key]] if key in out else [])], key=lambda q: q.to_base_units().magnitude)
+    return out
+
+
+def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str]:
+    """One sentence per arm that receives a lower dose of an active compound another arm gets at a
+    higher dose (carhart2021's escitalopram arm: 1 mg psilocybin twice): what that dose does in the
+    model, with the arm's mean trip peak in this run when ``summary`` has it, and where the docs say so.
+
+    Doses in different units (mg against mg/kg) are not compared.
+    """
+    largest = _largest_doses(design)
+    notes = []
+    for (a, compound), dose in largest.items():
+        higher = [(b, other) for (b, c), other in largest.items()
+                  if c == compound and b != a and other.dimensionality == dose.dimensionality and other > dose]
+        if not higher:
+            continue
+        b, other = max(higher, key=lambda item: item[1])
+        arm, other_arm = design.arms[a].name, design.arms[b].name
+        trip = (summary or {}).get("arms", {}).get(arm, {}).get("biology", {}).get("acute_effect_peak")
+        trip_text = f" (mean trip peak in this run {trip:.2f} on 0–1)" if trip is not None else ""
+        notes.append(f"The {arm} arm receives {compound} at {dose:~P}, a lower dose than the {other_arm} arm's "
+                     f"{other:~P}. In the model this dose is active, not inert: {LOW_DOSE_MECHANISMS.get(compound, LOW_DOSE_GENERIC)}"
+                     f"{trip_text}. See {LOW_DOSE_DOCS}.")
+    return notes
+
+
 def arm_colours(names) -> dict[str, str]:
     """One matplotlib cycle colour per arm, in design order: the same in every report figure."""
     return {name: f"C{k}" for k, name in enumerate(names)}
@@ -314,6 +368,41 @@ def _correlation_rows(ds: xr.Dataset, summary: dict) -> list[dict]:
     return rows
 
 
+#: Groups of an arm's change by SSRI status (``by_ssri_status`` keys of the summary), as the report names them.
+SSRI_GROUP_LABELS = {"on_ssri": "on an SSRI (not washed out: RB8 blunting)", "off_ssri": "not on an SSRI"}
+
+
+def _ssri_rows(summary: dict) -> list[dict]:
+    """Rows of the change-by-SSRI-status table (empty when no patient stayed on an SSRI)."""
+    rows = []
+    for name, arm in summary.get("arms", {}).items():
+        for key, label in SSRI_GROUP_LABELS.items():
+            group = arm.get("by_ssri_status", {}).get(key)
+            if group is None:
+                continue
+            mean, (low, high) = group["change_mean"], group["change_ci"]
+            change = "no patient" if mean is None else f"{mean:.2f}" + (
+                f" ({low:.2f} to {high:.2f})" if np.isfinite(low) and np.isfinite(high) else " (one patient: no CI)")
+            rows.append({"arm": name, "status": label, "n": group["n"], "change": change})
+    return rows
+
+
+def _biology_rows(summary: dict) -> list[dict]:
+    """Per arm: trip peak, window peak and days open, spine density and persistent-spine change."""
+    def fmt(value, spec: str) -> str:
+        return "—" if value is None else format(value, spec)
+
+    rows = []
+    for name, arm in summary.get("arms", {}).items():
+        bio = arm.get("biology", {})
+        rows.append({"arm": name, "trip": fmt(bio.get("acute_effect_peak"), ".2f"),
+                     "window_peak": fmt(bio.get("window_peak"), ".2f"),
+                     "window_days": fmt(bio.get("window_open_days"), ".1f"),
+                     "density": fmt(bio.get("density_change"), "+.3f"),
+                     "persistent": fmt(bio.get("persistent_change"), "+.3f")})
+    return rows
+
+
 def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
     """Refuse to recompute a run's patients with another model set than the one it was made with."""
     from .. import __version__
@@ -358,6 +447,8 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     """
     import jinja2
 
+    from ..plasticity import plasticity_params
+
     design = TrialDesign.model_validate_json(ds.attrs["design"])
     summary = summary or summarize(ds)
     if network is None and "network" in ds:
@@ -383,14 +474,17 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         design=design, summary=summary, arms=arms, figures=_figures(ds, summary, design),
         disclaimer=DISCLAIMER, version=__version__, seed=ds.attrs.get("seed"), n_patients=ds.sizes["patient"],
         biology_model=ds.attrs.get("biology_model", ""), network_model=ds.attrs.get("network_model", ""),
-        inclusion=f"{lo:.1f}–{hi:.1f} on {design.scale}, applied to the true (latent) severity: a rated "
-                  "baseline can fall outside by the rating error"
+        inclusion=f"{lo:.1f}–{hi:.1f} on {design.scale}, applied to the latent severity (the true severity the "
+                  "model tracks, before the rating error is added): a rated baseline can fall outside by the rating error"
                   + (f" (criterion written on {design.baseline.criterion_scale})" if design.baseline.criterion_scale else ""),
         block_size=design.effective_block_size, allocation=":".join(str(a.allocation) for a in design.arms),
         remission_max=scale.remission_max, remission_source=scale.remission_source,
         published=published, network=network, scorecard=_scorecard(design, summary),
         enrolled_mean=float(enrolled.mean()), enrolled_sd=float(enrolled.std(ddof=1)) if enrolled.size > 1 else float("nan"),
-        correlations=_correlation_rows(ds, summary),
+        correlations=_correlation_rows(ds, summary), low_dose_notes=low_dose_notes(design, summary),
+        ssri_rows=_ssri_rows(summary), biology_rows=_biology_rows(summary),
+        window_level=plasticity_params("human").window_closed_level.value,
+        show_daws=summary.get("correlations", {}).get(f"modularity{CORRELATION_SUFFIX}") is not None,
     )
 
 
