@@ -190,7 +190,7 @@ def test_compare_two_builtin_recordings_by_subject():
 
 
 @pytest.mark.parametrize(("command", "spec"), [("analyze", "aal2:NAP_999"), ("analyze", "aal2:5"),
-                                               ("compare", "aal2:nobody")])
+                                               ("compare", "aal2:nobody"), ("analyze", "aal2:²")])
 def test_a_bad_recording_id_lists_the_available_ones(command, spec):
     args = [command, spec] + (["aal2:0"] if command == "compare" else [])
     result = runner.invoke(app, args)
@@ -252,3 +252,15 @@ def test_docs_give_the_real_cli_route_to_the_builtin_recordings():
     text = (Path(__file__).parents[1] / "docs" / "metrics.md").read_text()
     assert "psilosim compare aal2:NAP_001 aal2:NAP_009 --plot FILE" in text
     assert "compare A B --regions aal2 --tr 2" not in text
+
+
+def test_a_real_file_named_like_a_recording_wins_and_a_folder_does_not(tmp_path, monkeypatch):
+    """docs/metrics.md: a path that is a file is read as a file; a folder of that name is not a file."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "aal2:0").write_text("not BOLD")
+    result = runner.invoke(app, ["analyze", "aal2:0", "--regions", "aal2", "--tr", "2", "--json"])
+    assert isinstance(result.exception, InputError)          # read as the file it is, not as recording 0
+    assert result.exception.field == "aal2:0" and "file type" in result.exception.problem
+    (tmp_path / "aal2:0").unlink()
+    (tmp_path / "aal2:0").mkdir()
+    assert _json(["analyze", "aal2:0"]) == _json(["analyze", "aal2:NAP_001"])  # a folder is not read

@@ -131,6 +131,9 @@ def test_regions_carry_labels_and_bad_inputs_fail_clearly():
     with pytest.raises(InputError) as err:
         StressInput(start_d=0, duration_d=1, intensity=-1)
     assert err.value.field == "stress.intensity"
+    with pytest.raises(InputError) as err:  # the same from a mapping (a file's contents)
+        StressInput.model_validate({"start_d": 0, "duration_d": -2})
+    assert err.value.field == "stress.duration_d"
     with pytest.raises(InputError, match="day"):
         density_change_pct(ds, 99.0)
 

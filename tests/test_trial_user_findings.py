@@ -24,6 +24,7 @@ from psilosim.clinical.presets import get_preset
 from psilosim.clinical.stats import summarize
 from psilosim.clinical.trial import ModelSet, draw, run_trial
 from psilosim.errors import InputError
+from psilosim.plasticity import plasticity_params
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SSRI_WHATIF = resources.files("psilosim") / "scenarios" / "trials" / "whatif_ssri_not_washed_out.yaml"
@@ -168,6 +169,12 @@ def test_report_explains_a_comparator_arms_active_low_dose(carhart_run, ssri_run
     assert len(notes) == 1 and "escitalopram" in notes[0] and "1 mg" in notes[0] and "TrkB" in notes[0]
     assert "docs/pharmacology.md" in notes[0]
     assert low_dose_notes(_ssri_design()) == []  # placebo is inert: no note
+    # goodwin2022's 10 mg arm trips (mean peak above the trip threshold): a dose arm, not a control
+    goodwin = get_preset("goodwin2022")
+    trips = {"25mg": {"biology": {"acute_effect_peak": 0.68}}, "10mg": {"biology": {"acute_effect_peak": 0.28}},
+             "1mg": {"biology": {"acute_effect_peak": 0.01}}}
+    notes = low_dose_notes(goodwin, {"arms": trips})
+    assert len(notes) == 1 and notes[0].startswith("The 1mg arm") and "1 mg" in notes[0]
     html = render_trial_report(carhart_run)
     assert "docs/pharmacology.md" in html and "TrkB" in html
     assert "docs/pharmacology.md" not in render_trial_report(ssri_run)
@@ -187,7 +194,10 @@ def test_summary_has_a_biology_summary_per_arm(carhart_run):
         assert b["acute_effect_peak"] == pytest.approx(peaks.mean())
         window = carhart_run["course"].sel(quantity="window").where(in_arm, drop=True)
         assert b["window_peak"] == pytest.approx(window.max("day").mean().item())
-        assert 0 <= b["window_open_days"] <= carhart_run.sizes["day"]
+        # days (daily samples) at or above the human window_closed_level, by hand
+        level = plasticity_params("human").window_closed_level.value
+        assert b["window_open_level"] == level
+        assert b["window_open_days"] == pytest.approx(float((window >= level).sum("day").mean()))
         density = carhart_run["outcome"].sel(measure="density_rel").where(in_arm, drop=True)
         assert b["density_change"] == pytest.approx((density.isel(visit=-1) - density.isel(visit=0)).mean().item())
         assert b["day"] == summary["primary_day"]

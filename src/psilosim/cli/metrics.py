@@ -144,7 +144,7 @@ def resolve_recording(spec: str) -> Recording:
     """
     from ..connectome.builtin import builtin_recording, is_recording_spec, recording_name
 
-    if Path(spec).exists():
+    if Path(spec).is_file():  # a real file wins over a built-in spec of the same name (a folder does not)
         return Recording(spec, Path(spec).name)
     if not is_recording_spec(spec):
         raise InputError(spec, NO_SUCH_FILE)

@@ -294,7 +294,7 @@ def builtin_recording(spec: str, *, field: str | None = None) -> tuple[Parcellat
         raise InputError(field, f"the built-in dataset {parcellation.name} has no BOLD recordings")
     ids = [str(ts.attrs.get("subject", ts.name)) for ts in recordings]
     key = key.strip()
-    if key.isdigit() and int(key) < len(recordings):
+    if key.isascii() and key.isdigit() and int(key) < len(recordings):  # '²' is a digit to isdigit, not to int
         return parcellation, recordings[int(key)]
     matches = [k for k, subject in enumerate(ids) if subject.lower() == key.lower()]
     if matches:

@@ -108,7 +108,7 @@ PUBLISHED_RATES_AT = {"response_24h": 1.0}
 #: (:func:`low_dose_notes`); other compounds get :data:`LOW_DOSE_GENERIC`.
 LOW_DOSE_MECHANISMS = {
     "psilocybin": ("psilocin's TrkB affinity is set 1000× above the antidepressants' (assumed, Moliner et al. "
-                   "2023), so a low dose (1 mg) occupies TrkB almost fully even where its 5-HT2A occupancy, and so "
+                   "2023), so a low dose occupies TrkB almost fully even where its 5-HT2A occupancy, and so "
                    "the trip, stays low: each dose gives a short BDNF/TrkB pulse and a jump in spine formation "
                    "(the spikes on its dosing days in the biology figure)"),
 }
@@ -139,8 +139,13 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
     higher dose (carhart2021's escitalopram arm: 1 mg psilocybin twice): what that dose does in the
     model, with the arm's mean trip peak in this run when ``summary`` has it, and where the docs say so.
 
-    Doses in different units (mg against mg/kg) are not compared.
+    The note is for a control dose, one that stays below the trip threshold: an arm whose mean trip
+    peak in ``summary`` reaches ``EFFECT_PARAMS.duration_threshold`` (goodwin2022's 10 mg) is a dose
+    arm in its own right and gets none. Doses in different units (mg against mg/kg) are not compared.
     """
+    from ..binding import EFFECT_PARAMS
+
+    threshold = EFFECT_PARAMS.duration_threshold.value
     largest = _largest_doses(design)
     notes = []
     for (a, compound), dose in largest.items():
@@ -151,6 +156,8 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
         b, other = max(higher, key=lambda item: item[1])
         arm, other_arm = design.arms[a].name, design.arms[b].name
         trip = (summary or {}).get("arms", {}).get(arm, {}).get("biology", {}).get("acute_effect_peak")
+        if trip is not None and trip >= threshold:
+            continue
         trip_text = f" (mean trip peak in this run {trip:.2f} on 0–1)" if trip is not None else ""
         notes.append(f"The {arm} arm receives {compound} at {dose:~P}, a lower dose than the {other_arm} arm's "
                      f"{other:~P}. In the model this dose is active, not inert: {LOW_DOSE_MECHANISMS.get(compound, LOW_DOSE_GENERIC)}"

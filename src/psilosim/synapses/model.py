@@ -54,6 +54,15 @@ class StressInput(BaseModel):
         except ValidationError as exc:
             raise input_error_from(exc, prefix="stress") from None
 
+    @classmethod
+    def model_validate(cls, obj, **kwargs) -> StressInput:
+        """As pydantic's, with a bad field reported as the constructor reports it (an InputError)."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:  # pydantic runs __init__, whose InputError it wraps: unwrap it
+            cause = (exc.errors()[0].get("ctx") or {}).get("error")
+            raise (cause if isinstance(cause, InputError) else input_error_from(exc, prefix="stress")) from None
+
     @property
     def end_d(self) -> float:
         return self.start_d + self.duration_d
