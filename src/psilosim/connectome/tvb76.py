@@ -69,6 +69,14 @@ TVB76_PROVENANCE = (
 )
 
 
+#: Units and normalisation of the tvb76 arrays.
+TVB76_ATTRS = {
+    "sc": {"units": "1", "note": "relative weight as TVB ships it (CoCoMac-derived connection strengths, 0 to 3; "
+                                 "not rescaled), symmetrised (mean of both directions, zero diagonal)"},
+    "lengths": {"units": "mm", "note": "tract lengths as TVB ships them, symmetrised"},
+}
+
+
 @functools.lru_cache(maxsize=1)
 def load_tvb76() -> Parcellation:
     """The ``tvb76`` parcellation (cached: the object is shared, do not mutate its tables).
@@ -88,11 +96,11 @@ def load_tvb76() -> Parcellation:
     return Parcellation(
         name="tvb76",
         regions=regions.drop(columns=[HT2A]),
-        sc=labelled_matrix(_symmetrise(raw["weights"]), labels, name="sc"),
-        lengths=labelled_matrix(_symmetrise(raw["lengths"]), labels, name="lengths"),
+        sc=labelled_matrix(_symmetrise(raw["weights"]), labels, name="sc", attrs=TVB76_ATTRS["sc"]),
+        lengths=labelled_matrix(_symmetrise(raw["lengths"]), labels, name="lengths", attrs=TVB76_ATTRS["lengths"]),
         receptors=xr.DataArray(regions[[HT2A]].to_numpy(dtype=float), dims=("region", "receptor"),
                                coords={"region": labels, "receptor": [HT2A]}, name="density",
-                               attrs={"units": "relative (max 1)", "note": TVB76_HT2A_RULE}),
+                               attrs={"units": "1", "note": "relative density, maximum 1. " + TVB76_HT2A_RULE}),
         provenance=TVB76_PROVENANCE,
     )
 

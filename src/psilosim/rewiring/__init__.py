@@ -18,8 +18,9 @@ from .model import (
     plasticity_from_biology,
 )
 from .params import ENVIRONMENT_NETWORKS, REWIRING, RewiringParams
+from .report import patient_imaging
 
 __all__ = [
     "BASE_MEASURES", "ENVIRONMENT_NETWORKS", "REWIRING", "ImagingHook", "PatientNetwork", "RewiringModel",
-    "RewiringParams", "model_for", "patient_network", "plasticity_from_biology",
+    "RewiringParams", "model_for", "patient_imaging", "patient_network", "plasticity_from_biology",
 ]

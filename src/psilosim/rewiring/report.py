@@ -4,6 +4,10 @@
 ``network=``: FC figures (expected FC at baseline and at the last imaging visit, and their
 difference, for the patient with the median modularity change of each arm, recomputed from the
 run's seed) and a table of mean changes with 95 % CIs per arm and measure.
+
+:func:`patient_imaging` is the user-level entry to the same machinery: one virtual patient of a
+trial design's arm (a regimen), healthy or depressed, and its expected FC and network measures on
+chosen days (docs/rewiring.md, "One patient's imaging course").
 """
 
 from __future__ import annotations
@@ -15,6 +19,95 @@ import xarray as xr
 
 from ..clinical.design import TrialDesign
 from ..clinical.stats import network_day, network_summary
+from ..errors import InputError
+from .model import DEFAULT_ACUTE_STATE
+
+
+def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 0, days=(0.0, 21.0, 180.0), *,
+                    patient: int = 0, seed: int = 7, dataset: str = "tvb76", depressed: bool = False,
+                    environment: str | None = None, acute_state: str = DEFAULT_ACUTE_STATE,
+                    keep_fc: bool = False) -> xr.Dataset:
+    """One virtual patient's network measures (and expected FC) on ``days`` after an arm's regimen.
+
+    The patient is drawn as a trial run with ``seed`` draws patient ``patient`` (PK, receptor,
+    plasticity and stress variability); links 1–5 run on the design's grid step up to the last
+    day, then the rewiring link (:func:`~psilosim.rewiring.patient_network`) on the ``dataset``
+    brain. This is what the NW2 check does for its cohort, exposed for one patient.
+
+    Parameters
+    ----------
+    design
+        A preset name (``"goodwin2022"``) or a :class:`~psilosim.clinical.design.TrialDesign`.
+    arm
+        The arm (its regimen and setting): name (``"25mg"``) or position.
+    days
+        Study days to measure (day 0 is the untreated baseline; at least one day, none negative).
+    patient, seed
+        Which virtual patient of which run.
+    dataset
+        Brain: a built-in name (``"tvb76"`` has a hippocampus, ``"aal2"``) or a parcellation folder.
+    depressed
+        ``False`` (default): a healthy volunteer, as Siegel et al. 2024 (the dataset's own structure,
+        no rumination, no stress-induced spine deficit). ``True``: the documented "rigid" depressed
+        baseline and the patient's spine deficit.
+    environment
+        Setting during the window (``"supportive"``, ``"none"``, ``"stressful"``); default the arm's.
+    acute_state
+        Acute 5-HT2A representation (:data:`psilosim.rewiring.model.ACUTE_STATES`).
+    keep_fc
+        Also return the expected FC per day (``fc``, dims ``day, region_i, region_j``).
+
+    Returns
+    -------
+    xarray.Dataset
+        One variable per measure (``modularity``, ``dmn_within``, ``dmn_between``, ``mean_fc``,
+        ``rewired_fraction``, and ``hippocampus_dmn`` when the brain has a hippocampus) over
+        ``day``, all ``units`` "1"; attrs say which patient, arm and setting.
+
+    Raises
+    ------
+    InputError
+        ``arm`` not in the design, ``days`` empty or negative, or an unknown preset or setting.
+    """
+    from ..clinical.biology import chain_inputs, patient_biology
+    from ..clinical.presets import get_preset
+    from ..clinical.trial import draw
+    from .model import model_for, patient_network
+
+    design = get_preset(design) if isinstance(design, str) else design
+    spec = design.arms[_arm_index(design, arm)]
+    days = np.atleast_1d(np.asarray(days, dtype=float))
+    if days.size == 0 or not np.isfinite(days).all() or (days < 0).any():
+        raise InputError("days", f"expected one or more study days >= 0, got {days.tolist()}")
+    environment = spec.environment if environment is None else environment
+    if environment not in ("supportive", "none", "stressful"):
+        raise InputError("environment", f"{environment!r}: expected supportive, none or stressful")
+    model = model_for(dataset, depressed=depressed, acute_state=acute_state)
+    person = draw(design, int(patient), int(seed))
+    if not depressed:
+        person = person.model_copy(update={"stress_deficit": 0.0})
+    step = design.grid_step_d
+    grid = np.unique(np.append(np.arange(0.0, days.max() + step / 2, step), days))
+    bio = patient_biology(spec.arm_treatments(), person, grid, environment=environment, mechanisms=spec.mechanisms)
+    kw = chain_inputs(spec.arm_treatments(), person, environment, mechanisms=spec.mechanisms)
+    result = patient_network(model, bio, environment, days, background_stress=kw["background_stress"],
+                             stress=kw["stress"], spine_params=kw["spine_params"], keep_fc=keep_fc)
+    out = xr.Dataset({name: ("day", values, {"units": "1"}) for name, values in result.measures.items()},
+                     coords={"day": ("day", days, {"units": "day"})})
+    if keep_fc:
+        out["fc"] = xr.concat(result.fc, dim=out["day"]).assign_attrs(units="1", note="expected FC (Pearson r)")
+    out.attrs.update(design=design.name, arm=spec.name, patient=int(patient), seed=int(seed), dataset=model.brain.name,
+                     cohort="depressed" if depressed else "healthy", environment=environment, acute_state=acute_state)
+    return out
+
+
+def _arm_index(design: TrialDesign, arm: str | int) -> int:
+    names = [a.name for a in design.arms]
+    if isinstance(arm, (int, np.integer)) and not isinstance(arm, bool) and 0 <= arm < len(names):
+        return int(arm)
+    if isinstance(arm, str) and arm in names:
+        return names.index(arm)
+    raise InputError("arm", f"{arm!r} is not an arm of {design.name}; arms: {', '.join(names)} (or 0–{len(names) - 1})")
 
 
 def _median_patient(ds: xr.Dataset, arm: str, day_visit: int) -> int | None:
