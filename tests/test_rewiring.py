@@ -334,11 +334,11 @@ def test_acute_states_move_mean_correlation_in_their_documented_direction(acute_
     """The Hopf shift towards the bifurcation synchronises; the DMF gain map desynchronises."""
     model = model_for("aal2", acute_state=acute_state)
     upper = np.triu_indices(len(model.labels), k=1)
-    drug = model.state_correlation(0.7, 0.0, "none") - model.habitual()
+    drug = (model.state_correlation(0.7, 0.0, "none") - model.habitual()).values
     assert sign * drug[upper].mean() > 0.005
     # the session's setting adds its common input on top: supportive therapy drives the DMN together
     dmn = np.ix_(model.dmn, model.dmn)
-    setting = model.state_correlation(0.7, 1.0, "supportive") - model.state_correlation(0.7, 0.0, "supportive")
+    setting = (model.state_correlation(0.7, 1.0, "supportive") - model.state_correlation(0.7, 0.0, "supportive")).values
     assert setting[dmn][np.triu_indices(int(model.dmn.sum()), k=1)].mean() > 0.01
 
 

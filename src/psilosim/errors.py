@@ -48,3 +48,9 @@ class CalibrationError(PsilosimError, RuntimeError):
 class ExtrapolationWarning(UserWarning):
     """An input lies outside the data the model's parameters come from (e.g. a dose above the
     largest studied one): the run goes ahead, but the model is extrapolating."""
+
+
+class WorkingPointWarning(UserWarning):
+    """A network simulation ran away from the working point its parameters were set for (e.g. the
+    DMF's mean firing rate far from the feedback-inhibition target): the run goes ahead, but its
+    results describe another regime than the one the model was fitted in."""

@@ -72,6 +72,11 @@ def _labelled(values: np.ndarray, labels: list[str], name: str) -> xr.DataArray:
     return labelled_matrix(np.asarray(values, dtype=float), labels, name=name)
 
 
+def _correlations(values: np.ndarray, labels: list[str], name: str) -> xr.DataArray:
+    """A region × region correlation matrix, labelled, dimensionless."""
+    return _labelled(values, labels, name).assign_attrs(units="1", long_name="Pearson r (expected, linearised)")
+
+
 class RewiringModel:
     """A brain (depressed by default), with the rewiring rule and the imaging measures.
 
@@ -162,7 +167,7 @@ class RewiringModel:
         w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
         with threadpool_limits(BLAS_THREADS):
             cov = hopf_covariance(self._block(w), self.input_cov(environment, depressed=depressed), self._omega())
-        return _labelled(correlation(cov), self.labels, "fc")
+        return _correlations(correlation(cov), self.labels, "fc")
 
     def experience(self, environment: str) -> xr.DataArray:
         """Correlation of every pair of regions under ``environment``'s input alone (no drug; cached)."""
@@ -172,12 +177,13 @@ class RewiringModel:
         return self._experience[environment]
 
     # ------------------------------------------------------------------ window-period correlations
-    def habitual(self) -> np.ndarray:
+    def habitual(self) -> xr.DataArray:
         """The habitual correlations: the untreated network's, no drug, no setting (in the acute-state model)."""
         return self.state_correlation(0.0, 0.0, "none")
 
-    def state_correlation(self, occupancy: float, effect: float, environment: str) -> np.ndarray:
-        """Expected FC in the acute drug state (cached on an occupancy × effect grid).
+    def state_correlation(self, occupancy: float, effect: float, environment: str) -> xr.DataArray:
+        """Expected FC in the acute drug state (cached on an occupancy × effect grid), labelled
+        ``(region_i, region_j)``, Pearson r (units ``"1"``).
 
         With ``acute_state="bifurcation_shift"``, 5-HT2A occupancy ``o`` moves each region towards
         its bifurcation, ``a_i = a + shift·R_i·o`` (:meth:`psilosim.network.hopf.HopfModel.bifurcation`);
@@ -186,6 +192,10 @@ class RewiringModel:
         session's setting adds ``environment``'s common input, weighted by the subjective
         intensity ``effect`` (0–1).
         """
+        return _correlations(self._state_values(occupancy, effect, environment), self.labels, "state_correlation")
+
+    def _state_values(self, occupancy: float, effect: float, environment: str) -> np.ndarray:
+        """:meth:`state_correlation` as a bare array (the cached values the window sums use)."""
         if environment not in ENVIRONMENT_NETWORKS:
             raise InputError("environment", f"{environment!r}: expected one of {sorted(ENVIRONMENT_NETWORKS)}")
         io = int(round(float(np.clip(occupancy, 0.0, 1.0)) / self.params.occupancy_step.value))
@@ -267,14 +277,14 @@ class RewiringModel:
         acute = ((io > 0) | (ie > 0)) & (day <= until_day)
         self._check_grid_resolves(t, day[acute])
         weight = np.interp(day, t, g) * dt
-        hab = self.habitual()
+        hab = self._state_values(0.0, 0.0, "none")
         out = np.zeros_like(hab)
         bins: dict[tuple[int, int], float] = {}
         for k in np.flatnonzero(acute):
             bins[(io[k], ie[k])] = bins.get((io[k], ie[k]), 0.0) + weight[k]
         for (i, e), w in bins.items():
-            c = self.state_correlation(i * self.params.occupancy_step.value, e * self.params.effect_step.value,
-                                       environment)
+            c = self._state_values(i * self.params.occupancy_step.value, e * self.params.effect_step.value,
+                                   environment)
             out += w * (c - hab)
         return out
 

@@ -21,6 +21,7 @@ under the drug, as in Deco et al. 2018.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,8 +30,9 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import brentq
 
-from ...errors import InputError
-from .._checks import checked_coupling, checked_couplings
+from ..._labels import SHOWN_LABELS
+from ...errors import InputError, WorkingPointWarning
+from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
 from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
 from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
@@ -61,20 +63,16 @@ class DMFModel:
     Parameters
     ----------
     sc
-        Structural connectivity with dims ``("region_i", "region_j")``; ``sc[i, j]`` is the
-        weight of the input that region i receives from region j.
+        Structural connectivity, a labelled DataArray with dims ``("region_i", "region_j")``
+        listing the same regions in the same order; ``sc[i, j]`` is the weight of the input
+        that region i receives from region j. A bare array is refused
+        (:func:`~psilosim.network._checks.checked_sc`).
     params, balloon
         Parameter sets (defaults: :data:`~.params.DMF`, :data:`~psilosim.network.bold.BALLOON`).
     """
 
     def __init__(self, sc: xr.DataArray, params: DMFParams = DMF, balloon: BalloonParams = BALLOON):
-        values = np.asarray(sc.values, dtype=float)
-        if values.ndim != 2 or values.shape[0] != values.shape[1]:
-            raise InputError("sc", f"must be a square matrix, got shape {values.shape}")
-        if not np.isfinite(values).all() or (values < 0).any():
-            raise InputError("sc", "must be finite and non-negative")
-        self.labels = [str(v) for v in sc["region_i"].values]
-        self.sc = values
+        self.sc, self.labels = checked_sc(sc)
         self.params = params
         self.consts = kernel_constants(params)
         self.balloon = balloon_constants(balloon)
@@ -108,14 +106,21 @@ class DMFModel:
         return (excitation - wp.i_e) / wp.s_i
 
     def fic_refined(self, coupling: float | Sequence[float], *, seed: int | None = 0,
-                    iterations: int | None = None) -> np.ndarray:
-        """FIC weights (B, N) corrected on noisy simulations so mean rates sit at the target.
+                    iterations: int | None = None) -> xr.DataArray:
+        """FIC weights corrected on noisy simulations so mean rates sit at the target.
 
         Starts from :meth:`fic` and applies ``iterations`` proportional corrections
         ``J_i += fic_rate · (r_i − target)`` (error clipped to ± the target, so a run that
         starts in the high-activity state cannot overshoot), each from the mean rates of the next ``fic_window``
         seconds of one continuing simulation (all couplings in one batch). Deterministic for a
-        given ``seed``.
+        given ``seed``. This is the working point scan sessions and fits run at; pass it as
+        ``j_fic`` to :meth:`simulate` or :meth:`start` (matched by region label).
+
+        Returns
+        -------
+        xarray.DataArray
+            J (nA), dims ``(member, region)``: one row per coupling (coordinate ``coupling``),
+            the connectome's region labels.
         """
         g_values = checked_couplings(coupling)
         j_fic = np.stack([self.fic(g) for g in g_values])
@@ -128,8 +133,10 @@ class DMFModel:
             rates = run.advance(window)["rate"].values
             error = np.clip(rates - target, -target, target)  # a runaway burst must not overshoot J
             run.drive.j_fic[:] = np.maximum(run.drive.j_fic + step * error, 0.0)
-        j_fic = run.drive.j_fic.copy()
-        return j_fic
+        return xr.DataArray(run.drive.j_fic.copy(), dims=("member", "region"),
+                            coords={"member": np.arange(len(g_values)), "coupling": ("member", g_values),
+                                    "region": self.labels},
+                            name="j_fic", attrs={"units": "nA", "long_name": "refined FIC weight J"})
 
     # ------------------------------------------------------------------ runs
     def start(self, *, coupling: float | Sequence[float], gain: np.ndarray | None = None,
@@ -199,7 +206,19 @@ class DMFModel:
         """Simulate ``duration_s`` of BOLD after ``warmup_s`` of discarded transient.
 
         ``warmup_s`` is 0 or a positive multiple of the network step; anything else is an
-        :class:`InputError` on ``"warmup"``.
+        :class:`InputError` on ``"warmup"``. Arguments as :meth:`start`; output as
+        :meth:`DMFRun.advance`.
+
+        The default ``j_fic`` is the closed-form :meth:`fic`, exact only without noise: near the
+        fitted coupling the noisy network then fires well above the 3 Hz target (≈ 15 Hz on AAL2
+        at ``FITTED_G.aal2``). Scan sessions and fits use ``j_fic=model.fic_refined(G)``
+        instead; use it too for results comparable with theirs.
+
+        Warns
+        -----
+        WorkingPointWarning
+            A member at baseline gain (1 everywhere) whose mean excitatory rate is more than
+            ``fic_rate_tolerance`` from ``target_rate``.
         """
         if not (np.isfinite(warmup_s) and warmup_s >= 0):
             raise InputError("warmup", f"must be a finite number of seconds >= 0, got {warmup_s}")
@@ -209,7 +228,26 @@ class DMFModel:
                 run.advance(warmup_s)
             except InputError as exc:  # advance names its own argument "duration"
                 raise InputError("warmup", exc.problem) from None
-        return run.advance(duration_s)
+        out = run.advance(duration_s)
+        self._warn_off_working_point(out["rate"].values, run.drive)
+        return out
+
+    def _warn_off_working_point(self, rates: np.ndarray, drive: Drive) -> None:
+        """Warn if a baseline member's mean rate is far from the FIC target (a drug's gain moves
+        rates on purpose: FIC is the baseline's, kept under the drug)."""
+        baseline = (drive.gain == 1.0).all(axis=1)
+        off = baseline & (np.abs(rates.mean(axis=1) - self.consts.r_ref) > self.params.fic_rate_tolerance.to("Hz"))
+        if off.any():
+            means = rates[off].mean(axis=1)
+            shown = ", ".join(f"G {g:g}: {r:.1f} Hz" for g, r in zip(drive.coupling[off][:SHOWN_LABELS],
+                                                                    means[:SHOWN_LABELS], strict=True))
+            if off.sum() > SHOWN_LABELS:
+                shown += f", … ({off.sum()} members in all)"
+            warnings.warn(
+                f"mean excitatory rate off the {self.consts.r_ref:g} Hz FIC target ({shown}): the FIC weights "
+                "do not hold the working point at this coupling with noise; pass "
+                "j_fic=model.fic_refined(coupling), the working point scan sessions and fits use",
+                WorkingPointWarning, stacklevel=3)
 
 
 class DMFRun:
@@ -263,6 +301,6 @@ class DMFRun:
                          {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
                 "rate": (("member", "region"), rate_sum / n_steps, {"units": "Hz"}),
             },
-            coords={"member": np.arange(self.batch), "region": labels, "time": times},
+            coords={"member": np.arange(self.batch), "region": labels, "time": ("time", times, {"units": "s"})},
             attrs={"tr_s": self.tr_s, "model": "dmf", "time_units": "s"},
         )

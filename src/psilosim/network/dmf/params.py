@@ -43,6 +43,7 @@ class DMFParams(ParameterSet):
     fic_rate: Param
     fic_iterations: Param
     fic_window: Param
+    fic_rate_tolerance: Param
 
 
 DMF = DMFParams(
@@ -100,6 +101,14 @@ DMF = DMFParams(
     fic_window=Param(
         value=6.0, unit="s", source="psilosim", kind="assumed",
         note="simulated time over which each FIC iteration measures the mean rates",
+    ),
+    fic_rate_tolerance=Param(
+        value=1.0, unit="Hz", source="psilosim", kind="assumed",
+        note="distance of a baseline run's mean excitatory rate from target_rate beyond which "
+             "DMFModel.simulate warns (WorkingPointWarning) that the run left the FIC working point: "
+             "a third of the target, well outside what noise alone shifts the uncoupled mean "
+             "(≈ 0.3 Hz) and what refined FIC leaves at the fitted coupling (< 0.2 Hz)",
+        low=0.0,
     ),
 )
 

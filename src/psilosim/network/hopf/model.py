@@ -20,7 +20,7 @@ from scipy.linalg import solve_continuous_lyapunov
 
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
-from .._checks import checked_coupling, checked_couplings
+from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
 from .kernel import run
 from .params import HOPF, HopfParams
@@ -31,16 +31,14 @@ STEP_GRID_SLACK_S = 1e-9
 
 
 class HopfModel:
-    """Stuart–Landau oscillators on a connectome (``sc[i, j]``: input to i from j)."""
+    """Stuart–Landau oscillators on a connectome (``sc[i, j]``: input to i from j).
+
+    ``sc`` is a labelled DataArray with dims ``("region_i", "region_j")`` listing the same regions
+    in the same order; a bare array is refused (:func:`~psilosim.network._checks.checked_sc`).
+    """
 
     def __init__(self, sc: xr.DataArray, params: HopfParams = HOPF):
-        values = np.asarray(sc.values, dtype=float)
-        if values.ndim != 2 or values.shape[0] != values.shape[1]:
-            raise InputError("sc", f"must be a square non-negative matrix, got shape {values.shape}")
-        if not np.isfinite(values).all() or (values < 0).any():
-            raise InputError("sc", "must be a square non-negative matrix with finite weights")
-        self.labels = [str(v) for v in sc["region_i"].values]
-        self.sc = values
+        self.sc, self.labels = checked_sc(sc)
         self.params = params
 
     @property
@@ -102,7 +100,8 @@ class HopfModel:
         out = np.empty((batch, self.n_regions, n_samples))
         run(x, y, rng, conn_t, strength, a, omega, g, consts, n_samples * every, every, out)
         return xr.DataArray(out, dims=("member", "region", "time"),
-                            coords={"region": self.labels, "time": np.arange(1, n_samples + 1) * tr_s},
+                            coords={"region": self.labels,
+                                    "time": ("time", np.arange(1, n_samples + 1) * tr_s, {"units": "s"})},
                             name="x", attrs={"tr_s": tr_s, "model": "hopf", "units": "1",
                                                   "long_name": "real part of the Stuart–Landau amplitude"})
 
@@ -151,5 +150,6 @@ class HopfModel:
         n = self.n_regions
         cx = cov[:n, :n]
         sd = np.sqrt(np.diag(cx))
-        return labelled_matrix(cx / np.outer(sd, sd), self.labels, name="fc")
+        fc = labelled_matrix(cx / np.outer(sd, sd), self.labels, name="fc")
+        return fc.assign_attrs(units="1", long_name="expected FC of x (Pearson r, linearised Hopf)")
 
