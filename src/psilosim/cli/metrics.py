@@ -84,8 +84,43 @@ def _read_matrix(path: Path) -> tuple[np.ndarray, list[str] | None]:
     return values, header
 
 
-def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataArray:
+#: Axes of a scan results file's ``bold`` (``psilosim.network.scan.scan_session``) that pick one
+#: recording, with the option that picks along each.
+PICK_OPTIONS = {"condition": "--condition", "session": "--session"}
+CONDITION_HELP = ("Condition to analyse in a scan results file whose 'bold' is condition × session × region "
+                  "× time (e.g. baseline, receptor); needed when the file has several.")
+SESSION_HELP = "Session (scan) to analyse in such a file, by its number; needed when the file has several."
+
+
+def pick_recording(bold: xr.DataArray, spec: str, picks: dict[str, str | int | None]) -> xr.DataArray:
+    """One recording of a results file's ``bold``: the ``condition`` and ``session`` in ``picks``.
+
+    An axis of length one needs no pick; a pick for an axis the file does not have is refused,
+    and so is a missing or unknown one (the message lists what the file holds).
+    """
+    for dim, option in PICK_OPTIONS.items():
+        value = picks.get(dim)
+        if dim not in bold.dims:
+            if value is not None:
+                raise InputError(option, f"{spec} has no {dim} axis ('bold' has dims {bold.dims})")
+            continue
+        available = [str(v) for v in bold[dim].values]
+        if value is None and len(available) > 1:
+            raise InputError(option, f"{spec} holds {len(available)} {dim}s; pick one with {option} "
+                                     f"({', '.join(available)})")
+        index = 0 if value is None else (available.index(str(value)) if str(value) in available else None)
+        if index is None:
+            raise InputError(option, f"{value!r} is not a {dim} of {spec}; it has {', '.join(available)}")
+        bold = bold.isel({dim: index}, drop=True)
+    return bold
+
+
+def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None,
+              picks: dict[str, str | int | None] | None = None) -> xr.DataArray:
     """BOLD from a CSV/TXT/NPY matrix (either orientation) or a psilosim NetCDF results file.
+
+    ``picks`` (``condition``, ``session``) select one recording of a scan results file
+    (:func:`pick_recording`); other files take none.
 
     The result has no time axis when ``tr_s`` is given (a NetCDF file's own is dropped): the
     analysis builds it from ``tr_s``, after checking that ``tr_s`` is a positive number of seconds
@@ -100,12 +135,13 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
         with xr.open_dataset(path, engine="h5netcdf") as ds:
             if "bold" not in ds:
                 raise InputError(spec, f"has no 'bold' variable (variables: {list(ds.data_vars)})")
-            bold = ds["bold"].load()
+            bold = pick_recording(ds["bold"].load(), spec, picks or {})
         if set(bold.dims) != {"region", "time"}:
             raise InputError(spec, f"'bold' has dims {bold.dims}, expected (region, time)")
         return bold if tr_s is None else bold.drop_vars("time", errors="ignore")
     if path.suffix.lower() not in (".csv", ".npy", ".txt"):
         raise InputError(spec, "unsupported file type; use .csv, .npy or a psilosim .nc results file")
+    _refuse_picks(spec, picks)
     if tr_s is None:
         raise InputError("--tr", "the repetition time is required for CSV/NPY BOLD")
     values, header = _read_matrix(path)
@@ -122,6 +158,28 @@ def load_bold(spec: str, regions: pd.DataFrame, tr_s: float | None) -> xr.DataAr
         raise InputError(spec, f"shape {values.shape} matches neither regions × time nor time × regions "
                                f"for the {n} regions of the region table")
     return xr.DataArray(values, dims=("region", "time"), coords={"region": labels})
+
+
+def _refuse_picks(spec: str, picks: dict[str, str | int | None] | None) -> None:
+    """A --condition/--session for a recording that holds one recording only is an error, not ignored."""
+    for dim, value in (picks or {}).items():
+        if value is not None:
+            raise InputError(PICK_OPTIONS[dim], f"{spec} is a single recording (no {dim} axis); "
+                                                f"{PICK_OPTIONS[dim]} is for psilosim scan results files")
+
+
+def per_file_picks(conditions: list[str] | None, sessions: list[int] | None) -> list[dict]:
+    """The picks of compare's two files: one --condition/--session value serves both, two are
+    BEFORE's and AFTER's."""
+    out = [{}, {}]
+    for dim, values in (("condition", conditions), ("session", sessions)):
+        values = list(values or [])
+        if len(values) > 2:
+            raise InputError(PICK_OPTIONS[dim], f"give it once (both files) or twice (BEFORE, then AFTER), "
+                                                f"got {len(values)} values")
+        for k in range(2):
+            out[k][dim] = values[min(k, len(values) - 1)] if values else None
+    return out
 
 
 class Recording(NamedTuple):
@@ -163,14 +221,17 @@ def region_table_for(regions: str | None, recordings: list[Recording]) -> pd.Dat
                                   "recording of one dataset, e.g. aal2:NAP_001)")
 
 
-def recording_bold(recording: Recording, regions: pd.DataFrame, tr_s: float | None) -> tuple[xr.DataArray, float | None]:
+def recording_bold(recording: Recording, regions: pd.DataFrame, tr_s: float | None,
+                   picks: dict[str, str | int | None] | None = None) -> tuple[xr.DataArray, float | None]:
     """The BOLD of a resolved argument and the TR to analyse it with.
 
     A built-in recording keeps its time axis and TR (``None`` is returned: the analysis reads
     them); a ``--tr`` that contradicts its TR is refused rather than silently preferred.
+    ``picks`` select one recording of a scan results file (:func:`pick_recording`).
     """
     if recording.bold is None:
-        return load_bold(recording.spec, regions, tr_s), tr_s
+        return load_bold(recording.spec, regions, tr_s, picks), tr_s
+    _refuse_picks(recording.spec, picks)
     own = float(recording.bold.attrs["tr_s"])
     if tr_s is not None and not np.isclose(tr_s, own):
         raise InputError("--tr", f"{recording.spec} was recorded at TR {own:g} s, not {tr_s:g} s "
@@ -191,6 +252,9 @@ GAMMA = typer.Option(DEFAULT_METRICS.gamma.value, "--gamma",
                      help="Resolution of the multilayer partition (Bassett 2011: 1).")
 SEED = typer.Option(0, "--seed", help="Seed of all randomness (community detection).")
 POLICY = typer.Option("positive", "--policy", help="Negative FC weights: 'positive' (dropped) or 'signed' (Rubinov & Sporns 2011).")
+PER_FILE = " Once for both files, or twice: BEFORE's, then AFTER's."
+COMPARE_CONDITION = typer.Option(None, "--condition", metavar="NAME", help=CONDITION_HELP + PER_FILE)
+COMPARE_SESSION = typer.Option(None, "--session", metavar="K", help=SESSION_HELP + PER_FILE)
 ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvain' (fast) or 'leidenalg' (reference).")
 
 
@@ -201,12 +265,18 @@ def analyze(
                                          "or a psilosim .nc results file; " + BUILTIN_BOLD_HELP + "."),
     regions: str = typer.Option(None, "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
+    condition: str = typer.Option(None, "--condition", help=CONDITION_HELP),
+    session: int = typer.Option(None, "--session", help=SESSION_HELP),
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
-    """Network metrics of one recording: FC, DMN, modularity, participation, flexibility."""
+    """Network metrics of one recording: FC, DMN, modularity, participation, flexibility.
+
+    A psilosim scan results file holds a recording per condition and session: pick one with
+    --condition and --session.
+    """
     from ..metrics import analyze as run
     from ..metrics import summary
 
@@ -214,7 +284,7 @@ def analyze(
     recording = resolve_recording(bold)
     table = region_table_for(regions, [recording])
     with console.status("analysing", spinner="dots") if not json_out else _null():
-        data, tr_s = recording_bold(recording, table, tr)
+        data, tr_s = recording_bold(recording, table, tr, {"condition": condition, "session": session})
         analysed = run(data, table, tr_s, **_options(window_s, step_s, omega, gamma, seed, policy, engine))
         result = summary(analysed)
     if plot is not None:
@@ -237,24 +307,31 @@ def compare(
     after: str = typer.Argument(..., help="BOLD file of the second condition (as BEFORE)."),
     regions: str = typer.Option(None, "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
+    condition: list[str] = COMPARE_CONDITION, session: list[int] = COMPARE_SESSION,
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
-    """Change of every metric between two recordings (after − before) and desynchronisation."""
+    """Change of every metric between two recordings (after − before) and desynchronisation.
+
+    Two recordings of one psilosim scan results file: give the file twice and pick with
+    --condition baseline --condition receptor (and --session).
+    """
     from ..metrics import compare as run
     from ..metrics import compare_summary
     from ..metrics.analysis import _analysed
 
     check_plot_path(plot)
     recordings = [resolve_recording(before), resolve_recording(after)]
+    picks = per_file_picks(condition, session)
     table = region_table_for(regions, recordings)
     options = _options(window_s, step_s, omega, gamma, seed, policy, engine)
     with console.status("comparing", spinner="dots") if not json_out else _null():
         # each recording analysed as compare() analyses it (errors named before.* / after.*), kept
         # for the figure; compare() then takes the two results as they are
-        (bold_a, tr_a), (bold_b, tr_b) = (recording_bold(r, table, tr) for r in recordings)
+        (bold_a, tr_a), (bold_b, tr_b) = (recording_bold(r, table, tr, p) for r, p in zip(recordings, picks,
+                                                                                         strict=True))
         first = _analysed(bold_a, table, tr_a, "before", options)
         second = _analysed(bold_b, table, tr_b, "after", options)
         change = run(first, second, table)

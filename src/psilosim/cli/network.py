@@ -62,8 +62,9 @@ def fit(
     model: str = typer.Option("both", "--model",
                               help="dmf (simulated, FIC) | hopf (expected FC of the linear Stuart-Landau "
                                    "network) | both (sweep both families; the top-level G is the better "
-                                   "family's, named by 'model'; each family's result is under 'families', "
-                                   "the DMF's G, which scan and validate use, under families.dmf)."),
+                                   "family's by fc_corr, named by 'model' and 'top_level_family'; each "
+                                   "family's result and sweep is under 'families', the DMF's G, the family "
+                                   "scan and validate use, under families.dmf)."),
     points: int = typer.Option(int(FIT.g_points.value), "--points", help="Number of G values in the DMF sweep."),
     minutes: float = typer.Option(FIT.duration.to("min"), "--minutes", help="Simulated BOLD per G value, minutes."),
     seed: int = typer.Option(0, "--seed", help="Noise seed (the fit is deterministic for a seed)."),
@@ -107,14 +108,13 @@ def fit(
             results["hopf"] = fit_hopf(parcellation, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
     best = max(results.values(), key=lambda r: r.fc_corr)
     payload = {**best.as_dict(), "dataset": parcellation.name, "seed": seed,
-               "beats_sc_fc": best.fc_corr > best.sc_fc_corr,
-               "sweep": {"G": best.sweep["G"].values, "fc_corr": best.sweep["fc_corr"].values}}
+               "beats_sc_fc": best.fc_corr > best.sc_fc_corr, "sweep": _sweep_payload(best),
+               "top_level_family": best.model, "top_level_reason": _top_level_reason(results),
+               "used_by_scan_and_validate": SCAN_FAMILY, "scan_validate_G": sc.coupling_for(parcellation)}
     if skipped:
         payload["skipped"] = skipped
-    if best.model == "dmf":
-        payload["sweep"]["fcd_ks"] = best.sweep["fcd_ks"].values
     if len(results) > 1 or skipped:  # "both" always reports its families, fitted or not
-        payload["families"] = {name: r.as_dict() for name, r in results.items()}
+        payload["families"] = {name: {**r.as_dict(), "sweep": _sweep_payload(r)} for name, r in results.items()}
     if plot is not None:
         from ..network.figures import plot_fit
 
@@ -125,27 +125,62 @@ def fit(
         return
     for name, result in results.items():
         _print_fit(parcellation.name, name, result)
-    ks = f"{MISSING} ({best.fcd_ks_missing_reason})" if best.fcd_ks is None else f"{best.fcd_ks:.3f}"
+    ks = f"{MISSING} ({best.fcd_ks_missing_reason})" if best.fcd_ks is None else \
+        f"{best.fcd_ks:.3f} over {best.fcd_windows} windows"
     console.print(f"best: {best.model}, G = {best.G:.4g}: FC corr {best.fc_corr:.3f} "
-                  f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}")
+                  f"(SC–FC {best.sc_fc_corr:.3f}), FCD KS {ks}; {payload['top_level_reason']}")
+    for name, result in results.items():
+        console.print(_level_line(name, result), highlight=False)
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
+    console.print(f"scan and validate use the {SCAN_FAMILY} (stored fit for {parcellation.name}: G = "
+                  f"{payload['scan_validate_G']:.4g}), whatever the best family here.", highlight=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
 
 
+#: The model family whose coupling ``psilosim scan`` and ``psilosim validate`` use (the stored DMF fit).
+SCAN_FAMILY = "dmf"
+
+
+def _top_level_reason(results: dict) -> str:
+    """Why the top-level numbers of a fit are the family they are."""
+    if len(results) == 1:
+        return "the only family fitted"
+    return "the family with the highest fc_corr (model vs empirical FC)"
+
+
+def _sweep_payload(result) -> dict:
+    """A family's sweep for the JSON: G, fc_corr, the mean model FC and (DMF) fcd_ks per G."""
+    out = {"G": result.sweep["G"].values, "fc_corr": result.sweep["fc_corr"].values}
+    for name in ("fcd_ks", "mean_fc"):
+        if name in result.sweep:
+            out[name] = result.sweep[name].values
+    return out
+
+
+def _level_line(name: str, result) -> str:
+    """The FC level of a family's best fit against the data's (fc_corr scores the pattern only)."""
+    model = MISSING if result.mean_fc is None else f"{result.mean_fc:.3f}"
+    empirical = MISSING if result.empirical_mean_fc is None else f"{result.empirical_mean_fc:.3f}"
+    return f"{name}: mean FC {model} at G = {result.G:.4g} (empirical mean FC {empirical})"
+
+
 #: Headers of the sweep columns (rates are the min/max over regions of each region's mean rate).
-FIT_COLUMNS = {"fc_corr": "fc_corr", "fcd_ks": "fcd_ks", "ratio": "ratio", "min_rate": "min rate (Hz)",
-               "max_rate": "max rate (Hz)"}
+FIT_COLUMNS = {"fc_corr": "fc_corr", "fcd_ks": "fcd_ks", "mean_fc": "mean FC", "ratio": "ratio",
+               "min_rate": "min rate (Hz)", "max_rate": "max rate (Hz)"}
 
 
 def _fit_caption(frame, name: str) -> str:
     from ..network.fit import fic_rule
 
     lines = ["fc_corr: Pearson r of model vs empirical FC (upper triangle)."]
+    if "mean_fc" in frame.columns:
+        lines.append("mean FC: the model's FC averaged over the connections (the empirical level is printed "
+                     "below; fc_corr scores the pattern, not the level).")
     if "fcd_ks" in frame.columns:
         lines.append(f"fcd_ks: Kolmogorov–Smirnov distance of the FCD distributions (0 = same; {MISSING} = "
-                     "not computed).")
+                     "not computed); it depends strongly on --minutes (the number of FCD windows).")
     if "ratio" in frame.columns:
         lines.append("ratio = G·⟨Σ_j C_ij⟩/|a|: coupling relative to the local damping |a| of the "
                      "Stuart–Landau nodes (the sweep's variable; G follows from it).")
@@ -232,9 +267,9 @@ def scan(
     if method == "simulate":
         sc.scan_samples(minutes)  # too short a scan fails here, before any simulation
     parcellation = load_dataset(dataset)
-    if occupancy is None:
+    if occupancy is None:  # the series knows its scan start (attrs["scan_start_h"]): the API's own path
         occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
-        start_h = at_hours
+        start_h = sc.scan_start(occ, None)
     else:
         if not 0.0 <= occupancy <= 1.0:
             raise InputError("--occupancy", f"must be a fraction in [0, 1], got {occupancy}")

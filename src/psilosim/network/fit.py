@@ -44,6 +44,10 @@ class FitResult:
     ``a`` is the Hopf local bifurcation parameter (1/s) of the best fit (``None`` for the DMF);
     ``j_fic`` the DMF's refined FIC weights, labelled by region (``None`` for Hopf).
     ``fcd_ks_missing_reason`` says why ``fcd_ks`` is ``None`` (``None`` when it was computed).
+    ``mean_fc`` is the model's mean FC (upper triangle) at ``G``, ``empirical_mean_fc`` the
+    dataset's: fc_corr scores the pattern only, these say whether the level matches too.
+    ``fcd_windows`` is the number of sliding windows of the simulated BOLD behind ``fcd_ks``
+    (``None`` when it was not computed): fcd_ks depends strongly on it, i.e. on the simulated length.
     """
 
     G: float
@@ -55,10 +59,14 @@ class FitResult:
     model: str = "dmf"
     a: float | None = None
     fcd_ks_missing_reason: str | None = None
+    mean_fc: float | None = None
+    empirical_mean_fc: float | None = None
+    fcd_windows: int | None = None
 
     def as_dict(self) -> dict[str, float | str | None]:
         return {"G": self.G, "fc_corr": self.fc_corr, "fcd_ks": self.fcd_ks, "sc_fc_corr": self.sc_fc_corr,
-                "model": self.model, "a": self.a}
+                "model": self.model, "a": self.a, "mean_fc": self.mean_fc,
+                "empirical_mean_fc": self.empirical_mean_fc, "fcd_windows": self.fcd_windows}
 
 
 # ---------------------------------------------------------------------- scores
@@ -77,6 +85,11 @@ def fc_matrix(bold: np.ndarray) -> np.ndarray:
     return np.corrcoef(bold)
 
 
+def mean_fc(matrix: np.ndarray) -> float:
+    """Mean of an FC matrix over its connections (upper triangle, diagonal excluded)."""
+    return float(upper(np.asarray(matrix)).mean())
+
+
 def fc_correlation(fc_a: np.ndarray, fc_b: np.ndarray) -> float:
     """Pearson correlation of two FC (or SC) matrices over the upper triangle."""
     return float(np.corrcoef(upper(np.asarray(fc_a)), upper(np.asarray(fc_b)))[0, 1])
@@ -85,12 +98,23 @@ def fc_correlation(fc_a: np.ndarray, fc_b: np.ndarray) -> float:
 def fcd_values(bold: np.ndarray, tr_s: float, window_s: float, step_s: float) -> np.ndarray:
     """Upper-triangle values of the FCD matrix (correlation between windowed FC vectors)."""
     width = int(round(window_s / tr_s))
-    step = max(1, int(round(step_s / tr_s)))
-    starts = range(0, bold.shape[1] - width + 1, step)
+    starts = fcd_starts(bold.shape[1], tr_s, window_s, step_s)
     vectors = np.array([upper(np.corrcoef(bold[:, s:s + width])) for s in starts])
     if len(vectors) < 2:
         raise InputError("duration", f"need at least two {window_s:g} s windows for FCD")
     return upper(np.corrcoef(vectors))
+
+
+def fcd_starts(n_samples: int, tr_s: float, window_s: float, step_s: float) -> range:
+    """First sample of each sliding FCD window over ``n_samples`` BOLD samples."""
+    width = int(round(window_s / tr_s))
+    step = max(1, int(round(step_s / tr_s)))
+    return range(0, n_samples - width + 1, step)
+
+
+def fcd_window_count(n_samples: int, tr_s: float, p: FitParams = FIT) -> int:
+    """Number of sliding FCD windows (``p.fcd_window`` every ``p.fcd_step``) in ``n_samples`` samples."""
+    return len(fcd_starts(n_samples, tr_s, p.fcd_window.to("s"), p.fcd_step.to("s")))
 
 
 #: Why the FCD KS distance of a best fit is missing when its dataset and duration allowed it: the
@@ -156,13 +180,15 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     sim = xr.concat(parts, dim="time", data_vars="all")
     emp_fc = parcellation.fc.values
     emp_bolds = [ts.values for ts in parcellation.bold]
-    corr, ks, rates, low, high = [], [], [], [], []
+    corr, ks, rates, low, high, means = [], [], [], [], [], []
     simulated_s = sim.sizes["time"] * tr_s
     scores_ks = fcd_ks_unavailable(parcellation, simulated_s, p) is None
     for m in range(len(g_values)):
         bold = sim["bold"].values[m]
         ok = np.isfinite(bold).all() and (bold.std(axis=1) > 0).all()
-        corr.append(fc_correlation(fc_matrix(bold), emp_fc) if ok else np.nan)
+        model_fc = fc_matrix(bold) if ok else None
+        corr.append(fc_correlation(model_fc, emp_fc) if ok else np.nan)
+        means.append(mean_fc(model_fc) if ok else np.nan)
         ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and scores_ks else np.nan)
         region_rates = sim["rate"].isel(member=m).values
         rates.append(float(region_rates.mean()))
@@ -170,9 +196,10 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
         high.append(float(region_rates.max()))
     scores = xr.Dataset(
         {"fc_corr": ("G", corr), "fcd_ks": ("G", ks), "mean_rate": ("G", rates, {"units": "Hz"}),
-         "min_rate": ("G", low, {"units": "Hz"}), "max_rate": ("G", high, {"units": "Hz"})},
+         "min_rate": ("G", low, {"units": "Hz"}), "max_rate": ("G", high, {"units": "Hz"}),
+         "mean_fc": ("G", means, {"units": "1", "long_name": "mean FC of the simulated BOLD (upper triangle)"})},
         coords={"G": g_values}, attrs={"dataset": parcellation.name, "duration_s": duration, "seed": seed,
-                                       "simulated_s": simulated_s},
+                                       "simulated_s": simulated_s, "n_samples": sim.sizes["time"], "tr_s": tr_s},
     )
     return scores, j_fic
 
@@ -205,6 +232,8 @@ def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed:
     return FitResult(
         G=float(scores["G"].values[best]), fc_corr=float(corr[best]),
         fcd_ks=ks if np.isfinite(ks) else None, fcd_ks_missing_reason=missing,
+        fcd_windows=fcd_window_count(scores.attrs["n_samples"], scores.attrs["tr_s"], p) if np.isfinite(ks) else None,
+        mean_fc=float(scores["mean_fc"].values[best]), empirical_mean_fc=mean_fc(parcellation.fc.values),
         sc_fc_corr=fc_correlation(parcellation.sc.values, parcellation.fc.values),
         sweep=scores, j_fic=xr.DataArray(j_fic[best], dims="region", coords={"region": parcellation.labels},
                                          name="j_fic", attrs={"units": "nA", "long_name": "refined FIC weight"}),
@@ -245,9 +274,11 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
     ratios = hopf_ratios(p)
     g_values = ratios * abs(a) / strength
     emp = parcellation.fc.values
-    scores = np.array([fc_correlation(hopf_expected_fc(model, g, a), emp) for g in g_values])
+    expected = [hopf_expected_fc(model, g, a) for g in g_values]
+    scores = np.array([fc_correlation(fc, emp) for fc in expected])
+    means = np.array([mean_fc(fc) for fc in expected])
     best = int(np.argmax(scores))
-    ks = None
+    ks = windows = None
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
     missing = fcd_ks_unavailable(parcellation, duration, p)
     if missing is None:
@@ -256,14 +287,18 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
         tr_s = dataset_tr(parcellation, p)
         sim = hopf_bold(model, duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
         ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p)
+        windows = fcd_window_count(sim.sizes["time"], tr_s, p)
     if progress:
         progress(1.0)
-    sweep = xr.Dataset({"fc_corr": ("G", scores), "ratio": ("G", ratios)}, coords={"G": g_values},
+    sweep = xr.Dataset({"fc_corr": ("G", scores), "ratio": ("G", ratios),
+                        "mean_fc": ("G", means, {"units": "1", "long_name": "mean expected FC (upper triangle)"})},
+                       coords={"G": g_values},
                        attrs={"dataset": parcellation.name, "model": "hopf", "a": a,
                               "method": "expected FC (linear, closed form)"})
     return FitResult(G=float(g_values[best]), fc_corr=float(scores[best]), fcd_ks=ks,
                      sc_fc_corr=fc_correlation(sc, emp), sweep=sweep, j_fic=None, model="hopf", a=a,
-                     fcd_ks_missing_reason=missing)
+                     fcd_ks_missing_reason=missing, fcd_windows=windows, mean_fc=float(means[best]),
+                     empirical_mean_fc=mean_fc(emp))
 
 
 def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int | None, tr_s: float,
@@ -305,6 +340,6 @@ def _chunk_lengths(duration_s: float, tr_s: float, n_chunks: int = 10) -> list[f
     return [float((b - a) * tr_s) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
 
 
-__all__ = ["FitResult", "dataset_tr", "fc_correlation", "fc_matrix", "fcd_ks", "fcd_ks_unavailable", "fcd_values",
-           "fic_rule", "fit", "fit_hopf", "g_grid", "holds_fic_rule", "hopf_bold",
+__all__ = ["FitResult", "dataset_tr", "fc_correlation", "fc_matrix", "fcd_ks", "fcd_ks_unavailable", "fcd_starts",
+           "fcd_values", "fcd_window_count", "fic_rule", "mean_fc", "fit", "fit_hopf", "g_grid", "holds_fic_rule", "hopf_bold",
            "hopf_expected_fc", "hopf_ratios", "sweep", "upper"]

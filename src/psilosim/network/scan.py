@@ -79,6 +79,9 @@ EXPECTED_FC_NAMES = {
                       "with drug currents",
     "linear-hopf": "expected FC: correlation of the oscillators' x, linearised Hopf network",
 }
+#: Relative slack (per hour of the clock's magnitude) at the ends of an occupancy series within
+#: which a scan window still counts as covered: float rounding of the time grid, not model time.
+COVERAGE_TOLERANCE_H = 1e-9
 #: Decimals kept when fingerprinting an SC (far below any weight's meaning; absorbs parser ulps).
 FINGERPRINT_DECIMALS = 9
 
@@ -89,7 +92,12 @@ def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, 
     """5-HT2A surface occupancy (0–1) over a scan window starting ``at_hours`` after one dose.
 
     The series is on a grid of ``p.occupancy_step`` and keeps one grid point on each side of the
-    window, for interpolation.
+    window, for interpolation. ``attrs["scan_start_h"]`` records ``at_hours``, so
+    ``scan_session(parcellation, occupancy_window(compound, dose, at_hours, minutes, seed=seed),
+    minutes=minutes, seed=seed)`` is the scan ``psilosim scan --compound --dose --at-hours --minutes
+    --seed`` runs (the command line makes exactly that call); ``seed`` also draws the subject's
+    pharmacokinetic random effects, as the command line's ``--seed`` does (``None``: the typical
+    subject).
     """
     from ..binding import simulate_acute
     from ..regimen import Regimen
@@ -101,15 +109,55 @@ def occupancy_window(compound: str, dose: str, at_hours: float, minutes: float, 
     acute = simulate_acute([(compound, Regimen.single(dose))], t_end_h=end_h + p.occupancy_padding.to("h"),
                            dt_h=step_h, seed=seed)
     occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET, drop=True)
-    return occ.sel(time_h=slice(at_hours - step_h, end_h + step_h))
+    occ = occ.sel(time_h=slice(at_hours - step_h, end_h + step_h))
+    occ.attrs.update(scan_start_h=float(at_hours), scan_minutes=float(minutes))
+    return occ
+
+
+def covered_range(occupancy: xr.DataArray) -> tuple[float, float]:
+    """First and last ``time_h`` of an occupancy series (h)."""
+    times = occupancy["time_h"].values
+    return float(times.min()), float(times.max())
+
+
+def require_covered(occupancy: float | xr.DataArray, start_h: float, end_h: float, *,
+                    field: str = "start_h") -> None:
+    """Refuse a window ``[start_h, end_h]`` (h) that an occupancy series does not cover.
+
+    Outside its times a series says nothing about the occupancy (extrapolating it gave 0.77 a day
+    after a dose whose true occupancy was ≈ 0, and 1.06 at 100 h); only float rounding
+    (:data:`COVERAGE_TOLERANCE_H`) is allowed at the ends. A constant covers every window.
+
+    Raises
+    ------
+    InputError
+        Under ``field``, naming the window and the series' range.
+    """
+    if not isinstance(occupancy, xr.DataArray):
+        return
+    low, high = covered_range(occupancy)
+    tol = COVERAGE_TOLERANCE_H * max(1.0, abs(low), abs(high))
+    if not (np.isfinite(start_h) and np.isfinite(end_h)) or start_h < low - tol or end_h > high + tol:
+        raise InputError(field, f"the scan window {start_h:.3f}–{end_h:.3f} h is not covered by the occupancy "
+                                f"series, which spans time_h {low:.3f}–{high:.3f} h (a series from "
+                                "occupancy_window(compound, dose, at_hours, minutes) covers a scan of those "
+                                "minutes from at_hours; give start_h on the series' clock)")
 
 
 def occupancy_at(occupancy: float | xr.DataArray, time_h: float) -> float:
-    """Occupancy at ``time_h`` (a constant, or linear interpolation of a series over ``time_h``)."""
+    """Occupancy at ``time_h`` (a constant, or linear interpolation of a series over ``time_h``).
+
+    Raises
+    ------
+    InputError
+        ``time_h`` outside the series' times (beyond float rounding, :func:`require_covered`).
+    """
     if isinstance(occupancy, xr.DataArray):
         if occupancy.sizes["time_h"] < 2:
             return float(occupancy.mean())
-        return float(occupancy.interp(time_h=time_h, kwargs={"fill_value": "extrapolate"}))
+        require_covered(occupancy, time_h, time_h, field="time_h")
+        low, high = covered_range(occupancy)
+        return float(occupancy.interp(time_h=min(max(time_h, low), high)))
     return float(occupancy)
 
 
@@ -119,11 +167,13 @@ def window_mean_occupancy(occupancy: float | xr.DataArray, start_h: float, minut
     A series is linearly interpolated as :func:`occupancy_at` does (what a simulated scan's
     gains follow); the average integrates that interpolant exactly (trapezoids between the
     window's ends and the grid points inside it), so a window shorter than the series' grid step
-    is averaged too.
+    is averaged too. A window outside the series is an :class:`~psilosim.errors.InputError`
+    (:func:`require_covered`).
     """
     if not isinstance(occupancy, xr.DataArray):
         return float(occupancy)
     end_h = start_h + minutes / MINUTES_PER_HOUR
+    require_covered(occupancy, start_h, end_h)
     grid = occupancy["time_h"].values
     times = np.unique(np.concatenate([[start_h, end_h], grid[(grid > start_h) & (grid < end_h)]]))
     values = np.array([occupancy_at(occupancy, t) for t in times])
@@ -319,19 +369,22 @@ def scan_samples(minutes: float, p: ScanParams = SCAN, *, tr_s: float | None = N
 def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                  minutes: float | None = None, seed: int = 0, maps: Sequence[str] = ("receptor",),
                  n_shuffles: int | None = None, coupling: float | None = None,
-                 start_h: float = 0.0, sessions: int | None = None, gain_scale: float | None = None,
+                 start_h: float | None = None, sessions: int | None = None, gain_scale: float | None = None,
                  progress=None) -> xr.Dataset:
     """Simulate one scan session (see the module docstring); returns BOLD and FC per condition.
 
     Parameters
     ----------
     occupancy
-        5-HT2A occupancy (0–1): a constant, or a series over ``time_h`` covering the scan.
+        5-HT2A occupancy (0–1): a constant, or a series over ``time_h`` covering the scan
+        (:func:`occupancy_window` makes one for a scan at a time after a dose).
     minutes
         Scan length (default :data:`SCAN`), simulated in whole TRs (:func:`scan_samples`);
         ``attrs["minutes"]`` is the simulated length, ``attrs["requested_minutes"]`` the request.
     start_h
-        Time of the scan start on the occupancy series' clock, h.
+        Time of the scan start on the occupancy series' clock, h. Default: the series'
+        ``attrs["scan_start_h"]`` (set by :func:`occupancy_window`), else 0. The scan window must
+        lie inside the series' times (no extrapolation).
     sessions
         Independent scans per condition, averaged in Fisher z (default :data:`SCAN`).
     gain_scale
@@ -349,12 +402,15 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     ------
     InputError
         ``minutes`` too short (:func:`scan_samples`), ``sessions`` < 1, ``coupling`` negative or
-        not finite, ``gain_scale`` negative or not finite.
+        not finite, ``gain_scale`` negative or not finite; ``start_h``: a scan window the
+        occupancy series does not cover (:func:`require_covered`).
     DataError
         A region's BOLD is flat or not finite in some scan (:func:`_require_fluctuating`).
     """
     requested = SCAN.minutes.to("min") if minutes is None else float(minutes)
     n_samples = scan_samples(requested)
+    start_h = scan_start(occupancy, start_h)
+    require_covered(occupancy, start_h, start_h + n_samples * SCAN.tr.to("s") / SECONDS_PER_HOUR)
     scale = effective_gain_scale(gain_scale)
     sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
     coupling = coupling_for(parcellation) if coupling is None else checked_coupling(coupling)
@@ -393,6 +449,15 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
                "mean_occupancy": window_mean_occupancy(occupancy, start_h, minutes),
                "dataset": parcellation.name},
     )
+
+
+def scan_start(occupancy: float | xr.DataArray, start_h: float | None) -> float:
+    """``start_h`` when given; else the series' ``attrs["scan_start_h"]`` (:func:`occupancy_window`), else 0."""
+    if start_h is not None:
+        return float(start_h)
+    if isinstance(occupancy, xr.DataArray):
+        return float(occupancy.attrs.get("scan_start_h", 0.0))
+    return 0.0
 
 
 def effective_gain_scale(gain_scale: float | None, *, field: str = "gain_scale") -> float:
@@ -586,7 +651,8 @@ def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = 
 
 
 __all__ = ["CENTROID_COLUMNS", "FITTED_SC", "NULL_KINDS", "OCCUPANCY_TARGET", "Condition",
-           "conditions", "coupling_for", "density_map", "effective_gain_scale",
+           "conditions", "coupling_for", "covered_range", "density_map", "effective_gain_scale",
            "expected_fc_session", "fc_change", "gain_from", "has_centroids", "linear_session",
-           "occupancy_at", "occupancy_window", "refined_fic", "sc_fingerprint", "scan_samples",
-           "scan_session", "stored_coupling", "summarise", "variogram_maps", "window_mean_occupancy"]
+           "occupancy_at", "occupancy_window", "refined_fic", "require_covered", "sc_fingerprint",
+           "scan_samples", "scan_session", "scan_start", "stored_coupling", "summarise", "variogram_maps",
+           "window_mean_occupancy"]
