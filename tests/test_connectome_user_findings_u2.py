@@ -20,12 +20,15 @@ NETWORKS = ["Default", "Vis", "Default", "Vis"]
 
 
 def _sc() -> np.ndarray:
-    """A symmetric SC whose every entry is distinct, so any mis-ordering changes it."""
-    upper = np.triu(np.arange(1.0, 17.0).reshape(4, 4) / 16.0, 1)
-    return upper + upper.T
+    """An asymmetric SC whose every off-diagonal entry is distinct, so any mis-ordering, and a
+    transposed read (inputs taken as outputs), changes it."""
+    sc = np.arange(1.0, 17.0).reshape(4, 4) / 16.0
+    np.fill_diagonal(sc, 0.0)
+    return sc
 
 
 def _fc() -> np.ndarray:
+    """Asymmetric too (the loader does not require symmetry), so a transposed read shows."""
     fc = 0.1 * _sc()
     np.fill_diagonal(fc, 1.0)
     return fc
@@ -62,6 +65,20 @@ def test_labelled_matrices_are_realigned_to_the_region_table(tmp_path, header, l
     np.testing.assert_array_equal(brain.fc.values, _fc())
 
 
+@pytest.mark.parametrize(("header", "label_column"), [(True, True), (True, False), (False, True)])
+def test_a_labelled_row_is_the_target_and_a_column_the_source(tmp_path, header, label_column):
+    # docs/network.md: sc[i, j] is the input region i receives from region j, so the file's row
+    # labelled B_R, column labelled A_L is B_R's input from A_L, not the other way round
+    folder = _folder(tmp_path)
+    only = np.zeros((4, 4))
+    only[LABELS.index("B_R"), LABELS.index("A_L")] = 0.5
+    _write_labelled(folder / "sc.csv", only, ORDER, header=header, label_column=label_column)
+    sc = load_parcellation_folder(folder).sc
+    assert float(sc.sel(region_i="B_R", region_j="A_L")) == 0.5
+    assert float(sc.sel(region_i="A_L", region_j="B_R")) == 0.0
+    assert float(sc.sum()) == 0.5
+
+
 def test_unlabelled_matrix_is_still_read_by_position(tmp_path):
     folder = _folder(tmp_path)
     np.savetxt(folder / "sc.csv", _sc(), delimiter=",")
@@ -95,6 +112,23 @@ def test_text_inside_a_labelled_matrix_is_still_refused(tmp_path):
         load_parcellation_folder(folder)
 
 
+@pytest.mark.parametrize(("text", "cell"), [
+    ("0,,2\n1,0,3\n2,3,0\n", r"empty cell.*line 1, column 2"),
+    ("0,NA,2\n1,0,3\n2,3,0\n", r"'NA'.*line 1, column 2"),
+    ("0,1,x\n1,0,3\n2,3,0\n", r"'x'.*line 1, column 3"),
+    ("0,1,2\n,0,3\n2,3,0\n", r"empty cell.*line 2, column 1"),
+])
+def test_a_missing_or_text_value_in_a_bare_matrix_is_named_not_read_as_labels(tmp_path, text, cell):
+    folder = tmp_path / "small"
+    folder.mkdir()
+    pd.DataFrame({"index": range(3), "label": ["A_L", "B_L", "C_L"], "hemisphere": ["L"] * 3,
+                  "network": ["Default", "Vis", "Vis"]}).to_csv(folder / "regions.csv", index=False)
+    (folder / "sc.csv").write_text(text)
+    with pytest.raises(DataError, match=r"sc\.csv: not a numeric matrix.*" + cell) as info:
+        load_parcellation_folder(folder)
+    assert "labels" not in str(info.value)
+
+
 def _receptors(folder, table: pd.DataFrame) -> None:
     np.savetxt(folder / "sc.csv", _sc(), delimiter=",")
     table.to_csv(folder / "receptors.csv", index=False)
@@ -117,6 +151,25 @@ def test_receptors_with_index_or_label_are_matched_silently_by_key(tmp_path, key
         warnings.simplefilter("error")
         brain = load_parcellation_folder(folder)
     np.testing.assert_array_equal(brain.receptors.sel(receptor="5HT2A").values, [10.0, 20.0, 30.0, 40.0])
+
+
+def test_receptors_with_label_and_index_that_agree_are_matched(tmp_path):
+    folder = _folder(tmp_path)
+    order = [2, 0, 3, 1]
+    _receptors(folder, pd.DataFrame({"index": order, "label": [LABELS[k] for k in order],
+                                     "5HT2A": [30.0, 10.0, 40.0, 20.0]}))
+    brain = load_parcellation_folder(folder)
+    np.testing.assert_array_equal(brain.receptors.sel(receptor="5HT2A").values, [10.0, 20.0, 30.0, 40.0])
+
+
+def test_receptors_whose_index_contradicts_their_label_are_refused(tmp_path):
+    # regions.csv has A_L at index 0; a receptor row labelled A_L with index 2 (C's index) is
+    # either a shuffled label or a shuffled index, and which one is unknowable
+    folder = _folder(tmp_path)
+    _receptors(folder, pd.DataFrame({"index": [2, 1, 0, 3], "label": LABELS, "5HT2A": [1.0, 2.0, 3.0, 4.0]}))
+    with pytest.raises(DataError, match=r"receptors\.csv.*index.*'A_L'.*2.*0") as info:
+        load_parcellation_folder(folder)
+    assert "'B_L'" not in str(info.value)  # only the contradicting rows are listed
 
 
 def test_receptor_labels_that_do_not_match_are_refused(tmp_path):

@@ -124,5 +124,27 @@ def test_rewiring_correlations_are_labelled_with_units():
         assert isinstance(fc, xr.DataArray) and fc.dims == ("region_i", "region_j")
         assert list(fc["region_i"].values) == model.labels == list(fc["region_j"].values)
         assert fc.attrs["units"] == "1"
-    # the labelled state is the same numbers as before, and the habitual state is its drug-free case
-    np.testing.assert_array_equal(model.habitual().values, model.state_correlation(0.0, 0.0, "none").values)
+    # the habitual state (drug-free, no setting; cached on the state grid) is the untreated network's
+    # expected FC computed directly, without the grid
+    np.testing.assert_allclose(model.habitual().values, model.expected_fc(environment="none").values, atol=1e-10)
+
+
+def test_rewiring_reads_labelled_weights_by_label_not_position():
+    """A labelled connectome in another region order gives the same expected FC, reordered; weights whose
+    rows and columns are different regions, or a bare matrix of the wrong size, are refused."""
+    model = RewiringModel(small_brain())
+    w = small_brain().sc
+    rng = np.random.default_rng(3)
+    asymmetric = w.copy(data=w.values * rng.uniform(0.5, 1.5, size=w.shape))  # direction matters
+    order = rng.permutation(len(model.labels))
+    permuted = asymmetric.isel(region_i=order, region_j=order)
+    same = model.expected_fc(asymmetric)
+    np.testing.assert_allclose(model.expected_fc(permuted).values, same.values, atol=1e-12)
+    np.testing.assert_allclose(model.measures(same, permuted)["rewired_fraction"],
+                               model.measures(same, asymmetric)["rewired_fraction"])
+    with pytest.raises(InputError) as info:
+        model.expected_fc(asymmetric.isel(region_i=order))
+    assert info.value.field == "sc"
+    with pytest.raises(InputError) as info:
+        model.scan(np.ones((3, 3)), minutes=0.1)
+    assert info.value.field == "weights"

@@ -174,6 +174,19 @@ def test_compare_picks_a_condition_for_each_file(scan_file):
     assert picked["desync"]["mean_abs_diff"] > 0
 
 
+def test_compare_a_scan_file_with_a_single_recording_uses_dash_for_no_pick(scan_file):
+    """``-`` stands for "no pick" on the file that has no such axis (a scan file against a plain file)."""
+    regions = ["--regions", str(scan_file / "regions.csv")]
+    scan, second = str(scan_file / "scan.nc"), str(scan_file / "second.nc")
+    mixed = _json(["compare", scan, second, *regions, "--condition", "baseline", "--condition", "-",
+                   "--session", "0", "--session", "-", "--json"])
+    alone = _json(["compare", str(scan_file / "first.nc"), second, *regions, "--json"])
+    assert mixed["desync"]["mean_abs_diff"] == pytest.approx(alone["desync"]["mean_abs_diff"], abs=1e-12)
+    result = runner.invoke(app, ["compare", scan, second, *regions, "--condition", "baseline",
+                                 "--session", "zero", "--json"])
+    assert isinstance(result.exception, InputError) and "--session" in str(result.exception)
+
+
 @pytest.mark.parametrize(("options", "needles"), [
     ([], ["--condition", "baseline", "receptor"]),
     (["--condition", "receptor"], ["--session", "0", "1"]),
@@ -200,3 +213,16 @@ def test_compare_refuses_more_than_two_conditions(scan_file):
                                  "--condition", "baseline", "--condition", "receptor", "--condition", "baseline",
                                  "--session", "0", "--json"])
     assert isinstance(result.exception, InputError) and "--condition" in str(result.exception)
+
+
+def test_fit_says_where_the_scan_coupling_comes_from():
+    """A built-in connectome has a stored fit; the same name with another SC does not (scan.coupling_for)."""
+    import dataclasses
+
+    from psilosim.cli.network import _coupling_source
+    from psilosim.connectome import load_dataset
+
+    aal2 = load_dataset("aal2")
+    assert _coupling_source(aal2) == "stored fit for aal2"
+    changed = dataclasses.replace(aal2, sc=aal2.sc * 1.01)
+    assert _coupling_source(changed).startswith("no stored fit for this connectome")

@@ -72,6 +72,12 @@ def test_the_helper_is_the_nw2_checks_computation_for_one_patient(monkeypatch):
     ({"days": [-1.0, 21.0]}, "days"),
     ({"days": []}, "days"),
     ({"environment": "party"}, "environment"),
+    ({"patient": -1}, "patient"),
+    ({"patient": 1.5}, "patient"),
+    ({"patient": True}, "patient"),
+    ({"seed": -3}, "seed"),
+    ({"seed": 2.0}, "seed"),
+    ({"seed": None}, "seed"),
 ])
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(InputError) as info:

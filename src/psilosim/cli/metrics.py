@@ -168,18 +168,35 @@ def _refuse_picks(spec: str, picks: dict[str, str | int | None] | None) -> None:
                                                 f"{PICK_OPTIONS[dim]} is for psilosim scan results files")
 
 
-def per_file_picks(conditions: list[str] | None, sessions: list[int] | None) -> list[dict]:
+#: A --condition/--session value for a file that takes no pick (a CSV or built-in recording compared
+#: with a scan results file): ``--condition receptor --condition -``.
+NO_PICK = "-"
+
+
+def per_file_picks(conditions: list[str] | None, sessions: list[str] | None) -> list[dict]:
     """The picks of compare's two files: one --condition/--session value serves both, two are
-    BEFORE's and AFTER's."""
+    BEFORE's and AFTER's (``-``: none for that file)."""
     out = [{}, {}]
     for dim, values in (("condition", conditions), ("session", sessions)):
         values = list(values or [])
         if len(values) > 2:
-            raise InputError(PICK_OPTIONS[dim], f"give it once (both files) or twice (BEFORE, then AFTER), "
-                                                f"got {len(values)} values")
+            raise InputError(PICK_OPTIONS[dim], f"give it once (both files) or twice (BEFORE, then AFTER; "
+                                                f"'{NO_PICK}' for a file without that axis), got {len(values)} values")
         for k in range(2):
-            out[k][dim] = values[min(k, len(values) - 1)] if values else None
+            value = values[min(k, len(values) - 1)] if values else None
+            out[k][dim] = None if value == NO_PICK else _pick_value(dim, value)
     return out
+
+
+def _pick_value(dim: str, value: str | None) -> str | int | None:
+    """A --session value as the integer it names (--condition values stay names)."""
+    if value is None or dim != "session":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError(PICK_OPTIONS[dim], f"{value!r}: give a session number, or '{NO_PICK}' for a file "
+                                            "without sessions") from None
 
 
 class Recording(NamedTuple):
@@ -252,7 +269,7 @@ GAMMA = typer.Option(DEFAULT_METRICS.gamma.value, "--gamma",
                      help="Resolution of the multilayer partition (Bassett 2011: 1).")
 SEED = typer.Option(0, "--seed", help="Seed of all randomness (community detection).")
 POLICY = typer.Option("positive", "--policy", help="Negative FC weights: 'positive' (dropped) or 'signed' (Rubinov & Sporns 2011).")
-PER_FILE = " Once for both files, or twice: BEFORE's, then AFTER's."
+PER_FILE = " Once for both files, or twice: BEFORE's, then AFTER's ('-' for a file without that axis)."
 COMPARE_CONDITION = typer.Option(None, "--condition", metavar="NAME", help=CONDITION_HELP + PER_FILE)
 COMPARE_SESSION = typer.Option(None, "--session", metavar="K", help=SESSION_HELP + PER_FILE)
 ENGINE = typer.Option("louvain", "--engine", help="Multilayer optimiser: 'louvain' (fast) or 'leidenalg' (reference).")
@@ -307,7 +324,7 @@ def compare(
     after: str = typer.Argument(..., help="BOLD file of the second condition (as BEFORE)."),
     regions: str = typer.Option(None, "--regions", help=REGIONS_HELP),
     tr: float = typer.Option(None, "--tr", help=TR_HELP),
-    condition: list[str] = COMPARE_CONDITION, session: list[int] = COMPARE_SESSION,
+    condition: list[str] = COMPARE_CONDITION, session: list[str] = COMPARE_SESSION,
     window_s: float = WINDOW, step_s: float = STEP, omega: float = OMEGA, gamma: float = GAMMA,
     seed: int = SEED, policy: str = POLICY, engine: str = ENGINE,
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),

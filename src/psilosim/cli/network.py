@@ -55,6 +55,15 @@ SCAN_FC_TEXT = {
 }
 
 
+
+def _coupling_source(parcellation) -> str:
+    """Where the coupling ``scan``/``validate`` use for this dataset comes from (``scan.coupling_for``)."""
+    from ..network import scan as sc
+
+    if sc.stored_coupling(parcellation, sc.FITTED_G) is not None:
+        return f"stored fit for {parcellation.name}"
+    return "no stored fit for this connectome: AAL2's fit scaled by mean in-strength"
+
 @app.command()
 @named_as_options
 def fit(
@@ -110,7 +119,8 @@ def fit(
     payload = {**best.as_dict(), "dataset": parcellation.name, "seed": seed,
                "beats_sc_fc": best.fc_corr > best.sc_fc_corr, "sweep": _sweep_payload(best),
                "top_level_family": best.model, "top_level_reason": _top_level_reason(results),
-               "used_by_scan_and_validate": SCAN_FAMILY, "scan_validate_G": sc.coupling_for(parcellation)}
+               "used_by_scan_and_validate": SCAN_FAMILY, "scan_validate_G": sc.coupling_for(parcellation),
+               "scan_validate_G_source": _coupling_source(parcellation)}
     if skipped:
         payload["skipped"] = skipped
     if len(results) > 1 or skipped:  # "both" always reports its families, fitted or not
@@ -133,7 +143,7 @@ def fit(
         console.print(_level_line(name, result), highlight=False)
     for family, why in skipped.items():
         console.print(f"{family} not fitted: {why}")
-    console.print(f"scan and validate use the {SCAN_FAMILY} (stored fit for {parcellation.name}: G = "
+    console.print(f"scan and validate use the {SCAN_FAMILY} ({payload['scan_validate_G_source']}: G = "
                   f"{payload['scan_validate_G']:.4g}), whatever the best family here.", highlight=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")

@@ -278,7 +278,10 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
         raise DataError(f"{path}: {len(rec)} rows, expected {n_regions} regions")
     if "label" in rec.columns:
         order = _aligned(rec["label"].astype(str), labels, path, "its label column")
-        rec = rec.iloc[order].drop(columns=["label", "index"], errors="ignore")
+        rec = rec.iloc[order]
+        if "index" in rec.columns and region_index is not None:
+            _require_index_matches_label(rec, region_index, path)
+        rec = rec.drop(columns=["label", "index"], errors="ignore")
     elif "index" in rec.columns:
         _require_unique_index(rec["index"], path)
         rec = rec.set_index("index")
@@ -306,6 +309,17 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
     if empty:
         raise DataError(f"{path}: column(s) {empty} have no positive density")
     return rec
+
+
+def _require_index_matches_label(rec: pd.DataFrame, region_index: np.ndarray, path: Path) -> None:
+    """Refuse receptor rows (already in region order) whose ``index`` is not regions.csv's index for
+    their ``label``: one of the two columns is shuffled, and which one cannot be told."""
+    given = pd.to_numeric(rec["index"], errors="coerce").to_numpy(dtype=float)
+    wrong = np.flatnonzero(given != np.asarray(region_index, dtype=float))
+    if wrong.size:
+        rows = [f"{rec['label'].iloc[k]!r}: {rec['index'].iloc[k]} (regions.csv: {region_index[k]})" for k in wrong[:3]]
+        raise DataError(f"{path}: index does not match regions.csv's index for the label in {wrong.size} row(s), "
+                        f"e.g. {'; '.join(rows)}: is one of the two columns shuffled?")
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -351,27 +365,43 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _are_labels(cells: np.ndarray) -> bool:
+    """Whether a row or column of cells is region labels: every one filled in and not a number.
+
+    A single empty, "NA" or stray text cell among numbers is a bad value of a bare matrix (named by
+    :func:`_numeric_cells`), not a header that would then fail to match the region table."""
+    return cells.size > 0 and all(c.strip() != "" and not _is_number(c) for c in cells)
+
+
+def _numeric_cells(cells: np.ndarray, path: Path, first_line: int, first_column: int) -> np.ndarray:
+    """``cells`` as floats; the first cell that is not a number is named with its place in the file
+    (1-based line and column, ``first_line``/``first_column`` being those of ``cells[0, 0]``)."""
+    for (i, j), cell in np.ndenumerate(cells):
+        if not _is_number(cell):
+            what = "an empty cell" if cell.strip() == "" else repr(cell)
+            raise DataError(f"{path}: not a numeric matrix (found {what} at line {first_line + i}, "
+                            f"column {first_column + j})")
+    values = cells.astype(float)
+    if not np.isfinite(values).all():
+        raise DataError(f"{path}: contains NaN or non-finite values")
+    return values
+
+
 def _read_matrix_csv(path: Path, labels: list[str]) -> np.ndarray:
     """An N×N matrix in region-table order: bare numbers by position, or realigned by the labels of
-    a header row and/or a first column (the module docstring)."""
+    a header row and/or a first column (the module docstring); row i is the target region, column j
+    the source (``sc[i, j]`` is the input i receives from j)."""
     try:
         cells = pd.read_csv(path, header=None, dtype=str, keep_default_na=False).to_numpy()
     except (ValueError, pd.errors.ParserError):
         cells = None
     if cells is None or cells.size == 0 or cells.ndim != 2:
         return _read_numeric_csv(path)
-    header = cells.shape[1] > 1 and any(not _is_number(c) for c in cells[0, 1:])
-    label_column = cells.shape[0] > 1 and any(not _is_number(c) for c in cells[int(header):, 0])
+    header = cells.shape[1] > 1 and _are_labels(cells[0, 1:])
+    label_column = cells.shape[0] > 1 and _are_labels(cells[int(header):, 0])
+    values = _numeric_cells(cells[int(header):, int(label_column):], path, 1 + int(header), 1 + int(label_column))
     if not header and not label_column:
-        return _read_numeric_csv(path)
-    body = cells[int(header):, int(label_column):]
-    try:
-        values = body.astype(float)
-    except ValueError:
-        bad = next(c for c in body.ravel() if not _is_number(c))
-        raise DataError(f"{path}: not a numeric matrix (found {bad!r} among the values)") from None
-    if not np.isfinite(values).all():
-        raise DataError(f"{path}: contains NaN or non-finite values")
+        return values
     column_labels = cells[0, int(label_column):] if header else None
     row_labels = cells[int(header):, 0] if label_column else None
     cols = _aligned(column_labels if header else row_labels, labels, path, "its header" if header else "its first column")

@@ -29,11 +29,13 @@ import pandas as pd
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from .._labels import align_regions
 from ..connectome import DMN, Parcellation, labelled_matrix, labelled_timeseries, load_dataset
 from ..connectome.builtin import HT2A
 from ..errors import DataError, InputError
 from ..metrics import detect_communities, dmn_fc, hippocampus_dmn_fc, multilayer_flexibility
 from ..metrics.networks import hippocampus_mask
+from ..network._checks import checked_sc
 from ..network.dmf import DMFModel
 from ..network.dmf.linear import LinearDMF, is_stable, stable_coupling
 from ..network.hopf import HOPF, HopfModel, HopfParams
@@ -152,6 +154,25 @@ class RewiringModel:
             groups.append((self.network_mask(ENVIRONMENT_NETWORKS[environment]), ratio))
         return input_covariance(len(self.labels), 1.0, groups)
 
+    def _weights(self, weights: np.ndarray | xr.DataArray | None) -> np.ndarray:
+        """Weights in the model's region order: a labelled connectome is checked
+        (:func:`~psilosim.network._checks.checked_sc`) and reordered by label; a bare array is
+        taken to be in :attr:`labels` order (what :meth:`rewired` returns); ``None`` is the untreated
+        structure."""
+        if weights is None:
+            return self.untreated
+        if isinstance(weights, xr.DataArray):
+            values, labels = checked_sc(weights)
+            order = align_regions(labels, self.labels, field="weights", found_in="the weights",
+                                  wanted_in="the model's regions")
+            return values[np.ix_(order, order)]
+        values = np.asarray(weights, dtype=float)
+        n = len(self.labels)
+        if values.shape != (n, n):
+            raise InputError("weights", f"expected a {n} × {n} matrix in the model's region order, got shape "
+                                        f"{values.shape}")
+        return values
+
     def _block(self, weights: np.ndarray) -> np.ndarray:
         model = HopfModel(_labelled(weights, self.labels, "sc"), self.hopf)
         n = len(self.labels)
@@ -164,7 +185,7 @@ class RewiringModel:
     def expected_fc(self, weights: np.ndarray | xr.DataArray | None = None, *, environment: str | None = None,
                     depressed: bool | None = None) -> xr.DataArray:
         """Expected FC of the linearised network (default weights: the untreated structure)."""
-        w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+        w = self._weights(weights)
         with threadpool_limits(BLAS_THREADS):
             cov = hopf_covariance(self._block(w), self.input_cov(environment, depressed=depressed), self._omega())
         return _correlations(correlation(cov), self.labels, "fc")
@@ -393,7 +414,7 @@ class RewiringModel:
         dmn = dmn_fc(fc, self.regions)
         values = np.asarray(fc.values)
         upper = values[np.triu_indices_from(values, k=1)]
-        w = self.untreated if weights is None else np.asarray(weights)
+        w = self._weights(weights)
         out = {"modularity": communities.q, "dmn_within": dmn["within"], "dmn_between": dmn["between"],
                "mean_fc": float(upper.mean()),
                "rewired_fraction": float(np.abs(w - self.untreated).sum() / self.untreated.sum())}
@@ -417,7 +438,7 @@ class RewiringModel:
     def scan(self, weights: np.ndarray | None = None, *, seed: int = 0, minutes: float | None = None) -> xr.DataArray:
         """A short simulated resting scan of the linearised network (region, time), x as BOLD."""
         p = self.params
-        w = self.untreated if weights is None else np.asarray(getattr(weights, "values", weights), dtype=float)
+        w = self._weights(weights)
         dt, tr = p.scan_dt.to("s"), p.scan_tr.to("s")
         every = int(round(tr / dt))
         n_samples = int(round((minutes if minutes is not None else p.scan_minutes.to("min")) * SECONDS_PER_MINUTE / tr))

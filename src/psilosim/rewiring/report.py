@@ -17,6 +17,7 @@ import json
 import numpy as np
 import xarray as xr
 
+from .._seeds import checked_seed_entry
 from ..clinical.design import TrialDesign
 from ..clinical.stats import network_day, network_summary
 from ..errors import InputError
@@ -43,7 +44,8 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
     days
         Study days to measure (day 0 is the untreated baseline; at least one day, none negative).
     patient, seed
-        Which virtual patient of which run.
+        Which virtual patient of which run (non-negative integers; a seed must be given here, the
+        patient is drawn as the run with that seed draws it).
     dataset
         Brain: a built-in name (``"tvb76"`` has a hippocampus, ``"aal2"``) or a parcellation folder.
     depressed
@@ -67,13 +69,18 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
     Raises
     ------
     InputError
-        ``arm`` not in the design, ``days`` empty or negative, or an unknown preset or setting.
+        ``arm`` not in the design, ``days`` empty or negative, ``patient`` or ``seed`` not a
+        non-negative integer, or an unknown preset or setting.
     """
     from ..clinical.biology import chain_inputs, patient_biology
     from ..clinical.presets import get_preset
     from ..clinical.trial import draw
     from .model import model_for, patient_network
 
+    # checked here so the error names this function's arguments, not the trial's "patient index"
+    # (or numpy's bare ValueError for a negative seed)
+    patient = checked_seed_entry(patient, field="patient")
+    seed = checked_seed_entry(seed, field="seed")
     design = get_preset(design) if isinstance(design, str) else design
     spec = design.arms[_arm_index(design, arm)]
     days = np.atleast_1d(np.asarray(days, dtype=float))
@@ -83,7 +90,7 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
     if environment not in ("supportive", "none", "stressful"):
         raise InputError("environment", f"{environment!r}: expected supportive, none or stressful")
     model = model_for(dataset, depressed=depressed, acute_state=acute_state)
-    person = draw(design, int(patient), int(seed))
+    person = draw(design, patient, seed)
     if not depressed:
         person = person.model_copy(update={"stress_deficit": 0.0})
     step = design.grid_step_d
@@ -96,7 +103,7 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
                      coords={"day": ("day", days, {"units": "day"})})
     if keep_fc:
         out["fc"] = xr.concat(result.fc, dim=out["day"]).assign_attrs(units="1", note="expected FC (Pearson r)")
-    out.attrs.update(design=design.name, arm=spec.name, patient=int(patient), seed=int(seed), dataset=model.brain.name,
+    out.attrs.update(design=design.name, arm=spec.name, patient=patient, seed=seed, dataset=model.brain.name,
                      cohort="depressed" if depressed else "healthy", environment=environment, acute_state=acute_state)
     return out
 
