@@ -303,7 +303,7 @@ def _scan_payload(ratio: float | None) -> dict:
 # Guards against a scan table titled "FC change" with a bare "receptor" column (no quantity, unit
 # or sign), and against a short scan whose drug change is within the noise floor saying nothing.
 def test_scan_table_defines_its_quantity_and_notes_a_change_within_noise(monkeypatch):
-    from psilosim.cli.network import NOISE_NOTE_RATIO, _print_scan
+    from psilosim.cli.network import FAR_ABOVE_NOISE_RATIO, NOISE_NOTE_RATIO, _print_scan
 
     recorder = _recorded(monkeypatch)
     _print_scan(_scan_payload(NOISE_NOTE_RATIO * 0.8))
@@ -312,7 +312,12 @@ def test_scan_table_defines_its_quantity_and_notes_a_change_within_noise(monkeyp
     assert "gain map" in text
     assert "within sampling noise" in text and "--minutes" in text
     _print_scan(_scan_payload(NOISE_NOTE_RATIO * 1.5))
-    assert "within sampling noise" not in recorder.export_text()
+    text = " ".join(recorder.export_text().split())
+    assert "within sampling noise" not in text
+    assert "of its order" in text and "--sessions" in text  # above the noise, but not far above it
+    _print_scan(_scan_payload(FAR_ABOVE_NOISE_RATIO * 1.2))
+    text = " ".join(recorder.export_text().split())
+    assert "within sampling noise" not in text and "of its order" not in text
     _print_scan(_scan_payload(None))  # linear: no noise floor, no note
     assert "within sampling noise" not in recorder.export_text()
 
