@@ -219,3 +219,19 @@ def test_folder_arrays_carry_units(tmp_path):
     assert "receptors.csv" in brain.receptors.attrs["note"]
     normalised = brain.receptor_map("5HT2A")
     assert normalised.attrs["units"] == "1" and float(normalised.max()) == 1.0
+
+
+def test_a_text_index_is_compared_as_text(tmp_path):
+    """regions.csv may use text indices (r0, r1, …): label and index are then compared as text."""
+    folder = tmp_path / "text_index"
+    folder.mkdir()
+    pd.DataFrame({"index": [f"r{k}" for k in range(4)], "label": LABELS, "hemisphere": [x[-1] for x in LABELS],
+                  "network": NETWORKS}).to_csv(folder / "regions.csv", index=False)
+    order = [2, 0, 3, 1]
+    _receptors(folder, pd.DataFrame({"index": [f"r{k}" for k in order], "label": [LABELS[k] for k in order],
+                                     "5HT2A": [30.0, 10.0, 40.0, 20.0]}))
+    brain = load_parcellation_folder(folder)
+    np.testing.assert_array_equal(brain.receptors.sel(receptor="5HT2A").values, [10.0, 20.0, 30.0, 40.0])
+    _receptors(folder, pd.DataFrame({"index": ["r1", "r0", "r2", "r3"], "label": LABELS, "5HT2A": [1.0, 2.0, 3.0, 4.0]}))
+    with pytest.raises(DataError, match=r"index.*'A_L'.*r1.*r0"):
+        load_parcellation_folder(folder)

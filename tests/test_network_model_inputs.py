@@ -144,7 +144,15 @@ def test_rewiring_reads_labelled_weights_by_label_not_position():
                                model.measures(same, asymmetric)["rewired_fraction"])
     with pytest.raises(InputError) as info:
         model.expected_fc(asymmetric.isel(region_i=order))
-    assert info.value.field == "sc"
+    assert info.value.field == "weights"  # the argument's name, with the connectome's rules
+    with pytest.raises(InputError) as info:
+        model.expected_fc(-asymmetric)
+    assert info.value.field == "weights"
+    bare = asymmetric.values.copy()
+    bare[0, 1] = np.nan
+    with pytest.raises(InputError) as info:
+        model.expected_fc(bare)
+    assert info.value.field == "weights"
     with pytest.raises(InputError) as info:
         model.scan(np.ones((3, 3)), minutes=0.1)
     assert info.value.field == "weights"

@@ -77,8 +77,8 @@ def fit(
                               help="dmf (simulated, FIC) | hopf (expected FC of the linear Stuart-Landau "
                                    "network) | both (sweep both families; the top-level G is the better "
                                    "family's by fc_corr, named by 'model' and 'top_level_family'; each "
-                                   "family's result and sweep is under 'families', the DMF's G, the family "
-                                   "scan and validate use, under families.dmf)."),
+                                   "family's result and sweep is under 'families'; scan and validate use "
+                                   "the stored DMF fit, reported as scan_validate_G)."),
     points: int = typer.Option(int(FIT.g_points.value), "--points", help="Number of G values in the DMF sweep."),
     minutes: float = typer.Option(FIT.duration.to("min"), "--minutes", help="Simulated BOLD per G value, minutes."),
     seed: int = typer.Option(0, "--seed", help="Noise seed (the fit is deterministic for a seed)."),

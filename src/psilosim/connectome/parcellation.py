@@ -314,12 +314,20 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
 def _require_index_matches_label(rec: pd.DataFrame, region_index: np.ndarray, path: Path) -> None:
     """Refuse receptor rows (already in region order) whose ``index`` is not regions.csv's index for
     their ``label``: one of the two columns is shuffled, and which one cannot be told."""
-    given = pd.to_numeric(rec["index"], errors="coerce").to_numpy(dtype=float)
-    wrong = np.flatnonzero(given != np.asarray(region_index, dtype=float))
+    wrong = np.flatnonzero(_index_text(rec["index"]) != _index_text(region_index))
     if wrong.size:
         rows = [f"{rec['label'].iloc[k]!r}: {rec['index'].iloc[k]} (regions.csv: {region_index[k]})" for k in wrong[:3]]
         raise DataError(f"{path}: index does not match regions.csv's index for the label in {wrong.size} row(s), "
                         f"e.g. {'; '.join(rows)}: is one of the two columns shuffled?")
+
+
+def _index_text(values) -> np.ndarray:
+    """Index values as text, so ``3``, ``3.0`` and ``"3"`` agree and text indices (``r0``) compare too."""
+    out = []
+    for v in np.asarray(values, dtype=object):
+        number = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+        out.append(f"{float(number):g}" if pd.notna(number) else str(v).strip())
+    return np.array(out, dtype=object)
 
 
 def _read_table(path: Path) -> pd.DataFrame:

@@ -162,7 +162,10 @@ class RewiringModel:
         if weights is None:
             return self.untreated
         if isinstance(weights, xr.DataArray):
-            values, labels = checked_sc(weights)
+            try:
+                values, labels = checked_sc(weights)
+            except InputError as exc:  # the same rules as a connectome, named as this argument
+                raise InputError("weights", exc.problem) from None
             order = align_regions(labels, self.labels, field="weights", found_in="the weights",
                                   wanted_in="the model's regions")
             return values[np.ix_(order, order)]
@@ -171,6 +174,8 @@ class RewiringModel:
         if values.shape != (n, n):
             raise InputError("weights", f"expected a {n} × {n} matrix in the model's region order, got shape "
                                         f"{values.shape}")
+        if not np.isfinite(values).all() or (values < 0).any():
+            raise InputError("weights", "must be finite and non-negative")
         return values
 
     def _block(self, weights: np.ndarray) -> np.ndarray:
