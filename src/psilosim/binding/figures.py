@@ -13,6 +13,7 @@ import xarray as xr  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from .. import DISCLAIMER  # noqa: E402
+from ..units import HOURS_PER_DAY
 from .params import EFFECT_PARAMS  # noqa: E402
 
 #: Occupancy below this peak value is not drawn (a target no compound binds).
@@ -31,7 +32,6 @@ EQUAL_5HT2A_LABEL = "5-HT2A (surface = intracellular)"
 #: A run longer than this (h) is drawn over days rather than hours (a display choice: past three
 #: days the hour ticks run into the hundreds).
 DAYS_AXIS_FROM_H = 72.0
-HOURS_PER_DAY = 24.0
 #: Longest title line (characters) that fits the figure's width at :data:`TITLE_FONTSIZE`;
 #: a longer title is wrapped, preferably between its treatments.
 TITLE_LINE_CHARS = 72

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from .. import DISCLAIMER
+from .._seeds import checked_seed
 from ..errors import InputError
 from ..pharmacokinetics.dose_guard import guard_regimens
 from ..pharmacokinetics.interactions import (
@@ -35,7 +36,7 @@ from ..pharmacokinetics.interactions import (
     enabled_interactions,
 )
 from ..pharmacokinetics.model import _check_method, as_hours, compound_profiles, time_grid
-from ..pharmacokinetics.subject import Subject, as_subject, checked_seed, for_compounds
+from ..pharmacokinetics.subject import Subject, as_subject, for_compounds
 from ..regimen import Regimen
 from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
 from .params import EFFECT_PARAMS, EffectParams

@@ -94,11 +94,11 @@ def fit(
     and empirical FC (upper triangle) and, when the dataset has BOLD, the FCD Kolmogorov-Smirnov
     distance. sc_fc_corr is the plain SC-FC correlation for reference.
     """
+    from .._seeds import checked_seed
     from ..connectome import load_dataset
     from ..network import scan as sc
     from ..network.fit import dataset_tr, fit_hopf, g_grid
     from ..network.fit import fit as run_fit
-    from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
     check_plot_path(plot)
@@ -267,9 +267,9 @@ def scan(
     noise floor, measured the same way as the drug change. fc_distance_* is the Fisher-z
     seed-map distance of Siegel et al. 2024.
     """
+    from .._seeds import checked_seed
     from ..connectome import load_dataset
     from ..network import scan as sc
-    from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
     check_plot_path(plot)

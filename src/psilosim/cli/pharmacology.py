@@ -204,12 +204,12 @@ def _run_plot_title(sc, parameter_sets: dict[str, str]) -> str:
 def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, parameter_set, method):
     """The ``pk`` summary (JSON-ready) and the simulated Dataset it was computed from."""
     from .. import DISCLAIMER
+    from .._seeds import checked_seed
     from ..binding import effect_duration_h, simulate_acute
     from ..compounds import get_compound
     from ..errors import InputError
     from ..pharmacokinetics import Subject, nca
     from ..pharmacokinetics.model import default_t_end_h
-    from ..pharmacokinetics.subject import checked_seed
 
     checked_seed(seed, field="--seed")
     comp = get_compound(compound)

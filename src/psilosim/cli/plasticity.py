@@ -199,7 +199,7 @@ def _window_text(window_days: float, simulated_days: float) -> str:
 
 def _spines_payload(species, compound, dose, route, stress, days, report_days, seed, stochastic):
     """The ``spines`` summary (JSON-ready) and the slow-chain Dataset it was computed from."""
-    from ..pharmacokinetics.subject import checked_seed
+    from .._seeds import checked_seed
     from ..plasticity import engagement_hours, window_days
     from ..synapses import imaging_turnover, simulate_slow_chain
     from ..synapses.chain import density_change_pct

@@ -15,13 +15,14 @@ import numpy as np
 import pint
 import xarray as xr
 
+from .._seeds import checked_seed
 from ..errors import InputError
 from ..regimen import DosingEvents, Regimen
 from ..units import as_time
 from .dose_guard import guard_regimens
 from .interactions import clearance_factor, enabled_interactions
 from .kernel import LinearPK, modal_response, solve_ode, superpose
-from .subject import Subject, as_subject, checked_seed, for_compounds
+from .subject import Subject, as_subject, for_compounds
 
 if TYPE_CHECKING:
     from ..compounds import Compound
