@@ -129,14 +129,12 @@ def _table(summary: dict) -> Table:
     return table
 
 
-def _number(value, fmt: str) -> str:
-    return "—" if value is None else format(value, fmt)
-
-
 def _biology_cells(bio: dict) -> list[str]:
     """Trip peak, window peak, days open and spine density change of one arm ("—" when not stored)."""
-    return [_number(bio.get("acute_effect_peak"), ".2f"), _number(bio.get("window_peak"), ".2f"),
-            _number(bio.get("window_open_days"), ".1f"), _number(bio.get("density_change"), "+.3f")]
+    from ..report.trial import biology_cells
+
+    cells = biology_cells(bio)
+    return [cells[key] for key in ("trip", "window_peak", "window_days", "density")]
 
 
 def _ssri_table(summary: dict) -> Table:
@@ -145,15 +143,17 @@ def _ssri_table(summary: dict) -> Table:
     table = Table(title=f"change at day {summary['primary_day']:g} by SSRI status (SSRI not washed out)")
     for col in ("arm", "SSRI status", "n", f"change ({scale} points, 95% CI)"):
         table.add_column(col)
-    labels = {"on_ssri": "on SSRI (stayed on it)", "off_ssri": "off SSRI"}
+    from ..report.trial import shown
+
+    labels = {"on_ssri": "on SSRI (stayed on it)", "off_ssri": "off SSRI"}  # the keys of stats.SSRI_GROUPS
     for name, a in summary["arms"].items():
         for key, label in labels.items():
             group = a.get("by_ssri_status", {}).get(key)
             if group is None:
                 continue
             change = "—" if group["change_mean"] is None else (
-                f"{group['change_mean']:.2f} ({_number(group['change_ci'][0], '.2f')}, "
-                f"{_number(group['change_ci'][1], '.2f')})")
+                f"{group['change_mean']:.2f} ({shown(group['change_ci'][0], '.2f')}, "
+                f"{shown(group['change_ci'][1], '.2f')})")
             table.add_row(name, label, str(group["n"]), change)
     return table
 

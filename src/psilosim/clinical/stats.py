@@ -324,13 +324,12 @@ def ssri_status_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -
     """
     if "ssri_blunted" not in ds or not bool((ds["ssri_blunted"] == 1).any()):
         return None
-    check_arm(ds, arm)
     day = float(ds.attrs["primary_day"]) if day is None else day
-    scores = _scores(ds)
-    change = scores.sel(visit=_visit_of(ds, day)) - scores.isel(visit=0)
+    change = change_from_baseline(ds, arm, day)
+    blunted = ds["ssri_blunted"].where(ds["arm"] == arm, drop=True).values  # the arm's patients, same order
     out = {}
     for key, flag in SSRI_GROUPS.items():
-        values = change.where((ds["arm"] == arm) & (ds["ssri_blunted"] == flag), drop=True).values
+        values = change[blunted == flag]
         est = mean_ci(values) if values.size else None
         out[key] = {"n": int(values.size), "change_mean": None if est is None else est.value,
                     "change_ci": [math.nan, math.nan] if est is None else est.ci}

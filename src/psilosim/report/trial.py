@@ -394,20 +394,23 @@ def _ssri_rows(summary: dict) -> list[dict]:
     return rows
 
 
+def shown(value, spec: str) -> str:
+    """A number as the report and the ``trial`` table print it; "—" for one that was not computed."""
+    return "—" if value is None else format(value, spec)
+
+
+def biology_cells(bio: dict) -> dict[str, str]:
+    """An arm's ``biology`` summary as printed (report table and ``psilosim trial`` table alike):
+    trip peak, window peak and days open, spine density and persistent-spine change."""
+    return {"trip": shown(bio.get("acute_effect_peak"), ".2f"), "window_peak": shown(bio.get("window_peak"), ".2f"),
+            "window_days": shown(bio.get("window_open_days"), ".1f"),
+            "density": shown(bio.get("density_change"), "+.3f"),
+            "persistent": shown(bio.get("persistent_change"), "+.3f")}
+
+
 def _biology_rows(summary: dict) -> list[dict]:
     """Per arm: trip peak, window peak and days open, spine density and persistent-spine change."""
-    def fmt(value, spec: str) -> str:
-        return "—" if value is None else format(value, spec)
-
-    rows = []
-    for name, arm in summary.get("arms", {}).items():
-        bio = arm.get("biology", {})
-        rows.append({"arm": name, "trip": fmt(bio.get("acute_effect_peak"), ".2f"),
-                     "window_peak": fmt(bio.get("window_peak"), ".2f"),
-                     "window_days": fmt(bio.get("window_open_days"), ".1f"),
-                     "density": fmt(bio.get("density_change"), "+.3f"),
-                     "persistent": fmt(bio.get("persistent_change"), "+.3f")})
-    return rows
+    return [{"arm": name, **biology_cells(arm.get("biology", {}))} for name, arm in summary.get("arms", {}).items()]
 
 
 def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
