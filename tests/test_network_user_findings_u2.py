@@ -219,8 +219,8 @@ def test_fit_says_where_the_scan_coupling_comes_from():
     """A built-in connectome has a stored fit; the same name with another SC does not (scan.coupling_for)."""
     import dataclasses
 
-    from psilosim.cli.network import _coupling_source
     from psilosim.connectome import load_dataset
+    from psilosim.network.scan import coupling_source as _coupling_source
 
     aal2 = load_dataset("aal2")
     assert _coupling_source(aal2) == "stored fit for aal2"

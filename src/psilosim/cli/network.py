@@ -11,6 +11,7 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError
+from ..network.fit import mean_fc
 from ..network.settings import FIT, MAP_KINDS, SCAN
 from ..units import SECONDS_PER_MINUTE
 from ._app import (
@@ -60,14 +61,6 @@ SCAN_FC_TEXT = {
 }
 
 
-
-def _coupling_source(parcellation) -> str:
-    """Where the coupling ``scan``/``validate`` use for this dataset comes from (``scan.coupling_for``)."""
-    from ..network import scan as sc
-
-    if sc.stored_coupling(parcellation, sc.FITTED_G) is not None:
-        return f"stored fit for {parcellation.name}"
-    return "no stored fit for this connectome: AAL2's fit scaled by mean in-strength"
 
 @app.command()
 @named_as_options
@@ -125,7 +118,7 @@ def fit(
                "beats_sc_fc": best.fc_corr > best.sc_fc_corr, "sweep": _sweep_payload(best),
                "top_level_family": best.model, "top_level_reason": _top_level_reason(results),
                "used_by_scan_and_validate": SCAN_FAMILY, "scan_validate_G": sc.coupling_for(parcellation),
-               "scan_validate_G_source": _coupling_source(parcellation)}
+               "scan_validate_G_source": sc.coupling_source(parcellation)}
     if skipped:
         payload["skipped"] = skipped
     if len(results) > 1 or skipped:  # "both" always reports its families, fitted or not
@@ -341,12 +334,6 @@ def _coupling_keys(session) -> dict:
     used = session.attrs["coupling"]
     requested = session.attrs.get("requested_coupling", used)
     return {"G_requested": requested, "G_stepped_down": bool(used < requested)}
-
-
-def mean_fc(fc: np.ndarray) -> float:
-    """Mean FC over the connections (upper triangle, no diagonal): the level a change is read against."""
-    fc = np.asarray(fc)
-    return float(fc[np.triu_indices(fc.shape[0], 1)].mean())
 
 
 def _map_summary(session, parcellation, kind: str) -> dict:

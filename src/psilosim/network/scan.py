@@ -259,6 +259,13 @@ def stored_coupling(parcellation: Parcellation, fitted: ParameterSet) -> float |
     return params[name].value
 
 
+def coupling_source(parcellation: Parcellation) -> str:
+    """Where :func:`coupling_for` takes this dataset's coupling from, as a report says it."""
+    if stored_coupling(parcellation, FITTED_G) is not None:
+        return f"stored fit for {parcellation.name}"
+    return "no stored fit for this connectome: AAL2's fit scaled by mean in-strength"
+
+
 def coupling_for(parcellation: Parcellation) -> float:
     """The fitted G for a known dataset; otherwise the AAL2 fit scaled by mean in-strength.
 
