@@ -54,16 +54,13 @@ def network_blocks(regions: pd.DataFrame, labels) -> tuple[list[str], list[tuple
     InputError
         On ``regions`` when the table lacks a ``network`` column or one of ``labels``.
     """
-    from ..rewiring.report import network_order
+    from .networks import network_order
 
     table = check_region_table(regions)
     labels = [str(label) for label in labels]
     rows = align_regions(table.index, labels, field="regions", found_in="the region table",
                          wanted_in="the result", subset=True)
-    table = table.iloc[rows]
-    if "hemisphere" not in table.columns:  # a CSV table needs only label and network
-        table = table.assign(hemisphere="")
-    return network_order(table)
+    return network_order(table.iloc[rows])
 
 
 def _fc_panel(fig, ax, values: np.ndarray, blocks, title: str, *, cmap: str, limits, label: str) -> None:

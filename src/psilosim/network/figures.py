@@ -170,12 +170,9 @@ def _density_scatter(ax, parcellation, fc_drug, fc_base, measure: str, kind: str
 
 
 def _ordered(parcellation: Parcellation, labels) -> tuple[list[str], list[tuple[str, int, int]]]:
-    from ..rewiring.report import network_order
+    from ..metrics.networks import network_order
 
-    regions = parcellation.regions.loc[list(labels)]
-    if "hemisphere" not in regions.columns:  # user folders may lack it: order by network only
-        regions = regions.assign(hemisphere="")
-    return network_order(regions)
+    return network_order(parcellation.regions.loc[list(labels)])
 
 
 def _fc_matrices(fig, axes, parcellation, base: xr.DataArray, drug: xr.DataArray, kind: str,

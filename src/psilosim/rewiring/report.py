@@ -21,6 +21,7 @@ from .._seeds import checked_seed_entry
 from ..clinical.design import TrialDesign
 from ..clinical.stats import network_day, network_summary
 from ..errors import InputError
+from ..metrics.networks import network_order
 from .model import DEFAULT_ACUTE_STATE
 
 
@@ -141,20 +142,6 @@ def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None
     hook = imaging_hook(design, models)
     hook = hook if isinstance(hook, ImagingHook) else ImagingHook()  # a custom hook: the default network
     return hook.rewired(design, patient, arm, bio, [0.0, day], keep_fc=True).fc
-
-
-def network_order(regions) -> tuple[list[str], list[tuple[str, int, int]]]:
-    """Region labels ordered by network (first appearance in the table), then hemisphere, and the
-    network blocks as ``(network, first row, last row + 1)``: AAL2's own order alternates
-    hemispheres, which draws a checkerboard instead of network blocks."""
-    networks = list(dict.fromkeys(regions["network"]))
-    table = regions.assign(_net=regions["network"].map(networks.index), _row=np.arange(len(regions)))
-    ordered = table.sort_values(["_net", "hemisphere", "_row"], kind="stable")
-    blocks, start = [], 0
-    for name, group in ordered.groupby("_net", sort=True):
-        blocks.append((networks[name], start, start + len(group)))
-        start += len(group)
-    return list(ordered.index), blocks
 
 
 def fc_figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArray, regions):
