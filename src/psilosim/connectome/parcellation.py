@@ -323,11 +323,10 @@ def _require_index_matches_label(rec: pd.DataFrame, region_index: np.ndarray, pa
 
 def _index_text(values) -> np.ndarray:
     """Index values as text, so ``3``, ``3.0`` and ``"3"`` agree and text indices (``r0``) compare too."""
-    out = []
-    for v in np.asarray(values, dtype=object):
-        number = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
-        out.append(f"{float(number):g}" if pd.notna(number) else str(v).strip())
-    return np.array(out, dtype=object)
+    raw = list(np.asarray(values, dtype=object))
+    numbers = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
+    return np.array([f"{float(n):g}" if pd.notna(n) else str(v).strip() for v, n in zip(raw, numbers, strict=True)],
+                    dtype=object)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -384,12 +383,15 @@ def _are_labels(cells: np.ndarray) -> bool:
 def _numeric_cells(cells: np.ndarray, path: Path, first_line: int, first_column: int) -> np.ndarray:
     """``cells`` as floats; the first cell that is not a number is named with its place in the file
     (1-based line and column, ``first_line``/``first_column`` being those of ``cells[0, 0]``)."""
-    for (i, j), cell in np.ndenumerate(cells):
-        if not _is_number(cell):
-            what = "an empty cell" if cell.strip() == "" else repr(cell)
-            raise DataError(f"{path}: not a numeric matrix (found {what} at line {first_line + i}, "
-                            f"column {first_column + j})")
-    values = cells.astype(float)
+    try:
+        values = cells.astype(float)
+    except ValueError:  # only then look for the cell to name (one pass over a valid file)
+        for (i, j), cell in np.ndenumerate(cells):
+            if not _is_number(cell):
+                what = "an empty cell" if cell.strip() == "" else repr(cell)
+                raise DataError(f"{path}: not a numeric matrix (found {what} at line {first_line + i}, "
+                                f"column {first_column + j})") from None
+        raise
     if not np.isfinite(values).all():
         raise DataError(f"{path}: contains NaN or non-finite values")
     return values
