@@ -88,6 +88,38 @@ def checked_body_weight(weight_kg: float | None, field: str, species: str = "hum
     return weight_kg
 
 
+def simulated_weight(subject, pk_sets, *, given: bool) -> tuple[float | None, str]:
+    """The body weight ``subject`` is simulated at, and where it comes from (``weight_source``).
+
+    The weight given (``--weight``, a scenario's ``subject.weight``); else the species' standard
+    weight (a laboratory animal's, which its per-kg doses use); else, for a human without one,
+    the reference weight of the PK sets ``pk_sets``, at which their clearance and volume apply
+    (:func:`~psilosim.pharmacokinetics.model.individual_pk`): that is whom a fixed-mg dose is
+    simulated for, while a per-kg dose has been refused without a weight. ``None`` as the weight
+    when the sets' reference weights differ.
+
+    Parameters
+    ----------
+    subject
+        The simulated :class:`~psilosim.pharmacokinetics.Subject` (a standard weight filled in).
+    pk_sets
+        The PK parameter sets of its compounds.
+    given
+        Whether the user gave the weight.
+    """
+    if given:
+        return subject.weight_kg, "given"
+    if subject.weight_kg is not None:
+        return subject.weight_kg, f"standard {subject.species} weight"
+    references = {pk.reference_weight.to("kg") for pk in pk_sets}
+    return (references.pop() if len(references) == 1 else None), "reference weight of the PK set"
+
+
+def weight_row_label(source: str) -> str:
+    """The table row of the simulated body weight: where it comes from unless the user gave it."""
+    return "body weight" if source == "given" else f"body weight ({source})"
+
+
 def format_value(value: float | None, unit: str) -> str:
     """A table cell: three significant figures, "—" for a missing value, "< 0.01" for a tiny
     percentage and "0" for zero."""
@@ -244,12 +276,12 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     t = ds.time_h.values
     c = ds.concentration.sel(compound=comp.name).values
     metrics = nca(t, c, dose_times=dose_times, last_dose_h=float(events.time_h[-1]))
+    weight_kg, weight_source = simulated_weight(subject, [pk_params], given=subject.weight_kg is not None)
     peak = {key: float(ds.occupancy.sel(target=target).max()) for key, target in PEAK_TARGETS.items()}
     payload = {
         "compound": comp.name, "analyte": comp.analyte, "route": route, "parameter_set": pk_params.label,
         "regimen": regimen.describe(), "seed": seed, "method": method,
-        "weight_kg": subject.weight_kg if subject.weight_kg is not None else pk_params.reference_weight.to("kg"),
-        "weight_source": "given" if subject.weight_kg is not None else "reference weight of the PK set",
+        "weight_kg": weight_kg, "weight_source": weight_source,
         "weight_note": _weight_note(comp.name, pk_params, regimen, subject.weight_kg),
         "cmax_ng_ml": metrics.cmax, "tmax_h": metrics.tmax, "half_life_h": metrics.half_life,
         "tmax_after_dose_h": metrics.tmax_after_dose,
@@ -290,8 +322,7 @@ def _print_pk_table(p: dict) -> None:
     # with repeated doses, say which dose's peak it is (the value counts from the first dose)
     tmax_label = "Tmax" if p["doses"] <= 1 else \
         f"Tmax from dose 1 (peak after dose {p['tmax_dose']}: +{p['tmax_after_dose_h']:.3g} h)"
-    weight_label = "body weight" if p["weight_source"] == "given" else f"body weight ({p['weight_source']})"
-    rows = [(weight_label, p["weight_kg"], "kg"), ("Cmax", p["cmax_ng_ml"], "ng/mL"),
+    rows = [(weight_row_label(p["weight_source"]), p["weight_kg"], "kg"), ("Cmax", p["cmax_ng_ml"], "ng/mL"),
             (tmax_label, p["tmax_h"], "h"), ("terminal half-life", p["half_life_h"], "h"),
             ("AUC(0–t)", p["auc_ng_h_ml"], "ng·h/mL")]
     if p["doses"] > 1:  # a single dose accumulates nothing: no rows of dashes
@@ -355,7 +386,9 @@ def run(
     for fig in figures.values():
         plt.close(fig)
     summary = _run_summary(ds, effect_duration_h)
-    weight_kg, weight_source = _run_weight(sc, subject)
+    pk_sets = [t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
+               for t in sc.treatments]
+    weight_kg, weight_source = simulated_weight(subject, pk_sets, given=sc.subject.weight is not None)
     if json_out:
         emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
                    "parameter_sets": sets, "weight_kg": weight_kg, "weight_source": weight_source,
@@ -365,8 +398,7 @@ def run(
     table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)  # a title on one line
     for col in ("quantity", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
-    weight_label = "body weight" if weight_source == "given" else f"body weight ({weight_source})"
-    table.add_row(weight_label, format_value(weight_kg, "kg"), "kg")
+    table.add_row(weight_row_label(weight_source), format_value(weight_kg, "kg"), "kg")
     for name, (value, unit) in summary.items():
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
@@ -374,19 +406,6 @@ def run(
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
-
-
-def _run_weight(sc, subject) -> tuple[float | None, str]:
-    """The body weight every subject of a scenario is simulated at, and where it comes from: the
-    scenario's ``subject.weight``, the species' standard weight, or (a human without one) the
-    reference weight of the PK sets (``None`` if they differ)."""
-    if sc.subject.weight is not None:
-        return subject.weight_kg, "given"
-    if subject.weight_kg is not None:
-        return subject.weight_kg, f"standard {subject.species} weight"
-    references = {t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
-                  .reference_weight.to("kg") for t in sc.treatments}
-    return (references.pop() if len(references) == 1 else None), "reference weight of the PK set"
 
 
 def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:

@@ -40,7 +40,7 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     """The (compound, Regimen) list and a description of where the dose came from."""
     from ..compounds import get_compound
     from ..regimen import Regimen
-    from ..species import default_weight_kg, experimental_dose, species_defaults
+    from ..species import experimental_dose, species_defaults
     from ..synapses.chain import experimental_regimen
 
     species_defaults(species)
@@ -65,8 +65,9 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
             regimen = Regimen.single(dose, route=route_text)
             source = "user dose, single administration"
         dose_text = dose
-    # checked once, here, under --dose; the simulations below skip their own check (check_doses=False)
-    warn_if_unstudied_dose(comp, regimen, default_weight_kg(species), species)
+    # checked once, here, under --dose, for the species' typical subject (the one the chain simulates:
+    # warn_if_unstudied_dose's rule without a weight); the simulations below skip their own check
+    warn_if_unstudied_dose(comp, regimen, None, species)
     return [(comp.name, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
                                     "dose_source": source}
 

@@ -22,6 +22,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from .. import DISCLAIMER  # noqa: E402
 from .._labels import align_regions  # noqa: E402
 from ..binding.figures import add_footer  # noqa: E402
+from ..report.panels import fc_matrix_panel  # noqa: E402
 from ._inputs import check_region_table  # noqa: E402
 from .analysis import SCALARS  # noqa: E402
 
@@ -40,6 +41,8 @@ CHANGE_PANEL_SKIPS = ("n_communities",)
 NETWORK_COLOURS = plt.get_cmap("tab10").colors
 #: Top of a bar panel as a multiple of its tallest bar: room for the legend above the bars.
 LEGEND_HEADROOM = 1.3
+#: The look of this module's FC panels (fewer and larger than a scan's: darker, wider lines, larger names).
+FC_PANEL_STYLE = {"line_colour": "0.4", "line_width": 0.8, "tick_size": 8}
 
 
 # ---------------------------------------------------------------------- shared
@@ -61,21 +64,6 @@ def network_blocks(regions: pd.DataFrame, labels) -> tuple[list[str], list[tuple
     rows = align_regions(table.index, labels, field="regions", found_in="the region table",
                          wanted_in="the result", subset=True)
     return network_order(table.iloc[rows])
-
-
-def _fc_panel(fig, ax, values: np.ndarray, blocks, title: str, *, cmap: str, limits, label: str) -> None:
-    """An FC-like matrix in network order: boundaries between networks, network names as ticks."""
-    image = ax.imshow(values, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation="nearest")
-    line_colour = "white" if cmap == "viridis" else "0.4"
-    for _, _, end in blocks[:-1]:
-        ax.axhline(end - 0.5, color=line_colour, lw=0.8)
-        ax.axvline(end - 0.5, color=line_colour, lw=0.8)
-    centres = [(start + end - 1) / 2 for _, start, end in blocks]
-    names = [name for name, _, _ in blocks]
-    ax.set_xticks(centres, names, rotation=90, fontsize=8)
-    ax.set_yticks(centres, names, fontsize=8)
-    ax.set_title(title, fontsize=10)
-    fig.colorbar(image, ax=ax, fraction=0.046).set_label(label)
 
 
 def _ordered_fc(fc: xr.DataArray, labels: list[str]) -> np.ndarray:
@@ -151,8 +139,8 @@ def analysis_figure(result: xr.Dataset, regions: pd.DataFrame, *, source: str = 
         figsize=(14, 10), layout="constrained", width_ratios=[1.25, 1.0, 0.7], height_ratios=[1, 1, 0.9])
     fig.get_layout_engine().set(wspace=0.08)  # keeps the FC colour bar's label apart from the bar panels
     fc = _ordered_fc(result["fc"], labels)
-    _fc_panel(fig, axes["fc"], fc, blocks, "static FC, regions grouped by network", cmap="viridis",
-              limits=_fc_limits(fc), label=FC_LABEL)
+    fc_matrix_panel(fig, axes["fc"], fc, blocks, "static FC, regions grouped by network", cmap="viridis",
+                    limits=_fc_limits(fc), label=FC_LABEL, **FC_PANEL_STYLE)
     _per_network_bars(axes["network_fc"], networks,
                       {"within the network": result["fc_within"], "with the other networks": result["fc_between"]},
                       ylabel=NETWORK_FC_LABEL, title="FC within and between networks")
@@ -248,12 +236,11 @@ def comparison_figure(before: xr.Dataset, after: xr.Dataset, change: xr.Dataset,
     delta = second - first
     limit = float(np.nanmax(np.abs(delta))) or 1.0
     shared = _fc_limits(first, second)
-    _fc_panel(fig, axes["fc_before"], first, blocks, f"FC of {names[0]}", cmap="viridis", limits=shared,
-              label=FC_LABEL)
-    _fc_panel(fig, axes["fc_after"], second, blocks, f"FC of {names[1]}", cmap="viridis", limits=shared,
-              label=FC_LABEL)
-    _fc_panel(fig, axes["fc_delta"], delta, blocks, "ΔFC (after − before)", cmap="RdBu_r", limits=(-limit, limit),
-              label=DELTA_LABEL)
+    for name, values, title in (("fc_before", first, f"FC of {names[0]}"), ("fc_after", second, f"FC of {names[1]}")):
+        fc_matrix_panel(fig, axes[name], values, blocks, title, cmap="viridis", limits=shared, label=FC_LABEL,
+                        **FC_PANEL_STYLE)
+    fc_matrix_panel(fig, axes["fc_delta"], delta, blocks, "ΔFC (after − before)", cmap="RdBu_r",
+                    limits=(-limit, limit), label=DELTA_LABEL, **FC_PANEL_STYLE)
     _changes_panel(axes["changes"], change)
     _desync_panel(axes["desync"], change, networks)
     fig.suptitle(f"Change of the network metrics from {names[0]} to {names[1]}: {before.sizes['region']} regions, "

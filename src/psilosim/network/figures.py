@@ -19,6 +19,7 @@ from ..binding.figures import add_footer  # noqa: E402
 from ..connectome import Parcellation  # noqa: E402
 from ..connectome.builtin import HT2A  # noqa: E402
 from ..errors import InputError  # noqa: E402
+from ..report.panels import fc_matrix_panel  # noqa: E402
 from .fit import FitResult, holds_fic_rule  # noqa: E402
 from .measures import region_fc_distance  # noqa: E402
 from .scan import fc_change  # noqa: E402
@@ -185,21 +186,12 @@ def _fc_matrices(fig, axes, parcellation, base: xr.DataArray, drug: xr.DataArray
     diff = after - before
     lim = float(np.nanmax(np.abs(diff))) or 1.0
     fc_range = (min(0.0, float(np.nanmin([before, after]))), float(np.nanmax([before, after])))  # one scale for both
-    centres = [(a + b - 1) / 2 for _, a, b in blocks]
-    names = [name for name, _, _ in blocks]
     short, full = quantity
-    for ax, values, title, cmap, (lo, hi), unit in (
+    for ax, values, title, cmap, limits, unit in (
             (axes[0], before, f"baseline FC ({short})", "viridis", fc_range, f"FC: {full}"),
             (axes[1], after, f"drug FC ({kind} map; {short})", "viridis", fc_range, f"FC: {full}"),
             (axes[2], diff, f"Δ FC (drug − baseline; {short})", "RdBu_r", (-lim, lim), f"ΔFC: Δ {full}")):
-        image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        for _, _, end in blocks[:-1]:
-            ax.axhline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
-            ax.axvline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
-        ax.set_xticks(centres, names, rotation=90, fontsize=7)
-        ax.set_yticks(centres, names, fontsize=7)
-        fig.colorbar(image, ax=ax, fraction=0.046).set_label(unit)
+        fc_matrix_panel(fig, ax, values, blocks, title, cmap=cmap, limits=limits, label=unit)
 
 
 # ---------------------------------------------------------------------- fit
@@ -275,15 +267,10 @@ def _fc_pair(fig, ax_emp, ax_model, parcellation, model_fc, best: FitResult) -> 
     model = xr.DataArray(np.asarray(model_fc), dims=("region_i", "region_j"),
                          coords={"region_i": parcellation.labels, "region_j": parcellation.labels})
     model = model.sel(region_i=labels, region_j=labels).values
-    centres = [(a + b - 1) / 2 for _, a, b in blocks]
-    names = [name for name, _, _ in blocks]
     for ax, values, title in ((ax_emp, emp, "empirical FC"),
                               (ax_model, model, f"model FC ({best.model}, G = {best.G:.4g})")):
-        image = ax.imshow(values, cmap="viridis", vmin=-1.0, vmax=1.0, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        ax.set_xticks(centres, names, rotation=90, fontsize=7)
-        ax.set_yticks(centres, names, fontsize=7)
-        fig.colorbar(image, ax=ax, fraction=0.046).set_label(FC_LABEL)
+        fc_matrix_panel(fig, ax, values, blocks, title, cmap="viridis", limits=(-1.0, 1.0), label=FC_LABEL,
+                        boundaries=False)
 
 
 __all__ = ["FC_QUANTITIES", "MEASURES", "fc_quantity", "plot_fit", "plot_scan", "regional_change"]

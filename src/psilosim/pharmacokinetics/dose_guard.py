@@ -47,6 +47,23 @@ def _per_kg(param: Param) -> bool:
     return ureg.Quantity(1.0, param.unit).dimensionality == ureg.Quantity(1.0, "mg/kg").dimensionality
 
 
+def _dose_and_maximum(reference: Param, largest_mg: float, weight_kg: float | None,
+                      species: str = "human") -> tuple[float, float, str]:
+    """A dose and the studied maximum ``reference`` in the same terms: ``(dose, maximum, unit)``.
+
+    Per kg of ``weight_kg`` when the maximum is per kg (without a weight, the species' typical
+    subject's), else in mg. Their ratio is what :func:`check_studied_dose` judges and what
+    :func:`check_dose_over_weights` ranks the weights by.
+    """
+    if not _per_kg(reference):
+        return largest_mg, reference.to("mg"), "mg"
+    if weight_kg is None:  # the typical subject of the species
+        from ..species import species_defaults
+
+        weight_kg = species_defaults(species).body_weight.to("kg")
+    return largest_mg / weight_kg, reference.to("mg/kg"), "mg/kg"
+
+
 def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species: str = "human",
                        field: str = "dose", params: DoseGuardParams = DOSE_GUARD_PARAMS) -> str | None:
     """Compare the largest single administration with the compound's largest studied dose.
@@ -79,15 +96,7 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     amounts = np.asarray(amounts_mg, dtype=float)
     if reference is None or species.strip().lower() not in GUARDED_SPECIES or amounts.size == 0:
         return None
-    largest_mg = float(amounts.max())
-    if _per_kg(reference):
-        if weight_kg is None:  # the typical subject of the species
-            from ..species import species_defaults
-
-            weight_kg = species_defaults(species).body_weight.to("kg")
-        dose, limit, unit = largest_mg / weight_kg, reference.to("mg/kg"), "mg/kg"
-    else:
-        dose, limit, unit = largest_mg, reference.to("mg"), "mg"
+    dose, limit, unit = _dose_and_maximum(reference, float(amounts.max()), weight_kg, species)
     studied = f"{reference.value:g} {reference.unit}"
     ratio = dose / limit
     if ratio > params.refusal_factor.value:
@@ -188,11 +197,9 @@ def _same_for_every_weight(outcomes: list[str], weights: list[float]) -> bool:
 
 def _ratio_of(compound, regimen, weight_kg: float) -> float:
     """Largest administration over the studied maximum, for one body weight."""
-    reference = compound.max_studied_dose
     largest_mg = float(np.max(regimen.events(weight_kg).amount_mg))
-    if _per_kg(reference):
-        return largest_mg / weight_kg / reference.to("mg/kg")
-    return largest_mg / reference.to("mg")
+    dose, limit, _ = _dose_and_maximum(compound.max_studied_dose, largest_mg, weight_kg)
+    return dose / limit
 
 
 def _for_weight(weight_kg: float, weights: list[float]) -> str:

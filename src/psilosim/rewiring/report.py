@@ -22,6 +22,7 @@ from ..clinical.design import TrialDesign
 from ..clinical.stats import network_day, network_summary
 from ..errors import InputError
 from ..metrics.networks import network_order
+from ..report.panels import fc_matrix_panel
 from .model import DEFAULT_ACUTE_STATE
 
 
@@ -155,19 +156,12 @@ def fc_figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataA
     diff = after - before
     lim = float(np.abs(diff).max()) or 1.0
     fig, axes = plt.subplots(1, 3, figsize=(13, 4.6), layout="constrained")
-    centres = [(a + b - 1) / 2 for _, a, b in blocks]
-    for ax, values, title, cmap, (lo, hi), unit in (
+    for ax, values, title, cmap, limits, unit in (
             (axes[0], before, "baseline (day 0)", "viridis", (0.0, 1.0), "Pearson r"),
             (axes[1], after, f"day {day:g}", "viridis", (0.0, 1.0), "Pearson r"),
             (axes[2], diff, f"day {day:g} − baseline", "RdBu_r", (-lim, lim), "Δr")):
-        image = ax.imshow(values, cmap=cmap, vmin=lo, vmax=hi, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        for _, _, end in blocks[:-1]:
-            ax.axhline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
-            ax.axvline(end - 0.5, color="white" if cmap == "viridis" else "grey", lw=0.6)
-        ax.set_xticks(centres, [name for name, _, _ in blocks], rotation=90, fontsize=7)
-        ax.set_yticks(centres, [name for name, _, _ in blocks] if ax is axes[0] else [], fontsize=7)
-        fig.colorbar(image, ax=ax, fraction=0.046).set_label(unit)
+        fc_matrix_panel(fig, ax, values, blocks, title, cmap=cmap, limits=limits, label=unit,
+                        row_names=ax is axes[0])  # the rows are the same networks in every panel
     fig.suptitle(f"Expected FC of {arm}, patient {index} (median modularity change of the arm); "
                  "regions by network, left then right hemisphere", fontsize=10)
     return fig
