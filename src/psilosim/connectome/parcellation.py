@@ -172,12 +172,27 @@ FOLDER_MATRIX_ATTRS = {
 }
 
 
+#: ``long_name`` of the ``time`` coordinate of every BOLD series psilosim returns, simulated or
+#: recorded (docs/network.md#time-axis); :data:`psilosim.network.bold.TIME_LONG_NAME` is this.
+TIMESERIES_TIME_NAME = ("time since the recording started (after any warm-up); each sample at the end of "
+                        "its TR, the first one TR in")
+
+
 def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name: str = "bold") -> xr.DataArray:
-    """Wrap a regions × time array with region labels and a time axis in seconds."""
+    """Wrap a regions × time array with region labels and a time axis in seconds.
+
+    The axis is the one of every psilosim BOLD series, simulated or recorded
+    (docs/network.md#time-axis): s since the recording started, volume m (1-based) stamped at
+    ``m · tr_s``, the end of its acquisition, so a recording and a simulation of the same length
+    and TR share their time coordinate. A volume is acquired over the TR before its stamp (its
+    content is centred half a TR earlier, where a simulated sample is the instant of its stamp);
+    FC and FCD use sample order only and are unaffected.
+    """
     values = np.asarray(values, dtype=float)
+    times = np.arange(1, values.shape[1] + 1) * tr_s
     return xr.DataArray(
         values, dims=("region", "time"),
-        coords={"region": labels, "time": ("time", np.arange(values.shape[1]) * tr_s, {"units": "s"})},
+        coords={"region": labels, "time": ("time", times, {"units": "s", "long_name": TIMESERIES_TIME_NAME})},
         attrs={"tr_s": float(tr_s), "units": "a.u."}, name=name,
     )
 

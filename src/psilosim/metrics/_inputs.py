@@ -7,7 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from .._labels import align_regions
-from ..connectome.parcellation import MATRIX_DIMS, canonical_network
+from ..connectome.parcellation import MATRIX_DIMS, TIMESERIES_TIME_NAME, canonical_network
 from ..errors import InputError
 
 #: Fewest samples from which a Pearson correlation of a window is meaningful at all.
@@ -43,6 +43,17 @@ def _table_order(found, labels: list[str], field: str) -> np.ndarray:
     return align_regions(found, labels, field=field, found_in=field, wanted_in="the region table")
 
 
+def _bare_shape_problem(shape: tuple[int, int], n_regions: int, field: str) -> str:
+    """Why a bare array's rows do not match the region table; when its columns do, it is most
+    likely time × region, and the fix (never guessed here: a square array would be ambiguous) is
+    to transpose it."""
+    problem = f"has {shape[0]} rows but the region table has {n_regions} regions (expected regions × time)"
+    if shape[1] == n_regions:
+        problem += f"; its {shape[1]} columns match the regions, so it looks like time × region: transpose it " \
+                   f"({field}.T)"
+    return problem
+
+
 def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None = None,
                   field: str = "bold") -> xr.DataArray:
     """Return ``bold`` as a checked DataArray ``(region, time)`` in region-table order.
@@ -64,10 +75,8 @@ def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: 
         if tr_s is None or not np.isfinite(tr_s) or tr_s <= 0:
             raise InputError("tr_s", f"a bare array needs a positive repetition time in s, got {tr_s}")
         if bold.shape[0] != len(labels):
-            raise InputError(field, f"has {bold.shape[0]} rows but the region table has {len(labels)} "
-                                    "regions (expected regions × time)")
-        bold = xr.DataArray(bold, dims=("region", "time"),
-                            coords={"region": labels, "time": np.arange(bold.shape[1]) * float(tr_s)})
+            raise InputError(field, _bare_shape_problem(bold.shape, len(labels), field))
+        bold = xr.DataArray(bold, dims=("region", "time"), coords={"region": labels})
     if not isinstance(bold, xr.DataArray):
         raise InputError(field, "expected an xarray DataArray with dims ('region', 'time')")
     if set(bold.dims) != {"region", "time"} or bold.ndim != 2:
@@ -86,8 +95,20 @@ def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: 
         raise InputError(field, f"constant signal in region(s) {[labels[i] for i in np.flatnonzero(flat)][:5]}"
                                 " (correlation undefined)")
     return xr.DataArray(values, dims=("region", "time"),
-                        coords={"region": labels, "time": np.arange(values.shape[1]) * tr},
+                        coords={"region": labels, "time": ("time", _time_axis(bold, tr),
+                                                           {"units": "s", "long_name": TIMESERIES_TIME_NAME})},
                         attrs={**bold.attrs, "tr_s": tr}, name=bold.name or "bold")
+
+
+def _time_axis(bold: xr.DataArray, tr: float) -> np.ndarray:
+    """The recording's own times in s, or psilosim's axis (docs/network.md#time-axis) when it has none.
+
+    Sample m (1-based) of a series without a ``time`` coordinate is stamped m·TR, as every
+    psilosim BOLD series is; a given coordinate is kept, so window centres stay on its clock.
+    """
+    if "time" in bold.coords:
+        return np.asarray(bold["time"].values, dtype=float)
+    return np.arange(1, bold.sizes["time"] + 1) * tr
 
 
 def _sampling_interval(bold: xr.DataArray, tr_s: float | None, field: str) -> float:

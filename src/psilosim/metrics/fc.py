@@ -111,7 +111,7 @@ def sliding_window_fc(bold: xr.DataArray, regions: pd.DataFrame, *,
     -------
     xarray.DataArray
         Dims ``("window", "region_i", "region_j")``; coordinate ``window`` holds each window's
-        centre time in s.
+        centre time in s on the recording's own time axis (docs/network.md#time-axis).
 
     Raises
     ------
@@ -122,7 +122,7 @@ def sliding_window_fc(bold: xr.DataArray, regions: pd.DataFrame, *,
     tr = ts.attrs["tr_s"]
     width, step = window_samples(window_s, step_s, tr, ts.sizes["time"])
     corr = windowed_correlations(ts.values, width, step)
-    centres = (window_starts(ts.sizes["time"], width, step) + (width - 1) / 2) * tr
+    centres = float(ts["time"].values[0]) + (window_starts(ts.sizes["time"], width, step) + (width - 1) / 2) * tr
     labels = list(ts["region"].values)
     return xr.DataArray(corr, dims=("window",) + MATRIX_DIMS,
                         coords={"window": centres, "region_i": labels, "region_j": labels},

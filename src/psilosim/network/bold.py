@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 from numba import njit
 
+from ..connectome.parcellation import TIMESERIES_TIME_NAME as TIME_LONG_NAME
 from ..parameters import Param, ParameterSet
 
 S2007 = "Stephan et al. 2007 NeuroImage 38:387 (haemodynamic priors and revised BOLD equation)"
@@ -163,12 +164,21 @@ def impulse_response(duration_s: float = 30.0, dt_s: float = 1e-3, pulse_s: floa
         Length and step of the simulation, s.
     pulse_s
         Length of the rectangular pulse of unit drive (area ``pulse_s``), s.
+
+    Returns
+    -------
+    xarray.DataArray
+        BOLD over ``time`` (s since the pulse onset, from rest): the k-th value is the state after
+        k steps, at ``k · dt_s``, so the first is at ``dt_s`` (the axis of every psilosim BOLD
+        series, docs/network.md#time-axis).
     """
     n = int(round(duration_s / dt_s))
     drive = np.zeros((1, n))
     drive[0, : max(1, int(round(pulse_s / dt_s)))] = 1.0
     bold = bold_from_drive(drive, dt_s, p)[0]
-    return xr.DataArray(bold, dims=("time",), coords={"time": np.arange(1, n + 1) * dt_s},
+    times = np.arange(1, n + 1) * dt_s
+    return xr.DataArray(bold, dims=("time",),
+                        coords={"time": ("time", times, {"units": "s", "long_name": "time since the pulse onset"})},
                         name="bold", attrs={"units": "1", "long_name": "BOLD signal change, fraction of the resting signal", "time_units": "s"})
 
 
@@ -178,6 +188,6 @@ def time_to_peak(response: xr.DataArray) -> float:
 
 
 __all__ = [
-    "BALLOON", "BalloonParams", "balloon_constants", "bold_from_drive", "impulse_response",
+    "BALLOON", "TIME_LONG_NAME", "BalloonParams", "balloon_constants", "bold_from_drive", "impulse_response",
     "resting_state", "time_to_peak",
 ]

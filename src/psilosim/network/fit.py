@@ -170,7 +170,7 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     tr_s = dataset_tr(parcellation, p)
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
     run = model.start(coupling=g_values, seed=seed, tr_s=tr_s, j_fic=j_fic)
-    run.advance(p.warmup.to("s"))
+    run.warm_up(p.warmup.to("s"))
     chunks = _chunk_lengths(duration, tr_s)
     parts = []
     for k, length in enumerate(chunks):
@@ -308,7 +308,8 @@ def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int
     A TR on the step grid is sampled directly (:meth:`HopfModel.simulate`); any other TR (HCP's
     0.72 s against dt = 0.1 s) is read off one run sampled at every step, by linear
     interpolation, so that a dataset's FCD is compared at its own TR. Output as
-    :meth:`HopfModel.simulate`: (member, region, time) with time in s.
+    :meth:`HopfModel.simulate`: (member, region, time), ``time`` in s since the end of the
+    warm-up, the m-th sample at ``m · tr_s`` (docs/network.md#time-axis).
     """
     warmup = {} if warmup_s is None else {"warmup_s": warmup_s}
     dt = model.params.dt.to("s")
@@ -320,7 +321,8 @@ def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int
     times = np.arange(1, int(round(duration_s / tr_s)) + 1) * tr_s
     values = np.stack([[np.interp(times, fine["time"].values, series) for series in member]
                        for member in fine.values])
-    return xr.DataArray(values, dims=fine.dims, coords={"region": fine["region"].values, "time": times},
+    return xr.DataArray(values, dims=fine.dims,
+                        coords={"region": fine["region"].values, "time": ("time", times, dict(fine["time"].attrs))},
                         name=fine.name, attrs={**fine.attrs, "tr_s": tr_s})
 
 

@@ -37,6 +37,7 @@ from ..errors import DataError, InputError
 from ..parameters import ParameterSet
 from ..units import MINUTES_PER_HOUR, SECONDS_PER_HOUR, SECONDS_PER_MINUTE
 from ._checks import checked_coupling
+from .bold import TIME_LONG_NAME
 from .dmf import DMF, FITTED_G, DMFModel
 from .dmf.linear import LinearDMF, stable_coupling
 from .dmf.model import valid_gains
@@ -403,7 +404,11 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     xarray.Dataset
         ``bold`` (condition, session, region, time), ``rate`` (condition, session, region;
         mean excitatory rate over the scan, Hz), ``session_fc`` (condition, session, region_i,
-        region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average.
+        region_j) and ``fc`` (condition, region_i, region_j), the Fisher-z average. ``time`` is
+        s since the scan started, i.e. since ``start_h`` on the occupancy clock (the warm-up
+        before it runs at the occupancy of ``start_h``), the m-th sample at ``m · TR``
+        (docs/network.md#time-axis), so the sample at time t is at ``start_h + t/3600`` h on
+        that clock.
 
     Raises
     ------
@@ -429,8 +434,8 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     run = model.start(coupling=[coupling] * len(members), seed=[s for _, s in members], tr_s=tr_s,
                       j_fic=j_fic)
     _set_gains(run, members, occupancy_at(occupancy, start_h), scale)
-    run.advance(SCAN.warmup.to("s"))
-    bold, rate = _record(run, members, occupancy, start_h, n_samples, scale, progress)
+    run.warm_up(SCAN.warmup.to("s"))
+    bold, rate, times = _record(run, members, occupancy, start_h, n_samples, scale, progress)
     n = parcellation.n_regions
     bold = bold.reshape(len(conds), sessions, n, -1)
     rate = rate.reshape(len(conds), sessions, n)
@@ -439,7 +444,6 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     fcs = np.stack([group_fc(session_fc[c]) for c in range(len(conds))])
     labels = parcellation.labels
     minutes = n_samples * tr_s / SECONDS_PER_MINUTE
-    times = (np.arange(bold.shape[-1]) + 1) * tr_s
     return xr.Dataset(
         {"bold": (("condition", "session", "region", "time"), bold,
                   {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
@@ -450,7 +454,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
          "fc": (("condition", "region_i", "region_j"), fcs, {"units": "1", "long_name": SCAN_FC_NAME})},
         coords={"condition": [c.name for c in conds], "session": np.arange(sessions),
                 "region": labels, "region_i": labels, "region_j": labels,
-                "time": ("time", times, {"units": "s", "long_name": "time since the start of the scan"})},
+                "time": ("time", times, {"units": "s", "long_name": TIME_LONG_NAME})},
         attrs={"coupling": coupling, "seed": seed, "minutes": minutes, "requested_minutes": requested,
                "tr_s": tr_s, "sessions": sessions, "gain_scale": scale,
                "mean_occupancy": window_mean_occupancy(occupancy, start_h, minutes),
@@ -484,26 +488,28 @@ def effective_gain_scale(gain_scale: float | None, *, field: str = "gain_scale")
 
 
 def _record(run, members: list[tuple[Condition, int]], occupancy: float | xr.DataArray, start_h: float,
-            n_samples: int, scale: float, progress) -> tuple[np.ndarray, np.ndarray]:
+            n_samples: int, scale: float, progress) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Advance a started run by ``n_samples`` TRs in chunks, updating the drug's gain each chunk.
 
-    Returns BOLD (member × region × time) and the mean excitatory rate over the scan
-    (member × region, Hz; chunk means weighted by chunk length).
+    Returns BOLD (member × region × time), the mean excitatory rate over the scan
+    (member × region, Hz; chunk means weighted by chunk length) and the samples' times (s since
+    the scan started, :meth:`~psilosim.network.dmf.DMFRun.advance`).
     """
     tr_s = run.tr_s
     chunk_samples = max(1, round(SCAN.chunk.to("s") / tr_s))
-    bolds, rate_sum, done = [], 0.0, 0
+    bolds, times, rate_sum, done = [], [], 0.0, 0
     while done < n_samples:
         step = min(chunk_samples, n_samples - done)
         now_h = start_h + (done + step / 2) * tr_s / SECONDS_PER_HOUR
         _set_gains(run, members, occupancy_at(occupancy, now_h), scale)
         part = run.advance(step * tr_s)
         bolds.append(part["bold"].values)
+        times.append(part["time"].values)
         rate_sum = rate_sum + part["rate"].values * step
         done += step
         if progress:
             progress(done / n_samples)
-    return np.concatenate(bolds, axis=-1), rate_sum / n_samples
+    return np.concatenate(bolds, axis=-1), rate_sum / n_samples, np.concatenate(times)
 
 
 def _require_fluctuating(bold: np.ndarray, conds: list[Condition], labels: Sequence[str]) -> None:

@@ -34,7 +34,7 @@ from ..._labels import SHOWN_LABELS
 from ...errors import InputError, WorkingPointWarning
 from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
-from ..bold import BALLOON, BalloonParams, balloon_constants, resting_state
+from ..bold import BALLOON, TIME_LONG_NAME, BalloonParams, balloon_constants, resting_state
 from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
 from .params import DMF, DMFParams, kernel_constants
 
@@ -207,7 +207,11 @@ class DMFModel:
 
         ``warmup_s`` is 0 or a positive multiple of the network step; anything else is an
         :class:`InputError` on ``"warmup"``. Arguments as :meth:`start`; output as
-        :meth:`DMFRun.advance`.
+        :meth:`DMFRun.advance`, whose ``time`` is counted from the end of the warm-up
+        (:meth:`DMFRun.warm_up`): with ``warmup_s`` a multiple of ``tr_s`` (every default) the
+        samples are at ``tr_s, 2 tr_s, …`` as in :meth:`HopfModel.simulate
+        <psilosim.network.hopf.HopfModel.simulate>` and recorded BOLD
+        (docs/network.md#time-axis).
 
         The default ``j_fic`` is the closed-form :meth:`fic`, exact only without noise: near the
         fitted coupling the noisy network then fires well above the 3 Hz target (≈ 15 Hz on AAL2
@@ -224,10 +228,7 @@ class DMFModel:
             raise InputError("warmup", f"must be a finite number of seconds >= 0, got {warmup_s}")
         run = self.start(coupling=coupling, gain=gain, seed=seed, tr_s=tr_s, j_fic=j_fic)
         if warmup_s > 0:
-            try:
-                run.advance(warmup_s)
-            except InputError as exc:  # advance names its own argument "duration"
-                raise InputError("warmup", exc.problem) from None
+            run.warm_up(warmup_s)
         out = run.advance(duration_s)
         self._warn_off_working_point(out["rate"].values, run.drive)
         return out
@@ -251,7 +252,13 @@ class DMFModel:
 
 
 class DMFRun:
-    """A batched simulation in progress; :meth:`advance` continues it exactly where it stopped."""
+    """A batched simulation in progress; :meth:`advance` continues it exactly where it stopped.
+
+    Time axis (docs/network.md#time-axis): BOLD is read every ``tr_s`` of simulated time since
+    the run started, and each sample's ``time`` is the simulated instant at which it was read,
+    counted from the start of the recorded part: the end of :meth:`warm_up`, or the run's start
+    without one. Cutting a run into chunks changes neither the samples nor their times.
+    """
 
     def __init__(self, model: DMFModel, state: State, drive: Drive, tr_s: float):
         network_step_s = model.consts.dt_network_s
@@ -263,6 +270,8 @@ class DMFRun:
         self.drive = drive
         self.tr_s = tr_s
         self.sample_every = every
+        #: Simulated time (s since the run started) at which the recorded part began.
+        self.recording_start_s = 0.0
 
     @property
     def batch(self) -> int:
@@ -272,14 +281,35 @@ class DMFRun:
     def elapsed_s(self) -> float:
         return float(self.state.step[0]) * self.model.consts.dt_network_s
 
+    def warm_up(self, duration_s: float) -> None:
+        """Simulate ``duration_s`` seconds of transient, discard them, and start the recording.
+
+        Call it before the first :meth:`advance` whose output you keep: later samples are timed
+        from the end of the warm-up. The BOLD grid stays the run's own (every ``tr_s`` since the
+        run started), so a warm-up that is not a multiple of ``tr_s`` puts the first sample less
+        than one TR into the recording, at its true time.
+
+        Raises
+        ------
+        InputError
+            On ``"warmup"``: not a positive multiple of the network step.
+        """
+        try:
+            self.advance(duration_s)
+        except InputError as exc:  # advance names its own argument "duration"
+            raise InputError("warmup", exc.problem) from None
+        self.recording_start_s = self.elapsed_s
+
     def advance(self, duration_s: float) -> xr.Dataset:
         """Simulate ``duration_s`` more seconds.
 
         Returns
         -------
         xarray.Dataset
-            ``bold`` (member, region, time) with the samples that fall in this stretch (time in s
-            since the run started) and ``rate`` (member, region), the mean excitatory rate (Hz).
+            ``bold`` (member, region, time) with the samples that fall in this stretch and
+            ``rate`` (member, region), the mean excitatory rate (Hz). ``time`` (s) is each
+            sample's simulated time since the recording started (the end of :meth:`warm_up`,
+            else the run's start): the m-th sample of a run without warm-up is at ``m · tr_s``.
         """
         dt_net = self.model.consts.dt_network_s
         n_steps = int(round(duration_s / dt_net))
@@ -293,7 +323,7 @@ class DMFRun:
         kernel = run_parallel if self.batch >= PARALLEL_MIN_BATCH else run_serial
         kernel(self.state, self.drive, self.model.consts, self.model.balloon, n_steps,
                self.sample_every, bold, rate_sum, block_edges(self.batch, numba.get_num_threads()))
-        times = (np.arange(first, first + n_samples) + 1) * self.tr_s
+        times = (np.arange(first, first + n_samples) + 1) * self.tr_s - self.recording_start_s
         labels = self.model.labels
         return xr.Dataset(
             {
@@ -301,6 +331,7 @@ class DMFRun:
                          {"units": "1", "long_name": "BOLD signal change, fraction of the resting signal"}),
                 "rate": (("member", "region"), rate_sum / n_steps, {"units": "Hz"}),
             },
-            coords={"member": np.arange(self.batch), "region": labels, "time": ("time", times, {"units": "s"})},
+            coords={"member": np.arange(self.batch), "region": labels,
+                    "time": ("time", times, {"units": "s", "long_name": TIME_LONG_NAME})},
             attrs={"tr_s": self.tr_s, "model": "dmf", "time_units": "s"},
         )

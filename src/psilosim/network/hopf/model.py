@@ -22,6 +22,7 @@ from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
 from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
+from ..bold import TIME_LONG_NAME
 from .kernel import run
 from .params import HOPF, HopfParams
 
@@ -56,6 +57,11 @@ class HopfModel:
                  a: np.ndarray | None = None, seed: int | None | Sequence[int] = None,
                  tr_s: float = 2.0, warmup_s: float = 60.0) -> xr.DataArray:
         """Batched simulation; returns x sampled every ``tr_s`` (member, region, time).
+
+        ``time`` (s) counts from the end of the warm-up, each sample at the simulated instant it
+        was read: ``tr_s, 2 tr_s, …`` (``round(duration_s / tr_s)`` samples), the axis of
+        :meth:`DMFModel.simulate <psilosim.network.dmf.DMFModel.simulate>` and of recorded BOLD
+        (docs/network.md#time-axis).
 
         Parameters
         ----------
@@ -101,7 +107,8 @@ class HopfModel:
         run(x, y, rng, conn_t, strength, a, omega, g, consts, n_samples * every, every, out)
         return xr.DataArray(out, dims=("member", "region", "time"),
                             coords={"region": self.labels,
-                                    "time": ("time", np.arange(1, n_samples + 1) * tr_s, {"units": "s"})},
+                                    "time": ("time", np.arange(1, n_samples + 1) * tr_s,
+                                             {"units": "s", "long_name": TIME_LONG_NAME})},
                             name="x", attrs={"tr_s": tr_s, "model": "hopf", "units": "1",
                                                   "long_name": "real part of the Stuart–Landau amplitude"})
 
