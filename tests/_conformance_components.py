@@ -141,6 +141,9 @@ def parameter_set_classes() -> set[type]:
 SMALL_REGIONS = [f"R{i}" for i in range(8)]
 #: Hours / days of the tiny runs; the rest run's dose falls after the end of the run.
 ACUTE_HOURS = 24.0
+#: Output step of the acute components: the acute chain's internal step, so peaks read from the
+#: output are not sampled (a coarser step warns: CoarseOutputStepWarning).
+ACUTE_STEP_H = 0.25
 SLOW_DAYS = 14.0
 NETWORK_SECONDS = 4.0
 DRUG = ("psilocybin", "25 mg")
@@ -177,13 +180,13 @@ def _regimen(drug: bool):
 def run_pk(drug: bool, seed: int = 1) -> xr.Dataset:
     from psilosim.pharmacokinetics import simulate_pk
 
-    return simulate_pk(DRUG[0], _regimen(drug), t_end_h=ACUTE_HOURS, dt_h=0.5, seed=seed)
+    return simulate_pk(DRUG[0], _regimen(drug), t_end_h=ACUTE_HOURS, dt_h=ACUTE_STEP_H, seed=seed)
 
 
 def run_acute(drug: bool, seed: int = 1) -> xr.Dataset:
     from psilosim.binding import simulate_acute
 
-    return simulate_acute([(DRUG[0], _regimen(drug))], t_end_h=ACUTE_HOURS, dt_h=0.5, seed=seed)
+    return simulate_acute([(DRUG[0], _regimen(drug))], t_end_h=ACUTE_HOURS, dt_h=ACUTE_STEP_H, seed=seed)
 
 
 def _drive(drug: bool):

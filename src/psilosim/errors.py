@@ -45,12 +45,23 @@ class CalibrationError(PsilosimError, RuntimeError):
     """
 
 
-class ExtrapolationWarning(UserWarning):
+class PsilosimWarning(UserWarning):
+    """Base class of the warnings psilosim gives deliberately (the command line shows them in one line)."""
+
+
+class ExtrapolationWarning(PsilosimWarning):
     """An input lies outside the data the model's parameters come from (e.g. a dose above the
     largest studied one): the run goes ahead, but the model is extrapolating."""
 
 
-class WorkingPointWarning(UserWarning):
+class WorkingPointWarning(PsilosimWarning):
     """A network simulation ran away from the working point its parameters were set for (e.g. the
     DMF's mean firing rate far from the feedback-inhibition target): the run goes ahead, but its
     results describe another regime than the one the model was fitted in."""
+
+
+class CoarseOutputStepWarning(PsilosimWarning):
+    """The output step of an acute simulation (``dt_h`` of :func:`psilosim.binding.simulate_acute`)
+    is too coarse for the peaks and durations read from its output: the values at the output times
+    are exact, but a maximum or a time above threshold taken from them is a sample that misses the
+    peak."""

@@ -4,8 +4,16 @@ surface/intracellular pools, TrkB, SERT, NMDA, and the subjective "any drug effe
 Entry point: :func:`simulate_acute` (the contract later links use).
 """
 
-from .model import POOLS, TARGETS, acute_pharmacodynamics, effect_duration_h, simulate_acute
-from .params import EFFECT_PARAMS, EffectParams
+from .model import (
+    POOLS,
+    TARGETS,
+    CoarseOutputStepWarning,
+    acute_pharmacodynamics,
+    effect_duration_h,
+    internal_split,
+    simulate_acute,
+)
+from .params import ACUTE_RESOLUTION, EFFECT_PARAMS, EffectParams, ResolutionParams
 
-__all__ = ["EFFECT_PARAMS", "POOLS", "TARGETS", "EffectParams", "acute_pharmacodynamics",
-           "effect_duration_h", "simulate_acute"]
+__all__ = ["ACUTE_RESOLUTION", "EFFECT_PARAMS", "POOLS", "TARGETS", "CoarseOutputStepWarning", "EffectParams",
+           "ResolutionParams", "acute_pharmacodynamics", "effect_duration_h", "internal_split", "simulate_acute"]

@@ -16,10 +16,17 @@ Rules (see docs/pharmacology.md):
   ``membrane_permeability``; serotonin raised by SERT blockade reaches only the surface pool;
 * 5-HT2A availability ``R`` (both pools) falls under sustained SERT occupancy (RB8);
 * the subjective effect is a sigmoid of ``R · Σ hallucinogenic_efficacy · occ_surface``.
+
+The chain is solved on an internal grid that contains the output times (step at most
+``ACUTE_RESOLUTION.max_internal_step``), so the values at the output times do not depend on the
+output step; peaks and durations read from the output are samples of it, and a step that misses
+them raises a :class:`CoarseOutputStepWarning`.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +35,7 @@ import xarray as xr
 
 from .. import DISCLAIMER
 from .._seeds import checked_seed
-from ..errors import InputError
+from ..errors import CoarseOutputStepWarning, InputError
 from ..pharmacokinetics.dose_guard import guard_regimens
 from ..pharmacokinetics.interactions import (
     INTERACTION_PARAMS,
@@ -39,13 +46,20 @@ from ..pharmacokinetics.model import _check_method, as_hours, compound_profiles,
 from ..pharmacokinetics.subject import Subject, as_subject, for_compounds
 from ..regimen import Regimen
 from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
-from .params import EFFECT_PARAMS, EffectParams
+from .params import ACUTE_RESOLUTION, EFFECT_PARAMS, EffectParams, ResolutionParams
 
 #: Target coordinates of the ``occupancy`` variable (the public contract).
 TARGETS = ("5-HT2A_surface", "5-HT2A_intracellular", "TrkB", "SERT", "NMDA")
 POOLS = ("surface", "intracellular")
 
 Treatment = tuple[Any, Regimen]
+#: Relative slack when dividing the output step into internal steps (float rounding).
+_STEP_SLACK = 1e-9
+
+
+def internal_split(dt_h: float, max_step_h: float) -> int:
+    """Fewest equal parts of an output step ``dt_h`` that are no longer than ``max_step_h`` (both h)."""
+    return max(1, math.ceil(dt_h / max_step_h - _STEP_SLACK))
 
 
 def _normalise_treatments(treatments) -> list[tuple[Any, Regimen]]:
@@ -88,7 +102,7 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
                    dt_h: float | str = 0.25, seed: int | None = None, method: str = "analytic",
                    effect_params: EffectParams = EFFECT_PARAMS,
                    interaction_params: InteractionParams = INTERACTION_PARAMS,
-                   check_doses: bool = True) -> xr.Dataset:
+                   check_doses: bool = True, resolution: ResolutionParams = ACUTE_RESOLUTION) -> xr.Dataset:
     """Concentrations, occupancy per target and subjective effect for one subject.
 
     Parameters
@@ -102,7 +116,10 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         effects, interaction switches); default the typical human. Its ``parameter_sets`` and
         ``random_effects`` may only name compounds of ``treatments`` (aliases accepted).
     t_end_h, dt_h
-        Simulated time and output step (h, or a time such as ``"12 h"``, ``"15 min"``).
+        Simulated time and output step (h, or a time such as ``"12 h"``, ``"15 min"``). The
+        chain is solved on an internal grid of ``dt_h`` split into equal steps no longer than
+        ``resolution.max_internal_step``, so the values at the output times do not depend on
+        ``dt_h``; peaks and durations read from the output are samples of it.
     seed
         Draw random effects for compounds the subject has none for.
     method
@@ -111,6 +128,8 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         Compare each dose with the compound's largest studied dose (below). ``False`` is for a
         caller that has checked the doses already, e.g. a virtual trial, which checks each arm
         once before its patients (:func:`psilosim.clinical.trial.check_arm_doses`).
+    resolution
+        Internal step and the tolerance of the coarse-step warning (:class:`ResolutionParams`).
 
     Returns
     -------
@@ -120,7 +139,16 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         pool), ``activation`` (pool, time_h), ``receptor_availability`` (time_h), ``effect``
         (time_h; 0–1); attrs hold units, the parameter set of each compound (with the
         parameters a user changed: ``"psilocybin=holze2023 (modified: clearance)"``), the
-        disclaimer, and ``weight_kg`` and ``seed`` when the subject has a weight and a seed was given.
+        disclaimer, ``internal_step_h``, and ``weight_kg`` and ``seed`` when the subject has a
+        weight and a seed was given.
+
+    Warns
+    -----
+    CoarseOutputStepWarning
+        (a ``UserWarning``) naming ``dt_h`` when a peak concentration, peak occupancy, peak effect
+        or effect duration read from the output grid differs from the same on the internal grid
+        by more than ``resolution.summary_rtol`` of it (and an occupancy or effect by more than
+        ``resolution.summary_atol``); the message gives the internal-grid values.
 
     Raises
     ------
@@ -141,12 +169,58 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         missing = [c for c, _ in groups if c.name.lower() not in subj.random_effects]
         subj = subj.with_random_effects(missing, seed=seed) if missing else subj
     times = time_grid(t_end_h, dt_h)
-    profiles = [compound_profiles(c, regs, subj, times, method=method) for c, regs in groups]
+    inner, every = _internal_grid(times, resolution.max_internal_step.to("h"))
+    profiles = [compound_profiles(c, regs, subj, inner, method=method) for c, regs in groups]
     compounds = [c for c, _ in groups]
     conc = np.stack([p["concentration"] for p in profiles])
     ce = np.stack([p["effect_site_concentration"] for p in profiles])
-    pd = acute_pharmacodynamics(compounds, ce, times, subj, effect_params, interaction_params)
-    return _to_dataset(compounds, subj, times, conc, ce, pd, method, seed, effect_params)
+    pd = acute_pharmacodynamics(compounds, ce, inner, subj, effect_params, interaction_params)
+    ds = _to_dataset(compounds, subj, inner, conc, ce, pd, method, seed, effect_params)
+    ds.attrs["internal_step_h"] = float(inner[1] - inner[0])
+    if every == 1:
+        return ds
+    out = ds.isel(time_h=slice(None, None, every))  # the output times, exactly (_internal_grid)
+    _warn_if_sampled_summaries_differ(ds, out, dt_h, resolution)
+    return out
+
+
+def _internal_grid(times: np.ndarray, max_step_h: float) -> tuple[np.ndarray, int]:
+    """The output grid ``times`` (uniform, h) with each step split into the fewest equal parts no
+    longer than ``max_step_h``; returns the grid and the split, so ``grid[::split] == times``."""
+    dt = float(times[1] - times[0])
+    split = internal_split(dt, max_step_h)
+    inner = np.arange((times.size - 1) * split + 1) * (dt / split)
+    inner[::split] = times  # the output times exactly, not up to round-off
+    return inner, split
+
+
+def _summaries(ds: xr.Dataset) -> dict[str, tuple[float, str]]:
+    """Peaks and effect duration (what the summary of a run reports) with their display unit;
+    occupancy and effect are fractions of a 0-1 scale (shown in %)."""
+    out = {f"Cmax {a}" + (f" ({c})" if a != c else ""): (float(ds.concentration.sel(compound=c).max()), "ng/mL")
+           for c, a in zip(ds.compound.values, ds.analyte.values, strict=True)}
+    out.update({f"peak occupancy {t}": (float(ds.occupancy.sel(target=t).max()), "%") for t in ds.target.values})
+    out["peak effect"] = (float(ds.effect.max()), "%")
+    out["effect duration"] = (effect_duration_h(ds, ds.effect.attrs["duration_threshold"]), "h")
+    return out
+
+
+def _warn_if_sampled_summaries_differ(inner: xr.Dataset, out: xr.Dataset, dt_h: float,
+                                      resolution: ResolutionParams) -> None:
+    exact, sampled = _summaries(inner), _summaries(out)
+    rtol, atol = resolution.summary_rtol.value, resolution.summary_atol.value
+    off = []
+    for name, (value, unit) in exact.items():
+        gap = abs(sampled[name][0] - value)
+        if gap > rtol * abs(value) and (unit != "%" or gap > atol):
+            shown = 100.0 if unit == "%" else 1.0
+            off.append(f"{name} {shown * sampled[name][0]:.3g} (internal grid: {shown * value:.3g} {unit})")
+    if off:
+        step = inner.attrs["internal_step_h"]
+        warnings.warn(CoarseOutputStepWarning(
+            f"dt_h = {dt_h:g} h samples the peaks: on the output grid {'; '.join(off)}. The values at the output "
+            f"times are exact (internal step {step:g} h), but peaks and durations read from them are sampled; "
+            f"choose dt_h <= {step:g} h for them"), stacklevel=3)
 
 
 def acute_pharmacodynamics(compounds, ce: np.ndarray, times: np.ndarray, subject: Subject,

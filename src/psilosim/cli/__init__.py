@@ -13,7 +13,7 @@ import warnings
 from pydantic import ValidationError
 from rich.markup import escape
 
-from ..errors import ExtrapolationWarning, PsilosimError
+from ..errors import PsilosimError, PsilosimWarning
 from . import examples, metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
 from ._app import app, err_console, warn
 
@@ -40,7 +40,7 @@ def _format_validation_error(exc: ValidationError) -> str:
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """psilosim's own warnings as one line, like its errors; others as Python shows them."""
-    if issubclass(category, ExtrapolationWarning):
+    if issubclass(category, PsilosimWarning):
         warn(str(message))
     else:
         _python_showwarning(message, category, filename, lineno, file, line)

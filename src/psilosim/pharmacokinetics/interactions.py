@@ -18,9 +18,11 @@ mechanism.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
+from .params import FRACTION, NON_NEGATIVE, POSITIVE, Bound, PhysicallyBounded
 
 #: Co-medication flags a subject may carry.
 COMEDICATIONS = ("maoi", "ssri")
@@ -52,8 +54,18 @@ INTERACTIONS: dict[str, Interaction] = {
 }
 
 
-class InteractionParams(ParameterSet):
-    """Magnitudes of the interaction mechanisms (all assumptions, stated as such)."""
+class InteractionParams(PhysicallyBounded, ParameterSet):
+    """Magnitudes of the interaction mechanisms (all assumptions, stated as such).
+
+    Physical bounds: the inhibited enzyme share, the down-regulated receptor share and the SERT
+    occupancy are fractions in [0, 1] (so availability ``1 − d_max · occ`` and the MAO factor
+    ``1 − fm · inhibition`` stay in [0, 1]); the time constant is > 0, the serotonin ratio >= 0.
+    """
+
+    physical_bounds: ClassVar[dict[str, Bound]] = {
+        "mao_inhibition_fraction": FRACTION, "downregulation_max": FRACTION, "downregulation_time": POSITIVE,
+        "chronic_ssri_sert_occupancy": FRACTION, "serotonin_ratio_at_full_sert_block": NON_NEGATIVE,
+    }
 
     mao_inhibition_fraction: Param
     downregulation_max: Param

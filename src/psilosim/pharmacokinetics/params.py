@@ -11,34 +11,102 @@ psilocybin): the dose that reaches them is ``dose × bioavailability × molar ra
 from __future__ import annotations
 
 import math
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import model_validator
 
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
+from ..units import Q_
 
 
-class RouteParams(ParameterSet):
+class Bound(NamedTuple):
+    """The values a parameter can physically take: ``[low, high]`` (``None``: open), in the
+    parameter's dimensionless value for fractions and its own unit otherwise; ``positive`` also
+    excludes ``low`` itself (a clearance, volume or rate of zero is no compartment)."""
+
+    low: float | None
+    high: float | None = None
+    positive: bool = False
+
+
+#: A fraction of something (of a dose, a clearance, an enzyme, a receptor population).
+FRACTION = Bound(0.0, 1.0)
+#: A clearance, volume, rate constant, time constant or body weight.
+POSITIVE = Bound(0.0, None, positive=True)
+#: A standard deviation, a lag, a ratio of concentrations.
+NON_NEGATIVE = Bound(0.0)
+
+
+class PhysicallyBounded:
+    """Mixin for a :class:`~psilosim.parameters.ParameterSet` whose fields carry the bounds physics
+    imposes (:attr:`physical_bounds`), listed first: ``class RouteParams(PhysicallyBounded, ParameterSet)``.
+
+    The bounds are written onto each :class:`Param` (``low``/``high``) when the set is validated,
+    so :meth:`~psilosim.parameters.ParameterSet.replace` refuses a value outside them, and a set
+    loaded from a file or built in code with a value outside them is an :class:`InputError`
+    naming the parameter. They are physical necessities (a fraction lies in [0, 1], a standard
+    deviation is not negative), not a "plausible range": no bound here needs a source.
+    """
+
+    physical_bounds: ClassVar[dict[str, Bound]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declare_bounds(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name, bound in cls.physical_bounds.items():
+            item = data.get(name)
+            if isinstance(item, Param):
+                data[name] = item.model_copy(update=_tightest(item.low, item.high, bound, item.unit))
+            elif isinstance(item, dict):
+                data[name] = {**item, **_tightest(item.get("low"), item.get("high"), bound, item.get("unit", ""))}
+        return data
+
+    @model_validator(mode="after")
+    def _inside_bounds(self) -> PhysicallyBounded:
+        for name, bound in self.physical_bounds.items():
+            p = getattr(self, name)
+            if p is None:
+                continue
+            if (p.low is not None and p.value < p.low) or (p.high is not None and p.value > p.high):
+                unit = f" {p.unit}" if p.unit else ""
+                raise InputError(name, f"{p.value:g}{unit} is outside [{p.low}, {p.high}]")
+            if bound.positive and not p.value > 0:
+                raise InputError(name, "must be greater than zero")
+        return self
+
+
+def _tightest(low: float | None, high: float | None, bound: Bound, unit: str) -> dict[str, float | None]:
+    """The declared bounds narrowed to the physical ones (a file may declare tighter ones)."""
+    phys_high = None if bound.high is None else float(Q_(bound.high, "").to(unit or "").magnitude)
+    return {"low": _narrow(low, bound.low, max), "high": _narrow(high, phys_high, min)}
+
+
+def _narrow(declared: float | None, physical: float | None, pick) -> float | None:
+    if declared is None or physical is None:
+        return physical if declared is None else declared
+    return pick(float(declared), physical)
+
+
+class RouteParams(PhysicallyBounded, ParameterSet):
     """Absorption for one route.
 
     ``absorption_rate`` is ``None`` for intravenous dosing (the dose enters the central
     compartment directly); ``lag_time`` delays the whole input (absorption lag).
     """
 
+    physical_bounds: ClassVar[dict[str, Bound]] = {
+        "bioavailability": Bound(0.0, 1.0, positive=True), "absorption_rate": POSITIVE, "lag_time": NON_NEGATIVE}
+
     bioavailability: Param
     absorption_rate: Param | None = None
     lag_time: Param | None = None
 
-    @model_validator(mode="after")
-    def _fraction(self) -> RouteParams:
-        if not 0.0 < self.bioavailability.value <= 1.0:
-            raise InputError("bioavailability", f"{self.bioavailability.value} is not in (0, 1]")
-        if self.absorption_rate is not None and not self.absorption_rate.value > 0:
-            raise InputError("absorption_rate", "must be greater than zero")
-        return self
 
-
-class PKParameters(ParameterSet):
+class PKParameters(PhysicallyBounded, ParameterSet):
     """Disposition, absorption per route, variability and covariates of one analyte.
 
     Parameters
@@ -59,7 +127,18 @@ class PKParameters(ParameterSet):
         Power covariate model ``P = P_typ · (W / W_ref)^θ``; exponent 0 = no weight effect.
     routes
         Absorption parameters by route name.
+
+    Every parameter but the weight exponents has physical bounds (:attr:`physical_bounds`):
+    fractions in [0, 1], standard deviations >= 0, clearances, volumes and the reference weight
+    > 0; a value outside them is an :class:`InputError` naming the parameter.
     """
+
+    physical_bounds: ClassVar[dict[str, Bound]] = {
+        "clearance": POSITIVE, "central_volume": POSITIVE, "intercompartmental_clearance": POSITIVE,
+        "peripheral_volume": POSITIVE, "renal_fraction": FRACTION, "fraction_metabolised_by_mao": FRACTION,
+        "omega_clearance": NON_NEGATIVE, "omega_volume": NON_NEGATIVE, "omega_absorption": NON_NEGATIVE,
+        "reference_weight": POSITIVE,
+    }
 
     label: str
     description: str = ""
@@ -81,9 +160,6 @@ class PKParameters(ParameterSet):
     def _consistent(self) -> PKParameters:
         if (self.intercompartmental_clearance is None) != (self.peripheral_volume is None):
             raise InputError("peripheral_volume", "give both intercompartmental_clearance and peripheral_volume, or neither")
-        for name in ("clearance", "central_volume"):
-            if not getattr(self, name).value > 0:
-                raise InputError(name, "must be greater than zero")
         if not self.routes:
             raise InputError("routes", "at least one route is needed")
         return self
