@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -313,3 +314,51 @@ def test_a_command_does_not_leave_warning_filters_behind():
     assert list(warnings.filters) == before
     with pytest.warns(ExtrapolationWarning):
         simulate_pk("psilocybin", Regimen.single("100 mg"), t_end_h=6)
+
+
+def _stepped_scenario(tmp_path, step: str, *, population: str = "{size: 1, variability: false}") -> Path:
+    path = tmp_path / f"step_{step.replace(' ', '')}.yaml"
+    path.write_text("name: stepped\nseed: 3\ntreatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n"
+                    f"population: {population}\nsimulation: {{duration: 24 h, step: {step}}}\n"
+                    "outputs: {figures: []}\n")
+    return path
+
+
+@pytest.mark.parametrize("population", ["{size: 1, variability: false}", "{size: 3, variability: true}"])
+def test_run_summary_does_not_depend_on_the_output_step(monkeypatch, capsys, tmp_path, population):
+    """A 6-h output step samples the curves (results.nc), but the summary's peaks and duration are
+    read on the internal grid: the same as with a 15-min step, for the same subjects."""
+    summaries = {}
+    for step in ("15 min", "6 h"):
+        scenario = _stepped_scenario(tmp_path, step, population=population)
+        code, out, err = run_cli(monkeypatch, capsys, "run", str(scenario), "--out",
+                                 str(tmp_path / step.replace(" ", "")), "--json")
+        assert code == 0, err
+        assert "samples the peaks" not in err  # the summary is not sampled, so no warning about it
+        payload = json.loads(out)
+        summaries[step] = payload
+    fine, coarse = summaries["15 min"], summaries["6 h"]
+    assert coarse["output_step_h"] == 6.0 and coarse["summary_step_h"] == pytest.approx(0.25)
+    for key, (value, unit) in fine["summary"].items():
+        assert coarse["summary"][key][1] == unit
+        assert coarse["summary"][key][0] == pytest.approx(value, rel=0.03, abs=0.5), key
+
+
+def test_psilosim_warnings_are_one_line_on_the_command_line(monkeypatch, capsys):
+    """Every warning class psilosim gives is shown like its errors (one 'warning:' line)."""
+    import warnings as _warnings
+
+    from psilosim.cli import _show_warning
+    from psilosim.errors import (
+        CoarseOutputStepWarning,
+        ExtrapolationWarning,
+        PsilosimWarning,
+        WorkingPointWarning,
+    )
+
+    for category in (CoarseOutputStepWarning, ExtrapolationWarning, WorkingPointWarning):
+        assert issubclass(category, PsilosimWarning)
+        _show_warning(category("sampled"), category, "x.py", 1)
+        err = capsys.readouterr().err
+        assert err.strip().startswith("warning:") and "x.py" not in err and len(err.strip().splitlines()) == 1
+    assert _warnings.showwarning is not _show_warning  # only main() installs it

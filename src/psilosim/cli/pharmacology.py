@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ..parameters import Param, ParameterSet
+from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS, checked_body_weight
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -48,44 +49,9 @@ PERCENT_UNITS = ("%", "% of scale")
 NUMERICAL_ZERO = 1e-9
 
 
-class BodyWeightLimits(ParameterSet):
-    """The body weights a single human subject of ``pk`` or ``run`` may have."""
-
-    lightest: Param
-    heaviest: Param
-
-
-#: Plausible adult human body weight. Wider than the range virtual trial patients are drawn in
-#: (:func:`psilosim.clinical.patients.weight_range_kg`, 37.5–150 kg), which is a truncation of a
-#: sampling distribution: a single subject may be any real adult, only a weight no adult has
-#: (most likely a unit slip) is refused.
-BODY_WEIGHT_LIMITS = BodyWeightLimits(
-    lightest=Param(value=30.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
-                   note="the PK sets were fitted in adults; a lighter subject is a child, for whom none applies, "
-                        "or a unit slip (grams for kilograms); a bound on input, not a model constant"),
-    heaviest=Param(value=250.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
-                   note="above the weight of all but exceptional adults and far outside the PK studies; a heavier "
-                        "weight is most likely a unit slip (pounds given as kilograms); a bound on input, not a "
-                        "model constant"),
-)
-
-
-def checked_body_weight(weight_kg: float | None, field: str, species: str = "human") -> float | None:
-    """``weight_kg`` if it lies within :data:`BODY_WEIGHT_LIMITS` (``None`` passes, and so does any
-    weight of another species than human: the limits are those of adult humans).
-
-    Raises
-    ------
-    InputError
-        On ``field`` when the weight is outside the plausible adult range.
-    """
-    from ..errors import InputError
-
-    low, high = BODY_WEIGHT_LIMITS.lightest.to("kg"), BODY_WEIGHT_LIMITS.heaviest.to("kg")
-    if weight_kg is not None and species.strip().lower() == "human" and not low <= weight_kg <= high:
-        raise InputError(field, f"{weight_kg:g} kg is not a plausible adult body weight "
-                                f"(accepted: {low:g}–{high:g} kg)")
-    return weight_kg
+#: Plausible adult human body weight: the library's limits (one source of truth; checked by
+#: :class:`~psilosim.pharmacokinetics.Subject` for its species).
+BODY_WEIGHT_LIMITS = SUBJECT_WEIGHT_LIMITS["human"]
 
 
 def simulated_weight(subject, pk_sets, *, given: bool) -> tuple[float | None, str]:
@@ -180,8 +146,9 @@ def pk(
     weight: str = typer.Option(None, "--weight", help="Body weight, e.g. '70 kg'."),
     interval: str = typer.Option(None, "--interval", help="Dosing interval for repeated doses, e.g. 24h."),
     doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
-    hours: float = typer.Option(None, "--hours", help="Simulated hours (default: last dose + max(24 h, 5 half-lives), and at least to the end of "
-                                                                "the last dosing interval; a shorter time reports no accumulation metrics)."),
+    hours: str = typer.Option(None, "--hours", help="Simulated time: a number of hours or a time with unit ('36', '2 d'; default: last dose + "
+                                                              "max(24 h, 5 half-lives), and at least to the end of the last dosing interval; "
+                                                              "a shorter time reports no accumulation metrics)."),
     seed: int = typer.Option(None, "--seed", help="Draw individual random effects with this seed (default: typical subject)."),
     route: str = typer.Option("oral", "--route", help="oral, iv, intranasal, im, sublingual, ip (as the compound allows)."),
     parameter_set: str = typer.Option(None, "--parameter-set", help="PK parameter set, e.g. holze2023 | brown2017 for psilocybin."),
@@ -244,6 +211,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     from ..pharmacokinetics.model import default_t_end_h
 
     checked_seed(seed, field="--seed")
+    hours = _simulated_hours(hours)
     comp = get_compound(compound)
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
@@ -254,8 +222,8 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         comp.pk(subject.species, parameter_set)
     pk_params = comp.pk(subject.species, subject.parameter_set(comp.name))
     pk_params.route(route)
-    if hours is not None and not hours > 0:
-        raise InputError("--hours", f"{hours}: must be greater than zero")
+    if hours is not None and not (np.isfinite(hours) and hours > 0):
+        raise InputError("--hours", f"{hours:g} h: must be a finite time greater than zero")
     # with repeated doses the last interval closes one interval after the last dose
     dose_times = np.append(events.time_h, events.time_h[-1] + (events.time_h[-1] - events.time_h[-2])) \
         if events.time_h.size >= 2 else None
@@ -285,6 +253,7 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         "weight_note": _weight_note(comp.name, pk_params, regimen, subject.weight_kg),
         "cmax_ng_ml": metrics.cmax, "tmax_h": metrics.tmax, "half_life_h": metrics.half_life,
         "tmax_after_dose_h": metrics.tmax_after_dose,
+        "tmax_note": _tmax_note(t, c, metrics.tmax),
         "doses": int(events.time_h.size),
         "tmax_dose": int(np.searchsorted(events.time_h, metrics.tmax + TIME_TOLERANCE_H, side="right")),
         "auc_ng_h_ml": metrics.auc, "auc_inf_ng_h_ml": metrics.auc_inf,
@@ -298,6 +267,30 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         "disclaimer": DISCLAIMER,
     }
     return payload, ds
+
+
+def _simulated_hours(hours: str | None) -> float | None:
+    """``--hours`` in hours: a bare number is hours, a string with a unit (``"2 d"``) a time."""
+    from ..units import as_time
+
+    if hours is None:
+        return None
+    try:
+        return float(hours)
+    except ValueError:
+        return as_time(hours, unit="h", field="--hours")
+
+
+def _tmax_note(t: np.ndarray, c: np.ndarray, tmax: float) -> str | None:
+    """Why Tmax/Cmax are not a peak (``None`` when they are): the concentration was zero
+    throughout, or still rising at the end of the simulated span."""
+    if not np.any(c > 0):
+        return (f"the plasma concentration stayed zero over the simulated {t[-1]:g} h (absorption lag): Cmax and "
+                "Tmax are not a peak; give a longer --hours")
+    if tmax >= t[-1] - TIME_TOLERANCE_H:
+        return (f"the concentration was still rising at the end of the simulated {t[-1]:g} h: the peak was not "
+                "reached (Tmax is the last sample); give a longer --hours")
+    return None
 
 
 def _weight_note(compound: str, pk_params, regimen, weight_kg: float | None) -> str | None:
@@ -330,12 +323,14 @@ def _print_pk_table(p: dict) -> None:
                  ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h")]
     rows += [("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
              ("effect duration", p["effect_duration_h"], "h")]
-    rows += [(f"peak occupancy {k}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
+    # the JSON keys are the contract's ("5-HT2A"); the table names each pool as the library does
+    rows += [(f"peak occupancy {PEAK_TARGETS[k]}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
     for name, value, unit in rows:
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
-    if p["weight_note"] is not None:
-        console.print(f"note: {p['weight_note']}", soft_wrap=True, highlight=False, markup=False)
+    for note in (p["tmax_note"], p["weight_note"]):
+        if note is not None:
+            console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -352,8 +347,9 @@ def run(
     from .. import DISCLAIMER
     from ..binding import effect_duration_h
     from ..binding.figures import plot_acute
+    from ..errors import CoarseOutputStepWarning
     from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
-    from ..scenario import load_scenario, simulate_scenario
+    from ..scenario import load_scenario, simulate_scenario, summary_run
 
     check_plot_path(plot)
     sc = load_scenario(scenario)
@@ -370,7 +366,10 @@ def run(
     check_replaceable(folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
-        ds = simulate_scenario(sc, check_doses=False)  # checked above
+        with warnings.catch_warnings():  # a coarse step's sampled peaks: the summary below is read finer
+            warnings.simplefilter("ignore", CoarseOutputStepWarning)
+            ds = simulate_scenario(sc, check_doses=False)  # checked above
+        fine = summary_run(sc, ds)
     import matplotlib.pyplot as plt
 
     figures = {}
@@ -385,14 +384,16 @@ def run(
     drawn = {} if plot is None else {"plot": save_plot(acute, plot)}  # the same figure, also where asked
     for fig in figures.values():
         plt.close(fig)
-    summary = _run_summary(ds, effect_duration_h)
+    summary = _run_summary(fine, effect_duration_h)
+    summary_step_h = float(fine.attrs.get("internal_step_h", sc.simulation.step_h))
     pk_sets = [t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
                for t in sc.treatments]
     weight_kg, weight_source = simulated_weight(subject, pk_sets, given=sc.subject.weight is not None)
     if json_out:
         emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
                    "parameter_sets": sets, "weight_kg": weight_kg, "weight_source": weight_source,
-                   "summary": summary, **drawn, "disclaimer": DISCLAIMER})
+                   "summary": summary, "summary_step_h": summary_step_h, "output_step_h": sc.simulation.step_h,
+                   **drawn, "disclaimer": DISCLAIMER})
         return
     title = f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)"
     table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)  # a title on one line
@@ -402,6 +403,9 @@ def run(
     for name, (value, unit) in summary.items():
         table.add_row(name, format_value(value, unit), unit)
     console.print(table)
+    if fine is not ds:
+        console.print(f"peaks and duration read on a {summary_step_h:g}-h grid; results.nc and the figures are "
+                      f"sampled every {sc.simulation.step_h:g} h (simulation.step)")
     console.print(f"results, provenance and figures written to [bold]{path}[/]")
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")

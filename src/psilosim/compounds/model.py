@@ -177,7 +177,17 @@ class Compound(ParameterSet):
         ``changes`` may name top-level parameters (``hallucinogenic_efficacy=0.02``) or binding
         entries as ``binding={"5-HT2A": {"ec50": 5.0}}``. The template's ``max_studied_dose`` is
         not inherited (no study has given the new compound): give a full parameter to set one.
+
+        Raises
+        ------
+        InputError
+            On the field of a change the compound schema refuses (``hallucinogenic_efficacy``
+            outside [0, 1], ...), or a name the compound does not have.
         """
+        from pydantic import ValidationError
+
+        from ..regimen import input_error_from
+
         data = self.model_dump()
         data["name"], data["aliases"] = name, []
         data["max_studied_dose"] = None
@@ -191,7 +201,10 @@ class Compound(ParameterSet):
                 raise InputError(key, f"{self.name} has no field {key!r}")
             else:
                 data[key] = _override(data[key], new, key)
-        return Compound.model_validate(data)
+        try:
+            return Compound.model_validate(data)
+        except ValidationError as exc:
+            raise input_error_from(exc) from None
 
 
 def _override(old: Any, new: Any, field: str) -> Any:

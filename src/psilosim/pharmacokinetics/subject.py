@@ -6,10 +6,11 @@ import zlib
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .._seeds import checked_seed  # its home before psilosim._seeds: still importable from here
 from ..errors import InputError
+from ..parameters import Param, ParameterSet
 from ..units import parse_quantity
 from .interactions import COMEDICATIONS, enabled_interactions
 
@@ -17,18 +18,81 @@ from .interactions import COMEDICATIONS, enabled_interactions
 ETA_NAMES = ("clearance", "volume", "absorption")
 
 
+class BodyWeightLimits(ParameterSet):
+    """The body weights a single subject of one species may have (bounds on input, not model constants)."""
+
+    lightest: Param
+    heaviest: Param
+
+
+#: Plausible body weight per species; a weight outside is refused as most likely a unit slip.
+#: The human range is wider than the one virtual trial patients are drawn in
+#: (:func:`psilosim.clinical.patients.weight_range_kg`, 37.5–150 kg), which truncates a sampling
+#: distribution: a single subject may be any real adult. A species without limits here (a user's
+#: own PK family) is not checked.
+SUBJECT_WEIGHT_LIMITS: dict[str, BodyWeightLimits] = {
+    "human": BodyWeightLimits(
+        lightest=Param(value=30.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
+                       note="the PK sets were fitted in adults; a lighter subject is a child, for whom none "
+                            "applies, or a unit slip (grams for kilograms); a bound on input, not a model constant"),
+        heaviest=Param(value=250.0, unit="kg", kind="assumed", source="psilosim (plausibility bound for an adult)",
+                       note="above the weight of all but exceptional adults and far outside the PK studies; a "
+                            "heavier weight is most likely a unit slip (pounds given as kilograms); a bound on "
+                            "input, not a model constant"),
+    ),
+    "mouse": BodyWeightLimits(
+        lightest=Param(value=10.0, unit="g", kind="assumed", source="psilosim (plausibility bound for a dosed mouse)",
+                       note="below a weanling laboratory mouse (adults in the dosing studies weigh 20–35 g; "
+                            "species default 25 g); a lighter weight is most likely a unit slip"),
+        heaviest=Param(value=80.0, unit="g", kind="assumed", source="psilosim (plausibility bound for a dosed mouse)",
+                       note="above even obese laboratory strains; a heavier weight is most likely a unit slip "
+                            "(kilograms for grams); a bound on input, not a model constant"),
+    ),
+}
+
+
+def checked_body_weight(weight_kg: float | None, field: str, species: str = "human") -> float | None:
+    """``weight_kg`` if it lies within the species' :data:`SUBJECT_WEIGHT_LIMITS` (``None`` passes,
+    and so does any weight of a species without limits).
+
+    Raises
+    ------
+    InputError
+        On ``field`` when the weight is outside the species' plausible range.
+    """
+    limits = SUBJECT_WEIGHT_LIMITS.get(str(species).strip().lower())
+    if weight_kg is None or limits is None:
+        return weight_kg
+    low, high = limits.lightest.to("kg"), limits.heaviest.to("kg")
+    if not low <= weight_kg <= high:
+        unit = limits.lightest.unit
+        shown = parse_quantity(f"{weight_kg} kg", field=field, expect="mass").to(unit).magnitude
+        raise InputError(field, f"{shown:g} {unit} is not a plausible {str(species).strip().lower()} body weight "
+                                f"(accepted: {limits.lightest.value:g}–{limits.heaviest.value:g} {unit}; "
+                                "a number is read as kg)")
+    return weight_kg
+
+
 class Subject(BaseModel):
     """One individual.
+
+    A bad field raises :class:`~psilosim.errors.InputError` naming it (``weight``,
+    ``comedication``, a misspelt field name); like pydantic's ``ValidationError`` it is a
+    ``ValueError``.
 
     Parameters
     ----------
     species
         Name of the PK parameter set family (``"human"``).
     weight
-        Body weight: ``"70 kg"`` or a number of kg (``weight_kg=70`` is accepted too); stored as
-        :attr:`weight_kg` (kg). Needed for mg/kg doses. Without it a laboratory species gets its
-        standard body weight (:func:`psilosim.species.default_weight_kg`, as a scenario's subject
-        does); a human has none.
+        Body weight: a string with a mass unit (``"70 kg"``, ``"30 g"``, ``"154 lb"``; a string
+        without a unit is refused, as the CLI's ``--weight`` is) or a number of kg
+        (``weight_kg=70`` is accepted too); stored as :attr:`weight_kg` (kg). It must lie within
+        the species' :data:`SUBJECT_WEIGHT_LIMITS` (human 30–250 kg, mouse 10–80 g), else an
+        :class:`~psilosim.errors.InputError` on ``weight`` (``"70 g"`` for a human is a unit
+        slip). Needed for mg/kg doses. Without it a laboratory species gets its standard body
+        weight (:func:`psilosim.species.default_weight_kg`, as a scenario's subject does); a human
+        has none.
     comedication
         Flags from :data:`~psilosim.pharmacokinetics.interactions.COMEDICATIONS` (``"maoi"``,
         ``"ssri"``: a chronic SSRI that is not simulated explicitly).
@@ -55,6 +119,26 @@ class Subject(BaseModel):
     parameter_sets: dict[str, str] = {}
     interactions: dict[str, bool] = {}
     ht2a_density: float = Field(default=1.0, gt=0.0)
+
+    def __init__(self, **data) -> None:
+        # a bad field is an InputError naming it, as everywhere else in psilosim
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _input_error(exc) from None
+
+    @classmethod
+    def model_validate(cls, obj, **kwargs) -> Subject:
+        """As pydantic's, with a bad field reported as the constructor reports it (an InputError)."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise _input_error(exc) from None
+
+    @model_validator(mode="after")
+    def _plausible_weight(self) -> Subject:
+        checked_body_weight(self.weight_kg, "weight", self.species)
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -133,6 +217,14 @@ class Subject(BaseModel):
         return self.model_copy(update={"random_effects": etas})
 
 
+def _input_error(exc: ValidationError) -> InputError:
+    """The InputError a validator raised (kept as it is), else one on the first failing field."""
+    from ..regimen import input_error_from
+
+    cause = (exc.errors()[0].get("ctx") or {}).get("error")
+    return cause if isinstance(cause, InputError) else input_error_from(exc)
+
+
 def for_compounds(subject: Subject, compounds) -> Subject:
     """``subject`` with its per-compound entries keyed by the names of ``compounds``.
 
@@ -186,12 +278,8 @@ def as_subject(subject: Subject | dict | None) -> Subject:
     if isinstance(subject, Subject):
         return subject
     if isinstance(subject, dict):
-        from pydantic import ValidationError
-
-        from ..regimen import input_error_from
-
         try:
             return Subject.model_validate(subject)
-        except ValidationError as exc:
-            raise input_error_from(exc, prefix="subject") from None
+        except InputError as exc:
+            raise InputError(f"subject.{exc.field}", exc.problem) from None
     raise InputError("subject", f"expected a Subject or a mapping, got {type(subject).__name__}")

@@ -5,7 +5,7 @@ works on any source of occupancy: the binding link, synthetic pulses, or user da
 """
 
 from .drive import TARGETS, Drive, combine
-from .model import engagement_hours, simulate_plasticity, time_grid, window_days
+from .model import engagement_hours, simulate_plasticity, time_grid, window_close_day, window_days
 from .params import MECHANISMS, PlasticityParams, plasticity_params, resolve_mechanisms
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "resolve_mechanisms",
     "simulate_plasticity",
     "time_grid",
+    "window_close_day",
     "window_days",
 ]

@@ -252,8 +252,15 @@ def _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, labe
 
 
 def window_days(ds: xr.Dataset, level: float | None = None) -> float:
-    """Days from the first dose until the window falls below ``level`` after its peak.
+    """Days the window stays open: from the dose that opened it until it falls below ``level``.
 
+    The dose that opened it is the last dose at or before the window first reached ``level``
+    (``ds.attrs["dose_times_d"]``, which :func:`~psilosim.synapses.simulate_slow_chain` records);
+    without recorded dose times it is day 0, the first dose by the convention of a
+    :class:`Drive`. So a single dose on day 10 gives the same duration as on day 0, and a
+    psilocybin dose after six weeks of an SSRI that did not open the window counts from the
+    psilocybin dose. The end is the last crossing below ``level`` (a window that re-opens counts
+    to its final closing); :func:`window_close_day` gives that day on the run's own time axis.
     ``level`` defaults to the parameter ``window_closed_level`` stored in ``ds.attrs``. Returns 0
     when the window never reached the level and ``inf`` when it had not closed by the end.
 
@@ -263,18 +270,25 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
         On ``level`` outside (0, 1): the window lies strictly between 0 and 1, so such a level is
         never crossed and the answer would be a meaningless 0 or ``inf``.
     """
-    level = ds.attrs.get("window_closed_level", 0.5) if level is None else level
-    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
-            or not 0.0 < float(level) < 1.0:
-        raise InputError("level", f"must be a fraction of the fully open window strictly between 0 and 1, "
-                                  f"got {level!r}")
-    t = ds["time_d"].values
-    w = ds["window"].values
-    mask = t >= 0
-    t, w = t[mask], w[mask]
+    level = _checked_level(ds, level)
+    t, w = _window_after_dose(ds)
     above = np.nonzero(w >= level)[0]
     if above.size == 0:
         return 0.0
+    return window_close_day(ds, level) - _opening_dose_day(ds, float(t[above[0]]))
+
+
+def window_close_day(ds: xr.Dataset, level: float | None = None) -> float:
+    """The day (on ``ds``'s ``time_d`` axis) the window last falls below ``level``.
+
+    ``nan`` when the window never reached ``level``, ``inf`` when it had not closed by the end of
+    the run; ``level`` as in :func:`window_days` (same :class:`InputError`).
+    """
+    level = _checked_level(ds, level)
+    t, w = _window_after_dose(ds)
+    above = np.nonzero(w >= level)[0]
+    if above.size == 0:
+        return float("nan")
     last = above[-1]
     if last == t.size - 1:
         return float("inf")
@@ -282,6 +296,29 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
     w0, w1 = w[last], w[last + 1]
     frac = (w0 - level) / (w0 - w1) if w0 != w1 else 0.0
     return float(t[last] + frac * (t[last + 1] - t[last]))
+
+
+def _checked_level(ds: xr.Dataset, level) -> float:
+    level = ds.attrs.get("window_closed_level", 0.5) if level is None else level
+    if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
+            or not 0.0 < float(level) < 1.0:
+        raise InputError("level", f"must be a fraction of the fully open window strictly between 0 and 1, "
+                                  f"got {level!r}")
+    return float(level)
+
+
+def _window_after_dose(ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The window from day 0 on (before it, e.g. while stress precedes the dose, nothing is dosed)."""
+    t = ds["time_d"].values
+    mask = t >= 0
+    return t[mask], ds["window"].values[mask]
+
+
+def _opening_dose_day(ds: xr.Dataset, opened_d: float) -> float:
+    """The last recorded dose at or before ``opened_d`` (day 0 when none is recorded)."""
+    doses = np.asarray(ds.attrs.get("dose_times_d", []), dtype=float).ravel()
+    before = doses[doses <= opened_d]
+    return float(before.max()) if before.size else 0.0
 
 
 def engagement_hours(ds: xr.Dataset) -> float:

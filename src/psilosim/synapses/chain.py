@@ -38,6 +38,9 @@ def acute_drive(treatments, *, species: str, days: float, subject=None, check_do
     The acute solution runs to the last dose plus :data:`ACUTE_TAIL_H`, doubling the tail while
     any target is still occupied, never beyond ``days``. ``check_doses=False`` skips the studied-dose
     check of :func:`~psilosim.binding.simulate_acute` for a caller that has made it already.
+    ``subject=None`` is the species' typical subject (:func:`psilosim.species.default_subject`,
+    a human at the conventional 70 kg): internal callers that dose the published experimental
+    doses rely on it; :func:`simulate_slow_chain` refuses a human per-kg dose without a weight.
     """
     from ..binding import simulate_acute  # the pharmacology link; imported late on purpose
     subject = _subject_for(species, subject)
@@ -55,6 +58,22 @@ def acute_drive(treatments, *, species: str, days: float, subject=None, check_do
         if t_end >= end_h or _washed_out(drive):
             return drive
         tail *= 2
+
+
+def _refuse_per_kg_without_weight(treatments, species: str) -> None:
+    """A per-kg dose for a species weighed individually (human) needs a given weight, as in
+    :func:`~psilosim.binding.simulate_acute`: the species' reference weight would be a guess."""
+    from ..species import INDIVIDUAL_WEIGHT_SPECIES
+
+    if str(species).strip().lower() in INDIVIDUAL_WEIGHT_SPECIES:
+        for _, regimen in treatments:
+            regimen.events(None)  # InputError on the dose when it is per kg
+
+
+def dose_times_d(treatments, weight_kg: float | None) -> np.ndarray:
+    """Sorted distinct dose times (days after t = 0) of ``treatments`` (``(compound, Regimen)`` pairs)."""
+    times = [np.asarray(regimen.events(weight_kg).time_h, dtype=float) for _, regimen in treatments]
+    return np.unique(np.concatenate(times)) / HOURS_PER_DAY if times else np.empty(0)
 
 
 def _with_species_hint(exc: InputError, species: str) -> InputError:
@@ -172,7 +191,9 @@ def simulate_slow_chain(
     subject
         The binding link's subject: a :class:`~psilosim.pharmacokinetics.Subject` or a mapping of
         its fields (``{"weight": "70 kg"}``, read by ``as_subject`` as :func:`simulate_acute` does;
-        ``species`` is filled in unless given); defaults to the species' default subject.
+        ``species`` is filled in unless given); defaults to the species' default subject, except
+        that a per-kg dose for a human needs a given weight (refused without one, as by
+        :func:`~psilosim.binding.simulate_acute`: a human is weighed individually).
     stochastic, replicates, seed
         Individual-spine option of :func:`simulate_spines`.
     background_stress
@@ -192,24 +213,31 @@ def simulate_slow_chain(
         ``elimination_rate``, ``head_width_rel`` and the other plasticity and spine variables.
         ``attrs["parameter_sets"]`` names the sets used, with any overridden parameters, e.g.
         ``"plasticity=human (modified: window_decay);spines=human"`` (see
-        :func:`parameter_set_label`).
+        :func:`parameter_set_label`); ``attrs["dose_times_d"]`` the dose times in days (absent
+        for an untreated run or a ready Drive), from which
+        :func:`~psilosim.plasticity.window_days` counts.
 
     Raises
     ------
     InputError
         ``days`` not a positive time; a ``subject`` mapping with a bad field (``subject.<field>``);
-        a route the species' PK lacks (``route``, suggesting ``species="human"``).
+        a route the species' PK lacks (``route``, suggesting ``species="human"``); a per-kg
+        dose for a human without a ``subject`` weight (on the dose, as :func:`simulate_acute`).
     """
     days = checked_days(days)
     plasticity_params_used = plasticity_params if plasticity_params is not None else _built_in_plasticity(species)
     spine_params_used = spine_params if spine_params is not None else _built_in_spines(species)
+    doses_d = np.empty(0)  # unknown for a ready Drive: window_days then counts from day 0
     if isinstance(treatments, Drive):
         drive = treatments
     elif not treatments:
         drive = Drive.none()
     else:
-        drive = acute_drive(list(treatments), species=species, days=days, subject=subject,
-                            check_doses=check_doses)
+        treatments = list(treatments)
+        if subject is None:
+            _refuse_per_kg_without_weight(treatments, species)
+        drive = acute_drive(treatments, species=species, days=days, subject=subject, check_doses=check_doses)
+        doses_d = dose_times_d(treatments, _subject_for(species, subject).weight_kg)
     start_d = stress_start_d(stress)
     plast = simulate_plasticity(drive, species=species, days=days, mechanisms=mechanisms, start_d=start_d,
                                 params=plasticity_params_used)
@@ -222,6 +250,8 @@ def simulate_slow_chain(
     out.attrs.update(species=species.lower(), drive=drive.label, background_stress=float(background_stress),
                      stress=_stress_label(stress),
                      parameter_sets=";".join(f"{k}={v}" for k, v in sets.items()))
+    if doses_d.size:
+        out.attrs["dose_times_d"] = [float(d) for d in doses_d]  # a list: JSON- and NetCDF-safe
     return out
 
 
