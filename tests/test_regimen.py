@@ -127,5 +127,5 @@ def test_a_phase_after_a_single_dose_phase_needs_a_start():
 def test_phases_with_their_own_start_or_an_interval_still_follow_each_other():
     r = Regimen.from_phases([{"dose": "10 mg"}, {"dose": "20 mg", "start": "1 day"}])
     assert list(r.events().time_h) == [0.0, 24.0]
-    r = Regimen.from_phases([{"dose": "10 mg", "every": "1 day"}, {"dose": "20 mg"}])
+    r = Regimen.from_phases([{"dose": "10 mg", "every": "1 day", "count": 1}, {"dose": "20 mg"}])
     assert list(r.events().time_h) == [0.0, 24.0]

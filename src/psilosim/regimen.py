@@ -5,6 +5,7 @@ A :class:`Regimen` is a route plus a list of :class:`Phase` objects. Each phase 
 optionally following an on/off pattern (microdosing "four days on, three off") or given as a
 zero-order infusion over a duration. Phases run one after the other unless a phase has its own
 ``start`` (a phase after a single dose without ``every`` needs one: that dose has no length).
+``every`` needs ``count`` or ``duration``: alone it would mean one dose.
 :meth:`Regimen.events` expands a regimen into :class:`DosingEvents` (times in hours, amounts in
 mg), the form the pharmacokinetic solvers consume.
 
@@ -93,7 +94,8 @@ class Phase(BaseModel):
     count
         Number of doses. With ``duration`` the count follows from the schedule instead.
     every
-        Interval between dosing slots (required for more than one dose).
+        Interval between dosing slots (required for more than one dose); needs ``count`` or
+        ``duration`` (``count: 1`` for a single dose whose phase lasts ``every``).
     duration
         Length of the phase (``"6 weeks"``); doses are given at every slot before its end.
     on_off
@@ -149,6 +151,10 @@ class Phase(BaseModel):
             raise InputError("every", "a repeated phase (count > 1, duration or on_off) needs an interval")
         if self.count is not None and self.duration is not None:
             raise InputError("count", "give either count or duration, not both")
+        if self.every is not None and self.count is None and self.duration is None:
+            # without either, the interval would silently mean one dose: say how many instead
+            raise InputError("every", f"every needs count or duration: with neither, 'every: {self.every}' would give "
+                                      "one dose (e.g. count: 2, or duration: 6 weeks)")
         return self
 
     # ------------------------------------------------------------------ expansion
@@ -240,7 +246,7 @@ class Regimen(BaseModel):
             if self.phases[i].start is None and self.phases[i - 1].every is None:
                 raise InputError(f"phases.{i}.start", "the previous phase is a single dose without 'every', so "
                                  "this phase would start at the same time; give it a 'start' (or the previous "
-                                 "phase an 'every')")
+                                 "phase an 'every' and a 'count')")
         return self
 
     # ------------------------------------------------------------------ constructors
@@ -358,13 +364,18 @@ def describe_treatment(compound: str, regimen: Regimen) -> str:
     return f"{compound} — {regimen.describe()}"
 
 
-def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:
+def input_error_from(exc: ValidationError, *, prefix: str = "",
+                     model: type[BaseModel] | None = None) -> InputError:
     """Turn the first error of a pydantic ``ValidationError`` into an :class:`InputError`.
 
     The field is the dotted location (``regimen.phases.0.dose``); when the failing validator
-    itself raised an :class:`InputError`, its problem text is kept verbatim.
+    itself raised an :class:`InputError`, its problem text is kept verbatim. An unknown key
+    comes first: a misspelt required key (``primary_dya``) also makes the real one "missing", and
+    the typo is what the user has to fix. Its problem names the closest allowed keys of ``model``
+    (the validated class; found by the error's title when not given): "did you mean primary_day?".
     """
-    err = exc.errors()[0]
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # stable: keeps pydantic's order
+    err = errors[0]
     loc = ".".join(str(p) for p in err["loc"])
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, InputError):
@@ -374,7 +385,68 @@ def input_error_from(exc: ValidationError, *, prefix: str = "") -> InputError:
     else:
         problem = err["msg"]
         if err["type"] == "extra_forbidden":
-            problem = "unknown field (check its spelling)"
+            problem = "unknown field (check its spelling)" + _did_you_mean(
+                str(err["loc"][-1]), _allowed_keys(model or _model_named(exc.title), err["loc"][:-1]))
     field = ".".join(p for p in (prefix, loc) if p)
-    more = len(exc.errors()) - 1
+    more = len(errors) - 1
     return InputError(field, problem + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))
+
+
+#: How alike a misspelt key and an allowed one must be to suggest it (``difflib`` ratio, 0–1;
+#: ``primary_dya``/``primary_day`` is 0.91, ``compund``/``compound`` 0.93). Not a physical quantity.
+SUGGESTION_CUTOFF = 0.75
+
+
+def _did_you_mean(key: str, allowed: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, allowed, n=3, cutoff=SUGGESTION_CUTOFF)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
+def _model_named(title: str) -> type[BaseModel] | None:
+    """The pydantic model class called ``title`` when exactly one is defined (else ``None``)."""
+    found, stack = [], [BaseModel]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__name__ == title:
+            found.append(cls)
+    return found[0] if len(found) == 1 else None
+
+
+def _allowed_keys(model: type[BaseModel] | None, loc: tuple) -> list[str]:
+    """Field names of the model(s) at ``loc`` inside ``model`` (list items, dict values and union
+    members followed by their annotations); empty when the location cannot be followed."""
+    import typing
+
+    candidates: list[Any] = [] if model is None else [model]
+    for part in loc:
+        following = []
+        for tp in _members(candidates):
+            origin, args = typing.get_origin(tp), typing.get_args(tp)
+            if isinstance(part, int) and origin in (list, tuple) and args:
+                following.append(args[0])
+            elif isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
+                following.append(tp.model_fields[part].annotation)
+            elif isinstance(tp, type) and part == tp.__name__:  # a union member's tag
+                following.append(tp)
+            elif origin is dict and len(args) == 2:
+                following.append(args[1])
+        candidates = following
+    return sorted({name for tp in _members(candidates) if isinstance(tp, type) and issubclass(tp, BaseModel)
+                   for name in tp.model_fields})
+
+
+def _members(types: list[Any]) -> list[Any]:
+    """``types`` with every union (``X | None``) split into its members."""
+    import types as pytypes
+    import typing
+
+    out = []
+    for tp in types:
+        if typing.get_origin(tp) in (typing.Union, pytypes.UnionType):
+            out.extend(_members(list(typing.get_args(tp))))
+        else:
+            out.append(tp)
+    return out

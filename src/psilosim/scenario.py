@@ -28,9 +28,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ._yaml import UniqueKeyLoader, read_yaml, yaml_error_text  # noqa: F401 (public here since 0.x)
 from .errors import InputError
 from .regimen import Regimen, input_error_from
 from .units import parse_quantity
@@ -122,6 +122,8 @@ class SubjectSpec(BaseModel):
                            parameter_sets={k.lower(): v for k, v in self.parameter_sets.items()})
         except ValidationError as exc:
             raise input_error_from(exc, prefix="subject") from None
+        except InputError as exc:  # Subject reports its own bad field as an InputError
+            raise InputError(f"subject.{exc.field}", exc.problem) from None
 
 
 class PopulationSpec(BaseModel):
@@ -245,28 +247,13 @@ def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
     InputError
         For a YAML syntax error (with its line) or the first invalid field (dotted path).
     """
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(source, yaml_error_text(exc)) from None
+    data = read_yaml(text, source=source)
     if not isinstance(data, dict):
         raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise input_error_from(exc) from None
-
-
-def yaml_error_text(exc: yaml.YAMLError) -> str:
-    """One line: where the YAML parser stopped and where the unfinished construct began."""
-    mark = getattr(exc, "problem_mark", None)
-    context = getattr(exc, "context_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    started = ""
-    if context is not None and (mark is None or context.line != mark.line):
-        started = f" ({getattr(exc, 'context', 'construct')} started at line {context.line + 1})"
-    return f"YAML syntax error{where}: {problem}{started}"
+        raise input_error_from(exc, model=Scenario) from None
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:
@@ -323,6 +310,35 @@ def simulate_scenario(scenario: Scenario, *, check_doses: bool = True):
     ds.attrs.update({"scenario": scenario.name, "seed_drawn": int(scenario.seed is None and seed is not None),
                      **({} if seed is None else {"seed": seed})})  # netCDF attributes cannot be None
     return ds
+
+
+def summary_run(scenario: Scenario, ds):
+    """``ds`` again at the acute chain's internal step, for the peaks and durations read from it.
+
+    The values at the output times are exact at any ``simulation.step``, but a peak or a time
+    above threshold read from a coarse output grid is a sample that can miss the peak
+    (:class:`~psilosim.errors.CoarseOutputStepWarning`). A scenario whose step is no coarser
+    than :data:`~psilosim.binding.ACUTE_RESOLUTION`'s ``max_internal_step`` returns ``ds`` itself;
+    otherwise the same subjects (the seed of ``ds``) are simulated on a step that divides the
+    scenario's step (so it also divides the duration) and is no longer than that.
+
+    Parameters
+    ----------
+    scenario
+        The scenario ``ds`` was simulated from (its doses already checked).
+    ds
+        :func:`simulate_scenario`'s result.
+    """
+    from .binding import ACUTE_RESOLUTION, internal_split
+
+    sim = scenario.simulation
+    parts = internal_split(sim.step_h, ACUTE_RESOLUTION.max_internal_step.to("h"))
+    if parts <= 1:
+        return ds
+    seed = ds.attrs.get("seed", scenario.seed)
+    finer = scenario.model_copy(update={"seed": seed, "simulation": sim.model_copy(
+        update={"step": f"{sim.step_h / parts!r} h"})})
+    return simulate_scenario(finer, check_doses=False)
 
 
 def fresh_seed() -> int:

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
 from ..plasticity.params import resolve_mechanisms
 from ..regimen import Regimen, input_error_from
-from ..scenario import CustomCompound
+from ..scenario import CustomCompound, read_yaml
 from ._models import SpecModel
 from .biology import INERT_COMPOUNDS, ArmTreatment
 from .patients import BaselineSeverity
@@ -164,7 +163,7 @@ class TrialDesign(SpecModel):
     visits
         Study days of the ratings; day 0 (baseline, before the first dose) is required.
     primary_day
-        The primary end point (one of ``visits``).
+        The primary end point: one of ``visits`` after the baseline visit (day 0).
     arms
         At least one arm; the first two define the reported difference unless ``comparison``.
     comparison
@@ -227,6 +226,10 @@ class TrialDesign(SpecModel):
     def _consistent(self) -> TrialDesign:
         if self.primary_day not in self.visits:
             raise InputError("primary_day", f"{self.primary_day:g} is not one of the visits {self.visits}")
+        if self.primary_day <= self.visits[0]:
+            raise InputError("primary_day", f"day {self.primary_day:g} is the baseline visit (before the first dose), "
+                                            "where every change is 0 by definition; the primary end point must be a "
+                                            f"later visit, one of {self.visits[1:]}")
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
             raise InputError("arms", f"arm names must be unique, got {names}")
@@ -326,7 +329,7 @@ def design_from_dict(data: dict[str, Any], *, source: str = "scenario") -> Trial
     try:
         design = TrialDesign.model_validate(data)
     except ValidationError as exc:
-        raise input_error_from(exc) from None
+        raise input_error_from(exc, model=TrialDesign) from None
     check_imaging_dataset(design)
     return design
 
@@ -349,10 +352,4 @@ def load_design(path: str | Path) -> TrialDesign:
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "no such scenario file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(path), f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}") from None
-    return design_from_dict(data, source=str(path))
+    return design_from_dict(read_yaml(path.read_text(encoding="utf-8"), source=str(path)), source=str(path))

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -470,9 +471,10 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: Mod
     index = np.array([o.patient.index for o in outcomes], dtype=np.int64)
     arm_idx = np.array([o.arm for o in outcomes], dtype=np.int64)
     data = {
-        "outcome": (("patient", "visit", "measure"), np.stack([o.visits for o in outcomes])),
-        "course": (("patient", "day", "quantity"), np.stack([o.course for o in outcomes])),
-        "arm_index": (("patient",), arm_idx),
+        "outcome": (("patient", "visit", "measure"), _no_negative_zero(np.stack([o.visits for o in outcomes]))),
+        "course": (("patient", "day", "quantity"), _no_negative_zero(np.stack([o.course for o in outcomes]))),
+        "arm_index": (("patient",), arm_idx, {"units": "1", "long_name": "index of the patient's arm in the "
+                                                                "design's arms (its name: coordinate arm)"}),
         "ssri_blunted": (("patient",), np.array([o.patient.ssri_blunted for o in outcomes], dtype=np.int8)),
         "on_ssri_at_screening": (("patient",), np.array([o.patient.on_ssri_at_screening for o in outcomes],
                                                         dtype=np.int8)),
@@ -507,6 +509,11 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: Mod
                           "(NaN: no scan at that visit or patient not imaged)"})
         ds = ds.assign_coords(network_measure=list(hook.measure_names(design)))
     return ds
+
+
+def _no_negative_zero(values: np.ndarray) -> np.ndarray:
+    """``values`` with -0.0 written as 0.0 (a score rounded from a tiny negative prints as "-0")."""
+    return np.where(values == 0, 0.0, values)
 
 
 def _trait_attrs(name: str, scale: str) -> dict[str, str]:
@@ -575,13 +582,60 @@ def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None =
             old = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise InputError("--out", f"{path} is not a psilosim trial manifest; use another folder") from None
-        keys = ("design", "seed", "patients", "chunk_size", "models", "version")
-        if any(old.get(k) != manifest[k] for k in keys):
-            raise InputError("--out", f"{out} holds a different run (design, seed, patients, chunk size, "
-                                      "model parameters or psilosim version); choose another folder or delete it")
+        differs = [k for k in RUN_IDENTITY if old.get(k) != manifest[k]]
+        if differs:
+            raise InputError("--out", f"{out} holds a different run: its {' and '.join(RUN_IDENTITY[k] for k in differs)} "
+                                      f"{'differ' if len(differs) > 1 else 'differs'}{_values(old, manifest, differs)}; "
+                                      "choose another folder or delete it")
     else:
         (out / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(manifest, indent=2))
+
+
+#: What identifies a run in its manifest (``run.json``), with the name a message gives it. The chunk
+#: size is not among them: results do not depend on it, and a resumed run reuses the chunks on disk
+#: whatever their size (:func:`resume_bounds`).
+RUN_IDENTITY = {"design": "design", "seed": "seed", "patients": "number of patients",
+                "models": "model parameters", "version": "psilosim version"}
+
+
+def _values(old: dict, new: dict, keys: list[str]) -> str:
+    """`` (seed 1 there, 2 asked)`` for the keys whose values a person can read (not the hashes)."""
+    readable = [f"{RUN_IDENTITY[k]} {old.get(k)} there, {new[k]} asked" for k in keys
+                if k in ("seed", "patients", "version")]
+    return f" ({'; '.join(readable)})" if readable else ""
+
+
+def resume_bounds(out: Path, n_patients: int, chunk_size: int) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+    """Chunks of a run resumed in ``out``, and those already complete on disk.
+
+    The complete chunk files are kept whatever chunk size made them (non-overlapping, in order of
+    their first patient); the patients no kept chunk holds are split into new chunks of
+    ``chunk_size``. Every patient is in exactly one chunk, so none is lost or duplicated.
+    """
+    on_disk = [b for b in map(_bounds_of, (out / CHUNK_DIR).glob("chunk_*_*.nc")) if b and b[1] <= n_patients]
+    return cover_patients(completed_chunks(out, on_disk), n_patients, chunk_size)
+
+
+def cover_patients(complete, n_patients: int, chunk_size: int) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
+    """Chunks holding patients ``0 … n_patients-1`` exactly once: non-overlapping ``complete``
+    chunks (earliest first), and new chunks of at most ``chunk_size`` patients in the gaps."""
+    kept, end = [], 0
+    for start, stop in sorted(complete):
+        if end <= start < stop <= n_patients:  # files of two chunkings may overlap: the first one wins
+            kept.append((start, stop))
+            end = stop
+    bounds, cursor = list(kept), 0
+    for start, stop in [*kept, (n_patients, n_patients)]:
+        bounds += [(s, min(s + chunk_size, start)) for s in range(cursor, start, chunk_size)]
+        cursor = stop
+    return sorted(bounds), set(kept)
+
+
+def _bounds_of(path: Path) -> tuple[int, int] | None:
+    """``(start, stop)`` of a chunk file named by :func:`_chunk_path`, ``None`` for another name."""
+    match = re.fullmatch(r"chunk_(\d+)_(\d+)", path.stem)
+    return None if match is None else (int(match.group(1)), int(match.group(2)))
 
 
 def completed_chunks(out: Path, bounds: list[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -708,7 +762,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
                                    "chunk_size": chunk_size, "models": fingerprint,
                                    "version": __version__}, models.unstable_hooks())
-        finished = completed_chunks(out_path, bounds)
+        bounds, finished = resume_bounds(out_path, n, chunk_size)
     todo = [b for b in bounds if b not in finished]
     if max_new_chunks is not None:
         todo = todo[:max_new_chunks]

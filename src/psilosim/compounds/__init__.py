@@ -13,9 +13,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from .._yaml import read_yaml
 from ..errors import InputError
 from .model import TARGET_FAMILIES, Compound, Prodrug, SpeciesPK, TargetBinding
 
@@ -27,12 +27,7 @@ _LOADED = False
 def load_compound_file(path: str | Path) -> Compound:
     """Read one compound YAML file (InputError naming the file and field when it is bad)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise InputError(str(path), f"YAML syntax error at{where}: {getattr(exc, 'problem', exc)}") from None
+    data = read_yaml(path.read_text(encoding="utf-8"), source=str(path))
     try:
         return Compound.model_validate(data)
     except ValidationError as exc:
@@ -67,7 +62,7 @@ def _add_species_files(root) -> None:
         for entry in sorted(species_dir.iterdir(), key=lambda p: p.name):
             if not entry.name.endswith(".yaml"):
                 continue
-            data = yaml.safe_load(Path(str(entry)).read_text(encoding="utf-8"))
+            data = read_yaml(Path(str(entry)).read_text(encoding="utf-8"), source=str(entry))
             compound = _LIBRARY[_ALIASES[str(data.pop("compound")).lower()]]
             if species_dir.name in compound.species:
                 raise InputError(str(entry), f"{compound.name} already has {species_dir.name} PK")
