@@ -126,11 +126,11 @@ def test_spines_negative_seed_is_a_usage_error_not_a_traceback(monkeypatch, caps
     assert err.strip().splitlines() == ["error: --seed: must be a non-negative integer, got -3"], err
 
 
-def test_spines_dose_guard_applies_to_human_doses_only(monkeypatch, capsys):
+def test_spines_dose_guard_compares_each_species_with_its_own_maximum(monkeypatch, capsys):
     code, _, err = run_cli(monkeypatch, capsys, "spines", "--species", "human", "--compound", "psilocybin",
                            "--dose", "25 kg", "--days", "2", "--json")
     assert code == 2 and err.startswith("error: --dose:") and "30 mg" in err
-    # mouse mg/kg doses are not compared with the human studied maximum
+    # a mouse mg/kg dose is compared with the mouse maximum (1 mg/kg), not the human 30 mg
     code, out, err = run_cli(monkeypatch, capsys, "spines", "--species", "mouse", "--compound", "psilocybin",
                              "--dose", "1 mg/kg", "--days", "2", "--json")
     assert code == 0 and err == "" and json.loads(out)["compound"] == "psilocybin"

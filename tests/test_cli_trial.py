@@ -182,7 +182,7 @@ def test_trial_table_change_column_names_the_scale_points():
 
     arm = {"n": 5, "baseline_mean": 30.0, "change_mean": -10.0, "change_ci": [-12.0, -8.0],
            "response_rate": 0.4, "remission_rate": 0.2}
-    console = Console(width=200, record=True)
+    console = Console(width=240, record=True)  # wide enough for every header on one line
     console.print(_table({"trial": "mini", "scale": "MADRS", "primary_day": 21.0, "arms": {"a": arm}}))
     text = console.export_text()
     assert "change (MADRS points, 95% CI)" in text and "baseline (MADRS)" in text

@@ -45,7 +45,8 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
 
     species_defaults(species)
     if compound.strip().lower() == "none":
-        return [], {"compound": "none", "dose": None, "route": None, "dose_source": "untreated"}
+        return [], {"compound": "none", "dose": None, "route": None, "dose_per_kg_mg": None,
+                    "body_weight_kg": species_defaults(species).body_weight.to("kg"), "dose_source": "untreated"}
     comp = get_compound(compound)
     comp.species_pk(species)  # clear error when the species has no PK for this compound
     published = _published_or_none(species, comp.name)
@@ -68,8 +69,10 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     # checked once, here, under --dose, for the species' typical subject (the one the chain simulates:
     # warn_if_unstudied_dose's rule without a weight); the simulations below skip their own check
     warn_if_unstudied_dose(comp, regimen, None, species)
+    weight_kg = species_defaults(species).body_weight.to("kg")
     return [(comp.name, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
-                                    "dose_source": source}
+                                    "dose_per_kg_mg": float(np.max(regimen.events(weight_kg).amount_mg)) / weight_kg,
+                                    "body_weight_kg": weight_kg, "dose_source": source}
 
 
 def _published_or_none(species: str, compound: str):
@@ -86,6 +89,34 @@ def _with_route(dose, route: str):
 
 def _default_route(species: str) -> str:
     return "ip" if species.strip().lower() == "mouse" else "oral"
+
+
+def _dose_text(payload: dict) -> str:
+    """``dose: 25 mg ip in mouse = 1000 mg/kg for the typical 0.025 kg mouse (user dose, ...)``: the
+    species, route and per-kg dose said where a mg dose meant for a person would show as absurd."""
+    if payload["dose"] is None:
+        return f"dose: none (untreated {payload['species']})"
+    return (f"dose: {payload['dose']} {payload['route']} in {payload['species']} = "
+            f"{payload['dose_per_kg_mg']:.3g} mg/kg of the largest administration for the typical "
+            f"{payload['body_weight_kg']:g} kg {payload['species']} ({payload['dose_source']})")
+
+
+def _trkb_caveat(treatments, drive) -> str | None:
+    """``caveat: ...`` (:data:`psilosim.report.trial.TRKB_CAVEAT`, also in ``--json`` as
+    ``caveat``) when a dose of a psychedelic binding TrkB stays sub-psychedelic, else ``None``.
+
+    ``drive`` is the run's :class:`~psilosim.plasticity.Drive` (its acute effect), or a function
+    that computes it (called only for such a compound); "sub-psychedelic" is a peak effect below
+    ``EFFECT_PARAMS.duration_threshold``, the level the model counts as a subjective effect at all.
+    """
+    from ..binding import EFFECT_PARAMS
+    from ..report.trial import TRKB_CAVEAT, binds_trkb_as_psychedelic
+
+    if not any(binds_trkb_as_psychedelic(name) for name, _ in treatments):
+        return None
+    effect = drive().effect if callable(drive) else drive.effect
+    peak = 0.0 if effect is None else float(np.max(effect))
+    return f"caveat: {TRKB_CAVEAT}" if peak < EFFECT_PARAMS.duration_threshold.value else None
 
 
 #: Days reported by default (SP1 at day 1, SP2 at day 34), those within the simulated span.
@@ -163,16 +194,36 @@ def spines(
     table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)
     table.add_column("day")
     table.add_column("density change (%)")
+    compare = payload["dose"] is not None
+    if compare:  # an untreated subject under the same stress recovers on its own: not the drug's
+        table.add_column(f"untreated, {_stress_words(payload['stress'])} (%)")
+        table.add_column("drug − untreated (%)")
     for day, pct in payload["density_change_pct"].items():
-        table.add_row(day, f"{pct:+.1f}")
+        extra = ([f"{payload['untreated_density_change_pct'][day]:+.1f}",
+                  f"{payload['drug_minus_untreated_pct'][day]:+.1f}"] if compare else [])
+        table.add_row(day, f"{pct:+.1f}", *extra)
     console.print(table)
-    console.print(f"dose: {payload['dose_source']}", soft_wrap=True, highlight=False, markup=False)
+    console.print("density change: from the day of dosing (imaging convention)"
+                  + ("; untreated: the same subject and stress without the drug" if compare else ""))
+    console.print(_dose_text(payload), soft_wrap=True, highlight=False, markup=False)
     console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
+    if payload.get("caveat"):
+        console.print(payload["caveat"], soft_wrap=True, highlight=False, markup=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _typical_subject(info: dict) -> dict:
+    """The species' typical subject, weighed: these commands have no --weight, and a per-kg dose
+    is given to the typical subject (the one the dose check compared, ``body_weight_kg``)."""
+    return {"weight": f"{info['body_weight_kg']:g} kg"}
+
+
+def _stress_words(stress: str) -> str:
+    return "no stress" if stress == "none" else f"after {stress} stress"
 
 
 def _plot_title(payload: dict) -> str:
@@ -203,7 +254,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     from .._seeds import checked_seed
     from ..plasticity import engagement_hours, window_days
     from ..synapses import imaging_turnover, simulate_slow_chain
-    from ..synapses.chain import density_change_pct
+    from ..synapses.chain import acute_drive, density_change_pct
 
     checked_seed(seed, field="--seed")
     if not 0 < days <= MAX_SIMULATED_DAYS:
@@ -212,9 +263,12 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     treatments, info = _treatment(species, compound, dose, route)
     report = _report_days(report_days, days)
     stress_input = _stress(stress)
-    ds = simulate_slow_chain(treatments, species=species, days=days, stress=stress_input,
+    subject = _typical_subject(info)
+    ds = simulate_slow_chain(treatments, species=species, days=days, stress=stress_input, subject=subject,
                              stochastic=stochastic, replicates=100, seed=seed, check_doses=False)
-    base = simulate_slow_chain([], species=species, days=min(days, 2.0), stress=stress_input)
+    # the untreated subject under the same stress, over the whole span: its own recovery is
+    # reported beside the drug's change so that it is not credited to the drug
+    base = simulate_slow_chain([], species=species, days=days, stress=stress_input)
     first_day = min(1.0, days)
     treated = imaging_turnover(ds, ds, 0.0, first_day, stress=stress_input)
     untreated = imaging_turnover(base, base, 0.0, first_day, stress=stress_input)
@@ -223,6 +277,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     payload = {
         "species": species.lower(), "region": region, **info, "stress": stress.lower(),
         "density_change_pct": {_day_key(d): density_change_pct(ds, d) for d in report},
+        "untreated_density_change_pct": {_day_key(d): density_change_pct(base, d) for d in report},
         "formation_rate_change_pct": _pct_change(treated["formed"], untreated["formed"]),
         "elimination_rate_change_pct": _pct_change(treated["eliminated"], untreated["eliminated"]),
         "head_width_change_pct": 100 * (float(ds["head_width_rel"].interp(time_d=first_day)) - 1),
@@ -236,6 +291,12 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
         },
         "disclaimer": DISCLAIMER,
     }
+    payload["drug_minus_untreated_pct"] = {day: pct - payload["untreated_density_change_pct"][day]
+                                           for day, pct in payload["density_change_pct"].items()}
+    if treatments:
+        payload["caveat"] = _trkb_caveat(
+            treatments, lambda: acute_drive(treatments, species=species, days=days, subject=subject,
+                                            check_doses=False))
     if stochastic:
         counts = ds["spine_count"].sum("connection").values[series_mask]
         payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
@@ -272,9 +333,13 @@ def window(
     if json_out:
         emit_json(payload)
         return
-    console.print(f"{payload['compound']} ({payload['dose_source']}): "
+    console.print(f"{payload['compound']} {payload['dose']} {payload['route']} in {payload['species']}: "
                   f"{_window_text(payload['window_days'], WINDOW_HORIZON_D)} after {payload['engagement_h']:.1f} h "
-                  f"of acute engagement (closed = window below {payload['window_closed_level']:g})")
+                  f"of acute engagement (closed = window below {payload['window_closed_level']:g})",
+                  soft_wrap=True, highlight=False, markup=False)
+    console.print(_dose_text(payload), soft_wrap=True, highlight=False, markup=False)
+    if payload.get("caveat"):
+        console.print(payload["caveat"], soft_wrap=True, highlight=False, markup=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -295,7 +360,8 @@ def _window_payload(species, compound, dose, route):
     if compound.strip().lower() == "none":
         raise InputError("--compound", "give a compound: the untreated baseline has no window")
     treatments, info = _treatment(species, compound, dose, route)
-    drive = acute_drive(treatments, species=species, days=WINDOW_HORIZON_D, check_doses=False)
+    drive = acute_drive(treatments, species=species, days=WINDOW_HORIZON_D, subject=_typical_subject(info),
+                        check_doses=False)
     ds = simulate_plasticity(drive, species=species, days=WINDOW_HORIZON_D)
     level = plasticity_params(species).window_closed_level.value
     payload = {
@@ -304,6 +370,7 @@ def _window_payload(species, compound, dose, route):
         "window_closed_level": level,
         "engagement_h": engagement_hours(ds),
         "peak_bdnf_rel": float(ds["bdnf_rel"].max()),
+        "caveat": _trkb_caveat(treatments, drive),
         "disclaimer": DISCLAIMER,
     }
     return payload, ds

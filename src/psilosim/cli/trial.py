@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..io import prepare_out_dir
+from ..io import check_replaceable, prepare_out_dir
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -61,6 +61,7 @@ def trial(
     from .. import DISCLAIMER
     from ..clinical.stats import summarize
     from ..clinical.trial import (
+        MANIFEST_FILE,
         RESULTS_FILES,
         check_arm_doses,
         check_difference_possible,
@@ -82,6 +83,8 @@ def trial(
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     check_arm_doses(design)  # once per arm, before the folder is made and any patient simulated
     out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
+    if not (out / MANIFEST_FILE).exists():  # a trial folder (run.json) is resumed; any other is checked as `run` does
+        check_replaceable(out, "--out")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
                    check_doses=False)
@@ -97,12 +100,31 @@ def trial(
         return
     for table in _tables(summary):
         console.print(table)
-    diff = summary.get("difference") or {}
-    if diff:
-        console.print(f"difference {diff['arm']} − {diff['reference']} at day {diff['day']:g}: "
-                      f"{diff['estimate']:.2f} (95% CI {diff['ci'][0]:.2f} to {diff['ci'][1]:.2f}), p = {diff['p']:.3g}")
+    for line in _difference_lines(summary):
+        console.print(line)
     console.print(f"results: {summary['output']['results']}" + (f"; report: {summary['output']['report']}" if report else ""))
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _difference_lines(summary: dict) -> list[str]:
+    """The Welch difference of each arm against the reference arm (``differences``; the design's
+    ``difference`` alone in a summary without it), and with several, that none is adjusted."""
+    diffs = summary.get("differences") or ({"": summary["difference"]} if summary.get("difference") else {})
+    lines = []
+    for d in diffs.values():
+        head = f"difference {d['arm']} − {d['reference']} at day {d['day']:g} (Welch)"
+        lines.append(f"{head}: not computed: {d['reason']}" if d.get("estimate") is None else
+                     f"{head}: {d['estimate']:.2f} (95% CI {d['ci'][0]:.2f} to {d['ci'][1]:.2f}), "
+                     f"two-sided p = {d['p']:.3g}")
+    if len(diffs) > 1:
+        lines.append(f"{len(diffs)} comparisons with the reference arm, each at its own 95% level: "
+                     "no adjustment for multiplicity")
+    return lines
+
+
+def _rate_cell(rate: float, ci: list[float] | None) -> str:
+    """``42% (30–55)``: a rate and its Wilson 95 % CI in % (the rate alone without a CI)."""
+    return f"{100 * rate:.0f}%" + ("" if ci is None else f" ({100 * ci[0]:.0f}–{100 * ci[1]:.0f})")
 
 
 def _tables(summary: dict) -> list[Table]:
@@ -114,18 +136,31 @@ def _tables(summary: dict) -> list[Table]:
 
 
 def _table(summary: dict) -> Table:
-    table = Table(title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
     scale = summary["scale"]
     day = f"{summary['primary_day']:g}"
-    for col in ("arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response", "remission",
-                "trip peak (0–1)", "window peak (0–1)", "window open (days)",
-                f"spine density change to day {day} (healthy = 1)"):
-        table.add_column(col)
-    for name, a in summary["arms"].items():
-        table.add_row(name, str(a["n"]), f"{a['baseline_mean']:.1f}",
-                      f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
-                      f"{100 * a['response_rate']:.0f}%", f"{100 * a['remission_rate']:.0f}%",
-                      *_biology_cells(a.get("biology", {})))
+    header = ["arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response (95% CI)",
+              "remission (95% CI)",
+              "trip peak (0–1)", "window peak (0–1)", "window open (days)", f"window open on day {day} (patients)",
+              f"spine density change to day {day} (healthy = 1)"]
+    rows = [[name, str(a["n"]), f"{a['baseline_mean']:.1f}",
+             f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
+             _rate_cell(a["response_rate"], a.get("response_ci")),
+             _rate_cell(a["remission_rate"], a.get("remission_ci")),
+             *_biology_cells(a.get("biology", {}))] for name, a in summary["arms"].items()]
+    return _uncut_table(header, rows,
+                        title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
+
+
+def _uncut_table(header: list[str], rows: list[list[str]], *, title: str) -> Table:
+    """A table that cuts nothing: the first column (the arm) is as wide as its longest name and
+    never wraps ("four_on_three_o…" was cut before); the others wrap between words and, on a
+    terminal too narrow for a word, fold it onto the next line rather than end it with "…"."""
+    table = Table(title=title)
+    table.add_column(header[0], min_width=max([len(row[0]) for row in rows] + [len(header[0])]), no_wrap=True)
+    for col in header[1:]:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
@@ -134,18 +169,16 @@ def _biology_cells(bio: dict) -> list[str]:
     from ..report.trial import biology_cells
 
     cells = biology_cells(bio)
-    return [cells[key] for key in ("trip", "window_peak", "window_days", "density")]
+    return [cells[key] for key in ("trip", "window_peak", "window_days", "window_open_at_day", "density")]
 
 
 def _ssri_table(summary: dict) -> Table:
     """Each arm's change split by whether its patients stayed on an SSRI (no washout: RB8 blunting)."""
-    scale = summary["scale"]
-    table = Table(title=f"change at day {summary['primary_day']:g} by SSRI status (SSRI not washed out)")
-    for col in ("arm", "SSRI status", "n", f"change ({scale} points, 95% CI)"):
-        table.add_column(col)
     from ..report.trial import shown
 
+    scale = summary["scale"]
     labels = {"on_ssri": "on SSRI (stayed on it)", "off_ssri": "off SSRI"}  # the keys of stats.SSRI_GROUPS
+    rows = []
     for name, a in summary["arms"].items():
         for key, label in labels.items():
             group = a.get("by_ssri_status", {}).get(key)
@@ -154,8 +187,9 @@ def _ssri_table(summary: dict) -> Table:
             change = "—" if group["change_mean"] is None else (
                 f"{group['change_mean']:.2f} ({shown(group['change_ci'][0], '.2f')}, "
                 f"{shown(group['change_ci'][1], '.2f')})")
-            table.add_row(name, label, str(group["n"]), change)
-    return table
+            rows.append([name, label, str(group["n"]), change])
+    return _uncut_table(["arm", "SSRI status", "n", f"change ({scale} points, 95% CI)"], rows,
+                        title=f"change at day {summary['primary_day']:g} by SSRI status (SSRI not washed out)")
 
 
 @app.command()

@@ -88,6 +88,9 @@ TARGETS = CalibrationTargets(
                                   "a 95 % interval"),
 )
 
+#: The scorecard target (``validation.targets`` id) each fitted parameter is fitted to, by parameter
+#: name: the one list of what this module fits (reports mark these rows "fit, not an independent check").
+FITTED_TARGETS = {"weight_circuit": "CL4", "gain_ssri_transcription": "CL1.escitalopram"}
 #: Checked, not fitted: ``fit`` reports the misfit of the psilocybin arm.
 TARGET_CL1_PSILOCYBIN = -8.0
 TARGET_CL1_ESCITALOPRAM = TARGETS.cl1_escitalopram_change.value

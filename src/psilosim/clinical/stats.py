@@ -36,12 +36,15 @@ __all__ = [
     "change_from_baseline",
     "check_arm",
     "correlation_details",
+    "correlation_summary",
     "correlations",
     "difference",
+    "differences",
     "mean_ci",
     "network_day",
     "network_summary",
     "pearson_ci",
+    "reference_arm",
     "ssri_status_summary",
     "summarize",
     "welch_difference",
@@ -211,6 +214,39 @@ def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = 
             "p": est.p, "by_visit": by_visit}
 
 
+def reference_arm(ds: xr.Dataset) -> str | None:
+    """The arm every other arm is compared with: the second of the design's ``comparison``, by
+    default the design's second arm (``None`` for a one-arm design)."""
+    design = json.loads(ds.attrs["design"])
+    comparison = design.get("comparison") or json.loads(ds.attrs["arms"])[:2]
+    return comparison[1] if len(comparison) == 2 else None
+
+
+def differences(ds: xr.Dataset, *, reference: str | None = None, day: float | None = None) -> dict[str, dict]:
+    """:func:`difference` of every arm with patients against ``reference`` (default
+    :func:`reference_arm`), keyed ``"ARM - REFERENCE"`` in design order.
+
+    Each is a separate Welch test with its own 95 % CI and p: no adjustment for multiplicity is made.
+    An arm with fewer than 2 patients (or a reference with fewer) gets ``estimate``, ``ci`` and
+    ``p`` ``None`` and a ``reason``. Empty when the reference arm has no patients or the design has one arm.
+    """
+    reference = reference_arm(ds) if reference is None else check_arm(ds, reference, field="reference")
+    present = [a for a in json.loads(ds.attrs["arms"]) if bool((ds["arm"] == a).any())]
+    if reference is None or reference not in present:
+        return {}
+    out = {}
+    for arm in present:
+        if arm == reference:
+            continue
+        try:
+            out[f"{arm} - {reference}"] = difference(ds, arm, reference, day=day)
+        except InputError as exc:
+            out[f"{arm} - {reference}"] = {"arm": arm, "reference": reference,
+                                           "day": float(ds.attrs["primary_day"]) if day is None else day,
+                                           "estimate": None, "ci": None, "p": None, "reason": exc.problem}
+    return out
+
+
 @dataclass(frozen=True)
 class Correlation:
     """One correlation of :func:`correlation_details`: r, the patients it is over, and why it is missing.
@@ -223,6 +259,12 @@ class Correlation:
     r: float | None
     n: int
     reason: str | None = None
+    #: The 95 % Fisher-z interval of r (``None`` with r).
+    ci: list[float] | None = None
+
+    def as_json(self) -> dict:
+        """``{"r", "ci", "n", "reason"}`` (the ``correlation_details`` entries of ``psilosim trial --json``)."""
+        return {"r": self.r, "ci": self.ci, "n": self.n, "reason": self.reason}
 
 
 def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float | None]:
@@ -237,12 +279,18 @@ def correlations(ds: xr.Dataset, *, day: float | None = None) -> dict[str, float
     return {key: detail.r for key, detail in correlation_details(ds, day=day).items()}
 
 
-def correlation_details(ds: xr.Dataset, *, day: float | None = None) -> dict[str, Correlation]:
-    """:func:`correlations` with, for each, the number of patients and why a missing r is missing.
+def correlation_details(ds: xr.Dataset, *, day: float | None = None, arm: str | None = None) -> dict[str, Correlation]:
+    """:func:`correlations` with, for each, its 95 % Fisher-z CI, the number of patients and why a
+    missing r is missing; over the patients of ``arm`` only when given.
 
-    Same keys and values as :func:`correlations` (``Correlation.r``); the reasons are what a
-    report prints in place of a missing r.
+    Without ``arm``: same keys and values as :func:`correlations` (``Correlation.r``), pooled over
+    the arms; the reasons are what a report prints in place of a missing r. A pooled r mixes the
+    difference between the arms (in the measure and in improvement alike) with the relation within
+    an arm, so the two can differ widely: compare it with each arm's.
     """
+    if arm is not None:
+        check_arm(ds, arm)
+        ds = ds.isel(patient=np.flatnonzero(ds["arm"].values == arm))
     day = float(ds.attrs["primary_day"]) if day is None else day
     v = _visit_of(ds, day)
     scores = _scores(ds)
@@ -271,8 +319,20 @@ def _correlation(change: np.ndarray, improvement: np.ndarray) -> Correlation:
         return Correlation(None, n, f"the change does not vary between patients (all {change[0]:.3g})")
     if np.ptp(improvement) == 0:
         return Correlation(None, n, "improvement does not vary between patients")
-    r = pearson_ci(change, improvement).value
-    return Correlation(None, n, "Pearson r is undefined for these values") if math.isnan(r) else Correlation(r, n)
+    est = pearson_ci(change, improvement)
+    if math.isnan(est.value):
+        return Correlation(None, n, "Pearson r is undefined for these values")
+    return Correlation(est.value, n, None, est.ci)
+
+
+def correlation_summary(ds: xr.Dataset, *, day: float | None = None) -> dict[str, dict]:
+    """The ``correlation_details`` of ``psilosim trial --json``: per correlation, the pooled
+    ``{"r", "ci", "n", "reason"}`` and ``by_arm``: the same within each arm that has patients."""
+    pooled = correlation_details(ds, day=day)
+    arms = [a for a in json.loads(ds.attrs["arms"]) if bool((ds["arm"] == a).any())]
+    within = {a: correlation_details(ds, day=day, arm=a) for a in arms}
+    return {key: {**detail.as_json(), "by_arm": {a: within[a][key].as_json() for a in arms}}
+            for key, detail in pooled.items()}
 
 
 def network_day(ds: xr.Dataset, default: float) -> float:
@@ -342,6 +402,9 @@ BIOLOGY_UNITS = {
     "window_peak": "1 (plasticity window, 0 closed – 1 fully open)",
     "window_open_days": "day (daily samples with the window at or above window_open_level)",
     "window_open_level": "1 (PlasticityParams.window_closed_level, human)",
+    "window_open_at_day_n": "patients (window at or above window_open_level on study day `day`)",
+    "window_open_at_day_fraction": "1 (window_open_at_day_n over window_patients)",
+    "window_patients": "patients (of the arm, with a daily course)",
     "density_change": "1 (spine density at day − baseline, relative to healthy = 1)",
     "persistent_change": "1 (persistent-spine density at day − baseline, relative to healthy = 1)",
     "day": "day (study day of the changes)",
@@ -352,7 +415,8 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
     """Arm means of the biology behind the scores (``psilosim trial --json`` ``arms.NAME.biology``).
 
     ``acute_effect_peak`` (the trip), the plasticity window's peak and the days it is open (the
-    daily course at or above ``window_closed_level``: acute hours are not resolved), and the
+    daily course at or above ``window_closed_level``: acute hours are not resolved), how many
+    patients had it open on ``day`` (``window_open_at_day_n`` and ``_fraction``), and the
     change of spine density and of persistent spines from baseline to ``day`` (the primary day
     by default), with a 95 % CI for the spine density change. ``units`` gives each value's unit.
     Quantities the run did not store (or stored for no patient of the arm) are left out.
@@ -371,6 +435,10 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
         out["window_peak"] = float(window.max("day").mean())
         out["window_open_days"] = float((window >= level).sum("day").mean())
         out["window_open_level"] = level
+        open_at_day = window.sel(day=day, method="nearest") >= level
+        out["window_open_at_day_n"] = int(open_at_day.sum())
+        out["window_open_at_day_fraction"] = float(open_at_day.mean())
+        out["window_patients"] = int(open_at_day.size)
     v = _visit_of(ds, day)
     for key, measure in (("density_change", "density_rel"), ("persistent_change", "stable_rel")):
         if measure in ds["measure"].values:
@@ -389,7 +457,13 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
 
 
 def summarize(ds: xr.Dataset) -> dict:
-    """The ``psilosim trial --json`` object: arms, difference, correlations.
+    """The ``psilosim trial --json`` object: arms, difference, differences, correlations.
+
+    ``difference`` is the design's ``comparison`` (default: first − second arm); ``differences``
+    compares every arm with that comparison's reference arm (:func:`differences`; the comparison's
+    own entry equals ``difference``), unadjusted for multiplicity (``multiplicity_adjustment: "none"``).
+    ``correlation_details`` adds to each of ``correlations`` its CI, n, the reason a missing r is
+    missing, and the same within each arm (:func:`correlation_summary`).
 
     Each arm has a ``biology`` summary (:func:`biology_summary`) and, when some patients stayed
     on an SSRI (no washout), its change by SSRI status (``by_ssri_status``,
@@ -411,7 +485,10 @@ def summarize(ds: xr.Dataset) -> dict:
         summary["difference"] = difference(ds, comparison[0], comparison[1])
     else:
         summary["difference"] = {}
+    summary["differences"] = differences(ds)
+    summary["multiplicity_adjustment"] = "none"
     summary["correlations"] = correlations(ds)
+    summary["correlation_details"] = correlation_summary(ds)
     if "network" in ds:
         summary["network"] = {"day": network_day(ds, float(ds.attrs["primary_day"])), "arms": network_summary(ds)}
     summary["disclaimer"] = ds.attrs.get("disclaimer", "")

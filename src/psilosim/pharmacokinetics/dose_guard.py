@@ -5,8 +5,10 @@ largest dose of the studies its parameters come from, not the largest dose ever 
 A dose above it is simulated with a warning (the model is extrapolating); a dose more than
 :data:`DOSE_GUARD_PARAMS` ``refusal_factor`` times above it is refused, since at two orders of
 magnitude it is almost surely a unit slip ("25 kg" for "25 mg"). A per-kg maximum is compared
-per kg of the subject's body weight. Only human doses are checked: animal doses are per kg of a
-different species and the studied maxima are human ones.
+per kg of the subject's body weight. Animal doses are compared by the same rule with the largest
+per-kg dose of the animal studies the species' parameters come from (:data:`ANIMAL_MAX_STUDIED_DOSES`,
+e.g. psilocybin 1 mg/kg i.p. in mouse, Shao et al. 2021), never with a human maximum: "25 mg" in a
+25 g mouse is 1000 mg/kg and is refused (:func:`studied_maximum`).
 
 A simulation checks its own regimens (:func:`guard_regimens`; ``check_doses=False`` on
 :func:`~psilosim.binding.simulate_acute` skips it for a caller that has checked already). A virtual
@@ -26,8 +28,46 @@ from ..errors import ExtrapolationWarning, InputError
 from ..parameters import Param, ParameterSet
 from ..units import ureg
 
-#: Species whose doses are compared with the (human) studied maximum.
+#: Species whose doses are compared with the compound's own (human) ``max_studied_dose``.
 GUARDED_SPECIES = ("human",)
+
+_ANIMAL_NOTE = ("largest per-kg dose of the animal study the species' plasticity/spine calibration uses "
+                "(psilosim.species.EXPERIMENTAL_DOSES); doses above it are extrapolation, 100x above a unit slip")
+
+#: Largest studied dose per administration in each animal species, by ``(species, compound)``:
+#: the per-kg dose of the experiments the species' parameters are checked against (their
+#: counterpart of a compound's human ``max_studied_dose``). A compound without an entry is not checked.
+ANIMAL_MAX_STUDIED_DOSES: dict[tuple[str, str], Param] = {
+    ("mouse", "psilocybin"): Param(
+        value=1.0, unit="mg/kg", kind="published",
+        source="Shao et al. 2021 Neuron 109:2535 (REFERENCES SP1: 1 mg/kg i.p., single dose)",
+        note=_ANIMAL_NOTE + "; the spine-imaging dose (the same paper's head-twitch doses were not read here)"),
+    ("mouse", "ketamine"): Param(
+        value=10.0, unit="mg/kg", kind="published", source="Moda-Sava et al. 2019 Science 364:eaat8078 (10 mg/kg i.p.)",
+        note=_ANIMAL_NOTE),
+    ("mouse", "escitalopram"): Param(
+        value=10.0, unit="mg/kg", kind="assumed", source="typical chronic rodent SSRI protocol (10 mg/kg i.p. daily)",
+        note=_ANIMAL_NOTE + "; no mouse escitalopram study was read here"),
+    ("mouse", "mdma"): Param(
+        value=7.8, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (7.8 mg/kg i.p.; not read in a primary text here)",
+        note=_ANIMAL_NOTE),
+    ("mouse", "lsd"): Param(
+        value=0.05, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (0.05 mg/kg i.p.; not read in a primary text here)",
+        note=_ANIMAL_NOTE),
+    ("mouse", "ibogaine"): Param(
+        value=40.0, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (40 mg/kg i.p.; not read in a primary text here)",
+        note=_ANIMAL_NOTE),
+}
+
+
+def studied_maximum(compound, species: str = "human") -> Param | None:
+    """The largest studied dose ``compound`` is compared with in ``species``: its human
+    ``max_studied_dose``, or the animal maximum (:data:`ANIMAL_MAX_STUDIED_DOSES`); ``None`` when
+    there is none (a custom compound, a species without data)."""
+    key = species.strip().lower()
+    if key in GUARDED_SPECIES:
+        return getattr(compound, "max_studied_dose", None)
+    return ANIMAL_MAX_STUDIED_DOSES.get((key, str(getattr(compound, "name", "")).strip().lower()))
 
 
 class DoseGuardParams(ParameterSet):
@@ -71,14 +111,16 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     Parameters
     ----------
     compound
-        A :class:`psilosim.compounds.Compound`; without ``max_studied_dose`` nothing is checked.
+        A :class:`psilosim.compounds.Compound`; without a studied maximum for ``species``
+        (:func:`studied_maximum`) nothing is checked.
     amounts_mg
         Amount of each administration (mg of the dosed molecule), e.g. ``DosingEvents.amount_mg``.
     weight_kg
         Body weight, used when the studied maximum is per kg (default: the species' typical
         body weight).
     species
-        Only :data:`GUARDED_SPECIES` are checked.
+        Human doses are compared with ``max_studied_dose``, animal doses with
+        :data:`ANIMAL_MAX_STUDIED_DOSES`.
     field
         Name of the dose input, for the error and the warning.
 
@@ -92,19 +134,23 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     InputError
         When the dose exceeds the studied maximum by more than ``refusal_factor``.
     """
-    reference = getattr(compound, "max_studied_dose", None)
+    reference = studied_maximum(compound, species)
     amounts = np.asarray(amounts_mg, dtype=float)
-    if reference is None or species.strip().lower() not in GUARDED_SPECIES or amounts.size == 0:
+    if reference is None or amounts.size == 0:
         return None
     dose, limit, unit = _dose_and_maximum(reference, float(amounts.max()), weight_kg, species)
+    human = species.strip().lower() in GUARDED_SPECIES
+    name = compound.name if human else f"{compound.name} dose in {species.strip().lower()}"
     studied = f"{reference.value:g} {reference.unit}"
+    where = "the compound's max_studied_dose" if human else "dose_guard.ANIMAL_MAX_STUDIED_DOSES"
     ratio = dose / limit
     if ratio > params.refusal_factor.value:
-        raise InputError(field, f"{dose:.4g} {unit} is {ratio:.3g}x the largest {compound.name} dose in "
-                                f"psilosim's reference data ({studied}); check the unit")
-    if ratio > 1.0:
-        return (f"{field} {dose:.4g} {unit} is above the largest {compound.name} dose in psilosim's reference "
-                f"data ({studied}, see the compound's max_studied_dose): the model is extrapolating")
+        raise InputError(field, f"{dose:.4g} {unit} is {ratio:.3g}x the largest {name}"
+                                f"{' dose' if human else ''} in psilosim's reference data ({studied}); check the unit"
+                                + ("" if human else ' (a human dose needs species="human")'))
+    if ratio > 1.0 and not np.isclose(ratio, 1.0):  # isclose: 0.05 mg/kg x 0.025 kg / 0.025 kg is not exact
+        return (f"{field} {dose:.4g} {unit} is above the largest {name}{' dose' if human else ''} in psilosim's "
+                f"reference data ({studied}, see {where}): the model is extrapolating")
     return None
 
 
@@ -177,14 +223,14 @@ def check_dose_over_weights(compound, regimen, weights_kg, *, species: str = "hu
         except InputError as exc:
             refusals.append((weight, exc))
     if refusals:
-        weight, exc = max(refusals, key=lambda we: _ratio_of(compound, regimen, we[0]))
+        weight, exc = max(refusals, key=lambda we: _ratio_of(compound, regimen, we[0], species))
         if _same_for_every_weight([e.problem for _, e in refusals], weights):
             raise exc
         raise InputError(exc.field, f"{exc.problem} {_for_weight(weight, weights)}")
     found = [(w, m) for w, m in messages if m is not None]
     if not found:
         return None
-    weight, message = max(found, key=lambda wm: _ratio_of(compound, regimen, wm[0]))
+    weight, message = max(found, key=lambda wm: _ratio_of(compound, regimen, wm[0], species))
     if _same_for_every_weight([m for _, m in found], weights):
         return message
     return f"{message} {_for_weight(weight, weights)}"
@@ -195,10 +241,10 @@ def _same_for_every_weight(outcomes: list[str], weights: list[float]) -> bool:
     return len(outcomes) == len(weights) and len(set(outcomes)) == 1
 
 
-def _ratio_of(compound, regimen, weight_kg: float) -> float:
+def _ratio_of(compound, regimen, weight_kg: float, species: str = "human") -> float:
     """Largest administration over the studied maximum, for one body weight."""
     largest_mg = float(np.max(regimen.events(weight_kg).amount_mg))
-    dose, limit, _ = _dose_and_maximum(compound.max_studied_dose, largest_mg, weight_kg)
+    dose, limit, _ = _dose_and_maximum(studied_maximum(compound, species), largest_mg, weight_kg, species)
     return dose / limit
 
 

@@ -1,9 +1,11 @@
 """HTML report of a virtual-trial run (jinja2 template, figures embedded as base64 PNG).
 
-Sections: the disclaimer, trial design, outcome table with CIs, arm trajectories, response and
-remission bars, published outcomes for comparison, window / spine / BDNF time courses,
-correlations with improvement, the imaging endpoints of the rewiring layer (part B; omitted when
-the run has none) and the scorecard rows that apply to the design.
+Sections: the disclaimer, trial design, outcome table with CIs and every arm's difference from
+the reference arm, the statistical methods, arm trajectories, response and remission bars,
+published outcomes for comparison, window / spine / BDNF time courses, correlations with
+improvement (pooled and within each arm), the imaging endpoints of the rewiring layer (part B;
+omitted when the run has none), the calibrated parameters and what they were fitted to, and the
+scorecard rows that apply to the design (those used for fitting marked as such).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import xarray as xr
 from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
-from ..clinical.stats import correlation_details, summarize
+from ..clinical.stats import correlation_summary, reference_arm, summarize
 from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
 
@@ -165,6 +167,61 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
     return notes
 
 
+#: The caveat on sub-psychedelic doses of a psychedelic that binds TrkB directly (the biology
+#: section of the report and ``psilosim spines`` / ``window``). Measured in the model (human,
+#: psilocybin 6 mg once): the spine gain at day 28 falls from +1.6 % to +0.6 % with ``trkb_direct``
+#: off, while its 2.0-day window is unchanged (it opens on acute engagement, not on TrkB); 1 mg
+#: every 3 days: +10.0 % → +1.6 %, and the window never opens.
+TRKB_CAVEAT = ("sub-psychedelic doses raise spines mostly through the assumed TrkB affinity (psilocin and LSD at "
+               "1 nM, an assumption), and any window they open comes from acute engagement below the "
+               "subjective-effect threshold (assumed engagement threshold); see docs/plasticity.md#honest-limits "
+               "and " + LOW_DOSE_DOCS)
+
+
+def biology_notes(design: TrialDesign, summary: dict | None = None) -> list[str]:
+    """The biology section's caveat (one line, or none) naming the arms given a sub-psychedelic dose
+    of a psychedelic that binds TrkB directly (psilocybin, LSD).
+
+    Sub-psychedelic: the arm's mean trip peak in ``summary`` below ``EFFECT_PARAMS.duration_threshold``;
+    without a summary, a dose below that compound's human published experimental dose
+    (:data:`psilosim.species.EXPERIMENTAL_DOSES`; doses in other units are not compared).
+    """
+    from ..binding import EFFECT_PARAMS
+
+    threshold = EFFECT_PARAMS.duration_threshold.value
+    arms = []
+    for (a, compound), dose in _largest_doses(design).items():
+        if not binds_trkb_as_psychedelic(compound):
+            continue
+        name = design.arms[a].name
+        trip = (summary or {}).get("arms", {}).get(name, {}).get("biology", {}).get("acute_effect_peak")
+        low = trip < threshold if trip is not None else _below_published_human_dose(compound, dose)
+        if low and name not in arms:
+            arms.append(name)
+    if not arms:
+        return []
+    return [f"Arm{'s' if len(arms) > 1 else ''} {', '.join(arms)}: {TRKB_CAVEAT}."]
+
+
+def binds_trkb_as_psychedelic(compound: str) -> bool:
+    """A library hallucinogen with a direct TrkB binding entry (psilocybin, LSD: the assumed 1 nM)."""
+    from ..compounds import get_compound
+
+    comp = get_compound(compound)
+    return "TrkB" in comp.binding and comp.hallucinogenic_efficacy.value > 0
+
+
+def _below_published_human_dose(compound: str, dose) -> bool:
+    from ..species import EXPERIMENTAL_DOSES
+    from ..units import ureg
+
+    published = EXPERIMENTAL_DOSES.get(("human", compound))
+    if published is None:
+        return False
+    reference = ureg.Quantity(published.dose)
+    return dose.dimensionality == reference.dimensionality and dose < reference
+
+
 def arm_colours(names) -> dict[str, str]:
     """One matplotlib cycle colour per arm, in design order: the same in every report figure."""
     return {name: f"C{k}" for k, name in enumerate(names)}
@@ -302,6 +359,9 @@ def _figures(ds: xr.Dataset, summary: dict, design: TrialDesign) -> dict[str, st
 
 
 def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
+    """The design's scorecard rows; ``fitted`` marks a target a parameter was fitted to
+    (:data:`psilosim.clinical.calibration.FITTED_TARGETS`): passing it is not an independent check."""
+    from ..clinical.calibration import FITTED_TARGETS
     from ..validation.registry import evaluate
     from ..validation.targets import TARGETS_BY_ID
 
@@ -312,8 +372,37 @@ def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
             value = value if isinstance(value, bool) else float(value)
         except (KeyError, TypeError):
             continue
-        rows.append(evaluate(TARGETS_BY_ID[target_id], lambda v=value: v).model_dump())
+        row = evaluate(TARGETS_BY_ID[target_id], lambda v=value: v).model_dump()
+        row["fitted"] = target_id in FITTED_TARGETS.values()
+        rows.append(row)
     return rows
+
+
+def fitted_parameters(design: TrialDesign, models=None) -> list[dict]:
+    """Every ``kind="fitted"`` Param of the parameter sets a run of ``design`` depends on (the
+    provenance record's ``parameter_sets``), with what its own source and note say it was fitted to.
+
+    Each row: ``name`` (dotted path in the parameter sets), ``value``, ``unit``, ``source``,
+    ``fitted_to`` (the Param's note) and ``target``: the scorecard target the clinical calibration
+    fits it to (:data:`psilosim.clinical.calibration.FITTED_TARGETS`), else ``None``.
+    """
+    from ..clinical.calibration import FITTED_TARGETS
+    from ..clinical.trial import DEFAULT_MODELS
+
+    rows: list[dict] = []
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict) and node.get("kind") == "fitted" and "value" in node:
+            name = path.rsplit(".", 1)[-1]
+            rows.append({"name": path, "value": node["value"], "unit": node.get("unit", ""),
+                         "source": node.get("source", ""), "fitted_to": node.get("note") or "",
+                         "target": FITTED_TARGETS.get(name)})
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else str(key))
+
+    walk((models or DEFAULT_MODELS).parameter_sets(design), "")
+    return sorted(rows, key=lambda row: row["target"] is None)  # the clinical calibration first
 
 
 def _published_text(value, *, rate: bool = False) -> str:
@@ -361,17 +450,40 @@ def _mechanisms_text(mechanisms: dict[str, bool] | None) -> str:
     return "all on" if not off else ", ".join(f"{name} off" for name in off) + " (others on)"
 
 
+def _correlation_text(detail: dict) -> str:
+    """``0.331 (95% CI 0.01 to 0.59), n = 40``, or ``not computed: why (n = 3)``."""
+    if detail.get("r") is None:
+        reason = detail.get("reason")
+        return (f"not computed: {reason}" if reason else "not computed") + f" (n = {detail.get('n', 0)})"
+    ci = detail.get("ci") or [float("nan")] * 2
+    return f"{detail['r']:.3f} (95% CI {ci[0]:.2f} to {ci[1]:.2f}), n = {detail['n']}"
+
+
 def _correlation_rows(ds: xr.Dataset, summary: dict) -> list[dict]:
-    """Each correlation with improvement: a readable label and r, or why it is missing (as
-    :func:`~psilosim.clinical.stats.correlation_details` gives it)."""
-    details = correlation_details(ds)
+    """Each correlation with improvement: a readable label, the pooled r and r within each arm,
+    each with its CI and n or why it is missing (as
+    :func:`~psilosim.clinical.stats.correlation_summary` gives them)."""
+    details = summary.get("correlation_details") or correlation_summary(ds)
     rows = []
-    for key, value in summary.get("correlations", {}).items():
+    for key in summary.get("correlations", {}):
         name = key.removesuffix(CORRELATION_SUFFIX)
-        label = CORRELATION_LABELS.get(name, f"{name.replace('_', ' ')} change")
-        reason = details[key].reason if key in details else None
-        missing = f"not computed: {reason}" if reason else "not computed"
-        rows.append({"label": label, "value": f"{value:.3f}" if value is not None else missing})
+        detail = details.get(key, {})
+        rows.append({"label": CORRELATION_LABELS.get(name, f"{name.replace('_', ' ')} change"),
+                     "value": _correlation_text(detail),
+                     "by_arm": [_correlation_text(d) for d in detail.get("by_arm", {}).values()]})
+    return rows
+
+
+def _difference_rows(summary: dict) -> list[dict]:
+    """Each arm against the reference arm (``differences``), as the report prints them."""
+    rows = []
+    for d in (summary.get("differences") or {}).values():
+        if d.get("estimate") is None:
+            rows.append({"pair": f"{d['arm']} − {d['reference']}", "estimate": "not computed",
+                         "ci": d.get("reason", ""), "p": "—"})
+            continue
+        rows.append({"pair": f"{d['arm']} − {d['reference']}", "estimate": f"{d['estimate']:.2f}",
+                     "ci": f"{d['ci'][0]:.2f} to {d['ci'][1]:.2f}", "p": f"{d['p']:.3g}"})
     return rows
 
 
@@ -401,11 +513,19 @@ def shown(value, spec: str) -> str:
 
 def biology_cells(bio: dict) -> dict[str, str]:
     """An arm's ``biology`` summary as printed (report table and ``psilosim trial`` table alike):
-    trip peak, window peak and days open, spine density and persistent-spine change."""
+    trip peak, window peak, days open and patients with it open on the day, spine density and
+    persistent-spine change."""
     return {"trip": shown(bio.get("acute_effect_peak"), ".2f"), "window_peak": shown(bio.get("window_peak"), ".2f"),
             "window_days": shown(bio.get("window_open_days"), ".1f"),
+            "window_open_at_day": _open_at_day(bio),
             "density": shown(bio.get("density_change"), "+.3f"),
             "persistent": shown(bio.get("persistent_change"), "+.3f")}
+
+
+def _open_at_day(bio: dict) -> str:
+    """``2/3``: patients with the window open on the summary's day, over the arm's patients."""
+    n, total = bio.get("window_open_at_day_n"), bio.get("window_patients")
+    return "—" if n is None or total is None else f"{n}/{total}"
 
 
 def _biology_rows(summary: dict) -> list[dict]:
@@ -492,6 +612,9 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         published=published, network=network, scorecard=_scorecard(design, summary),
         enrolled_mean=float(enrolled.mean()), enrolled_sd=float(enrolled.std(ddof=1)) if enrolled.size > 1 else float("nan"),
         correlations=_correlation_rows(ds, summary), low_dose_notes=low_dose_notes(design, summary),
+        biology_notes=biology_notes(design, summary),
+        difference_rows=_difference_rows(summary), reference=reference_arm(ds),
+        correlation_arms=list(summary.get("arms", {})), fitted=fitted_parameters(design, models),
         ssri_rows=_ssri_rows(summary), biology_rows=_biology_rows(summary),
         window_level=plasticity_params("human").window_closed_level.value,
         show_daws=summary.get("correlations", {}).get(f"modularity{CORRELATION_SUFFIX}") is not None,

@@ -18,6 +18,11 @@ STRESS_SHADE = {"color": "tab:grey", "alpha": 0.15}
 #: Vertical margin of the density panel (fraction of its data range) that leaves room for the
 #: report-day labels.
 LABEL_HEADROOM = 0.15
+#: Where a report-day label may sit around its point, tried in this order until one clears every
+#: curve: (x offset, y offset) in points, horizontal and vertical alignment. A display choice.
+LABEL_PLACES = (((0, 6), "center", "bottom"), ((-6, 4), "right", "bottom"), ((6, -4), "left", "top"),
+                ((0, -6), "center", "top"), ((6, 4), "left", "bottom"), ((-6, -4), "right", "top"),
+                ((8, 0), "left", "center"), ((-8, 0), "right", "center"))
 
 
 def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None = None,
@@ -62,6 +67,8 @@ def plot_slow_chain(ds: xr.Dataset, *, title: str = "", days_shown: float | None
     axes[-1].set_xlim(left=first_day, right=days_shown)
     fig.suptitle(title or "psilosim: plasticity window and dendritic spines")
     add_footer(fig, DISCLAIMER)
+    if report_days is not None and "density_rel" in ds:
+        _clear_labels_off_curves(fig, axes[0])
     return fig
 
 
@@ -83,9 +90,30 @@ def _from_dosing(ax, t, ds: xr.Dataset, report_days) -> None:
     for day in report_days:
         value = density_change_pct(ds, day, region=region)
         ax.plot([day], [value], "o", color=line.get_color(), ms=4)
-        ax.annotate(f"{value:+.1f} %", (day, value), textcoords="offset points", xytext=(0, 6), ha="center",
+        (offset, ha, va) = LABEL_PLACES[0]
+        ax.annotate(f"{value:+.1f} %", (day, value), textcoords="offset points", xytext=offset, ha=ha, va=va,
                     fontsize=7)
     ax.margins(y=LABEL_HEADROOM)
+
+
+def _clear_labels_off_curves(fig: plt.Figure, ax) -> None:
+    """Move each report-day label to the first of :data:`LABEL_PLACES` where it crosses no curve
+    (on a steep rise the label above its point lies on the curve); the layout is drawn first so
+    that the labels are tested where they will be shown."""
+    from matplotlib.path import Path
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    curves = [Path(line.get_transform().transform(line.get_xydata())) for line in ax.get_lines()
+              if len(line.get_xydata()) > 1]
+    for label in ax.texts:
+        for offset, ha, va in LABEL_PLACES:
+            label.set_position(offset)
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
+            box = label.get_window_extent(renderer)
+            if not any(curve.intersects_bbox(box, filled=False) for curve in curves):
+                break
 
 
 def _density(ax, t, ds: xr.Dataset) -> None:
