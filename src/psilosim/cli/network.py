@@ -260,28 +260,13 @@ def scan(
     noise floor, measured the same way as the drug change. fc_distance_* is the Fisher-z
     seed-map distance of Siegel et al. 2024.
     """
-    from .._seeds import checked_seed
     from ..connectome import load_dataset
     from ..network import scan as sc
 
-    checked_seed(seed, field="--seed")
-    check_plot_path(plot)
-    if method not in ("simulate", "linear"):
-        raise InputError("--method", f"{method!r}; expected simulate or linear")
-    if gain_map not in MAP_KINDS:
-        raise InputError("--gain-map", f"{gain_map!r}; expected one of {', '.join(MAP_KINDS)}")
-    if not np.isfinite(minutes) or minutes <= 0:
-        raise InputError("--minutes", f"must be positive, got {minutes}")
-    if method == "simulate":
-        sc.scan_samples(minutes)  # too short a scan fails here, before any simulation
+    _check_scan_options(seed=seed, plot=plot, method=method, gain_map=gain_map, minutes=minutes)
     parcellation = load_dataset(dataset)
-    if occupancy is None:  # the series knows its scan start (attrs["scan_start_h"]): the API's own path
-        occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
-        start_h = sc.scan_start(occ, None)
-    else:
-        if not 0.0 <= occupancy <= 1.0:
-            raise InputError("--occupancy", f"must be a fraction in [0, 1], got {occupancy}")
-        occ, start_h = float(occupancy), 0.0
+    occ, start_h = _scan_occupancy(compound, dose, at_hours=at_hours, minutes=minutes, seed=seed, given=occupancy)
+    if occupancy is not None:
         compound = dose = "given occupancy"
     if sessions < 1:
         raise InputError("--sessions", f"need at least one scan per condition, got {sessions}")
@@ -319,6 +304,40 @@ def scan(
     _print_scan(payload)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
+
+
+def _check_scan_options(*, seed: int, plot: str | None, method: str, gain_map: str, minutes: float) -> None:
+    """The scan options that can be judged before any data is loaded or simulated."""
+    from .._seeds import checked_seed
+    from ..network import scan as sc
+
+    checked_seed(seed, field="--seed")
+    check_plot_path(plot)
+    if method not in ("simulate", "linear"):
+        raise InputError("--method", f"{method!r}; expected simulate or linear")
+    if gain_map not in MAP_KINDS:
+        raise InputError("--gain-map", f"{gain_map!r}; expected one of {', '.join(MAP_KINDS)}")
+    if not np.isfinite(minutes) or minutes <= 0:
+        raise InputError("--minutes", f"must be positive, got {minutes}")
+    if method == "simulate":
+        sc.scan_samples(minutes)  # too short a scan fails here, before any simulation
+
+
+def _scan_occupancy(compound: str, dose: str, *, at_hours: float, minutes: float, seed: int,
+                    given: float | None) -> tuple:
+    """The drug scan's 5-HT2A occupancy and its start on the occupancy clock (h).
+
+    From the pharmacology chain over the scan window (the series knows its scan start,
+    ``attrs["scan_start_h"]``: the API's own path), or the ``--occupancy`` given, which has no time.
+    """
+    from ..network import scan as sc
+
+    if given is None:
+        occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
+        return occ, sc.scan_start(occ, None)
+    if not 0.0 <= given <= 1.0:
+        raise InputError("--occupancy", f"must be a fraction in [0, 1], got {given}")
+    return float(given), 0.0
 
 
 def _scan_plot_title(payload: dict) -> str:
