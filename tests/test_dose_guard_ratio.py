@@ -75,3 +75,17 @@ def test_the_ratio_is_computed_in_one_place():
     source = inspect.getsource(dose_guard)
     helper = inspect.getsource(dose_guard._dose_and_maximum)
     assert source.count('.to("mg/kg")') == helper.count('.to("mg/kg")') == 1
+
+
+def test_animal_maxima_are_the_species_experimental_doses():
+    """One source: every animal experimental dose is that species' studied maximum, same amount and kind."""
+    from psilosim.pharmacokinetics import dose_guard
+    from psilosim.species import EXPERIMENTAL_DOSES
+    from psilosim.units import ureg
+
+    animal = {key: dose for key, dose in EXPERIMENTAL_DOSES.items() if key[0] not in dose_guard.GUARDED_SPECIES}
+    assert set(dose_guard.ANIMAL_MAX_STUDIED_DOSES) == set(animal)
+    for key, dose in animal.items():
+        maximum = dose_guard.ANIMAL_MAX_STUDIED_DOSES[key]
+        assert maximum.to("mg/kg") == pytest.approx(ureg.Quantity(dose.dose).to("mg/kg").magnitude)
+        assert (maximum.kind, maximum.source) == (dose.kind, dose.source)

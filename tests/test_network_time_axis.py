@@ -102,11 +102,36 @@ def test_a_warmed_up_run_in_chunks_equals_it_in_one_piece_time_included(dmf, war
     np.testing.assert_allclose(since_start, np.round(since_start), atol=1e-9)
 
 
-def test_warm_up_checks_its_duration(dmf):
+@pytest.mark.parametrize("duration", [0.0004, -2.0, float("nan"), float("inf")])
+def test_warm_up_checks_its_duration(dmf, duration):
     run = dmf.start(coupling=COUPLING, seed=1, tr_s=2.0)
     with pytest.raises(InputError) as err:
-        run.warm_up(0.0004)
+        run.warm_up(duration)
     assert err.value.field == "warmup"
+
+
+def test_a_zero_warm_up_is_no_warm_up(dmf):
+    """As ``simulate(warmup_s=0)``: nothing simulated, the clock starts at the run's start."""
+    run = dmf.start(coupling=COUPLING, seed=1, tr_s=2.0)
+    run.warm_up(0.0)
+    assert run.elapsed_s == 0.0
+    np.testing.assert_allclose(run.advance(4.0)["time"].values, _axis(2, 2.0))
+
+
+def test_warm_up_after_recorded_samples_is_refused(dmf):
+    """A warm-up after samples were returned would restart the clock and stamp two samples alike."""
+    run = dmf.start(coupling=COUPLING, seed=1, tr_s=2.0)
+    run.advance(4.0)
+    with pytest.raises(InputError, match="recording has started") as err:
+        run.warm_up(2.0)
+    assert err.value.field == "warmup"
+
+
+def test_advance_refuses_a_non_finite_duration(dmf):
+    run = dmf.start(coupling=COUPLING, seed=1, tr_s=2.0)
+    with pytest.raises(InputError) as err:
+        run.advance(float("nan"))
+    assert err.value.field == "duration"
 
 
 # ------------------------------------------------------------------ fit helpers, scans, recordings

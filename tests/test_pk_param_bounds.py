@@ -186,3 +186,19 @@ def test_route_params_built_in_code_get_the_bounds_too():
     with pytest.raises(ValueError, match="lag_time: -0.5 h is outside"):
         RouteParams(bioavailability=Param(value=1.0, unit="", source="x", kind="assumed"),
                     lag_time=Param(value=-0.5, unit="h", source="x", kind="assumed"))
+
+
+
+def test_a_refused_value_names_only_the_bounds_that_exist():
+    """No "None" for an open end, no stray space for a unitless value."""
+    from psilosim.compounds import get_compound
+    from psilosim.parameters import Param
+
+    with pytest.raises(InputError) as closed:
+        get_compound("psilocybin").pk("human").replace(renal_fraction=2.0)
+    with pytest.raises(ValueError) as open_ended:
+        RouteParams(bioavailability=Param(value=1.0, unit="", source="x", kind="assumed"),
+                    lag_time=Param(value=-1.0, unit="h", source="x", kind="assumed"))
+    assert "2 is outside [0, 1]" in str(closed.value) and "-1 h is outside the allowed range (>= 0 h)" in str(open_ended.value)
+    assert "None" not in str(closed.value) and "  " not in str(closed.value)
+    assert ", None]" not in str(open_ended.value)  # pydantic's own wrapper text is not ours

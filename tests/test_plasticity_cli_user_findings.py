@@ -122,8 +122,9 @@ def test_low_psychedelic_doses_carry_the_trkb_caveat(command):
     extra = ["--days", "2"] if command == "spines" else []
     low = _text(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)
     assert CAVEAT in low and "docs/plasticity.md#" in low
-    assert CAVEAT in _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg",
-                           *extra)["caveat"]
+    caveat = _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)["caveat"]
+    assert caveat.startswith(CAVEAT)  # the JSON value is the caveat itself, not a printed "caveat: ..." line
+    assert _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)["caveat"] is None
     full = _text(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)
     assert CAVEAT not in full
     assert CAVEAT not in _text(command, "--species", "human", "--compound", "escitalopram", *extra)
@@ -134,11 +135,13 @@ def _trial_ds(window: np.ndarray, arms: list[str]) -> xr.Dataset:
     n, days = window.shape
     quantities = ["severity", "window"]
     course = np.stack([np.full_like(window, 20.0), window], axis=-1)
+    outcome = np.zeros((n, 2, 2))
+    outcome[:, :, 1] = window[:, [0, 3]]  # the window at the visits (days 0 and 3), as a run records it
     return xr.Dataset(
         {"course": (("patient", "day", "quantity"), course),
-         "outcome": (("patient", "visit", "measure"), np.zeros((n, 2, 1)))},
+         "outcome": (("patient", "visit", "measure"), outcome)},
         coords={"patient": np.arange(n), "day": np.arange(float(days)), "quantity": quantities,
-                "visit": [0, 1], "study_day": ("visit", [0.0, 3.0]), "measure": ["score"],
+                "visit": [0, 1], "study_day": ("visit", [0.0, 3.0]), "measure": ["score", "window"],
                 "arm": ("patient", arms)},
         attrs={"arms": json.dumps(sorted(set(arms))), "primary_day": 3.0})
 

@@ -110,8 +110,17 @@ class Param(BaseModel):
         if not math.isfinite(value):
             raise InputError(field, f"{value} is not a finite number")
         if self.low is not None and value < self.low or self.high is not None and value > self.high:
-            raise InputError(field, f"{value:g} {self.unit} is outside [{self.low}, {self.high}]")
+            raise InputError(field, self.out_of_range(value))
         return self.model_copy(update={"value": value, "source": source, "kind": "override"})
+
+    def out_of_range(self, value: float) -> str:
+        """Why ``value`` (in this parameter's unit) is refused: ``"2 is outside [0, 1]"``,
+        ``"-1 h is outside the allowed range (>= 0 h)"``; an open end is not shown."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.low is not None and self.high is not None:
+            return f"{value:g}{unit} is outside [{self.low:g}, {self.high:g}]{unit}"
+        allowed = f">= {self.low:g}" if self.low is not None else f"<= {self.high:g}"
+        return f"{value:g}{unit} is outside the allowed range ({allowed}{unit})"
 
     def _magnitude(self, value: Any, field: str) -> float:
         """``value`` as a float in this parameter's unit (a bare number is already in it)."""

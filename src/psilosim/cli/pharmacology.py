@@ -114,8 +114,9 @@ def _regimen(dose: str, route: str, interval: str | None, doses: int):
 
 def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: str = "human",
                            field: str = "--dose") -> None:
-    """Refuse a dose 100x above the compound's largest studied human dose (a unit slip) and warn
-    on stderr, one line, when it is above that dose (so ``--json`` stdout stays one object).
+    """Refuse a dose 100x above the compound's largest studied dose in ``species`` (a human dose,
+    or the animal studies' per-kg dose: a unit slip) and warn on stderr, one line, when it is
+    above that dose (so ``--json`` stdout stays one object).
 
     This is the library's check (:func:`~psilosim.pharmacokinetics.dose_guard.check_studied_dose`),
     made once by a command before it touches anything (an output folder, a simulation), so the

@@ -102,8 +102,8 @@ def _dose_text(payload: dict) -> str:
 
 
 def _trkb_caveat(treatments, drive) -> str | None:
-    """``caveat: ...`` (:data:`psilosim.report.trial.TRKB_CAVEAT`, also in ``--json`` as
-    ``caveat``) when a dose of a psychedelic binding TrkB stays sub-psychedelic, else ``None``.
+    """:data:`psilosim.report.trial.TRKB_CAVEAT` (``--json`` key ``caveat``; printed after
+    ``caveat:``) when a dose of a psychedelic binding TrkB stays sub-psychedelic, else ``None``.
 
     ``drive`` is the run's :class:`~psilosim.plasticity.Drive` (its acute effect), or a function
     that computes it (called only for such a compound); "sub-psychedelic" is a peak effect below
@@ -116,7 +116,7 @@ def _trkb_caveat(treatments, drive) -> str | None:
         return None
     effect = drive().effect if callable(drive) else drive.effect
     peak = 0.0 if effect is None else float(np.max(effect))
-    return f"caveat: {TRKB_CAVEAT}" if peak < EFFECT_PARAMS.duration_threshold.value else None
+    return TRKB_CAVEAT if peak < EFFECT_PARAMS.duration_threshold.value else None
 
 
 #: Days reported by default (SP1 at day 1, SP2 at day 34), those within the simulated span.
@@ -210,7 +210,7 @@ def spines(
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
     if payload.get("caveat"):
-        console.print(payload["caveat"], soft_wrap=True, highlight=False, markup=False)
+        console.print(f"caveat: {payload['caveat']}", soft_wrap=True, highlight=False, markup=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -293,10 +293,9 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     }
     payload["drug_minus_untreated_pct"] = {day: pct - payload["untreated_density_change_pct"][day]
                                            for day, pct in payload["density_change_pct"].items()}
-    if treatments:
-        payload["caveat"] = _trkb_caveat(
-            treatments, lambda: acute_drive(treatments, species=species, days=days, subject=subject,
-                                            check_doses=False))
+    payload["caveat"] = _trkb_caveat(
+        treatments, lambda: acute_drive(treatments, species=species, days=days, subject=subject,
+                                        check_doses=False)) if treatments else None
     if stochastic:
         counts = ds["spine_count"].sum("connection").values[series_mask]
         payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
@@ -339,7 +338,7 @@ def window(
                   soft_wrap=True, highlight=False, markup=False)
     console.print(_dose_text(payload), soft_wrap=True, highlight=False, markup=False)
     if payload.get("caveat"):
-        console.print(payload["caveat"], soft_wrap=True, highlight=False, markup=False)
+        console.print(f"caveat: {payload['caveat']}", soft_wrap=True, highlight=False, markup=False)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")

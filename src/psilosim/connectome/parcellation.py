@@ -174,8 +174,8 @@ FOLDER_MATRIX_ATTRS = {
 
 #: ``long_name`` of the ``time`` coordinate of every BOLD series psilosim returns, simulated or
 #: recorded (docs/network.md#time-axis); :data:`psilosim.network.bold.TIME_LONG_NAME` is this.
-TIMESERIES_TIME_NAME = ("time since the recording started (after any warm-up); each sample at the end of "
-                        "its TR, the first one TR in")
+TIMESERIES_TIME_NAME = ("time since the recording started (after any warm-up); each sample stamped at the "
+                        "instant it was read, the end of its TR")
 
 
 def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name: str = "bold") -> xr.DataArray:

@@ -34,30 +34,27 @@ GUARDED_SPECIES = ("human",)
 _ANIMAL_NOTE = ("largest per-kg dose of the animal study the species' plasticity/spine calibration uses "
                 "(psilosim.species.EXPERIMENTAL_DOSES); doses above it are extrapolation, 100x above a unit slip")
 
+
+def _animal_maxima() -> dict[tuple[str, str], Param]:
+    """:data:`psilosim.species.EXPERIMENTAL_DOSES` of the animal species as studied maxima (one source)."""
+    from ..species import EXPERIMENTAL_DOSES
+
+    out = {}
+    for (species, compound), dose in EXPERIMENTAL_DOSES.items():
+        if species in GUARDED_SPECIES:
+            continue
+        amount = ureg.Quantity(dose.dose)
+        out[(species, compound)] = Param(value=float(amount.magnitude), unit=f"{amount.units:~}".replace(" ", ""),
+                                         kind=dose.kind, source=dose.source,
+                                         note=f"{_ANIMAL_NOTE}; studied as {dose.describe().split(' (')[0]}")
+    return out
+
+
 #: Largest studied dose per administration in each animal species, by ``(species, compound)``:
-#: the per-kg dose of the experiments the species' parameters are checked against (their
-#: counterpart of a compound's human ``max_studied_dose``). A compound without an entry is not checked.
-ANIMAL_MAX_STUDIED_DOSES: dict[tuple[str, str], Param] = {
-    ("mouse", "psilocybin"): Param(
-        value=1.0, unit="mg/kg", kind="published",
-        source="Shao et al. 2021 Neuron 109:2535 (REFERENCES SP1: 1 mg/kg i.p., single dose)",
-        note=_ANIMAL_NOTE + "; the spine-imaging dose (the same paper's head-twitch doses were not read here)"),
-    ("mouse", "ketamine"): Param(
-        value=10.0, unit="mg/kg", kind="published", source="Moda-Sava et al. 2019 Science 364:eaat8078 (10 mg/kg i.p.)",
-        note=_ANIMAL_NOTE),
-    ("mouse", "escitalopram"): Param(
-        value=10.0, unit="mg/kg", kind="assumed", source="typical chronic rodent SSRI protocol (10 mg/kg i.p. daily)",
-        note=_ANIMAL_NOTE + "; no mouse escitalopram study was read here"),
-    ("mouse", "mdma"): Param(
-        value=7.8, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (7.8 mg/kg i.p.; not read in a primary text here)",
-        note=_ANIMAL_NOTE),
-    ("mouse", "lsd"): Param(
-        value=0.05, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (0.05 mg/kg i.p.; not read in a primary text here)",
-        note=_ANIMAL_NOTE),
-    ("mouse", "ibogaine"): Param(
-        value=40.0, unit="mg/kg", kind="unverified", source="Nardou et al. 2023 Nature 618:790 (40 mg/kg i.p.; not read in a primary text here)",
-        note=_ANIMAL_NOTE),
-}
+#: the per-kg dose of the experiments the species' parameters are checked against
+#: (:data:`psilosim.species.EXPERIMENTAL_DOSES`, read from there; their counterpart of a compound's
+#: human ``max_studied_dose``). A compound without an entry is not checked.
+ANIMAL_MAX_STUDIED_DOSES: dict[tuple[str, str], Param] = _animal_maxima()
 
 
 def studied_maximum(compound, species: str = "human") -> Param | None:
@@ -147,7 +144,7 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     if ratio > params.refusal_factor.value:
         raise InputError(field, f"{dose:.4g} {unit} is {ratio:.3g}x the largest {name}"
                                 f"{' dose' if human else ''} in psilosim's reference data ({studied}); check the unit"
-                                + ("" if human else ' (a human dose needs species="human")'))
+                                + ("" if human else ", or choose the human species for a human dose"))
     if ratio > 1.0 and not np.isclose(ratio, 1.0):  # isclose: 0.05 mg/kg x 0.025 kg / 0.025 kg is not exact
         return (f"{field} {dose:.4g} {unit} is above the largest {name}{' dose' if human else ''} in psilosim's "
                 f"reference data ({studied}, see {where}): the model is extrapolating")

@@ -72,8 +72,7 @@ class PhysicallyBounded:
             if p is None:
                 continue
             if (p.low is not None and p.value < p.low) or (p.high is not None and p.value > p.high):
-                unit = f" {p.unit}" if p.unit else ""
-                raise InputError(name, f"{p.value:g}{unit} is outside [{p.low}, {p.high}]")
+                raise InputError(name, p.out_of_range(p.value))
             if bound.positive and not p.value > 0:
                 raise InputError(name, "must be greater than zero")
         return self

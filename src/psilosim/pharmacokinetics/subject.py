@@ -68,8 +68,7 @@ def checked_body_weight(weight_kg: float | None, field: str, species: str = "hum
         unit = limits.lightest.unit
         shown = parse_quantity(f"{weight_kg} kg", field=field, expect="mass").to(unit).magnitude
         raise InputError(field, f"{shown:g} {unit} is not a plausible {str(species).strip().lower()} body weight "
-                                f"(accepted: {limits.lightest.value:g}–{limits.heaviest.value:g} {unit}; "
-                                "a number is read as kg)")
+                                f"(accepted: {limits.lightest.value:g}–{limits.heaviest.value:g} {unit})")
     return weight_kg
 
 

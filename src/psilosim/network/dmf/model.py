@@ -272,6 +272,9 @@ class DMFRun:
         self.sample_every = every
         #: Simulated time (s since the run started) at which the recorded part began.
         self.recording_start_s = 0.0
+        #: Whether :meth:`advance` has returned samples of the recording (a later warm-up would
+        #: restart its clock and stamp two samples with one time).
+        self.recording_started = False
 
     @property
     def batch(self) -> int:
@@ -287,18 +290,26 @@ class DMFRun:
         Call it before the first :meth:`advance` whose output you keep: later samples are timed
         from the end of the warm-up. The BOLD grid stays the run's own (every ``tr_s`` since the
         run started), so a warm-up that is not a multiple of ``tr_s`` puts the first sample less
-        than one TR into the recording, at its true time.
+        than one TR into the recording, at its true time. ``0`` is no warm-up (as
+        ``DMFModel.simulate(warmup_s=0)``).
 
         Raises
         ------
         InputError
-            On ``"warmup"``: not a positive multiple of the network step.
+            On ``"warmup"``: negative, not finite or not a multiple of the network step, or called
+            after :meth:`advance` has returned samples of the recording.
         """
+        if self.recording_started:
+            raise InputError("warmup", "the recording has started: warm up before the first advance whose output "
+                                       "you keep (a warm-up now would restart the clock and repeat sample times)")
+        if duration_s == 0:
+            return
         try:
             self.advance(duration_s)
         except InputError as exc:  # advance names its own argument "duration"
             raise InputError("warmup", exc.problem) from None
         self.recording_start_s = self.elapsed_s
+        self.recording_started = False  # what the warm-up returned is discarded
 
     def advance(self, duration_s: float) -> xr.Dataset:
         """Simulate ``duration_s`` more seconds.
@@ -312,6 +323,9 @@ class DMFRun:
             else the run's start): the m-th sample of a run without warm-up is at ``m · tr_s``.
         """
         dt_net = self.model.consts.dt_network_s
+        if isinstance(duration_s, bool) or not isinstance(duration_s, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(duration_s):
+            raise InputError("duration", f"{duration_s!r} s must be a positive multiple of {dt_net * 1e3:g} ms")
         n_steps = int(round(duration_s / dt_net))
         if n_steps < 1 or abs(n_steps * dt_net - duration_s) > 1e-6:
             raise InputError("duration", f"{duration_s} s must be a positive multiple of {dt_net * 1e3:g} ms")
@@ -324,6 +338,7 @@ class DMFRun:
         kernel(self.state, self.drive, self.model.consts, self.model.balloon, n_steps,
                self.sample_every, bold, rate_sum, block_edges(self.batch, numba.get_num_threads()))
         times = (np.arange(first, first + n_samples) + 1) * self.tr_s - self.recording_start_s
+        self.recording_started = self.recording_started or n_samples > 0
         labels = self.model.labels
         return xr.Dataset(
             {
