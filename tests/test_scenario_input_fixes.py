@@ -202,11 +202,16 @@ def test_resuming_with_another_chunk_size_loses_and_duplicates_nobody(tmp_path: 
     d = carhart2021()
     reference = run_trial(d, n_patients=6, seed=4, backend="sync", chunk_size=6)
     assert run_trial(d, n_patients=6, seed=4, out=tmp_path, backend="sync", chunk_size=2, max_new_chunks=1) is None
+    first = tmp_path / CHUNK_DIR / "chunk_00000000_00000002.nc"
+    written = first.stat().st_mtime_ns
     resumed = run_trial(d, n_patients=6, seed=4, out=tmp_path, backend="sync", chunk_size=3)
     assert resumed["patient"].values.tolist() == list(range(6))
     xr.testing.assert_identical(reference, resumed)
-    # the finished chunk of the first run was reused, not recomputed
-    assert (tmp_path / CHUNK_DIR / "chunk_00000000_00000002.nc").exists()
+    # the finished chunk of the first run was reused, not recomputed: the rest is split into chunks
+    # of 3 (a recomputation would give 0-3 and 3-6), and the old file was not rewritten
+    assert sorted(p.name for p in (tmp_path / CHUNK_DIR).glob("chunk_*.nc")) == [
+        "chunk_00000000_00000002.nc", "chunk_00000002_00000005.nc", "chunk_00000005_00000006.nc"]
+    assert first.stat().st_mtime_ns == written
 
 
 @settings(max_examples=50, deadline=None)

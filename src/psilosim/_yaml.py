@@ -1,4 +1,5 @@
-"""Reading a user's YAML: ``yaml.safe_load`` semantics, a key given twice refused, one-line errors.
+"""Reading a user's YAML: ``yaml.safe_load`` semantics, a key given twice or a recursive anchor
+refused, one-line errors.
 
 Every YAML file the package reads from a user (scenarios, trial designs, compound files) goes
 through :func:`read_yaml`.
@@ -18,28 +19,57 @@ class UniqueKeyLoader(yaml.SafeLoader):
 
     YAML 1.2 forbids duplicate keys, but PyYAML keeps the last one silently: two ``primary_day:``
     lines would run a trial on the second. The check runs on the composed document, where the path
-    of every key is known, before anything is constructed.
+    of every key is known, before the document is constructed. Keys are compared as the values
+    they load as (``true`` and ``True`` are one key, ``1`` and ``'1'`` two), so exactly the keys
+    ``safe_load`` would merge are refused.
     """
 
     def construct_document(self, node):
-        _refuse_duplicate_keys(node, ())
+        _refuse_duplicate_keys(self, node, (), set(), set())
         return super().construct_document(node)
 
 
-def _refuse_duplicate_keys(node, path: tuple) -> None:
+def _refuse_duplicate_keys(loader: UniqueKeyLoader, node, path: tuple, done: set[int], enclosing: set[int]) -> None:
+    """Walk ``node`` once per node: an alias repeats a node, and walking it again would be
+    exponential in nested aliases. A node inside itself (a recursive anchor, ``a: &x [*x]``) is
+    refused: ``safe_load`` builds it, but no psilosim input is recursive and validating or hashing
+    one fails later with a traceback."""
+    if id(node) in enclosing:
+        raise InputError(".".join(map(str, path)) or "document",
+                         f"contains itself (a recursive anchor at line {node.start_mark.line + 1}); "
+                         "write the value out instead")
+    if id(node) in done:
+        return
+    enclosing.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key != "<<":  # a merge key may repeat what it merges, on purpose
+            key = _scalar_key(loader, key_node)
+            if key is not None:
                 if key in seen:
                     raise InputError(".".join(map(str, (*path, key))),
                                      f"given twice (lines {seen[key]} and {key_node.start_mark.line + 1}); keep one")
                 seen[key] = key_node.start_mark.line + 1
-            _refuse_duplicate_keys(value_node, (*path, key))
+            name = key_node.value if key is None else key
+            _refuse_duplicate_keys(loader, value_node, (*path, name), done, enclosing)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _refuse_duplicate_keys(item, (*path, i))
+            _refuse_duplicate_keys(loader, item, (*path, i), done, enclosing)
+    enclosing.discard(id(node))
+    done.add(id(node))
+
+
+def _scalar_key(loader: UniqueKeyLoader, key_node) -> Any:
+    """The value a scalar key loads as; ``None`` for a merge key (``<<`` may repeat what it merges,
+    on purpose) and for a key that is not a scalar or cannot be a dictionary key."""
+    if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+        return None
+    key = loader.construct_object(key_node)
+    try:
+        hash(key)
+    except TypeError:  # safe_load refuses it itself, with its own message
+        return None
+    return key
 
 
 def read_yaml(text: str, *, source: str = "scenario") -> Any:
@@ -51,7 +81,8 @@ def read_yaml(text: str, *, source: str = "scenario") -> Any:
     ------
     InputError
         On ``source`` for a syntax error (with its line); on the key's dotted path
-        (``arms.0.allocation``) for a key given twice in one mapping.
+        (``arms.0.allocation``) for a key given twice in one mapping (keys compared as the values
+        they load as) or for a value that contains itself (a recursive anchor).
     """
     try:
         return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)

@@ -61,6 +61,27 @@ class CustomCompound(BaseModel):
         return get_compound(self.based_on).derive(self.name, **self.overrides)
 
 
+def custom_compound_first(value: Any, *, any_mapping: bool = False) -> Any:
+    """``value`` validated as a :class:`CustomCompound` when it is a mapping with ``based_on`` (any
+    mapping with ``any_mapping``); anything else unchanged.
+
+    Validating it here, before the union ``str | CustomCompound | ...`` is tried, names a typo at its
+    own path (``compound.overides``, did you mean overrides?) instead of blaming the union's last
+    member or reporting the member's class name (``compound.CustomCompound.overides``).
+
+    Raises
+    ------
+    InputError
+        Naming the custom compound's field (``overides``), relative to ``compound``.
+    """
+    if isinstance(value, dict) and (any_mapping or "based_on" in value):
+        try:
+            return CustomCompound.model_validate(value)
+        except ValidationError as exc:
+            raise input_error_from(exc, model=CustomCompound) from None
+    return value
+
+
 class TreatmentSpec(BaseModel):
     """One compound on one regimen."""
 
@@ -68,6 +89,11 @@ class TreatmentSpec(BaseModel):
 
     compound: str | CustomCompound | dict[str, Any]
     regimen: Regimen
+
+    @field_validator("compound", mode="before")
+    @classmethod
+    def _custom_first(cls, value: Any) -> Any:
+        return custom_compound_first(value)
 
     def resolve_compound(self):
         """The :class:`~psilosim.compounds.Compound` this treatment refers to."""

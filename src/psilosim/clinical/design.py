@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from ..errors import InputError
 from ..plasticity.params import resolve_mechanisms
 from ..regimen import Regimen, input_error_from
-from ..scenario import CustomCompound, read_yaml
+from ..scenario import CustomCompound, custom_compound_first, read_yaml
 from ._models import SpecModel
 from .biology import INERT_COMPOUNDS, ArmTreatment
 from .patients import BaselineSeverity
@@ -64,6 +64,11 @@ class TreatmentSpec(SpecModel):
     compound: str | CustomCompound
     regimen: Regimen
     start_day: float = Field(default=0.0, ge=0.0)
+
+    @field_validator("compound", mode="before")
+    @classmethod
+    def _custom_first(cls, value: Any) -> Any:
+        return custom_compound_first(value, any_mapping=True)
 
     @field_validator("compound")
     @classmethod

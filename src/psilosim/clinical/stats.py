@@ -402,7 +402,7 @@ BIOLOGY_UNITS = {
     "window_peak": "1 (plasticity window, 0 closed – 1 fully open)",
     "window_open_days": "day (daily samples with the window at or above window_open_level)",
     "window_open_level": "1 (PlasticityParams.window_closed_level, human)",
-    "window_open_at_day_n": "patients (window at or above window_open_level on study day `day`)",
+    "window_open_at_day_n": "patients (window at or above window_open_level at the visit on study day `day`)",
     "window_open_at_day_fraction": "1 (window_open_at_day_n over window_patients)",
     "window_patients": "patients (of the arm, with a daily course)",
     "density_change": "1 (spine density at day − baseline, relative to healthy = 1)",
@@ -435,11 +435,14 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
         out["window_peak"] = float(window.max("day").mean())
         out["window_open_days"] = float((window >= level).sum("day").mean())
         out["window_open_level"] = level
-        open_at_day = window.sel(day=day, method="nearest") >= level
+    v = _visit_of(ds, day)
+    if "course" in ds and "window" in ds["quantity"].values and "window" in ds["measure"].values:
+        # the outcome at the visit, not the daily course: a visit may fall between two days (day 0.4)
+        at_visit = ds["outcome"].sel(measure="window", visit=v).where(in_arm, drop=True)
+        open_at_day = at_visit >= level
         out["window_open_at_day_n"] = int(open_at_day.sum())
         out["window_open_at_day_fraction"] = float(open_at_day.mean())
         out["window_patients"] = int(open_at_day.size)
-    v = _visit_of(ds, day)
     for key, measure in (("density_change", "density_rel"), ("persistent_change", "stable_rel")):
         if measure in ds["measure"].values:
             series = ds["outcome"].sel(measure=measure).where(in_arm, drop=True)

@@ -33,6 +33,7 @@ import xarray as xr
 
 from .. import DISCLAIMER, __version__
 from ..errors import DataError, InputError
+from ..io import TRIAL_MANIFEST_FILE
 from .biology import DEFAULT_BIOLOGY, BiologyTrajectory, ClinicalBiologyParams, patient_biology
 from .design import TrialDesign
 from .patients import (
@@ -101,7 +102,7 @@ RESULTS_FILES = {"netcdf": RESULTS_FILE, "zarr": "results.zarr"}
 #: Zarr format written: version 2 has a stable specification for every dtype of the results
 #: (text coordinates included), so other Zarr readers can open the store.
 ZARR_FORMAT = 2
-MANIFEST_FILE = "run.json"
+MANIFEST_FILE = TRIAL_MANIFEST_FILE  # io knows it too: a single run must not replace a trial
 #: Patients a compared arm needs for the Welch difference (a statistical minimum, not a model constant).
 MIN_PER_COMPARED_ARM = 2
 #: How long to try to reach a Dask scheduler before giving up (a usability setting, not a model constant).
@@ -578,10 +579,7 @@ def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None =
                                    "stays the same between processes, so chunks made with another hook could not be "
                                    "told apart; give a function, or a dataclass or pydantic hook, or use another folder")
     if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            raise InputError("--out", f"{path} is not a psilosim trial manifest; use another folder") from None
+        old = read_manifest(out)
         differs = [k for k in RUN_IDENTITY if old.get(k) != manifest[k]]
         if differs:
             raise InputError("--out", f"{out} holds a different run: its {' and '.join(RUN_IDENTITY[k] for k in differs)} "
@@ -597,6 +595,44 @@ def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None =
 #: whatever their size (:func:`resume_bounds`).
 RUN_IDENTITY = {"design": "design", "seed": "seed", "patients": "number of patients",
                 "models": "model parameters", "version": "psilosim version"}
+
+
+def read_manifest(out: Path) -> dict | None:
+    """The manifest (``run.json``) of the trial folder ``out``; ``None`` when it has none.
+
+    Raises
+    ------
+    InputError
+        On ``--out`` when ``run.json`` is not a JSON object holding every key of :data:`RUN_IDENTITY`
+        (someone else's file, or a damaged one): it is not told "a different run".
+    """
+    path = Path(out) / MANIFEST_FILE
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        manifest = None
+    if not isinstance(manifest, dict) or not set(RUN_IDENTITY) <= set(manifest):
+        raise InputError("--out", f"{path} is not a psilosim trial manifest; use another folder")
+    return manifest
+
+
+def check_trial_folder(out: Path) -> None:
+    """Refuse an output folder a trial may not write into: only an empty folder or a trial's own
+    folder (a real ``run.json``, resumed or rerun) is accepted, so ``--out`` never replaces nor
+    mixes with other files (a ``psilosim run`` folder's ``results.nc``, ``acute.png``).
+
+    Raises
+    ------
+    InputError
+        On ``--out``: a ``run.json`` that is not a manifest (:func:`read_manifest`), or a non-empty
+        folder without one.
+    """
+    out = Path(out)
+    if read_manifest(out) is None and out.is_dir() and any(out.iterdir()):
+        raise InputError("--out", f"{out} exists and is not a psilosim output folder of a trial (no {MANIFEST_FILE}); "
+                                  "choose an empty or new folder, or a trial's folder to resume it")
 
 
 def _values(old: dict, new: dict, keys: list[str]) -> str:
@@ -760,7 +796,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
             raise InputError("--out", f"{out_path} is a file, not a folder; choose another output folder")
         out_path.mkdir(parents=True, exist_ok=True)
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
-                                   "chunk_size": chunk_size, "models": fingerprint,
+                                   "models": fingerprint,
                                    "version": __version__}, models.unstable_hooks())
         bounds, finished = resume_bounds(out_path, n, chunk_size)
     todo = [b for b in bounds if b not in finished]
