@@ -73,6 +73,7 @@ def test_pk_route_for_ketamine(monkeypatch, capsys):
     (["--compound", "psilocybin", "--dose", "25 mg", "--weight", "70 mL"], "--weight"),
     (["--compound", "psilocybin", "--dose", "25 mg", "--route", "iv"], "route"),
     (["--compound", "psilocybin", "--dose", "25 mg", "--hours", "0.05"], "--hours"),  # not longer than a step
+    (["--compound", "psilocybin", "--dose", "25 mg", "--interval", "24 h"], "--doses"),  # an interval of one dose
 ])
 def test_pk_bad_input_exits_2_with_one_line(monkeypatch, capsys, args, needle):
     code, out, err = run_cli(monkeypatch, capsys, "pk", *args, "--json")

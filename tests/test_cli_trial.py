@@ -221,3 +221,32 @@ def test_unknown_results_format_is_one_line_before_any_work(monkeypatch, capsys,
                            "--format", "parquet")
     assert code == 2 and err.strip().startswith("error: --format:") and "netcdf, zarr" in err
     assert not out.exists()
+
+
+# Guards against the trial tables splitting numbers mid-digit on an 80-column terminal ("-8.|47").
+def test_trial_tables_keep_every_value_whole_at_80_columns():
+    from rich.console import Console
+
+    from psilosim.cli.trial import _tables
+
+    bio = {"trip_peak": 0.73, "window_peak": 0.97, "window_days_open": 19.5, "window_open_at_day_n": 3,
+           "window_patients": 150, "spine_change": 0.115}
+    arms = {name: {"n": 150, "baseline_mean": 16.3, "change_mean": -8.47, "change_ci": [-9.31, -7.63],
+                   "response_rate": 0.62, "response_ci": [0.54, 0.69], "remission_rate": 0.41,
+                   "remission_ci": [0.33, 0.49], "biology": bio} for name in ("psilocybin", "escitalopram")}
+    summary = {"trial": "carhart2021", "scale": "QIDS-SR-16", "primary_day": 42.0, "arms": arms}
+    console = Console(width=80, record=True)
+    for table in _tables(summary):
+        console.print(table)
+    text = console.export_text()
+    for value in ("16.3", "-8.47", "(-9.31,", "-7.63)", "62%", "(54–69)", "41%", "(33–49)"):
+        assert value in text, value
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "…" not in text and "trip peak" in text  # the biology is shown, in a table of its own
+
+
+# Guards against an unknown preset being reported under a name the command does not show ("preset").
+def test_an_unknown_target_is_named_as_the_argument(monkeypatch, capsys):
+    code, out, err = run_cli(monkeypatch, capsys, "trial", "nope")
+    assert code == 2 and out == ""
+    assert err.strip().startswith("error: TARGET:") and "unknown trial preset" in err

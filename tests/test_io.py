@@ -27,3 +27,40 @@ def test_prepare_out_dir_refuses_an_uncreatable_place():
     with pytest.raises(InputError) as info:
         prepare_out_dir("/proc/psilosim-test/out")
     assert info.value.field == "--out" and "cannot be created" in info.value.problem
+
+
+def _dataset():
+    import numpy as np
+    import xarray as xr
+
+    return xr.Dataset({"x": (("t",), np.arange(3.0), {"units": "1"})})
+
+
+def test_a_run_does_not_replace_a_trial_folder(tmp_path):
+    """A trial folder has a provenance record too, but replacing it would lose its report and chunks."""
+    from psilosim.io import PROVENANCE_FILE, TRIAL_MANIFEST_FILE, write_run
+
+    trial = tmp_path / "psilosim-out"
+    trial.mkdir()
+    for name in (PROVENANCE_FILE, TRIAL_MANIFEST_FILE, "report.html"):
+        (trial / name).write_text("{}")
+    with pytest.raises(InputError, match="virtual trial") as err:
+        write_run(trial, dataset=_dataset(), provenance={}, field="--out")
+    assert err.value.field == "--out"
+    assert sorted(p.name for p in trial.iterdir()) == sorted([PROVENANCE_FILE, TRIAL_MANIFEST_FILE, "report.html"])
+
+
+def test_a_run_folder_gets_the_permissions_of_a_new_folder(tmp_path):
+    """The folder is filled privately (a temporary folder) but ends with mkdir's permissions."""
+    import os
+
+    from psilosim.io import write_run
+
+    mask = os.umask(0o022)
+    try:
+        path = write_run(tmp_path / "out", dataset=_dataset(), provenance={})
+        reference = tmp_path / "made_by_mkdir"
+        reference.mkdir()
+    finally:
+        os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == (reference.stat().st_mode & 0o777) == 0o755

@@ -24,6 +24,11 @@ from .errors import InputError
 
 RESULTS_FILE = "results.nc"
 PROVENANCE_FILE = "provenance.json"
+#: A virtual trial's manifest (:mod:`psilosim.clinical.trial`): its folder is a trial, which a
+#: single run must not replace (the report, the chunks and the resume record would be lost).
+TRIAL_MANIFEST_FILE = "run.json"
+#: Permission bits of a new folder before the user's umask (what ``mkdir`` uses).
+NEW_FOLDER_MODE = 0o777
 FIGURE_DPI = 150
 #: File types a --plot option writes (by suffix).
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -149,6 +154,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
     provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
+    tmp.chmod(NEW_FOLDER_MODE & ~_umask())  # mkdtemp makes it private (0700); a result folder is not
     try:
         write_results(dataset, tmp / RESULTS_FILE)
         for name, fig in (figures or {}).items():
@@ -176,6 +182,16 @@ def check_replaceable(dest: str | Path, field: str = "outputs.folder") -> None:
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / PROVENANCE_FILE).exists())):
         raise InputError(field, f"{dest} exists and is not a psilosim output folder; choose another")
+    if (dest / TRIAL_MANIFEST_FILE).exists():
+        raise InputError(field, f"{dest} holds a virtual trial ({TRIAL_MANIFEST_FILE}), which this run would replace; "
+                                "choose another folder")
+
+
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it, then restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _swap_into_place(tmp: Path, dest: Path) -> None:

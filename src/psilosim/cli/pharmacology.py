@@ -107,7 +107,9 @@ def _regimen(dose: str, route: str, interval: str | None, doses: int):
         raise InputError("--doses", f"{doses}: need at least one dose")
     if doses > 1 and interval is None:
         raise InputError("--interval", "give an interval (e.g. 24h) with --doses > 1")
-    if doses == 1 and interval is None:
+    if doses == 1 and interval is not None:  # else the interval would be silently unused
+        raise InputError("--doses", f"--interval {interval} needs --doses > 1 (how many doses it separates)")
+    if doses == 1:
         return Regimen.single(dose, route=route)
     return Regimen.repeated(dose, every=interval, count=doses, route=route)
 

@@ -318,10 +318,12 @@ def window(
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
     json_out: bool = typer.Option(False, "--json", help=JSON_OPTION_HELP),
 ) -> None:
-    """How long the plasticity window stays open after one dose, and the acute engagement that set
-    it (Nardou et al. 2023): ``engagement_h`` is the time integral of the engagement E (0–1), i.e.
-    hours at full engagement; E is a steep Hill function of the effect, so this is close to the hours
-    spent above its threshold."""
+    """How long the plasticity window stays open after a dose, and the acute engagement that set it.
+
+    After Nardou et al. 2023: the window's length follows the acute engagement. engagement_h is
+    the time integral of the engagement E (0-1), i.e. hours at full engagement; E rises steeply
+    with the subjective effect, so this is close to the hours spent above its threshold.
+    """
     check_plot_path(plot)
     payload, ds = _window_payload(species, compound, dose, route)
     if plot is not None:

@@ -7,7 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..io import check_replaceable, prepare_out_dir
+from ..errors import InputError
+from ..io import prepare_out_dir
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -20,7 +21,7 @@ from ._app import (
 )
 
 OUT_HELP = ("Output folder (created if missing): chunks (resumable), results.nc (or results.zarr), report.html. "
-            "Default: trial-<name>-seed<S>.")
+            "An existing folder must be empty or a trial's own (run.json: resumed). Default: trial-<name>-seed<S>.")
 
 
 def _load(target: str):
@@ -31,7 +32,10 @@ def _load(target: str):
         return get_preset(target)
     if target.endswith((".yaml", ".yml")) or Path(target).exists():
         return load_design(target)
-    return get_preset(target)  # raises a clear "unknown preset" error
+    try:
+        return get_preset(target)  # a clear "unknown preset" error, under the argument's name
+    except InputError as exc:
+        raise InputError("TARGET", exc.problem) from None
 
 
 @app.command()
@@ -61,11 +65,11 @@ def trial(
     from .. import DISCLAIMER
     from ..clinical.stats import summarize
     from ..clinical.trial import (
-        MANIFEST_FILE,
         RESULTS_FILES,
         check_arm_doses,
         check_difference_possible,
         check_results_format,
+        check_trial_folder,
         run_trial,
     )
 
@@ -83,8 +87,7 @@ def trial(
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     check_arm_doses(design)  # once per arm, before the folder is made and any patient simulated
     out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
-    if not (out / MANIFEST_FILE).exists():  # a trial folder (run.json) is resumed; any other is checked as `run` does
-        check_replaceable(out, "--out")
+    check_trial_folder(out)  # only an empty folder or a trial's own (run.json, resumed); never a `run` folder
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
                    check_doses=False)
@@ -123,32 +126,40 @@ def _difference_lines(summary: dict) -> list[str]:
 
 
 def _rate_cell(rate: float, ci: list[float] | None) -> str:
-    """``42% (30–55)``: a rate and its Wilson 95 % CI in % (the rate alone without a CI)."""
-    return f"{100 * rate:.0f}%" + ("" if ci is None else f" ({100 * ci[0]:.0f}–{100 * ci[1]:.0f})")
+    """``42%`` over ``(30–55)``: a rate and, on the next line, its Wilson 95 % CI in % (the rate
+    alone without a CI)."""
+    return f"{100 * rate:.0f}%" + ("" if ci is None else f"\n({100 * ci[0]:.0f}–{100 * ci[1]:.0f})")
 
 
 def _tables(summary: dict) -> list[Table]:
-    """The outcome table, and the change by SSRI status when some patients stayed on an SSRI."""
-    tables = [_table(summary)]
+    """The outcome table, the biology table, and the change by SSRI status when some patients
+    stayed on an SSRI."""
+    tables = [_table(summary), _biology_table(summary)]
     if any("by_ssri_status" in a for a in summary["arms"].values()):
         tables.append(_ssri_table(summary))
     return tables
 
 
 def _table(summary: dict) -> Table:
+    """Each arm's outcome on the trial's scale at the primary day."""
     scale = summary["scale"]
-    day = f"{summary['primary_day']:g}"
     header = ["arm", "n", f"baseline ({scale})", f"change ({scale} points, 95% CI)", "response (95% CI)",
-              "remission (95% CI)",
-              "trip peak (0–1)", "window peak (0–1)", "window open (days)", f"window open on day {day} (patients)",
-              f"spine density change to day {day} (healthy = 1)"]
-    rows = [[name, str(a["n"]), f"{a['baseline_mean']:.1f}",
-             f"{a['change_mean']:.2f} ({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
+              "remission (95% CI)"]
+    rows = [[name, str(a["n"]), f"{a['baseline_mean']:.1f}",  # a CI on its own line: fits 80 columns
+             f"{a['change_mean']:.2f}\n({a['change_ci'][0]:.2f}, {a['change_ci'][1]:.2f})",
              _rate_cell(a["response_rate"], a.get("response_ci")),
-             _rate_cell(a["remission_rate"], a.get("remission_ci")),
-             *_biology_cells(a.get("biology", {}))] for name, a in summary["arms"].items()]
+             _rate_cell(a["remission_rate"], a.get("remission_ci"))] for name, a in summary["arms"].items()]
     return _uncut_table(header, rows,
                         title=f"virtual trial {summary['trial']} ({summary['scale']}, day {summary['primary_day']:g})")
+
+
+def _biology_table(summary: dict) -> Table:
+    """Each arm's biology (means over its patients), a table of its own as in the report."""
+    day = f"{summary['primary_day']:g}"
+    header = ["arm", "trip peak (0–1)", "window peak (0–1)", "window open (days)",
+              f"window open on day {day} (patients)", f"spine density change to day {day} (healthy = 1)"]
+    rows = [[name, *_biology_cells(a.get("biology", {}))] for name, a in summary["arms"].items()]
+    return _uncut_table(header, rows, title=f"biology per arm ({summary['trial']}, means)")
 
 
 def _uncut_table(header: list[str], rows: list[list[str]], *, title: str) -> Table:

@@ -71,10 +71,12 @@ def validate(
         from ..validation.figures import plot_scorecard
 
         figure = save_plot(plot_scorecard(results), plot)
+    dataset = _network_dataset(results)
     if json_out:
         emit_json({
             "targets": [r.model_dump(exclude={"seconds"}) for r in results],
             "passed": n_pass, "failed": n_fail, "known_conflicts": n_known, "not_modelled": n_open,
+            **({"network_dataset": dataset} if dataset is not None else {}),
             **({"plot": figure} if figure is not None else {}),
         })
     else:
@@ -83,6 +85,8 @@ def validate(
             f"[green]{n_pass} passed[/], [red]{n_fail} failed[/] (of which {n_known} documented "
             f"known conflicts), {n_open} not modelled yet"
         )
+        if dataset is not None:
+            console.print(f"network rows (NW1, NW6) ran on the {dataset}", highlight=False)
         for r in results:
             if r.known_conflict:
                 console.print(f"[yellow]known conflict {r.id}:[/] {r.known_conflict}", highlight=False)
@@ -90,6 +94,14 @@ def validate(
             console.print(f"figure: {figure}")
     if surprises if accept_known_conflicts else n_fail:
         raise typer.Exit(1)
+
+
+def _network_dataset(results) -> str | None:
+    """Where the connectome rows ran (it depends on whether the reference folder is present)."""
+    from ..validation.checks_network import network_dataset_note
+
+    ran = any(r.id.startswith(("NW1", "NW6")) and r.passed is not None for r in results)
+    return network_dataset_note() if ran else None
 
 
 def _scorecard_table(results) -> Table:

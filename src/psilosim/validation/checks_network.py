@@ -65,16 +65,35 @@ CHECKS = NetworkCheckParams(
 )
 
 
+#: Environment variable naming the folder that holds ``schaefer100/`` (the shared reference data);
+#: when set, it is the only place looked at, and an empty value means "use the built-in AAL2".
+SHARED_DATA_VARIABLE = "PSILOSIM_SHARED_DATA"
+
+
 def shared_schaefer100() -> Path | None:
-    """The Schaefer-100 reference folder if this checkout has ``../shared`` beside it."""
-    candidates = [os.environ.get("PSILOSIM_SHARED_DATA", "")]
-    candidates += [str(Path(__file__).resolve().parents[3].parent / "shared" / "data"),
-                   str(Path.cwd().parent / "shared" / "data")]
+    """The Schaefer-100 reference folder, if there is one: ``$PSILOSIM_SHARED_DATA/schaefer100``
+    when the variable is set (empty: none), else ``../shared/data/schaefer100`` beside this
+    checkout or beside the working directory. It is not shipped with the package."""
+    given = os.environ.get(SHARED_DATA_VARIABLE)
+    if given is not None:
+        candidates = [given]
+    else:
+        candidates = [str(Path(__file__).resolve().parents[3].parent / "shared" / "data"),
+                      str(Path.cwd().parent / "shared" / "data")]
     for base in filter(None, candidates):
         folder = Path(base) / "schaefer100"
         if (folder / "regions.csv").exists():
             return folder
     return None
+
+
+def network_dataset_note() -> str:
+    """Which parcellation the NW1 and NW6 rows run on, and why (printed with the scorecard)."""
+    folder = shared_schaefer100()
+    if folder is not None:
+        return f"Schaefer-100 reference folder {folder} (real PET 5-HT2A map)"
+    return (f"built-in AAL2 (approximate 5-HT2A map): no Schaefer-100 reference folder found; set "
+            f"{SHARED_DATA_VARIABLE} to the folder holding schaefer100/ to run them on it")
 
 
 def check_dataset() -> Parcellation:
@@ -124,8 +143,8 @@ def _regional_distance(session: xr.Dataset, condition: str) -> xr.DataArray:
 
 
 @check("NW1.dmn", known_conflict="the DMF's drug effect is a near-global desynchronisation whose "
-       "regional size follows structural in-strength (r 0.94), not 5-HT2A density (r 0.15), so the "
-       "strongly connected Limbic/Cont regions change most; see docs/network.md#nw1-dmn")
+       "regional size follows structural in-strength, not 5-HT2A density (Schaefer-100: r 0.94 vs "
+       "0.15), so the most strongly connected networks change most, not the DMN; see docs/network.md#nw1-dmn")
 def dmn_most_changed() -> tuple[bool, str]:
     """The DMN has the largest FC change (Siegel et al. 2024 seed-map distance) under the drug."""
     from ..network.measures import network_fc_distance, within_network_change
