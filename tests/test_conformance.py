@@ -155,7 +155,8 @@ def test_every_param_value_is_finite(pset):
 
 
 def _outside(p: Param, value: float) -> bool:
-    return (p.low is not None and value < p.low) or (p.high is not None and value > p.high)
+    below = p.low is not None and (value < p.low or (value == p.low and not p.low_inclusive))
+    return below or (p.high is not None and value > p.high)
 
 
 @pytest.mark.parametrize("pset", _cases(SETS, "bounds", PARAM_XFAILS))

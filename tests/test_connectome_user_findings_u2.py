@@ -137,8 +137,11 @@ def _receptors(folder, table: pd.DataFrame) -> None:
 def test_receptors_without_index_or_label_warn_that_they_are_matched_by_position(tmp_path):
     folder = _folder(tmp_path)
     _receptors(folder, pd.DataFrame({"5HT2A": [1.0, 2.0, 3.0, 4.0]}))
-    with pytest.warns(UserWarning, match=r"receptors\.csv.*by position.*(index|label)"):
+    from psilosim.errors import DataWarning, PsilosimWarning
+
+    with pytest.warns(DataWarning, match=r"receptors\.csv.*by position.*(index|label)"):  # one line on the CLI
         brain = load_parcellation_folder(folder)
+    assert issubclass(DataWarning, PsilosimWarning)
     np.testing.assert_array_equal(brain.receptors.sel(receptor="5HT2A").values, [1.0, 2.0, 3.0, 4.0])
 
 

@@ -202,3 +202,14 @@ def test_a_refused_value_names_only_the_bounds_that_exist():
     assert "2 is outside [0, 1]" in str(closed.value) and "-1 h is outside the allowed range (>= 0 h)" in str(open_ended.value)
     assert "None" not in str(closed.value) and "  " not in str(closed.value)
     assert ", None]" not in str(open_ended.value)  # pydantic's own wrapper text is not ours
+
+
+@pytest.mark.parametrize("value", [-1.0, 0.0])
+def test_a_positive_quantity_says_it_must_be_positive_for_zero_and_below(value):
+    """-1 and 0 are refused for one reason, so the message is the same (it said ">= 0" for -1 and
+    then refused 0 as "must be greater than zero")."""
+    from psilosim.compounds import get_compound
+
+    with pytest.raises(InputError) as err:
+        get_compound("psilocybin").pk("human").replace(clearance=value)
+    assert err.value.field == "clearance" and "(> 0 L/h)" in err.value.problem

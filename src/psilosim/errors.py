@@ -65,3 +65,8 @@ class CoarseOutputStepWarning(PsilosimWarning):
     is too coarse for the peaks and durations read from its output: the values at the output times
     are exact, but a maximum or a time above threshold taken from them is a sample that misses the
     peak."""
+
+
+class DataWarning(PsilosimWarning):
+    """A dataset was read, but in a way its author may not have meant (e.g. a receptor table
+    without labels, matched to the regions by row position)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import secrets
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -27,8 +28,9 @@ PROVENANCE_FILE = "provenance.json"
 #: A virtual trial's manifest (:mod:`psilosim.clinical.trial`): its folder is a trial, which a
 #: single run must not replace (the report, the chunks and the resume record would be lost).
 TRIAL_MANIFEST_FILE = "run.json"
-#: Permission bits of a new folder before the user's umask (what ``mkdir`` uses).
-NEW_FOLDER_MODE = 0o777
+#: Names tried for the hidden folder a run is written into before it replaces the destination
+#: (a random suffix each; a clash is astronomically unlikely, the loop only avoids an endless retry).
+PARTIAL_NAME_ATTEMPTS = 16
 FIGURE_DPI = 150
 #: File types a --plot option writes (by suffix).
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -153,8 +155,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
     check_replaceable(dest, field)
     provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    tmp.chmod(NEW_FOLDER_MODE & ~_umask())  # mkdtemp makes it private (0700); a result folder is not
+    tmp = _new_partial_folder(dest)
     try:
         write_results(dataset, tmp / RESULTS_FILE)
         for name, fig in (figures or {}).items():
@@ -187,11 +188,17 @@ def check_replaceable(dest: str | Path, field: str = "outputs.folder") -> None:
                                 "choose another folder")
 
 
-def _umask() -> int:
-    """The process's file-creation mask (read by setting it, then restoring it)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_partial_folder(dest: Path) -> Path:
+    """A new hidden folder beside ``dest`` to fill before the swap, made by ``mkdir`` so it gets a
+    result folder's permissions under the user's umask (``mkdtemp`` makes a private 0700 one)."""
+    for _ in range(PARTIAL_NAME_ATTEMPTS):
+        tmp = dest.parent / f".{dest.name}.partial-{secrets.token_hex(4)}"
+        try:
+            tmp.mkdir()
+            return tmp
+        except FileExistsError:
+            continue
+    raise InputError("--out", f"could not create a working folder beside {dest}")
 
 
 def _swap_into_place(tmp: Path, dest: Path) -> None:

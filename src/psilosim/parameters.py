@@ -62,6 +62,9 @@ class Param(BaseModel):
         How the value was derived, fitted or why it was assumed.
     low, high
         Optional physiological bounds; :meth:`ParameterSet.replace` refuses values outside them.
+    low_inclusive
+        Whether ``low`` itself is allowed (``False`` for a quantity that must be positive: a
+        clearance of zero is no clearance).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -73,6 +76,7 @@ class Param(BaseModel):
     note: str = ""
     low: float | None = None
     high: float | None = None
+    low_inclusive: bool = True
 
     @field_validator("unit")
     @classmethod
@@ -109,17 +113,25 @@ class Param(BaseModel):
         value = self._magnitude(value, field)
         if not math.isfinite(value):
             raise InputError(field, f"{value} is not a finite number")
-        if self.low is not None and value < self.low or self.high is not None and value > self.high:
+        if self.outside(value):
             raise InputError(field, self.out_of_range(value))
         return self.model_copy(update={"value": value, "source": source, "kind": "override"})
 
+    def outside(self, value: float) -> bool:
+        """Whether ``value`` (in this parameter's unit) lies outside ``low``/``high``."""
+        below = self.low is not None and (value < self.low if self.low_inclusive else value <= self.low)
+        return below or (self.high is not None and value > self.high)
+
     def out_of_range(self, value: float) -> str:
         """Why ``value`` (in this parameter's unit) is refused: ``"2 is outside [0, 1]"``,
-        ``"-1 h is outside the allowed range (>= 0 h)"``; an open end is not shown."""
+        ``"-1 h is outside the allowed range (>= 0 h)"``, ``"0 L/h ... (> 0 L/h)"``; an open end
+        is not shown."""
         unit = f" {self.unit}" if self.unit else ""
+        opening = "[" if self.low_inclusive else "("
         if self.low is not None and self.high is not None:
-            return f"{value:g}{unit} is outside [{self.low:g}, {self.high:g}]{unit}"
-        allowed = f">= {self.low:g}" if self.low is not None else f"<= {self.high:g}"
+            return f"{value:g}{unit} is outside {opening}{self.low:g}, {self.high:g}]{unit}"
+        allowed = (f"{'>=' if self.low_inclusive else '>'} {self.low:g}" if self.low is not None
+                   else f"<= {self.high:g}")
         return f"{value:g}{unit} is outside the allowed range ({allowed}{unit})"
 
     def _magnitude(self, value: Any, field: str) -> float:

@@ -385,7 +385,7 @@ def input_error_from(exc: ValidationError, *, prefix: str = "",
     else:
         problem = err["msg"]
         if err["type"] == "extra_forbidden":
-            problem = "unknown field (check its spelling)" + _did_you_mean(
+            problem = "unknown field (check its spelling)" + did_you_mean(
                 str(err["loc"][-1]), _allowed_keys(model or _model_named(exc.title), err["loc"][:-1]))
     field = ".".join(p for p in (prefix, loc) if p)
     more = len(errors) - 1
@@ -397,7 +397,8 @@ def input_error_from(exc: ValidationError, *, prefix: str = "",
 SUGGESTION_CUTOFF = 0.75
 
 
-def _did_you_mean(key: str, allowed: list[str]) -> str:
+def did_you_mean(key: str, allowed: list[str]) -> str:
+    """``"; did you mean primary_day?"`` for the allowed names close to a misspelt ``key`` (else ``""``)."""
     import difflib
 
     close = difflib.get_close_matches(key, allowed, n=3, cutoff=SUGGESTION_CUTOFF)

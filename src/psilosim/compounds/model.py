@@ -186,7 +186,7 @@ class Compound(ParameterSet):
         """
         from pydantic import ValidationError
 
-        from ..regimen import input_error_from
+        from ..regimen import did_you_mean, input_error_from
 
         data = self.model_dump()
         data["name"], data["aliases"] = name, []
@@ -198,7 +198,7 @@ class Compound(ParameterSet):
                     for field, value in fields.items():
                         entry[field] = _override(entry.get(field), value, f"binding.{target}.{field}")
             elif key not in data:
-                raise InputError(key, f"{self.name} has no field {key!r}")
+                raise InputError(key, f"{self.name} has no field {key!r}" + did_you_mean(key, list(data)))
             else:
                 data[key] = _override(data[key], new, key)
         try:

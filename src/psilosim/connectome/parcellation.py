@@ -32,7 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from .._labels import align_regions
-from ..errors import DataError, InputError
+from ..errors import DataError, DataWarning, InputError
 
 #: Name of the default mode network in the region tables (Yeo-7 naming).
 DMN = "Default"
@@ -311,7 +311,7 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
     else:
         warnings.warn(f"{path}: no 'index' or 'label' column, so rows are matched to regions.csv by position "
                       "(row k = region k); add a first column 'index' (the index of regions.csv) or 'label' "
-                      "(the region label) to have them matched by key", UserWarning, stacklevel=4)
+                      "(the region label) to have them matched by key", DataWarning, stacklevel=4)
     text = [str(c) for c in rec.columns if not pd.api.types.is_numeric_dtype(rec[c])]
     if text:
         raise DataError(f"{path}: column(s) {text} are not numeric (one density column per receptor)")

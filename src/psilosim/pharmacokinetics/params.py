@@ -67,21 +67,22 @@ class PhysicallyBounded:
 
     @model_validator(mode="after")
     def _inside_bounds(self) -> PhysicallyBounded:
-        for name, bound in self.physical_bounds.items():
+        for name in self.physical_bounds:
             p = getattr(self, name)
             if p is None:
                 continue
-            if (p.low is not None and p.value < p.low) or (p.high is not None and p.value > p.high):
+            if p.outside(p.value):
                 raise InputError(name, p.out_of_range(p.value))
-            if bound.positive and not p.value > 0:
-                raise InputError(name, "must be greater than zero")
         return self
 
 
 def _tightest(low: float | None, high: float | None, bound: Bound, unit: str) -> dict[str, float | None]:
     """The declared bounds narrowed to the physical ones (a file may declare tighter ones)."""
     phys_high = None if bound.high is None else float(Q_(bound.high, "").to(unit or "").magnitude)
-    return {"low": _narrow(low, bound.low, max), "high": _narrow(high, phys_high, min)}
+    narrowed = _narrow(low, bound.low, max)
+    # a positive quantity excludes its physical low end (0), not a tighter low a file declares
+    exclusive = bound.positive and narrowed == bound.low
+    return {"low": narrowed, "high": _narrow(high, phys_high, min), "low_inclusive": not exclusive}
 
 
 def _narrow(declared: float | None, physical: float | None, pick) -> float | None:
