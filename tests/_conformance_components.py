@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 import psilosim
+from psilosim.binding import ACUTE_RESOLUTION
 from psilosim.parameters import ParameterSet
 
 # ----------------------------------------------------------------------------- parameter sets
@@ -143,7 +144,7 @@ SMALL_REGIONS = [f"R{i}" for i in range(8)]
 ACUTE_HOURS = 24.0
 #: Output step of the acute components: the acute chain's internal step, so peaks read from the
 #: output are not sampled (a coarser step warns: CoarseOutputStepWarning).
-ACUTE_STEP_H = 0.25
+ACUTE_STEP_H = ACUTE_RESOLUTION.max_internal_step.to("h")
 SLOW_DAYS = 14.0
 NETWORK_SECONDS = 4.0
 DRUG = ("psilocybin", "25 mg")

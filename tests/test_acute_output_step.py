@@ -64,14 +64,23 @@ def test_the_output_times_are_the_requested_grid():
     assert ds.attrs["internal_step_h"] == pytest.approx(0.25)
 
 
+@pytest.fixture(scope="module")
+def psilocybin_on_the_internal_grid():
+    return simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=24,
+                          dt_h=ACUTE_RESOLUTION.max_internal_step.to("h"))
+
+
 @pytest.mark.parametrize("dt_h", [6.0, 15.0, "6 h"])
-def test_a_step_that_misses_the_peak_warns_naming_dt_h(dt_h):
+def test_a_step_that_misses_the_peak_warns_naming_dt_h(dt_h, psilocybin_on_the_internal_grid):
     with pytest.warns(CoarseOutputStepWarning, match="dt_h") as record:
         ds = simulate_acute(("psilocybin", Regimen.single("25 mg")), t_end_h=24, dt_h=dt_h)
     message = str(record[0].message)
-    # the warning gives the internal-grid values the sampled output misses
-    assert "17.6" in message and "sampled" in message
-    assert float(ds.concentration.max()) < 0.5 * 17.6
+    # the warning gives the internal-grid values the sampled output misses: those of a fine run
+    cmax = float(psilocybin_on_the_internal_grid.concentration.max())
+    peak_effect = 100 * float(psilocybin_on_the_internal_grid.effect.max())
+    assert f"Cmax psilocin {float(ds.concentration.max()):.3g} (internal grid: {cmax:.3g} ng/mL)" in message
+    assert f"(internal grid: {peak_effect:.3g} % of scale)" in message and "sampled" in message
+    assert float(ds.concentration.max()) < 0.5 * cmax
     assert issubclass(CoarseOutputStepWarning, UserWarning)
 
 

@@ -127,6 +127,21 @@ def test_trial_out_refuses_a_psilosim_run_folder(monkeypatch, capsys, tmp_path: 
     assert {p.name: p.read_text() for p in run_folder.iterdir()} == files
 
 
+# Guards against the API writing a trial into a `psilosim run` folder: the check was the CLI's only.
+def test_run_trial_refuses_a_psilosim_run_folder_in_the_api(tmp_path: Path):
+    from psilosim.clinical.presets import goodwin2022
+    from psilosim.clinical.trial import run_trial
+
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    files = {"provenance.json": '{"psilosim": "run"}', "results.nc": "run results"}
+    for name, text in files.items():
+        (run_folder / name).write_text(text)
+    with pytest.raises(InputError, match="run.json"):
+        run_trial(goodwin2022(), n_patients=4, out=run_folder, progress=False)
+    assert {p.name: p.read_text() for p in run_folder.iterdir()} == files
+
+
 # ---------------------------------------------------------------- 5. the duplicate-key walk
 # safe_load builds a recursive structure, but a design holding one failed later with a traceback
 # (its hash: "Circular reference detected"); psilosim refuses it where it is written.
@@ -215,3 +230,19 @@ def test_every_regimen_or_compound_snippet_of_the_docs_is_valid(snippet: str):
         DesignTreatment.model_validate({"compound": data["compound"], "regimen": REGIMEN})
     else:
         Regimen.from_phases([{"dose": "1 mg", **data}])
+
+
+# Guards against a misspelt based_on or override key in a single-run scenario being reported vaguely
+# ("treatments.0.compound: unknown field (and 8 more errors)", or the override's path dropped).
+@pytest.mark.parametrize(("compound", "field", "hint"), [
+    ("{name: myc, base_on: psilocybin, overrides: {}}", "treatments.0.compound.base_on", "did you mean based_on"),
+    ("{name: myc, based_on: psilocybin, overrides: {bindng: {}}}", "treatments.0.compound.overrides.bindng",
+     "did you mean binding"),
+])
+def test_a_custom_compound_typo_is_named_at_its_path_in_a_scenario(compound: str, field: str, hint: str):
+    from psilosim.scenario import parse_scenario
+
+    text = f"name: t\ntreatments:\n  - compound: {compound}\n    regimen: {{phases: [{{dose: 25 mg}}]}}\n"
+    with pytest.raises(InputError) as info:
+        parse_scenario(text)
+    assert info.value.field == field and hint in info.value.problem

@@ -158,15 +158,45 @@ def test_biology_summary_counts_patients_with_the_window_open_at_the_primary_day
     assert biology_cells(bio)["window_open_at_day"] == "2/3"
 
 
-def test_trial_report_biology_section_carries_the_trkb_caveat_for_a_low_dose_arm():
+def _arm_trips(design, **trips) -> dict:
+    """A trial summary giving only each arm's mean trip peak (what the report reads)."""
+    return {"arms": {arm.name: {"biology": {"acute_effect_peak": trips[arm.name]}} for arm in design.arms}}
+
+
+# Guards against the report deciding "sub-psychedelic" by the dose (10 mg < 25 mg) while
+# ``psilosim window`` decides it by the peak effect: one rule, the arm's mean trip peak.
+@pytest.mark.parametrize("side", [-1, 1])
+def test_trial_report_biology_caveat_follows_the_arm_trip_peak_at_the_threshold(side):
+    from psilosim.binding import EFFECT_PARAMS, is_sub_psychedelic
     from psilosim.clinical.presets import get_preset
     from psilosim.report.trial import biology_notes
 
-    carhart = get_preset("carhart2021")  # the escitalopram arm gets psilocybin 1 mg twice
-    notes = biology_notes(carhart)
+    goodwin = get_preset("goodwin2022")  # 25 mg, 10 mg and 1 mg psilocybin arms
+    threshold = EFFECT_PARAMS.duration_threshold.value
+    peak = threshold + side * 1e-6
+    assert is_sub_psychedelic(peak) == (side < 0)
+    notes = biology_notes(goodwin, _arm_trips(goodwin, **{"25mg": 0.68, "10mg": peak, "1mg": 0.01}))
     assert len(notes) == 1 and CAVEAT in notes[0]
-    full_only = carhart.model_copy(update={"arms": [carhart.arms[0]]})
-    assert biology_notes(full_only) == []
+    assert ("10mg" in notes[0]) == (side < 0) and "Arm" in notes[0] and "1mg" in notes[0]
+
+
+@pytest.fixture(scope="module")
+def ten_mg_run():
+    """goodwin2022's 10 mg psilocybin arm alone, 4 patients."""
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.trial import run_trial
+
+    goodwin = get_preset("goodwin2022")
+    design = goodwin.model_copy(update={"arms": [a for a in goodwin.arms if a.name == "10mg"], "comparison": None})
+    return run_trial(design, n_patients=4, seed=1, backend="sync")
+
+
+def test_trial_report_and_window_agree_on_a_10_mg_psilocybin_arm(ten_mg_run):
+    """The arm's 10 mg patients trip (mean peak above the threshold), as ``window`` says of 10 mg."""
+    from psilosim.report.trial import render_trial_report
+
+    assert _json("window", "--species", "human", "--compound", "psilocybin", "--dose", "10 mg")["caveat"] is None
+    assert CAVEAT not in render_trial_report(ten_mg_run)
 
 
 # ---------------------------------------------------------------- 4. cosmetics

@@ -85,7 +85,7 @@ subject: {subject}
     (dict(subject="{species: dog}"), "subject.species"),
     (dict(route="iv"), "treatments.0.regimen.route"),
     (dict(subject="{parameter_sets: {psilocybin: nope}}"), "subject.parameter_sets.psilocybin"),
-    (dict(compound="{name: x, based_on: psilocybin, overrides: {no_such_param: 3}}"), "treatments.0.compound"),
+    (dict(compound="{name: x, based_on: psilocybin, overrides: {no_such_param: 3}}"), "treatments.0.compound.overrides.no_such_param"),
     (dict(dose="0.3 mg/kg"), "treatments.0.regimen.phases.0.dose"),
 ])
 def test_scenario_errors_are_raised_at_parse_time_naming_the_field(case, field):

@@ -242,11 +242,25 @@ def test_arm_index_has_units(small_run):
     assert small_run["arm_index"].attrs["units"] == "1"
 
 
-def test_no_negative_zero_in_the_scores():
-    # patient 38 of carhart2021 under seed 2021 is rated 0 at visit 7, which rounding made -0.0
-    ds = simulate_chunk(carhart2021(), 2021, 38, 39)
-    score = ds["outcome"].sel(measure="score").values
-    assert np.any(score == 0)
+def test_no_negative_zero_in_the_scores(monkeypatch):
+    """A rating rounded from a tiny negative is -0.0 (it printed as "-0"): the chunk writes 0.0."""
+    import dataclasses
+
+    import psilosim.clinical.trial as trial
+
+    simulate_patient = trial.simulate_patient
+
+    def rated_minus_zero(*args, **kwargs):
+        outcome = simulate_patient(*args, **kwargs)
+        visits, course = outcome.visits.copy(), outcome.course.copy()
+        score = trial.MEASURES.index("score")
+        visits[1:, score] = course[1:, 0] = np.rint(-0.3)
+        assert np.signbit(visits[1:, score]).all() and np.signbit(course[1:, 0]).all()  # really -0.0
+        return dataclasses.replace(outcome, visits=visits, course=course)
+
+    monkeypatch.setattr(trial, "simulate_patient", rated_minus_zero)
+    ds = simulate_chunk(carhart2021(), 2021, 0, 2)
+    assert (ds["outcome"].sel(measure="score").values[:, 1:] == 0).all()
     for name in ("outcome", "course"):
         values = ds[name].values
         assert not np.any((values == 0) & np.signbit(values)), name

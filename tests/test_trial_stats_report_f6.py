@@ -78,10 +78,15 @@ def test_trial_out_resumes_an_interrupted_trial_folder(monkeypatch, capsys, tmp_
     # an interrupted run: the manifest and one chunk, no results and no provenance yet
     (out / "provenance.json").unlink()
     (out / "results.nc").unlink()
-    sorted((out / "chunks").glob("chunk_*.nc"))[-1].unlink()
+    kept, lost = sorted((out / "chunks").glob("chunk_*.nc"))
+    lost.unlink()
+    written = kept.stat().st_mtime_ns
     code, again, _ = run_cli(monkeypatch, capsys, *args)
     assert code == 0
     assert json.loads(again)["arms"] == json.loads(first)["arms"]
+    # the kept chunk was reused, not recomputed and rewritten; only the lost one was simulated again
+    assert kept.stat().st_mtime_ns == written
+    assert lost.exists()
     # a finished run in the same folder is rerun in place too
     code, _, _ = run_cli(monkeypatch, capsys, *args)
     assert code == 0
@@ -196,8 +201,20 @@ def test_report_and_table_show_every_comparison_and_say_no_adjustment(three_arm_
 
 
 def test_docs_name_the_default_reference_and_the_differences_key():
-    text = (DOCS / "clinical.md").read_text()
-    assert '"differences"' in text and "reference arm" in text
+    from psilosim.clinical.stats import reference_arm
+
+    text = " ".join((DOCS / "clinical.md").read_text().split())
+    assert '"differences"' in text
+    documented = re.search(r"with that reference arm \(the (\w+) of `comparison`, by default the design's (\w+) arm\)",
+                           text)
+    assert documented, "docs/clinical.md no longer says which arm is the reference"
+    ordinal = {"first": 0, "second": 1, "third": 2}
+    of_comparison, of_design = (ordinal[word] for word in documented.groups())
+    arms = ["high", "mid", "placebo"]
+    for comparison in (["high", "placebo"], ["placebo", "mid"], None):
+        ds = xr.Dataset(attrs={"design": json.dumps(_three_arms(comparison)), "arms": json.dumps(arms)})
+        expected = comparison[of_comparison] if comparison else arms[of_design]
+        assert reference_arm(ds) == expected, comparison
 
 
 # ---------------------------------------------------------------- 5: correlations with CI, n and per arm
@@ -235,19 +252,39 @@ def test_correlation_details_give_ci_n_and_per_arm_r():
         assert abs(within.r) < 0.5  # the within-arm relation is absent
 
 
+def _fisher_z_ci(r: float, n: int) -> tuple[float, float]:
+    half = sps.norm.ppf(0.975) / np.sqrt(n - 3)
+    return float(np.tanh(np.arctanh(r) - half)), float(np.tanh(np.arctanh(r) + half))
+
+
 def test_summary_json_has_correlation_details(carhart_run):
     summary = summarize(carhart_run)
     details = summary["correlation_details"]
-    assert set(details) == set(summary["correlations"])
-    for key, r in summary["correlations"].items():
+    assert set(details) == set(summary["correlations"]) == {"density_change_vs_improvement",
+                                                             "bdnf_change_vs_improvement"}
+    # recomputed from the run's own numbers: change at the primary day against improvement there
+    primary = carhart_run["visit"].values[carhart_run["study_day"].values == carhart_run.attrs["primary_day"]][0]
+    score = carhart_run["outcome"].sel(measure="score")
+    improvement = (score.isel(visit=0) - score.sel(visit=primary)).values
+    arms = carhart_run["arm"].values
+    for measure in ("density", "bdnf"):
+        key = f"{measure}_change_vs_improvement"
+        level = carhart_run["outcome"].sel(measure=f"{measure}_rel")
+        change = (level.sel(visit=primary) - level.isel(visit=0)).values
         d = details[key]
-        assert d["r"] == r and d["n"] == 16
-        if r is None:
-            assert d["reason"]
-        else:
-            assert d["reason"] is None and d["ci"][0] <= r <= d["ci"][1]
+        expected = sps.pearsonr(change, improvement)[0]
+        assert summary["correlations"][key] == pytest.approx(expected, rel=1e-9)
+        assert d["r"] == pytest.approx(expected, rel=1e-9) and d["n"] == 16 and d["reason"] is None
+        assert d["ci"] == pytest.approx(_fisher_z_ci(expected, 16), rel=1e-9)
         assert set(d["by_arm"]) == {"psilocybin", "escitalopram"}
-        assert all(set(v) >= {"r", "ci", "n", "reason"} for v in d["by_arm"].values())
+        for arm, within in d["by_arm"].items():
+            mask = arms == arm
+            assert within["n"] == mask.sum()
+            if np.ptp(change[mask]) == 0:  # e.g. BDNF under escitalopram alone: no r, and why
+                assert within["r"] is None and "does not vary" in within["reason"]
+            else:
+                assert within["reason"] is None
+                assert within["r"] == pytest.approx(sps.pearsonr(change[mask], improvement[mask])[0], rel=1e-9)
         assert sum(v["n"] for v in d["by_arm"].values()) == d["n"]  # each patient in exactly one arm
     json.dumps(details)  # serialisable as it is
 

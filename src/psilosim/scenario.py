@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ._yaml import UniqueKeyLoader, read_yaml, yaml_error_text  # noqa: F401 (public here since 0.x)
 from .errors import InputError
-from .regimen import Regimen, input_error_from
+from .regimen import SUGGESTION_CUTOFF, Regimen, input_error_from
 from .units import parse_quantity
 
 #: Relative slack when checking that the duration is a whole number of steps (float rounding).
@@ -56,9 +56,20 @@ class CustomCompound(BaseModel):
     overrides: dict[str, Any] = {}
 
     def build(self):
+        """The derived :class:`~psilosim.compounds.Compound`.
+
+        Raises
+        ------
+        InputError
+            On ``overrides.<field>`` for an override the library compound does not have or refuses.
+        """
         from .compounds import get_compound
 
-        return get_compound(self.based_on).derive(self.name, **self.overrides)
+        base = get_compound(self.based_on)
+        try:
+            return base.derive(self.name, **self.overrides)
+        except InputError as exc:
+            raise InputError(f"overrides.{exc.field}", exc.problem) from None
 
 
 def custom_compound_first(value: Any, *, any_mapping: bool = False) -> Any:
@@ -74,12 +85,21 @@ def custom_compound_first(value: Any, *, any_mapping: bool = False) -> Any:
     InputError
         Naming the custom compound's field (``overides``), relative to ``compound``.
     """
-    if isinstance(value, dict) and (any_mapping or "based_on" in value):
+    if isinstance(value, dict) and (any_mapping or _names_a_base(value)):
         try:
             return CustomCompound.model_validate(value)
         except ValidationError as exc:
             raise input_error_from(exc, model=CustomCompound) from None
     return value
+
+
+def _names_a_base(mapping: dict) -> bool:
+    """Whether a compound mapping is meant as a custom compound: it has ``based_on``, or a key
+    that is a misspelling of it (``base_on``), which a full compound definition never has."""
+    import difflib
+
+    keys = [str(k) for k in mapping]
+    return "based_on" in keys or bool(difflib.get_close_matches("based_on", keys, n=1, cutoff=SUGGESTION_CUTOFF))
 
 
 class TreatmentSpec(BaseModel):
@@ -102,7 +122,10 @@ class TreatmentSpec(BaseModel):
         if isinstance(self.compound, str):
             return get_compound(self.compound)
         if isinstance(self.compound, CustomCompound):
-            return self.compound.build()
+            try:
+                return self.compound.build()
+            except InputError as exc:
+                raise InputError(f"compound.{exc.field}", exc.problem) from None
         try:
             return Compound.model_validate(self.compound)
         except ValidationError as exc:
@@ -233,7 +256,7 @@ class Scenario(BaseModel):
         naming its field, not later inside :func:`simulate_scenario`."""
         subject = self.subject.to_subject()
         for k, treatment in enumerate(self.treatments):
-            compound = _named(f"treatments.{k}.compound", treatment.resolve_compound)
+            compound = _within(f"treatments.{k}", treatment.resolve_compound)  # its own field: compound[.…]
             _named("subject.species", lambda c=compound: c.species_pk(subject.species))
             chosen = subject.parameter_set(compound.name)
             field = f"subject.parameter_sets.{compound.name.lower()}"
@@ -254,6 +277,17 @@ def _named(field: str, build):
         raise InputError(field, exc.problem) from None
     except ValidationError as exc:
         raise input_error_from(exc, prefix=field) from None
+
+
+def _within(prefix: str, build):
+    """``build()``, with an :class:`InputError` or pydantic error re-raised under ``prefix``,
+    keeping the field it named (``treatments.0`` + ``compound.overrides.clearence``)."""
+    try:
+        return build()
+    except InputError as exc:
+        raise InputError(f"{prefix}.{exc.field}", exc.problem) from None
+    except ValidationError as exc:
+        raise input_error_from(exc, prefix=prefix) from None
 
 
 def _doses_resolve(regimen: Regimen, weight_kg: float | None, *, prefix: str) -> None:

@@ -9,11 +9,15 @@ from .model import (
     TARGETS,
     CoarseOutputStepWarning,
     acute_pharmacodynamics,
+    acute_summary,
     effect_duration_h,
     internal_split,
+    is_sub_psychedelic,
     simulate_acute,
 )
 from .params import ACUTE_RESOLUTION, EFFECT_PARAMS, EffectParams, ResolutionParams
 
 __all__ = ["ACUTE_RESOLUTION", "EFFECT_PARAMS", "POOLS", "TARGETS", "CoarseOutputStepWarning", "EffectParams",
-           "ResolutionParams", "acute_pharmacodynamics", "effect_duration_h", "internal_split", "simulate_acute"]
+           "ResolutionParams", "acute_pharmacodynamics", "acute_summary",
+           "effect_duration_h", "internal_split", "is_sub_psychedelic",
+           "simulate_acute"]

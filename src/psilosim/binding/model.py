@@ -58,7 +58,21 @@ _STEP_SLACK = 1e-9
 
 
 def internal_split(dt_h: float, max_step_h: float) -> int:
-    """Fewest equal parts of an output step ``dt_h`` that are no longer than ``max_step_h`` (both h)."""
+    """Fewest equal parts of an output step that are no longer than the largest internal step.
+
+    Parameters
+    ----------
+    dt_h
+        The output step (h).
+    max_step_h
+        The largest internal step allowed (h; ``ACUTE_RESOLUTION.max_internal_step``).
+
+    Returns
+    -------
+    int
+        The number of parts, at least 1 (a step already short enough is not split); a ratio
+        within float rounding of a whole number counts as that number.
+    """
     return max(1, math.ceil(dt_h / max_step_h - _STEP_SLACK))
 
 
@@ -194,27 +208,67 @@ def _internal_grid(times: np.ndarray, max_step_h: float) -> tuple[np.ndarray, in
     return inner, split
 
 
-def _summaries(ds: xr.Dataset) -> dict[str, tuple[float, str]]:
-    """Peaks and effect duration (what the summary of a run reports) with their display unit;
-    occupancy and effect are fractions of a 0-1 scale (shown in %)."""
-    out = {f"Cmax {a}" + (f" ({c})" if a != c else ""): (float(ds.concentration.sel(compound=c).max()), "ng/mL")
-           for c, a in zip(ds.compound.values, ds.analyte.values, strict=True)}
-    out.update({f"peak occupancy {t}": (float(ds.occupancy.sel(target=t).max()), "%") for t in ds.target.values})
-    out["peak effect"] = (float(ds.effect.max()), "%")
-    out["effect duration"] = (effect_duration_h(ds, ds.effect.attrs["duration_threshold"]), "h")
+def acute_summary(ds: xr.Dataset) -> dict[str, tuple[float, str]]:
+    """Peaks and effect duration of an acute run, each with its display unit: the summary
+    ``psilosim run`` prints and gives under ``--json`` key ``summary`` (its keys), and the
+    quantities :func:`simulate_acute` checks for a coarse output step.
+
+    Parameters
+    ----------
+    ds
+        :func:`simulate_acute`'s result (one subject), or such results stacked along a ``subject``
+        dimension (:func:`psilosim.scenario.simulate_scenario`).
+
+    Returns
+    -------
+    dict
+        ``{name: (value, unit)}``, each value the median over subjects of the subject's own value:
+        ``Cmax <moiety>`` (ng/mL; the library analyte, e.g. ``psilocin``, or ``<compound> active
+        moiety`` for a custom compound), ``peak occupancy <target>`` (%, only targets some subject
+        occupies at all), ``peak subjective effect`` (% of scale) and ``effect duration`` (h at or
+        above the effect's ``duration_threshold`` attribute, default the documented one).
+    """
+    subjects = [ds.isel(subject=i) for i in range(ds.sizes["subject"])] if "subject" in ds.dims else [ds]
+    threshold = ds.effect.attrs.get("duration_threshold")
+    out: dict[str, tuple[float, str]] = {}
+    for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
+        out[f"Cmax {_moiety_name(str(comp), str(analyte))}"] = (
+            _median(s.concentration.sel(compound=comp).max() for s in subjects), "ng/mL")
+    for target in ds.target.values:
+        if float(ds.occupancy.sel(target=target).max()) > 0:
+            out[f"peak occupancy {target}"] = (100 * _median(s.occupancy.sel(target=target).max() for s in subjects),
+                                                "%")
+    out["peak subjective effect"] = (100 * _median(s.effect.max() for s in subjects), "% of scale")
+    out["effect duration"] = (_median(effect_duration_h(s, threshold) for s in subjects), "h")
     return out
+
+
+def _median(values) -> float:
+    return float(np.median([float(v) for v in values]))
+
+
+def _moiety_name(compound: str, analyte: str) -> str:
+    """What a concentration is of: the library analyte (``psilocin``), or for a custom compound,
+    which inherits its template's analyte name, that compound's own active moiety."""
+    from ..compounds import get_compound
+
+    try:
+        library = get_compound(compound)
+    except InputError:
+        return f"{compound} active moiety"
+    return analyte if library.analyte == analyte else f"{compound} active moiety"
 
 
 def _warn_if_sampled_summaries_differ(inner: xr.Dataset, out: xr.Dataset, dt_h: float,
                                       resolution: ResolutionParams) -> None:
-    exact, sampled = _summaries(inner), _summaries(out)
+    exact, sampled = acute_summary(inner), acute_summary(out)
     rtol, atol = resolution.summary_rtol.value, resolution.summary_atol.value
     off = []
     for name, (value, unit) in exact.items():
         gap = abs(sampled[name][0] - value)
-        if gap > rtol * abs(value) and (unit != "%" or gap > atol):
-            shown = 100.0 if unit == "%" else 1.0
-            off.append(f"{name} {shown * sampled[name][0]:.3g} (internal grid: {shown * value:.3g} {unit})")
+        on_scale = unit != "ng/mL" and unit != "h"  # percentages of a 0-1 scale
+        if gap > rtol * abs(value) and (not on_scale or gap > 100 * atol):
+            off.append(f"{name} {sampled[name][0]:.3g} (internal grid: {value:.3g} {unit})")
     if off:
         step = inner.attrs["internal_step_h"]
         warnings.warn(CoarseOutputStepWarning(
@@ -290,6 +344,27 @@ def _availability(times, sert_block, background, enabled, params: InteractionPar
     start = 1.0 - d_max * background
     dt = float(times[1] - times[0]) if times.size > 1 else 1.0
     return relax_first_order(target, dt, tau_h, start)
+
+
+def is_sub_psychedelic(peak_effect: float, effect_params: EffectParams = EFFECT_PARAMS) -> bool:
+    """Whether a peak subjective effect stays sub-psychedelic: below ``duration_threshold``, the
+    level the model counts as a subjective effect at all (the one definition of "sub-psychedelic"
+    used by ``psilosim spines`` / ``window`` and the trial report).
+
+    Parameters
+    ----------
+    peak_effect
+        Peak of the subjective "any drug effect" (0-1): one subject's, or for a trial arm the mean
+        of its patients' peaks (``acute_effect_peak`` of :func:`psilosim.clinical.stats.biology_summary`).
+    effect_params
+        The effect parameters whose ``duration_threshold`` is the limit.
+
+    Returns
+    -------
+    bool
+        ``True`` when ``peak_effect`` is below the threshold.
+    """
+    return float(peak_effect) < effect_params.duration_threshold.value
 
 
 def effect_duration_h(ds: xr.Dataset, threshold: float | None = None) -> float:

@@ -348,7 +348,7 @@ def run(
 ) -> None:
     """Run a scenario: write results (NetCDF), provenance (JSON) and figures to an output folder."""
     from .. import DISCLAIMER
-    from ..binding import effect_duration_h
+    from ..binding import acute_summary
     from ..binding.figures import plot_acute
     from ..errors import CoarseOutputStepWarning
     from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
@@ -387,7 +387,7 @@ def run(
     drawn = {} if plot is None else {"plot": save_plot(acute, plot)}  # the same figure, also where asked
     for fig in figures.values():
         plt.close(fig)
-    summary = _run_summary(fine, effect_duration_h)
+    summary = acute_summary(fine)
     summary_step_h = float(fine.attrs.get("internal_step_h", sc.simulation.step_h))
     pk_sets = [t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
                for t in sc.treatments]
@@ -413,34 +413,6 @@ def run(
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
-
-
-def _run_summary(ds, effect_duration_h) -> dict[str, tuple[float, str]]:
-    out: dict[str, tuple[float, str]] = {}
-    for comp, analyte in zip(ds.compound.values, ds.analyte.values, strict=True):
-        cmax = ds.concentration.sel(compound=comp).max("time_h")
-        out[f"Cmax {_moiety_name(str(comp), str(analyte))}"] = (float(cmax.median()), "ng/mL")
-    for target in ds.target.values:
-        peak = ds.occupancy.sel(target=target).max("time_h")
-        if float(peak.max()) > 0:
-            out[f"peak occupancy {target}"] = (100 * float(peak.median()), "%")
-    out["peak subjective effect"] = (100 * float(ds.effect.max("time_h").median()), "% of scale")
-    durations = [effect_duration_h(ds.isel(subject=i)) for i in range(ds.sizes["subject"])]
-    out["effect duration"] = (float(np.median(durations)), "h")
-    return out
-
-
-def _moiety_name(compound: str, analyte: str) -> str:
-    """What a concentration is of: the library analyte (``psilocin``), or for a custom compound,
-    which inherits its template's analyte name, that compound's own active moiety."""
-    from ..compounds import get_compound
-    from ..errors import InputError
-
-    try:
-        library = get_compound(compound)
-    except InputError:
-        return f"{compound} active moiety"
-    return analyte if library.analyte == analyte else f"{compound} active moiety"
 
 
 class _null:

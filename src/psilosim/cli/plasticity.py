@@ -106,17 +106,17 @@ def _trkb_caveat(treatments, drive) -> str | None:
     ``caveat:``) when a dose of a psychedelic binding TrkB stays sub-psychedelic, else ``None``.
 
     ``drive`` is the run's :class:`~psilosim.plasticity.Drive` (its acute effect), or a function
-    that computes it (called only for such a compound); "sub-psychedelic" is a peak effect below
-    ``EFFECT_PARAMS.duration_threshold``, the level the model counts as a subjective effect at all.
+    that computes it (called only for such a compound); "sub-psychedelic" is its peak effect by
+    :func:`psilosim.binding.is_sub_psychedelic` (the rule the trial report applies to an arm).
     """
-    from ..binding import EFFECT_PARAMS
+    from ..binding import is_sub_psychedelic
     from ..report.trial import TRKB_CAVEAT, binds_trkb_as_psychedelic
 
     if not any(binds_trkb_as_psychedelic(name) for name, _ in treatments):
         return None
     effect = drive().effect if callable(drive) else drive.effect
     peak = 0.0 if effect is None else float(np.max(effect))
-    return TRKB_CAVEAT if peak < EFFECT_PARAMS.duration_threshold.value else None
+    return TRKB_CAVEAT if is_sub_psychedelic(peak) else None
 
 
 #: Days reported by default (SP1 at day 1, SP2 at day 34), those within the simulated span.

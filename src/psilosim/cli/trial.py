@@ -69,7 +69,6 @@ def trial(
         check_arm_doses,
         check_difference_possible,
         check_results_format,
-        check_trial_folder,
         run_trial,
     )
 
@@ -87,7 +86,6 @@ def trial(
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     check_arm_doses(design)  # once per arm, before the folder is made and any patient simulated
     out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
-    check_trial_folder(out)  # only an empty folder or a trial's own (run.json, resumed); never a `run` folder
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
                    check_doses=False)

@@ -86,7 +86,9 @@ def validate(
             f"known conflicts), {n_open} not modelled yet"
         )
         if dataset is not None:
-            console.print(f"network rows (NW1, NW6) ran on the {dataset}", highlight=False)
+            from ..validation.checks_network import CONNECTOME_TARGETS
+
+            console.print(f"network rows ({', '.join(CONNECTOME_TARGETS)}) ran on the {dataset}", highlight=False)
         for r in results:
             if r.known_conflict:
                 console.print(f"[yellow]known conflict {r.id}:[/] {r.known_conflict}", highlight=False)
@@ -98,9 +100,9 @@ def validate(
 
 def _network_dataset(results) -> str | None:
     """Where the connectome rows ran (it depends on whether the reference folder is present)."""
-    from ..validation.checks_network import network_dataset_note
+    from ..validation.checks_network import CONNECTOME_TARGETS, network_dataset_note
 
-    ran = any(r.id.startswith(("NW1", "NW6")) and r.passed is not None for r in results)
+    ran = any(r.id in CONNECTOME_TARGETS and r.passed is not None for r in results)
     return network_dataset_note() if ran else None
 
 

@@ -215,8 +215,19 @@ def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = 
 
 
 def reference_arm(ds: xr.Dataset) -> str | None:
-    """The arm every other arm is compared with: the second of the design's ``comparison``, by
-    default the design's second arm (``None`` for a one-arm design)."""
+    """The arm every other arm is compared with.
+
+    Parameters
+    ----------
+    ds
+        A Dataset from :func:`psilosim.clinical.trial.run_trial` (its ``design`` and ``arms`` attributes).
+
+    Returns
+    -------
+    str or None
+        The second arm of the design's ``comparison``, by default the design's second arm;
+        ``None`` for a one-arm design.
+    """
     design = json.loads(ds.attrs["design"])
     comparison = design.get("comparison") or json.loads(ds.attrs["arms"])[:2]
     return comparison[1] if len(comparison) == 2 else None
@@ -227,8 +238,28 @@ def differences(ds: xr.Dataset, *, reference: str | None = None, day: float | No
     :func:`reference_arm`), keyed ``"ARM - REFERENCE"`` in design order.
 
     Each is a separate Welch test with its own 95 % CI and p: no adjustment for multiplicity is made.
-    An arm with fewer than 2 patients (or a reference with fewer) gets ``estimate``, ``ci`` and
-    ``p`` ``None`` and a ``reason``. Empty when the reference arm has no patients or the design has one arm.
+
+    Parameters
+    ----------
+    ds
+        A Dataset from :func:`psilosim.clinical.trial.run_trial`.
+    reference
+        The arm compared against (default :func:`reference_arm`).
+    day
+        The study day (a visit; default the design's primary day).
+
+    Returns
+    -------
+    dict
+        ``{"ARM - REFERENCE": difference}`` for every other arm with patients, each as
+        :func:`difference` gives it; an arm with fewer than 2 patients (or a reference with fewer)
+        gets ``estimate``, ``ci`` and ``p`` ``None`` and a ``reason``. Empty when the reference arm
+        has no patients or the design has one arm.
+
+    Raises
+    ------
+    InputError
+        On ``reference`` when it is not an arm of the run; on ``day`` when it is not a visit.
     """
     reference = reference_arm(ds) if reference is None else check_arm(ds, reference, field="reference")
     present = [a for a in json.loads(ds.attrs["arms"]) if bool((ds["arm"] == a).any())]
@@ -287,6 +318,25 @@ def correlation_details(ds: xr.Dataset, *, day: float | None = None, arm: str | 
     the arms; the reasons are what a report prints in place of a missing r. A pooled r mixes the
     difference between the arms (in the measure and in improvement alike) with the relation within
     an arm, so the two can differ widely: compare it with each arm's.
+
+    Parameters
+    ----------
+    ds
+        A Dataset from :func:`psilosim.clinical.trial.run_trial`.
+    day
+        The study day improvement is taken at (a visit; default the design's primary day).
+    arm
+        Only this arm's patients (default: all patients, pooled).
+
+    Returns
+    -------
+    dict
+        ``{"<measure>_change_vs_improvement": Correlation}``.
+
+    Raises
+    ------
+    InputError
+        On ``arm`` when it is not an arm of the run; on ``day`` when it is not a visit.
     """
     if arm is not None:
         check_arm(ds, arm)
@@ -326,8 +376,26 @@ def _correlation(change: np.ndarray, improvement: np.ndarray) -> Correlation:
 
 
 def correlation_summary(ds: xr.Dataset, *, day: float | None = None) -> dict[str, dict]:
-    """The ``correlation_details`` of ``psilosim trial --json``: per correlation, the pooled
-    ``{"r", "ci", "n", "reason"}`` and ``by_arm``: the same within each arm that has patients."""
+    """The ``correlation_details`` of ``psilosim trial --json``.
+
+    Parameters
+    ----------
+    ds
+        A Dataset from :func:`psilosim.clinical.trial.run_trial`.
+    day
+        The study day improvement is taken at (a visit; default the design's primary day).
+
+    Returns
+    -------
+    dict
+        Per correlation key (:func:`correlation_details`), the pooled ``{"r", "ci", "n", "reason"}``
+        and ``by_arm``: the same within each arm that has patients, by arm name.
+
+    Raises
+    ------
+    InputError
+        On ``day`` when it is not a visit.
+    """
     pooled = correlation_details(ds, day=day)
     arms = [a for a in json.loads(ds.attrs["arms"]) if bool((ds["arm"] == a).any())]
     within = {a: correlation_details(ds, day=day, arm=a) for a in arms}

@@ -648,6 +648,21 @@ def resume_bounds(out: Path, n_patients: int, chunk_size: int) -> tuple[list[tup
     The complete chunk files are kept whatever chunk size made them (non-overlapping, in order of
     their first patient); the patients no kept chunk holds are split into new chunks of
     ``chunk_size``. Every patient is in exactly one chunk, so none is lost or duplicated.
+
+    Parameters
+    ----------
+    out
+        The run's output folder (its chunk files under ``CHUNK_DIR``).
+    n_patients
+        Patients in the run.
+    chunk_size
+        Largest number of patients in a new chunk.
+
+    Returns
+    -------
+    tuple
+        ``(bounds, complete)``: every chunk as ``(first patient, one past the last)``, sorted, and
+        the set of those already complete on disk (:func:`cover_patients`).
     """
     on_disk = [b for b in map(_bounds_of, (out / CHUNK_DIR).glob("chunk_*_*.nc")) if b and b[1] <= n_patients]
     return cover_patients(completed_chunks(out, on_disk), n_patients, chunk_size)
@@ -655,7 +670,24 @@ def resume_bounds(out: Path, n_patients: int, chunk_size: int) -> tuple[list[tup
 
 def cover_patients(complete, n_patients: int, chunk_size: int) -> tuple[list[tuple[int, int]], set[tuple[int, int]]]:
     """Chunks holding patients ``0 … n_patients-1`` exactly once: non-overlapping ``complete``
-    chunks (earliest first), and new chunks of at most ``chunk_size`` patients in the gaps."""
+    chunks (earliest first), and new chunks of at most ``chunk_size`` patients in the gaps.
+
+    Parameters
+    ----------
+    complete
+        ``(start, stop)`` patient ranges already done (they may overlap, e.g. from two chunk
+        sizes; of overlapping ones the earliest is kept; those reaching past ``n_patients`` are dropped).
+    n_patients
+        Patients in the run.
+    chunk_size
+        Largest number of patients in a new chunk.
+
+    Returns
+    -------
+    tuple
+        ``(bounds, kept)``: every chunk as ``(start, stop)``, sorted, and the set of ``complete``
+        chunks kept.
+    """
     kept, end = [], 0
     for start, stop in sorted(complete):
         if end <= start < stop <= n_patients:  # files of two chunkings may overlap: the first one wins
@@ -794,6 +826,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     if out_path is not None:
         if out_path.exists() and not out_path.is_dir():
             raise InputError("--out", f"{out_path} is a file, not a folder; choose another output folder")
+        check_trial_folder(out_path)  # an empty folder or a trial's own, for the API as for the CLI
         out_path.mkdir(parents=True, exist_ok=True)
         _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
                                    "models": fingerprint,

@@ -58,9 +58,23 @@ ANIMAL_MAX_STUDIED_DOSES: dict[tuple[str, str], Param] = _animal_maxima()
 
 
 def studied_maximum(compound, species: str = "human") -> Param | None:
-    """The largest studied dose ``compound`` is compared with in ``species``: its human
-    ``max_studied_dose``, or the animal maximum (:data:`ANIMAL_MAX_STUDIED_DOSES`); ``None`` when
-    there is none (a custom compound, a species without data)."""
+    """The largest studied dose ``compound`` is compared with in ``species``.
+
+    Parameters
+    ----------
+    compound
+        A :class:`~psilosim.compounds.Compound` (or anything with ``name`` and, for a human,
+        ``max_studied_dose``).
+    species
+        ``"human"`` (the guarded species) or an animal species, case-insensitive.
+
+    Returns
+    -------
+    Param or None
+        The compound's human ``max_studied_dose`` (mg or mg/kg), or the animal per-kg maximum
+        (:data:`ANIMAL_MAX_STUDIED_DOSES`); ``None`` when there is none (a custom compound, a
+        species without data).
+    """
     key = species.strip().lower()
     if key in GUARDED_SPECIES:
         return getattr(compound, "max_studied_dose", None)

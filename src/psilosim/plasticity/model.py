@@ -261,7 +261,8 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
     psilocybin dose after six weeks of an SSRI that did not open the window counts from the
     psilocybin dose. The end is the last crossing below ``level`` (a window that re-opens counts
     to its final closing); :func:`window_close_day` gives that day on the run's own time axis.
-    ``level`` defaults to the parameter ``window_closed_level`` stored in ``ds.attrs``. Returns 0
+    ``level`` defaults to the parameter ``window_closed_level`` stored in ``ds.attrs`` (else that
+    parameter of the run's ``species``, :func:`plasticity_params`). Returns 0
     when the window never reached the level and ``inf`` when it had not closed by the end.
 
     Raises
@@ -281,8 +282,25 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
 def window_close_day(ds: xr.Dataset, level: float | None = None) -> float:
     """The day (on ``ds``'s ``time_d`` axis) the window last falls below ``level``.
 
-    ``nan`` when the window never reached ``level``, ``inf`` when it had not closed by the end of
-    the run; ``level`` as in :func:`window_days` (same :class:`InputError`).
+    Parameters
+    ----------
+    ds
+        A run of :func:`simulate_plasticity` or :func:`~psilosim.synapses.simulate_slow_chain`.
+    level
+        Fraction of the fully open window (strictly between 0 and 1); default the run's
+        ``window_closed_level`` attribute, else that parameter of the run's species.
+
+    Returns
+    -------
+    float
+        The day, linearly interpolated between samples; ``nan`` when the window never reached
+        ``level``, ``inf`` when it had not closed by the end of the run.
+
+    Raises
+    ------
+    InputError
+        On ``level`` outside (0, 1), or when it is omitted and the run records neither the level
+        nor its species.
     """
     level = _checked_level(ds, level)
     t, w = _window_after_dose(ds)
@@ -299,7 +317,14 @@ def window_close_day(ds: xr.Dataset, level: float | None = None) -> float:
 
 
 def _checked_level(ds: xr.Dataset, level) -> float:
-    level = ds.attrs.get("window_closed_level", 0.5) if level is None else level
+    """``level``, or when ``None`` the run's ``window_closed_level`` attribute, else that Param of
+    the run's species (:func:`plasticity_params`), checked to lie strictly between 0 and 1."""
+    if level is None:
+        level = ds.attrs.get("window_closed_level")
+    if level is None:
+        if "species" not in ds.attrs:
+            raise InputError("level", "the run records neither window_closed_level nor its species; give the level")
+        level = plasticity_params(ds.attrs["species"]).window_closed_level.value
     if isinstance(level, bool) or not isinstance(level, (int, float, np.integer, np.floating)) \
             or not 0.0 < float(level) < 1.0:
         raise InputError("level", f"must be a fraction of the fully open window strictly between 0 and 1, "

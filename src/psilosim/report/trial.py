@@ -141,13 +141,12 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
     higher dose (carhart2021's escitalopram arm: 1 mg psilocybin twice): what that dose does in the
     model, with the arm's mean trip peak in this run when ``summary`` has it, and where the docs say so.
 
-    The note is for a control dose, one that stays below the trip threshold: an arm whose mean trip
-    peak in ``summary`` reaches ``EFFECT_PARAMS.duration_threshold`` (goodwin2022's 10 mg) is a dose
+    The note is for a control dose, one that stays sub-psychedelic: an arm whose mean trip peak in
+    ``summary`` is not (:func:`psilosim.binding.is_sub_psychedelic`; goodwin2022's 10 mg) is a dose
     arm in its own right and gets none. Doses in different units (mg against mg/kg) are not compared.
     """
-    from ..binding import EFFECT_PARAMS
+    from ..binding import is_sub_psychedelic
 
-    threshold = EFFECT_PARAMS.duration_threshold.value
     largest = _largest_doses(design)
     notes = []
     for (a, compound), dose in largest.items():
@@ -157,8 +156,8 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
             continue
         b, other = max(higher, key=lambda item: item[1])
         arm, other_arm = design.arms[a].name, design.arms[b].name
-        trip = (summary or {}).get("arms", {}).get(arm, {}).get("biology", {}).get("acute_effect_peak")
-        if trip is not None and trip >= threshold:
+        trip = arm_trip_peak(summary, arm)
+        if trip is not None and not is_sub_psychedelic(trip):
             continue
         trip_text = f" (mean trip peak in this run {trip:.2f} on 0–1)" if trip is not None else ""
         notes.append(f"The {arm} arm receives {compound} at {dose:~P}, a lower dose than the {other_arm} arm's "
@@ -178,25 +177,54 @@ TRKB_CAVEAT = ("sub-psychedelic doses raise spines mostly through the assumed Tr
                "and " + LOW_DOSE_DOCS)
 
 
-def biology_notes(design: TrialDesign, summary: dict | None = None) -> list[str]:
-    """The biology section's caveat (one line, or none) naming the arms given a sub-psychedelic dose
-    of a psychedelic that binds TrkB directly (psilocybin, LSD).
+def arm_trip_peak(summary: dict | None, arm: str) -> float | None:
+    """An arm's mean acute (trip) peak in a trial summary, the value "sub-psychedelic" is judged on.
 
-    Sub-psychedelic: the arm's mean trip peak in ``summary`` below ``EFFECT_PARAMS.duration_threshold``;
-    without a summary, a dose below that compound's human published experimental dose
-    (:data:`psilosim.species.EXPERIMENTAL_DOSES`; doses in other units are not compared).
+    Parameters
+    ----------
+    summary
+        :func:`psilosim.clinical.stats.summarize` output, or ``None``.
+    arm
+        The arm's name.
+
+    Returns
+    -------
+    float or None
+        ``summary["arms"][arm]["biology"]["acute_effect_peak"]`` (the mean over the arm's patients
+        of each one's peak subjective effect, 0-1), or ``None`` when the summary does not give it.
     """
-    from ..binding import EFFECT_PARAMS
+    return (summary or {}).get("arms", {}).get(arm, {}).get("biology", {}).get("acute_effect_peak")
 
-    threshold = EFFECT_PARAMS.duration_threshold.value
+
+def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
+    """The biology section's caveat naming the arms given a sub-psychedelic dose of a psychedelic
+    that binds TrkB directly (psilocybin, LSD).
+
+    Sub-psychedelic is decided by :func:`psilosim.binding.is_sub_psychedelic` on the arm's mean
+    trip peak (:func:`arm_trip_peak`), the rule ``psilosim spines`` / ``window`` apply to one
+    subject's peak; an arm whose summary has no trip peak is not named.
+
+    Parameters
+    ----------
+    design
+        The trial design (its arms and treatments).
+    summary
+        Its run's :func:`psilosim.clinical.stats.summarize` output.
+
+    Returns
+    -------
+    list of str
+        One line (:data:`TRKB_CAVEAT` after the arm names), or an empty list when no arm qualifies.
+    """
+    from ..binding import is_sub_psychedelic
+
     arms = []
-    for (a, compound), dose in _largest_doses(design).items():
+    for (a, compound), _dose in _largest_doses(design).items():
         if not binds_trkb_as_psychedelic(compound):
             continue
         name = design.arms[a].name
-        trip = (summary or {}).get("arms", {}).get(name, {}).get("biology", {}).get("acute_effect_peak")
-        low = trip < threshold if trip is not None else _below_published_human_dose(compound, dose)
-        if low and name not in arms:
+        trip = arm_trip_peak(summary, name)
+        if trip is not None and is_sub_psychedelic(trip) and name not in arms:
             arms.append(name)
     if not arms:
         return []
@@ -204,22 +232,28 @@ def biology_notes(design: TrialDesign, summary: dict | None = None) -> list[str]
 
 
 def binds_trkb_as_psychedelic(compound: str) -> bool:
-    """A library hallucinogen with a direct TrkB binding entry (psilocybin, LSD: the assumed 1 nM)."""
+    """Whether a compound is a library hallucinogen with a direct TrkB binding entry (psilocybin,
+    LSD: the assumed 1 nM).
+
+    Parameters
+    ----------
+    compound
+        A library compound name.
+
+    Returns
+    -------
+    bool
+        ``True`` when the compound has a ``TrkB`` binding entry and a hallucinogenic efficacy above 0.
+
+    Raises
+    ------
+    InputError
+        When ``compound`` is not in the library.
+    """
     from ..compounds import get_compound
 
     comp = get_compound(compound)
     return "TrkB" in comp.binding and comp.hallucinogenic_efficacy.value > 0
-
-
-def _below_published_human_dose(compound: str, dose) -> bool:
-    from ..species import EXPERIMENTAL_DOSES
-    from ..units import ureg
-
-    published = EXPERIMENTAL_DOSES.get(("human", compound))
-    if published is None:
-        return False
-    reference = ureg.Quantity(published.dose)
-    return dose.dimensionality == reference.dimensionality and dose < reference
 
 
 def arm_colours(names) -> dict[str, str]:
@@ -382,9 +416,20 @@ def fitted_parameters(design: TrialDesign, models=None) -> list[dict]:
     """Every ``kind="fitted"`` Param of the parameter sets a run of ``design`` depends on (the
     provenance record's ``parameter_sets``), with what its own source and note say it was fitted to.
 
-    Each row: ``name`` (dotted path in the parameter sets), ``value``, ``unit``, ``source``,
-    ``fitted_to`` (the Param's note) and ``target``: the scorecard target the clinical calibration
-    fits it to (:data:`psilosim.clinical.calibration.FITTED_TARGETS`), else ``None``.
+    Parameters
+    ----------
+    design
+        The trial design whose run's parameter sets are listed.
+    models
+        The :class:`~psilosim.clinical.trial.ModelSet` of the run (default: the default models).
+
+    Returns
+    -------
+    list of dict
+        One row per fitted Param: ``name`` (dotted path in the parameter sets), ``value``, ``unit``,
+        ``source``, ``fitted_to`` (the Param's note) and ``target``: the scorecard target the
+        clinical calibration fits it to (:data:`psilosim.clinical.calibration.FITTED_TARGETS`),
+        else ``None``; the rows with a target first.
     """
     from ..clinical.calibration import FITTED_TARGETS
     from ..clinical.trial import DEFAULT_MODELS

@@ -71,7 +71,20 @@ def _refuse_per_kg_without_weight(treatments, species: str) -> None:
 
 
 def dose_times_d(treatments, weight_kg: float | None) -> np.ndarray:
-    """Sorted distinct dose times (days after t = 0) of ``treatments`` (``(compound, Regimen)`` pairs)."""
+    """Sorted distinct dose times of ``treatments``.
+
+    Parameters
+    ----------
+    treatments
+        ``(compound, Regimen)`` pairs.
+    weight_kg
+        Body weight (kg) the regimens' per-kg doses are resolved with (``None``: none is per kg).
+
+    Returns
+    -------
+    numpy.ndarray
+        The distinct dose times in days after t = 0, ascending (empty without treatments).
+    """
     times = [np.asarray(regimen.events(weight_kg).time_h, dtype=float) for _, regimen in treatments]
     return np.unique(np.concatenate(times)) / HOURS_PER_DAY if times else np.empty(0)
 

@@ -87,13 +87,25 @@ def shared_schaefer100() -> Path | None:
     return None
 
 
+#: The targets whose checks run on the connectome session (:func:`_session`, on
+#: :func:`check_dataset`'s parcellation): the scorecard rows :func:`network_dataset_note` is about.
+CONNECTOME_TARGETS = ("NW1.dmn", "NW5.coupling", "NW6")
+
+
 def network_dataset_note() -> str:
-    """Which parcellation the NW1 and NW6 rows run on, and why (printed with the scorecard)."""
+    """Which parcellation the :data:`CONNECTOME_TARGETS` rows run on, and why (printed with the scorecard)."""
     folder = shared_schaefer100()
     if folder is not None:
         return f"Schaefer-100 reference folder {folder} (real PET 5-HT2A map)"
-    return (f"built-in AAL2 (approximate 5-HT2A map): no Schaefer-100 reference folder found; set "
-            f"{SHARED_DATA_VARIABLE} to the folder holding schaefer100/ to run them on it")
+    given = os.environ.get(SHARED_DATA_VARIABLE)
+    if given == "":
+        why = f"{SHARED_DATA_VARIABLE} is empty"
+    elif given is not None:
+        why = f"{SHARED_DATA_VARIABLE}={given} holds no schaefer100/regions.csv"
+    else:
+        why = (f"no Schaefer-100 reference folder found; set {SHARED_DATA_VARIABLE} to the folder holding "
+               "schaefer100/ to run them on it")
+    return f"built-in AAL2 (approximate 5-HT2A map): {why}"
 
 
 def check_dataset() -> Parcellation:
