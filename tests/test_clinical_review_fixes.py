@@ -238,6 +238,7 @@ def test_every_regimen_or_compound_snippet_of_the_docs_is_valid(snippet: str):
     ("{name: myc, base_on: psilocybin, overrides: {}}", "treatments.0.compound.base_on", "did you mean based_on"),
     ("{name: myc, based_on: psilocybin, overrides: {bindng: {}}}", "treatments.0.compound.overrides.bindng",
      "did you mean binding"),
+    ("{name: myc, based_on: psilocibin, overrides: {}}", "treatments.0.compound.based_on", "unknown compound"),
 ])
 def test_a_custom_compound_typo_is_named_at_its_path_in_a_scenario(compound: str, field: str, hint: str):
     from psilosim.scenario import parse_scenario

@@ -64,3 +64,22 @@ def test_a_run_folder_gets_the_permissions_of_a_new_folder(tmp_path):
     finally:
         os.umask(mask)
     assert (path.stat().st_mode & 0o777) == (reference.stat().st_mode & 0o777) == 0o755
+
+
+def test_a_working_folder_that_cannot_be_made_names_the_callers_field(tmp_path, monkeypatch):
+    """write_run's errors name its ``field`` (the scenario's outputs.folder or the command's --out)."""
+    from pathlib import Path
+
+    from psilosim.io import write_run
+
+    real_mkdir = Path.mkdir
+
+    def refuse(self, *args, **kwargs):  # every working-folder name is taken; other folders are made
+        if ".partial-" in self.name:
+            raise FileExistsError(self)
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(InputError) as err:
+        write_run(tmp_path / "out", dataset=_dataset(), provenance={}, field="outputs.folder")
+    assert err.value.field == "outputs.folder"

@@ -91,3 +91,11 @@ def test_the_note_says_why_the_reference_folder_was_not_used(monkeypatch, tmp_pa
     assert "built-in AAL2" in note and str(tmp_path / "nowhere") in note and "set " not in note
     monkeypatch.setenv(cn.SHARED_DATA_VARIABLE, "")
     assert "is empty" in cn.network_dataset_note()
+
+
+def test_the_scorecard_lists_only_the_connectome_rows_that_ran(monkeypatch):
+    from psilosim.cli.validate import _connectome_rows
+
+    monkeypatch.setenv(cn.SHARED_DATA_VARIABLE, "")
+    rows = [_result("NW5.coupling", True), _result("PK1.25", True), _result("NW6", None)]
+    assert _connectome_rows(rows) == ["NW5.coupling"]

@@ -155,7 +155,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
     check_replaceable(dest, field)
     provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_partial_folder(dest)
+    tmp = _new_partial_folder(dest, field)
     try:
         write_results(dataset, tmp / RESULTS_FILE)
         for name, fig in (figures or {}).items():
@@ -188,7 +188,7 @@ def check_replaceable(dest: str | Path, field: str = "outputs.folder") -> None:
                                 "choose another folder")
 
 
-def _new_partial_folder(dest: Path) -> Path:
+def _new_partial_folder(dest: Path, field: str) -> Path:
     """A new hidden folder beside ``dest`` to fill before the swap, made by ``mkdir`` so it gets a
     result folder's permissions under the user's umask (``mkdtemp`` makes a private 0700 one)."""
     for _ in range(PARTIAL_NAME_ATTEMPTS):
@@ -198,7 +198,7 @@ def _new_partial_folder(dest: Path) -> Path:
             return tmp
         except FileExistsError:
             continue
-    raise InputError("--out", f"could not create a working folder beside {dest}")
+    raise InputError(field, f"could not create a working folder beside {dest}")
 
 
 def _swap_into_place(tmp: Path, dest: Path) -> None:

@@ -61,11 +61,15 @@ class CustomCompound(BaseModel):
         Raises
         ------
         InputError
-            On ``overrides.<field>`` for an override the library compound does not have or refuses.
+            On ``based_on`` for an unknown library compound, on ``overrides.<field>`` for an
+            override the library compound does not have or refuses.
         """
         from .compounds import get_compound
 
-        base = get_compound(self.based_on)
+        try:
+            base = get_compound(self.based_on)
+        except InputError as exc:  # the library names its argument "compound"; here it is based_on
+            raise InputError("based_on", exc.problem) from None
         try:
             return base.derive(self.name, **self.overrides)
         except InputError as exc:

@@ -86,9 +86,8 @@ def validate(
             f"known conflicts), {n_open} not modelled yet"
         )
         if dataset is not None:
-            from ..validation.checks_network import CONNECTOME_TARGETS
-
-            console.print(f"network rows ({', '.join(CONNECTOME_TARGETS)}) ran on the {dataset}", highlight=False)
+            console.print(f"network rows ({', '.join(_connectome_rows(results))}) ran on the {dataset}",
+                          highlight=False)
         for r in results:
             if r.known_conflict:
                 console.print(f"[yellow]known conflict {r.id}:[/] {r.known_conflict}", highlight=False)
@@ -98,12 +97,18 @@ def validate(
         raise typer.Exit(1)
 
 
+def _connectome_rows(results) -> list[str]:
+    """The ids of the connectome rows that ran in ``results``."""
+    from ..validation.checks_network import CONNECTOME_TARGETS
+
+    return [r.id for r in results if r.id in CONNECTOME_TARGETS and r.passed is not None]
+
+
 def _network_dataset(results) -> str | None:
     """Where the connectome rows ran (it depends on whether the reference folder is present)."""
-    from ..validation.checks_network import CONNECTOME_TARGETS, network_dataset_note
+    from ..validation.checks_network import network_dataset_note
 
-    ran = any(r.id in CONNECTOME_TARGETS and r.passed is not None for r in results)
-    return network_dataset_note() if ran else None
+    return network_dataset_note() if _connectome_rows(results) else None
 
 
 def _scorecard_table(results) -> Table:

@@ -32,6 +32,7 @@ DEFAULT_METRICS = MetricsParameters(
              "(Leonardi & Van De Ville 2015 NeuroImage 104:430)",
     ),
     step_s=Param(value=20.0, unit="s", source="psilosim issue 5 default", kind="assumed", low=0.0,
+                 low_inclusive=False,
                  note="one third of a window: neighbouring windows overlap by two thirds"),
     omega=Param(value=1.0, unit="", source=BASSETT_2011, kind="published", low=0.0,
                 note="interslice coupling of Mucha et al. 2010 Science 328:876"),
