@@ -44,12 +44,19 @@ RUNS = {
 COLORS = {"psilocybin": "tab:purple", "ketamine": "tab:orange", "escitalopram": "tab:green"}
 
 
+def _typical(species: str) -> dict:
+    """The species' typical subject, with its body weight (per-kg doses need one)."""
+    from psilosim.species import species_defaults
+
+    return {"species": species, "weight": f"{species_defaults(species).body_weight.to('kg')} kg"}
+
+
 def spines_three_compounds(out: Path = OUT) -> Path:
     """Density, BDNF/TrkB and window for the three compounds, human (top) and mouse (bottom)."""
     fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True, constrained_layout=True)
     for row, (species, runs) in enumerate(RUNS.items()):
         for label, compound, regimen in runs:
-            ds = simulate_slow_chain([(compound, regimen)], species=species, days=DAYS)
+            ds = simulate_slow_chain([(compound, regimen)], species=species, days=DAYS, subject=_typical(species))
             t = ds["time_d"]
             kw = {"color": COLORS[compound], "label": label}
             axes[row, 0].plot(t, 100 * (ds["density_rel"].isel(region=0) - 1), **kw)
