@@ -235,3 +235,23 @@ def test_spine_figure_labels_do_not_overlap_the_curves():
                 continue
             path = MplPath(line.get_transform().transform(xy))
             assert not path.intersects_bbox(box, filled=False), (label.get_text(), line.get_label())
+
+
+# Guards against a 6 mg-like arm (most patients below the threshold, a few tripping) escaping the
+# caveat because a few high peaks pull the arm's mean above the threshold.
+def test_the_trial_caveat_judges_the_median_patient_not_the_mean():
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.stats import biology_summary
+    from psilosim.report.trial import biology_notes
+
+    peaks = np.array([0.05, 0.05, 0.06, 0.5, 0.6])  # mean 0.25 (trips), median 0.06 (does not)
+    window = np.zeros((5, 6))
+    ds = _trial_ds(window, ["10mg"] * 5).assign(acute_effect_peak=("patient", peaks))
+    bio = biology_summary(ds, "10mg")
+    assert bio["acute_effect_peak"] == pytest.approx(peaks.mean())
+    assert bio["acute_effect_peak_median"] == pytest.approx(np.median(peaks)) and "acute_effect_peak_median" in bio["units"]
+    goodwin = get_preset("goodwin2022")
+    summary = {"arms": {"25mg": {"biology": {"acute_effect_peak": 0.68, "acute_effect_peak_median": 0.7}},
+                        "10mg": {"biology": bio}, "1mg": {"biology": {"acute_effect_peak_median": 0.01}}}}
+    notes = biology_notes(goodwin, summary)
+    assert len(notes) == 1 and "10mg" in notes[0] and "25mg" not in notes[0]

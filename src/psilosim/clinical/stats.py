@@ -466,7 +466,8 @@ def ssri_status_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -
 
 #: Units of :func:`biology_summary`'s values (``psilosim trial --json`` ``arms.NAME.biology.units``).
 BIOLOGY_UNITS = {
-    "acute_effect_peak": "1 (peak subjective 'any drug effect', 0–1)",
+    "acute_effect_peak": "1 (peak subjective 'any drug effect', 0–1; mean over the arm)",
+    "acute_effect_peak_median": "1 (the arm's median patient's peak subjective effect, 0–1)",
     "window_peak": "1 (plasticity window, 0 closed – 1 fully open)",
     "window_open_days": "day (daily samples with the window at or above window_open_level)",
     "window_open_level": "1 (PlasticityParams.window_closed_level, human)",
@@ -496,7 +497,9 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
     in_arm = ds["arm"] == arm
     out: dict = {}
     if "acute_effect_peak" in ds:
-        out["acute_effect_peak"] = float(ds["acute_effect_peak"].where(in_arm, drop=True).mean())
+        peaks = ds["acute_effect_peak"].where(in_arm, drop=True)
+        out["acute_effect_peak"] = float(peaks.mean())
+        out["acute_effect_peak_median"] = float(peaks.median())  # peaks are skewed: the typical patient
     if "course" in ds and "window" in ds["quantity"].values:
         level = float(plasticity_params("human").window_closed_level.value)
         window = ds["course"].sel(quantity="window").where(in_arm, drop=True)

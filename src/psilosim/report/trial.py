@@ -178,7 +178,7 @@ TRKB_CAVEAT = ("sub-psychedelic doses raise spines mostly through the assumed Tr
 
 
 def arm_trip_peak(summary: dict | None, arm: str) -> float | None:
-    """An arm's mean acute (trip) peak in a trial summary, the value "sub-psychedelic" is judged on.
+    """An arm's typical acute (trip) peak in a trial summary, the value "sub-psychedelic" is judged on.
 
     Parameters
     ----------
@@ -190,10 +190,13 @@ def arm_trip_peak(summary: dict | None, arm: str) -> float | None:
     Returns
     -------
     float or None
-        ``summary["arms"][arm]["biology"]["acute_effect_peak"]`` (the mean over the arm's patients
-        of each one's peak subjective effect, 0-1), or ``None`` when the summary does not give it.
+        The median over the arm's patients of each one's peak subjective effect (0-1,
+        ``biology.acute_effect_peak_median``: peaks are skewed, and at 6 mg psilocybin about half
+        the patients stay below the threshold while a few trip, so the mean would hide them); the
+        mean (``acute_effect_peak``) for a summary without the median; ``None`` without either.
     """
-    return (summary or {}).get("arms", {}).get(arm, {}).get("biology", {}).get("acute_effect_peak")
+    bio = (summary or {}).get("arms", {}).get(arm, {}).get("biology", {})
+    return bio.get("acute_effect_peak_median", bio.get("acute_effect_peak"))
 
 
 def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
