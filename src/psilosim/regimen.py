@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pint
@@ -390,6 +390,36 @@ def input_error_from(exc: ValidationError, *, prefix: str = "",
     field = ".".join(p for p in (prefix, loc) if p)
     more = len(errors) - 1
     return InputError(field, problem + (f" (and {more} more error{'s' * (more > 1)})" if more else ""))
+
+
+def input_error_of(exc: ValidationError, *, prefix: str = "") -> InputError:
+    """The :class:`InputError` a validator raised inside ``exc``, as it is (it names its field),
+    else :func:`input_error_from` on ``exc`` (under ``prefix``)."""
+    cause = (exc.errors()[0].get("ctx") or {}).get("error")
+    return cause if isinstance(cause, InputError) else input_error_from(exc, prefix=prefix)
+
+
+class RaisesInputError(BaseModel):
+    """Base of a user-input model whose constructor and ``model_validate`` raise an
+    :class:`InputError` naming the bad field (under :attr:`input_error_prefix`), as the rest of
+    psilosim does, instead of pydantic's ``ValidationError`` (both are ``ValueError``)."""
+
+    #: Dotted path the field names are given under (``"stress"``: ``stress.duration_d``).
+    input_error_prefix: ClassVar[str] = ""
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise input_error_of(exc, prefix=self.input_error_prefix) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any):
+        """As pydantic's, with a bad field reported as the constructor reports it (an InputError)."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise input_error_of(exc, prefix=cls.input_error_prefix) from None
 
 
 #: How alike a misspelt key and an allowed one must be to suggest it (``difflib`` ratio, 0–1;

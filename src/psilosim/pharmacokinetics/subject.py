@@ -6,11 +6,12 @@ import zlib
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from .._seeds import checked_seed  # its home before psilosim._seeds: still importable from here
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
+from ..regimen import RaisesInputError
 from ..units import parse_quantity
 from .interactions import COMEDICATIONS, enabled_interactions
 
@@ -72,7 +73,7 @@ def checked_body_weight(weight_kg: float | None, field: str, species: str = "hum
     return weight_kg
 
 
-class Subject(BaseModel):
+class Subject(RaisesInputError):
     """One individual.
 
     A bad field raises :class:`~psilosim.errors.InputError` naming it (``weight``,
@@ -118,21 +119,6 @@ class Subject(BaseModel):
     parameter_sets: dict[str, str] = {}
     interactions: dict[str, bool] = {}
     ht2a_density: float = Field(default=1.0, gt=0.0)
-
-    def __init__(self, **data) -> None:
-        # a bad field is an InputError naming it, as everywhere else in psilosim
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise _input_error(exc) from None
-
-    @classmethod
-    def model_validate(cls, obj, **kwargs) -> Subject:
-        """As pydantic's, with a bad field reported as the constructor reports it (an InputError)."""
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:
-            raise _input_error(exc) from None
 
     @model_validator(mode="after")
     def _plausible_weight(self) -> Subject:
@@ -214,14 +200,6 @@ class Subject(BaseModel):
             omegas = (pk.omega_clearance.value, pk.omega_volume.value, pk.omega_absorption.value)
             etas[compound.name.lower()] = {n: float(rng.normal(0.0, w)) for n, w in zip(ETA_NAMES, omegas, strict=True)}
         return self.model_copy(update={"random_effects": etas})
-
-
-def _input_error(exc: ValidationError) -> InputError:
-    """The InputError a validator raised (kept as it is), else one on the first failing field."""
-    from ..regimen import input_error_from
-
-    cause = (exc.errors()[0].get("ctx") or {}).get("error")
-    return cause if isinstance(cause, InputError) else input_error_from(exc)
 
 
 def for_compounds(subject: Subject, compounds) -> Subject:

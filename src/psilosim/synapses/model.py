@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from .._seeds import checked_seed
 from ..errors import InputError
-from ..regimen import input_error_from
+from ..regimen import RaisesInputError
 from .kernel import (
     SpineConstants,
     integrate_spines,
@@ -34,7 +35,7 @@ DEFAULT_REGIONS: tuple[str, ...] = ("PFC",)
 ANY_PARTNER = "any"
 
 
-class StressInput(BaseModel):
+class StressInput(RaisesInputError):
     """Chronic stress as an input: on from ``start_d`` for ``duration_d`` days at ``intensity``.
 
     ``intensity`` 1 is the reference protocol (≈ 3 weeks of daily restraint or corticosterone in
@@ -42,26 +43,11 @@ class StressInput(BaseModel):
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    input_error_prefix: ClassVar[str] = "stress"
 
     start_d: float
     duration_d: float = Field(gt=0)
     intensity: float = Field(default=1.0, ge=0)
-
-    def __init__(self, **data) -> None:
-        # a bad field is an InputError on stress.<field>, as everywhere else in psilosim
-        try:
-            super().__init__(**data)
-        except ValidationError as exc:
-            raise input_error_from(exc, prefix="stress") from None
-
-    @classmethod
-    def model_validate(cls, obj, **kwargs) -> StressInput:
-        """As pydantic's, with a bad field reported as the constructor reports it (an InputError)."""
-        try:
-            return super().model_validate(obj, **kwargs)
-        except ValidationError as exc:  # pydantic runs __init__, whose InputError it wraps: unwrap it
-            cause = (exc.errors()[0].get("ctx") or {}).get("error")
-            raise (cause if isinstance(cause, InputError) else input_error_from(exc, prefix="stress")) from None
 
     @property
     def end_d(self) -> float:
