@@ -207,3 +207,24 @@ def test_a_scenario_subject_parameter_set_for_a_compound_it_does_not_simulate_is
     with pytest.raises(InputError, match="psilocybin") as info:
         parse_scenario(text)
     assert info.value.field == "subject.parameter_sets.psilocibin"
+
+
+@pytest.mark.filterwarnings("ignore::psilosim.errors.CoarseOutputStepWarning")  # the coarse reference run's
+@pytest.mark.parametrize("population", ["{size: 1, variability: false}", "{size: 3, variability: true}"])
+def test_one_simulation_gives_the_coarse_run_and_its_fine_summary_grid(population):
+    """``run`` simulates once on the internal step and keeps every n-th sample: the same output as
+    simulating on the coarse step (values to round-off, time grid and attributes exactly)."""
+    import numpy as np
+
+    from psilosim.scenario import parse_scenario, simulate_scenario, simulate_with_summary
+
+    text = ("name: s\nseed: 3\ntreatments:\n  - compound: psilocybin\n    regimen: {phases: [{dose: 25 mg}]}\n"
+            f"population: {population}\nsimulation: {{duration: 24 h, step: 2 h}}\n")
+    sc = parse_scenario(text)
+    ds, fine = simulate_with_summary(sc)
+    coarse = simulate_scenario(sc)
+    np.testing.assert_array_equal(ds["time_h"].values, coarse["time_h"].values)
+    assert ds["time_h"].attrs == coarse["time_h"].attrs and ds.attrs == coarse.attrs
+    for name in coarse.data_vars:
+        np.testing.assert_allclose(ds[name].values, coarse[name].values, rtol=1e-9, atol=1e-12, err_msg=name)
+    assert fine.sizes["time_h"] == 8 * (ds.sizes["time_h"] - 1) + 1  # 2 h in steps of 0.25 h

@@ -260,7 +260,7 @@ class Scenario(BaseModel):
         naming its field, not later inside :func:`simulate_scenario`."""
         subject = self.subject.to_subject()
         for k, treatment in enumerate(self.treatments):
-            compound = _within(f"treatments.{k}", treatment.resolve_compound)  # its own field: compound[.…]
+            compound = _named(f"treatments.{k}", treatment.resolve_compound, nested=True)  # compound[.…]
             _named("subject.species", lambda c=compound: c.species_pk(subject.species))
             chosen = subject.parameter_set(compound.name)
             field = f"subject.parameter_sets.{compound.name.lower()}"
@@ -273,25 +273,16 @@ class Scenario(BaseModel):
         return self
 
 
-def _named(field: str, build):
-    """``build()``, with any :class:`InputError` or pydantic error re-raised on ``field``."""
+def _named(field: str, build, *, nested: bool = False):
+    """``build()``, with any :class:`InputError` or pydantic error re-raised on ``field``; with
+    ``nested``, under it, keeping the field the error named (``treatments.0`` +
+    ``compound.overrides.clearence``)."""
     try:
         return build()
     except InputError as exc:
-        raise InputError(field, exc.problem) from None
+        raise InputError(f"{field}.{exc.field}" if nested else field, exc.problem) from None
     except ValidationError as exc:
         raise input_error_from(exc, prefix=field) from None
-
-
-def _within(prefix: str, build):
-    """``build()``, with an :class:`InputError` or pydantic error re-raised under ``prefix``,
-    keeping the field it named (``treatments.0`` + ``compound.overrides.clearence``)."""
-    try:
-        return build()
-    except InputError as exc:
-        raise InputError(f"{prefix}.{exc.field}", exc.problem) from None
-    except ValidationError as exc:
-        raise input_error_from(exc, prefix=prefix) from None
 
 
 def _doses_resolve(regimen: Regimen, weight_kg: float | None, *, prefix: str) -> None:
@@ -376,33 +367,37 @@ def simulate_scenario(scenario: Scenario, *, check_doses: bool = True):
     return ds
 
 
-def summary_run(scenario: Scenario, ds):
-    """``ds`` again at the acute chain's internal step, for the peaks and durations read from it.
+def simulate_with_summary(scenario: Scenario, *, check_doses: bool = True):
+    """:func:`simulate_scenario`'s result, and the same run at the acute chain's internal step for
+    the peaks and durations read from it, simulated once.
 
     The values at the output times are exact at any ``simulation.step``, but a peak or a time
     above threshold read from a coarse output grid is a sample that can miss the peak
     (:class:`~psilosim.errors.CoarseOutputStepWarning`). A scenario whose step is no coarser
-    than :data:`~psilosim.binding.ACUTE_RESOLUTION`'s ``max_internal_step`` returns ``ds`` itself;
-    otherwise the same subjects (the seed of ``ds``) are simulated on a step that divides the
-    scenario's step (so it also divides the duration) and is no longer than that.
+    than :data:`~psilosim.binding.ACUTE_RESOLUTION`'s ``max_internal_step`` returns its run
+    twice; otherwise the run is simulated on a step that divides the scenario's step (so it
+    also divides the duration) and is no longer than that, and the output is every so many of
+    its samples, on the scenario's own time grid (the values the coarse run gives, to round-off).
 
-    Parameters
-    ----------
-    scenario
-        The scenario ``ds`` was simulated from (its doses already checked).
-    ds
-        :func:`simulate_scenario`'s result.
+    Returns
+    -------
+    tuple
+        ``(ds, fine)``: the run on the scenario's grid, and on the finer one (``ds`` itself when
+        the step is fine already).
     """
     from .binding import ACUTE_RESOLUTION, internal_split
+    from .pharmacokinetics.model import time_grid
 
     sim = scenario.simulation
     parts = internal_split(sim.step_h, ACUTE_RESOLUTION.max_internal_step.to("h"))
     if parts <= 1:
-        return ds
-    seed = ds.attrs.get("seed", scenario.seed)
-    finer = scenario.model_copy(update={"seed": seed, "simulation": sim.model_copy(
-        update={"step": f"{sim.step_h / parts!r} h"})})
-    return simulate_scenario(finer, check_doses=False)
+        ds = simulate_scenario(scenario, check_doses=check_doses)
+        return ds, ds
+    finer = scenario.model_copy(update={"simulation": sim.model_copy(update={"step": f"{sim.step_h / parts!r} h"})})
+    fine = simulate_scenario(finer, check_doses=check_doses)
+    ds = fine.isel(time_h=slice(None, None, parts))
+    ds = ds.assign_coords(time_h=("time_h", time_grid(sim.duration_h, sim.step_h), ds["time_h"].attrs))
+    return ds, fine
 
 
 def fresh_seed() -> int:

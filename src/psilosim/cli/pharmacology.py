@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -350,9 +349,8 @@ def run(
     from .. import DISCLAIMER
     from ..binding import acute_summary
     from ..binding.figures import plot_acute
-    from ..errors import CoarseOutputStepWarning
     from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
-    from ..scenario import load_scenario, simulate_scenario, summary_run
+    from ..scenario import load_scenario, simulate_with_summary
 
     check_plot_path(plot)
     sc = load_scenario(scenario)
@@ -369,10 +367,7 @@ def run(
     check_replaceable(folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
-        with warnings.catch_warnings():  # a coarse step's sampled peaks: the summary below is read finer
-            warnings.simplefilter("ignore", CoarseOutputStepWarning)
-            ds = simulate_scenario(sc, check_doses=False)  # checked above
-        fine = summary_run(sc, ds)
+        ds, fine = simulate_with_summary(sc, check_doses=False)  # doses checked above; peaks read on `fine`
     import matplotlib.pyplot as plt
 
     figures = {}
