@@ -10,7 +10,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS, checked_body_weight
+from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -217,7 +217,6 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     comp = get_compound(compound)
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
-    checked_body_weight(subject.weight_kg, "--weight")
     events = regimen.events(subject.weight_kg)
     warn_if_unstudied_dose(comp, regimen, subject.weight_kg, subject.species)
     if parameter_set is not None:
@@ -357,7 +356,6 @@ def run(
     # the doses once for the whole population (every subject has the scenario's weight and species),
     # before the output folder is touched: a refused dose leaves no folder behind
     subject = sc.subject.to_subject()
-    checked_body_weight(subject.weight_kg, "subject.weight", subject.species)
     for k, treatment in enumerate(sc.treatments):
         warn_if_unstudied_dose(treatment.resolve_compound(), treatment.regimen, subject.weight_kg, subject.species,
                                field=f"treatments.{k}.regimen.phases.{{p}}.dose")
