@@ -561,8 +561,9 @@ def summarize(ds: xr.Dataset) -> dict:
         summary["difference"] = {}
     summary["differences"] = differences(ds)
     summary["multiplicity_adjustment"] = "none"
-    summary["correlations"] = correlations(ds)
-    summary["correlation_details"] = correlation_summary(ds)
+    details = correlation_summary(ds)  # computed once: correlations are its pooled r
+    summary["correlations"] = {key: detail["r"] for key, detail in details.items()}
+    summary["correlation_details"] = details
     if "network" in ds:
         summary["network"] = {"day": network_day(ds, float(ds.attrs["primary_day"])), "arms": network_summary(ds)}
     summary["disclaimer"] = ds.attrs.get("disclaimer", "")
