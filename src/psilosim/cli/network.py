@@ -11,7 +11,6 @@ from rich.table import Table
 
 from .. import DISCLAIMER
 from ..errors import InputError
-from ..network.fit import mean_fc
 from ..network.settings import FIT, MAP_KINDS, SCAN
 from ..units import SECONDS_PER_MINUTE
 from ._app import (
@@ -262,6 +261,7 @@ def scan(
     """
     from ..connectome import load_dataset
     from ..network import scan as sc
+    from ..network.fit import mean_fc
 
     _check_scan_options(seed=seed, plot=plot, method=method, gain_map=gain_map, minutes=minutes)
     parcellation = load_dataset(dataset)
@@ -357,6 +357,7 @@ def _coupling_keys(session) -> dict:
 
 def _map_summary(session, parcellation, kind: str) -> dict:
     """FC change for one map kind; numbered null maps are averaged over their members."""
+    from ..network.fit import mean_fc
     from ..network.scan import summarise
 
     names = [str(c) for c in session["condition"].values]
