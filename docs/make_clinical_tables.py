@@ -188,8 +188,8 @@ def raison_plot(results: dict):
     return fig
 
 
-def clinical_blocks(figure_path: Path) -> dict[str, str]:
-    """The generated blocks of docs/clinical.md (and the durability figure as a side effect)."""
+def parameter_blocks() -> dict[str, str]:
+    """The parameter tables of docs/clinical.md (no simulation: cheap to regenerate)."""
     from psilosim.clinical.biology import DEFAULT_BIOLOGY
     from psilosim.clinical.patients import DEFAULT_POPULATION
     from psilosim.clinical.symptoms import DEFAULT_SYMPTOMS
@@ -197,13 +197,17 @@ def clinical_blocks(figure_path: Path) -> dict[str, str]:
     from psilosim.species import SPECIES
     from psilosim.synapses import spine_params
 
-    results = run_presets()
-    raison_figure(results, figure_path)
-    return {"clinical-trials": trials_table(results), "clinical-whatif": whatif_table(),
-            "parameters-symptoms": DEFAULT_SYMPTOMS.markdown_table(),
+    return {"parameters-symptoms": DEFAULT_SYMPTOMS.markdown_table(),
             "parameters-plasticity-human": plasticity_params("human").markdown_table(),
             "parameters-population": DEFAULT_POPULATION.markdown_table(),
             "parameters-setting": DEFAULT_BIOLOGY.markdown_table(),
             "parameters-species-human": SPECIES["human"].markdown_table(),
-            "parameters-spines-human": spine_params("human").markdown_table(),
+            "parameters-spines-human": spine_params("human").markdown_table()}
+
+
+def clinical_blocks(figure_path: Path) -> dict[str, str]:
+    """The generated blocks of docs/clinical.md (and the durability figure as a side effect)."""
+    results = run_presets()
+    raison_figure(results, figure_path)
+    return {"clinical-trials": trials_table(results), "clinical-whatif": whatif_table(), **parameter_blocks(),
             "clinical-persistence": persistence_table(), **calibration_uncertainty_blocks()}

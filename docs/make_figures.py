@@ -37,8 +37,8 @@ def pharmacology_25mg(out_dir: Path = FIGURE_DIR) -> Path:
     return path
 
 
-def pharmacology_tables() -> dict[str, str]:
-    """Markdown blocks for docs/pharmacology.md: parameter tables and the parameter-set score."""
+def pharmacology_parameter_blocks() -> dict[str, str]:
+    """The parameter tables of docs/pharmacology.md (no simulation: cheap to regenerate)."""
     from psilosim.binding import EFFECT_PARAMS
     from psilosim.compounds import get_compound
     from psilosim.pharmacokinetics import INTERACTION_PARAMS
@@ -48,8 +48,12 @@ def pharmacology_tables() -> dict[str, str]:
         blocks[f"parameters-{name}"] = get_compound(name).markdown_table()
     blocks["parameters-effect"] = EFFECT_PARAMS.markdown_table()
     blocks["parameters-interactions"] = INTERACTION_PARAMS.markdown_table()
-    blocks["parameter-set-score"] = parameter_set_score_table()
     return blocks
+
+
+def pharmacology_tables() -> dict[str, str]:
+    """Markdown blocks for docs/pharmacology.md: parameter tables and the parameter-set score."""
+    return {**pharmacology_parameter_blocks(), "parameter-set-score": parameter_set_score_table()}
 
 
 def parameter_set_score_table() -> str:
@@ -135,9 +139,61 @@ def scorecard_table() -> str:
 
 
 def validation_docs(out_dir: Path = FIGURE_DIR) -> Path:
-    """The generated scorecard block of docs/validation.md."""
+    """The generated scorecard block of docs/validation.md (and its index of all parameters)."""
     path = DOCS / "validation.md"
     update_generated_blocks(path, {"scorecard": scorecard_table()})
+    return parameter_docs(out_dir)
+
+
+# ---------------------------------------------------------------- every parameter set
+#: Page of the docs for the index of all parameter sets, and its generated block.
+ALL_PARAMETERS_PAGE, ALL_PARAMETERS_BLOCK = "validation.md", "all-parameters"
+
+
+def _generated_blocks(text: str) -> list[str]:
+    """The bodies of every generated block of a page."""
+    return re.findall(r"<!-- BEGIN generated: [^>]+ -->\n(.*?)<!-- END generated: [^>]+ -->", text, re.S)
+
+
+def all_parameters_block() -> str:
+    """Index of every parameter set the package defines (what ``psilosim params`` lists): its
+    size, evidence kinds and the page whose generated table shows it; a set no page tables gets
+    its table here."""
+    from collections import Counter
+
+    from psilosim.parameters import all_parameter_sets
+
+    pages = {path.name: _generated_blocks(path.read_text(encoding="utf-8")) for path in sorted(DOCS.glob("*.md"))
+             if path.name != ALL_PARAMETERS_PAGE}
+    rows = ["| set | parameters | evidence kinds | table |", "|---|---|---|---|"]
+    here = []
+    for name, pset in all_parameter_sets().items():
+        params = pset.params()
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(Counter(p.kind for p in params.values()).items()))
+        table = pset.markdown_table() + "\n"
+        page = next((page for page, blocks in pages.items() if table in blocks), None)
+        if page is None:
+            here.append(f"\n#### `{name}`\n\n{table}")
+        rows.append(f"| `{name}` | {len(params)} | {kinds} | {f'[{page}]({page})' if page else 'below'} |")
+    return "\n".join(rows) + "\n" + "".join(here).rstrip("\n")
+
+
+def parameter_docs(out_dir: Path = FIGURE_DIR) -> Path:
+    """Every generated parameter table of the docs, then the index of all parameter sets (no
+    simulation: run it after changing a parameter)."""
+    from make_clinical_tables import parameter_blocks as clinical_parameter_blocks
+    from make_figures_plasticity import plasticity_tables
+    from make_network_tables import parameter_blocks as network_parameter_blocks
+
+    from psilosim.rewiring import REWIRING
+
+    update_generated_blocks(DOCS / "pharmacology.md", pharmacology_parameter_blocks())
+    update_generated_blocks(DOCS / "plasticity.md", plasticity_tables())
+    update_generated_blocks(DOCS / "clinical.md", clinical_parameter_blocks())
+    update_generated_blocks(DOCS / "network.md", network_parameter_blocks())
+    update_generated_blocks(DOCS / "rewiring.md", {"parameters-rewiring": REWIRING.markdown_table()})
+    path = DOCS / ALL_PARAMETERS_PAGE
+    update_generated_blocks(path, {ALL_PARAMETERS_BLOCK: all_parameters_block()})
     return path
 
 
@@ -207,6 +263,7 @@ FIGURES: dict[str, Callable[[Path], Path]] = {
     "metrics_compare": metrics_compare,
     "network_nw1": network_nw1,
     "network_tables": network_docs,
+    "parameter_tables": parameter_docs,
     "pharmacology_25mg": pharmacology_docs,
     "spines_three_compounds": plasticity_docs,
     "scorecard": validation_docs,

@@ -134,6 +134,22 @@ def _mean_fc_matrix(fc: np.ndarray) -> float:
     return float(fc[np.triu_indices(fc.shape[0], 1)].mean())
 
 
+def parameter_blocks() -> dict[str, str]:
+    """The parameter tables of docs/network.md (no simulation: cheap to regenerate)."""
+    from psilosim.connectome.builtin import AAL2_DATA
+    from psilosim.network.bold import BALLOON
+    from psilosim.network.dmf.params import DMF, FITTED_G
+    from psilosim.network.hopf.params import FITTED_HOPF, HOPF
+    from psilosim.network.nulls import VARIOGRAM
+    from psilosim.network.settings import FIT, SCAN
+    from psilosim.validation.checks_network import CHECKS
+
+    sets = {"dmf": DMF, "fitted-g": FITTED_G, "balloon": BALLOON, "hopf": HOPF, "fitted-hopf": FITTED_HOPF,
+            "fit": FIT, "scan": SCAN, "variogram": VARIOGRAM, "network-checks": CHECKS, "aal2": AAL2_DATA}
+    return {f"parameters-{name}": s.markdown_table() for name, s in sets.items()}
+
+
 def network_blocks() -> dict[str, str]:
     """Every generated block of docs/network.md."""
-    return {"noise-floor-realism": realism_table(), "gain-sensitivity": gain_sensitivity_table()}
+    return {"noise-floor-realism": realism_table(), "gain-sensitivity": gain_sensitivity_table(),
+            **parameter_blocks()}

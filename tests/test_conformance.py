@@ -124,6 +124,30 @@ def test_every_param_cites_a_source(pset):
     assert not _offenders(pset, lambda p: not p.source.strip())
 
 
+#: A source a reader can follow: long enough to say something, or a docs anchor, or an author and a year.
+MIN_SOURCE_CHARS = 15
+FOLLOWABLE_SOURCE = re.compile(r"docs/\w+\.md#|[A-Z][A-Za-z'’-]+.*\b(19|20)\d\d\b")
+#: Params whose source is still a bare stub ("psilosim", "typical IIV"): {(set id, parameter): why
+#: it stays}. Empty: every stub source now names where the reasoning is.
+STUB_SOURCE_EXCEPTIONS: dict[tuple[str, str], str] = {}
+
+
+def _bare_stub(source: str) -> bool:
+    return len(source.strip()) < MIN_SOURCE_CHARS and not FOLLOWABLE_SOURCE.search(source)
+
+
+def test_no_param_source_is_a_bare_stub():
+    stubs = [f"{name}: {field} = {p.source!r}" for name, s in SETS.items() for field, p in _params(s).items()
+             if _bare_stub(p.source) and (name, field) not in STUB_SOURCE_EXCEPTIONS]
+    assert not stubs, f"say where the reasoning is (a docs anchor, a paper): {stubs}"
+
+
+def test_stub_source_check_tells_a_stub_from_a_citation():
+    assert _bare_stub("psilosim") and _bare_stub("typical IIV") and _bare_stub("assumption")
+    assert not _bare_stub("Holze 2023") and not _bare_stub("docs/network.md#fit")
+    assert not _bare_stub("psilosim numerical setting")
+
+
 @pytest.mark.parametrize("pset", _cases(SETS, "kind", PARAM_XFAILS))
 def test_every_param_has_a_standard_evidence_kind(pset):
     # model_copy(update=...) skips validation, so a builder can produce a kind outside the Literal;
@@ -304,8 +328,52 @@ def _variables(out) -> dict[str, xr.DataArray]:
     return dict(out.data_vars) if isinstance(out, xr.Dataset) else {str(out.name): out}
 
 
+#: The components that run each link of the causal chain (DESIGN.md, links 1–8). Link 1, the
+#: regimen, is data (a ``Regimen`` and its ``DosingEvents``, no xarray result): it is the input of
+#: the pk, binding and scenario components, whose rest runs move its only dose out of the run.
+CHAIN_LINKS = {
+    1: ("pk", "binding", "scenario"),
+    2: ("pk", "scenario"),
+    3: ("binding", "scenario"),
+    4: ("plasticity",),
+    5: ("spines",),
+    6: ("dmf", "hopf", "bold", "rewiring", "linear_dmf", "scan_session", "linear_session",
+        "acute_session_gain", "acute_session_current", "variogram_nulls"),
+    7: ("metrics", "metrics_compare"),
+    8: ("clinical_patient", "clinical_trial"),
+}
+#: Public entry points and the components that run them.
+ENTRY_POINTS = {
+    "pharmacokinetics.simulate_pk": "pk", "binding.simulate_acute": "binding",
+    "plasticity.simulate_plasticity": "plasticity", "synapses.simulate_slow_chain": "spines",
+    "network.dmf.DMFModel": "dmf", "network.hopf.HopfModel": "hopf", "network.bold.bold_from_drive": "bold",
+    "rewiring.patient_network": "rewiring", "network.dmf.linear.LinearDMF": "linear_dmf",
+    "network.scan.scan_session": "scan_session", "network.scan.linear_session": "linear_session",
+    "network.acute.acute_session": "acute_session_gain", "network.nulls.VariogramNulls": "variogram_nulls",
+    "metrics.analyze": "metrics", "metrics.compare": "metrics_compare",
+    "clinical.simulate_patient": "clinical_patient", "clinical.run_trial": "clinical_trial",
+    "scenario.simulate_scenario": "scenario",
+}
+
+
 def test_component_table_covers_the_chain():
-    assert {"pk", "binding", "plasticity", "spines", "dmf", "hopf", "bold", "rewiring"} <= {c.name for c in COMPONENTS}
+    names = {c.name for c in COMPONENTS}
+    assert set(CHAIN_LINKS) == set(range(1, 9))
+    uncovered = {link: sorted(set(runs) - names) for link, runs in CHAIN_LINKS.items() if set(runs) - names}
+    assert not uncovered, f"links without their components: {uncovered}"
+    assert all(CHAIN_LINKS.values())
+    missing = {entry: name for entry, name in ENTRY_POINTS.items() if name not in names}
+    assert not missing, f"entry points without a component: {missing}"
+    # every component belongs to some link (a new one must say which)
+    assert names == {name for runs in CHAIN_LINKS.values() for name in runs}
+
+
+def test_every_entry_point_named_exists():
+    import importlib
+
+    for entry in ENTRY_POINTS:
+        module, _, attr = entry.rpartition(".")
+        assert hasattr(importlib.import_module(f"psilosim.{module}"), attr), entry
 
 
 @pytest.mark.parametrize("component", _component_cases("labels"))

@@ -182,10 +182,11 @@ def test_every_arm_is_compared_with_the_reference(three_arm_run):
     assert summary["multiplicity_adjustment"] == "none"
 
 
-def test_default_reference_is_the_second_arm():
+def test_default_reference_is_the_placebo_arm():
+    # without a comparison the only placebo arm is the reference (U4.4); `difference` stays first − second
     ds = run_trial(design_from_dict(_three_arms(comparison=None)), n_patients=10, seed=3, backend="sync")
     summary = summarize(ds)
-    assert set(summary["differences"]) == {"high - mid", "placebo - mid"}
+    assert set(summary["differences"]) == {"high - placebo", "mid - placebo"}
     assert summary["difference"]["reference"] == "mid"
 
 
@@ -205,15 +206,16 @@ def test_docs_name_the_default_reference_and_the_differences_key():
 
     text = " ".join((DOCS / "clinical.md").read_text().split())
     assert '"differences"' in text
-    documented = re.search(r"with that reference arm \(the (\w+) of `comparison`, by default the design's (\w+) arm\)",
-                           text)
+    documented = re.search(r"with the reference arm \(the (\w+) of `comparison`; without one, the design's only "
+                           r"placebo arm.*?else, with no placebo arm or several, the design's (\w+) arm", text)
     assert documented, "docs/clinical.md no longer says which arm is the reference"
     ordinal = {"first": 0, "second": 1, "third": 2}
     of_comparison, of_design = (ordinal[word] for word in documented.groups())
     arms = ["high", "mid", "placebo"]
     for comparison in (["high", "placebo"], ["placebo", "mid"], None):
         ds = xr.Dataset(attrs={"design": json.dumps(_three_arms(comparison)), "arms": json.dumps(arms)})
-        expected = comparison[of_comparison] if comparison else arms[of_design]
+        expected = comparison[of_comparison] if comparison else "placebo"  # the design's only placebo arm
+        assert of_design == 1
         assert reference_arm(ds) == expected, comparison
 
 

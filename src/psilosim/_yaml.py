@@ -75,7 +75,8 @@ def _scalar_key(loader: UniqueKeyLoader, key_node) -> Any:
 def read_yaml(text: str, *, source: str = "scenario") -> Any:
     """Parse a user's YAML ``text`` as ``yaml.safe_load`` does, refusing a key given twice.
 
-    Every YAML file the package reads from a user goes through here (scenarios, trial designs).
+    Every YAML file the package reads from a user goes through here (scenarios, trial designs,
+    compound files).
 
     Raises
     ------

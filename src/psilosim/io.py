@@ -12,7 +12,9 @@ import json
 import os
 import platform
 import secrets
+import shlex
 import shutil
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,13 +81,23 @@ def prepare_out_dir(path: str | Path, option: str = "--out") -> Path:
     return folder.resolve()
 
 
-def provenance_record(*, scenario: dict[str, Any], seed: int | None, parameter_sets: dict[str, str],
-                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What is needed to reproduce a run: version, scenario, seed, time (UTC), parameter sets."""
+#: What a provenance record's ``kind`` says, with the command that re-runs it.
+PROVENANCE_KINDS = {"run": "psilosim run", "trial": "psilosim trial"}
+
+
+def provenance_record(*, scenario: dict[str, Any], seed: int | None, parameter_sets: dict[str, Any],
+                      extra: dict[str, Any] | None = None, kind: str | None = None) -> dict[str, Any]:
+    """What is needed to reproduce a run: version, scenario, seed, time (UTC), parameter sets.
+
+    ``kind`` (``"run"`` or ``"trial"``, :data:`PROVENANCE_KINDS`) says which command re-runs the
+    record (:func:`read_provenance`); the ``command`` is the command line that made it.
+    """
     return {
         "psilosim_version": __version__,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_utc": _now_utc(),
         "python": platform.python_version(),
+        **({} if kind is None else {"kind": kind}),
+        "command": command_line(),
         "seed": seed,
         "parameter_sets": parameter_sets,
         "scenario": scenario,
@@ -94,11 +106,81 @@ def provenance_record(*, scenario: dict[str, Any], seed: int | None, parameter_s
     }
 
 
+def _now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def command_line() -> str:
+    """The command line of this process (``psilosim trial carhart2021 --patients 40``), shell-quoted."""
+    argv = list(sys.argv)
+    if argv and Path(argv[0]).name in ("psilosim", "__main__.py"):
+        argv[0] = "psilosim"
+    return shlex.join(argv)
+
+
+def stamp(dataset: xr.Dataset) -> xr.Dataset:
+    """``dataset`` with the global attributes that say what made it: ``psilosim_version``,
+    ``created_utc`` and ``command`` (the command line); every results file psilosim writes
+    (``run``, ``trial``, ``calibrate --out``) goes through it."""
+    return dataset.assign_attrs(psilosim_version=__version__, created_utc=_now_utc(), command=command_line())
+
+
 def write_results(dataset: xr.Dataset, path: str | Path) -> Path:
-    """Write ``dataset`` to NetCDF-4 with h5netcdf."""
+    """Write ``dataset`` to NetCDF-4 with h5netcdf, stamped (:func:`stamp`)."""
     path = Path(path)
-    dataset.to_netcdf(path, engine="h5netcdf")
+    stamp(dataset).to_netcdf(path, engine="h5netcdf")
     return path
+
+
+def provenance_kind(record: dict[str, Any]) -> str | None:
+    """``"run"`` or ``"trial"`` for a psilosim provenance record (older records, without ``kind``,
+    by their scenario block: a trial design has ``arms``, a scenario ``treatments``); ``None``
+    for anything else."""
+    if not isinstance(record, dict) or "psilosim_version" not in record or not isinstance(record.get("scenario"),
+                                                                                            dict):
+        return None
+    if record.get("kind") in PROVENANCE_KINDS:
+        return record["kind"]
+    scenario = record["scenario"]
+    return "trial" if "arms" in scenario else "run" if "treatments" in scenario else None
+
+
+def check_provenance(record: Any, expect: str, source: str) -> dict[str, Any]:
+    """``record`` (a parsed ``provenance.json``) once it is known to be a record that ``expect``
+    (``"run"`` or ``"trial"``) re-runs.
+
+    Raises
+    ------
+    InputError
+        On ``source`` for a mapping that is not a psilosim provenance record, or a record of the
+        other kind (naming the command that re-runs it).
+    """
+    kind = provenance_kind(record)
+    if kind is None:
+        raise InputError(source, "not a psilosim provenance record (a provenance.json written by psilosim run or "
+                                 "psilosim trial, with psilosim_version and a scenario block)")
+    if kind != expect:
+        what = "a virtual trial" if kind == "trial" else "a scenario run"
+        raise InputError(source, f"is the provenance of {what}; re-run it with `{PROVENANCE_KINDS[kind]} {source}`")
+    return record
+
+
+def read_provenance(path: str | Path, expect: str) -> dict[str, Any]:
+    """Read ``provenance.json`` at ``path`` for a re-run by ``expect`` (:func:`check_provenance`).
+
+    Raises
+    ------
+    InputError
+        On the path: no such file, not JSON, or not a record ``expect`` re-runs.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(str(path), "no such provenance file")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"not a JSON provenance record ({exc})") from None
+    return check_provenance(record, expect, str(path))
 
 
 def check_figure_path(path: str | Path, option: str = "--plot") -> Path:

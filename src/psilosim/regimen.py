@@ -56,6 +56,11 @@ def _positive_time(text: str, field: str, *, allow_zero: bool = False) -> pint.Q
     return q
 
 
+def _hours(text: str | None) -> float | None:
+    """A validated time text of a :class:`Phase` in hours (``None`` stays ``None``)."""
+    return None if text is None else float(parse_quantity(text, field="time", expect="time").to(TIME_UNIT).magnitude)
+
+
 def parse_dose(text: str | pint.Quantity, *, field: str = "dose") -> pint.Quantity:
     """Parse a dose: a positive mass (``"25 mg"``) or mass per body weight (``"0.3 mg/kg"``).
 
@@ -162,15 +167,32 @@ class Phase(BaseModel):
     def dose_quantity(self) -> pint.Quantity:
         return parse_dose(self.dose)
 
-    def _hours(self, text: str | None) -> float | None:
-        return None if text is None else float(parse_quantity(text, field="time", expect="time").to(TIME_UNIT).magnitude)
+    @property
+    def start_h(self) -> float | None:
+        """``start`` in hours from the regimen start (``None``: when the previous phase ends)."""
+        return _hours(self.start)
+
+    @property
+    def every_h(self) -> float | None:
+        """``every`` in hours (``None``: a single dose)."""
+        return _hours(self.every)
+
+    @property
+    def duration_h(self) -> float | None:
+        """``duration`` in hours (``None``: the phase lasts ``count`` intervals)."""
+        return _hours(self.duration)
+
+    @property
+    def infusion_h(self) -> float | None:
+        """``infusion`` in hours (``None``: a bolus)."""
+        return _hours(self.infusion)
 
     def slot_offsets_h(self) -> tuple[np.ndarray, float]:
         """Dose times relative to the phase start and the phase length, both in hours."""
-        every = self._hours(self.every) or 0.0
+        every = self.every_h or 0.0
         on, off = self.on_off or (1, 0)
         if self.duration is not None:
-            length = self._hours(self.duration)
+            length = self.duration_h
             # a slot exactly at the end of the phase belongs to the next phase
             n_slots = max(1, math.ceil(length / every - 1e-9)) if every else 1
             slots = np.arange(n_slots)
@@ -298,7 +320,7 @@ class Regimen(BaseModel):
         phase_start = 0.0
         for phase in self.phases:
             if phase.start is not None:
-                phase_start = phase._hours(phase.start)
+                phase_start = phase.start_h
             offsets, length = phase.slot_offsets_h()
             yield phase, phase_start + offsets
             phase_start += length
@@ -319,7 +341,7 @@ class Regimen(BaseModel):
         times, amounts, durations = [], [], []
         for i, (phase, starts) in enumerate(self._phase_times()):
             amount = dose_in_mg(phase.dose_quantity, weight_kg, field=f"regimen.phases.{i}.dose")
-            infusion_h = phase._hours(phase.infusion) or 0.0
+            infusion_h = phase.infusion_h or 0.0
             times.append(starts)
             amounts.append(np.full(starts.shape, amount))
             durations.append(np.full(starts.shape, infusion_h))

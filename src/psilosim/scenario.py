@@ -305,14 +305,44 @@ def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
     data = read_yaml(text, source=source)
     if not isinstance(data, dict):
         raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
+    if PROVENANCE_MARK in data:  # a provenance.json of an earlier run (JSON is YAML): re-run it
+        data = scenario_from_provenance(data, source=source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise input_error_from(exc, model=Scenario) from None
 
 
+#: The key that tells a provenance record (``provenance.json``) from a scenario file.
+PROVENANCE_MARK = "psilosim_version"
+
+
+def scenario_from_provenance(record: dict[str, Any], *, source: str = "provenance") -> dict[str, Any]:
+    """The scenario block of a ``psilosim run`` provenance record, with the seed the run used.
+
+    A record written before the scenario block held a drawn seed has it only at top level
+    (``seed``); it is put back into the block, so the re-run draws the same subjects.
+
+    Raises
+    ------
+    InputError
+        On ``source`` for a record that is not a psilosim provenance record, or is a virtual trial's
+        (:func:`psilosim.io.check_provenance`).
+    """
+    from .io import check_provenance
+
+    scenario = dict(check_provenance(record, "run", source)["scenario"])
+    if scenario.get("seed") is None and record.get("seed") is not None:
+        scenario["seed"] = record["seed"]
+    return scenario
+
+
 def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Read a scenario file, or the built-in default (psilocybin 25 mg, one human) for ``None``."""
+    """Read a scenario file, or the built-in default (psilocybin 25 mg, one human) for ``None``.
+
+    The file may also be the ``provenance.json`` a ``psilosim run`` wrote: its scenario block (with
+    the seed used) is run again, giving the same numbers (:func:`scenario_from_provenance`).
+    """
     if path is None:
         text = (resources.files("psilosim") / "scenarios" / DEFAULT_SCENARIO).read_text(encoding="utf-8")
         return parse_scenario(text, source=f"built-in {DEFAULT_SCENARIO}")
@@ -405,3 +435,27 @@ def fresh_seed() -> int:
     import numpy as np
 
     return int(np.random.SeedSequence().entropy % SEED_MODULUS)
+
+
+def acute_chain_parameter_values() -> dict[str, dict]:
+    """The values (with unit, source and kind) of the binding link's parameter sets every acute
+    simulation uses: the subjective effect, the drug interactions and the time resolution."""
+    from .binding import params as binding_params
+    from .pharmacokinetics import interactions
+
+    return {"binding.effect": binding_params.EFFECT_PARAMS.model_dump(mode="json"),
+            "binding.acute_resolution": binding_params.ACUTE_RESOLUTION.model_dump(mode="json"),
+            "interactions": interactions.INTERACTION_PARAMS.model_dump(mode="json")}
+
+
+def parameter_values(scenario: Scenario) -> dict[str, dict]:
+    """Every parameter set a run of ``scenario`` uses, by name, as values with unit and source.
+
+    ``compound.<name>``: the compound as simulated (its PK sets per species, affinities, custom
+    overrides); the acute chain's sets (:func:`acute_chain_parameter_values`).
+    """
+    out = {}
+    for treatment in scenario.treatments:
+        compound = treatment.resolve_compound()
+        out[f"compound.{compound.name}"] = compound.model_dump(mode="json")
+    return {**out, **acute_chain_parameter_values()}

@@ -39,7 +39,7 @@ SPECIES: dict[str, SpeciesDefaults] = {
         body_weight=Param(value=0.025, unit="kg", kind="assumed",
                           source="adult male C57BL/6J (Jackson Laboratory body-weight chart, 10–16 weeks)",
                           note="the strain of Shao 2021, Moda-Sava 2019 and Nardou 2023"),
-        cellular_tempo=Param(value=1.0, unit="", kind="assumed", source="definition",
+        cellular_tempo=Param(value=1.0, unit="", kind="assumed", source="definition: mouse is the reference species",
                              note="the cellular constants were calibrated in mouse (Shao 2021, Nardou 2023)")),
     "human": SpeciesDefaults(
         name="human",

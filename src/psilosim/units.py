@@ -19,6 +19,9 @@ from .errors import InputError
 
 ureg = pint.UnitRegistry(cache_folder=None)
 ureg.formatter.default_format = "~P"
+# a point on a rating scale (QIDS-SR-16, MADRS, BDI): a dimensionless count, named so that a file's
+# units say what its numbers are (the scale itself is named in the variable's attributes)
+ureg.define("scale_point = 1 = _ = scale_points")
 Q_ = ureg.Quantity
 #: Distinct strings whose parsed quantity is kept (doses, intervals, weights of the runs of a session).
 PARSE_CACHE_SIZE = 4096
@@ -32,7 +35,7 @@ SECONDS_PER_HOUR = float(ureg.Quantity(1.0, "h").to("s").magnitude)
 #: Dimensions that inputs are checked against, by name.
 DIMENSIONS: dict[str, str] = {
     "mass": "[mass]",
-    "mass_per_mass": "",  # mg/kg reduces to dimensionless; a mass over a mass, see _is_mass_ratio
+    "mass_per_mass": "",  # mg/kg reduces to dimensionless; a mass over a mass, see is_mass_ratio
     "time": "[time]",
     "concentration": "[mass] / [length] ** 3",
     "volume": "[length] ** 3",
@@ -118,7 +121,7 @@ def _finite(magnitude) -> bool:
 
 def _has_dimension(q: pint.Quantity, name: str) -> bool:
     if name == "mass_per_mass":
-        return _is_mass_ratio(q)
+        return is_mass_ratio(q)
     if name == "dimensionless":
         return q.dimensionless
     if name not in DIMENSIONS:
@@ -126,7 +129,7 @@ def _has_dimension(q: pint.Quantity, name: str) -> bool:
     return q.check(DIMENSIONS[name])
 
 
-def _is_mass_ratio(q: pint.Quantity) -> bool:
+def is_mass_ratio(q: pint.Quantity) -> bool:
     """A mass over a mass (``mg/kg``, ``µg/g``), not any dimensionless unit (``percent``, ``ppm``)."""
     exponents = list(q.unit_items())
     if not q.dimensionless or not exponents:

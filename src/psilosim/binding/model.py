@@ -42,7 +42,7 @@ from ..pharmacokinetics.interactions import (
     InteractionParams,
     enabled_interactions,
 )
-from ..pharmacokinetics.model import _check_method, as_hours, compound_profiles, time_grid
+from ..pharmacokinetics.model import as_hours, check_method, compound_profiles, time_grid
 from ..pharmacokinetics.subject import Subject, as_subject, for_compounds
 from ..regimen import Regimen
 from .kernel import competitive_occupancy, relax_first_order, sigmoid_emax, time_above
@@ -171,7 +171,7 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
         studied dose (:mod:`~psilosim.pharmacokinetics.dose_guard`; a dose above the studied one
         is simulated with an :class:`~psilosim.errors.ExtrapolationWarning`, a ``UserWarning``).
     """
-    _check_method(method)
+    check_method(method)
     seed = checked_seed(seed)
     t_end_h, dt_h = as_hours(t_end_h, "t_end_h"), as_hours(dt_h, "dt_h")
     resolved = _resolve_compounds(_normalise_treatments(treatments))

@@ -17,8 +17,11 @@ class EffectParams(ParameterSet):
     """Sigmoid transducer from surface 5-HT2A hallucinogenic drive to "any drug effect" (0–1).
 
     ``E = emax · A^h / (A^h + a50^h)`` with ``A = R · Σ_i hallucinogenic_efficacy_i ·
-    occupancy_surface_i`` (``R`` = receptor availability).
+    occupancy_surface_i`` (``R`` = receptor availability). Every parameter is dimensionless
+    (``%`` is converted to a fraction when the set is validated).
     """
+
+    canonical_units: ClassVar[dict[str, str]] = {"emax": "", "drive_50": "", "hill": "", "duration_threshold": ""}
 
     emax: Param
     drive_50: Param
@@ -54,6 +57,7 @@ class ResolutionParams(PhysicallyBounded, ParameterSet):
 
     physical_bounds: ClassVar[dict[str, Bound]] = {"max_internal_step": POSITIVE, "summary_rtol": FRACTION,
                                                    "summary_atol": FRACTION}
+    canonical_units: ClassVar[dict[str, str]] = {"max_internal_step": "h", "summary_rtol": "", "summary_atol": ""}
 
     max_internal_step: Param
     summary_rtol: Param

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 
 from ..errors import PsilosimError, PsilosimWarning
-from . import examples, metrics, network, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
+from . import examples, metrics, network, params, pharmacology, plasticity, trial, validate  # noqa: F401  (registers commands)
 from ._app import app, err_console, warn
 
 

@@ -72,8 +72,33 @@ def emit_json(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+#: The warnings of the command being run (:func:`warn` lines and psilosim warnings raised), for
+#: the ``warnings`` key of a command's JSON (:func:`command_warnings`); reset by each command.
+_COMMAND_WARNINGS: list[str] = []
+
+
+def command_warnings() -> list[str]:
+    """The warning messages of the command being run, each once, in the order they came: the
+    lines :func:`warn` printed and the psilosim warnings (``PsilosimWarning``) raised, which a
+    ``--json`` reader would otherwise see only on stderr."""
+    return list(dict.fromkeys(_COMMAND_WARNINGS))
+
+
+def _collecting(shown: Callable[..., Any]) -> Callable[..., Any]:
+    """``warnings.showwarning`` that also collects a psilosim warning's message, then shows it as ``shown`` does."""
+    from ..errors import PsilosimWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, PsilosimWarning):
+            _COMMAND_WARNINGS.append(str(message))
+        shown(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def warn(message: str) -> None:
     """Print one warning line on stderr (the run goes on), in the same form as :func:`fail`'s errors."""
+    _COMMAND_WARNINGS.append(str(message))
     err_console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
@@ -103,6 +128,8 @@ def _root(
     # command, so a notebook or test that runs commands in-process keeps its own warnings.
     scope = warnings.catch_warnings()
     scope.__enter__()
+    _COMMAND_WARNINGS.clear()
+    warnings.showwarning = _collecting(warnings.showwarning)  # restored by the scope's end
     ctx.call_on_close(lambda: scope.__exit__(None, None, None))
 
 
@@ -191,3 +218,31 @@ def named_as_options(command: Callable[..., Any]) -> Callable[..., Any]:
             raise renamed from None
 
     return wrapper
+
+
+#: Endings of a compound file that ``--compound`` reads instead of looking up a name.
+COMPOUND_FILE_SUFFIXES = (".yaml", ".yml")
+COMPOUND_OPTION_HELP = ("Compound name (case-insensitive), or the path of a compound YAML file (.yaml/.yml, "
+                        "the format of the library's files: docs/pharmacology.md).")
+
+
+def compound_option(text: str):
+    """What ``--compound`` names: the :class:`~psilosim.compounds.Compound` of a compound file (an
+    existing ``.yaml``/``.yml`` file), else ``text`` itself, a name the library looks up.
+
+    A bad file is one :class:`InputError` on ``--compound`` naming the file and its field (the
+    field is kept in the problem, so that a file's ``species`` is not taken for ``--species``).
+    """
+    from pathlib import Path
+
+    from ..compounds import load_compound_file
+
+    path = Path(text).expanduser()
+    if path.suffix.lower() not in COMPOUND_FILE_SUFFIXES:
+        return text
+    if not path.is_file():
+        raise InputError("--compound", f"{text}: no such compound file")
+    try:
+        return load_compound_file(path)
+    except InputError as exc:
+        raise InputError("--compound", str(exc)) from None

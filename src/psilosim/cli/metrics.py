@@ -29,8 +29,11 @@ from ._app import (
 
 #: What a region table given to ``--regions`` must have (a dataset folder needs ``hemisphere`` too).
 METRICS_REGION_COLUMNS = ("label", "network")
-REGIONS_HELP = ("Region table CSV (columns label, network[, hemisphere]) or a built-in dataset name (aal2); "
-                "defaults to the dataset's own table when every BOLD is a built-in recording.")
+REGIONS_HELP = ("Region table CSV (columns label, network[, hemisphere]), a dataset folder (its regions.csv) or a "
+                "built-in dataset name (aal2); defaults to the dataset's own table when every BOLD is a built-in "
+                "recording.")
+#: The region table of a dataset folder (``psilosim.connectome.parcellation``).
+REGION_TABLE_FILE = "regions.csv"
 TR_HELP = ("Repetition time in seconds (optional for a psilosim NetCDF file with a time axis; a built-in "
            "recording has its own).")
 #: How a built-in recording is given instead of a file.
@@ -40,7 +43,7 @@ NO_SUCH_FILE = ("no such file (a built-in recording is named dataset:subject or 
 
 
 def load_regions(spec: str) -> pd.DataFrame:
-    """A region table from a CSV path or a built-in dataset name.
+    """A region table from a CSV path, a dataset folder (its ``regions.csv``) or a built-in dataset name.
 
     A CSV is read as a dataset folder's ``regions.csv`` is (the same reader), needing only the
     columns ``label`` and ``network``.
@@ -48,6 +51,11 @@ def load_regions(spec: str) -> pd.DataFrame:
     from ..connectome.parcellation import read_region_table
 
     path = Path(spec)
+    if path.is_dir():  # a dataset folder: its region table
+        if not (path / REGION_TABLE_FILE).is_file():
+            raise InputError("--regions", f"{spec}: a folder without {REGION_TABLE_FILE}; give a region table CSV "
+                                          f"or a dataset folder that has one")
+        path = path / REGION_TABLE_FILE
     if path.suffix.lower() == ".csv" or path.exists():
         if not path.is_file():
             raise InputError("--regions", f"{spec}: no such file")
@@ -337,7 +345,7 @@ def compare(
     """
     from ..metrics import compare as run
     from ..metrics import compare_summary
-    from ..metrics.analysis import _analysed
+    from ..metrics.analysis import as_analysis
 
     check_plot_path(plot)
     recordings = [resolve_recording(before), resolve_recording(after)]
@@ -349,8 +357,8 @@ def compare(
         # for the figure; compare() then takes the two results as they are
         (bold_a, tr_a), (bold_b, tr_b) = (recording_bold(r, table, tr, p) for r, p in zip(recordings, picks,
                                                                                          strict=True))
-        first = _analysed(bold_a, table, tr_a, "before", options)
-        second = _analysed(bold_b, table, tr_b, "after", options)
+        first = as_analysis(bold_a, table, tr_a, field="before", options=options)
+        second = as_analysis(bold_b, table, tr_b, field="after", options=options)
         change = run(first, second, table)
         result = compare_summary(change)
     if plot is not None:

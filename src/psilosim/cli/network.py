@@ -18,6 +18,7 @@ from ._app import (
     PLOT_HELP,
     app,
     check_plot_path,
+    compound_option,
     console,
     emit_json,
     err_console,
@@ -222,7 +223,8 @@ def _print_fit(dataset: str, name: str, result) -> None:
 @app.command()
 @named_as_options
 def scan(
-    compound: str = typer.Option("psilocybin", "--compound", help="Compound name."),
+    compound: str = typer.Option("psilocybin", "--compound", help="Compound name, or the path of a compound YAML "
+                                                                  "file (docs/pharmacology.md); taken orally."),
     dose: str = typer.Option("25 mg", "--dose", help="Dose with unit, e.g. '25 mg' or '0.3 mg/kg'."),
     at_hours: float = typer.Option(SCAN.at_hours.to("h"), "--at-hours", help="Scan start, hours after the dose."),
     dataset: str = typer.Option("aal2", "--dataset", help=DATASET_HELP),
@@ -246,6 +248,10 @@ def scan(
     gain_scale: float = typer.Option(None, "--gain-scale",
                                      help="Gain per unit occupancy s (default: DMF.gain_scale, derived from Deco et al. "
                                           "2018); other values are a sensitivity analysis."),
+    coupling: float = typer.Option(None, "--coupling",
+                                   help="Global coupling G (≥ 0), e.g. the best G of 'psilosim fit' on the same "
+                                        "--dataset (default: the stored fit of a built-in dataset, else the AAL2 "
+                                        "fit scaled by mean SC strength)."),
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " Shows the change per network (with the noise floor "
                                                   "and the --compare-maps controls), the FC matrices and the "
                                                   "regional change against 5-HT2A density."),
@@ -261,11 +267,17 @@ def scan(
     """
     from ..connectome import load_dataset
     from ..network import scan as sc
+    from ..network._checks import checked_coupling
     from ..network.fit import mean_fc
 
     _check_scan_options(seed=seed, plot=plot, method=method, gain_map=gain_map, minutes=minutes)
+    if coupling is not None:  # checked as the library checks it, before any data is loaded
+        checked_coupling(coupling, field="--coupling")
     parcellation = load_dataset(dataset)
-    occ, start_h = _scan_occupancy(compound, dose, at_hours=at_hours, minutes=minutes, seed=seed, given=occupancy)
+    source = compound_option(compound) if occupancy is None else compound  # a name, or a file's compound
+    occ, start_h = _scan_occupancy(source, dose, at_hours=at_hours, minutes=minutes, seed=seed, given=occupancy)
+    if not isinstance(source, str):
+        compound = source.name
     if occupancy is not None:
         compound = dose = "given occupancy"
     if sessions < 1:
@@ -275,12 +287,13 @@ def scan(
     maps = [gain_map] + ([m for m in controls if m != gain_map] if compare_maps else [])
     if method == "linear":
         mean_occ = sc.window_mean_occupancy(occ, start_h, minutes)
-        session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps, gain_scale=gain_scale)
+        session = sc.linear_session(parcellation, mean_occ, seed=seed, maps=maps, gain_scale=gain_scale,
+                                    coupling=coupling)
     else:
         with _progress(f"scanning {parcellation.name}", json_out) as progress:
             session = sc.scan_session(parcellation, occ, minutes=minutes, seed=seed, maps=maps,
                                       start_h=start_h, sessions=sessions, gain_scale=gain_scale,
-                                      progress=progress)
+                                      coupling=coupling, progress=progress)
     primary = _map_summary(session, parcellation, gain_map)
     payload = {
         "dataset": parcellation.name, "compound": compound, "dose": dose,
@@ -323,7 +336,7 @@ def _check_scan_options(*, seed: int, plot: str | None, method: str, gain_map: s
         sc.scan_samples(minutes)  # too short a scan fails here, before any simulation
 
 
-def _scan_occupancy(compound: str, dose: str, *, at_hours: float, minutes: float, seed: int,
+def _scan_occupancy(compound, dose: str, *, at_hours: float, minutes: float, seed: int,
                     given: float | None) -> tuple:
     """The drug scan's 5-HT2A occupancy and its start on the occupancy clock (h).
 
@@ -333,7 +346,13 @@ def _scan_occupancy(compound: str, dose: str, *, at_hours: float, minutes: float
     from ..network import scan as sc
 
     if given is None:
-        occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
+        try:
+            occ = sc.occupancy_window(compound, dose, at_hours, minutes, seed=seed)
+        except InputError as exc:
+            if exc.field != "route":
+                raise
+            raise InputError("--compound", f"{exc.problem} (scan gives its dose orally, it has no --route: for "
+                                           "another route give the 5-HT2A occupancy with --occupancy)") from None
         return occ, sc.scan_start(occ, None)
     if not 0.0 <= given <= 1.0:
         raise InputError("--occupancy", f"must be a fraction in [0, 1], got {given}")

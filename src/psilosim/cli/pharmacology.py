@@ -9,6 +9,7 @@ import numpy as np
 import typer
 from pydantic import ValidationError
 from rich.table import Table
+from rich.text import Text
 
 from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS
 from ._app import (
@@ -16,6 +17,7 @@ from ._app import (
     PLOT_HELP,
     app,
     check_plot_path,
+    command_warnings,
     console,
     emit_json,
     named_as_options,
@@ -44,6 +46,10 @@ PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intr
 SMALLEST_SHOWN_PERCENT = 0.01
 #: Units whose values are percentages.
 PERCENT_UNITS = ("%", "% of scale")
+#: Widest the pk table's value column grows (characters): a note row wraps rather than widening the table.
+VALUE_COLUMN_MAX_WIDTH = 48
+#: With more doses than this, the pk table gives the least and most effect duration per dose, not each.
+MAX_LISTED_DOSES = 6
 #: Below this magnitude any other table value prints as 0 (floating-point residue).
 NUMERICAL_ZERO = 1e-9
 
@@ -143,8 +149,10 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
 @app.command()
 @named_as_options
 def pk(
-    compound: str = typer.Option(..., "--compound", help="Compound name (psilocybin, escitalopram, ketamine; case-insensitive)."),
-    dose: str = typer.Option(..., "--dose", help="Dose with unit: '25 mg' or '0.3 mg/kg' (needs --weight)."),
+    compound: str = typer.Option(..., "--compound", help="Compound name (psilocybin, escitalopram, ketamine; case-insensitive), "
+                                                         "or the path of a compound YAML file (docs/pharmacology.md)."),
+    dose: str = typer.Option(..., "--dose", help="Dose with unit: '25 mg' or '0.3 mg/kg' (needs --weight). A psilocybin "
+                                                 "dose is of pure psilocybin; mushroom material is not modelled."),
     weight: str = typer.Option(None, "--weight", help="Body weight, e.g. '70 kg'."),
     interval: str = typer.Option(None, "--interval", help="Dosing interval for repeated doses, e.g. 24h."),
     doses: int = typer.Option(1, "--doses", help="Number of doses (with --interval)."),
@@ -174,7 +182,7 @@ def pk(
 
         payload["plot"] = save_plot(plot_acute(ds, title=_pk_plot_title(payload)), plot)
     if json_out:
-        emit_json(payload)
+        emit_json({**payload, "warnings": command_warnings()})
         return
     _print_pk_table(payload)
     if plot is not None:
@@ -211,10 +219,11 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     from ..errors import InputError
     from ..pharmacokinetics import Subject, nca
     from ..pharmacokinetics.model import default_t_end_h
+    from ._app import compound_option
 
     checked_seed(seed, field="--seed")
     hours = _simulated_hours(hours)
-    comp = get_compound(compound)
+    comp = get_compound(compound_option(compound))  # a name, or a compound file's definition
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
     events = regimen.events(subject.weight_kg)
@@ -261,13 +270,80 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
         "accumulation_ratio": metrics.accumulation_ratio, "time_to_90pct_ss_h": metrics.time_to_90pct_ss,
         "peak_occupancy": peak, "peak_effect": float(ds.effect.max()),
         "effect_duration_h": effect_duration_h(ds),
+        "effect_duration_per_dose_h": effect_duration_per_dose_h(ds, events.time_h),
+        "effect_note": _effect_note(comp),
         "series": {
             "time_h": t, "concentration_ng_ml": c, "effect": ds.effect.values,
             "occupancy": {key: ds.occupancy.sel(target=target).values for key, target in PEAK_TARGETS.items()},
         },
+        **_pk_assumptions(ds, comp, subject),
         "disclaimer": DISCLAIMER,
     }
     return payload, ds
+
+
+def _pk_assumptions(ds, comp, subject) -> dict[str, list[dict]]:
+    """``hypotheses`` (RB8 where it acts, with the peak effect without it) and ``caveats`` of a ``pk``
+    result (:mod:`psilosim.report.caveats`)."""
+    from ..report.caveats import acute_caveats, acute_hypotheses
+
+    return {"hypotheses": acute_hypotheses(ds, [comp], subject), "caveats": acute_caveats([comp], ds)}
+
+
+def effect_duration_per_dose_h(ds, dose_times_h) -> list[float]:
+    """Hours with the subjective effect at or above its duration threshold after each dose: from
+    the dose to the next one (the last: to the end of the simulated time), so the list sums to
+    :func:`~psilosim.binding.effect_duration_h` (the total over all doses, the ``pk`` JSON's
+    ``effect_duration_h``). Overlapping doses share no hour: one above the threshold when the next
+    dose comes belongs to that next dose."""
+    from ..binding.kernel import time_above
+
+    t, effect = ds.time_h.values, ds.effect.values
+    threshold = float(ds.effect.attrs["duration_threshold"])
+    bounds = [*np.asarray(dose_times_h, dtype=float), float(t[-1])]
+    out = []
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        # the samples inside, with the curve's values at the bounds: the pieces partition the total
+        inner = t[(t > start) & (t < end)]
+        times = np.concatenate([[start], inner, [end]])
+        out.append(time_above(times, np.interp(times, t, effect), threshold) if end > start else 0.0)
+    return out
+
+
+def _cell(value, unit: str) -> str | Text:
+    """A ``pk`` table cell: a number (:func:`format_value`), a list of them (one per dose) or a note's text."""
+    if isinstance(value, str):  # text reads from the left, wrapped in the value column
+        return Text(value, justify="left")
+    if isinstance(value, list):
+        return ", ".join(format_value(v, unit) for v in value)
+    return format_value(value, unit)
+
+
+def _effect_duration_rows(p: dict) -> list[tuple]:
+    """The effect-duration rows of the ``pk`` table: one for a single dose; with several, the total
+    over all doses, labelled so, and each dose's (or their range when there are many)."""
+    if p["doses"] <= 1:
+        return [("effect duration", p["effect_duration_h"], "h")]
+    per_dose = p["effect_duration_per_dose_h"]
+    rows = [("effect duration (total time ≥ threshold over all doses)", p["effect_duration_h"], "h")]
+    if len(per_dose) <= MAX_LISTED_DOSES:
+        return rows + [(f"effect duration per dose (doses 1–{len(per_dose)})", per_dose, "h")]
+    return rows + [(f"effect duration per dose (least, most of {len(per_dose)} doses)",
+                    [min(per_dose), max(per_dose)], "h")]
+
+
+def _effect_note(comp) -> str | None:
+    """Why the subjective-effect rows say nothing of ``comp``'s own acute effect (``None`` when
+    they do): read from its data, it has no 5-HT2A effect model (no 5-HT2A binding, or a
+    hallucinogenic efficacy of 0), and the effect output is the 5-HT2A-driven psychedelic one."""
+    efficacy = comp.hallucinogenic_efficacy
+    missing = ([] if "5-HT2A" in comp.binding else ["no 5-HT2A binding"]) + \
+        ([f"hallucinogenic_efficacy {efficacy.value:g}"] if not efficacy.value > 0 else [])
+    if not missing:
+        return None
+    return (f"{comp.name} has no 5-HT2A effect model ({', '.join(missing)}): the subjective-effect rows are "
+            f"psilosim's psychedelic 'any drug effect', not {comp.name}'s own acute effects "
+            f"(its hallucinogenic_efficacy: {efficacy.source})")
 
 
 def _simulated_hours(hours: str | None) -> float | None:
@@ -311,7 +387,7 @@ def _print_pk_table(p: dict) -> None:
 
     table = Table(title=f"{p['compound']} ({p['analyte']}) — {p['regimen']}, parameter set {p['parameter_set']}")
     table.add_column("quantity")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", max_width=VALUE_COLUMN_MAX_WIDTH)  # a note row wraps
     table.add_column("unit")
     # with repeated doses, say which dose's peak it is (the value counts from the first dose)
     tmax_label = "Tmax" if p["doses"] <= 1 else \
@@ -323,21 +399,26 @@ def _print_pk_table(p: dict) -> None:
         rows += [("accumulation ratio", p["accumulation_ratio"], "—"),
                  ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h")]
     rows += [("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
-             ("effect duration", p["effect_duration_h"], "h")]
+             *_effect_duration_rows(p)]
+    if p["effect_note"] is not None:  # right below the effect rows it is about
+        rows.append(("note", p["effect_note"], ""))
     # the JSON keys are the contract's ("5-HT2A"); the table names each pool as the library does
     rows += [(f"peak occupancy {PEAK_TARGETS[k]}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
     for name, value, unit in rows:
-        table.add_row(name, format_value(value, unit), unit)
+        table.add_row(name, _cell(value, unit), unit)
     console.print(table)
     for note in (p["tmax_note"], p["weight_note"]):
         if note is not None:
             console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
+    _print_assumptions(p)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
 @app.command()
 def run(
-    scenario: Path = typer.Argument(None, help="Scenario YAML file; omit to run the built-in psilocybin 25 mg scenario."),  # noqa: B008
+    scenario: Path = typer.Argument(None, help="Scenario YAML file, or the provenance.json of an earlier run to "  # noqa: B008
+                                               "re-run it (same seed, same numbers); omit to run the built-in "
+                                               "psilocybin 25 mg scenario."),
     out: Path = typer.Option(None, "--out", help="Output folder, created if missing (default: the scenario's "  # noqa: B008
                                                  "outputs.folder)."),
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP + " The acute figure: concentration, occupancy and "
@@ -349,7 +430,7 @@ def run(
     from ..binding import acute_summary
     from ..binding.figures import plot_acute
     from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
-    from ..scenario import load_scenario, simulate_with_summary
+    from ..scenario import load_scenario, parameter_values, simulate_with_summary
 
     check_plot_path(plot)
     sc = load_scenario(scenario)
@@ -363,6 +444,7 @@ def run(
     folder_field = "--out" if out is not None else "outputs.folder"
     folder = prepare_out_dir(out if out is not None else sc.outputs.folder, option=folder_field)
     check_replaceable(folder, folder_field)
+    _not_the_run_rerun(scenario, folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds, fine = simulate_with_summary(sc, check_doses=False)  # doses checked above; peaks read on `fine`
@@ -374,8 +456,13 @@ def run(
         acute = plot_acute(ds, title=_run_plot_title(sc, sets))
         if "acute" in sc.outputs.figures:
             figures["acute"] = acute
-    record = provenance_record(scenario=sc.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
-                               extra={"source": str(scenario) if scenario else "built-in default"})
+    # the scenario as run: its seed (drawn when it had none) and the folder written, so that the
+    # saved block alone re-runs the same numbers (`psilosim run OUT/provenance.json`)
+    used = sc.model_copy(update={"seed": int(ds.attrs["seed"]) if "seed" in ds.attrs else sc.seed,
+                                 "outputs": sc.outputs.model_copy(update={"folder": str(folder)})})
+    record = provenance_record(scenario=used.model_dump(mode="json"), seed=sc.seed, parameter_sets=sets,
+                               kind="run", extra={"source": str(scenario) if scenario else "built-in default",
+                                                  "parameter_values": parameter_values(sc)})
     path = write_run(folder, dataset=ds, provenance=record, figures=figures, field=folder_field)
     drawn = {} if plot is None else {"plot": save_plot(acute, plot)}  # the same figure, also where asked
     for fig in figures.values():
@@ -385,13 +472,15 @@ def run(
     pk_sets = [t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
                for t in sc.treatments]
     weight_kg, weight_source = simulated_weight(subject, pk_sets, given=sc.subject.weight is not None)
+    assumptions = _run_assumptions(sc, fine)
     if json_out:
         emit_json({"scenario": sc.name, "folder": str(path), "files": sorted(p.name for p in path.iterdir()),
                    "parameter_sets": sets, "weight_kg": weight_kg, "weight_source": weight_source,
                    "summary": summary, "summary_step_h": summary_step_h, "output_step_h": sc.simulation.step_h,
-                   **drawn, "disclaimer": DISCLAIMER})
+                   **assumptions, **drawn, "subjects": run_subjects(sc, ds), "warnings": command_warnings(),
+                   "disclaimer": DISCLAIMER})
         return
-    title = f"psilosim run: {sc.name} ({ds.sizes['subject']} subject(s); median shown)"
+    title = f"psilosim run: {sc.name} ({run_subjects(sc, ds)['text']})"
     table = Table(title=title, min_width=len(title) + TABLE_TITLE_PADDING)  # a title on one line
     for col in ("quantity", "value", "unit"):
         table.add_column(col, justify="right" if col == "value" else "left")
@@ -402,10 +491,56 @@ def run(
     if fine is not ds:
         console.print(f"peaks and duration read on a {summary_step_h:g}-h grid; results.nc and the figures are "
                       f"sampled every {sc.simulation.step_h:g} h (simulation.step)")
+    _print_assumptions(assumptions)
     console.print(f"results, provenance and figures written to [bold]{path}[/]")
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _run_assumptions(sc, fine) -> dict[str, list[dict]]:
+    """``hypotheses`` (RB8 with the alternative computed, where it acts) and ``caveats`` of a run
+    (:mod:`psilosim.report.caveats`)."""
+    from ..report.caveats import acute_caveats, scenario_hypotheses
+
+    return {"hypotheses": scenario_hypotheses(sc, fine),
+            "caveats": acute_caveats([t.resolve_compound() for t in sc.treatments], fine)}
+
+
+def _print_assumptions(payload: dict) -> None:
+    """Each named hypothesis and caveat of a result on its own line, after its table."""
+    from ..report.caveats import assumption_lines
+
+    for line in assumption_lines(payload):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
+
+
+def run_subjects(sc, ds) -> dict:
+    """Who a run simulated (``run --json``'s ``subjects``, the table's title): how many subjects,
+    ``kind`` ``"random"`` (drawn with ``seed``, ``seed_drawn`` when the scenario gave none) or
+    ``"typical"`` (``population.variability: false``), and ``text`` saying so."""
+    count = int(ds.sizes["subject"])
+    if not sc.population.variability:
+        text = "the typical subject" if count == 1 else f"{count} typical subjects, all alike"
+        return {"count": count, "kind": "typical", "seed": None, "seed_drawn": False,
+                "text": f"{text} (population.variability: false)"}
+    seed, drawn = int(ds.attrs["seed"]), bool(int(ds.attrs.get("seed_drawn", 0)))
+    median = "; median shown" if count > 1 else ""
+    return {"count": count, "kind": "random", "seed": seed, "seed_drawn": drawn,
+            "text": f"{count} random subject{'s' if count > 1 else ''}, seed {seed} ({'drawn' if drawn else 'given'})"
+                    f"{median}; population.variability: false gives the typical subject"}
+
+
+def _not_the_run_rerun(scenario: Path | None, folder: Path, field: str) -> None:
+    """Refuse to write a re-run from ``OUT/provenance.json`` into ``OUT`` itself (the scenario
+    block names it as its folder): the run being re-run would be replaced by its copy."""
+    from ..errors import InputError
+    from ..io import PROVENANCE_FILE
+
+    if scenario is not None and Path(scenario).name == PROVENANCE_FILE and \
+            Path(scenario).expanduser().resolve().parent == folder:
+        raise InputError(field, f"{folder} holds the run being re-run, which this would replace; "
+                                "give --out another folder")
 
 
 class _null:

@@ -24,7 +24,8 @@ from ._app import (
 from .pharmacology import TABLE_TITLE_PADDING, warn_if_unstudied_dose
 
 SPECIES_HELP = "Species parameter set: mouse or human."
-COMPOUND_HELP = "Compound name (case-insensitive), or 'none' for the untreated baseline."
+COMPOUND_HELP = ("Compound name (case-insensitive), the path of a compound YAML file (docs/pharmacology.md), "
+                 "or 'none' for the untreated baseline.")
 DOSE_HELP = "Dose with a unit ('1 mg/kg', '25 mg'); default: the published experimental dose."
 ROUTE_HELP = "Route (ip, oral, iv, ...); default: the route of the experimental dose."
 STRESS_HELP = ("Chronic stress before the dose: chronic (21 days, ending at the dose) or none. It is the "
@@ -42,12 +43,14 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     from ..regimen import Regimen
     from ..species import experimental_dose, species_defaults
     from ..synapses.chain import experimental_regimen
+    from ._app import compound_option
 
     species_defaults(species)
     if compound.strip().lower() == "none":
         return [], {"compound": "none", "dose": None, "route": None, "dose_per_kg_mg": None,
                     "body_weight_kg": species_defaults(species).body_weight.to("kg"), "dose_source": "untreated"}
-    comp = get_compound(compound)
+    named = compound_option(compound)  # a library name, or a compound file's definition
+    comp = get_compound(named)
     comp.species_pk(species)  # clear error when the species has no PK for this compound
     published = _published_or_none(species, comp.name)
     if dose is None:
@@ -70,9 +73,10 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     # warn_if_unstudied_dose's rule without a weight); the simulations below skip their own check
     warn_if_unstudied_dose(comp, regimen, None, species)
     weight_kg = species_defaults(species).body_weight.to("kg")
-    return [(comp.name, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
-                                    "dose_per_kg_mg": float(np.max(regimen.events(weight_kg).amount_mg)) / weight_kg,
-                                    "body_weight_kg": weight_kg, "dose_source": source}
+    given = comp.name if isinstance(named, str) else comp  # a file's compound is in no registry
+    return [(given, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
+                                "dose_per_kg_mg": float(np.max(regimen.events(weight_kg).amount_mg)) / weight_kg,
+                                "body_weight_kg": weight_kg, "dose_source": source}
 
 
 def _published_or_none(species: str, compound: str):
@@ -99,6 +103,14 @@ def _dose_text(payload: dict) -> str:
     return (f"dose: {payload['dose']} {payload['route']} in {payload['species']} = "
             f"{payload['dose_per_kg_mg']:.3g} mg/kg of the largest administration for the typical "
             f"{payload['body_weight_kg']:g} kg {payload['species']} ({payload['dose_source']})")
+
+
+def _caveats(trkb_caveat: str | None) -> list[dict]:
+    """``--json`` key ``caveats``: the list form of the table of assumption caveats
+    (:data:`psilosim.report.caveats.CAVEATS`; ``[{"id", "text"}]``), here the TrkB caveat when it applies."""
+    from ..report.caveats import caveat_json
+
+    return [] if trkb_caveat is None else [caveat_json("trkb_subpsychedelic")]
 
 
 def _trkb_caveat(treatments, drive) -> str | None:
@@ -296,6 +308,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     payload["caveat"] = _trkb_caveat(
         treatments, lambda: acute_drive(treatments, species=species, days=days, subject=subject,
                                         check_doses=False)) if treatments else None
+    payload["caveats"] = _caveats(payload["caveat"])
     if stochastic:
         counts = ds["spine_count"].sum("connection").values[series_mask]
         payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
@@ -312,7 +325,8 @@ def _pct_change(treated, untreated) -> float:
 @named_as_options
 def window(
     species: str = typer.Option("mouse", "--species", help=SPECIES_HELP),
-    compound: str = typer.Option(..., "--compound", help="Compound name (case-insensitive)."),
+    compound: str = typer.Option(..., "--compound", help="Compound name (case-insensitive), or the path of a "
+                                                         "compound YAML file (docs/pharmacology.md)."),
     dose: str = typer.Option(None, "--dose", help=DOSE_HELP),
     route: str = typer.Option(None, "--route", help=ROUTE_HELP),
     plot: str = typer.Option(None, "--plot", help=PLOT_HELP),
@@ -374,4 +388,5 @@ def _window_payload(species, compound, dose, route):
         "caveat": _trkb_caveat(treatments, drive),
         "disclaimer": DISCLAIMER,
     }
+    payload["caveats"] = _caveats(payload["caveat"])
     return payload, ds

@@ -30,6 +30,10 @@ def _load(target: str):
 
     if target.lower() in PRESETS:
         return get_preset(target)
+    if target.endswith(".json") and Path(target).is_file():  # OUT/provenance.json of an earlier trial: re-run it
+        from ..clinical.trial import design_from_provenance
+
+        return design_from_provenance(target)
     if target.endswith((".yaml", ".yml")) or Path(target).exists():
         return load_design(target)
     try:
@@ -41,9 +45,10 @@ def _load(target: str):
 @app.command()
 def trial(
     target: str = typer.Argument(..., help="A built-in preset (carhart2021, goodwin2022, raison2023, szigeti2021, "
-                                           "ketamine_iv, daws2022, daws2022_trd) or a trial scenario .yaml file (what-if examples: "
+                                           "ketamine_iv, daws2022, daws2022_trd), a trial scenario .yaml file (what-if examples: "
                                            "list them with `psilosim examples`, copy them with "
-                                           "`psilosim examples --copy DIR`)."),
+                                           "`psilosim examples --copy DIR`), or the provenance.json of "
+                                           "an earlier trial to re-run it (its patients and seed)."),
     patients: int = typer.Option(None, "--patients", "-n", help="Number of virtual patients (default: the design's)."),
     seed: int = typer.Option(None, "--seed", help="Random seed (default: the design's)."),
     workers: int = typer.Option(None, "--workers", help="Run on a local Dask cluster of K worker processes."),
@@ -90,6 +95,7 @@ def trial(
                    workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
                    check_doses=False)
     summary = summarize(ds)
+    summary.update(_assumptions(design, summary))  # caveats and named hypotheses, shown with the numbers
     if report:
         from ..report.trial import write_trial_report
 
@@ -103,14 +109,32 @@ def trial(
         console.print(table)
     for line in _difference_lines(summary):
         console.print(line)
+    for line in _assumption_lines(summary):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
     console.print(f"results: {summary['output']['results']}" + (f"; report: {summary['output']['report']}" if report else ""))
     console.print(f"[dim]{DISCLAIMER}[/]")
+
+
+def _assumptions(design, summary: dict) -> dict[str, list[dict]]:
+    """``caveats`` and ``hypotheses`` of the run (:func:`psilosim.report.caveats.trial_assumptions`)."""
+    from ..report.caveats import trial_assumptions
+
+    return trial_assumptions(design, summary)
+
+
+def _assumption_lines(summary: dict) -> list[str]:
+    """One printed line per named hypothesis (``hypothesis: ...``) and caveat (``caveat (arms): ...``)."""
+    from ..report.caveats import assumption_lines
+
+    return assumption_lines(summary)
 
 
 def _difference_lines(summary: dict) -> list[str]:
     """The Welch difference of each arm against the reference arm (``differences``; the design's
     ``difference`` alone in a summary without it), and with several, that none is adjusted."""
     diffs = summary.get("differences") or ({"": summary["difference"]} if summary.get("difference") else {})
+    reference = summary.get("reference") if summary.get("differences") else None
+    why = f"reference arm: {reference['arm']} ({reference['reason']})" if reference and reference["arm"] else None
     lines = []
     for d in diffs.values():
         head = f"difference {d['arm']} − {d['reference']} at day {d['day']:g} (Welch)"
@@ -119,7 +143,9 @@ def _difference_lines(summary: dict) -> list[str]:
                      f"two-sided p = {d['p']:.3g}")
     if len(diffs) > 1:
         lines.append(f"{len(diffs)} comparisons with the reference arm, each at its own 95% level: "
-                     "no adjustment for multiplicity")
+                     "no adjustment for multiplicity" + (f"; {why}" if why else ""))
+    elif why and lines:
+        lines[-1] += f"; {why}"
     return lines
 
 

@@ -131,7 +131,7 @@ DEFAULT_BIOLOGY = ClinicalBiologyParams(
         value=0.5, unit="", kind="assumed", source="= spine link default_correlation (ordinary housing)",
         note="no particular setting: the synapse link's default correlation", low=0.0, high=1.0),
     correlation_stressful=Param(
-        value=0.2, unit="", kind="assumed", source="assumption",
+        value=0.2, unit="", kind="assumed", source="assumed, see docs/clinical.md#one-causal-chain",
         note="a stressful setting drives threat/negative-affect circuits rather than the prefrontal connections "
              "that depression weakened; few of the new prefrontal spines are selected", low=0.0, high=1.0),
     stressful_setting_stress=Param(
@@ -198,7 +198,7 @@ def shift_regimen(regimen: Regimen, days: float) -> Regimen:
     for i, phase in enumerate(regimen.phases):
         data = phase.model_dump(exclude_none=True)
         if phase.start is not None:
-            data["start"] = f"{phase._hours(phase.start) + hours} h"
+            data["start"] = f"{phase.start_h + hours} h"
         elif i == 0:
             data["start"] = f"{hours} h"
         phases.append(data)
@@ -207,12 +207,13 @@ def shift_regimen(regimen: Regimen, days: float) -> Regimen:
 
 def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environment = "supportive", *,
                  mechanisms=None, params: ClinicalBiologyParams = DEFAULT_BIOLOGY,
-                 plasticity=None) -> dict[str, Any]:
+                 plasticity=None, interactions: dict[str, bool] | None = None) -> dict[str, Any]:
     """Keyword arguments of :func:`~psilosim.synapses.simulate_slow_chain` for one patient and arm.
 
     ``treatments`` becomes the chain's ``(Compound, Regimen)`` pairs (inert comparators dropped,
     start days folded into the regimens); see the module docstring for the patient's traits.
-    ``plasticity`` replaces the human plasticity parameter set (used by the calibration).
+    ``plasticity`` replaces the human plasticity parameter set (used by the calibration);
+    ``interactions`` switches drug interactions off by name (the arm's ``interactions``).
     """
     from ..plasticity import plasticity_params
     from ..synapses import spine_params
@@ -225,7 +226,7 @@ def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environme
             continue
         compounds[comp.name.lower()] = comp
         pairs.append((comp, tr.shifted_regimen()))
-    subject = patient_subject(patient, list(compounds.values()))
+    subject = patient_subject(patient, list(compounds.values()), interactions=interactions)
     spines = spine_params(SPECIES)
     plast = responsive_plasticity(plasticity or plasticity_params(SPECIES), patient.plasticity_responsiveness)
     background = stress_for_deficit(patient.stress_deficit, spines)
@@ -241,13 +242,14 @@ def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environme
 _FOREVER_D = 1e6
 
 
-def patient_subject(patient, compounds):
-    """The binding link's subject for ``patient`` with PK random effects for ``compounds``."""
+def patient_subject(patient, compounds, interactions: dict[str, bool] | None = None):
+    """The binding link's subject for ``patient`` with PK random effects for ``compounds`` (and
+    the drug interactions ``interactions`` switches off, default all on)."""
     from ..pharmacokinetics import Subject
 
     subject = Subject(species=SPECIES, weight_kg=patient.body_weight_kg,
                       comedication=("ssri",) if patient.ssri_blunted else (),
-                      ht2a_density=patient.receptor_density)
+                      ht2a_density=patient.receptor_density, interactions=interactions or {})
     return subject.with_random_effects(compounds, seed=patient.pk_seed) if compounds else subject
 
 
@@ -260,7 +262,7 @@ def responsive_plasticity(params, responsiveness: float):
 
 
 def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, inputs: dict | None = None,
-                  check_doses: bool = True):
+                  check_doses: bool = True, interactions: dict[str, bool] | None = None):
     """The receptor drive (link 3 output) of ``patient`` under ``treatments`` over ``days``.
 
     ``inputs`` reuses a :func:`chain_inputs` result (the drive depends only on its
@@ -270,7 +272,7 @@ def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, input
     from ..plasticity import Drive
     from ..synapses.chain import acute_drive
 
-    kw = inputs or chain_inputs(treatments, patient)
+    kw = inputs or chain_inputs(treatments, patient, interactions=interactions)
     if not kw["treatments"]:
         return Drive.none()
     return acute_drive(kw["treatments"], species=SPECIES, days=days, subject=kw["subject"], check_doses=check_doses)
@@ -279,7 +281,8 @@ def patient_drive(treatments: list[ArmTreatment], patient, days: float, *, input
 def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray, *,
                     environment: Environment = "supportive", mechanisms=None,
                     params: ClinicalBiologyParams = DEFAULT_BIOLOGY, drive=None,
-                    plasticity=None, check_doses: bool = True) -> BiologyTrajectory:
+                    plasticity=None, check_doses: bool = True,
+                    interactions: dict[str, bool] | None = None) -> BiologyTrajectory:
     """Run links 1–5 for one patient and read them onto the study-day grid ``time_d``.
 
     Parameters
@@ -290,8 +293,9 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
         A :class:`~psilosim.clinical.patients.VirtualPatient`.
     time_d
         Study-day grid starting at 0.
-    environment, mechanisms
-        The arm's setting and the plasticity routes that are on.
+    environment, mechanisms, interactions
+        The arm's setting, the plasticity routes that are on and the drug interactions it
+        switches off (``None``: all on).
     params
         :class:`ClinicalBiologyParams`.
     drive
@@ -312,7 +316,7 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
     time_d = np.asarray(time_d, dtype=float)
     days = float(time_d[-1])
     kw = chain_inputs(treatments, patient, environment, mechanisms=mechanisms, params=params,
-                      plasticity=plasticity)
+                      plasticity=plasticity, interactions=interactions)
     if drive is None:
         drive = patient_drive(treatments, patient, days, inputs=kw, check_doses=check_doses)
     kw["treatments"] = drive

@@ -121,7 +121,8 @@ class TwinCohort:
         for k, arm in enumerate(self.design.arms):
             treatments = arm.arm_treatments()
             for i, patient in enumerate(self.patients):
-                self.drives[i, k] = patient_drive(treatments, patient, end, check_doses=False)
+                self.drives[i, k] = patient_drive(treatments, patient, end, check_doses=False,
+                                                  interactions=arm.interactions)
         self.rerun()
 
     def rerun(self, arms=None, plasticity=None) -> None:
@@ -134,6 +135,7 @@ class TwinCohort:
             for i, patient in enumerate(self.patients):
                 self.biology[i, k] = patient_biology(
                     treatments, patient, grid, environment=arm.environment, mechanisms=arm.mechanisms,
+                    interactions=arm.interactions,
                     params=self.models.biology, drive=self.drives[i, k], plasticity=plasticity)
 
     def latent(self, k: int, models: ModelSet | None = None) -> np.ndarray:
@@ -218,7 +220,7 @@ def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity, target: float 
                    clip: bool = False):
     def gap(g: float) -> float:
         car.rerun(arms=["escitalopram"], plasticity=plasticity.replace(gain_ssri_transcription=g))
-        return float(car.change(42.0, models)["escitalopram"].mean()) - target
+        return float(car.change(car.design.primary_day, models)["escitalopram"].mean()) - target
 
     fitted = plasticity.replace(gain_ssri_transcription=_root(gap, SSRI_GAIN_RANGE, "gain_ssri_transcription", clip))
     car.rerun(arms=["escitalopram"], plasticity=fitted)
@@ -255,7 +257,7 @@ def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SE
     ket = TwinCohort(ketamine_iv(), n, seed, models)
     car = TwinCohort(carhart2021(), n, seed, models)
     current, plast = fit_cohorts(ket, car, models, rounds=rounds)
-    achieved = {arm: float(c.mean()) for arm, c in car.change(42.0, current).items()}
+    achieved = {arm: float(c.mean()) for arm, c in car.change(car.design.primary_day, current).items()}
     return fit_record(weight_circuit=current.symptoms.weight_circuit.value,
                       gain_ssri_transcription=plast.gain_ssri_transcription.value,
                       cl4_hedges_g=effect_size_day1(ket, current), cl1_psilocybin=achieved["psilocybin"],

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_serializer, model_validator
 
+from ..compounds import Compound, compound_from_dict, portable_compound
 from ..errors import InputError
 from ..plasticity.params import resolve_mechanisms
 from ..regimen import Regimen, input_error_from
@@ -55,36 +56,47 @@ class TreatmentSpec(SpecModel):
 
     This is what a trial design holds (YAML ``arms[].treatments[]``, :class:`ArmSpec`): a
     validated, serialisable description. ``compound`` is a library name (any compound of
-    :func:`psilosim.compounds.known_compounds`), an inert comparator (``placebo``, ``niacin``), or
-    a custom compound ``{name, based_on, overrides}`` (e.g. a non-hallucinogenic analogue).
-    :meth:`to_arm_treatment` resolves it into the runtime
+    :func:`psilosim.compounds.known_compounds`), an inert comparator (``placebo``, ``niacin``), a
+    custom compound ``{name, based_on, overrides}`` (e.g. a non-hallucinogenic analogue), or a full
+    compound definition (the mapping of a compound file, as in a scenario, or a
+    :class:`~psilosim.compounds.Compound`). A compound registered at run time
+    (:func:`~psilosim.compounds.register_compound`) is held as its definition
+    (:func:`~psilosim.compounds.portable_compound`), so it reaches worker processes, which do not
+    share this process's registry. :meth:`to_arm_treatment` resolves it into the runtime
     :class:`~psilosim.clinical.biology.ArmTreatment` that the patient biology reads.
     """
 
-    compound: str | CustomCompound
+    compound: str | CustomCompound | Compound
     regimen: Regimen
     start_day: float = Field(default=0.0, ge=0.0)
 
     @field_validator("compound", mode="before")
     @classmethod
-    def _custom_first(cls, value: Any) -> Any:
-        return custom_compound_first(value, any_mapping=True)
+    def _definition_first(cls, value: Any) -> Any:
+        # a mapping with based_on (or a misspelling of it, or overrides) is a custom compound,
+        # any other mapping a full definition: each validated on its own, naming its own fields
+        custom = isinstance(value, dict) and "overrides" in value
+        value = custom_compound_first(value, any_mapping=custom)
+        return compound_from_dict(value) if isinstance(value, dict) else value
 
     @field_validator("compound")
     @classmethod
-    def _known(cls, value: str | CustomCompound) -> str | CustomCompound:
+    def _known(cls, value: str | CustomCompound | Compound) -> str | CustomCompound | Compound:
         if isinstance(value, CustomCompound):
             _custom_compound(value.model_dump_json())  # fails early, naming the bad field
             return value
+        if isinstance(value, Compound):
+            return value
         name = value.strip().lower()
-        if name not in INERT_COMPOUNDS:
-            from ..compounds import known_compounds
+        if name in INERT_COMPOUNDS:
+            return name
+        from ..compounds import known_compounds
 
-            known = [c.lower() for c in known_compounds()]
-            if name not in known:
-                raise InputError("compound", f"unknown compound {value!r}; known: {known + list(INERT_COMPOUNDS)} "
-                                             "or a custom {name, based_on, overrides}")
-        return name
+        known = [c.lower() for c in known_compounds()]
+        if name not in known:
+            raise InputError("compound", f"unknown compound {value!r}; known: {known + list(INERT_COMPOUNDS)}, "
+                                         "a custom {name, based_on, overrides} or a full compound definition")
+        return portable_compound(name)
 
     def to_arm_treatment(self) -> ArmTreatment:
         """The runtime form (a custom compound built into a :class:`~psilosim.compounds.Compound`)."""
@@ -98,9 +110,10 @@ class ArmSpec(SpecModel):
     """One arm of a trial.
 
     ``therapy`` (psychological support and integration), ``environment`` (the setting during the
-    window: supportive, none or stressful) and ``mechanisms`` (plasticity routes switched on/off,
-    e.g. ``{trkb_direct: false}``) are the what-if options of an arm; ``expectancy`` is the
-    expectancy its blinding creates.
+    window: supportive, none or stressful), ``mechanisms`` (plasticity routes switched on/off,
+    e.g. ``{trkb_direct: false}``) and ``interactions`` (drug interactions switched off by name,
+    as a scenario's ``subject.interactions``: ``{ssri_5ht2a_downregulation: false}``; unset, all
+    on) are the what-if options of an arm; ``expectancy`` is the expectancy its blinding creates.
     """
 
     name: str = Field(min_length=1)
@@ -110,6 +123,7 @@ class ArmSpec(SpecModel):
     expectancy: float = Field(default=1.0, ge=0.0, le=3.0)
     allocation: int = Field(default=1, ge=1)
     mechanisms: dict[str, bool] | None = None
+    interactions: dict[str, bool] | None = None
     description: str = ""
 
     @field_validator("treatments", mode="before")
@@ -128,6 +142,24 @@ class ArmSpec(SpecModel):
         if value is not None:
             resolve_mechanisms(value)  # InputError naming the unknown route
         return value
+
+    @field_validator("interactions")
+    @classmethod
+    def _interactions_known(cls, value: dict[str, bool] | None) -> dict[str, bool] | None:
+        if value is not None:
+            from ..pharmacokinetics.interactions import enabled_interactions
+
+            enabled_interactions(value)  # InputError naming the unknown interaction
+        return value
+
+    @model_serializer(mode="wrap")
+    def _unset_interactions_left_out(self, handler):
+        """An arm that switches no interaction dumps as arms did before the option existed (so its
+        design's fingerprint, and the runs saved with it, are unchanged)."""
+        data = handler(self)
+        if isinstance(data, dict) and data.get("interactions") is None:
+            data.pop("interactions", None)
+        return data
 
     def arm_treatments(self) -> list[ArmTreatment]:
         """The arm's treatments in their runtime form (:meth:`TreatmentSpec.to_arm_treatment`)."""
@@ -302,8 +334,8 @@ class TrialDesign(SpecModel):
     def fingerprint(self) -> str:
         """A hash of the design (resuming a run checks it).
 
-        Options left unset that were added later (``imaging``, ``ssri_fraction_at_screening``)
-        are left out, so a design that does not use them hashes as before they existed.
+        Options left unset that were added later (``imaging``, ``ssri_fraction_at_screening``;
+        an arm's ``interactions`` is left out of its dump) are left out, so a design that does not use them hashes as before they existed.
         """
         data = self.model_dump(mode="json")
         for key in ("imaging", "ssri_fraction_at_screening"):

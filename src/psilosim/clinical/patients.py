@@ -70,9 +70,9 @@ DEFAULT_POPULATION = PopulationParams(
         "link produces it from an ongoing background stress (synapses.model.stress_for_deficit)"),
     stress_deficit_sd=Param(value=0.05, unit="", source="spread of stress histories", kind="assumed",
                             note="chosen so that 95 % of patients lie between ≈ 6 and 26 % deficit"),
-    stress_deficit_min=Param(value=0.02, unit="", source="truncation", kind="assumed",
+    stress_deficit_min=Param(value=0.02, unit="", source="assumed truncation of the deficit distribution", kind="assumed",
                              note="every included patient carries some deficit"),
-    stress_deficit_max=Param(value=0.40, unit="", source="truncation", kind="assumed",
+    stress_deficit_max=Param(value=0.40, unit="", source="assumed truncation of the deficit distribution", kind="assumed",
                              note="keeps the deficit inside the range reported for chronic stress"),
     expectancy_cv=Param(value=0.30, unit="", source="spread of expectancy", kind="assumed",
                         note="expectancy multiplies the placebo term; mean 1 by construction"),
@@ -87,7 +87,8 @@ DEFAULT_POPULATION = PopulationParams(
                                 "one trial's table; only mg/kg-dosed regimens and weight-scaled PK depend on it"),
     body_weight_sd=Param(value=13.0, unit="kg", source="adult trial populations", kind="assumed",
                          note="between-patient spread of adult body weight (same caveat as the mean)"),
-    body_weight_truncation=Param(value=2.0, unit="", source="psilosim", kind="assumed", low=1.0,
+    body_weight_truncation=Param(value=2.0, unit="", source="assumed truncation of the weight distribution", kind="assumed",
+                                 low=1.0,
                                  note="weights are drawn within [mean / f, mean · f], excluding implausible "
                                       "adult weights that a normal tail would give"),
     prevalence_bipolar=Param(

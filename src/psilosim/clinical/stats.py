@@ -45,6 +45,7 @@ __all__ = [
     "network_summary",
     "pearson_ci",
     "reference_arm",
+    "reference_choice",
     "ssri_status_summary",
     "summarize",
     "welch_difference",
@@ -215,7 +216,7 @@ def difference(ds: xr.Dataset, arm: str, reference: str, *, day: float | None = 
 
 
 def reference_arm(ds: xr.Dataset) -> str | None:
-    """The arm every other arm is compared with.
+    """The arm every other arm is compared with (:func:`reference_choice`, without the reason).
 
     Parameters
     ----------
@@ -225,12 +226,45 @@ def reference_arm(ds: xr.Dataset) -> str | None:
     Returns
     -------
     str or None
-        The second arm of the design's ``comparison``, by default the design's second arm;
-        ``None`` for a one-arm design.
+        The second arm of the design's ``comparison``; without one, the design's only placebo arm
+        (every treatment inert: placebo or niacin), else its second arm; ``None`` for a one-arm design.
+    """
+    return reference_choice(ds)[0]
+
+
+def reference_choice(ds: xr.Dataset) -> tuple[str | None, str]:
+    """The reference arm (as :func:`reference_arm`) and why it is the one, in words a table shows.
+
+    The design's ``comparison`` decides when it is set. Otherwise the reference is the arm whose
+    treatments are all inert comparators (placebo, or niacin as an active placebo;
+    :data:`~psilosim.clinical.biology.INERT_COMPOUNDS`) when exactly one arm is, since comparing
+    an active arm with the placebo is what a reader assumes; else the design's second arm.
+
+    Returns
+    -------
+    tuple
+        ``(arm, reason)``; ``(None, reason)`` for a one-arm design.
     """
     design = json.loads(ds.attrs["design"])
-    comparison = design.get("comparison") or json.loads(ds.attrs["arms"])[:2]
-    return comparison[1] if len(comparison) == 2 else None
+    arms = json.loads(ds.attrs["arms"])
+    if design.get("comparison"):
+        return design["comparison"][1], f"set by the design's comparison {design['comparison'][0]} − {design['comparison'][1]}"
+    if len(arms) < 2:
+        return None, "one arm: nothing to compare"
+    inert = [arm["name"] for arm in design.get("arms", []) if _inert_arm(arm)]
+    if len(inert) == 1:
+        return inert[0], "the design's only placebo arm; no comparison set, which would choose another"
+    why = "no placebo arm" if not inert else f"{len(inert)} placebo arms"
+    return arms[1], f"the design's second arm: no comparison set, and {why}"
+
+
+def _inert_arm(arm: dict) -> bool:
+    """An arm of a design's JSON whose every treatment is an inert comparator (placebo, niacin)."""
+    from .biology import INERT_COMPOUNDS
+
+    treatments = arm.get("treatments") or []
+    return bool(treatments) and all(isinstance(t.get("compound"), str) and t["compound"].strip().lower()
+                                    in INERT_COMPOUNDS for t in treatments)
 
 
 def differences(ds: xr.Dataset, *, reference: str | None = None, day: float | None = None) -> dict[str, dict]:
@@ -534,8 +568,10 @@ def summarize(ds: xr.Dataset) -> dict:
     """The ``psilosim trial --json`` object: arms, difference, differences, correlations.
 
     ``difference`` is the design's ``comparison`` (default: first − second arm); ``differences``
-    compares every arm with that comparison's reference arm (:func:`differences`; the comparison's
-    own entry equals ``difference``), unadjusted for multiplicity (``multiplicity_adjustment: "none"``).
+    compares every arm with the reference arm (:func:`differences`; with a ``comparison`` its own
+    entry equals ``difference``; without one the reference is the only placebo arm if there is one),
+    unadjusted for multiplicity (``multiplicity_adjustment: "none"``); ``reference`` is
+    ``{"arm", "reason"}`` (:func:`reference_choice`).
     ``correlation_details`` adds to each of ``correlations`` its CI, n, the reason a missing r is
     missing, and the same within each arm (:func:`correlation_summary`).
 
@@ -560,6 +596,8 @@ def summarize(ds: xr.Dataset) -> dict:
     else:
         summary["difference"] = {}
     summary["differences"] = differences(ds)
+    arm, reason = reference_choice(ds)
+    summary["reference"] = {"arm": arm, "reason": reason}  # the arm `differences` compares with, and why
     summary["multiplicity_adjustment"] = "none"
     details = correlation_summary(ds)  # computed once: correlations are its pooled r
     summary["correlations"] = {key: detail["r"] for key, detail in details.items()}

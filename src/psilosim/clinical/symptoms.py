@@ -93,7 +93,7 @@ DEFAULT_SYMPTOMS = SymptomParams(
                          note="≈ 15 % of baseline at full expectancy; cross-checked, not fitted, against Goodwin 2022 "
                               "1 mg (−5.4/32.5 MADRS at week 3) and Raison 2023 niacin (−6.8/35 at day 43)",
                          low=0.0, high=1.0),
-    weight_network=Param(value=0.0, unit="", source="part B hook", kind="assumed",
+    weight_network=Param(value=0.0, unit="", source="assumed off: hook for the rewiring layer's network term", kind="assumed",
                          note="network rigidity term not used until the rewiring layer supplies it"),
     therapy_rate=Param(value=1.0 / 42.0, unit="1/day", source="course of psychotherapy over months", kind="assumed",
                        note="learning time constant of ≈ 6 weeks without an open window"),

@@ -63,6 +63,8 @@ __all__ = [
     "TRAITS",
     "arm_counts",
     "check_arm_doses",
+    "design_as_run",
+    "design_from_provenance",
     "design_population",
     "draw",
     "n_chunks",
@@ -80,9 +82,15 @@ COURSE_QUANTITIES = ("latent", "window", "density_rel", "bdnf_rel", "stable_rel"
 #: Patient traits stored per patient.
 TRAITS = ("baseline_severity", "body_weight_kg", "receptor_density", "stress_deficit", "expectancy",
           "plasticity_responsiveness", "n_screened")
+#: Unit of a score on a rating scale (``psilosim.units``: a dimensionless count of points; the
+#: scale is named in the variable's ``scale`` attribute or the trial's).
+SCALE_POINT = "scale_point"
+#: Units of each measure and course quantity (coordinates ``measure_units``, ``quantity_units``):
+#: the score and latent severity in scale points, the biology relative to the healthy level.
+MEASURE_UNITS = {"score": SCALE_POINT, "latent": SCALE_POINT}
 #: Units and names of the stored traits (``{scale}``: the trial's rating scale).
 TRAIT_ATTRS = {
-    "baseline_severity": ("1", "baseline severity in {scale} points"),
+    "baseline_severity": (SCALE_POINT, "baseline severity in {scale} points"),
     "body_weight_kg": ("kg", "body weight"),
     "receptor_density": ("1", "5-HT2A receptor density relative to the typical patient"),
     "stress_deficit": ("1", "spine deficit from the stress history (fraction of healthy density)"),
@@ -148,13 +156,15 @@ class ModelSet:
     def parameter_sets(self, design: TrialDesign | None = None) -> dict[str, dict]:
         """The parameter values a run depends on, by name (for the fingerprint and the provenance record)."""
         from ..plasticity import plasticity_params
+        from ..scenario import acute_chain_parameter_values
         from ..synapses import spine_params
 
         population = self.population if design is None else design_population(design, self.population)
         out = {"population": population.model_dump(mode="json"), "biology": self.biology.model_dump(mode="json"),
                "symptoms": self.symptoms.model_dump(mode="json"),
                "plasticity.human": plasticity_params("human").model_dump(mode="json"),
-               "spines.human": spine_params("human").model_dump(mode="json")}
+               "spines.human": spine_params("human").model_dump(mode="json"),
+               **acute_chain_parameter_values()}  # the binding link's effect, interactions and time step
         if design is None:
             return out
         for arm in design.arms:
@@ -430,7 +440,8 @@ def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | N
     arm_index = design.arm_of(index, seed) if arm is None else int(arm)
     spec = design.arms[arm_index]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
-                          mechanisms=spec.mechanisms, params=models.biology, drive=drive, check_doses=check_doses)
+                          mechanisms=spec.mechanisms, params=models.biology, drive=drive, check_doses=check_doses,
+                          interactions=spec.interactions)
     return outcome_from_biology(design, patient, arm_index, bio, seed, models)
 
 
@@ -492,15 +503,18 @@ def _to_dataset(design: TrialDesign, outcomes: list[PatientOutcome], models: Mod
         coords={"patient": index, "visit": np.arange(len(design.visits)),
                 "study_day": (("visit",), np.asarray(design.visits), {"units": "day", "long_name": "study day"}),
                 "measure": list(MEASURES),
+                "measure_units": ("measure", [MEASURE_UNITS.get(m, "1") for m in MEASURES]),
                 "day": ("day", np.arange(0.0, design.end_day + 0.5), {"units": "day", "long_name": "study day"}),
                 "quantity": list(COURSE_QUANTITIES),
+                "quantity_units": ("quantity", [MEASURE_UNITS.get(q, "1") for q in COURSE_QUANTITIES]),
                 "arm": (("patient",), np.array(design.arm_names, dtype=object)[arm_idx].astype(str))},
     )
-    # scale points are counts of a rating (dimensionless for pint): the scale is named beside them
-    ds["outcome"].attrs.update(units="1", scale=design.scale, long_name=(
+    # scale points are counts of a rating (dimensionless for pint): the scale is named beside them,
+    # and each measure's unit is in the coordinate measure_units (quantity_units for the course)
+    ds["outcome"].attrs.update(units="1", units_coordinate="measure_units", scale=design.scale, long_name=(
         f"score and latent severity in {design.scale} points; window, spine densities and BDNF relative (1 = "
         "untreated healthy level, see measure)"))
-    ds["course"].attrs.update(units="1", scale=design.scale, long_name=(
+    ds["course"].attrs.update(units="1", units_coordinate="quantity_units", scale=design.scale, long_name=(
         f"daily latent severity in {design.scale} points; window, spine densities and BDNF relative "
         "(see quantity)"))
     hook = imaging_hook(design, models)
@@ -552,7 +566,10 @@ def _write_zarr_atomically(ds: xr.Dataset, path: Path) -> None:
 
 def write_results(ds: xr.Dataset, out: Path, results_format: str = "netcdf") -> Path:
     """Write the gathered results into ``out`` as ``results.nc`` or ``results.zarr``; return the path."""
+    from ..io import stamp
+
     path = out / RESULTS_FILES[results_format]
+    ds = stamp(ds)
     if results_format == "zarr":
         _write_zarr_atomically(ds, path)
     else:
@@ -584,7 +601,8 @@ def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None =
         if differs:
             raise InputError("--out", f"{out} holds a different run: its {' and '.join(RUN_IDENTITY[k] for k in differs)} "
                                       f"{'differ' if len(differs) > 1 else 'differs'}{_values(old, manifest, differs)}; "
-                                      "choose another folder or delete it")
+                                      "choose another folder or delete it"
+                                      + (f" ({MODELS_DIFFER_HINT})" if "models" in differs else ""))
     else:
         (out / CHUNK_DIR).mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(manifest, indent=2))
@@ -595,6 +613,10 @@ def _check_manifest(out: Path, manifest: dict, unstable: dict[str, str] | None =
 #: whatever their size (:func:`resume_bounds`).
 RUN_IDENTITY = {"design": "design", "seed": "seed", "patients": "number of patients",
                 "models": "model parameters", "version": "psilosim version"}
+#: Why the model parameters of a folder can differ although the user changed nothing.
+MODELS_DIFFER_HINT = ("model parameters: a hash of every parameter value the run depends on, which changes when a "
+                      "parameter changes or a psilosim update records more of them; folders made before the binding "
+                      "link's sets were recorded are not resumed")
 
 
 def read_manifest(out: Path) -> dict | None:
@@ -734,7 +756,13 @@ def gather(out: Path, bounds: list[tuple[int, int]]) -> xr.Dataset:
 
 
 # --------------------------------------------------------------------------- execution
-def _make_client(backend: str, workers: int | None, scheduler: str | None):
+def make_client(backend: str, workers: int | None, scheduler: str | None):
+    """A Dask client and the local cluster it runs on (``None`` on a remote scheduler).
+
+    On ``scheduler`` if given (``InputError("--scheduler", ...)`` if unreachable), else on a local
+    cluster of ``workers`` processes (``backend="processes"`` or ``workers`` given) or of threads.
+    The caller closes both.
+    """
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -820,6 +848,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         check_arm_doses(design, models, stacklevel=2)
     bounds = _chunk_bounds(n, chunk_size)
     fingerprint = models.fingerprint(design)
+    as_run = design_as_run(design, n, seed)
     out_path = None if out is None else Path(out)
     done: dict[tuple[int, int], xr.Dataset] = {}
     finished: set[tuple[int, int]] = set()
@@ -828,7 +857,7 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
             raise InputError("--out", f"{out_path} is a file, not a folder; choose another output folder")
         check_trial_folder(out_path)  # an empty folder or a trial's own, for the API as for the CLI
         out_path.mkdir(parents=True, exist_ok=True)
-        _check_manifest(out_path, {"design": design.fingerprint(), "seed": seed, "patients": n,
+        _check_manifest(out_path, {"design": _design_identity(design), "seed": seed, "patients": n,
                                    "models": fingerprint,
                                    "version": __version__}, models.unstable_hooks())
         bounds, finished = resume_bounds(out_path, n, chunk_size)
@@ -857,20 +886,21 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
         ds = xr.concat([done[b] for b in bounds], dim="patient").sortby("patient")
     else:
         ds = gather(out_path, bounds)
-    ds = _annotate(ds, design, seed, models, fingerprint)
+    ds = _annotate(ds, as_run, seed, models, fingerprint)
     if out_path is not None:
         write_results(ds, out_path, results_format)
-        _write_provenance(out_path, design, seed, n, models, fingerprint)
+        _write_provenance(out_path, as_run, seed, n, models, fingerprint)
     return ds
 
 
 def _write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int, models: ModelSet,
                       fingerprint: str) -> None:
-    """``provenance.json`` of a finished run: version, design, seed, UTC time and parameter values
-    (``fingerprint``: the run's ``models.fingerprint(design)``, computed once per run)."""
+    """``provenance.json`` of a finished run: version, design (:func:`design_as_run`), seed, UTC
+    time and parameter values (``fingerprint``: the run's ``models.fingerprint(design)``, computed
+    once per run)."""
     from ..io import PROVENANCE_FILE, provenance_record
 
-    record = provenance_record(scenario=design.model_dump(mode="json"), seed=int(seed),
+    record = provenance_record(scenario=design.model_dump(mode="json"), seed=int(seed), kind="trial",
                                parameter_sets=models.parameter_sets(design),
                                extra={"patients": int(n_patients), "model_fingerprint": fingerprint,
                                       "design_fingerprint": design.fingerprint(), "biology_model": models.label,
@@ -878,6 +908,47 @@ def _write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int
     tmp = out / f"{PROVENANCE_FILE}.partial"
     tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, out / PROVENANCE_FILE)
+
+
+def _design_identity(design: TrialDesign) -> str:
+    """The manifest's ``design``: the design's hash apart from its patients and seed, which the
+    manifest keeps as keys of their own, so a refused resume names the one that differs, and a
+    design re-read from ``provenance.json`` resumes the run it came from."""
+    return design.model_copy(update={"patients": 1, "seed": 0}).fingerprint()
+
+
+def design_as_run(design: TrialDesign, n_patients: int, seed: int) -> TrialDesign:
+    """``design`` with the number of patients and the seed a run used in place of its defaults:
+    the design a run saves (results ``attrs["design"]``, ``provenance.json``) and identifies itself
+    by, so that the saved design alone re-runs the same patients (:func:`design_from_provenance`).
+
+    The simulation, the model fingerprint and the manifest's ``design`` (:func:`_design_identity`)
+    do not depend on these two fields.
+    """
+    if design.patients == n_patients and design.seed == seed:
+        return design
+    return design.model_copy(update={"patients": int(n_patients), "seed": int(seed)})
+
+
+def design_from_provenance(path: str | Path) -> TrialDesign:
+    """The design of the trial whose ``provenance.json`` is at ``path``, with the patients and seed
+    it was run with: :func:`run_trial` of it gives the same numbers again.
+
+    Raises
+    ------
+    InputError
+        On the path: not a psilosim provenance record, or one of ``psilosim run`` (a scenario, not
+        a trial); the design's own errors as :func:`~psilosim.clinical.design.design_from_dict`.
+    """
+    from ..io import read_provenance
+    from .design import design_from_dict
+
+    record = read_provenance(path, "trial")
+    data = dict(record["scenario"])
+    for key in ("patients", "seed"):  # top level: older records saved the design's defaults in the block
+        if record.get(key) is not None:
+            data[key] = record[key]
+    return design_from_dict(data, source=str(path))
 
 
 def arm_counts(design: TrialDesign, n_patients: int, seed: int) -> dict[str, int]:
@@ -915,7 +986,7 @@ def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_don
         return
     from distributed import as_completed
 
-    client, cluster = _make_client(backend, workers, scheduler)
+    client, cluster = make_client(backend, workers, scheduler)
     try:
         futures = {client.submit(simulate_chunk, design, seed, s, e, models, check_doses=False, pure=False): (s, e)
                    for s, e in todo}

@@ -35,7 +35,7 @@ from .. import DISCLAIMER
 from ..errors import InputError
 from .calibration import FIT_N, FIT_SEED, TARGETS, TwinCohort, effect_size_day1, fit_cohorts
 from .presets import get_preset
-from .trial import DEFAULT_MODELS, ModelSet
+from .trial import DEFAULT_MODELS, SCALE_POINT, ModelSet
 
 #: Presets whose twin cohorts the calibration itself needs.
 CALIBRATION_PRESETS = ("ketamine_iv", "carhart2021")
@@ -197,10 +197,10 @@ def _on_local_cluster(n, seed, models, jobs, predictions, workers: int, progress
     from distributed import as_completed
     from rich.progress import Progress
 
-    from .trial import _make_client
+    from .trial import make_client
 
     shares = [jobs[k::workers] for k in range(workers) if jobs[k::workers]]
-    client, cluster = _make_client("processes", len(shares), None)
+    client, cluster = make_client("processes", len(shares), None)
     out: list = [None] * len(jobs)
     try:
         futures = {client.submit(_calibrate_share, n, seed, models, share, predictions, pure=False): k
@@ -234,8 +234,9 @@ def _refit_and_predict(cohorts: dict[str, TwinCohort], models: ModelSet, g: floa
     for cohort in cohorts.values():
         cohort.rerun(plasticity=plast)
     row = [p.value(cohorts[p.preset], current) for p in predictions]
+    car = cohorts["carhart2021"]  # CL1.escitalopram is read at the design's primary visit (week 6)
     achieved = (effect_size_day1(cohorts["ketamine_iv"], current),
-                float(cohorts["carhart2021"].change(42.0, current)["escitalopram"].mean()))
+                float(car.change(car.design.primary_day, current)["escitalopram"].mean()))
     return row, (current.symptoms.weight_circuit.value, plast.gain_ssri_transcription.value) + achieved
 
 
@@ -373,18 +374,20 @@ def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.D
     fitted = np.asarray(fitted)
     return xr.Dataset(
         {"value": (("calibration", "prediction"), np.asarray(rows),
-                   {"long_name": "predicted change (scale points) or share left (fraction)"}),
+                   {"units": "1", "units_coordinate": "prediction_units",
+                    "long_name": "predicted change (scale points) or share left (fraction)"}),
          "weight_circuit": ("calibration", fitted[:, 0], {"units": "1"}),
          "gain_ssri_transcription": ("calibration", fitted[:, 1], {"units": "1"}),
          "target_cl4_hedges_g": ("calibration", [g for g, _ in points], {"units": "1"}),
          "target_cl1_escitalopram": ("calibration", [e for _, e in points],
-                                     {"long_name": "QIDS-SR-16 change at week 6"}),
+                                     {"units": SCALE_POINT, "long_name": "QIDS-SR-16 change at week 6"}),
          # Where a target lies beyond what its parameter's search range reaches, the closest end is
          # used: these say what the calibration actually achieved.
          "achieved_cl4_hedges_g": ("calibration", fitted[:, 2], {"units": "1"}),
          "achieved_cl1_escitalopram": ("calibration", fitted[:, 3],
-                                       {"long_name": "QIDS-SR-16 change at week 6"}),
-         "calibrated": ("calibration", _targets_met(fitted, points), {"long_name": "both calibration targets met"})},
+                                       {"units": SCALE_POINT, "long_name": "QIDS-SR-16 change at week 6"}),
+         "calibrated": ("calibration", _targets_met(fitted, points),
+                        {"units": "1", "long_name": "both calibration targets met"})},
         coords={"calibration": labels, **_prediction_coords(predictions)},
         attrs={"n_twins": n, "seed": seed, "design": "centre and corners of the two targets' 95 % intervals",
                "disclaimer": DISCLAIMER},
@@ -394,13 +397,16 @@ def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.D
 def _prediction_coords(predictions) -> dict:
     """The prediction axis with each prediction's preset, scale and published value and CI."""
     published = np.array([p.published() for p in predictions])
+    # a change is in its scale's points, a share left is a fraction: the unit of each row
+    units = [{"units": "1", "units_coordinate": "prediction_units"}] * 3
     return {"prediction": [p.key for p in predictions],
+            "prediction_units": ("prediction", ["1" if p.kind == "share" else SCALE_POINT for p in predictions]),
             "preset": ("prediction", [p.preset for p in predictions]),
             "scale": ("prediction", ["fraction" if p.kind == "share" else get_preset(p.preset).scale
                                      for p in predictions]),
-            "published": ("prediction", published[:, 0]),
-            "published_ci_low": ("prediction", published[:, 1]),
-            "published_ci_high": ("prediction", published[:, 2])}
+            "published": ("prediction", published[:, 0], units[0]),
+            "published_ci_low": ("prediction", published[:, 1], units[1]),
+            "published_ci_high": ("prediction", published[:, 2], units[2])}
 
 
 def verdict(ds: xr.Dataset, prediction: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -22,18 +23,33 @@ from .model import TARGET_FAMILIES, Compound, Prodrug, SpeciesPK, TargetBinding
 _LIBRARY: dict[str, Compound] = {}
 _ALIASES: dict[str, str] = {}
 _LOADED = False
+#: The compounds as the package's own library files define them (by lower-case name): every
+#: process loads the same, so a name of one of them is all a worker process needs.
+_SHIPPED: dict[str, Compound] = {}
 
 
 def load_compound_file(path: str | Path) -> Compound:
     """Read one compound YAML file (InputError naming the file and field when it is bad)."""
     path = Path(path)
     data = read_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    return compound_from_dict(data, prefix=path.name)
+
+
+def compound_from_dict(data: Any, *, prefix: str = "") -> Compound:
+    """A :class:`Compound` from its full definition (the mapping a compound file holds).
+
+    Raises
+    ------
+    InputError
+        Naming the bad field under ``prefix`` (a file name, ``compound``), with a did-you-mean for
+        a misspelt key.
+    """
     try:
         return Compound.model_validate(data)
     except ValidationError as exc:
         from ..regimen import input_error_from
 
-        raise input_error_from(exc, prefix=path.name) from None
+        raise input_error_from(exc, prefix=prefix, model=Compound) from None
 
 
 def _load_library() -> None:
@@ -41,10 +57,10 @@ def _load_library() -> None:
     if _LOADED:
         return
     folder = resources.files(__package__) / "library"
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            register_compound(load_compound_file(Path(str(entry))))
+    shipped = [register_compound(load_compound_file(Path(str(entry)))).name.lower()
+               for entry in sorted(folder.iterdir(), key=lambda p: p.name) if entry.name.endswith(".yaml")]
     _add_species_files(folder / "species")
+    _SHIPPED.update({key: _LIBRARY[key] for key in shipped})
     _LOADED = True
 
 
@@ -109,14 +125,31 @@ def get_compound(name: str | Compound) -> Compound:
     return _LIBRARY[key]
 
 
+def portable_compound(name: str | Compound) -> str | Compound:
+    """What to hand another process for ``name``: the name of a compound of the shipped library
+    (lower case), else the :class:`Compound` itself (one registered at run time with
+    :func:`register_compound`, or replaced there, exists only in this process's registry).
+
+    Raises
+    ------
+    InputError
+        When ``name`` is not a registered compound (as :func:`get_compound`).
+    """
+    compound = get_compound(name)
+    key = compound.name.lower()
+    return key if _SHIPPED.get(key) is compound else compound
+
+
 __all__ = [
     "TARGET_FAMILIES",
     "Compound",
     "Prodrug",
     "SpeciesPK",
     "TargetBinding",
+    "compound_from_dict",
     "get_compound",
     "known_compounds",
     "load_compound_file",
+    "portable_compound",
     "register_compound",
 ]

@@ -7,13 +7,18 @@ scenario). Everything a simulation needs about a molecule lives here; the solver
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
 from ..parameters import Param, ParameterSet
 from ..pharmacokinetics.params import PKParameters
+from ..units import Q_
+
+#: Unit the binding model reads affinities in; a molar one is converted through the analyte's molar mass.
+AFFINITY_UNIT = "ng/mL"
+MOLAR_MASS_UNIT = "g/mol"
 
 #: Receptor/transporter families a compound may bind. 5-HT2A is split into a surface and an
 #: intracellular pool by ``binding`` (membrane permeability decides which pools a ligand reaches).
@@ -27,6 +32,8 @@ class Prodrug(ParameterSet):
     that reaches the circulation (bioavailability counted in moles).
     """
 
+    canonical_units: ClassVar[dict[str, str]] = {"parent_molar_mass": MOLAR_MASS_UNIT}
+
     parent: str
     parent_molar_mass: Param
 
@@ -36,10 +43,25 @@ class TargetBinding(ParameterSet):
 
     ``occupancy = occmax · (Ce/ec50) / (1 + Σ_j Ce_j/ec50_j)`` (competitive rule when several
     ligands share the target; see :mod:`psilosim.binding`).
+
+    ``ec50`` is kept in ng/mL (another mass concentration, ``mg/L``, is converted to it); a
+    compound converts a molar one (``nM``) through its ``analyte_molar_mass`` before this set is
+    built, so a molar ``ec50`` here on its own is refused. ``occmax`` is a fraction (``%`` accepted).
     """
+
+    canonical_units: ClassVar[dict[str, str]] = {"ec50": AFFINITY_UNIT, "occmax": ""}
 
     ec50: Param
     occmax: Param
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_molar(cls, data: Any) -> Any:
+        # runs before ParameterSet's unit check, to say why a molar ec50 is refused here
+        if isinstance(data, dict) and _is_molar(data.get("ec50")):
+            raise InputError("ec50", "a molar concentration needs the analyte's molar mass: give ec50 in a compound "
+                                     "(converted through its analyte_molar_mass) or in a mass concentration (e.g. ng/mL)")
+        return data
 
     @model_validator(mode="after")
     def _bounds(self) -> TargetBinding:
@@ -76,7 +98,8 @@ class Compound(ParameterSet):
     analyte
         What the concentrations refer to (``"psilocin"`` for psilocybin).
     analyte_molar_mass
-        g/mol; converts ng/mL to nM for affinities quoted in molar units.
+        g/mol; converts an affinity quoted in molar units (``ec50: {value: 95, unit: nM}``) to the
+        ng/mL the binding model reads, when the compound is validated.
     prodrug
         Set when the dosed molecule is converted to the analyte.
     species
@@ -94,7 +117,19 @@ class Compound(ParameterSet):
     max_studied_dose
         Largest single human dose of the studies the compound's parameters come from (mg, µg or
         mg/kg); doses far above it are refused as unit slips, doses above it warned about (:mod:`psilosim.pharmacokinetics.dose_guard`).
+
+    Units: each parameter is kept in the unit of :attr:`canonical_units` (another unit of the same
+    dimension is converted to it when the compound is validated, ``%`` to a fraction); one of
+    another dimension, or a dimensional one without a unit, is an :class:`InputError` naming it.
+    ``max_studied_dose`` keeps its unit (a mass, or a mass per body mass), which says how doses are
+    compared with it.
     """
+
+    canonical_units: ClassVar[dict[str, str]] = {
+        "analyte_molar_mass": MOLAR_MASS_UNIT, "effect_site_rate": "1/h", "membrane_permeability": "",
+        "agonist_efficacy": "", "hallucinogenic_efficacy": "",
+    }
+    unit_dimensions: ClassVar[dict[str, tuple[str, ...]]] = {"max_studied_dose": ("mg", "mg/kg")}
 
     name: str
     aliases: list[str] = []
@@ -109,6 +144,15 @@ class Compound(ParameterSet):
     hallucinogenic_efficacy: Param
     binding: dict[str, TargetBinding] = {}
     max_studied_dose: Param | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _molar_affinities_in_mass_units(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("binding"), dict):
+            return data
+        binding = {target: _with_mass_ec50(entry, data.get("analyte_molar_mass"))
+                   for target, entry in data["binding"].items()}
+        return {**data, "binding": binding}
 
     @field_validator("name")
     @classmethod
@@ -213,3 +257,42 @@ def _override(old: Any, new: Any, field: str) -> Any:
             raise InputError(field, "give a full parameter ({value, unit, source, kind}) for a new entry")
         return {**old, "value": float(new), "kind": "override", "source": "scenario override"}
     return new
+
+
+def _quantity(item: Any):
+    """A Param or its mapping as a pint quantity (``None`` when it is neither, or malformed: the
+    Param's own validation reports that)."""
+    try:
+        if isinstance(item, Param):
+            return item.quantity
+        if isinstance(item, dict):
+            return Q_(float(item["value"]), item.get("unit", ""))
+    except Exception:  # a missing or non-numeric value, an unknown unit (pint raises several types)
+        return None
+    return None
+
+
+def _is_molar(item: Any) -> bool:
+    q = _quantity(item)
+    return q is not None and q.check("[substance] / [length] ** 3")
+
+
+def _with_mass_ec50(entry: Any, molar_mass: Any) -> Any:
+    """A binding entry whose molar ``ec50`` is converted to ng/mL through ``molar_mass`` (unit
+    conversion: mol/L × g/mol = g/L); left as it is otherwise (a molar mass in a wrong unit is
+    reported on ``analyte_molar_mass`` by the compound's unit check)."""
+    if not isinstance(entry, dict) or not _is_molar(entry.get("ec50")):
+        return entry
+    mass = _quantity(molar_mass)
+    if mass is None or not mass.check("[mass] / [substance]"):
+        return entry
+    ec50 = entry["ec50"]
+    fields = ec50.model_dump() if isinstance(ec50, Param) else dict(ec50)
+    given = _quantity(ec50)
+    converted = {"value": float((given * mass).to(AFFINITY_UNIT).magnitude), "unit": AFFINITY_UNIT}
+    for bound in ("low", "high"):
+        if fields.get(bound) is not None:
+            converted[bound] = float((Q_(float(fields[bound]), given.units) * mass).to(AFFINITY_UNIT).magnitude)
+    how = f"given as {given.magnitude:g} {fields.get('unit')} × analyte_molar_mass {mass.magnitude:g} {mass.units:~}"
+    fields.update(converted, note="; ".join(n for n in (fields.get("note", ""), how) if n))
+    return {**entry, "ec50": fields}

@@ -40,7 +40,9 @@ from .parcellation import (
     load_parcellation_folder,
 )
 
-#: Receptor column name used by the built-in map (same spelling as the Schaefer-100 folder).
+#: Receptor column name used by the built-in map (same spelling as the Schaefer-100 folder). A
+#: user folder's ``receptors.csv`` may write it ``5-HT2A`` as the docs do: the folder reader renames
+#: it (:func:`~psilosim.connectome.parcellation.canonical_receptor`).
 HT2A = "5HT2A"
 
 NETWORK_RULE = (

@@ -12,7 +12,8 @@ The on-disk format that :func:`load_parcellation_folder` reads (the shape of
 ``lengths.csv``     optional N×N fibre lengths in mm
 ``fc.csv``          optional N×N empirical functional connectivity (Pearson r)
 ``receptors.csv``   optional: header ``index,<receptor>,...`` (or ``label,<receptor>,...``); one
-                    density column per receptor
+                    density column per receptor; the 5-HT2A map (the drug's gain map) is the
+                    column ``5HT2A``, also written ``5-HT2A`` (:func:`canonical_receptor`)
 
 A matrix file is either bare numbers, rows and columns in ``index`` order, or carries region
 labels: a header row of labels, a first column of labels, or both (top-left cell anything). With
@@ -23,6 +24,7 @@ A ``receptors.csv`` with neither ``index`` nor ``label`` is matched by position,
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,10 @@ import xarray as xr
 
 from .._labels import align_regions
 from ..errors import DataError, DataWarning, InputError
+
+#: A serotonin receptor column however it is written (``5HT2A``, ``5-HT2A``, ``5-ht2a``), for
+#: :func:`canonical_receptor`.
+_SEROTONIN_RECEPTOR = re.compile(r"5-?HT(\w+)", re.IGNORECASE)
 
 #: Name of the default mode network in the region tables (Yeo-7 naming).
 DMN = "Default"
@@ -312,6 +318,7 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
         warnings.warn(f"{path}: no 'index' or 'label' column, so rows are matched to regions.csv by position "
                       "(row k = region k); add a first column 'index' (the index of regions.csv) or 'label' "
                       "(the region label) to have them matched by key", DataWarning, stacklevel=4)
+    rec = _canonical_receptor_columns(rec, path)
     text = [str(c) for c in rec.columns if not pd.api.types.is_numeric_dtype(rec[c])]
     if text:
         raise DataError(f"{path}: column(s) {text} are not numeric (one density column per receptor)")
@@ -324,6 +331,24 @@ def _read_receptor_table(path: Path, region_index: np.ndarray | None, labels: li
     if empty:
         raise DataError(f"{path}: column(s) {empty} have no positive density")
     return rec
+
+
+def canonical_receptor(name: str) -> str:
+    """A serotonin receptor as psilosim spells it (``5HT2A``), whichever way it is written: the
+    docs' ``5-HT2A``, ``5-ht2a``; any other name is kept as written."""
+    match = _SEROTONIN_RECEPTOR.fullmatch(str(name).strip())
+    return f"5HT{match.group(1).upper()}" if match else str(name).strip()
+
+
+def _canonical_receptor_columns(rec: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``rec`` with its receptor columns named by :func:`canonical_receptor`; two columns for one
+    receptor (``5HT2A`` and ``5-HT2A``) are refused by name."""
+    names = [canonical_receptor(c) for c in rec.columns]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        spellings = [str(c) for c, n in zip(rec.columns, names, strict=True) if n in twice]
+        raise DataError(f"{path}: columns {spellings} are the same receptor; keep one")
+    return rec.set_axis(names, axis=1)
 
 
 def _require_index_matches_label(rec: pd.DataFrame, region_index: np.ndarray, path: Path) -> None:

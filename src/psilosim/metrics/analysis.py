@@ -7,6 +7,7 @@ Results are ``xarray.Dataset`` objects with every array labelled by region or ne
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -152,7 +153,8 @@ def _assemble(ts, regions, fc, communities, window_fc, flex, *, policy, seed) ->
     data = {name: xr.DataArray(value) for name, value in scalars.items()}
     data.update(
         fc=fc,
-        community=communities.labels,
+        community=communities.labels.assign_attrs(  # labels are category ids, a count of nothing
+            units="1", long_name="consensus community of the region (an arbitrary label, not an order)"),
         participation=xr.DataArray(participation(fc, communities.labels.values), dims="region"),
         flexibility=flex["flexibility"],
         fc_within=per_network["within"],
@@ -173,15 +175,34 @@ def _assemble(ts, regions, fc, communities, window_fc, flex, *, policy, seed) ->
     return xr.Dataset(data, attrs=attrs)
 
 
-def _analysed(item: xr.Dataset | xr.DataArray | np.ndarray, regions: pd.DataFrame,
-              tr_s: float | None, field: str, kwargs: dict[str, Any]) -> xr.Dataset:
+def as_analysis(item: xr.Dataset | xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None, *,
+                field: str, options: Mapping[str, Any] | None = None) -> xr.Dataset:
+    """``item`` as an :func:`analyze` result: a result is checked and returned, a recording analysed.
+
+    Parameters
+    ----------
+    item
+        A BOLD recording (as for :func:`analyze`) or a result of :func:`analyze`.
+    regions, tr_s
+        As for :func:`analyze`.
+    field
+        Name of ``item`` in errors (``"before"``): an error of :func:`analyze` about its field
+        ``x`` is raised as ``field.x``.
+    options
+        Keyword arguments of :func:`analyze` (windows, omega, gamma, policy, seed, engine).
+
+    Raises
+    ------
+    InputError
+        If ``item`` is a Dataset without the measures of a result, or :func:`analyze` refuses it.
+    """
     if isinstance(item, xr.Dataset):
         missing = [name for name in (*SCALARS, "fc", "fcd") if name not in item]
         if missing:
             raise InputError(field, f"is a Dataset without {missing[:3]} (pass BOLD or an analyze() result)")
         return item
     try:
-        return analyze(item, regions, tr_s, **kwargs)
+        return analyze(item, regions, tr_s, **(options or {}))
     except InputError as exc:
         raise InputError(f"{field}.{exc.field}", exc.problem) from None
 
@@ -210,8 +231,8 @@ def compare(before: xr.Dataset | xr.DataArray, after: xr.Dataset | xr.DataArray,
         ``desync_region_mean_abs_diff`` (region); ``fcd_ks`` (KS distance of the FCDs).
     """
     regions = check_region_table(regions)
-    first = _analysed(before, regions, tr_s, "before", kwargs)
-    second = _analysed(after, regions, tr_s, "after", kwargs)
+    first = as_analysis(before, regions, tr_s, field="before", options=kwargs)
+    second = as_analysis(after, regions, tr_s, field="after", options=kwargs)
     labels = list(first["fc"]["region_i"].values)
     regions = regions.loc[labels]
     out: dict[str, xr.DataArray] = {}

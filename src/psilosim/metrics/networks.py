@@ -131,7 +131,7 @@ class SeedMatch(ParameterSet):
 
 
 SEED_MATCH = SeedMatch(max_distance=Param(
-    value=20.0, unit="mm", kind="assumed", source="psilosim",
+    value=20.0, unit="mm", kind="assumed", source="assumed matching radius, see docs/network.md#nw1dmn-how-the-change-per-network-is-measured-and-why-the-dmn-is-not-first",
     note="a region farther than this from a DMN seed is not that seed's anatomy; on Schaefer-100 the "
          "matches are 7–10 mm away, and two neighbouring Schaefer-100 parcels are ≈ 15–25 mm apart"))
 _CENTROID_COLUMNS = ("x_mni", "y_mni", "z_mni")

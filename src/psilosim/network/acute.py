@@ -95,7 +95,7 @@ KRINGELBACH2020_SCANS = Kringelbach2020Scans(
                           "here, so the window matters (docs/network.md#acute-alternatives)"),
     scan_end=Param(value=6.0, unit="min", source=CH2012 + " (Methods; not verified)", kind="unverified",
                    note="end of the 12-min run, 6 min after the start of the injection"),
-    time_step=Param(value=1.0, unit="min", source="psilosim", kind="assumed",
+    time_step=Param(value=1.0, unit="min", source="psilosim numerical setting", kind="assumed",
                     note="output step of the occupancy series averaged over the window (as gain_scale)"),
 )
 

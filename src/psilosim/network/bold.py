@@ -10,7 +10,7 @@ with time in seconds::
     τ dv/dt = f − v^(1/α)                  venous volume
     τ dq/dt = f (1 − (1 − E0)^(1/f)) / E0 − v^(1/α) q / v      deoxyhaemoglobin
     BOLD = V0 [k1 (1 − q) + k2 (1 − q/v) + k3 (1 − v)]
-    k1 = 4.3 ν0 E0 TE,  k2 = ε r0 E0 TE,  k3 = 1 − ε
+    k1 = c ν0 E0 TE,  k2 = ε r0 E0 TE,  k3 = 1 − ε     (c = 4.3 at 1.5 T, BALLOON.k1_coefficient)
 
 (Deco et al. 2014 used Friston 2003's faster priors, κ = 0.65, γ = 0.41, τ = 0.98 s, whose
 response peaks near 3 s; the Stephan 2007 priors peak at ≈ 4.5 s, like the canonical HRF.)
@@ -52,6 +52,7 @@ class BalloonParams(ParameterSet):
     r0: Param
     echo_time: Param
     epsilon: Param
+    k1_coefficient: Param
     efficacy: Param
 
 
@@ -72,8 +73,14 @@ BALLOON = BalloonParams(
     echo_time=Param(value=0.04, unit="s", source=S2007, kind="published", note="echo time TE"),
     epsilon=Param(value=1.0, unit="", source=S2007, kind="published",
                   note="ratio of intra- to extravascular signal ε (prior mean)"),
+    k1_coefficient=Param(
+        value=4.3, unit="", kind="published",
+        source="Obata et al. 2004 NeuroImage 21:144 (k1 = 4.3 ν0 E0 TE); " + S2007 + ", BOLD output equation",
+        note="coefficient of the extravascular signal in the revised output equation, k1 = 4.3 ν0 E0 TE; "
+             "with ν0 and r0 it is a 1.5 T value (other field strengths need other constants)"),
     efficacy=Param(
-        value=0.2, unit="1/s", source="psilosim", kind="assumed",
+        value=0.2, unit="1/s", kind="assumed",
+        source="assumed, see docs/network.md#balloonwindkessel-bold-networkboldpy (no published value transfers: Friston et al. 2000's efficacy multiplies an input scaled differently)",
         note="neurovascular efficacy ε_nv: doubling the excitatory rate raises steady flow by "
              "ε_nv/γ ≈ 60 %, the order of task-evoked CBF changes; silence lowers it by the same "
              "amount, never to zero; FC does not depend on it",
@@ -87,7 +94,7 @@ def balloon_constants(p: BalloonParams = BALLOON) -> np.ndarray:
     te = p.echo_time.to("s")
     return np.array([
         p.kappa.to("1/s"), p.gamma.to("1/s"), 1.0 / p.tau.to("s"), 1.0 / p.alpha.value, e0,
-        p.v0.value, 4.3 * p.nu0.to("1/s") * e0 * te, p.epsilon.value * p.r0.to("1/s") * e0 * te,
+        p.v0.value, p.k1_coefficient.value * p.nu0.to("1/s") * e0 * te, p.epsilon.value * p.r0.to("1/s") * e0 * te,
         1.0 - p.epsilon.value, p.efficacy.to("1/s"),
     ])
 

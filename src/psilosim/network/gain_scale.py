@@ -72,7 +72,7 @@ DECO2018_LSD = Deco2018LSD(
         note="end of the BOLD runs (~150 min after the injection); see scan_start",
     ),
     time_step=Param(
-        value=1.0, unit="min", source="psilosim", kind="assumed",
+        value=1.0, unit="min", source="psilosim numerical setting", kind="assumed",
         note="output step of the occupancy series averaged over the window (the same step as scan sessions)",
     ),
 )

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._frozen import Frozen
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 
@@ -66,7 +67,7 @@ def centroid_distances(xyz: np.ndarray) -> np.ndarray:
     return np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=-1)
 
 
-class VariogramNulls:
+class VariogramNulls(Frozen):
     """Generator of variogram-matched surrogates of one map on one distance matrix."""
 
     def __init__(self, values: np.ndarray, distances: np.ndarray, p: VariogramParams = VARIOGRAM):

@@ -81,6 +81,12 @@ def studied_maximum(compound, species: str = "human") -> Param | None:
     return ANIMAL_MAX_STUDIED_DOSES.get((key, str(getattr(compound, "name", "")).strip().lower()))
 
 
+#: What a dose of a compound is a dose of, where a user may mean something else: said with every
+#: warning and refusal of such a dose ("3 g" of psilocybin is of the pure compound, not of dried
+#: mushrooms, whose psilocybin content varies and which psilosim does not model).
+DOSE_MEANING = {"psilocybin": "pure psilocybin; mushroom material is not modelled"}
+
+
 class DoseGuardParams(ParameterSet):
     """How far above the largest studied dose a dose is refused rather than warned about."""
 
@@ -155,13 +161,15 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     studied = f"{reference.value:g} {reference.unit}"
     where = "the compound's max_studied_dose" if human else "dose_guard.ANIMAL_MAX_STUDIED_DOSES"
     ratio = dose / limit
+    meaning = DOSE_MEANING.get(str(compound.name).strip().lower())
+    meaning = f" ({meaning})" if meaning else ""
     if ratio > params.refusal_factor.value:
         raise InputError(field, f"{dose:.4g} {unit} is {ratio:.3g}x the largest {name}"
                                 f"{' dose' if human else ''} in psilosim's reference data ({studied}); check the unit"
-                                + ("" if human else ", or choose the human species for a human dose"))
+                                + ("" if human else ", or choose the human species for a human dose") + meaning)
     if ratio > 1.0 and not np.isclose(ratio, 1.0):  # isclose: 0.05 mg/kg x 0.025 kg / 0.025 kg is not exact
         return (f"{field} {dose:.4g} {unit} is above the largest {name}{' dose' if human else ''} in psilosim's "
-                f"reference data ({studied}, see {where}): the model is extrapolating")
+                f"reference data ({studied}, see {where}): the model is extrapolating{meaning}")
     return None
 
 

@@ -66,6 +66,10 @@ class InteractionParams(PhysicallyBounded, ParameterSet):
         "mao_inhibition_fraction": FRACTION, "downregulation_max": FRACTION, "downregulation_time": POSITIVE,
         "chronic_ssri_sert_occupancy": FRACTION, "serotonin_ratio_at_full_sert_block": NON_NEGATIVE,
     }
+    canonical_units: ClassVar[dict[str, str]] = {
+        "mao_inhibition_fraction": "", "downregulation_max": "", "downregulation_time": "day",
+        "chronic_ssri_sert_occupancy": "", "serotonin_ratio_at_full_sert_block": "",
+    }
 
     mao_inhibition_fraction: Param
     downregulation_max: Param

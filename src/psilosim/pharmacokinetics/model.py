@@ -108,7 +108,8 @@ def default_t_end_h(compound: Compound, events: DosingEvents, subject: Subject) 
     return events.end_h + after
 
 
-def _check_method(method: str) -> str:
+def check_method(method: str) -> str:
+    """``method`` if it is one of :data:`METHODS` (the PK solvers), else ``InputError("method", ...)``."""
     if method not in METHODS:
         raise InputError("method", f"{method!r} is not a method; known: {', '.join(METHODS)}")
     return method
@@ -123,7 +124,7 @@ def compound_profiles(compound: Compound, regimens: list[Regimen], subject: Subj
     (mg of analyte entered so far), ``depot``, ``central``, ``peripheral`` and ``eliminated``
     (mg) and ``renal`` (mg excreted unchanged).
     """
-    _check_method(method)
+    check_method(method)
     out: dict[str, np.ndarray] = {k: np.zeros(times.size) for k in
                                   ("concentration", "effect_site_concentration", "input", "depot",
                                    "central", "peripheral", "eliminated", "renal")}

@@ -56,7 +56,9 @@ class PhysicallyBounded:
     def _declare_bounds(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
+        # in the declared units first (this validator runs before ParameterSet's), so a bound is
+        # written in the unit the value ends up in and a unit of another dimension is named
+        data = dict(cls.in_declared_units(data))
         for name, bound in cls.physical_bounds.items():
             item = data.get(name)
             if isinstance(item, Param):
@@ -95,11 +97,13 @@ class RouteParams(PhysicallyBounded, ParameterSet):
     """Absorption for one route.
 
     ``absorption_rate`` is ``None`` for intravenous dosing (the dose enters the central
-    compartment directly); ``lag_time`` delays the whole input (absorption lag).
+    compartment directly); ``lag_time`` delays the whole input (absorption lag). Kept in the
+    units of :attr:`canonical_units` (bioavailability a fraction: ``100 %`` becomes 1).
     """
 
     physical_bounds: ClassVar[dict[str, Bound]] = {
         "bioavailability": Bound(0.0, 1.0, positive=True), "absorption_rate": POSITIVE, "lag_time": NON_NEGATIVE}
+    canonical_units: ClassVar[dict[str, str]] = {"bioavailability": "", "absorption_rate": "1/h", "lag_time": "h"}
 
     bioavailability: Param
     absorption_rate: Param | None = None
@@ -128,7 +132,10 @@ class PKParameters(PhysicallyBounded, ParameterSet):
     routes
         Absorption parameters by route name.
 
-    Every parameter but the weight exponents has physical bounds (:attr:`physical_bounds`):
+    Each parameter is kept in the unit named above (:attr:`canonical_units`; fractions, standard
+    deviations and exponents dimensionless): one given in another unit of the same dimension
+    (``L/min``, ``mL``, ``%``) is converted to it when the set is validated, one of another dimension
+    is an :class:`InputError` naming it. Every parameter but the weight exponents has physical bounds (:attr:`physical_bounds`):
     fractions in [0, 1], standard deviations >= 0, clearances, volumes and the reference weight
     > 0; a value outside them is an :class:`InputError` naming the parameter.
     """
@@ -138,6 +145,12 @@ class PKParameters(PhysicallyBounded, ParameterSet):
         "peripheral_volume": POSITIVE, "renal_fraction": FRACTION, "fraction_metabolised_by_mao": FRACTION,
         "omega_clearance": NON_NEGATIVE, "omega_volume": NON_NEGATIVE, "omega_absorption": NON_NEGATIVE,
         "reference_weight": POSITIVE,
+    }
+    canonical_units: ClassVar[dict[str, str]] = {
+        "clearance": "L/h", "central_volume": "L", "intercompartmental_clearance": "L/h", "peripheral_volume": "L",
+        "renal_fraction": "", "fraction_metabolised_by_mao": "", "omega_clearance": "", "omega_volume": "",
+        "omega_absorption": "", "reference_weight": "kg", "clearance_weight_exponent": "",
+        "volume_weight_exponent": "",
     }
 
     label: str

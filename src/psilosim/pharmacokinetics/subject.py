@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -20,7 +20,12 @@ ETA_NAMES = ("clearance", "volume", "absorption")
 
 
 class BodyWeightLimits(ParameterSet):
-    """The body weights a single subject of one species may have (bounds on input, not model constants)."""
+    """The body weights a single subject of one species may have (bounds on input, not model constants).
+
+    Each is a mass, kept in the unit given (messages show the weights in the unit of ``lightest``).
+    """
+
+    unit_dimensions: ClassVar[dict[str, tuple[str, ...]]] = {"lightest": ("kg",), "heaviest": ("kg",)}
 
     lightest: Param
     heaviest: Param
@@ -52,6 +57,11 @@ SUBJECT_WEIGHT_LIMITS: dict[str, BodyWeightLimits] = {
 }
 
 
+#: Who a weight below a species' lightest one would be, where psilosim does not model them: said
+#: when such a weight is refused (the human PK sets were fitted in adults).
+LIGHTER_THAN_MODELLED = {"human": "children are not modelled"}
+
+
 def checked_body_weight(weight_kg: float | None, field: str, species: str = "human") -> float | None:
     """``weight_kg`` if it lies within the species' :data:`SUBJECT_WEIGHT_LIMITS` (``None`` passes,
     and so does any weight of a species without limits).
@@ -68,8 +78,10 @@ def checked_body_weight(weight_kg: float | None, field: str, species: str = "hum
     if not low <= weight_kg <= high:
         unit = limits.lightest.unit
         shown = parse_quantity(f"{weight_kg} kg", field=field, expect="mass").to(unit).magnitude
-        raise InputError(field, f"{shown:g} {unit} is not a plausible {str(species).strip().lower()} body weight "
-                                f"(accepted: {limits.lightest.value:g}–{limits.heaviest.value:g} {unit})")
+        accepted = f"{limits.lightest.value:g}–{limits.heaviest.to(unit):g} {unit}"
+        scope = LIGHTER_THAN_MODELLED.get(str(species).strip().lower()) if weight_kg < low else None
+        raise InputError(field, f"{shown:g} {unit} is not a plausible {str(species).strip().lower()} body weight"
+                                + (f": {scope} (adults {accepted})" if scope else f" (accepted: {accepted})"))
     return weight_kg
 
 

@@ -107,7 +107,7 @@ def _mouse() -> PlasticityParams:
             note="dissociative engagement when ≥ 60 % of NMDA receptors are blocked: the "
                  "dissociative state needs a high block, antidepressant doses are sub-anaesthetic", low=0.0, high=1.0),
         engagement_hill=Param(
-            value=4.0, unit="", source="assumption", kind="assumed",
+            value=4.0, unit="", source="assumed switch steepness, see docs/plasticity.md#equations", kind="assumed",
             note="steep threshold so that E ≈ 1 while engaged and the integral of E is the engagement "
                  "duration", low=1.0),
         window_decay=Param(
@@ -124,7 +124,7 @@ def _mouse() -> PlasticityParams:
                  "window_decay to the four SP7 windows (SP7.psilocybin, SP7.mdma, SP7.lsd, "
                  "SP7.ibogaine; mouse)", low=1e-3),
         window_hill=Param(
-            value=4.0, unit="", source="assumption", kind="assumed",
+            value=4.0, unit="", source="assumed switch steepness, see docs/plasticity.md#equations", kind="assumed",
             note="sharp closing so that a window has a well-defined end", low=1.0),
         trkb_to_window=Param(
             value=1.0, unit="h/day", source=MAYA, kind="assumed",
@@ -134,7 +134,7 @@ def _mouse() -> PlasticityParams:
                  "spine formation but do not open it; with X ≈ 0.024 (escitalopram 10 mg) the window "
                  "only starts to open after weeks", low=0.0),
         window_closed_level=Param(
-            value=0.5, unit="", source="definition", kind="assumed",
+            value=0.5, unit="", source="definition of a closed window, see docs/plasticity.md#equations", kind="assumed",
             note="the window counts as closed once the window state falls below this level",
             low=0.0, high=1.0),
     )
@@ -146,7 +146,8 @@ HUMAN_NO_DATA = ("there is no human measurement of cortical TrkB signalling or s
                  "calibrated to human plasma BDNF (unchanged after psilocybin 20 mg, Ley 2023)")
 
 
-def _tempo() -> Param:
+def human_tempo() -> Param:
+    """How much slower human cellular biochemistry runs than mouse (``species`` ``cellular_tempo``)."""
     from ..species import species_defaults
 
     return species_defaults("human").cellular_tempo
@@ -160,8 +161,8 @@ def _slower(p: Param, tempo: Param, what: str) -> Param:
         "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
 
 
-def _same(p: Param, why: str) -> Param:
-    """A mouse value used unchanged in human (kind ``assumed``, with the reason)."""
+def same_in_human(p: Param, why: str) -> Param:
+    """The mouse value ``p`` used unchanged in human (kind ``assumed``, the reason ``why`` in its note)."""
     return p.model_copy(update={"kind": "assumed",
                                 "note": f"human = mouse ({p.kind} in mouse): {why}; mouse note: {p.note}"})
 
@@ -174,13 +175,13 @@ def _human() -> PlasticityParams:
     them; the human spine and window time courses are predictions of the chain.
     """
     m = _mouse()
-    tempo = _tempo()
+    tempo = human_tempo()
     scale_free = "a dimensionless gain of the relative TrkB signal, assumed species-invariant"
     return PlasticityParams(
         tau_trkb=_slower(m.tau_trkb, tempo, "BDNF/TrkB signalling relaxes as fast as its proteins turn over"),
-        gain_intracellular_5ht2a=_same(m.gain_intracellular_5ht2a, scale_free),
-        gain_trkb_direct=_same(m.gain_trkb_direct, scale_free),
-        gain_nmda_blockade=_same(m.gain_nmda_blockade, scale_free),
+        gain_intracellular_5ht2a=same_in_human(m.gain_intracellular_5ht2a, scale_free),
+        gain_trkb_direct=same_in_human(m.gain_trkb_direct, scale_free),
+        gain_nmda_blockade=same_in_human(m.gain_nmda_blockade, scale_free),
         gain_ssri_transcription=m.gain_ssri_transcription.model_copy(update={
             "value": HUMAN_SSRI_GAIN, "kind": "fitted",
             "source": "psilosim.clinical.calibration.fit (n=200 virtual twins, seed 7)",
@@ -193,20 +194,20 @@ def _human() -> PlasticityParams:
                          "transcriptional BDNF rise under chronic SSRI (rat: 10–21 days, Nibuya 1995) runs at "
                          "the cell's tempo; gives a human rise over ≈ 3–6 weeks, the gradual SSRI onset of CL2 "
                          "(checked, not fitted)"),
-        effect_threshold=_same(m.effect_threshold, "defined on the human subjective-effect scale (Holze 2023)"),
-        nmda_threshold=_same(m.nmda_threshold, "a fraction of receptors blocked; no species difference known"),
-        engagement_hill=_same(m.engagement_hill, "shape of a threshold"),
-        window_decay=_same(m.window_decay,
-                           "the window is a behavioural (circuit) memory of engagement fitted in days; it is "
-                           "not a protein turnover and is not tempo-scaled. Human windows come out longer than "
-                           "mouse ones only because human engagement lasts longer (a prediction; scaling it by "
-                           "the tempo would give ≈ 6-week windows after 25 mg)"),
-        window_threshold=_same(m.window_threshold, "hours of engagement, the same currency in both species"),
-        window_hill=_same(m.window_hill, "shape of the closing"),
-        trkb_to_window=_same(m.trkb_to_window,
-                             "sustained TrkB signalling feeds the window as in mouse (Maya Vetencourt 2008); "
-                             "the SSRI's slow BDNF rise is the only route by which it opens the window"),
-        window_closed_level=_same(m.window_closed_level, "definition"),
+        effect_threshold=same_in_human(m.effect_threshold, "defined on the human subjective-effect scale (Holze 2023)"),
+        nmda_threshold=same_in_human(m.nmda_threshold, "a fraction of receptors blocked; no species difference known"),
+        engagement_hill=same_in_human(m.engagement_hill, "shape of a threshold"),
+        window_decay=same_in_human(m.window_decay,
+                                   "the window is a behavioural (circuit) memory of engagement fitted in days; it is "
+                                   "not a protein turnover and is not tempo-scaled. Human windows come out longer than "
+                                   "mouse ones only because human engagement lasts longer (a prediction; scaling it by "
+                                   "the tempo would give ≈ 6-week windows after 25 mg)"),
+        window_threshold=same_in_human(m.window_threshold, "hours of engagement, the same currency in both species"),
+        window_hill=same_in_human(m.window_hill, "shape of the closing"),
+        trkb_to_window=same_in_human(m.trkb_to_window,
+                                     "sustained TrkB signalling feeds the window as in mouse (Maya Vetencourt 2008); "
+                                     "the SSRI's slow BDNF rise is the only route by which it opens the window"),
+        window_closed_level=same_in_human(m.window_closed_level, "definition"),
     )
 
 

@@ -2,11 +2,16 @@
 
 :func:`fc_matrix_panel` draws the matrix panels of the metrics figures (``analyze``, ``compare``),
 the network figures (``scan``, ``fit``) and the trial report's imaging figure. It imports
-nothing (the caller passes its figure and axes), so any figure module can use it without
+neither psilosim nor matplotlib at load (the caller passes its figure and axes), so any figure module can use it without
 loading a model; each caller keeps its own look through the keyword arguments.
+:func:`png_base64` embeds a finished figure in an HTML report (the trial report and its
+imaging section).
 """
 
 from __future__ import annotations
+
+import base64
+import io
 
 #: The sequential colour map of FC; network boundaries on it are drawn in :data:`BOUNDARY_ON_SEQUENTIAL`.
 SEQUENTIAL_MAP = "viridis"
@@ -16,6 +21,8 @@ BOUNDARY_ON_SEQUENTIAL = "white"
 TITLE_SIZE = 10
 #: Width of the colour bar as a fraction of the panel (matplotlib's ``fraction``).
 COLOUR_BAR_FRACTION = 0.046
+#: Resolution of the PNG figures embedded in the HTML reports (dots per inch).
+REPORT_DPI = 110
 
 
 def fc_matrix_panel(fig, ax, values, blocks, title: str, *, cmap: str, limits: tuple[float, float], label: str,
@@ -62,4 +69,14 @@ def fc_matrix_panel(fig, ax, values, blocks, title: str, *, cmap: str, limits: t
     fig.colorbar(image, ax=ax, fraction=COLOUR_BAR_FRACTION).set_label(label)
 
 
-__all__ = ["fc_matrix_panel"]
+def png_base64(fig) -> str:
+    """``fig`` as a base64-encoded PNG (ASCII text for an HTML ``img`` tag); closes the figure."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=REPORT_DPI, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+__all__ = ["fc_matrix_panel", "png_base64"]

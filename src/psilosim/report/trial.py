@@ -10,8 +10,6 @@ scorecard rows that apply to the design (those used for fitting marked as such).
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,8 +20,11 @@ from .. import DISCLAIMER, __version__
 from ..clinical.design import TrialDesign
 from ..clinical.scales import get_scale
 from ..clinical.stats import correlation_summary, reference_arm, summarize
+from ..compounds.model import Compound
 from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
+from .caveats import CAVEATS, LOW_DOSE_DOCS, trial_assumptions
+from .panels import png_base64
 
 #: Scorecard rows computable from a run's summary, by design name: (target id, value getter).
 #: NW3 and NW4 use the validation checks' own rules (one function per criterion).
@@ -76,15 +77,6 @@ CORRELATION_LABELS = {"density": "spine density change (healthy = 1)",
 CORRELATION_SUFFIX = "_change_vs_improvement"
 
 
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 #: Horizontal step between the arms' (and their published values') markers at one visit, in days:
 #: keeps the error bars of arms at the same visit apart. Shrunk when visits are closer than the
 #: markers would spread (a layout choice, not a physical quantity).
@@ -116,9 +108,6 @@ LOW_DOSE_MECHANISMS = {
 }
 LOW_DOSE_GENERIC = ("it passes through the same links as the higher dose (receptor binding, BDNF/TrkB signalling, "
                     "spines), scaled by its concentration")
-#: Where the documentation explains the low-dose TrkB binding (section and bullet of docs/pharmacology.md).
-LOW_DOSE_DOCS = ("docs/pharmacology.md#validation-psilosim-validate-typical-subject "
-                 "(“TrkB affinities are assumptions”)")
 
 
 def _largest_doses(design: TrialDesign) -> dict[tuple[int, str], object]:
@@ -171,10 +160,8 @@ def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str
 #: psilocybin 6 mg once): the spine gain at day 28 falls from +1.6 % to +0.6 % with ``trkb_direct``
 #: off, while its 2.0-day window is unchanged (it opens on acute engagement, not on TrkB); 1 mg
 #: every 3 days: +10.0 % → +1.6 %, and the window never opens.
-TRKB_CAVEAT = ("sub-psychedelic doses raise spines mostly through the assumed TrkB affinity (psilocin and LSD at "
-               "1 nM, an assumption), and any window they open comes from acute engagement below the "
-               "subjective-effect threshold (assumed engagement threshold); see docs/plasticity.md#honest-limits "
-               "and " + LOW_DOSE_DOCS)
+#: One entry of the table of assumption caveats (:data:`psilosim.report.caveats.CAVEATS`).
+TRKB_CAVEAT = CAVEATS["trkb_subpsychedelic"].text
 
 
 def arm_trip_peak(summary: dict | None, arm: str) -> float | None:
@@ -219,6 +206,15 @@ def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
     list of str
         One line (:data:`TRKB_CAVEAT` after the arm names), or an empty list when no arm qualifies.
     """
+    arms = sub_psychedelic_trkb_arms(design, summary)
+    if not arms:
+        return []
+    return [f"Arm{'s' if len(arms) > 1 else ''} {', '.join(arms)}: {TRKB_CAVEAT}."]
+
+
+def sub_psychedelic_trkb_arms(design: TrialDesign, summary: dict) -> list[str]:
+    """The arms given a psychedelic that binds TrkB directly whose trip peak in ``summary``
+    (:func:`arm_trip_peak`) stays sub-psychedelic (:func:`psilosim.binding.is_sub_psychedelic`)."""
     from ..binding import is_sub_psychedelic
 
     arms = []
@@ -229,9 +225,7 @@ def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
         trip = arm_trip_peak(summary, name)
         if trip is not None and is_sub_psychedelic(trip) and name not in arms:
             arms.append(name)
-    if not arms:
-        return []
-    return [f"Arm{'s' if len(arms) > 1 else ''} {', '.join(arms)}: {TRKB_CAVEAT}."]
+    return arms
 
 
 def binds_trkb_as_psychedelic(compound: str) -> bool:
@@ -390,9 +384,9 @@ def _figures(ds: xr.Dataset, summary: dict, design: TrialDesign) -> dict[str, st
 
     matplotlib.use("Agg")
     names = list(summary["arms"])
-    return {"trajectories": _png(trajectory_figure(summary, design)),
-            "rates": _png(rates_figure(summary, design)),
-            "biology": _png(biology_figure(ds, names, design))}
+    return {"trajectories": png_base64(trajectory_figure(summary, design)),
+            "rates": png_base64(rates_figure(summary, design)),
+            "biology": png_base64(biology_figure(ds, names, design))}
 
 
 def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
@@ -483,11 +477,28 @@ def _published_rows(design: TrialDesign) -> dict[str, str]:
 
 
 def _compound_text(compound) -> str:
-    """A library name as is; a custom compound as ``name (based on X; key = value, ...)``."""
+    """A library name as is; a custom compound as ``name (based on X; key = value, ...)``; a full
+    definition (a compound file, a registered compound) as ``name (own definition)``."""
+    if isinstance(compound, Compound):
+        return f"{compound.name} (own definition)"
     if not hasattr(compound, "based_on"):
         return str(compound)
     overrides = ", ".join(f"{k} = {v}" for k, v in compound.overrides.items())
     return f"{compound.name} (based on {compound.based_on}" + (f"; {overrides})" if overrides else ")")
+
+
+def _assumptions(design: TrialDesign, summary: dict) -> dict[str, list[dict]]:
+    """The caveats and named hypotheses of the run: the summary's (``psilosim trial`` adds them),
+    else computed (:func:`psilosim.report.caveats.trial_assumptions`)."""
+    if "caveats" in summary and "hypotheses" in summary:
+        return {"caveats": summary["caveats"], "hypotheses": summary["hypotheses"]}
+    return trial_assumptions(design, summary)
+
+
+def _interactions_text(interactions: dict[str, bool] | None) -> str:
+    """``; interaction ssri_5ht2a_downregulation off`` for each drug interaction an arm switches off."""
+    off = [name for name, on in (interactions or {}).items() if not on]
+    return "".join(f"; interaction {name} off" for name in off)
 
 
 def _mechanisms_text(mechanisms: dict[str, bool] | None) -> str:
@@ -635,11 +646,12 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         _require_runs_models(ds, design, models)
         network = network_section(ds, models)
     scale = get_scale(design.scale)
+    assumptions = _assumptions(design, summary)
     arms = []
     for arm in design.arms:
         arms.append({"name": arm.name, "therapy": arm.therapy, "environment": arm.environment,
                      "expectancy": arm.expectancy, "n": summary["arms"].get(arm.name, {}).get("n", 0),
-                     "mechanisms": _mechanisms_text(arm.mechanisms),
+                     "mechanisms": _mechanisms_text(arm.mechanisms) + _interactions_text(arm.interactions),
                      "treatments": [f"{_compound_text(t.compound)} — {t.regimen.describe()}"
                                     for t in arm.treatments] or ["none"]})
     lo, hi = design.baseline.bounds()
@@ -661,6 +673,9 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         enrolled_mean=float(enrolled.mean()), enrolled_sd=float(enrolled.std(ddof=1)) if enrolled.size > 1 else float("nan"),
         correlations=_correlation_rows(ds, summary), low_dose_notes=low_dose_notes(design, summary),
         biology_notes=biology_notes(design, summary),
+        # the sub-psychedelic TrkB caveat is in the biology section, beside the numbers it qualifies
+        assumption_caveats=[c for c in assumptions["caveats"] if c["id"] != "trkb_subpsychedelic"],
+        hypotheses=assumptions["hypotheses"],
         difference_rows=_difference_rows(summary), reference=reference_arm(ds),
         correlation_arms=list(summary.get("arms", {})), fitted=fitted_parameters(design, models),
         ssri_rows=_ssri_rows(summary), biology_rows=_biology_rows(summary),

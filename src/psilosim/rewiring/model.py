@@ -22,13 +22,14 @@ design's imaging visits it returns the network measures of one patient, stored b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
+from .._frozen import Frozen, read_only
 from .._labels import align_regions
 from ..connectome import DMN, Parcellation, labelled_matrix, labelled_timeseries, load_dataset
 from ..connectome.builtin import HT2A
@@ -79,7 +80,7 @@ def _correlations(values: np.ndarray, labels: list[str], name: str) -> xr.DataAr
     return _labelled(values, labels, name).assign_attrs(units="1", long_name="Pearson r (expected, linearised)")
 
 
-class RewiringModel:
+class RewiringModel(Frozen):
     """A brain (depressed by default), with the rewiring rule and the imaging measures.
 
     Parameters
@@ -110,25 +111,24 @@ class RewiringModel:
         self.hopf = hopf
         self.labels = list(brain.labels)
         self.regions: pd.DataFrame = brain.regions
-        self.healthy = np.asarray(brain.sc.values, dtype=float)
+        self.healthy = read_only(np.array(brain.sc.values, dtype=float))  # a copy: the brain's own stays writable
         if (self.healthy < 0).any() or not np.isfinite(self.healthy).all():
             raise InputError("sc", "structural connectivity must be finite and non-negative")
-        self.strength = self.healthy.sum(axis=1)
+        self.strength = read_only(self.healthy.sum(axis=1))
         if not self.strength.any():
             raise InputError("sc", f"{brain.name}: structural connectivity has no connections (all weights zero)")
         self.coupling = params.effective_coupling.value / float(self.strength.mean())
-        self.dmn = self.network_mask((DMN,))
-        self.rigid = rigid_structure(self.healthy, self.dmn, params.dmn_structural_excess.value)
+        self.dmn = read_only(self.network_mask((DMN,)))
+        self.rigid = read_only(rigid_structure(self.healthy, self.dmn, params.dmn_structural_excess.value))
         self.depressed = bool(depressed)
         #: The structure treatment starts from: the rigid one, or the healthy one.
         self.untreated = self.rigid if self.depressed else self.healthy
         self.acute_state = acute_state
-        self._gain_network: LinearDMF | None = None
         self.has_hippocampus = bool(hippocampus_mask(self.regions).any())
         self._experience: dict[str, xr.DataArray] = {}
         self._baseline: dict[bool, dict[str, float]] = {}
         self._states: dict[tuple[str, int, int], np.ndarray] = {}
-        self.density = receptor_density(brain)
+        self.density = read_only(receptor_density(brain))
 
     # ------------------------------------------------------------------ structure and inputs
     def network_mask(self, networks: tuple[str, ...]) -> np.ndarray:
@@ -255,23 +255,27 @@ class RewiringModel:
 
         The coupling is backed off (as :func:`psilosim.network.scan.linear_session` does) until the
         fixed point is stable at every occupancy bin, so every acute state has a stationary FC.
+        Built on the first call and kept (the model is immutable, so it cannot go stale).
         """
-        if self._gain_network is None:
-            model = DMFModel(_labelled(self.untreated, self.labels, "sc"))
-            step = self.params.occupancy_step.value
-            bins = np.unique(np.clip(np.append(np.arange(0.0, 1.0, step), 1.0), 0.0, 1.0))
-            gains = [gain_from(self.density, o) for o in bins]
-            with threadpool_limits(BLAS_THREADS):
-                coupling = stable_coupling(model, coupling_for(self.brain), gains)
-                for _ in range(MAX_BACKOFFS):  # stability is not monotonic in G: confirm, else back off
-                    if coupling > 0 and is_stable(model, coupling, gains):
-                        break
-                    coupling *= STABILITY_BACKOFF
-                else:
-                    raise DataError(f"{self.brain.name}: no coupling keeps the DMF fixed point stable at every "
-                                    "occupancy; the 'gain' acute state is not available for this brain")
-            self._gain_network = LinearDMF(model, coupling)
         return self._gain_network
+
+    @cached_property
+    def _gain_network(self) -> LinearDMF:
+        """:meth:`gain_network`, computed once (a cached property: stored without assignment)."""
+        model = DMFModel(_labelled(self.untreated, self.labels, "sc"))
+        step = self.params.occupancy_step.value
+        bins = np.unique(np.clip(np.append(np.arange(0.0, 1.0, step), 1.0), 0.0, 1.0))
+        gains = [gain_from(self.density, o) for o in bins]
+        with threadpool_limits(BLAS_THREADS):
+            coupling = stable_coupling(model, coupling_for(self.brain), gains)
+            for _ in range(MAX_BACKOFFS):  # stability is not monotonic in G: confirm, else back off
+                if coupling > 0 and is_stable(model, coupling, gains):
+                    break
+                coupling *= STABILITY_BACKOFF
+            else:
+                raise DataError(f"{self.brain.name}: no coupling keeps the DMF fixed point stable at every "
+                                "occupancy; the 'gain' acute state is not available for this brain")
+        return LinearDMF(model, coupling)
 
     def window_deviation(self, biology, environment: str, until_day: float) -> xr.DataArray:
         """Δc: correlations during the plasticity window minus the habitual ones (region × region).

@@ -97,7 +97,8 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
         person = person.model_copy(update={"stress_deficit": 0.0})
     step = design.grid_step_d
     grid = np.unique(np.append(np.arange(0.0, days.max() + step / 2, step), days))
-    bio = patient_biology(spec.arm_treatments(), person, grid, environment=environment, mechanisms=spec.mechanisms)
+    bio = patient_biology(spec.arm_treatments(), person, grid, environment=environment, mechanisms=spec.mechanisms,
+                          interactions=spec.interactions)
     kw = chain_inputs(spec.arm_treatments(), person, environment, mechanisms=spec.mechanisms)
     result = patient_network(model, bio, environment, days, background_stress=kw["background_stress"],
                              stress=kw["stress"], spine_params=kw["spine_params"], keep_fc=keep_fc)
@@ -139,7 +140,7 @@ def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None
     arm = design.arm_of(index, seed)
     spec = design.arms[arm]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
-                          mechanisms=spec.mechanisms, params=models.biology)
+                          mechanisms=spec.mechanisms, params=models.biology, interactions=spec.interactions)
     hook = imaging_hook(design, models)
     hook = hook if isinstance(hook, ImagingHook) else ImagingHook()  # a custom hook: the default network
     return hook.rewired(design, patient, arm, bio, [0.0, day], keep_fc=True).fc
@@ -171,9 +172,9 @@ def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArr
     import matplotlib
 
     matplotlib.use("Agg")
-    from ..report.trial import _png
+    from ..report.panels import png_base64
 
-    return _png(fc_figure(arm, index, day, fc0, fc1, regions))
+    return png_base64(fc_figure(arm, index, day, fc0, fc1, regions))
 
 
 def network_section(ds: xr.Dataset, models=None) -> dict | None:

@@ -30,13 +30,32 @@ class SpineConstants(NamedTuple):
     head_time_d: float           # τ_h
 
 
+class DailyInputs(NamedTuple):
+    """What the plasticity link and the environment give the spines, on one day grid (float64[K])."""
+
+    t_d: np.ndarray     # day grid
+    trkb: np.ndarray    # TrkB signalling T
+    window: np.ndarray  # plasticity window (0–1)
+    stress: np.ndarray  # stress intensity
+
+
+class Connections(NamedTuple):
+    """Which region each connection's spines belong to, their share of it and their correlation."""
+
+    region_of: np.ndarray    # int64[C], region index of each connection
+    share: np.ndarray        # float64[C], share φ_k of its region's baseline spines (sums to 1 per region)
+    correlation: np.ndarray  # float64[C], activity correlation c_k during the window (0–1)
+    n_regions: int
+
+
 @numba.njit(cache=True)
 def _loss_fraction(rate: float, dt: float) -> float:
     return -np.expm1(-rate * dt)
 
 
 @numba.njit(cache=True)
-def _mean_inputs(trkb, window, stress, i):
+def _mean_inputs(inputs, i):
+    trkb, window, stress = inputs.trkb, inputs.window, inputs.stress
     t_pos = 0.5 * (max(trkb[i], 0.0) + max(trkb[i + 1], 0.0))
     w = 0.5 * (window[i] + window[i + 1])
     s = 0.5 * (stress[i] + stress[i + 1])
@@ -44,23 +63,17 @@ def _mean_inputs(trkb, window, stress, i):
 
 
 @numba.njit(cache=True)
-def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_regions, c,
-                     formation_on, density_in, init):
+def integrate_spines(inputs, connections, c, formation_on, density_in, init):
     """Mean-field spine pools per connection.
 
     Parameters
     ----------
-    t_d : float64[K]
-        Day grid.
-    trkb, window, stress : float64[K]
-        TrkB signalling ``T``, window (0–1) and stress intensity on the grid.
-    region_of : int64[C]
-        Region index of each connection.
-    share : float64[C]
-        Share ``φ_k`` of its region's baseline spines (sums to 1 per region).
-    corr : float64[C]
-        Activity correlation ``c_k`` during the window (0–1).
-    n_regions : int
+    inputs : DailyInputs
+        Day grid ``t_d`` (float64[K]) and TrkB signalling ``T``, window (0–1) and stress
+        intensity on it.
+    connections : Connections
+        Region index, baseline share and window correlation of each of the C connections, and
+        the number of regions R.
     c : SpineConstants
     formation_on : bool
         ``False`` follows only the spines present at ``t_d[0]`` (imaging cohorts).
@@ -78,6 +91,9 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
     head : float64[K]
         Relative spine head width.
     """
+    t_d = inputs.t_d
+    region_of, share, corr = connections.region_of, connections.share, connections.correlation
+    n_regions = connections.n_regions
     k = t_d.size
     nc = share.size
     labile = np.zeros((k, nc))
@@ -94,7 +110,7 @@ def integrate_spines(t_d, trkb, window, stress, region_of, share, corr, n_region
     density = np.zeros(n_regions)
     for i in range(k - 1):
         dt = t_d[i + 1] - t_d[i]
-        t_pos, w, s = _mean_inputs(trkb, window, stress, i)
+        t_pos, w, s = _mean_inputs(inputs, i)
         sigma = 1.0 + c.stress_gain * s
         density[:] = 0.0
         if density_in.shape[0] == k:
@@ -176,7 +192,7 @@ def stress_for_density(density: float, c: SpineConstants) -> float:
     return (sigma - 1.0) / c.stress_gain
 
 
-def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineConstants,
+def sample_spines(inputs: DailyInputs, connections: Connections, c: SpineConstants,
                   n_per_region: int, replicates: int, rng: np.random.Generator,
                   init: np.ndarray | None = None):
     """Individual spines as a birth–death process (counts per connection), seeded.
@@ -196,8 +212,9 @@ def sample_spines(t_d, trkb, window, stress, region_of, share, corr, c: SpineCon
     counts : int64[K, replicates, C]
         Spines per connection (all pools).
     """
-    k, nc = t_d.size, share.size
-    n_regions = int(region_of.max()) + 1
+    t_d, trkb, window, stress = inputs
+    region_of, share, corr = connections.region_of, connections.share, connections.correlation
+    k, nc, n_regions = t_d.size, share.size, connections.n_regions
     base = share * n_per_region
     expected = (steady_state(share, c) if init is None else np.asarray(init, float)) * n_per_region
     # draw order labile, persistent, born, consolidated (a zero mean draws nothing from the stream)

@@ -21,6 +21,8 @@ from .._seeds import checked_seed
 from ..errors import InputError
 from ..regimen import RaisesInputError
 from .kernel import (
+    Connections,
+    DailyInputs,
     SpineConstants,
     integrate_spines,
     sample_spines,
@@ -284,22 +286,26 @@ def simulate_spines(
         raise InputError("background_stress", f"must be a non-negative intensity, got {background_stress}")
     t_d, trkb, window, s = _inputs(plasticity, stress, background_stress)
     init = steady_state(lay.share, c, background_stress)
+    inputs, connections = DailyInputs(t_d, trkb, window, s), _connections(lay)
     n, b, pers, cons, formed, elim, head = integrate_spines(
-        t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, len(lay.regions), c,
-        True, np.zeros((0, len(lay.regions))), init)
+        inputs, connections, c, True, np.zeros((0, len(lay.regions))), init)
     ds = _dataset(t_d, lay, n, b, pers, cons, formed, elim, head, s, species)
     if stochastic:
         if replicates < 1:
             raise InputError("replicates", "must be at least 1")
         rng = np.random.default_rng(checked_seed(seed))
-        counts = sample_spines(t_d, trkb, window, s, lay.region_of, lay.share, lay.correlation, c,
-                               int(p.spines_per_segment.value), int(replicates), rng, init)
+        counts = sample_spines(inputs, connections, c, int(p.spines_per_segment.value), int(replicates), rng, init)
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,
                              {"units": "1", "long_name": "spines per connection on one segment (count)"})
         ds.attrs["spines_per_segment"] = int(p.spines_per_segment.value)
         if seed is not None:  # an unseeded run has no seed to record (NetCDF attrs cannot be None)
             ds.attrs["seed"] = int(seed)
     return ds
+
+
+def _connections(lay: SpineLayout) -> Connections:
+    """The layout's numbers as the kernels take them."""
+    return Connections(lay.region_of, lay.share, lay.correlation, len(lay.regions))
 
 
 def _dataset(t_d, lay: SpineLayout, n, b, pers, cons, formed, elim, head, s, species) -> xr.Dataset:
@@ -372,8 +378,8 @@ def imaging_turnover(plasticity: xr.Dataset, spines: xr.Dataset, t0: float, t1: 
     _, trkb, window, s = _inputs(sub, stress, background_stress)
     dens = full["density_rel"].values
     init = np.ascontiguousarray(full["pools"].values[0])
-    n, b, pers, cons, *_ = integrate_spines(grid, trkb, window, s, lay.region_of, lay.share, lay.correlation,
-                                            len(lay.regions), c, False, dens, init)
+    n, b, pers, cons, *_ = integrate_spines(DailyInputs(grid, trkb, window, s), _connections(lay), c, False,
+                                            dens, init)
     survivors = np.zeros(len(lay.regions))
     for j, r in enumerate(lay.region_of):
         survivors[r] += n[-1, j] + b[-1, j] + pers[-1, j] + cons[-1, j]

@@ -108,7 +108,8 @@ def _mouse() -> SpineParams:
                  "days) is about the fastest loss that keeps SP2 at ≥ 3 % at day 34 (0.006 gives 2.97 %); a drug-induced "
                  "gain then fades over months instead of years", low=0.0),
         default_correlation=Param(
-            value=0.5, unit="", source="assumption", kind="assumed",
+            value=0.5, unit="", kind="assumed",
+            source="assumed for ordinary housing, see docs/plasticity.md#equations and docs/clinical.md#one-causal-chain",
             note="activity correlation during the window when no experience is supplied "
                  "(ordinary housing); a later layer supplies per-connection values", low=0.0, high=1.0),
         stress_elimination_gain=Param(
@@ -138,10 +139,10 @@ def _human() -> SpineParams:
     calibrations): human baseline turnover is ≈ 2 % per 2 weeks, and the day-1 spine gain after
     psilocybin 25 mg is ≈ half of what the mouse rates would give.
     """
-    from ..plasticity.params import HUMAN_NO_DATA, _same, _tempo
+    from ..plasticity.params import HUMAN_NO_DATA, human_tempo, same_in_human
 
     m = _mouse()
-    tempo = _tempo()
+    tempo = human_tempo()
 
     def rate(p: Param, what: str) -> Param:
         return p.model_copy(update={
@@ -156,21 +157,21 @@ def _human() -> SpineParams:
             "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
 
     return SpineParams(
-        labile_fraction=_same(m.labile_fraction, "a fraction of spines, not a rate"),
+        labile_fraction=same_in_human(m.labile_fraction, "a fraction of spines, not a rate"),
         labile_loss_rate=rate(m.labile_loss_rate, "loss of new, transient spines"),
         maturation_rate=rate(m.maturation_rate, "maturation of new spines into persistent ones"),
-        homeostatic_gain=_same(m.homeostatic_gain, "a dimensionless sensitivity to the density deficit"),
-        formation_gain=_same(m.formation_gain,
-                             "a dimensionless multiplier of baseline formation per unit TrkB signal; the "
-                             "human formation it drives is slower because baseline formation is"),
+        homeostatic_gain=same_in_human(m.homeostatic_gain, "a dimensionless sensitivity to the density deficit"),
+        formation_gain=same_in_human(m.formation_gain,
+                                     "a dimensionless multiplier of baseline formation per unit TrkB signal; the "
+                                     "human formation it drives is slower because baseline formation is"),
         stabilisation_rate=rate(m.stabilisation_rate, "selection of plasticity-born spines in an open window"),
         new_spine_loss_rate=rate(m.new_spine_loss_rate, "loss of consolidated plasticity-born spines"),
-        default_correlation=_same(m.default_correlation, "a correlation coefficient"),
-        stress_elimination_gain=_same(m.stress_elimination_gain,
-                                      "a dimensionless multiplier of elimination per unit stress"),
+        default_correlation=same_in_human(m.default_correlation, "a correlation coefficient"),
+        stress_elimination_gain=same_in_human(m.stress_elimination_gain,
+                                              "a dimensionless multiplier of elimination per unit stress"),
         head_gain=rate(m.head_gain, "spine head enlargement per unit TrkB signal"),
         head_time=time(m.head_time, "relaxation of spine head size"),
-        spines_per_segment=_same(m.spines_per_segment, "a counting convention"),
+        spines_per_segment=same_in_human(m.spines_per_segment, "a counting convention"),
     )
 
 

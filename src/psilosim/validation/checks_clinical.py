@@ -32,6 +32,7 @@ from ..clinical.design import design_from_dict
 from ..clinical.presets import carhart2021, ketamine_iv, szigeti2021
 from ..clinical.stats import summarize
 from ..clinical.trial import run_trial
+from ..parameters import Param, ParameterSet
 from .registry import check
 
 CL1_PATIENTS, CL1_SEED = 200, 2021
@@ -43,6 +44,21 @@ CL4_MIN_EFFECT_SIZE = 0.8
 CL4_MAX_RESIDUAL_FRACTION = 0.5
 #: CL4.response: a ketamine_iv trial (half the patients per arm); the detail prints the binomial MC SE of the rate.
 CL4_RESPONSE_PATIENTS, CL4_RESPONSE_SEED = 400, 2015
+
+
+class ClinicalCheckParams(ParameterSet):
+    """Acceptance thresholds of the qualitative clinical checks."""
+
+    cl2_max_early_fraction: Param
+
+
+CHECKS = ClinicalCheckParams(
+    cl2_max_early_fraction=Param(
+        value=0.5, unit="", kind="assumed",
+        source="psilosim acceptance criterion for REFERENCES CL2 (Taylor et al. 2006 Arch Gen Psychiatry 63:1217)",
+        note="'no full effect within days' read as an SSRI − placebo separation at day 7 less than half the "
+             "one at day 42"),
+)
 CL4_RESPONSE_CONFLICT = (
     "CL4's effect size is fitted (Hedges g −1.0), but the model's day-1 change is small in both arms: saline moves "
     "−0.7 MADRS (0 % responders; ≈ 10 % by OR 9.87) and the SD of the rated change is ≈ 5 (two thirds of its "
@@ -97,7 +113,7 @@ def cl2_ssri_gradual():
             for day in (7.0, 14.0, 42.0) for c in [cohort.change(day)]}
     separated = diff[7.0] < 0
     growing = diff[42.0] < diff[14.0] < diff[7.0]
-    not_full_in_days = abs(diff[7.0]) < 0.5 * abs(diff[42.0])
+    not_full_in_days = abs(diff[7.0]) < CHECKS.cl2_max_early_fraction.value * abs(diff[42.0])
     detail = (f"SSRI − placebo latent QIDS: day 7 {diff[7.0]:.2f}, day 14 {diff[14.0]:.2f}, "
               f"day 42 {diff[42.0]:.2f}")
     return bool(separated and growing and not_full_in_days), detail

@@ -27,11 +27,11 @@ class ImagingChecks(ParameterSet):
 
 
 CHECKS = ImagingChecks(
-    patients_rct=Param(value=16, unit="", kind="assumed", source="psilosim",
+    patients_rct=Param(value=16, unit="", kind="assumed", source="psilosim validation setting",
                        note="patients of the daws2022 check (8 per arm; expected FC has no scan noise)"),
-    patients_trd=Param(value=8, unit="", kind="assumed", source="psilosim",
+    patients_trd=Param(value=8, unit="", kind="assumed", source="psilosim validation setting",
                        note="patients of the daws2022_trd check and of the NW2 cohort"),
-    seed=Param(value=7, unit="", kind="assumed", source="psilosim", note="seed of the checks"),
+    seed=Param(value=7, unit="", kind="assumed", source="psilosim validation setting", note="seed of the checks"),
     persistence_day=Param(value=180, unit="day", kind="unverified",
                           source="Siegel et al. 2023 medRxiv preprint 10.1101/2023.08.22.23294131 (summary)",
                           note="the 6-month visit at which hippocampus–DMN FC had normalised: stated in the "
@@ -39,9 +39,9 @@ CHECKS = ImagingChecks(
                                "632:131), whose abstract says the decrease lasted 'for weeks' (imaging to 3 weeks)"),
     weeks_day=Param(value=21, unit="day", kind="published", source="Siegel et al. 2024 Nature 632:131",
                     note="the last weekly visit at which the decrease was tracked (3 weeks)"),
-    fade_fraction=Param(value=0.5, unit="", kind="assumed", source="psilosim",
+    fade_fraction=Param(value=0.5, unit="", kind="assumed", source="psilosim validation setting",
                         note="'≈ baseline at 6 months' read as: less than half of the 3-week change left"),
-    unchanged_fraction=Param(value=0.1, unit="", kind="assumed", source="psilosim",
+    unchanged_fraction=Param(value=0.1, unit="", kind="assumed", source="psilosim validation setting",
                              note="escitalopram 'unchanged' read as: its mean modularity change is less than a "
                                   "tenth of the psilocybin arm's (expected FC has no scan noise, so a significance "
                                   "test would call any systematic change, however small, significant)"),

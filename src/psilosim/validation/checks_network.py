@@ -54,14 +54,14 @@ CHECKS = NetworkCheckParams(
                   note="psilocybin dose of the NW1 study"),
     at_hours=Param(value=2.0, unit="h", source="Siegel et al. 2024 (scan during the acute effect)",
                    kind="assumed", note="near peak psilocin (REFERENCES PK2)"),
-    minutes=Param(value=10.0, unit="min", source="psilosim", kind="assumed",
+    minutes=Param(value=10.0, unit="min", source="psilosim validation setting", kind="assumed",
                   note="scan window over which occupancy is averaged"),
-    n_shuffles=Param(value=40, unit="", source="psilosim", kind="assumed",
+    n_shuffles=Param(value=40, unit="", source="psilosim validation setting", kind="assumed",
                      note="null receptor maps (variogram-matched, else shuffled) compared with the real one"),
-    beat_fraction=Param(value=0.95, unit="", source="psilosim", kind="assumed",
+    beat_fraction=Param(value=0.95, unit="", source="psilosim validation setting", kind="assumed",
                         note="the real map must beat this fraction of null maps (a one-sided "
                              "test at 5 %, as for a spin test)"),
-    seed=Param(value=0, unit="", source="psilosim", kind="assumed", note="noise seed"),
+    seed=Param(value=0, unit="", source="psilosim validation setting", kind="assumed", note="noise seed"),
 )
 
 

@@ -13,9 +13,10 @@ import numpy as np
 
 from ..binding import effect_duration_h, simulate_acute
 from ..compounds import get_compound
+from ..parameters import Param, ParameterSet
 from ..pharmacokinetics import nca, simulate_pk
 from ..regimen import Regimen
-from ..units import Q_
+from ..units import HOURS_PER_DAY, Q_
 from .registry import check
 
 FINE_DT_H = 0.05
@@ -26,6 +27,55 @@ PK6_WEIGHTS_KG = (70.0, 85.0)
 KLEIN_SCAN_H = 6.0
 #: Weeks of daily escitalopram for the chronic (steady-state) occupancy of RB5.
 CHRONIC_WEEKS = 4
+
+
+class PharmacologyCheckParams(ParameterSet):
+    """Acceptance thresholds of the qualitative binding checks (RB3, RB6–RB8): how a statement of
+    REFERENCES.md ("tracks", "higher affinity", "blunts") is read as a number."""
+
+    rb3_min_rank_r_occupancy: Param
+    rb3_min_rank_r_plasma: Param
+    rb6_min_affinity_fold: Param
+    rb6_min_trkb_over_5ht2a: Param
+    rb7_min_serotonin_surface_occupancy: Param
+    rb7_min_intracellular_occupancy: Param
+    rb8_max_blunted_fraction: Param
+    rb8_unblunted_tolerance: Param
+
+
+_QUALITATIVE = "psilosim acceptance criterion for the qualitative target REFERENCES "
+CHECKS = PharmacologyCheckParams(
+    rb3_min_rank_r_occupancy=Param(
+        value=0.9, unit="", kind="assumed", source=_QUALITATIVE + "RB3 (Madsen et al. 2019; Stenbæk et al. 2021)",
+        note="'intensity tracks occupancy' read as a Spearman r above 0.9 over the 24 h course after 25 mg"),
+    rb3_min_rank_r_plasma=Param(
+        value=0.7, unit="", kind="assumed", source=_QUALITATIVE + "RB3 (Madsen et al. 2019; Stenbæk et al. 2021)",
+        note="lower than for occupancy: the effect lags plasma psilocin through the effect compartment "
+             "(hysteresis), so its rank correlation with plasma is looser"),
+    rb6_min_affinity_fold=Param(
+        value=100.0, unit="", kind="assumed", source=_QUALITATIVE + "RB6 (Moliner et al. 2023 Nat Neurosci 26:1032)",
+        note="a tenth of the ≈ 1000-fold higher TrkB affinity reported for psilocin over antidepressants: "
+             "an order of magnitude of margin for a statement of order"),
+    rb6_min_trkb_over_5ht2a=Param(
+        value=2.0, unit="", kind="assumed", source=_QUALITATIVE + "RB6 (Moliner et al. 2023 Nat Neurosci 26:1032)",
+        note="after 1 mg (no trip) peak TrkB occupancy at least twice the 5-HT2A one: plasticity can be "
+             "engaged without the head-twitch/trip pathway"),
+    rb7_min_serotonin_surface_occupancy=Param(
+        value=0.1, unit="", kind="assumed", source=_QUALITATIVE + "RB7 (Vargas et al. 2023 Science)",
+        note="the SSRI's extra serotonin must occupy surface 5-HT2A measurably (10 %), so that a zero "
+             "intracellular activation is the membrane's doing, not a lack of serotonin"),
+    rb7_min_intracellular_occupancy=Param(
+        value=0.5, unit="", kind="assumed", source=_QUALITATIVE + "RB7 (Vargas et al. 2023 Science)",
+        note="membrane-permeable psilocin after 25 mg must occupy most of the intracellular pool"),
+    rb8_max_blunted_fraction=Param(
+        value=0.75, unit="", kind="assumed", source=_QUALITATIVE + "RB8 (clinical and preclinical reports)",
+        note="'blunts' read as a peak effect at least a quarter lower after 6 weeks of escitalopram 20 mg "
+             "than without it"),
+    rb8_unblunted_tolerance=Param(
+        value=0.05, unit="", kind="assumed", source=_QUALITATIVE + "RB8 (a named model hypothesis)",
+        note="relative tolerance: with both SSRI mechanisms off the peak equals psilocybin alone within 5 %, "
+             "so the blunting comes from the named mechanisms only"),
+)
 
 
 def _psilocybin_nca(dose_mg: float, parameter_set: str | None = None):
@@ -182,7 +232,8 @@ def effect_tracks_occupancy() -> tuple[bool, str]:
     r_occ = float(np.corrcoef(rank(eff), rank(occ))[0, 1])
     r_conc = float(np.corrcoef(rank(eff), rank(conc))[0, 1])
     higher_dose_more = _peak_effect_percent(30) > _peak_effect_percent(15)
-    return (r_occ > 0.9 and r_conc > 0.7 and higher_dose_more,
+    return (r_occ > CHECKS.rb3_min_rank_r_occupancy.value and r_conc > CHECKS.rb3_min_rank_r_plasma.value
+            and higher_dose_more,
             f"Spearman r(effect, occupancy) = {r_occ:.2f}, r(effect, plasma) = {r_conc:.2f}")
 
 
@@ -205,7 +256,7 @@ def sert_10mg() -> float:
 def sert_chronic_20mg() -> tuple[float, str]:
     hours = CHRONIC_WEEKS * 7 * 24
     ds = simulate_acute(("escitalopram", Regimen.daily("20 mg", duration=f"{CHRONIC_WEEKS} weeks")), t_end_h=hours)
-    last_day = ds.occupancy.sel(target="SERT").where(ds.time_h >= hours - 24, drop=True)
+    last_day = ds.occupancy.sel(target="SERT").where(ds.time_h >= hours - HOURS_PER_DAY, drop=True)
     return float(last_day.mean()) * 100.0, f"mean over the last dosing interval after {CHRONIC_WEEKS} weeks of 20 mg daily"
 
 
@@ -225,7 +276,7 @@ def trkb_affinity() -> tuple[bool, str]:
     fold = min(other_nm) / psi_nm
     ds = simulate_acute(("psilocybin", Regimen.single("1 mg")), t_end_h=ACUTE_HOURS, dt_h=FINE_DT_H)
     trkb, ht2a = (float(ds.occupancy.sel(target=t).max()) for t in ("TrkB", "5-HT2A_surface"))
-    return (fold >= 100.0 and trkb > 2 * ht2a,
+    return (fold >= CHECKS.rb6_min_affinity_fold.value and trkb > CHECKS.rb6_min_trkb_over_5ht2a.value * ht2a,
             f"TrkB affinity {fold:.0f}x higher than antidepressants; after 1 mg: TrkB {trkb:.2f} vs 5-HT2A {ht2a:.2f}")
 
 
@@ -236,7 +287,8 @@ def pools() -> tuple[bool, str]:
     serotonin_surface = float(esc.serotonin_occupancy.max())
     esc_intra = float(esc.activation.sel(pool="intracellular").max())
     psi_intra = float(psi.occupancy.sel(target="5-HT2A_intracellular").max())
-    ok = serotonin_surface > 0.1 and esc_intra == 0.0 and psi_intra > 0.5
+    ok = (serotonin_surface > CHECKS.rb7_min_serotonin_surface_occupancy.value and esc_intra == 0.0
+          and psi_intra > CHECKS.rb7_min_intracellular_occupancy.value)
     return ok, (f"SSRI: surface serotonin occupancy {serotonin_surface:.2f}, intracellular activation {esc_intra:.2f}; "
                 f"psilocin intracellular occupancy {psi_intra:.2f}")
 
@@ -253,5 +305,6 @@ def ssri_blunting() -> tuple[bool, str]:
                           ("psilocybin", Regimen.single("25 mg", at=f"{hours - 24} h"))], t_end_h=hours,
                          subject={"interactions": {"ssri_5ht2a_downregulation": False, "ssri_surface_serotonin": False}})
     unblunted = float(off.effect.max())
-    ok = blunted < 0.75 * plain and math.isclose(unblunted, plain, rel_tol=0.05)
+    ok = (blunted < CHECKS.rb8_max_blunted_fraction.value * plain
+          and math.isclose(unblunted, plain, rel_tol=CHECKS.rb8_unblunted_tolerance.value))
     return ok, f"peak effect of 25 mg: {plain:.2f} alone, {blunted:.2f} after 6 weeks of escitalopram 20 mg ({unblunted:.2f} with the mechanisms off)"

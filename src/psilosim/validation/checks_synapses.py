@@ -7,7 +7,28 @@ from functools import cache
 
 import numpy as np
 
+from ..parameters import Param, ParameterSet
 from .registry import check
+
+
+class SynapseCheckParams(ParameterSet):
+    """Acceptance thresholds of the direction-only synapse checks."""
+
+    sp5_max_density_after_stress: Param
+    sp5_max_recovered_density: Param
+
+
+_SP5 = "psilosim acceptance criterion for REFERENCES SP5 (Radley et al. 2006 Cereb Cortex; direction only)"
+CHECKS = SynapseCheckParams(
+    sp5_max_density_after_stress=Param(
+        value=0.95, unit="", kind="assumed", source=_SP5,
+        note="relative spine density at the end of 21 d stress below 0.95: a loss of at least 5 % (the ≈ 16 % "
+             "often quoted is unverified, so only a clear loss is required)"),
+    sp5_max_recovered_density=Param(
+        value=0.99, unit="", kind="assumed", source=_SP5,
+        note="60 d after the stress the density has risen but is still below 0.99 of baseline: partial, "
+             "slow recovery"),
+)
 
 
 @cache
@@ -69,7 +90,7 @@ def sp5_stress_loss_then_partial_recovery() -> tuple[bool, str]:
     ds = _chain("none", stress=True, days=60.0)
     d = ds["density_rel"].isel(region=0)
     end, later = float(d.interp(time_d=0.0)), float(d.interp(time_d=60.0))
-    ok = end < 0.95 and end < later < 0.99
+    ok = end < CHECKS.sp5_max_density_after_stress.value and end < later < CHECKS.sp5_max_recovered_density.value
     return ok, f"density {end:.3f} at the end of 21 d stress, {later:.3f} 60 d later (baseline 1)"
 
 

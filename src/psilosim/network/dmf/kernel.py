@@ -38,6 +38,9 @@ from ..bold import EFFICACY, balloon_signal, balloon_step
 State = namedtuple("State", "se si hemo rng step")
 #: What drives each member: transposed connectome Cᵀ (N, N, C-contiguous), coupling G (B,), E gain (B, N), FIC weights (B, N).
 Drive = namedtuple("Drive", "conn_t coupling gain j_fic")
+#: What a chunk records: BOLD samples that fall in it (B, N, n_samples) and the sum over its
+#: network steps of each region's mean excitatory rate (B, N, Hz).
+Record = namedtuple("Record", "bold rate_sum")
 
 _HZ_TO_PER_MS = 1e-3  # unit conversion: a rate in Hz is 1e-3 events per ms
 
@@ -100,7 +103,7 @@ def _block_input(lo, hi, se, conn_t, net):
 
 
 @njit(cache=True)
-def _run_block(lo, hi, state, drive, c, bc, n_steps, sample_every, bold_out, rate_sum, work):
+def _run_block(lo, hi, state, drive, c, bc, n_steps, sample_every, record, work):
     """Advance members lo..hi-1 over the whole chunk."""
     start = state.step[0]
     first_sample = start // sample_every
@@ -108,12 +111,12 @@ def _run_block(lo, hi, state, drive, c, bc, n_steps, sample_every, bold_out, rat
     for k in range(n_steps):
         _block_input(lo, hi, state.se, drive.conn_t, net)
         for b in range(lo, hi):
-            _member_step(b, state, drive, net, c, bc, rate_sum, work)
+            _member_step(b, state, drive, net, c, bc, record.rate_sum, work)
         global_step = start + k + 1
         if global_step % sample_every == 0:
             sample = global_step // sample_every - first_sample - 1  # m-th sample, 1-based m
             for b in range(lo, hi):
-                balloon_signal(state.hemo[b], bold_out[b, :, sample], bc)
+                balloon_signal(state.hemo[b], record.bold[b, :, sample], bc)
 
 
 def block_edges(batch: int, n_threads: int) -> np.ndarray:
@@ -123,24 +126,22 @@ def block_edges(batch: int, n_threads: int) -> np.ndarray:
 
 
 @njit(cache=True, parallel=True)
-def run_parallel(state, drive, c, bc, n_steps, sample_every, bold_out, rate_sum, edges):
+def run_parallel(state, drive, c, bc, n_steps, sample_every, record, edges):
     """Advance a batch by ``n_steps`` network steps, blocks of members in parallel.
 
-    ``bold_out`` (B, N, n_samples) receives the samples that fall in this chunk, ``rate_sum``
-    (B, N) accumulates the mean excitatory rate of every network step, ``edges`` are the block
-    boundaries (see :func:`block_edges`).
+    ``record.bold`` (B, N, n_samples) receives the samples that fall in this chunk,
+    ``record.rate_sum`` (B, N) accumulates the mean excitatory rate of every network step,
+    ``edges`` are the block boundaries (see :func:`block_edges`).
     """
     work = np.empty((state.se.shape[0], 3, state.se.shape[1]))
     for blk in prange(len(edges) - 1):
-        _run_block(edges[blk], edges[blk + 1], state, drive, c, bc, n_steps, sample_every,
-                   bold_out, rate_sum, work)
+        _run_block(edges[blk], edges[blk + 1], state, drive, c, bc, n_steps, sample_every, record, work)
     state.step[0] += n_steps
 
 
 @njit(cache=True)
-def run_serial(state, drive, c, bc, n_steps, sample_every, bold_out, rate_sum, edges):
+def run_serial(state, drive, c, bc, n_steps, sample_every, record, edges):
     """Same as :func:`run_parallel` on one thread (``edges`` is ignored: one block)."""
     work = np.empty((state.se.shape[0], 3, state.se.shape[1]))
-    _run_block(0, state.se.shape[0], state, drive, c, bc, n_steps, sample_every, bold_out,
-               rate_sum, work)
+    _run_block(0, state.se.shape[0], state, drive, c, bc, n_steps, sample_every, record, work)
     state.step[0] += n_steps

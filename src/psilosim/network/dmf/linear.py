@@ -24,6 +24,7 @@ import xarray as xr
 from scipy.linalg import solve_continuous_lyapunov
 from scipy.optimize import root
 
+from ..._frozen import Frozen
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
 from .._checks import checked_coupling
@@ -46,7 +47,7 @@ def _phi(x: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
     return np.where(silent, 0.0, value), np.where(silent, 0.0, slope)
 
 
-class LinearDMF:
+class LinearDMF(Frozen):
     """Fixed points, Jacobians and stationary covariance of a :class:`DMFModel`."""
 
     def __init__(self, model: DMFModel, coupling: float, j_fic: np.ndarray | None = None):
@@ -161,7 +162,10 @@ class LinearDMF:
         n = self.model.n_regions
         cov = self.covariance(gain, current_e=current_e, current_i=current_i)[:n, :n]
         sd = np.sqrt(np.diag(cov))
-        return labelled_matrix(cov / np.outer(sd, sd), self.model.labels, name="fc")
+        corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)  # round-off put the diagonal at 1 + 2e-16
+        np.fill_diagonal(corr, 1.0)
+        return labelled_matrix(corr, self.model.labels, name="fc",
+                               attrs={"units": "1", "long_name": "correlation of the S_E fluctuations"})
 
     def rates(self, gain: np.ndarray | None = None, *, current_e: np.ndarray | None = None,
               current_i: np.ndarray | None = None) -> xr.DataArray:

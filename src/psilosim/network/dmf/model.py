@@ -30,12 +30,13 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import brentq
 
+from ..._frozen import Frozen
 from ..._labels import SHOWN_LABELS
 from ...errors import InputError, WorkingPointWarning
 from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
 from ..bold import BALLOON, TIME_LONG_NAME, BalloonParams, balloon_constants, resting_state
-from .kernel import Drive, State, block_edges, run_parallel, run_serial, transfer
+from .kernel import Drive, Record, State, block_edges, run_parallel, run_serial, transfer
 from .params import DMF, DMFParams, kernel_constants
 
 #: Batches at least this large run blocks of members in parallel; a single member runs on one
@@ -57,7 +58,7 @@ def valid_gains(gains: np.ndarray) -> bool:
     return bool(np.isfinite(gains).all() and (gains > 0).all())
 
 
-class DMFModel:
+class DMFModel(Frozen):
     """The DMF on one connectome.
 
     Parameters
@@ -336,7 +337,7 @@ class DMFRun:
         rate_sum = np.zeros((self.batch, self.model.n_regions))
         kernel = run_parallel if self.batch >= PARALLEL_MIN_BATCH else run_serial
         kernel(self.state, self.drive, self.model.consts, self.model.balloon, n_steps,
-               self.sample_every, bold, rate_sum, block_edges(self.batch, numba.get_num_threads()))
+               self.sample_every, Record(bold, rate_sum), block_edges(self.batch, numba.get_num_threads()))
         times = (np.arange(first, first + n_samples) + 1) * self.tr_s - self.recording_start_s
         self.recording_started = self.recording_started or n_samples > 0
         labels = self.model.labels

@@ -71,7 +71,7 @@ DMF = DMFParams(
     ),
     dt=Param(value=0.1, unit="ms", source=D2014, kind="published", note="Euler step of the local dynamics"),
     network_step=Param(
-        value=1.0, unit="ms", source="psilosim", kind="assumed",
+        value=1.0, unit="ms", source="psilosim numerical setting", kind="assumed",
         note="long-range input and noise increments refreshed every 1 ms (the gating S_E moves on "
              "τ_E = 100 ms; 1 ms is far below real conduction delays, which the DMF ignores)",
     ),
@@ -89,21 +89,21 @@ DMF = DMFParams(
         low=0.0,
     ),
     fic_rate=Param(
-        value=0.1, unit="nA/Hz", source="psilosim", kind="assumed",
+        value=0.1, unit="nA/Hz", source="psilosim numerical setting", kind="assumed",
         note="FIC refinement step: J_i += rate·(r_i − target) per iteration (Deco 2014 adjust J_i "
              "up when a region fires above target and down when below; the local slope "
              "dr/dJ ≈ −3.5 Hz/nA at the working point makes 0.1 a damped Newton step)",
     ),
     fic_iterations=Param(
-        value=16, unit="", source="psilosim", kind="assumed",
+        value=16, unit="", source="psilosim numerical setting", kind="assumed",
         note="number of noisy FIC refinement iterations after the closed-form start",
     ),
     fic_window=Param(
-        value=6.0, unit="s", source="psilosim", kind="assumed",
+        value=6.0, unit="s", source="psilosim numerical setting", kind="assumed",
         note="simulated time over which each FIC iteration measures the mean rates",
     ),
     fic_rate_tolerance=Param(
-        value=1.0, unit="Hz", source="psilosim", kind="assumed",
+        value=1.0, unit="Hz", source="psilosim numerical setting", kind="assumed",
         note="distance of a baseline run's mean excitatory rate from target_rate beyond which "
              "DMFModel.simulate warns (WorkingPointWarning) that the run left the FIC working point: "
              "a third of the target, well outside what noise alone shifts the uncoupled mean "

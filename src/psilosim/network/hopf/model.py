@@ -18,12 +18,13 @@ import numpy as np
 import xarray as xr
 from scipy.linalg import solve_continuous_lyapunov
 
+from ..._frozen import Frozen
 from ...connectome.parcellation import labelled_matrix
 from ...errors import DataError, InputError
 from .._checks import checked_coupling, checked_couplings, checked_sc
 from .._rng import seed_streams
 from ..bold import TIME_LONG_NAME
-from .kernel import run
+from .kernel import Drive, State, Step, run
 from .params import HOPF, HopfParams
 
 #: Slack (s) within which a sampling interval counts as a whole number of integration steps
@@ -31,7 +32,7 @@ from .params import HOPF, HopfParams
 STEP_GRID_SLACK_S = 1e-9
 
 
-class HopfModel:
+class HopfModel(Frozen):
     """Stuart–Landau oscillators on a connectome (``sc[i, j]``: input to i from j).
 
     ``sc`` is a labelled DataArray with dims ``("region_i", "region_j")`` listing the same regions
@@ -92,19 +93,17 @@ class HopfModel:
             if not (np.isfinite(seconds) and seconds >= 0):
                 raise InputError(field, f"must be a finite number of seconds >= 0, got {seconds}")
         omega = np.full((batch, self.n_regions), 2 * np.pi * self.params.frequency.to("Hz"))
-        x = np.zeros((batch, self.n_regions))
-        y = np.zeros((batch, self.n_regions))
-        rng = seed_streams(seed, batch)
-        consts = np.array([dt, self.params.noise.value * np.sqrt(dt)])
-        conn_t = np.ascontiguousarray(self.sc.T)
-        strength = self.sc.sum(axis=1)
+        state = State(x=np.zeros((batch, self.n_regions)), y=np.zeros((batch, self.n_regions)),
+                      rng=seed_streams(seed, batch))
+        drive = Drive(conn_t=np.ascontiguousarray(self.sc.T), strength=self.sc.sum(axis=1), a=a, omega=omega,
+                      coupling=g)
+        step = Step(dt=float(dt), kick=float(self.params.noise.value * np.sqrt(dt)))
         n_warm = int(round(warmup_s / dt))
         if n_warm:
-            run(x, y, rng, conn_t, strength, a, omega, g, consts, n_warm, n_warm,
-                np.empty((batch, self.n_regions, 1)))
+            run(state, drive, step, n_warm, n_warm, np.empty((batch, self.n_regions, 1)))
         n_samples = int(round(duration_s / tr_s))
         out = np.empty((batch, self.n_regions, n_samples))
-        run(x, y, rng, conn_t, strength, a, omega, g, consts, n_samples * every, every, out)
+        run(state, drive, step, n_samples * every, every, out)
         return xr.DataArray(out, dims=("member", "region", "time"),
                             coords={"region": self.labels,
                                     "time": ("time", np.arange(1, n_samples + 1) * tr_s,

@@ -32,7 +32,8 @@ HOPF = HopfParams(
     noise=Param(value=0.02, unit="", source=D2017, kind="published", note="noise amplitude β"),
     dt=Param(value=0.1, unit="s", source=D2017, kind="published", note="Euler–Maruyama step"),
     drug_shift=Param(
-        value=0.02, unit="1/s", source="psilosim", kind="assumed",
+        value=0.02, unit="1/s", kind="assumed",
+        source="assumed by analogy with the DMF gain term, see docs/network.md#acute-state-alternatives-investigated",
         note="5-HT2A moves a region towards the bifurcation: a_i = a + shift·R_i·occupancy "
              "(the Hopf analogue of the DMF gain term; a full shift reaches a = 0 where R = 1)",
     ),
