@@ -261,3 +261,27 @@ def test_goodwin_has_the_dose_note_and_no_rb8_line():
     assumptions = caveats.trial_assumptions(design, summary)
     assert [c["id"] for c in assumptions["caveats"]] == ["dose_response_above_10mg"]
     assert assumptions["hypotheses"] == []
+
+
+def test_trial_rb8_line_says_it_is_the_acute_peak_not_the_outcome():
+    (hyp,) = trial_hypotheses(design_from_dict(_esc_design()))
+    assert "acute peak of one typical patient" in hyp["text"] and "second run" in hyp["text"]
+
+
+@pytest.fixture(scope="module")
+def carhart_small(tmp_path_factory):
+    """``trial carhart2021 --json`` with 8 patients: the escitalopram arm gets 2 × 1 mg psilocybin."""
+    tmp = tmp_path_factory.mktemp("carhart")
+    return _json("trial", "carhart2021", "-n", "8", "--no-report", "--out", str(tmp / "out"))
+
+
+def test_the_low_dose_caveat_names_the_drug_it_is_about_not_only_the_arm(carhart_small):
+    (caveat,) = [c for c in carhart_small["caveats"] if c["id"] == "trkb_subpsychedelic"]
+    assert caveat["arms"] == ["escitalopram"] and caveat["given"] == {"escitalopram": "psilocybin 1 mg"}
+    assert caveats.caveat_line(caveat).startswith("caveat (arm escitalopram: psilocybin 1 mg): ")
+
+
+def test_the_report_names_the_low_dose_drug_too(tmp_path):
+    _json("trial", "carhart2021", "-n", "8", "--out", str(tmp_path / "out"))
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Arm escitalopram (psilocybin 1 mg): sub-psychedelic" in report  # the biology section's caveat

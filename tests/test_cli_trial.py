@@ -211,7 +211,7 @@ def test_zarr_results_hold_the_same_dataset_as_netcdf(monkeypatch, capsys, tmp_p
         for ds in (nc, zr):
             ds.attrs.pop("created_utc"), ds.attrs.pop("command")
         xr.testing.assert_identical(nc.load(), zr.load())
-        assert zr["outcome"].attrs["units"] == nc["outcome"].attrs["units"]
+        assert zr["baseline_severity"].attrs["units"] == nc["baseline_severity"].attrs["units"] == "scale_point"
     # a finished run resumed into the same folder rewrites its store
     code, _, err = run_cli(monkeypatch, capsys, "trial", "carhart2021", "-n", "6", "--seed", "2",
                            "--out", str(tmp_path / "zarr"), "--no-report", "--json", "--format", "zarr")

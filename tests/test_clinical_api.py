@@ -70,7 +70,7 @@ def test_every_unit_attr_of_a_trial_result_parses(small_run):
             ureg.Unit(str(da.attrs["units"]))  # raises on a sentence
     assert small_run["body_weight_kg"].attrs["units"] == "kg"
     assert small_run["study_day"].attrs["units"] == "day"
-    assert small_run["outcome"].attrs["units"] == "1"
+    assert small_run["outcome"].attrs["units_coordinate"] == "measure_units"  # rows differ in unit
     assert small_run["outcome"].attrs["scale"] == "QIDS-SR-16" == small_run.attrs["scale"]
     assert "QIDS-SR-16 points" in small_run["outcome"].attrs["long_name"]
     assert "QIDS-SR-16 points" in small_run["baseline_severity"].attrs["long_name"]

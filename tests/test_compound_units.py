@@ -363,3 +363,13 @@ def test_replace_refuses_a_param_of_another_dimension_for_an_undeclared_field():
         DMF.replace(**{name: Param(value=1.0, unit="mg", source="test", kind="assumed")})
     assert err.value.field == name
     assert "time" in err.value.problem
+
+
+def test_a_fraction_given_as_a_mass_ratio_is_refused():
+    # "100 mg/kg" is dimensionless to pint, but a dose per body mass is not a fraction (1e-4)
+    with pytest.raises(ValueError, match="bioavailability: 'mg/kg' is not a dimensionless number"):
+        RouteParams(bioavailability=Param(value=100, unit="mg/kg", kind="assumed", source="x"),
+                    absorption_rate=Param(value=2, unit="1/h", kind="assumed", source="x"))
+    route = RouteParams(bioavailability=Param(value=50, unit="%", kind="assumed", source="x"),
+                        absorption_rate=Param(value=2, unit="1/h", kind="assumed", source="x"))
+    assert route.bioavailability.value == pytest.approx(0.5)

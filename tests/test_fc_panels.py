@@ -43,9 +43,9 @@ def _blocks(regions, labels):
 @pytest.fixture
 def drawn(monkeypatch):
     """The axes each figure module hands to the shared drawer, which still draws them."""
+    import psilosim.clinical.imaging as clinical_imaging
     import psilosim.metrics.figures as metrics_figures
     import psilosim.network.figures as network_figures
-    import psilosim.rewiring.report as rewiring_report
     from psilosim.report.panels import fc_matrix_panel
 
     axes = []
@@ -54,7 +54,7 @@ def drawn(monkeypatch):
         axes.append(ax)
         return fc_matrix_panel(fig, ax, *args, **kwargs)
 
-    for module in (metrics_figures, network_figures, rewiring_report):
+    for module in (metrics_figures, network_figures, clinical_imaging):
         monkeypatch.setattr(module, "fc_matrix_panel", spy)
     return axes
 
@@ -159,7 +159,7 @@ def test_the_fit_figure_keeps_its_fc_pair(aal2, drawn):
 
 # ------------------------------------------------------------------ rewiring (trial report)
 def test_the_trial_reports_fc_figure_keeps_its_panels(drawn):
-    from psilosim.rewiring.report import fc_figure
+    from psilosim.clinical.imaging import fc_figure
 
     regions = load_dataset("tvb76").regions
     labels = list(regions.index)

@@ -196,3 +196,134 @@ def test_check_thresholds_are_params_with_sources():
     assert checks_pharmacology.CHECKS.rb8_max_blunted_fraction.value == 0.75
     assert checks_synapses.CHECKS.sp5_max_density_after_stress.value == 0.95
     assert checks_clinical.CHECKS.cl2_max_early_fraction.value == 0.5
+
+
+# ----------------------------------------------------------------------------- 80 columns (U7 #4)
+def _render(monkeypatch, *args: str, width: int = 80) -> list[str]:
+    """``psilosim params ARGS`` as a terminal ``width`` columns wide shows it, line by line."""
+    import io
+
+    from rich.console import Console
+
+    from psilosim.cli import params as params_cli
+
+    out = Console(file=io.StringIO(), width=width, color_system=None, legacy_windows=False)
+    monkeypatch.setattr(params_cli, "console", out)
+    result = CliRunner().invoke(app, ["params", *args], terminal_width=width)
+    assert result.exit_code == 0, result.output
+    return out.file.getvalue().splitlines()
+
+
+def _whole_on_a_line(name: str, lines: list[str]) -> bool:
+    return any(re.search(rf"(^|\s){re.escape(name)}(\s|$)", line) for line in lines)
+
+
+def test_one_set_at_80_columns_has_its_name_whole_and_one_line_per_parameter(monkeypatch, sets):
+    lines = _render(monkeypatch, "BALLOON")
+    assert max(map(len, lines)) <= 80
+    assert _whole_on_a_line("network.bold.BALLOON", lines)
+    # heading, column names, rule, one line per parameter, blank, totals and the disclaimer
+    assert len(lines) <= len(sets["network.bold.BALLOON"].params()) + 10  # 169 lines before
+    for field in sets["network.bold.BALLOON"].params():
+        assert _whole_on_a_line(field, lines), field
+    assert "Obata" in "\n".join(lines)  # the source, cut short but there
+
+
+def test_a_compound_at_80_columns_is_grouped_by_the_path_its_file_uses(monkeypatch, sets):
+    lines = _render(monkeypatch, "compound:psilocybin")
+    assert max(map(len, lines)) <= 80
+    groups = [line for line in lines if line.startswith("compound:psilocybin")]
+    assert "compound:psilocybin species.human.sets.holze2023" in groups
+    n = len(sets["compound:psilocybin"].params())
+    assert len(lines) <= n + 4 * len(groups) + 6
+
+
+def test_notes_only_on_wide_terminals_or_when_asked(monkeypatch, sets):
+    note = sets["network.bold.BALLOON"].efficacy.note
+    words = note.split()[:3]
+    assert " ".join(words) not in "\n".join(_render(monkeypatch, "BALLOON"))
+    assert " ".join(words) in " ".join(" ".join(_render(monkeypatch, "BALLOON", "--notes")).split())
+    assert " ".join(words) in " ".join(" ".join(_render(monkeypatch, "BALLOON", width=160)).split())
+
+
+def test_no_name_prints_one_entry_per_set_and_says_how_to_list_one(monkeypatch, sets):
+    lines = _render(monkeypatch)
+    text = "\n".join(lines)
+    assert max(map(len, lines)) <= 80
+    for name in sets:
+        assert _whole_on_a_line(name, lines), name
+    assert len(lines) <= 3 * len(sets)  # 7,577 lines before
+    assert "psilosim params NAME" in text and "--all" in text
+    ballon = next(line for line in lines if "network.bold.BALLOON" in line)
+    assert "network.md" in ballon and " 12 " in ballon
+
+
+def test_all_prints_every_set_under_its_own_heading(monkeypatch, sets):
+    lines = _render(monkeypatch, "--all")
+    assert max(map(len, lines)) <= 80
+    headings = {line.split()[0] for line in lines if line and line.split()[0] in sets}
+    assert headings == set(sets)
+
+
+# ----------------------------------------------------------------------------- one naming (U7 #5)
+def _recorded_sets() -> dict[str, dict]:
+    """The parameter sets a run's and a trial's provenance.json record, by their keys there."""
+    from psilosim.clinical.identity import DEFAULT_MODELS
+    from psilosim.network.dmf import params as dmf
+    from psilosim.network.hopf import params as hopf
+    from psilosim.scenario import load_scenario, parameter_values
+
+    return {**parameter_values(load_scenario()), **DEFAULT_MODELS.parameter_sets(),
+            "network.hopf": hopf.HOPF.model_dump(mode="json"), "network.dmf": dmf.DMF.model_dump(mode="json"),
+            "network.dmf_fitted_g": dmf.FITTED_G.model_dump(mode="json")}
+
+
+def test_params_accepts_every_key_provenance_json_uses(sets):
+    recorded = _recorded_sets()
+    assert {"compound.psilocybin", "binding.effect", "interactions", "biology", "plasticity.human"} <= set(recorded)
+    for key, values in recorded.items():
+        chosen = {r["set"] for r in _json_rows(key)}
+        assert len(chosen) == 1, (key, chosen)
+        assert sets[chosen.pop()].model_dump(mode="json") == values, key
+
+
+@pytest.mark.parametrize(("typed", "suggested"), [
+    ("psilocibin", "compound:psilocybin"), ("biologie", "clinical.biology.DEFAULT_BIOLOGY"),
+    ("interaction", None), ("BALOON.efficacy", "network.bold.BALLOON"), ("compund:LSD", "compound:LSD")])
+def test_names_work_or_are_suggested_by_last_part_and_compound_name(typed, suggested):
+    result = _invoke(typed, "--json")
+    if suggested is None:
+        assert result.exit_code == 0
+        return
+    assert isinstance(result.exception, InputError)
+    assert suggested in result.exception.problem
+
+
+def test_a_compound_is_listed_by_its_bare_name():
+    assert {r["set"] for r in _json_rows("psilocybin")} == {"compound:psilocybin"}
+
+
+def _at(data, path: str):
+    for part in path.split("."):
+        data = data[part]
+    return data
+
+
+def test_compound_parameters_are_named_by_the_path_a_compound_file_uses(sets):
+    for row in (r for r in _json_rows("compound:") if r["set"].startswith("compound:")):
+        entry = _at(sets[row["set"]].model_dump(mode="json"), row["field"])
+        assert entry["value"] == row["value"], row
+    assert "species.human.sets.holze2023.clearance" in {r["field"] for r in _json_rows("compound:psilocybin")}
+
+
+def test_compound_names_match_the_load_errors(tmp_path):
+    from psilosim.compounds import load_compound_file
+
+    text = (SRC / "compounds" / "library" / "psilocybin.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "psi.yaml"
+    bad.write_text(text.replace("clearance: {value: 116.2, unit: L/h", "clearance: {value: 116.2, unit: mg"),
+                   encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        load_compound_file(bad)
+    fields = {r["field"] for r in _json_rows("compound:psilocybin")}
+    assert any(err.value.field.endswith("." + f) for f in fields), err.value.field

@@ -252,7 +252,7 @@ def test_docs_parameter_tables_are_the_generated_ones():
 
 
 def test_spine_fit_reads_its_target_from_the_registry(monkeypatch):
-    from psilosim.plasticity.calibrate import sp1_target_fraction
+    from psilosim.synapses.calibrate import sp1_target_fraction
     from psilosim.validation.targets import TARGETS_BY_ID
 
     assert sp1_target_fraction() == pytest.approx(0.10)
@@ -285,8 +285,8 @@ def test_ketamine_window_conflict_is_what_the_docs_say():
     """SP7.ketamine is a known conflict: fitted on the four REFERENCES windows the threshold sits below
     the human ketamine infusion's engagement (the window opens), fitted with ketamine too it sits above
     it (the window never opens in human) — docs/plasticity.md#ketamine-window."""
-    from psilosim.plasticity import calibrate
     from psilosim.species import experimental_dose
+    from psilosim.synapses import calibrate
     from psilosim.synapses.chain import acute_drive, experimental_regimen
 
     drives = calibrate.mouse_drives()
@@ -303,7 +303,7 @@ def test_ketamine_window_conflict_is_what_the_docs_say():
 
 
 def test_a_target_a_note_calls_checked_not_fitted_is_not_read_as_a_fit_target():
-    from psilosim.plasticity.calibrate import WINDOW_TARGETS
+    from psilosim.synapses.calibrate import WINDOW_TARGETS
     from psilosim.validation.checks_synapses import fitted_parameter_targets, fitting_clauses
 
     note = "fitted to SP1 (Shao 2021). SP7.ketamine (48 h) is checked, not fitted: see the docs"

@@ -10,6 +10,7 @@ version, time and command line; ``outputs.folder`` records the folder used.
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -212,6 +213,8 @@ def test_trial_results_name_the_units_of_scale_points(first_trial):
     course = dict(zip(ds["quantity"].values, ds["quantity_units"].values, strict=True))
     assert course["latent"] == "scale_point" and course["density_rel"] == "1"
     assert ds["outcome"].attrs["units_coordinate"] == "measure_units"
+    # a mixed-unit variable carries no single units a reader would apply to every row
+    assert "units" not in ds["outcome"].attrs and "units" not in ds["course"].attrs
 
 
 @pytest.mark.parametrize("kind", ["run", "trial"])
@@ -232,9 +235,10 @@ def test_calibration_envelope_file_has_units_and_stamp(tmp_path):
     fitted = [[0.5, 0.4, -1.0, -6.0], [0.4, 0.3, -0.8, -5.0]]
     rows = [[float(i) for i in range(len(PREDICTIONS))]] * 2
     ds = _open(write_results(_as_dataset(points, fitted, rows, PREDICTIONS, n=2, seed=1), tmp_path / "e.nc"))
-    for name in ("value", "target_cl1_escitalopram", "achieved_cl1_escitalopram", "published", "published_ci_low",
-                 "published_ci_high"):
+    for name in ("target_cl1_escitalopram", "achieved_cl1_escitalopram"):
         assert "units" in ds[name].attrs, name
+    for name in ("value", "published", "published_ci_low", "published_ci_high"):  # rows differ in unit
+        assert "units" not in ds[name].attrs and ds[name].attrs["units_coordinate"] == "prediction_units", name
     assert ds["target_cl1_escitalopram"].attrs["units"] == "scale_point"
     assert set(ds["prediction_units"].values) <= {"scale_point", "1"}
     assert "psilosim_version" in ds.attrs and "command" in ds.attrs
@@ -243,3 +247,249 @@ def test_calibration_envelope_file_has_units_and_stamp(tmp_path):
 def test_run_provenance_records_the_folder_used(first_run):
     record = json.loads((first_run / "provenance.json").read_text())
     assert Path(record["scenario"]["outputs"]["folder"]) == first_run.resolve()
+
+
+def test_run_rerun_of_a_copied_record_does_not_overwrite_the_original(first_run, tmp_path, monkeypatch, capsys):
+    # the record still names the original folder: a re-run needs --out, and not that folder
+    copy = tmp_path / "saved" / "provenance.json"
+    copy.parent.mkdir()
+    copy.write_text((first_run / "provenance.json").read_text())
+    before = (first_run / "results.nc").stat().st_mtime_ns
+    for extra in ([], ["--out", str(first_run)]):
+        code, _, err = run_cli(monkeypatch, capsys, "run", str(copy), "--json", *extra)
+        assert code == 2 and "--out" in err, err
+    assert (first_run / "results.nc").stat().st_mtime_ns == before
+    code, _, err = run_cli(monkeypatch, capsys, "run", str(copy), "--json", "--out", str(tmp_path / "new"))
+    assert code == 0, err
+    _same_numbers(_open(first_run / "results.nc"), _open(tmp_path / "new" / "results.nc"))
+
+
+def test_trial_rerun_needs_out_and_never_resumes_the_recorded_folder(first_trial, monkeypatch, capsys):
+    # without the guard, the default folder is the recorded one and the manifest matches: the
+    # "re-run" would resume the old chunks and simulate nothing
+    monkeypatch.chdir(first_trial.parent)
+    chunks = sorted((first_trial / "chunks").iterdir())
+    stamps = [c.stat().st_mtime_ns for c in chunks]
+    for extra in ([], ["--out", str(first_trial)]):
+        code, _, err = run_cli(monkeypatch, capsys, "trial", str(first_trial / "provenance.json"), "--no-report",
+                               "--json", *extra)
+        assert code == 2 and "--out" in err, err
+    assert [c.stat().st_mtime_ns for c in chunks] == stamps
+
+
+def test_trial_reads_a_design_written_as_json(tmp_path, monkeypatch, capsys):
+    from psilosim.clinical.presets import get_preset
+
+    path = tmp_path / "design.json"
+    path.write_text(get_preset("daws2022").model_dump_json())
+    code, out, err = run_cli(monkeypatch, capsys, "trial", str(path), "--patients", "4", "--no-report", "--json",
+                             "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert json.loads(out)["patients"] == 4
+    code, _, err = run_cli(monkeypatch, capsys, "trial", str(tmp_path / "provenanc.json"), "--json")
+    assert code == 2 and "no such" in err, err
+
+
+def test_trial_json_carries_the_commands_warnings(tmp_path, monkeypatch, capsys):
+    # 40 mg is above the studied psilocybin doses: its warning reaches stderr and the JSON alike
+    design = (resources.files("psilosim") / "scenarios" / "trials" / "whatif_environment.yaml").read_text()
+    path = tmp_path / "high.yaml"
+    path.write_text(design.replace("dose: 25 mg", "dose: 40 mg"))
+    code, out, err = run_cli(monkeypatch, capsys, "trial", str(path), "--patients", "4", "--no-report", "--json",
+                             "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    warnings = json.loads(out)["warnings"]
+    assert warnings and any("40" in w for w in warnings), warnings
+
+
+def test_a_trial_identity_follows_parameter_values_not_their_prose():
+    # a corrected citation or note must not stop a resume; a changed value must
+    import dataclasses
+
+    from psilosim.clinical.identity import DEFAULT_MODELS
+    from psilosim.clinical.presets import get_preset
+    from psilosim.parameters import Param
+
+    design = get_preset("carhart2021")
+    bio = DEFAULT_MODELS.biology
+    name, old = next((n, p) for n, p in bio if isinstance(p, Param) and p.value != 0)
+    reworded = Param(**{**old.model_dump(), "source": "a corrected citation, 2026", "note": "reworded"})
+    revalued = Param(**{**old.model_dump(), "value": old.value * 1.01})
+    base = DEFAULT_MODELS.fingerprint(design)
+    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: reworded})).fingerprint(design) == base
+    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: revalued})).fingerprint(design) != base
+
+
+# ---------------------------------------------------------------- 6. a re-run names what differs (F24)
+def _tampered(record_path: Path, dest: Path, edit) -> Path:
+    """A copy of the provenance record at ``record_path`` in ``dest``, changed by ``edit(record)``."""
+    record = json.loads(record_path.read_text())
+    edit(record)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "provenance.json").write_text(json.dumps(record))
+    return dest / "provenance.json"
+
+
+def _other_value(param: dict) -> float:
+    """A value inside ``param``'s bounds that is not its own (0 unless it is 0)."""
+    return 0.0 if param["value"] != 0 else 0.5
+
+
+def test_run_rerun_names_each_changed_parameter_value_and_still_runs(first_run, tmp_path, monkeypatch, capsys):
+    recorded = {}
+
+    def edit(record):
+        param = record["parameter_values"]["interactions"]["downregulation_max"]
+        recorded["value"] = param["value"] = _other_value(param)
+        record["parameter_values"]["binding.effect"]["emax"]["source"] = "a reworded citation"  # prose: not named
+
+    copy = _tampered(first_run / "provenance.json", tmp_path / "saved", edit)
+    code, out, err = run_cli(monkeypatch, capsys, "run", str(copy), "--json", "--out", str(tmp_path / "new"))
+    assert code == 0, err
+    from psilosim.pharmacokinetics import INTERACTION_PARAMS
+
+    named = f"interactions.downregulation_max {json.dumps(recorded['value'])} → " \
+            f"{json.dumps(INTERACTION_PARAMS.downregulation_max.value)}"
+    warnings = json.loads(out)["warnings"]
+    assert any(named in w for w in warnings), warnings
+    assert named in " ".join(err.split())
+    assert not any("binding.effect" in w for w in warnings), warnings
+
+
+def test_trial_rerun_names_each_changed_parameter_value(first_trial, tmp_path, monkeypatch, capsys):
+    def edit(record):
+        param = record["parameter_sets"]["biology"]["correlation_supportive"]
+        param["value"] = _other_value(param)
+
+    copy = _tampered(first_trial / "provenance.json", tmp_path / "saved", edit)
+    code, out, err = run_cli(monkeypatch, capsys, "trial", str(copy), "--no-report", "--json", "--out",
+                             str(tmp_path / "new"))
+    assert code == 0, err
+    warnings = json.loads(out)["warnings"]
+    assert any("biology.correlation_supportive" in w for w in warnings), warnings
+    assert "biology.correlation_supportive" in " ".join(err.split())
+
+
+def test_an_unchanged_record_reruns_without_a_warning(first_run, first_trial):
+    import warnings
+
+    from psilosim.clinical.trial import design_from_provenance
+    from psilosim.errors import RerunChangedWarning
+    from psilosim.scenario import load_scenario
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RerunChangedWarning)
+        load_scenario(first_run / "provenance.json")
+        design_from_provenance(first_trial / "provenance.json")
+
+
+def test_a_record_of_another_psilosim_version_is_named(first_run, first_trial, tmp_path):
+    from psilosim import __version__
+    from psilosim.clinical.trial import design_from_provenance
+    from psilosim.errors import RerunChangedWarning
+    from psilosim.scenario import load_scenario
+
+    def edit(record):
+        record["psilosim_version"] = "0.0.1-older"
+
+    for kind, folder, load in (("run", first_run, load_scenario), ("trial", first_trial, design_from_provenance)):
+        copy = _tampered(folder / "provenance.json", tmp_path / kind, edit)
+        with pytest.warns(RerunChangedWarning, match=rf"psilosim 0\.0\.1-older, this is psilosim {__version__}"):
+            load(copy)
+
+
+def test_the_rerun_warning_lists_ten_changes_then_says_how_many_more():
+    from psilosim.io import CHANGES_LISTED, parameter_changes, rerun_differences
+
+    def param(value, source="s"):
+        return {"value": value, "unit": "h", "source": source, "kind": "assumed", "note": "n"}
+
+    saved = {"a": {f"p{i:02d}": param(float(i)) for i in range(CHANGES_LISTED + 3)}, "gone": {"x": param(1.0)},
+             "same": {"x": param(2.0, source="old citation")}}
+    current = {"a": {f"p{i:02d}": param(i + 0.5) for i in range(CHANGES_LISTED + 3)}, "new": {"x": param(1.0)},
+               "same": {"x": param(2.0, source="corrected citation")}}
+    changes = parameter_changes(saved, current)
+    assert "a.p00 0.0 → 0.5" in changes and "new (not in the record)" in changes and "gone (no longer used)" in changes
+    assert not any(c.startswith("same") for c in changes)  # a reworded source is not a change
+    from psilosim import __version__
+
+    (reason,) = rerun_differences({"psilosim_version": __version__, "parameter_sets": saved}, "parameter_sets",
+                                  current)
+    assert f"{CHANGES_LISTED + 5} parameter value(s) differ" in reason
+    assert reason.count("→") == CHANGES_LISTED + 1  # ten listed, plus the header's "recorded → current"
+    assert reason.endswith("and 5 more")
+
+
+def test_a_unit_change_is_named_and_a_long_value_is_shortened():
+    from psilosim.io import VALUE_SHOWN_CHARS, parameter_changes
+
+    saved = {"s": {"k": {"value": 1.0, "unit": "h", "source": "x"}, "hook": {"identity": "f" * 200}}}
+    current = {"s": {"k": {"value": 1.0, "unit": "min", "source": "x"}, "hook": {"identity": "g" * 200}}}
+    changes = parameter_changes(saved, current)
+    assert "s.k.unit h → min" in changes
+    (hook,) = [c for c in changes if c.startswith("s.hook.identity")]
+    assert len(hook) < len("s.hook.identity") + 2 * VALUE_SHOWN_CHARS + 8
+
+
+def test_the_rerun_ignores_the_same_prose_as_the_trial_identity():
+    from psilosim.clinical.identity import PROSE_KEYS  # one tuple, named in both places
+    from psilosim.io import PARAM_PROSE_KEYS
+
+    assert PROSE_KEYS is PARAM_PROSE_KEYS  # one definition: the two comparisons cannot drift apart
+
+
+# ---------------------------------------------------------------- 7. a refused resume names what differs (F24)
+def _interrupted_trial(out: Path):
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.trial import run_trial
+
+    design = get_preset("carhart2021")
+    assert run_trial(design, n_patients=2, seed=1, out=out, chunk_size=1, backend="sync", max_new_chunks=1) is None
+    return design
+
+
+def test_a_refused_resume_names_the_changed_parameter(monkeypatch, tmp_path):
+    from psilosim.binding import params as bp
+    from psilosim.clinical.trial import run_trial
+
+    design = _interrupted_trial(tmp_path)
+    old = bp.EFFECT_PARAMS.drive_50.value
+    monkeypatch.setattr(bp, "EFFECT_PARAMS", bp.EFFECT_PARAMS.replace(drive_50=old * 1.1))
+    with pytest.raises(InputError) as caught:
+        run_trial(design, n_patients=2, seed=1, out=tmp_path, chunk_size=1, backend="sync")
+    message = str(caught.value)
+    assert "model parameters differ " in message and "differs" not in message
+    assert f"binding.effect.drive_50 {json.dumps(old)} → {json.dumps(old * 1.1)}" in message
+
+
+def test_a_refused_resume_without_readable_differences_names_another_model_version(tmp_path):
+    from psilosim.clinical.trial import MANIFEST_FILE, run_trial
+
+    design = _interrupted_trial(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    manifest["models"] = "0123456789abcdef"  # the hash of an older identity rule, the same values
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="another psilosim model version") as caught:
+        run_trial(design, n_patients=2, seed=1, out=tmp_path, chunk_size=1, backend="sync")
+    assert "→" not in str(caught.value)
+    del manifest["parameter_sets"]  # a folder of before the values were kept: the general hint
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match="a hash of every parameter value"):
+        run_trial(design, n_patients=2, seed=1, out=tmp_path, chunk_size=1, backend="sync")
+
+
+def test_a_refused_resume_reads_the_values_of_the_folders_provenance(tmp_path):
+    # a finished folder of before run.json kept the values: its provenance.json holds them
+    from psilosim.clinical.trial import MANIFEST_FILE, run_trial
+
+    design = _interrupted_trial(tmp_path)
+    manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())
+    sets = manifest.pop("parameter_sets")
+    manifest["models"] = "0123456789abcdef"
+    (tmp_path / MANIFEST_FILE).write_text(json.dumps(manifest))
+    sets["symptoms"] = {**sets["symptoms"]}
+    name = next(k for k, v in sets["symptoms"].items() if isinstance(v, dict) and "value" in v)
+    sets["symptoms"][name] = {**sets["symptoms"][name], "value": _other_value(sets["symptoms"][name])}
+    (tmp_path / "provenance.json").write_text(json.dumps({"parameter_sets": sets}))
+    with pytest.raises(InputError, match=rf"symptoms\.{name} "):
+        run_trial(design, n_patients=2, seed=1, out=tmp_path, chunk_size=1, backend="sync")

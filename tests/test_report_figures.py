@@ -1,4 +1,4 @@
-"""The trial report's figures (:mod:`psilosim.report.trial`, :mod:`psilosim.rewiring.report`):
+"""The trial report's figures (:mod:`psilosim.report.trial`, :mod:`psilosim.clinical.imaging`):
 what each figure draws (offsets, colours, labels, published overlays), not its pixels."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from psilosim.clinical.imaging import fc_figure  # noqa: E402
 from psilosim.clinical.presets import get_preset  # noqa: E402
 from psilosim.clinical.stats import summarize  # noqa: E402
 from psilosim.clinical.trial import run_trial  # noqa: E402
@@ -22,7 +23,6 @@ from psilosim.report.trial import (  # noqa: E402
     rates_figure,
     trajectory_figure,
 )
-from psilosim.rewiring.report import fc_figure  # noqa: E402
 
 
 @pytest.fixture(scope="module")

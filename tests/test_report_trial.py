@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 import xarray as xr
 
-import psilosim.rewiring.report as rewiring_report
+import psilosim.clinical.imaging as clinical_imaging
+from psilosim.clinical.imaging import ImagingHook
 from psilosim.clinical.presets import get_preset
 from psilosim.clinical.trial import ModelSet
 from psilosim.errors import InputError
 from psilosim.report.trial import render_trial_report
-from psilosim.rewiring import REWIRING, ImagingHook
+from psilosim.rewiring import REWIRING
 
 
 class _Reached(Exception):
@@ -30,7 +31,7 @@ def section(monkeypatch):
     def stop(ds, models=None):
         raise _Reached
 
-    monkeypatch.setattr(rewiring_report, "network_section", stop)
+    monkeypatch.setattr(clinical_imaging, "network_section", stop)
 
 
 # Guards against the imaging FC figures being recomputed with the default models for a run that

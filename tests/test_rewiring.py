@@ -515,9 +515,9 @@ def test_occupancy_step_note_does_not_claim_a_symmetric_solve_on_the_rigid_struc
 # Guards against the report's FC figure being recomputed with the default models when the run
 # used a custom ModelSet.
 def test_report_figure_uses_the_runs_models():
+    from psilosim.clinical.imaging import ImagingHook, _fc_pair
     from psilosim.clinical.trial import DEFAULT_MODELS, ModelSet
-    from psilosim.rewiring import REWIRING, ImagingHook
-    from psilosim.rewiring.report import _fc_pair
+    from psilosim.rewiring import REWIRING
 
     design = get_preset("daws2022_trd")
     frozen = ModelSet(imaging_hook=ImagingHook(REWIRING.replace(consolidation_gain=0.0)))
@@ -531,7 +531,7 @@ def test_report_figure_uses_the_runs_models():
 def test_trial_report_passes_the_runs_models_to_its_imaging_section(monkeypatch):
     import xarray as xr
 
-    import psilosim.rewiring.report as rewiring_report
+    import psilosim.clinical.imaging as clinical_imaging
     from psilosim.clinical.trial import ModelSet
     from psilosim.report.trial import render_trial_report
 
@@ -541,7 +541,7 @@ def test_trial_report_passes_the_runs_models_to_its_imaging_section(monkeypatch)
         seen.append(models)
         raise RuntimeError("stop after the call")  # only the argument matters here
 
-    monkeypatch.setattr(rewiring_report, "network_section", section)
+    monkeypatch.setattr(clinical_imaging, "network_section", section)
     custom = ModelSet(label="custom")
     ds = xr.Dataset({"network": ("patient", [0.0])},
                     attrs={"design": get_preset("daws2022_trd").model_dump_json()})

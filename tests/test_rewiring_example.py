@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from psilosim.clinical.imaging import patient_imaging
 from psilosim.errors import InputError
-from psilosim.rewiring import model_for, patient_imaging
+from psilosim.rewiring import model_for
 from psilosim.validation import checks_metrics
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "rewiring.md"

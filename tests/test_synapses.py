@@ -271,7 +271,7 @@ def test_mechanism_switches_show_what_the_spine_result_depends_on():
 
 def test_nardou_windows_rank_order_comes_from_engagement_duration():
     from psilosim.plasticity import engagement_hours, simulate_plasticity, window_days
-    from psilosim.plasticity.calibrate import mouse_drives
+    from psilosim.synapses.calibrate import mouse_drives
 
     drives = mouse_drives()
     runs = {c: simulate_plasticity(d, species="mouse", days=90) for c, d in drives.items()}

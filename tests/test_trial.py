@@ -18,12 +18,12 @@ from psilosim.clinical.calibration import twin_latent
 from psilosim.clinical.design import design_from_dict, load_design
 from psilosim.clinical.patients import DEFAULT_POPULATION, draw_patient
 from psilosim.clinical.presets import PRESETS, carhart2021, get_preset
+from psilosim.clinical.store import chunk_bounds
 from psilosim.clinical.trial import (
     CHUNK_DIR,
     DEFAULT_MODELS,
     MANIFEST_FILE,
     ModelSet,
-    _chunk_bounds,
     completed_chunks,
     run_trial,
 )
@@ -80,7 +80,7 @@ def test_resume_after_interruption_loses_and_duplicates_nobody(tmp_path: Path, r
     d = carhart2021()
     stopped = run_trial(d, n_patients=N, seed=9, out=tmp_path, backend="sync", chunk_size=5, max_new_chunks=2)
     assert stopped is None
-    bounds = _chunk_bounds(N, 5)
+    bounds = chunk_bounds(N, 5)
     assert completed_chunks(tmp_path, bounds) == set(bounds[:2])
     # a half-written file from the "killed" process must not count as done
     (tmp_path / CHUNK_DIR / "chunk_00000010_00000015.nc").write_bytes(b"truncated")
@@ -443,7 +443,7 @@ def test_arm_counts_match_the_randomisation(preset, n, seed):
 def test_hook_identity_survives_cycles_and_refuses_object_arrays():
     from dataclasses import dataclass, field
 
-    from psilosim.clinical.trial import ModelSet, UnstableIdentity, _stable_identity
+    from psilosim.clinical.identity import ModelSet, UnstableIdentity, _stable_identity
 
     @dataclass(eq=False)
     class Node:

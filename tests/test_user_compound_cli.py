@@ -205,3 +205,46 @@ def test_the_report_names_a_full_compound_by_its_name_not_its_fields():
     text = _compound_text(_psilocybin_copy())
     assert text == f"{_psilocybin_copy().name} (own definition)"
     assert _compound_text("psilocybin") == "psilocybin"
+
+
+def _copy_file(tmp_path, folder="study"):
+    """The library's psilosim compound copied to ``tmp_path/folder/copy.yaml`` (as a user's file)."""
+    target = tmp_path / folder
+    target.mkdir(exist_ok=True)
+    path = target / "copy.yaml"
+    path.write_text(yaml.safe_dump(_psilocybin_copy().model_dump(mode="json")), encoding="utf-8")
+    return path
+
+
+def test_a_scenario_names_a_compound_file_relative_to_itself(tmp_path, monkeypatch):
+    from psilosim.scenario import load_scenario
+
+    _copy_file(tmp_path)
+    scenario = tmp_path / "study" / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "s", "treatments": [
+        {"compound": "copy.yaml", "regimen": {"phases": [{"dose": "25 mg"}]}}]}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the scenario's folder: the path is read from the scenario's
+    treatment = load_scenario(scenario).treatments[0]
+    assert treatment.resolve_compound() == _psilocybin_copy()
+
+
+def test_a_trial_design_names_a_compound_file_relative_to_itself(tmp_path, monkeypatch):
+    from psilosim.clinical.design import load_design
+
+    _copy_file(tmp_path)
+    path = _trial_yaml(tmp_path / "study", "copy.yaml")
+    monkeypatch.chdir(tmp_path)
+    design = load_design(path)
+    assert design.arms[0].arm_treatments()[0].resolved() == _psilocybin_copy()
+
+
+def test_a_missing_compound_file_in_a_scenario_is_named(tmp_path):
+    from psilosim.errors import InputError
+    from psilosim.scenario import load_scenario
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "s", "treatments": [
+        {"compound": "nope.yaml", "regimen": {"phases": [{"dose": "25 mg"}]}}]}), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_scenario(scenario)
+    assert info.value.field == "treatments.0.compound" and "no such compound file" in info.value.problem

@@ -262,7 +262,9 @@ def test_pk_of_ketamine_notes_that_its_own_effect_is_not_modelled(monkeypatch, c
     note = json.loads(out)["effect_note"]
     assert note is not None and "5-HT2A" in note and "dissociat" in note  # the compound file's own note
     code, out, err = run_cli(monkeypatch, capsys, *args)
-    row = next(line for line in out.splitlines() if line.startswith("│ note "))  # a row below the effect rows
-    assert "ketamine has no 5-HT2A" in row
+    # one unfolded line under the table (a table row wrapped it over 13 lines at 80 columns)
+    line = next(line for line in out.splitlines() if line.startswith("note (effect): "))
+    assert "ketamine has no 5-HT2A" in line and line.rstrip().endswith(")")
+    assert "dissociative effect is not modelled" in line  # the compound file's reason, as a sentence
     code, out, err = run_cli(monkeypatch, capsys, "pk", "--compound", "psilocybin", "--dose", "25 mg", "--json")
     assert json.loads(out)["effect_note"] is None

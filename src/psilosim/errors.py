@@ -70,3 +70,9 @@ class CoarseOutputStepWarning(PsilosimWarning):
 class DataWarning(PsilosimWarning):
     """A dataset was read, but in a way its author may not have meant (e.g. a receptor table
     without labels, matched to the regions by row position)."""
+
+
+class RerunChangedWarning(PsilosimWarning):
+    """A run re-run from its provenance record uses parameter values (or a psilosim version) other
+    than those the record saved: the re-run goes ahead under the current model, but its numbers
+    need not be the recorded run's."""

@@ -183,6 +183,157 @@ def read_provenance(path: str | Path, expect: str) -> dict[str, Any]:
     return check_provenance(record, expect, str(path))
 
 
+def provenance_record_at(path: str | Path | None) -> dict[str, Any] | None:
+    """The psilosim provenance record in the file ``path``; ``None`` when ``path`` is not an
+    existing JSON file holding one (a scenario, a design, a preset name)."""
+    if path is None or not str(path).endswith(".json") or not Path(path).is_file():
+        return None
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return record if provenance_kind(record) is not None else None
+
+
+def check_rerun_target(source: str | Path | None, folder: Path, *, out_given: bool) -> None:
+    """Refuse to write a re-run from a provenance record where the run it re-runs lives: the
+    record's own folder or the folder it names (a copied record still names the original).
+
+    A re-run needs ``--out``: without it the output would go to the recorded run's folder, and a
+    trial would even resume its chunks instead of simulating again.
+
+    Raises
+    ------
+    InputError
+        On ``--out``: no ``--out`` for a re-run, or one that is the recorded run's folder.
+    """
+    record = provenance_record_at(source)
+    if record is None:
+        return
+    if not out_given:
+        raise InputError("--out", f"re-running {source} needs --out: without it the output would go to the folder "
+                                  "of the run being re-run")
+    recorded = {Path(source).expanduser().resolve().parent}
+    named = (record.get("outputs") or {}).get("folder") or (record.get("scenario", {}).get("outputs") or {}).get(
+        "folder")
+    if isinstance(named, str):
+        recorded.add(Path(named).expanduser().resolve())
+    if Path(folder).expanduser().resolve() in recorded:
+        raise InputError("--out", f"{folder} holds the run being re-run, which this would replace; "
+                                  "give --out another folder")
+
+
+#: The prose of a parameter (``source``, ``note``): where a value comes from and why, not what it
+#: is. A re-run compares values only, as a trial's identity does (``psilosim.clinical.identity.PROSE_KEYS``).
+PARAM_PROSE_KEYS = ("source", "note")
+#: Changed values a re-run warning names before "and N more" (a longer list hides its first lines).
+CHANGES_LISTED = 10
+#: Characters of one value a re-run warning shows (a hook's identity is a long text).
+VALUE_SHOWN_CHARS = 40
+_MISSING = object()
+
+
+def parameter_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What differs between the parameter values a provenance record saved and the current ones.
+
+    Parameters
+    ----------
+    saved, current
+        Parameter sets by name, each dumped as JSON (``{field: {"value", "unit", ...}}``, nested
+        for a compound). The prose of a parameter (:data:`PARAM_PROSE_KEYS`) is ignored.
+
+    Returns
+    -------
+    list of str
+        ``"set.field old → new"`` per changed value (``"set.field.unit ..."`` for a changed unit or
+        bound), sorted; a set only one side has is one ``"set (not in the record)"`` or
+        ``"set (no longer used)"`` line.
+    """
+    current = json.loads(json.dumps(current, default=str))  # as the record holds them (JSON numbers, text)
+    changes = []
+    for name in sorted(set(saved) | set(current), key=str):
+        if name not in saved:
+            changes.append(f"{name} (not in the record)")
+        elif name not in current:
+            changes.append(f"{name} (no longer used)")
+        else:
+            old, new = _flat_values(saved[name], str(name)), _flat_values(current[name], str(name))
+            changes += [f"{key} {_shown(old.get(key, _MISSING))} → {_shown(new.get(key, _MISSING))}"
+                        for key in sorted(set(old) | set(new)) if not _same(old.get(key, _MISSING),
+                                                                           new.get(key, _MISSING))]
+    return changes
+
+
+def _flat_values(part: Any, prefix: str) -> dict[str, Any]:
+    """``part`` as ``{dotted path: value}``: a parameter's value under its own path, its unit and
+    bounds under ``path.unit`` etc., its prose left out."""
+    if isinstance(part, dict):
+        is_param = "value" in part and "unit" in part
+        out = {prefix: part["value"]} if is_param else {}
+        for key, value in part.items():
+            if not (is_param and key in (*PARAM_PROSE_KEYS, "value")):
+                out.update(_flat_values(value, f"{prefix}.{key}"))
+        return out
+    if isinstance(part, list):
+        out = {}
+        for k, value in enumerate(part):
+            out.update(_flat_values(value, f"{prefix}.{k}"))
+        return out
+    return {prefix: part}
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and isinstance(b, float) and a != a and b != b)  # NaN is NaN
+
+
+def _shown(value: Any) -> str:
+    if value is _MISSING:
+        return "(none)"
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= VALUE_SHOWN_CHARS else text[:VALUE_SHOWN_CHARS - 1] + "…"
+
+
+def rerun_differences(record: dict[str, Any], values_key: str, current: dict[str, Any]) -> list[str]:
+    """Why a re-run of the provenance ``record`` may not give its numbers again: another psilosim
+    version wrote it, it saved no parameter values, or its values under ``values_key``
+    (``parameter_values`` of a run, ``parameter_sets`` of a trial) differ from ``current``
+    (:func:`parameter_changes`, at most :data:`CHANGES_LISTED` named). Empty when nothing differs."""
+    reasons = []
+    version = record.get("psilosim_version")
+    if version != __version__:
+        reasons.append(f"it was written by psilosim {version}, this is psilosim {__version__}")
+    saved = record.get(values_key)
+    if not isinstance(saved, dict):
+        reasons.append(f"it holds no parameter values ({values_key}) to compare with the current ones")
+        return reasons
+    changes = parameter_changes(saved, current)
+    if changes:
+        reasons.append(f"{len(changes)} parameter value(s) differ from the record (recorded → current): "
+                       f"{listed_changes(changes)}")
+    return reasons
+
+
+def listed_changes(changes: list[str]) -> str:
+    """The first :data:`CHANGES_LISTED` of ``changes`` (:func:`parameter_changes`), then "and N more"."""
+    more = len(changes) - CHANGES_LISTED
+    return ", ".join(changes[:CHANGES_LISTED]) + (f", and {more} more" if more > 0 else "")
+
+
+def warn_if_rerun_differs(source: str | Path, record: dict[str, Any], values_key: str,
+                          current: dict[str, Any]) -> None:
+    """Warn (:class:`~psilosim.errors.RerunChangedWarning`) when a re-run of ``record`` (read from
+    ``source``) runs under another model than the recorded run (:func:`rerun_differences`). It goes
+    ahead: the user may want the record re-run under the current model."""
+    import warnings
+
+    from .errors import RerunChangedWarning
+
+    reasons = rerun_differences(record, values_key, current)
+    if reasons:
+        warnings.warn(f"re-running {source} under the current model, not the recorded one: {'; '.join(reasons)}; "
+                      "its numbers need not be the recorded run's", RerunChangedWarning, stacklevel=3)
+
+
 def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
     """The figure file ``path`` (``~`` expanded) once it is known to be writable, with its folder
     created if missing, so a command can check it before any work is spent.

@@ -183,8 +183,10 @@ def _unit_of(item: Any) -> str | None:
 
 
 def _same_dimension(unit: str, example: str) -> bool:
-    if is_mass_ratio(Q_(1.0, example)):  # mg/kg: a dose per body mass, not any dimensionless unit
-        return is_mass_ratio(Q_(1.0, unit))
+    # mg/kg is a dose per body mass, not any dimensionless number, and the other way round: a
+    # fraction given as "100 mg/kg" would silently become 1e-4
+    if is_mass_ratio(Q_(1.0, example)) or is_mass_ratio(Q_(1.0, unit)):
+        return is_mass_ratio(Q_(1.0, example)) and is_mass_ratio(Q_(1.0, unit))
     return ureg.Unit(unit).dimensionality == ureg.Unit(example).dimensionality
 
 
@@ -470,6 +472,10 @@ def all_parameter_sets() -> dict[str, ParameterSet]:
 
 
 def parameter_rows(sets: dict[str, ParameterSet]) -> list[dict[str, Any]]:
-    """One row per parameter of ``sets``: set, field (dotted), value, unit, kind, source, note."""
+    """One row per parameter of ``sets``: set, field (dotted), value, unit, kind, source, note.
+
+    A field is named by the path a file of the set uses (a compound's PK parameters as
+    ``species.human.sets.holze2023.clearance``, :meth:`psilosim.compounds.Compound.params`).
+    """
     return [{"set": set_name, "field": row.pop("name"), **row}
             for set_name, s in sets.items() for row in s.table()]

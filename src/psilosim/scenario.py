@@ -294,8 +294,17 @@ def _doses_resolve(regimen: Regimen, weight_kg: float | None, *, prefix: str) ->
         raise InputError(f"{prefix}.{exc.field.removeprefix('regimen.')}", problem) from None
 
 
-def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
+def parse_scenario(text: str, *, source: str = "scenario", base: Path | None = None) -> Scenario:
     """Validate YAML ``text`` as a :class:`Scenario`.
+
+    With ``base`` (the folder of the scenario file), a treatment's ``compound:`` naming a compound
+    file (``dmt.yaml``, relative to ``base``) is read as if its mapping had been pasted there
+    (:func:`psilosim.compounds.inline_compound_files`).
+
+    ``text`` may be a ``psilosim run`` provenance record (:func:`scenario_from_provenance`): its
+    saved parameter values are then compared with the current ones, and a
+    :class:`~psilosim.errors.RerunChangedWarning` names each that differs (or another psilosim
+    version); the scenario is returned all the same.
 
     Raises
     ------
@@ -305,12 +314,22 @@ def parse_scenario(text: str, *, source: str = "scenario") -> Scenario:
     data = read_yaml(text, source=source)
     if not isinstance(data, dict):
         raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
-    if PROVENANCE_MARK in data:  # a provenance.json of an earlier run (JSON is YAML): re-run it
-        data = scenario_from_provenance(data, source=source)
+    record = data if PROVENANCE_MARK in data else None
+    if record is not None:  # a provenance.json of an earlier run (JSON is YAML): re-run it
+        data = scenario_from_provenance(record, source=source)
+    elif base is not None and "treatments" in data:
+        from .compounds import inline_compound_files
+
+        data = {**data, "treatments": inline_compound_files(data["treatments"], base=base, field="treatments")}
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise input_error_from(exc, model=Scenario) from None
+    if record is not None:  # same numbers only under the same values: say which differ
+        from .io import warn_if_rerun_differs
+
+        warn_if_rerun_differs(source, record, "parameter_values", parameter_values(scenario))
+    return scenario
 
 
 #: The key that tells a provenance record (``provenance.json``) from a scenario file.
@@ -349,7 +368,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "no such scenario file")
-    return parse_scenario(path.read_text(encoding="utf-8"), source=str(path))
+    return parse_scenario(path.read_text(encoding="utf-8"), source=str(path), base=path.parent)
 
 
 def subject_seeds(seed: int | None, size: int) -> list[int | None]:

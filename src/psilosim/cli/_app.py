@@ -220,8 +220,6 @@ def named_as_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-#: Endings of a compound file that ``--compound`` reads instead of looking up a name.
-COMPOUND_FILE_SUFFIXES = (".yaml", ".yml")
 COMPOUND_OPTION_HELP = ("Compound name (case-insensitive), or the path of a compound YAML file (.yaml/.yml, "
                         "the format of the library's files: docs/pharmacology.md).")
 
@@ -235,7 +233,7 @@ def compound_option(text: str):
     """
     from pathlib import Path
 
-    from ..compounds import load_compound_file
+    from ..compounds import COMPOUND_FILE_SUFFIXES, load_compound_file
 
     path = Path(text).expanduser()
     if path.suffix.lower() not in COMPOUND_FILE_SUFFIXES:

@@ -46,7 +46,8 @@ PEAK_TARGETS = {"5-HT2A": "5-HT2A_surface", "5-HT2A_intracellular": "5-HT2A_intr
 SMALLEST_SHOWN_PERCENT = 0.01
 #: Units whose values are percentages.
 PERCENT_UNITS = ("%", "% of scale")
-#: Widest the pk table's value column grows (characters): a note row wraps rather than widening the table.
+#: Widest the pk table's value column grows (characters): a long value (a per-dose list) wraps rather than
+#: widening the table.
 VALUE_COLUMN_MAX_WIDTH = 48
 #: With more doses than this, the pk table gives the least and most effect duration per dose, not each.
 MAX_LISTED_DOSES = 6
@@ -341,9 +342,9 @@ def _effect_note(comp) -> str | None:
         ([f"hallucinogenic_efficacy {efficacy.value:g}"] if not efficacy.value > 0 else [])
     if not missing:
         return None
+    why = efficacy.note or efficacy.source
     return (f"{comp.name} has no 5-HT2A effect model ({', '.join(missing)}): the subjective-effect rows are "
-            f"psilosim's psychedelic 'any drug effect', not {comp.name}'s own acute effects "
-            f"(its hallucinogenic_efficacy: {efficacy.source})")
+            f"psilosim's psychedelic 'any drug effect', not {comp.name}'s own acute effects ({why})")
 
 
 def _simulated_hours(hours: str | None) -> float | None:
@@ -387,7 +388,7 @@ def _print_pk_table(p: dict) -> None:
 
     table = Table(title=f"{p['compound']} ({p['analyte']}) — {p['regimen']}, parameter set {p['parameter_set']}")
     table.add_column("quantity")
-    table.add_column("value", justify="right", max_width=VALUE_COLUMN_MAX_WIDTH)  # a note row wraps
+    table.add_column("value", justify="right", max_width=VALUE_COLUMN_MAX_WIDTH)
     table.add_column("unit")
     # with repeated doses, say which dose's peak it is (the value counts from the first dose)
     tmax_label = "Tmax" if p["doses"] <= 1 else \
@@ -400,8 +401,6 @@ def _print_pk_table(p: dict) -> None:
                  ("time to 90 % of steady state (interval AUC)", p["time_to_90pct_ss_h"], "h")]
     rows += [("peak subjective effect", 100 * p["peak_effect"], "% of scale"),
              *_effect_duration_rows(p)]
-    if p["effect_note"] is not None:  # right below the effect rows it is about
-        rows.append(("note", p["effect_note"], ""))
     # the JSON keys are the contract's ("5-HT2A"); the table names each pool as the library does
     rows += [(f"peak occupancy {PEAK_TARGETS[k]}", 100 * v, "%") for k, v in p["peak_occupancy"].items()]
     for name, value, unit in rows:
@@ -410,6 +409,8 @@ def _print_pk_table(p: dict) -> None:
     for note in (p["tmax_note"], p["weight_note"]):
         if note is not None:
             console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
+    if p["effect_note"] is not None:  # a sentence: under the table, not folded into its value column
+        console.print(f"note (effect): {p['effect_note']}", soft_wrap=True, highlight=False, markup=False)
     _print_assumptions(p)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
@@ -429,7 +430,13 @@ def run(
     from .. import DISCLAIMER
     from ..binding import acute_summary
     from ..binding.figures import plot_acute
-    from ..io import check_replaceable, prepare_out_dir, provenance_record, write_run
+    from ..io import (
+        check_replaceable,
+        check_rerun_target,
+        prepare_out_dir,
+        provenance_record,
+        write_run,
+    )
     from ..scenario import load_scenario, parameter_values, simulate_with_summary
 
     check_plot_path(plot)
@@ -442,9 +449,9 @@ def run(
                                field=f"treatments.{k}.regimen.phases.{{p}}.dose")
     # before the simulation: a folder that cannot be created fails at once, with one line
     folder_field = "--out" if out is not None else "outputs.folder"
+    check_rerun_target(scenario, Path(out if out is not None else sc.outputs.folder), out_given=out is not None)
     folder = prepare_out_dir(out if out is not None else sc.outputs.folder, option=folder_field)
     check_replaceable(folder, folder_field)
-    _not_the_run_rerun(scenario, folder, folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds, fine = simulate_with_summary(sc, check_doses=False)  # doses checked above; peaks read on `fine`
@@ -529,18 +536,6 @@ def run_subjects(sc, ds) -> dict:
     return {"count": count, "kind": "random", "seed": seed, "seed_drawn": drawn,
             "text": f"{count} random subject{'s' if count > 1 else ''}, seed {seed} ({'drawn' if drawn else 'given'})"
                     f"{median}; population.variability: false gives the typical subject"}
-
-
-def _not_the_run_rerun(scenario: Path | None, folder: Path, field: str) -> None:
-    """Refuse to write a re-run from ``OUT/provenance.json`` into ``OUT`` itself (the scenario
-    block names it as its folder): the run being re-run would be replaced by its copy."""
-    from ..errors import InputError
-    from ..io import PROVENANCE_FILE
-
-    if scenario is not None and Path(scenario).name == PROVENANCE_FILE and \
-            Path(scenario).expanduser().resolve().parent == folder:
-        raise InputError(field, f"{folder} holds the run being re-run, which this would replace; "
-                                "give --out another folder")
 
 
 class _null:

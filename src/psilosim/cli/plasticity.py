@@ -105,12 +105,24 @@ def _dose_text(payload: dict) -> str:
             f"{payload['body_weight_kg']:g} kg {payload['species']} ({payload['dose_source']})")
 
 
-def _caveats(trkb_caveat: str | None) -> list[dict]:
+def _caveats(trkb_caveat: str | None, treatments) -> list[dict]:
     """``--json`` key ``caveats``: the list form of the table of assumption caveats
-    (:data:`psilosim.report.caveats.CAVEATS`; ``[{"id", "text"}]``), here the TrkB caveat when it applies."""
-    from ..report.caveats import caveat_json
+    (:data:`psilosim.report.caveats.CAVEATS`; ``[{"id", "text"}]``), here the TrkB caveat when it
+    applies and the caveats of the compound itself (:func:`psilosim.report.caveats.compound_caveats`:
+    a non-hallucinogenic analogue's, as ``pk`` gives it)."""
+    from ..compounds import get_compound
+    from ..report.caveats import caveat_json, compound_caveats
 
-    return [] if trkb_caveat is None else [caveat_json("trkb_subpsychedelic")]
+    trkb = [] if trkb_caveat is None else [caveat_json("trkb_subpsychedelic")]
+    return trkb + compound_caveats([get_compound(given) for given, _ in treatments])
+
+
+def _print_caveats(payload: dict) -> None:
+    """One ``caveat: ...`` line per entry of ``caveats`` (the TrkB one is ``caveat``'s text)."""
+    from ..report.caveats import caveat_line
+
+    for caveat in payload["caveats"]:
+        console.print(caveat_line(caveat), soft_wrap=True, highlight=False, markup=False)
 
 
 def _trkb_caveat(treatments, drive) -> str | None:
@@ -221,8 +233,7 @@ def spines(
     console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
-    if payload.get("caveat"):
-        console.print(f"caveat: {payload['caveat']}", soft_wrap=True, highlight=False, markup=False)
+    _print_caveats(payload)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -308,7 +319,7 @@ def _spines_payload(species, compound, dose, route, stress, days, report_days, s
     payload["caveat"] = _trkb_caveat(
         treatments, lambda: acute_drive(treatments, species=species, days=days, subject=subject,
                                         check_doses=False)) if treatments else None
-    payload["caveats"] = _caveats(payload["caveat"])
+    payload["caveats"] = _caveats(payload["caveat"], treatments)
     if stochastic:
         counts = ds["spine_count"].sum("connection").values[series_mask]
         payload["series"]["stochastic_density_mean"] = counts.mean(axis=1) / ds.attrs["spines_per_segment"]
@@ -353,8 +364,7 @@ def window(
                   f"of acute engagement (closed = window below {payload['window_closed_level']:g})",
                   soft_wrap=True, highlight=False, markup=False)
     console.print(_dose_text(payload), soft_wrap=True, highlight=False, markup=False)
-    if payload.get("caveat"):
-        console.print(f"caveat: {payload['caveat']}", soft_wrap=True, highlight=False, markup=False)
+    _print_caveats(payload)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -388,5 +398,5 @@ def _window_payload(species, compound, dose, route):
         "caveat": _trkb_caveat(treatments, drive),
         "disclaimer": DISCLAIMER,
     }
-    payload["caveats"] = _caveats(payload["caveat"])
+    payload["caveats"] = _caveats(payload["caveat"], treatments)
     return payload, ds

@@ -8,12 +8,13 @@ import typer
 from rich.table import Table
 
 from ..errors import InputError
-from ..io import prepare_out_dir
+from ..io import check_rerun_target, prepare_out_dir, provenance_record_at
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
     app,
     check_plot_path,
+    command_warnings,
     console,
     emit_json,
     fail,
@@ -30,12 +31,12 @@ def _load(target: str):
 
     if target.lower() in PRESETS:
         return get_preset(target)
-    if target.endswith(".json") and Path(target).is_file():  # OUT/provenance.json of an earlier trial: re-run it
-        from ..clinical.trial import design_from_provenance
+    if provenance_record_at(target) is not None:  # OUT/provenance.json of an earlier run: re-run it
+        from ..clinical.store import design_from_provenance
 
         return design_from_provenance(target)
-    if target.endswith((".yaml", ".yml")) or Path(target).exists():
-        return load_design(target)
+    if target.endswith((".yaml", ".yml", ".json")) or Path(target).exists():
+        return load_design(target)  # a design (JSON is YAML); a missing file is named as such
     try:
         return get_preset(target)  # a clear "unknown preset" error, under the argument's name
     except InputError as exc:
@@ -69,13 +70,8 @@ def trial(
     """
     from .. import DISCLAIMER
     from ..clinical.stats import summarize
-    from ..clinical.trial import (
-        RESULTS_FILES,
-        check_arm_doses,
-        check_difference_possible,
-        check_results_format,
-        run_trial,
-    )
+    from ..clinical.store import RESULTS_FILES, check_results_format
+    from ..clinical.trial import check_arm_doses, check_difference_possible, run_trial
 
     if workers is not None and scheduler is not None:
         fail("--workers and --scheduler are exclusive: give one")
@@ -90,12 +86,16 @@ def trial(
     seed_used = design.seed if seed is None else seed
     check_difference_possible(design, design.patients if patients is None else patients, seed_used)
     check_arm_doses(design)  # once per arm, before the folder is made and any patient simulated
-    out = prepare_out_dir(out if out else f"trial-{design.name}-seed{seed_used}", option="--out")
+    hypotheses = _hypotheses(design)  # before the folder too: a failure here leaves no half-written folder
+    out_given = bool(out)
+    out = out if out else f"trial-{design.name}-seed{seed_used}"
+    check_rerun_target(target, Path(out), out_given=out_given)  # a re-run would resume, not simulate, there
+    out = prepare_out_dir(out, option="--out")
     ds = run_trial(design, n_patients=patients, seed=seed_used, out=out, chunk_size=chunk_size,
                    workers=workers, scheduler=scheduler, progress=not json_out, results_format=results_format,
                    check_doses=False)
     summary = summarize(ds)
-    summary.update(_assumptions(design, summary))  # caveats and named hypotheses, shown with the numbers
+    summary.update(_assumptions(design, summary, hypotheses))  # caveats and named hypotheses, shown with the numbers
     if report:
         from ..report.trial import write_trial_report
 
@@ -103,7 +103,7 @@ def trial(
     summary["output"] = {"folder": str(out), "results": str(out / RESULTS_FILES[results_format]),
                          "report": str(out / "report.html") if report else None}
     if json_out:
-        emit_json(summary)
+        emit_json({**summary, "warnings": command_warnings()})
         return
     for table in _tables(summary):
         console.print(table)
@@ -115,11 +115,20 @@ def trial(
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
-def _assumptions(design, summary: dict) -> dict[str, list[dict]]:
-    """``caveats`` and ``hypotheses`` of the run (:func:`psilosim.report.caveats.trial_assumptions`)."""
-    from ..report.caveats import trial_assumptions
+def _hypotheses(design) -> list[dict]:
+    """The design's named hypotheses (:func:`psilosim.report.caveats.trial_hypotheses`): they need
+    no patient, so they are computed before the output folder is made."""
+    from ..report import caveats
 
-    return trial_assumptions(design, summary)
+    return caveats.trial_hypotheses(design)
+
+
+def _assumptions(design, summary: dict, hypotheses: list[dict]) -> dict[str, list[dict]]:
+    """``caveats`` and ``hypotheses`` of the run (as :func:`psilosim.report.caveats.trial_assumptions`
+    gives them; the caveats judge the arms by the run's ``summary``)."""
+    from ..report.caveats import trial_caveats
+
+    return {"caveats": trial_caveats(design, summary), "hypotheses": hypotheses}
 
 
 def _assumption_lines(summary: dict) -> list[str]:

@@ -3,8 +3,10 @@
 Modules: :mod:`.scales` (QIDS-SR-16, MADRS, BDI-II, HRSD-17 and conversions), :mod:`.patients`
 (virtual patients and screening), :mod:`.biology` (links 1–5 of the chain run for each patient:
 the slow state a symptom model reads), :mod:`.symptoms` (latent severity → scale scores), :mod:`.design` and
-:mod:`.presets` (trials as data), :mod:`.trial` (the Dask runner), :mod:`.stats` (trial
-statistics), :mod:`.calibration` (what was fitted to what).
+:mod:`.presets` (trials as data), :mod:`.trial` (the Dask runner), :mod:`.identity` (what a run is
+simulated with, :class:`ModelSet`, and its fingerprint), :mod:`.store` (a trial's output folder:
+chunks, manifest, resume, results, provenance), :mod:`.stats` (trial statistics),
+:mod:`.calibration` (what was fitted to what).
 
 The main public API is re-exported here (``from psilosim.clinical import run_trial, get_preset``).
 The names are resolved on first use, so ``import psilosim.clinical`` (or one light submodule such
@@ -30,8 +32,8 @@ _EXPORTS = {
     "arm_summary": "stats",
     "difference": "stats",
     "summarize": "stats",
-    "DEFAULT_MODELS": "trial",
-    "ModelSet": "trial",
+    "DEFAULT_MODELS": "identity",
+    "ModelSet": "identity",
     "run_trial": "trial",
     "simulate_patient": "trial",
     "TwinCohort": "calibration",

@@ -46,10 +46,11 @@ from ..parameters import Param, ParameterSet
 from ..plasticity import plasticity_params
 from .biology import BiologyTrajectory, patient_biology, patient_drive
 from .design import TrialDesign
+from .identity import DEFAULT_MODELS, ModelSet
 from .presets import carhart2021, ketamine_iv
 from .scales import get_scale
 from .symptoms import latent_course, rated_change_noise_variance
-from .trial import DEFAULT_MODELS, ModelSet, check_arm_doses, draw
+from .trial import check_arm_doses, draw
 
 
 class CalibrationTargets(ParameterSet):

@@ -389,4 +389,20 @@ def load_design(path: str | Path) -> TrialDesign:
     path = Path(path)
     if not path.is_file():
         raise InputError(str(path), "no such scenario file")
-    return design_from_dict(read_yaml(path.read_text(encoding="utf-8"), source=str(path)), source=str(path))
+    data = read_yaml(path.read_text(encoding="utf-8"), source=str(path))
+    return design_from_dict(_with_compound_files(data, path.parent), source=str(path))
+
+
+def _with_compound_files(data: Any, base: Path) -> Any:
+    """``data`` with each arm's compound files read, relative to ``base`` (the design file's
+    folder), as if their mappings had been pasted in (:func:`psilosim.compounds.inline_compound_files`)."""
+    from ..compounds import inline_compound_files
+
+    nested = isinstance(data, dict) and isinstance(data.get("trial"), dict)
+    design = data["trial"] if nested else data
+    if not isinstance(design, dict) or not isinstance(design.get("arms"), list):
+        return data
+    arms = [{**arm, "treatments": inline_compound_files(arm.get("treatments"), base=base,
+                                                        field=f"{'trial.' if nested else ''}arms.{a}.treatments")}
+            if isinstance(arm, dict) and "treatments" in arm else arm for a, arm in enumerate(design["arms"])]
+    return {**data, "trial": {**design, "arms": arms}} if nested else {**design, "arms": arms}

@@ -38,6 +38,7 @@ __all__ = [
     "correlation_details",
     "correlation_summary",
     "correlations",
+    "default_comparison",
     "difference",
     "differences",
     "mean_ci",
@@ -256,6 +257,24 @@ def reference_choice(ds: xr.Dataset) -> tuple[str | None, str]:
         return inert[0], "the design's only placebo arm; no comparison set, which would choose another"
     why = "no placebo arm" if not inert else f"{len(inert)} placebo arms"
     return arms[1], f"the design's second arm: no comparison set, and {why}"
+
+
+def default_comparison(ds: xr.Dataset) -> list[str] | None:
+    """The ``[arm, reference]`` of a run's headline ``difference`` (``arm`` − ``reference``).
+
+    The design's ``comparison`` when set; else its first two arms, first − second, unless the
+    reference arm (:func:`reference_choice`: the only placebo arm) is the first of them: then the
+    second − the placebo, so that the headline is the same subtraction as ``differences``' entry.
+    ``None`` for a one-arm design.
+    """
+    design = json.loads(ds.attrs["design"])
+    if design.get("comparison"):
+        return list(design["comparison"])
+    arms = json.loads(ds.attrs["arms"])
+    if len(arms) < 2:
+        return None
+    first, second = arms[:2]
+    return [second, first] if reference_choice(ds)[0] == first else [first, second]
 
 
 def _inert_arm(arm: dict) -> bool:
@@ -567,9 +586,11 @@ def biology_summary(ds: xr.Dataset, arm: str, *, day: float | None = None) -> di
 def summarize(ds: xr.Dataset) -> dict:
     """The ``psilosim trial --json`` object: arms, difference, differences, correlations.
 
-    ``difference`` is the design's ``comparison`` (default: first − second arm); ``differences``
-    compares every arm with the reference arm (:func:`differences`; with a ``comparison`` its own
-    entry equals ``difference``; without one the reference is the only placebo arm if there is one),
+    ``difference`` is the design's ``comparison`` (default: :func:`default_comparison`, the first
+    two arms, the placebo one subtracted); ``differences`` compares every arm with the reference
+    arm (:func:`differences`; with a ``comparison`` its own entry equals ``difference``; without
+    one the reference is the only placebo arm if there is one, and ``difference`` is its entry
+    when that arm is one of the first two),
     unadjusted for multiplicity (``multiplicity_adjustment: "none"``); ``reference`` is
     ``{"arm", "reason"}`` (:func:`reference_choice`).
     ``correlation_details`` adds to each of ``correlations`` its CI, n, the reason a missing r is
@@ -590,7 +611,7 @@ def summarize(ds: xr.Dataset) -> dict:
         split = ssri_status_summary(ds, a)
         if split is not None:
             summary["arms"][a]["by_ssri_status"] = split
-    comparison = design.get("comparison") or arms[:2]
+    comparison = default_comparison(ds) or []
     if len(comparison) == 2 and all(c in present for c in comparison):
         summary["difference"] = difference(ds, comparison[0], comparison[1])
     else:

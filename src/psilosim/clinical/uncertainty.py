@@ -34,8 +34,9 @@ import xarray as xr
 from .. import DISCLAIMER
 from ..errors import InputError
 from .calibration import FIT_N, FIT_SEED, TARGETS, TwinCohort, effect_size_day1, fit_cohorts
+from .identity import DEFAULT_MODELS, ModelSet
 from .presets import get_preset
-from .trial import DEFAULT_MODELS, SCALE_POINT, ModelSet
+from .trial import SCALE_POINT
 
 #: Presets whose twin cohorts the calibration itself needs.
 CALIBRATION_PRESETS = ("ketamine_iv", "carhart2021")
@@ -374,7 +375,7 @@ def _as_dataset(points, fitted, rows, predictions, *, n: int, seed: int) -> xr.D
     fitted = np.asarray(fitted)
     return xr.Dataset(
         {"value": (("calibration", "prediction"), np.asarray(rows),
-                   {"units": "1", "units_coordinate": "prediction_units",
+                   {"units_coordinate": "prediction_units",  # rows differ in unit: no single `units`
                     "long_name": "predicted change (scale points) or share left (fraction)"}),
          "weight_circuit": ("calibration", fitted[:, 0], {"units": "1"}),
          "gain_ssri_transcription": ("calibration", fitted[:, 1], {"units": "1"}),
@@ -398,7 +399,7 @@ def _prediction_coords(predictions) -> dict:
     """The prediction axis with each prediction's preset, scale and published value and CI."""
     published = np.array([p.published() for p in predictions])
     # a change is in its scale's points, a share left is a fraction: the unit of each row
-    units = [{"units": "1", "units_coordinate": "prediction_units"}] * 3
+    units = [{"units_coordinate": "prediction_units"}] * 3
     return {"prediction": [p.key for p in predictions],
             "prediction_units": ("prediction", ["1" if p.kind == "share" else SCALE_POINT for p in predictions]),
             "preset": ("prediction", [p.preset for p in predictions]),

@@ -35,6 +35,40 @@ def load_compound_file(path: str | Path) -> Compound:
     return compound_from_dict(data, prefix=path.name)
 
 
+#: File endings that make a ``compound:`` value (CLI ``--compound``, a scenario or design file) a
+#: compound file rather than a library name.
+COMPOUND_FILE_SUFFIXES = (".yaml", ".yml")
+
+
+def inline_compound_files(treatments: Any, *, base: Path, field: str) -> Any:
+    """``treatments`` (a scenario's or an arm's list, as read from YAML) with every ``compound:``
+    that names a compound file replaced by that file's mapping, as if it had been pasted there.
+
+    A relative path is taken from ``base`` (the folder of the scenario or design file), so a study
+    folder can hold its scenario and its compound files together; the saved scenario or design
+    then holds the full definition and re-runs without the file.
+
+    Raises
+    ------
+    InputError
+        On ``<field>.<k>.compound`` for a compound file that does not exist.
+    """
+    if not isinstance(treatments, list):
+        return treatments
+    out = []
+    for k, item in enumerate(treatments):
+        name = item.get("compound") if isinstance(item, dict) else None
+        if isinstance(name, str) and name.lower().endswith(COMPOUND_FILE_SUFFIXES):
+            path = Path(name).expanduser()
+            path = path if path.is_absolute() else base / path
+            if not path.is_file():
+                raise InputError(f"{field}.{k}.compound", f"no such compound file {path} (a relative path is read "
+                                                          "from the folder of the file that names it)")
+            item = {**item, "compound": read_yaml(path.read_text(encoding="utf-8"), source=str(path))}
+        out.append(item)
+    return out
+
+
 def compound_from_dict(data: Any, *, prefix: str = "") -> Compound:
     """A :class:`Compound` from its full definition (the mapping a compound file holds).
 
@@ -141,6 +175,7 @@ def portable_compound(name: str | Compound) -> str | Compound:
 
 
 __all__ = [
+    "COMPOUND_FILE_SUFFIXES",
     "TARGET_FAMILIES",
     "Compound",
     "Prodrug",
@@ -148,6 +183,7 @@ __all__ = [
     "TargetBinding",
     "compound_from_dict",
     "get_compound",
+    "inline_compound_files",
     "known_compounds",
     "load_compound_file",
     "portable_compound",

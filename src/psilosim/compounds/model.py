@@ -210,7 +210,8 @@ class Compound(ParameterSet):
         out = super().params(prefix)
         for species, spk in self.species.items():
             for set_name, pk in spk.sets.items():
-                out.update(pk.params(prefix=f"{prefix}pk.{species}.{set_name}."))
+                # named as a compound file writes them (and a load error names them)
+                out.update(pk.params(prefix=f"{prefix}species.{species}.sets.{set_name}."))
         for target, tb in self.binding.items():
             out.update(tb.params(prefix=f"{prefix}binding.{target}."))
         return out

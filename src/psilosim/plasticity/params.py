@@ -113,7 +113,7 @@ def _mouse() -> PlasticityParams:
         window_decay=Param(
             value=7.35, unit="day", source=NARDOU, kind="fitted",
             note="fitted jointly with window_threshold to SP7.psilocybin, SP7.mdma, SP7.lsd, "
-                 "SP7.ibogaine (mouse; python -m psilosim.plasticity.calibrate, the same optimum from four "
+                 "SP7.ibogaine (mouse; python -m psilosim.synapses.calibrate, the same optimum from four "
                  "starts); exponential forgetting of engagement makes the window grow with the logarithm "
                  "of engagement duration, as Nardou's 2/2/3/4 weeks do. SP7.ketamine (48 h) is checked, "
                  "not fitted: with it the fit moves to 9.44 d / 0.712 h (docs/plasticity.md)",

@@ -7,7 +7,8 @@ text, which says what is assumed and where the alternative is documented. The tr
 
 A *named hypothesis* is stronger than a caveat: the model can compute the result without it.
 RB8 (chronic SERT occupancy down-regulates 5-HT2A, REFERENCES RB8) is the one such hypothesis:
-wherever it is active in a result (5-HT2A availability below 1 at a psychedelic's peak effect:
+wherever it is active in a result (5-HT2A availability below the subject's own receptor density,
+1 for the typical subject, at a psychedelic's peak effect:
 SERT occupied before or at the dose, or co-medication ``ssri``), the result is shown with the
 same quantity computed with the interaction ``ssri_5ht2a_downregulation`` off
 (:func:`rb8_hypothesis`; JSON: ``hypotheses``: ``[{id, text, with, without, ...}]``).
@@ -33,6 +34,7 @@ __all__ = [
     "assumption_lines",
     "caveat_line",
     "caveat_json",
+    "compound_caveats",
     "hypothesis_line",
     "is_non_hallucinogenic_agonist",
     "rb8_active",
@@ -69,6 +71,9 @@ DOSE_RESPONSE_MIN_MG = 10.0
 #: Output step (h) of the typical-patient acute run behind a trial's RB8 line (the ``pk`` series step).
 TRIAL_ACUTE_STEP_H = 0.25
 HOURS_PER_DAY = 24.0
+#: What a trial's RB8 line does not say: the peak is acute, the outcome needs a run of its own.
+TRIAL_RB8_SCOPE = (". This is the acute peak of one typical patient; how far RB8 moves the trial's outcome shows "
+                   f"only in a second run with the arm set to `{RB8_SWITCH}`.")
 
 
 def _stressful_text() -> str:
@@ -133,8 +138,8 @@ CAVEATS: dict[str, Caveat] = {c.id: c for c in (
 )}
 
 
-def caveat_json(caveat_id: str, arms: list[str] | None = None) -> dict:
-    """A caveat as the JSON outputs give it: ``{"id", "text"}`` (and ``"arms"`` when given).
+def caveat_json(caveat_id: str, arms: list[str] | None = None, *, given: dict[str, str] | None = None) -> dict:
+    """A caveat as the JSON outputs give it: ``{"id", "text"}`` (and ``"arms"``, ``"given"`` when given).
 
     Parameters
     ----------
@@ -142,17 +147,23 @@ def caveat_json(caveat_id: str, arms: list[str] | None = None) -> dict:
         A key of :data:`CAVEATS`.
     arms
         The trial arms it applies to (omitted for a single run).
+    given
+        What each of those arms is given that the caveat is about (``{"escitalopram": "psilocybin
+        1 mg"}``), for an arm named after another drug.
     """
     out = {"id": caveat_id, "text": CAVEATS[caveat_id].text}
     if arms is not None:
         out["arms"] = list(arms)
+    if given:
+        out["given"] = dict(given)
     return out
 
 
 def caveat_line(caveat: dict) -> str:
     """One printed line: ``caveat (arms a, b): text``."""
-    arms = caveat.get("arms")
-    where = f" (arm{'s' if len(arms) > 1 else ''} {', '.join(arms)})" if arms else ""
+    arms, given = caveat.get("arms"), caveat.get("given") or {}
+    named = [f"{a}: {given[a]}" if a in given else a for a in arms or []]
+    where = f" (arm{'s' if len(named) > 1 else ''} {'; '.join(named)})" if named else ""
     return f"caveat{where}: {caveat['text']}"
 
 
@@ -199,33 +210,41 @@ def rb8_hypothesis(with_pct: float, without_pct: float, *, who: str | None = Non
             "with": float(with_pct), "without": float(without_pct), "switch_off": RB8_SWITCH, "docs": RB8_DOCS}
 
 
-def _down_regulated(ds: xr.Dataset) -> xr.DataArray:
-    """Where 5-HT2A availability is below 1 (RB8 acting), per time (and subject)."""
-    return ds["receptor_availability"] < 1.0 - AVAILABILITY_TOLERANCE
+def _down_regulated(ds: xr.Dataset, density: float = 1.0) -> xr.DataArray:
+    """Where 5-HT2A availability is below the subject's receptor density (RB8 acting), per time
+    (and subject): availability is density × the fraction RB8 leaves, so a density below 1 alone
+    is not down-regulation."""
+    return ds["receptor_availability"] < density * (1.0 - AVAILABILITY_TOLERANCE)
 
 
-def rb8_active(ds: xr.Dataset) -> bool:
+def rb8_active(ds: xr.Dataset, *, density: float = 1.0) -> bool:
     """Whether RB8 shapes an acute result: a psychedelic acts (subjective effect above zero) while
-    5-HT2A availability is below 1 (SERT occupied before or at the dose, or co-medication ``ssri``).
+    5-HT2A availability is below the subject's receptor density (SERT occupied before or at the
+    dose, or co-medication ``ssri``).
 
     Parameters
     ----------
     ds
-        :func:`psilosim.binding.simulate_acute`'s result (one subject, receptor density 1), or such
-        results along a ``subject`` dimension.
+        :func:`psilosim.binding.simulate_acute`'s result (one subject), or such results along a
+        ``subject`` dimension (all of one receptor density).
+    density
+        The subject's 5-HT2A density (``Subject.ht2a_density``; 1 = the typical subject), which
+        scales availability whether or not RB8 acts.
     """
-    return bool(((ds["effect"] > NO_EFFECT) & _down_regulated(ds)).any())
+    return bool(((ds["effect"] > NO_EFFECT) & _down_regulated(ds, density)).any())
 
 
-def peak_while_down_regulated(ds: xr.Dataset, effect: xr.DataArray | np.ndarray | None = None) -> float:
+def peak_while_down_regulated(ds: xr.Dataset, effect: xr.DataArray | np.ndarray | None = None, *,
+                              density: float = 1.0) -> float:
     """The peak subjective effect (% of scale) over the times RB8 acts in ``ds`` (availability
-    below 1), the median over subjects; ``effect`` replaces ``ds``'s own (the same run without RB8).
+    below ``density``, the subject's receptor density), the median over subjects; ``effect``
+    replaces ``ds``'s own (the same run without RB8).
 
     Restricting to those times compares the doses RB8 acts on: a dose before the SSRI (carhart2021's
     escitalopram arm, 1 mg on day 0) would otherwise set both peaks.
     """
     values = ds["effect"] if effect is None else xr.DataArray(np.asarray(effect), dims=ds["effect"].dims)
-    peaks = values.where(_down_regulated(ds)).max("time_h").values
+    peaks = values.where(_down_regulated(ds, density)).max("time_h").values
     return 100 * float(np.nanmedian(np.atleast_1d(peaks)))
 
 
@@ -240,15 +259,27 @@ def rb8_without_effect(ds: xr.Dataset, compounds, subject) -> np.ndarray:
     ds
         :func:`psilosim.binding.simulate_acute`'s result for one subject.
     compounds
-        Its :class:`~psilosim.compounds.Compound` objects, in ``ds``'s compound order.
+        The :class:`~psilosim.compounds.Compound` objects it was simulated with, in any order and
+        with repeats (a compound given on two regimens, which the run merges into one row): each
+        of ``ds``'s compounds is matched by name.
     subject
         The :class:`~psilosim.pharmacokinetics.Subject` it was simulated for.
     """
     from ..binding.model import acute_pharmacodynamics
 
     off = subject.model_copy(update={"interactions": {**subject.interactions, RB8_INTERACTION: False}})
-    pd = acute_pharmacodynamics(list(compounds), ds["effect_site_concentration"].values, ds["time_h"].values, off)
+    pd = acute_pharmacodynamics(_run_compounds(ds, compounds), ds["effect_site_concentration"].values,
+                                ds["time_h"].values, off)
     return np.asarray(pd["effect"])
+
+
+def _run_compounds(ds: xr.Dataset, compounds) -> list:
+    """The Compound of each of ``ds``'s compound rows, in its order: the first given of each name
+    (names are case-insensitive, as :func:`psilosim.binding.simulate_acute` groups them)."""
+    by_name: dict = {}
+    for compound in compounds:
+        by_name.setdefault(compound.name.lower(), compound)
+    return [by_name[str(name).lower()] for name in ds["compound"].values]
 
 
 def _if_psychedelic(with_pct: float, without_pct: float, *, who: str | None = None) -> list[dict]:
@@ -264,10 +295,12 @@ def _if_psychedelic(with_pct: float, without_pct: float, *, who: str | None = No
 
 def acute_hypotheses(ds: xr.Dataset, compounds, subject) -> list[dict]:
     """``[RB8 line]`` for one subject's acute result where RB8 is active, else ``[]``."""
-    if not rb8_active(ds):
+    density = subject.ht2a_density
+    if not rb8_active(ds, density=density):
         return []
     without = rb8_without_effect(ds, compounds, subject)
-    return _if_psychedelic(peak_while_down_regulated(ds), peak_while_down_regulated(ds, without))
+    return _if_psychedelic(peak_while_down_regulated(ds, density=density),
+                           peak_while_down_regulated(ds, without, density=density))
 
 
 def scenario_hypotheses(scenario, fine: xr.Dataset) -> list[dict]:
@@ -283,12 +316,14 @@ def scenario_hypotheses(scenario, fine: xr.Dataset) -> list[dict]:
     """
     from ..scenario import simulate_with_summary
 
-    if not rb8_active(fine):
+    density = scenario.subject.to_subject().ht2a_density
+    if not rb8_active(fine, density=density):
         return []
     subject = scenario.subject.model_copy(
         update={"interactions": {**scenario.subject.interactions, RB8_INTERACTION: False}})
     _, off = simulate_with_summary(scenario.model_copy(update={"subject": subject}), check_doses=False)
-    return _if_psychedelic(peak_while_down_regulated(fine), peak_while_down_regulated(fine, off["effect"].values))
+    return _if_psychedelic(peak_while_down_regulated(fine, density=density),
+                           peak_while_down_regulated(fine, off["effect"].values, density=density))
 
 
 # ------------------------------------------------------------------ single runs (pk, run)
@@ -321,9 +356,20 @@ def acute_caveats(compounds, ds: xr.Dataset | None = None) -> list[dict]:
         trkb = float(ds["occupancy"].sel(target="TrkB").max()) > NO_EFFECT
     if trkb:
         out.append(caveat_json("trkb_affinity"))
-    if any(is_non_hallucinogenic_agonist(c) for c in compounds):
-        out.append(caveat_json("hallucinogenic_efficacy"))
-    return out
+    return out + compound_caveats(compounds)
+
+
+def compound_caveats(compounds) -> list[dict]:
+    """The caveats a result has for its compounds alone, whatever it shows: ``hallucinogenic_efficacy``
+    for a non-hallucinogenic agonist (:func:`is_non_hallucinogenic_agonist`). ``spines`` and
+    ``window`` add these to their own (they show no TrkB occupancy, so not ``trkb_affinity``).
+
+    Parameters
+    ----------
+    compounds
+        The :class:`~psilosim.compounds.Compound` objects simulated.
+    """
+    return [caveat_json("hallucinogenic_efficacy")] if any(is_non_hallucinogenic_agonist(c) for c in compounds) else []
 
 
 # ------------------------------------------------------------------ trials
@@ -390,13 +436,13 @@ def trial_caveats(design: TrialDesign, summary: dict | None = None) -> list[dict
     list of dict
         ``{"id", "text", "arms"}`` per caveat that applies (ids of :data:`CAVEATS`).
     """
-    from .trial import sub_psychedelic_trkb_arms
+    from .trial import sub_psychedelic_trkb_doses
 
     out = []
     if summary is not None:
-        arms = sub_psychedelic_trkb_arms(design, summary)
-        if arms:
-            out.append(caveat_json("trkb_subpsychedelic", arms))
+        given = sub_psychedelic_trkb_doses(design, summary)
+        if given:
+            out.append(caveat_json("trkb_subpsychedelic", list(given), given=given))
     stressful = [a.name for a in design.arms if a.environment == "stressful"]
     if stressful:
         out.append(caveat_json("stressful_environment", stressful))
@@ -458,12 +504,14 @@ def trial_hypotheses(design: TrialDesign) -> list[dict]:
         if not _rb8_candidate(design, arm):
             continue
         ds, compounds, subject = _typical_patient_run(design, arm)
-        if not rb8_active(ds):
+        density = subject.ht2a_density
+        if not rb8_active(ds, density=density):
             continue
         who = f"arm {arm.name}, a typical patient" + (" on an SSRI" if _patients_on_ssri(design) else "")
-        records = _if_psychedelic(peak_while_down_regulated(ds),
-                                  peak_while_down_regulated(ds, rb8_without_effect(ds, compounds, subject)), who=who)
-        out += [{**record, "arm": arm.name} for record in records]
+        without = rb8_without_effect(ds, compounds, subject)
+        records = _if_psychedelic(peak_while_down_regulated(ds, density=density),
+                                  peak_while_down_regulated(ds, without, density=density), who=who)
+        out += [{**record, "arm": arm.name, "text": record["text"] + TRIAL_RB8_SCOPE} for record in records]
     return out
 
 

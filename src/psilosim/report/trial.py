@@ -206,26 +206,33 @@ def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
     list of str
         One line (:data:`TRKB_CAVEAT` after the arm names), or an empty list when no arm qualifies.
     """
-    arms = sub_psychedelic_trkb_arms(design, summary)
-    if not arms:
+    given = sub_psychedelic_trkb_doses(design, summary)
+    if not given:
         return []
-    return [f"Arm{'s' if len(arms) > 1 else ''} {', '.join(arms)}: {TRKB_CAVEAT}."]
+    named = "; ".join(f"{arm} ({what})" for arm, what in given.items())
+    return [f"Arm{'s' if len(given) > 1 else ''} {named}: {TRKB_CAVEAT}."]
 
 
 def sub_psychedelic_trkb_arms(design: TrialDesign, summary: dict) -> list[str]:
     """The arms given a psychedelic that binds TrkB directly whose trip peak in ``summary``
     (:func:`arm_trip_peak`) stays sub-psychedelic (:func:`psilosim.binding.is_sub_psychedelic`)."""
+    return list(sub_psychedelic_trkb_doses(design, summary))
+
+
+def sub_psychedelic_trkb_doses(design: TrialDesign, summary: dict) -> dict[str, str]:
+    """:func:`sub_psychedelic_trkb_arms` with what each of them is given (``{"escitalopram":
+    "psilocybin 1 mg"}``): an arm may be named after another drug than the one the caveat is about."""
     from ..binding import is_sub_psychedelic
 
-    arms = []
-    for (a, compound), _dose in _largest_doses(design).items():
+    given: dict[str, list[str]] = {}
+    for (a, compound), dose in _largest_doses(design).items():
         if not binds_trkb_as_psychedelic(compound):
             continue
         name = design.arms[a].name
         trip = arm_trip_peak(summary, name)
-        if trip is not None and is_sub_psychedelic(trip) and name not in arms:
-            arms.append(name)
-    return arms
+        if trip is not None and is_sub_psychedelic(trip):
+            given.setdefault(name, []).append(f"{compound} {dose:~g}".replace(" / ", "/"))
+    return {name: ", ".join(doses) for name, doses in given.items()}
 
 
 def binds_trkb_as_psychedelic(compound: str) -> bool:
@@ -622,7 +629,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     network
         Part B's imaging section: ``{"fc_figures": [base64 PNG, ...], "changes": {name: value}}``;
         ``None`` builds it from the run's ``network`` variable when it has one
-        (:func:`psilosim.rewiring.report.network_section`), else omits it.
+        (:func:`psilosim.clinical.imaging.network_section`), else omits it.
     models
         The :class:`~psilosim.clinical.trial.ModelSet` the run used (default: the default models);
         the imaging figures recompute their patients with it, so a run with custom models must
@@ -641,7 +648,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
     design = TrialDesign.model_validate_json(ds.attrs["design"])
     summary = summary or summarize(ds)
     if network is None and "network" in ds:
-        from ..rewiring.report import network_section
+        from ..clinical.imaging import network_section
 
         _require_runs_models(ds, design, models)
         network = network_section(ds, models)

@@ -6,11 +6,14 @@ and the session's setting, from the pharmacology chain) deviates from the habitu
 synaptic scaling of every region's input strength.
 The network starts in a documented depressed ("rigid") state; expected FC at imaging visits is
 measured with :mod:`psilosim.metrics`. See ``docs/rewiring.md``.
+
+The trial plug-in and one patient's imaging course use the clinical link (link 8), so they live
+in :mod:`psilosim.clinical.imaging`; ``ImagingHook`` and ``patient_imaging`` are still reachable
+here, imported from there on first use (this package imports nothing of the clinical link).
 """
 
 from .model import (
     BASE_MEASURES,
-    ImagingHook,
     PatientNetwork,
     RewiringModel,
     model_for,
@@ -18,9 +21,20 @@ from .model import (
     plasticity_from_biology,
 )
 from .params import ENVIRONMENT_NETWORKS, REWIRING, RewiringParams
-from .report import patient_imaging
 
 __all__ = [
-    "BASE_MEASURES", "ENVIRONMENT_NETWORKS", "REWIRING", "ImagingHook", "PatientNetwork", "RewiringModel",
-    "RewiringParams", "model_for", "patient_imaging", "patient_network", "plasticity_from_biology",
+    "BASE_MEASURES", "ENVIRONMENT_NETWORKS", "REWIRING", "PatientNetwork", "RewiringModel",
+    "RewiringParams", "model_for", "patient_network", "plasticity_from_biology",
 ]
+
+#: Names that moved to :mod:`psilosim.clinical.imaging` (a later link), still importable from here.
+_MOVED_TO_CLINICAL = ("ImagingHook", "patient_imaging")
+
+
+def __getattr__(name: str):
+    """``ImagingHook`` and ``patient_imaging`` from :mod:`psilosim.clinical.imaging`, imported on first use."""
+    if name in _MOVED_TO_CLINICAL:
+        from ..clinical import imaging
+
+        return getattr(imaging, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,9 +14,9 @@ depressed, "rigid" state and answers:
   :meth:`RewiringModel.scan` — expected FC, and modularity / DMN / flexibility measured with
   :mod:`psilosim.metrics` exactly as on real data.
 
-:class:`ImagingHook` plugs all this into a virtual trial (``ModelSet.imaging_hook``): at the
-design's imaging visits it returns the network measures of one patient, stored by the trial as
-``network(patient, visit, network_measure)``. Equations and sources: ``docs/rewiring.md``.
+The trial plug-in that measures the network at a design's imaging visits
+(:class:`psilosim.clinical.imaging.ImagingHook`) lives in the clinical link, which joins the
+links; this module knows nothing of trials. Equations and sources: ``docs/rewiring.md``.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from .kernel import (
     simulate_linear_hopf,
     spine_factor,
 )
-from .params import ENVIRONMENT_NETWORKS, REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams
+from .params import ENVIRONMENT_NETWORKS, REWIRING, RewiringParams
 
 #: Occupancy of the drive that sets the acute state (the 5-HT2A surface pool, as in network.scan).
 OCCUPANCY_TARGET = "5-HT2A_surface"
@@ -570,56 +570,3 @@ def patient_network(model: RewiringModel, biology, environment: str, days, *, ba
         if keep_fc:
             fcs.append(fc)
     return PatientNetwork(days, table, weights, fcs)
-
-
-@dataclass(frozen=True)
-class ImagingHook:
-    """Network measures of one trial patient at the design's imaging visits (``ModelSet.imaging_hook``).
-
-    Called as ``hook(design, patient, arm_index, biology, seed)``; returns an array
-    (visit × :meth:`measure_names`) with NaN at visits without imaging and for patients who are
-    not imaged (``design.imaging.fraction``).
-    """
-
-    params: RewiringParams = REWIRING
-
-    def model(self, design) -> RewiringModel:
-        model = model_for(design.imaging.dataset)
-        if model.params != self.params:
-            model = RewiringModel(model.brain, self.params)
-        return model
-
-    def measure_names(self, design) -> tuple[str, ...]:
-        return self.model(design).measure_names(design.imaging.flexibility)
-
-    def is_imaged(self, design, index: int, seed: int) -> bool:
-        """Whether patient ``index`` is in the imaging subset (its own random stream)."""
-        from ..clinical.patients import patient_rng
-
-        return bool(patient_rng(seed, index, STREAM_IMAGING).random() < design.imaging.fraction)
-
-    def rewired(self, design, patient, arm_index: int, biology, days, **options):
-        """The patient's rewired network at ``days`` (:func:`patient_network` with the arm's setting
-        and the patient's stress inputs); ``options`` go to :func:`patient_network`."""
-        from ..clinical.biology import chain_inputs
-
-        spec = design.arms[arm_index]
-        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
-        return patient_network(self.model(design), biology, spec.environment, days,
-                               background_stress=kw["background_stress"], stress=kw["stress"],
-                               spine_params=kw["spine_params"], **options)
-
-    def __call__(self, design, patient, arm_index: int, biology, seed: int) -> np.ndarray:
-        names = self.measure_names(design)
-        visits = np.asarray(design.visits, dtype=float)
-        out = np.full((visits.size, len(names)), np.nan)
-        if not self.is_imaged(design, patient.index, seed):
-            return out
-        days = np.asarray(design.imaging.visits, dtype=float)
-        scan_rng = np.random.SeedSequence(int(seed), spawn_key=(int(patient.index), STREAM_SCAN))
-        result = self.rewired(design, patient, arm_index, biology, days, flexibility=design.imaging.flexibility,
-                              scan_seeds=scan_rng.generate_state(days.size))
-        rows = np.searchsorted(visits, days)
-        for j, name in enumerate(names):
-            out[rows, j] = result.measures[name]
-        return out

@@ -112,7 +112,7 @@ def sp6_ketamine_effect_precedes_spines() -> tuple[bool, str]:
 @cache
 def _windows() -> dict[str, float]:
     from ..plasticity import simulate_plasticity, window_days
-    from ..plasticity.calibrate import mouse_drives
+    from ..synapses.calibrate import mouse_drives
 
     drives = mouse_drives()
     return {c: window_days(simulate_plasticity(d, species="mouse", days=90)) for c, d in drives.items()}

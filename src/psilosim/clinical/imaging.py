@@ -1,29 +1,91 @@
-"""The imaging section of a trial report: FC before/after and the network changes per arm.
+"""A trial's imaging: the network plug-in of a virtual trial, one patient's imaging course, the report's FC section.
 
-:func:`network_section` returns what :func:`psilosim.report.trial.render_trial_report` expects as
-``network=``: FC figures (expected FC at baseline and at the last imaging visit, and their
-difference, for the patient with the median modularity change of each arm, recomputed from the
-run's seed) and a table of mean changes with 95 % CIs per arm and measure.
+The clinical link joins the links, so the code that runs the rewiring link (link 6) for trial
+patients lives here, not in :mod:`psilosim.rewiring` (which knows nothing of trials):
 
-:func:`patient_imaging` is the user-level entry to the same machinery: one virtual patient of a
-trial design's arm (a regimen), healthy or depressed, and its expected FC and network measures on
-chosen days (docs/rewiring.md, "One patient's imaging course").
+* :class:`ImagingHook` plugs the rewiring model into a virtual trial (``ModelSet.imaging_hook``):
+  at the design's imaging visits it returns the network measures of one patient, stored by the
+  trial as ``network(patient, visit, network_measure)``.
+* :func:`patient_imaging` is the user-level entry to the same machinery: one virtual patient of a
+  trial design's arm (a regimen), healthy or depressed, and its expected FC and network measures
+  on chosen days (docs/rewiring.md, "One patient's imaging course").
+* :func:`network_section` returns what :func:`psilosim.report.trial.render_trial_report` expects as
+  ``network=``: FC figures (expected FC at baseline and at the last imaging visit, and their
+  difference, for the patient with the median modularity change of each arm, recomputed from the
+  run's seed) and a table of mean changes with 95 % CIs per arm and measure.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 from .._seeds import checked_seed_entry
-from ..clinical.design import TrialDesign
-from ..clinical.stats import network_day, network_summary
 from ..errors import InputError
 from ..metrics.networks import network_order
 from ..report.panels import fc_matrix_panel
-from .model import DEFAULT_ACUTE_STATE
+from ..rewiring.model import DEFAULT_ACUTE_STATE, RewiringModel, model_for, patient_network
+from ..rewiring.params import REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams
+from .design import TrialDesign
+from .stats import network_day, network_summary
+
+__all__ = ["ImagingHook", "fc_figure", "network_section", "patient_imaging"]
+
+
+@dataclass(frozen=True)
+class ImagingHook:
+    """Network measures of one trial patient at the design's imaging visits (``ModelSet.imaging_hook``).
+
+    Called as ``hook(design, patient, arm_index, biology, seed)``; returns an array
+    (visit × :meth:`measure_names`) with NaN at visits without imaging and for patients who are
+    not imaged (``design.imaging.fraction``).
+    """
+
+    params: RewiringParams = REWIRING
+
+    def model(self, design) -> RewiringModel:
+        model = model_for(design.imaging.dataset)
+        if model.params != self.params:
+            model = RewiringModel(model.brain, self.params)
+        return model
+
+    def measure_names(self, design) -> tuple[str, ...]:
+        return self.model(design).measure_names(design.imaging.flexibility)
+
+    def is_imaged(self, design, index: int, seed: int) -> bool:
+        """Whether patient ``index`` is in the imaging subset (its own random stream)."""
+        from .patients import patient_rng
+
+        return bool(patient_rng(seed, index, STREAM_IMAGING).random() < design.imaging.fraction)
+
+    def rewired(self, design, patient, arm_index: int, biology, days, **options):
+        """The patient's rewired network at ``days`` (:func:`~psilosim.rewiring.patient_network` with the
+        arm's setting and the patient's stress inputs); ``options`` go to that function."""
+        from .biology import chain_inputs
+
+        spec = design.arms[arm_index]
+        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+        return patient_network(self.model(design), biology, spec.environment, days,
+                               background_stress=kw["background_stress"], stress=kw["stress"],
+                               spine_params=kw["spine_params"], **options)
+
+    def __call__(self, design, patient, arm_index: int, biology, seed: int) -> np.ndarray:
+        names = self.measure_names(design)
+        visits = np.asarray(design.visits, dtype=float)
+        out = np.full((visits.size, len(names)), np.nan)
+        if not self.is_imaged(design, patient.index, seed):
+            return out
+        days = np.asarray(design.imaging.visits, dtype=float)
+        scan_rng = np.random.SeedSequence(int(seed), spawn_key=(int(patient.index), STREAM_SCAN))
+        result = self.rewired(design, patient, arm_index, biology, days, flexibility=design.imaging.flexibility,
+                              scan_seeds=scan_rng.generate_state(days.size))
+        rows = np.searchsorted(visits, days)
+        for j, name in enumerate(names):
+            out[rows, j] = result.measures[name]
+        return out
 
 
 def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 0, days=(0.0, 21.0, 180.0), *,
@@ -74,10 +136,9 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
         ``arm`` not in the design, ``days`` empty or negative, ``patient`` or ``seed`` not a
         non-negative integer, or an unknown preset or setting.
     """
-    from ..clinical.biology import chain_inputs, patient_biology
-    from ..clinical.presets import get_preset
-    from ..clinical.trial import draw
-    from .model import model_for, patient_network
+    from .biology import chain_inputs, patient_biology
+    from .presets import get_preset
+    from .trial import draw
 
     # checked here so the error names this function's arguments, not the trial's "patient index"
     # (or numpy's bare ValueError for a negative seed)
@@ -131,9 +192,8 @@ def _median_patient(ds: xr.Dataset, arm: str, day_visit: int) -> int | None:
 
 def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None):
     """Expected FC at day 0 and ``day`` of patient ``index``, simulated as the run did (its ``models``)."""
-    from ..clinical.biology import patient_biology
-    from ..clinical.trial import DEFAULT_MODELS, draw, imaging_hook
-    from .model import ImagingHook
+    from .biology import patient_biology
+    from .trial import DEFAULT_MODELS, draw, imaging_hook
 
     models = DEFAULT_MODELS if models is None else models
     patient = draw(design, index, seed, models)

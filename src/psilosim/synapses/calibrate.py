@@ -1,8 +1,11 @@
-"""Reproducible fits of the parameters marked ``kind="fitted"`` in the slow chain.
+"""Reproducible fits of the parameters marked ``kind="fitted"`` in the slow chain (links 4 and 5).
 
-``python -m psilosim.plasticity.calibrate`` prints the fitted values and the targets they were
-fitted to. The window parameters are fitted *jointly* to the four Nardou et al. 2023 windows of REFERENCES.md (no
-compound has its own window constant); the spine formation and head gains to Shao et al. 2021.
+``python -m psilosim.synapses.calibrate`` prints the fitted values and the targets they were
+fitted to. The window parameters are fitted *jointly* to the four Nardou et al. 2023 windows of
+REFERENCES.md (no compound has its own window constant); the spine formation and head gains to
+Shao et al. 2021. It lives in the synapse link because it needs it: the plasticity constants are
+fitted on the mouse receptor drives this link builds (``chain.acute_drive``), the spine gains on
+this link's model.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ def sp1_target_fraction() -> float:
 def mouse_drives():
     """Receptor drives of the Nardou compounds at their experimental mouse doses."""
     from ..species import experimental_dose
-    from ..synapses.chain import acute_drive, experimental_regimen
+    from .chain import acute_drive, experimental_regimen
 
     out = {}
     for compound in ALL_WINDOW_TARGETS:
@@ -49,8 +52,7 @@ def mouse_drives():
 def fit_window(drives=None, *, targets: dict[str, str] = WINDOW_TARGETS) -> dict[str, float]:
     """Fit ``window_decay`` (days) and ``window_threshold`` (h) jointly to the windows of
     ``targets`` (compound → target id; default the four SP7 rows of REFERENCES.md), log-error."""
-    from .model import simulate_plasticity, window_days
-    from .params import plasticity_params
+    from ..plasticity import plasticity_params, simulate_plasticity, window_days
 
     drives = drives or mouse_drives()
     base = plasticity_params("mouse")
@@ -71,11 +73,11 @@ def fit_window(drives=None, *, targets: dict[str, str] = WINDOW_TARGETS) -> dict
 
 def fit_spines() -> dict[str, float]:
     """Fit ``formation_gain`` to SP1 (+10 % at 24 h) and ``head_gain`` to +10 % head width."""
+    from ..plasticity import simulate_plasticity
     from ..species import experimental_dose
-    from ..synapses import spine_params
-    from ..synapses.chain import acute_drive, experimental_regimen
-    from ..synapses.model import simulate_spines
-    from .model import simulate_plasticity
+    from .chain import acute_drive, experimental_regimen
+    from .model import simulate_spines
+    from .params import spine_params
 
     dose = experimental_dose("mouse", "psilocybin")
     drive = acute_drive([("psilocybin", experimental_regimen(dose))], species="mouse", days=2)
