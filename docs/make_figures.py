@@ -232,7 +232,7 @@ def network_nw1(out_dir: Path = FIGURE_DIR) -> Path:
     from psilosim.validation.checks_network import CHECKS, _session
 
     parcellation, session = _session()
-    summary = {"gain_map": "receptor", **summarise(session, parcellation, "receptor")}
+    summary = {"gain_map": "receptor", **summarise(session, parcellation, condition="receptor")}
     title = (f"NW1.dmn check: psilocybin {CHECKS.dose_mg.to('mg'):g} mg, {CHECKS.minutes.to('min'):g}-min scan "
              f"from {CHECKS.at_hours.to('h'):g} h — {parcellation.name}, expected FC (linear), "
              f"G {session.attrs['coupling']:.4g}, occupancy {session.attrs['mean_occupancy']:.2f}")

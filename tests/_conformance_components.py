@@ -99,7 +99,7 @@ def small_brain():
     sc = np.exp(-np.abs(pos[:, None] - pos[None, :]) / 2.0)
     np.fill_diagonal(sc, 0.0)
     sc /= sc.sum(axis=1).max()   # in-strength ≤ 1, far from the DMF's high-activity branch
-    return Parcellation(name="conformance8", regions=regions, sc=labelled_matrix(sc, SMALL_REGIONS, "sc"))
+    return Parcellation(name="conformance8", regions=regions, sc=labelled_matrix(sc, SMALL_REGIONS, name="sc"))
 
 
 def _regimen(drug: bool):
@@ -171,7 +171,7 @@ def run_hopf(drug: bool, seed: int = 1, *, occupancy: float = NETWORK_OCCUPANCY)
 
     brain = small_brain()
     model = HopfModel(brain.sc)
-    a = model.bifurcation(_density(), occupancy if drug else 0.0)
+    a = model.bifurcation(density=_density(), occupancy=occupancy if drug else 0.0)
     out = model.simulate(NETWORK_SECONDS * 5, coupling=COUPLING, seed=seed, warmup_s=2.0, a=a)
     return out.assign_attrs(seed=seed)
 
@@ -248,7 +248,7 @@ def mapped_brain():
     sc /= sc.sum(axis=1).max()
     receptors = xr.DataArray(np.linspace(0.2, 1.0, n)[:, None], dims=("region", "receptor"),
                              coords={"region": MAPPED_REGIONS, "receptor": [HT2A]})
-    return Parcellation(name="conformance10", regions=regions, sc=labelled_matrix(sc, MAPPED_REGIONS, "sc"),
+    return Parcellation(name="conformance10", regions=regions, sc=labelled_matrix(sc, MAPPED_REGIONS, name="sc"),
                         receptors=receptors)
 
 
@@ -265,7 +265,7 @@ def run_linear_dmf(drug: bool, seed: int | None = None) -> xr.Dataset:
 
     lin = LinearDMF(DMFModel(small_brain().sc), COUPLING)
     gain = gain_from(_density(), _occupancy(drug))
-    return xr.Dataset({"fc": lin.fc(gain), "rate": lin.rates(gain)})
+    return xr.Dataset({"fc": lin.fc(gain=gain), "rate": lin.rates(gain=gain)})
 
 
 def run_scan_session(drug: bool, seed: int = 1) -> xr.Dataset:
@@ -310,8 +310,8 @@ def _metrics_input(occupancy: float, seed: int) -> xr.DataArray:
     brain = mapped_brain()
     density = brain.receptor_map(HT2A).values
     model = HopfModel(brain.sc)
-    a = np.stack([model.bifurcation(density, occupancy), model.bifurcation(np.full_like(density, density.mean()),
-                                                                          occupancy)])
+    a = np.stack([model.bifurcation(density=density, occupancy=occupancy), model.bifurcation(density=np.full_like(density, density.mean()),
+                                                                          occupancy=occupancy)])
     x = model.simulate(METRICS_SECONDS, coupling=COUPLING, a=a, seed=[seed, seed], tr_s=METRICS_TR_S,
                        warmup_s=METRICS_WARMUP_S)
     return x.rename(member="condition").assign_coords(condition=["receptor", "uniform"])

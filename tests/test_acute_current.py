@@ -43,12 +43,12 @@ def test_stored_reference_occupancy_is_the_chain_occupancy_of_the_iv_scans():
     assert acute.CURRENT.reference_occupancy.kind == "derived"
     # a later, longer window sits further up the rising occupancy curve of an IV bolus
     later = acute.KRINGELBACH2020_SCANS.replace(scan_start=3.0, scan_end=8.0)
-    assert acute.kringelbach2020_occupancy(later) > acute.kringelbach2020_occupancy()
+    assert acute.kringelbach2020_occupancy(scans=later) > acute.kringelbach2020_occupancy()
 
 
 def test_bad_scan_window_is_an_input_error():
     with pytest.raises(InputError):
-        acute.kringelbach2020_occupancy(acute.KRINGELBACH2020_SCANS.replace(scan_start=6.0, scan_end=1.0))
+        acute.kringelbach2020_occupancy(scans=acute.KRINGELBACH2020_SCANS.replace(scan_start=6.0, scan_end=1.0))
 
 
 def test_zero_occupancy_gives_exactly_the_baseline_fc(aal2):
@@ -80,23 +80,23 @@ def test_jacobian_with_currents_matches_finite_differences(lin, aal2, with_gain)
     rng = np.random.default_rng(1)
     current_e, current_i = acute.drug_currents(aal2.receptor_map(HT2A).values, 0.4)
     gain = 1.0 + 0.1 * rng.random(n) if with_gain else np.ones(n)
-    x = lin.fixed_point(gain, current_e, current_i) + 1e-3 * rng.standard_normal(2 * n)
-    jac = lin.jacobian(x, gain, current_e, current_i)
+    x = lin.fixed_point(gain, current_e=current_e, current_i=current_i) + 1e-3 * rng.standard_normal(2 * n)
+    jac = lin.jacobian(x, gain, current_e=current_e, current_i=current_i)
     h = 1e-7
     numeric = np.empty_like(jac)
     for k in range(2 * n):
         step = np.zeros(2 * n)
         step[k] = h
-        numeric[:, k] = (lin.flow(x + step, gain, current_e, current_i)
-                         - lin.flow(x - step, gain, current_e, current_i)) / (2 * h)
+        numeric[:, k] = (lin.flow(x + step, gain, current_e=current_e, current_i=current_i)
+                         - lin.flow(x - step, gain, current_e=current_e, current_i=current_i)) / (2 * h)
     assert np.allclose(jac, numeric, rtol=1e-5, atol=1e-8)
 
 
 def test_fixed_point_with_currents_solves_the_flow(lin, aal2):
     current_e, current_i = acute.drug_currents(aal2.receptor_map(HT2A).values, 0.3)
     ones = np.ones(lin.model.n_regions)
-    x = lin.fixed_point(ones, current_e, current_i)
-    assert np.abs(lin.flow(x, ones, current_e, current_i)).max() < 1e-10
+    x = lin.fixed_point(ones, current_e=current_e, current_i=current_i)
+    assert np.abs(lin.flow(x, ones, current_e=current_e, current_i=current_i)).max() < 1e-10
     assert np.abs(lin.flow(x, ones)).max() > 1e-6  # without the currents it is not a fixed point
 
 

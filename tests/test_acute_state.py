@@ -22,15 +22,15 @@ def aal2():
 
 def test_minmax_sends_the_real_map_to_the_unit_interval(aal2):
     real = aal2.receptor_map(HT2A).values
-    r = acute.density_normaliser(aal2, "minmax")(real)
+    r = acute.density_normaliser(aal2, how="minmax")(real)
     assert r.min() == pytest.approx(0.0, abs=1e-12) and r.max() == pytest.approx(1.0)
     # max normalisation leaves the map as the model always received it (least dense region > 0)
-    assert np.array_equal(acute.density_normaliser(aal2, "max")(real), real)
+    assert np.array_equal(acute.density_normaliser(aal2, how="max")(real), real)
     assert real.min() > 0
 
 
 def test_null_maps_keep_the_real_maps_values_after_minmax(aal2):
-    norm = acute.density_normaliser(aal2, "minmax")
+    norm = acute.density_normaliser(aal2, how="minmax")
     real = aal2.receptor_map(HT2A).values
     shuffled = sc.density_map(aal2, "shuffled", seed=4)
     assert np.allclose(np.sort(norm(shuffled)), np.sort(norm(real)))
@@ -58,7 +58,7 @@ def test_minmax_is_independent_of_density_units_and_bounded(values, unit):
     """The same PET map in other units (× unit) gives the same min–max normalised R, through the
     package's own loader path (receptor_map, then density_normaliser); R spans [0, 1]."""
     def minmax(brain):
-        return acute.density_normaliser(brain, "minmax")(brain.receptor_map(HT2A).values)
+        return acute.density_normaliser(brain, how="minmax")(brain.receptor_map(HT2A).values)
 
     r = minmax(_brain_with_densities(values))
     r_scaled = minmax(_brain_with_densities(unit * np.asarray(values)))
@@ -68,7 +68,7 @@ def test_minmax_is_independent_of_density_units_and_bounded(values, unit):
 
 
 @pytest.mark.parametrize("call, field", [
-    (lambda d: acute.density_normaliser(d, "zscore"), "normalisation"),
+    (lambda d: acute.density_normaliser(d, how="zscore"), "normalisation"),
     (lambda d: acute.acute_session(d, 0.5, acute_state="entropy"), "acute_state"),
     (lambda d: acute.acute_session(d, 1.5, acute_state="bifurcation_shift"), "occupancy"),
 ])
@@ -106,8 +106,8 @@ def test_bifurcation_shift_raises_correlations_in_the_linear_regime(aal2):
 def test_minmax_leaves_the_least_dense_region_at_baseline_bifurcation(aal2):
     from psilosim.network.hopf import HOPF, HopfModel
 
-    r = acute.density_normaliser(aal2, "minmax")(aal2.receptor_map(HT2A).values)
-    a = HopfModel(aal2.sc).bifurcation(r, 0.7)
+    r = acute.density_normaliser(aal2, how="minmax")(aal2.receptor_map(HT2A).values)
+    a = HopfModel(aal2.sc).bifurcation(density=r, occupancy=0.7)
     assert a[np.argmin(r)] == pytest.approx(HOPF.bifurcation.to("1/s"))
     assert a.max() == pytest.approx(HOPF.bifurcation.to("1/s") + HOPF.drug_shift.to("1/s") * 0.7)
 

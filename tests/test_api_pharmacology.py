@@ -104,7 +104,7 @@ def _with_human_set(compound, name, pk):
 
 def test_provenance_marks_a_modified_parameter_set():
     c = get_compound("psilocybin")
-    pk = c.pk("human", "holze2023")
+    pk = c.pk("human", parameter_set="holze2023")
     changed = _with_human_set(c, "holze2023", pk.replace(clearance=58.1))
     ds = _acute([(changed, Regimen.single("25 mg"))])
     assert ds.attrs["parameter_sets"] == "psilocybin=holze2023 (modified: clearance)"

@@ -258,7 +258,7 @@ def test_goodwin_has_the_dose_note_and_no_rb8_line():
     """With every arm's trip above the threshold: no TrkB caveat, only the dose note; no SSRI: no RB8."""
     design = get_preset("goodwin2022")
     summary = {"arms": {a.name: {"biology": {"acute_effect_peak": 0.5}} for a in design.arms}}
-    assumptions = caveats.trial_assumptions(design, summary)
+    assumptions = caveats.trial_assumptions(design, summary=summary)
     assert [c["id"] for c in assumptions["caveats"]] == ["dose_response_above_10mg"]
     assert assumptions["hypotheses"] == []
 

@@ -249,7 +249,7 @@ def test_a_dmf_fit_returns_its_fic_weights_labelled_by_region(tmp_path):
     from psilosim.network.fit import fit, g_grid
 
     brain = load_dataset(_folder(tmp_path))
-    result = fit(brain, g_grid(brain, points=2), duration_s=60.0)
+    result = fit(brain, g_values=g_grid(brain, points=2), duration_s=60.0)
     assert result.j_fic.dims == ("region",) and list(result.j_fic["region"].values) == brain.labels
     assert result.j_fic.attrs["units"] == "nA" and (result.j_fic.values > 0).all()
 

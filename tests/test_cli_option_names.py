@@ -230,7 +230,7 @@ def test_a_dmf_fit_without_bold_says_so(tmp_path):
 
     brain = load_dataset(_brain_without_bold(tmp_path / "mine"))
     assert not brain.bold
-    result = fit(brain, g_grid(brain, points=2), duration_s=60.0)
+    result = fit(brain, g_values=g_grid(brain, points=2), duration_s=60.0)
     assert result.fcd_ks is None and result.fcd_ks_missing_reason == "no BOLD in the dataset"
     assert "fcd_ks_missing_reason" not in result.as_dict()  # the --json contract is unchanged
 

@@ -92,7 +92,7 @@ def _fake_session(with_bold: bool):
     from psilosim.network import scan as sc
 
     brain = load_dataset("aal2")
-    conds = sc.conditions(brain, 0, ["receptor"])
+    conds = sc.conditions(brain, 0, maps=["receptor"])
     rng = np.random.default_rng(0)
     fcs = []
     for _ in conds:

@@ -86,7 +86,7 @@ def test_library_callers_keep_the_check_unless_they_opt_out(recwarn):
 
 # ---------------------------------------------------------------- per-kg doses: the population's weight range
 def test_the_weight_range_is_the_one_patients_are_drawn_in():
-    low, high = weight_range_kg(DEFAULT_POPULATION)
+    low, high = weight_range_kg(population=DEFAULT_POPULATION)
     f = DEFAULT_POPULATION.body_weight_truncation.value
     assert low == pytest.approx(DEFAULT_POPULATION.body_weight_mean.value / f)
     assert high == pytest.approx(DEFAULT_POPULATION.body_weight_mean.value * f)
@@ -119,14 +119,14 @@ def test_the_model_fingerprint_is_computed_once_per_run(monkeypatch, tmp_path: P
     calls = []
     original = ModelSet.fingerprint
 
-    def counted(self, design=None):
+    def counted(self, *, design=None):
         calls.append(design is not None)
-        return original(self, design)
+        return original(self, design=design)
 
     monkeypatch.setattr(ModelSet, "fingerprint", counted)
     ds = run_trial(carhart2021(), n_patients=2, seed=4, out=tmp_path, backend="sync")
     assert calls == [True]
-    assert ds.attrs["model_fingerprint"] == original(ModelSet(), carhart2021())
+    assert ds.attrs["model_fingerprint"] == original(ModelSet(), design=carhart2021())
 
 
 def test_twin_cohorts_check_each_arm_once_not_each_twin(monkeypatch):

@@ -312,7 +312,7 @@ def test_body_weight_limits_in_different_units_are_reported_in_one_unit(monkeypa
                               heaviest=Param(value=0.08, unit="kg", kind="assumed", source="x"))
     monkeypatch.setitem(subject_module.SUBJECT_WEIGHT_LIMITS, "mouse", limits)
     with pytest.raises(InputError) as info:
-        checked_body_weight(0.5, "weight", "mouse")
+        checked_body_weight(0.5, "weight", species="mouse")
     assert "10–80 g" in info.value.problem
     with pytest.raises(ValueError, match="lightest: 'L' is not a mass"):
         BodyWeightLimits(lightest=Param(value=10, unit="L", kind="assumed", source="x"),
@@ -373,3 +373,12 @@ def test_a_fraction_given_as_a_mass_ratio_is_refused():
     route = RouteParams(bioavailability=Param(value=50, unit="%", kind="assumed", source="x"),
                         absorption_rate=Param(value=2, unit="1/h", kind="assumed", source="x"))
     assert route.bioavailability.value == pytest.approx(0.5)
+
+
+def test_a_fraction_given_as_a_mass_ratio_string_is_refused_too():
+    from psilosim.binding import EFFECT_PARAMS
+
+    with pytest.raises(InputError) as err:
+        EFFECT_PARAMS.replace(emax="100 mg/kg")
+    assert err.value.field == "emax"
+    assert EFFECT_PARAMS.replace(emax="50 %").emax.value == pytest.approx(0.5)

@@ -112,7 +112,7 @@ def _small_network():
     pos = np.arange(8, dtype=float)
     weights = np.exp(-np.abs(pos[:, None] - pos[None, :]) / 2.0)
     np.fill_diagonal(weights, 0.0)
-    return Parcellation(name="small", regions=regions, sc=labelled_matrix(weights, list(regions.index), "sc"))
+    return Parcellation(name="small", regions=regions, sc=labelled_matrix(weights, list(regions.index), name="sc"))
 
 
 @FEW

@@ -23,7 +23,7 @@ COMPOUNDS = ("ketamine", "psilocybin")
 
 def _ratio_from_first_principles(compound, regimen, weight_kg: float) -> float:
     """Largest administration over the studied maximum, written out here from the definition."""
-    largest_mg = float(np.max(regimen.events(weight_kg).amount_mg))
+    largest_mg = float(np.max(regimen.events(weight_kg=weight_kg).amount_mg))
     reference = compound.max_studied_dose
     if reference.unit.replace(" ", "") == "mg/kg":
         return largest_mg / weight_kg / reference.value
@@ -49,7 +49,7 @@ def test_the_range_check_judges_the_weight_with_the_highest_ratio(compound, fixe
     weights = (light, heavy)
     worst = max(weights, key=lambda w: _ratio_from_first_principles(comp, regimen, w))
     kind, single = _outcome(lambda: dose_guard.check_studied_dose(
-        comp, regimen.events(worst).amount_mg, worst, field="dose"))
+        comp, regimen.events(weight_kg=worst).amount_mg, worst, field="dose"))
     kind_range, over_range = _outcome(lambda: dose_guard.check_dose_over_weights(comp, regimen, weights,
                                                                                  field="dose"))
     assert kind_range == kind

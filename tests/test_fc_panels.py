@@ -109,7 +109,7 @@ def test_the_metrics_figures_keep_their_fc_panels(drawn):
 
     networks = ["Default", "Vis", "SomMot", "Limbic"]
     regions = region_table(12, networks)
-    before, after = analyze(_bold(0, 12, networks), regions, 2.0), analyze(_bold(1, 12, networks), regions, 2.0)
+    before, after = analyze(_bold(0, 12, networks), regions, tr_s=2.0), analyze(_bold(1, 12, networks), regions, tr_s=2.0)
     blocks = _blocks(regions, before["fc"]["region_i"].values)
     (fc,) = _image_panels(analysis_figure(before, regions), drawn)
     _assert_panel(fc, blocks, colour=WHITE, width=0.8, tick_size=8)
@@ -131,7 +131,7 @@ def test_the_scan_figure_keeps_its_fc_panels(aal2, drawn):
     from psilosim.network.figures import fc_quantity, plot_scan
 
     session = sc.linear_session(aal2, 0.6, maps=("receptor",))
-    summary = {"gain_map": "receptor", **sc.summarise(session, aal2, "receptor"), "compare_maps": {}}
+    summary = {"gain_map": "receptor", **sc.summarise(session, aal2, condition="receptor"), "compare_maps": {}}
     base, drug, delta = _image_panels(plot_scan(session, aal2, summary), drawn)
     blocks = _blocks(aal2.regions, aal2.labels)
     full = fc_quantity(session)[1]

@@ -40,10 +40,10 @@ def test_stored_gain_scale_is_deco_gain_over_the_chain_occupancy():
 
 def test_gain_scale_is_proportional_to_deco_gain_and_falls_with_a_larger_lsd_dose():
     g = DECO2018_LSD.fitted_gain.value
-    assert derived_gain_scale(DECO2018_LSD.replace(fitted_gain=2 * g)) == pytest.approx(2 * derived_gain_scale())
+    assert derived_gain_scale(params=DECO2018_LSD.replace(fitted_gain=2 * g)) == pytest.approx(2 * derived_gain_scale())
     # A larger LSD dose occupies more receptors, so less gain per unit occupancy reproduces Deco's state.
     dose = DECO2018_LSD.dose.value
-    assert derived_gain_scale(DECO2018_LSD.replace(dose=2 * dose)) < derived_gain_scale()
+    assert derived_gain_scale(params=DECO2018_LSD.replace(dose=2 * dose)) < derived_gain_scale()
 
 
 def test_occupancy_is_a_fraction_below_the_lsd_ceiling():
@@ -59,7 +59,7 @@ def test_psilosim_gain_at_lsd_occupancy_reproduces_deco_gain():
 
 
 def test_iv_bolus_starts_at_dose_over_volume_and_keeps_oral():
-    lsd = with_iv_bolus("LSD")
+    lsd = with_iv_bolus(compound="LSD")
     pk = lsd.pk("human")
     assert pk.route(ROUTE.value).bioavailability.value == 1.0
     assert pk.route("oral") == get_compound("LSD").pk("human").route("oral")
@@ -74,7 +74,7 @@ def test_iv_bolus_starts_at_dose_over_volume_and_keeps_oral():
 
 def test_window_must_run_forward():
     with pytest.raises(InputError, match="scan window"):
-        deco2018_lsd_occupancy(DECO2018_LSD.replace(scan_start=150.0, scan_end=70.0))
+        deco2018_lsd_occupancy(params=DECO2018_LSD.replace(scan_start=150.0, scan_end=70.0))
 
 
 def test_compound_without_5ht2a_binding_is_refused():
@@ -87,7 +87,7 @@ def test_compound_without_human_pk_is_refused():
     lsd = get_compound("LSD")
     mouse_only = lsd.model_copy(update={"species": {"mouse": lsd.species["mouse"]}})
     with pytest.raises(InputError, match="no human PK"):
-        with_iv_bolus(mouse_only)
+        with_iv_bolus(compound=mouse_only)
 
 
 @pytest.mark.filterwarnings("ignore::psilosim.errors.ExtrapolationWarning")  # doses above 200 ug on purpose
@@ -97,8 +97,8 @@ def test_occupancy_and_gain_scale_are_monotone_in_the_dose(low, factor):
     """More LSD gives more occupancy, so the same fitted gain implies a smaller scale."""
     small = DECO2018_LSD.replace(dose=low)
     large = DECO2018_LSD.replace(dose=low * factor)
-    assert deco2018_lsd_occupancy(small) < deco2018_lsd_occupancy(large)
-    assert derived_gain_scale(small) > derived_gain_scale(large)
+    assert deco2018_lsd_occupancy(params=small) < deco2018_lsd_occupancy(params=large)
+    assert derived_gain_scale(params=small) > derived_gain_scale(params=large)
 
 
 # ---------------------------------------------------------------- the quoted numbers follow the chain

@@ -30,7 +30,7 @@ def _sc():
     pos = np.arange(N, dtype=float)
     weights = 0.2 * np.exp(-np.abs(pos[:, None] - pos[None, :]) / 3.0)
     np.fill_diagonal(weights, 0.0)
-    return labelled_matrix(weights, LABELS, "sc")
+    return labelled_matrix(weights, LABELS, name="sc")
 
 
 def _brain() -> Parcellation:
@@ -86,7 +86,7 @@ def test_a_new_target_rate_takes_a_new_model_whose_derived_values_follow():
     model = DMFModel(_sc())
     with pytest.raises(FrozenInstanceError):
         model.params = DMF.replace(target_rate=2 * DMF.target_rate.value)
-    rebuilt = DMFModel(_sc(), DMF.replace(target_rate=2 * DMF.target_rate.value))
+    rebuilt = DMFModel(_sc(), params=DMF.replace(target_rate=2 * DMF.target_rate.value))
     assert rebuilt.consts.r_ref == 2 * model.consts.r_ref
     assert not np.allclose(rebuilt.fic(0.3), model.fic(0.3))
 

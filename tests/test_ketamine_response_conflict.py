@@ -36,7 +36,7 @@ def ketamine_twins():
 def test_day1_spread_is_mostly_rating_error_and_saline_barely_moves(ketamine_twins):
     change = ketamine_twins.change(1.0)
     baselines = ketamine_twins.latent(0)[:, 0]
-    rating = rated_change_noise_variance(baselines, 1.0, get_scale("MADRS"), DEFAULT_SYMPTOMS)
+    rating = rated_change_noise_variance(baselines, 1.0, get_scale("MADRS"), params=DEFAULT_SYMPTOMS)
     # The latent change varies far less than what two ratings add (the docs: 1.8 and 0.14 vs ≈ 5 MADRS).
     assert change["ketamine"].std(ddof=1) ** 2 < 0.25 * rating
     assert change["saline"].std(ddof=1) < 1.0
@@ -53,15 +53,15 @@ def test_fitted_weight_gives_ketamine_far_less_than_a_response(ketamine_twins):
 
 def test_a_weight_that_makes_half_respond_breaks_cl1_psilocybin(ketamine_twins):
     heavy = _with_symptoms(DEFAULT_MODELS, weight_circuit=0.65)
-    share = -ketamine_twins.change(1.0, heavy)["ketamine"] / ketamine_twins.latent(0, heavy)[:, 0]
+    share = -ketamine_twins.change(1.0, models=heavy)["ketamine"] / ketamine_twins.latent(0, models=heavy)[:, 0]
     assert 0.35 < share.mean() < 0.6               # about half the baseline: about half respond
     car = TwinCohort(carhart2021(), 40, SEED, DEFAULT_MODELS)
-    psilocybin = car.change(42.0, heavy)["psilocybin"].mean()
+    psilocybin = car.change(42.0, models=heavy)["psilocybin"].mean()
     assert psilocybin < TARGETS_BY_ID["CL1.psilocybin"].low  # below −10: CL1.psilocybin fails
 
 
 def test_the_scorecard_shows_the_miss_as_a_known_conflict_pointing_to_its_docs():
-    (result,) = run_scorecard(["CL4.response"], include_unmodelled=False)
+    (result,) = run_scorecard(ids=["CL4.response"], include_unmodelled=False)
     assert result.status == "known conflict" and result.passed is False
     assert result.simulated < TARGETS_BY_ID["CL4.response"].low
     assert "docs/clinical.md#ketamine-response" in result.known_conflict

@@ -46,9 +46,9 @@ SHARED_LEAVES = {
 ALLOWED: dict[tuple[str, str], str] = {
     ("rewiring/__init__.py", "clinical"):
         "a module __getattr__ re-exports ImagingHook and patient_imaging (moved to clinical/imaging.py) on first "
-        "use, for code written against the old home: clinical/trial.py's imaging_hook still imports ImagingHook "
-        "from psilosim.rewiring (once it imports from .imaging, the re-export can go); importing psilosim.rewiring "
-        "imports nothing of the clinical link (test_importing_rewiring_does_not_import_clinical)",
+        "use, for code written against the old home (the package itself imports them from clinical.imaging); "
+        "importing psilosim.rewiring imports nothing of the clinical link "
+        "(test_importing_rewiring_does_not_import_clinical)",
     ("network/figures.py", "metrics"):
         "the scan/fit figures order regions by network with metrics.networks.network_order (inside the function "
         "that draws); network_order sorts a region table and belongs in connectome, a move outside this change",

@@ -31,8 +31,8 @@ def recording():
 @pytest.fixture(scope="module")
 def results(recording):
     values, regions, _ = recording
-    before = analyze(values, regions, 2.0)
-    after = analyze(values[:, ::-1].copy(), regions, 2.0)
+    before = analyze(values, regions, tr_s=2.0)
+    after = analyze(values[:, ::-1].copy(), regions, tr_s=2.0)
     return before, compare(before, after, regions)
 
 

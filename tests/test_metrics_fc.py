@@ -180,11 +180,11 @@ def test_analyze_and_compare_accept_a_region_table_with_integer_labels():
     values, _ = planted_switching(seed=1)
     named = region_table(values.shape[0])
     numbered = named.reset_index(drop=True)            # labels 0, 1, ... (int64 index)
-    result = analyze(values, numbered, 2.0)
+    result = analyze(values, numbered, tr_s=2.0)
     assert list(result["region"].values) == [str(i) for i in range(values.shape[0])]
-    reference = analyze(values, named, 2.0)
+    reference = analyze(values, named, tr_s=2.0)
     assert float(result["modularity"]) == pytest.approx(float(reference["modularity"]), abs=1e-12)
-    assert float(compare(result, values, numbered, 2.0)["delta_modularity"]) == pytest.approx(0.0, abs=1e-12)
+    assert float(compare(result, values, numbered, tr_s=2.0)["delta_modularity"]) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_labels_that_collide_as_text_are_refused():
@@ -210,9 +210,9 @@ def test_a_default_network_in_any_case_is_the_dmn():
     upper = named.assign(network=named["network"].replace({"Default": " DEFAULT"}))
     assert list(check_region_table(upper)["network"]) == list(named["network"])
     assert (lower["network"] == "default").any()  # the caller's table is left as it was
-    reference = analyze(values, named, 2.0)
+    reference = analyze(values, named, tr_s=2.0)
     for table in (lower, upper):
-        result = analyze(values, table, 2.0)
+        result = analyze(values, table, tr_s=2.0)
         assert np.isfinite(float(result["dmn_within"]))
         assert float(result["dmn_within"]) == pytest.approx(float(reference["dmn_within"]), abs=1e-12)
 

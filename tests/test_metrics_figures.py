@@ -35,8 +35,8 @@ def regions() -> pd.DataFrame:
 def analysed(regions):
     from psilosim.metrics import analyze
 
-    before = analyze(synthetic_bold(0, 0.8), regions, TR_S)
-    after = analyze(synthetic_bold(1, 1.6), regions, TR_S)
+    before = analyze(synthetic_bold(0, 0.8), regions, tr_s=TR_S)
+    after = analyze(synthetic_bold(1, 1.6), regions, tr_s=TR_S)
     return before, after
 
 

@@ -52,7 +52,7 @@ def test_expected_fc_session_refuses_a_negative_or_non_finite_coupling(aal2, cou
     fc = np.eye(aal2.n_regions)
     from psilosim.network.scan import conditions
 
-    conds = conditions(aal2, 0, ())
+    conds = conditions(aal2, 0, maps=())
     with pytest.raises(InputError) as err:
         expected_fc_session(aal2, conds, [fc] * len(conds), coupling=coupling, requested_coupling=0.5,
                             method="linear", occupancy=0.5)

@@ -33,8 +33,8 @@ def linear(aal2):
 
 
 def _summary(session, parcellation, compare=("uniform",)):
-    out = {"gain_map": "receptor", **sc.summarise(session, parcellation, "receptor")}
-    out["compare_maps"] = {m: sc.summarise(session, parcellation, m) for m in compare}
+    out = {"gain_map": "receptor", **sc.summarise(session, parcellation, condition="receptor")}
+    out["compare_maps"] = {m: sc.summarise(session, parcellation, condition=m) for m in compare}
     return out
 
 

@@ -77,10 +77,10 @@ def test_network_distance_reads_labelled_fc_by_region_label_not_position():
 
     by_net = ms.network_fc_distance(labelled(drug), labelled(base), parc)
     assert by_net["A"] == pytest.approx(0.7 / np.sqrt(7)) and by_net["B"] == 0.0
-    d = ms.region_fc_distance(labelled(drug), base, parc.labels)  # one labelled, one in label order
+    d = ms.region_fc_distance(labelled(drug), base, labels=parc.labels)  # one labelled, one in label order
     assert list(d["region"].values) == list(parc.labels) and d.sel(region="r0") == pytest.approx(0.7 / np.sqrt(7))
     with pytest.raises(InputError) as info:
-        ms.region_fc_distance(labelled(drug), labelled(base), [*parc.labels[:-1], "elsewhere"])
+        ms.region_fc_distance(labelled(drug), labelled(base), labels=[*parc.labels[:-1], "elsewhere"])
     assert info.value.field == "labels" and "elsewhere" in str(info.value)
 
 
@@ -164,7 +164,7 @@ def aal2():
 def test_closed_form_hopf_fc_equals_the_lyapunov_solution(aal2):
     model = HopfModel(aal2.sc)
     g, a = 0.05, -0.3
-    np.testing.assert_allclose(hopf_expected_fc(model, g, a), model.linear_fc(g, np.full(80, a)).values,
+    np.testing.assert_allclose(hopf_expected_fc(model, g, a), model.linear_fc(g, a=np.full(80, a)).values,
                                atol=1e-8)
 
 

@@ -31,7 +31,7 @@ def _asymmetric_sc() -> xr.DataArray:
     labels = [f"R{i}" for i in range(5)]
     values = np.random.default_rng(3).uniform(0.0, 0.2, (5, 5))
     np.fill_diagonal(values, 0.0)
-    return labelled_matrix(values, labels, "sc")
+    return labelled_matrix(values, labels, name="sc")
 
 
 # ------------------------------------------------------------------ 1. the SC is read by label
@@ -138,21 +138,21 @@ def test_rewiring_reads_labelled_weights_by_label_not_position():
     asymmetric = w.copy(data=w.values * rng.uniform(0.5, 1.5, size=w.shape))  # direction matters
     order = rng.permutation(len(model.labels))
     permuted = asymmetric.isel(region_i=order, region_j=order)
-    same = model.expected_fc(asymmetric)
-    np.testing.assert_allclose(model.expected_fc(permuted).values, same.values, atol=1e-12)
-    np.testing.assert_allclose(model.measures(same, permuted)["rewired_fraction"],
-                               model.measures(same, asymmetric)["rewired_fraction"])
+    same = model.expected_fc(weights=asymmetric)
+    np.testing.assert_allclose(model.expected_fc(weights=permuted).values, same.values, atol=1e-12)
+    np.testing.assert_allclose(model.measures(same, weights=permuted)["rewired_fraction"],
+                               model.measures(same, weights=asymmetric)["rewired_fraction"])
     with pytest.raises(InputError) as info:
-        model.expected_fc(asymmetric.isel(region_i=order))
+        model.expected_fc(weights=asymmetric.isel(region_i=order))
     assert info.value.field == "weights"  # the argument's name, with the connectome's rules
     with pytest.raises(InputError) as info:
-        model.expected_fc(-asymmetric)
+        model.expected_fc(weights=-asymmetric)
     assert info.value.field == "weights"
     bare = asymmetric.values.copy()
     bare[0, 1] = np.nan
     with pytest.raises(InputError) as info:
-        model.expected_fc(bare)
+        model.expected_fc(weights=bare)
     assert info.value.field == "weights"
     with pytest.raises(InputError) as info:
-        model.scan(np.ones((3, 3)), minutes=0.1)
+        model.scan(weights=np.ones((3, 3)), minutes=0.1)
     assert info.value.field == "weights"

@@ -83,8 +83,8 @@ def test_window_closed_level_falls_back_on_the_species_param(monkeypatch):
     del ds.attrs["window_closed_level"]
     lower = plasticity_params("mouse").replace(window_closed_level=0.3)
     monkeypatch.setattr(model, "plasticity_params", lambda species: lower)
-    assert window_close_day(ds) == pytest.approx(window_close_day(ds, 0.3))
-    assert window_close_day(ds, 0.3) != pytest.approx(window_close_day(ds, 0.5))
+    assert window_close_day(ds) == pytest.approx(window_close_day(ds, level=0.3))
+    assert window_close_day(ds, level=0.3) != pytest.approx(window_close_day(ds, level=0.5))
     del ds.attrs["species"]
     with pytest.raises(InputError):
         window_close_day(ds)

@@ -115,7 +115,7 @@ def test_bold_k1_coefficient_is_a_cited_parameter():
 
     p = BALLOON.k1_coefficient
     assert p.value == pytest.approx(4.3) and "Obata" in p.source and p.kind == "published"
-    doubled = balloon_constants(BALLOON.replace(k1_coefficient=2 * p.value))
+    doubled = balloon_constants(p=BALLOON.replace(k1_coefficient=2 * p.value))
     assert doubled[K1] == pytest.approx(2 * balloon_constants()[K1])
     # at 1.5 T with TE 40 ms: 4.3 × 40.3/s × 0.4 × 0.04 s
     assert balloon_constants()[K1] == pytest.approx(4.3 * 40.3 * 0.4 * 0.04)

@@ -102,7 +102,7 @@ def test_simulate_pk_mass_balance_with_bioavailability_and_lag(n, every_h, seed,
     """Through the public API: what enters is F · molar ratio · dose, only after the lag; it is all
     in the depot, the body or eliminated; renal excretion is part of elimination."""
     comp = get_compound("psilocybin")
-    oral = comp.pk("human", parameter_set).route("oral")
+    oral = comp.pk("human", parameter_set=parameter_set).route("oral")
     available = oral.bioavailability.value * (comp.analyte_molar_mass.to("g/mol")
                                               / comp.prodrug.parent_molar_mass.to("g/mol"))
     lag_h, dose_mg = oral.lag_time.to("h"), 25.0

@@ -290,8 +290,8 @@ def test_ketamine_window_conflict_is_what_the_docs_say():
     from psilosim.synapses.chain import acute_drive, experimental_regimen
 
     drives = calibrate.mouse_drives()
-    four = calibrate.fit_window(drives)
-    five = calibrate.fit_window(drives, targets=calibrate.ALL_WINDOW_TARGETS)
+    four = calibrate.fit_window(drives=drives)
+    five = calibrate.fit_window(drives=drives, targets=calibrate.ALL_WINDOW_TARGETS)
     stored = plasticity_params("mouse")
     assert four["window_decay_d"] == pytest.approx(stored.window_decay.value, rel=2e-3)
     assert four["window_threshold_h"] == pytest.approx(stored.window_threshold.value, rel=2e-3)

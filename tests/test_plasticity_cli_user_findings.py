@@ -68,7 +68,7 @@ def test_each_animal_maximum_is_sourced_and_per_kg():
     for (species, compound), param in dose_guard.ANIMAL_MAX_STUDIED_DOSES.items():
         assert species != "human" and param.source and param.kind
         assert param.unit == "mg/kg", (species, compound)
-        assert dose_guard.studied_maximum(get_compound(compound), species) is param
+        assert dose_guard.studied_maximum(get_compound(compound), species=species) is param
         # no published experimental dose of the model lies above its studied maximum
         published = EXPERIMENTAL_DOSES[(species, compound)]
         assert float(published.dose.split()[0]) <= param.value

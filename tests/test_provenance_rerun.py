@@ -180,12 +180,12 @@ def test_trial_fingerprint_covers_the_binding_link(monkeypatch, module, name, fi
     from psilosim.clinical.trial import ModelSet
 
     design = get_preset("carhart2021")
-    base = ModelSet().fingerprint(design)
+    base = ModelSet().fingerprint(design=design)
     mod = importlib.import_module(module)
     params = getattr(mod, name)
     monkeypatch.setattr(mod, name, params.replace(**{field: getattr(params, field).value * factor}))
-    assert ModelSet().fingerprint(design) != base
-    assert name.split("_")[0].lower() in " ".join(ModelSet().parameter_sets(design)).lower()
+    assert ModelSet().fingerprint(design=design) != base
+    assert name.split("_")[0].lower() in " ".join(ModelSet().parameter_sets(design=design)).lower()
 
 
 def test_a_trial_is_not_resumed_after_a_binding_parameter_changed(monkeypatch, tmp_path):
@@ -315,9 +315,9 @@ def test_a_trial_identity_follows_parameter_values_not_their_prose():
     name, old = next((n, p) for n, p in bio if isinstance(p, Param) and p.value != 0)
     reworded = Param(**{**old.model_dump(), "source": "a corrected citation, 2026", "note": "reworded"})
     revalued = Param(**{**old.model_dump(), "value": old.value * 1.01})
-    base = DEFAULT_MODELS.fingerprint(design)
-    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: reworded})).fingerprint(design) == base
-    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: revalued})).fingerprint(design) != base
+    base = DEFAULT_MODELS.fingerprint(design=design)
+    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: reworded})).fingerprint(design=design) == base
+    assert dataclasses.replace(DEFAULT_MODELS, biology=bio.replace(**{name: revalued})).fingerprint(design=design) != base
 
 
 # ---------------------------------------------------------------- 6. a re-run names what differs (F24)
@@ -431,11 +431,47 @@ def test_a_unit_change_is_named_and_a_long_value_is_shortened():
     assert len(hook) < len("s.hook.identity") + 2 * VALUE_SHOWN_CHARS + 8
 
 
-def test_the_rerun_ignores_the_same_prose_as_the_trial_identity():
-    from psilosim.clinical.identity import PROSE_KEYS  # one tuple, named in both places
-    from psilosim.io import PARAM_PROSE_KEYS
+def test_identity_and_rerun_comparison_ignore_kind_bounds_and_descriptions():
+    # only what decides the numbers: a re-labelled evidence kind, a new bound or a corrected
+    # description neither stops a resume nor warns on a re-run
+    import dataclasses
 
-    assert PROSE_KEYS is PARAM_PROSE_KEYS  # one definition: the two comparisons cannot drift apart
+    from psilosim.clinical.identity import DEFAULT_MODELS
+    from psilosim.clinical.presets import get_preset
+    from psilosim.compounds import get_compound
+    from psilosim.io import numbers_only, parameter_changes
+    from psilosim.parameters import Param
+
+    design = get_preset("carhart2021")
+    symptoms = DEFAULT_MODELS.symptoms
+    name, old = next((n, p) for n, p in symptoms if isinstance(p, Param) and p.value != 0)
+    relabelled = symptoms.replace(**{name: Param(**{**old.model_dump(), "kind": "override",
+                                                    "high": abs(old.value) * 1e6})})
+    models = dataclasses.replace(DEFAULT_MODELS, symptoms=relabelled)
+    assert models.fingerprint(design=design) == DEFAULT_MODELS.fingerprint(design=design)
+    assert parameter_changes(DEFAULT_MODELS.parameter_sets(design=design), models.parameter_sets(design=design)) == []
+    compound = get_compound("psilocybin").model_dump(mode="json")
+    assert numbers_only({**compound, "description": "reworded"}) == numbers_only(compound)
+
+
+def test_a_refused_resume_names_a_changed_network_hook(tmp_path):
+    import dataclasses
+
+    from psilosim.clinical.identity import DEFAULT_MODELS
+    from psilosim.clinical.presets import get_preset
+    from psilosim.clinical.trial import run_trial
+    from psilosim.errors import InputError
+
+    design = get_preset("carhart2021")
+    run_trial(design, n_patients=4, seed=1, out=tmp_path, chunk_size=2, backend="sync")
+    hooked = dataclasses.replace(DEFAULT_MODELS, network_hook=_rigidity_hook)
+    with pytest.raises(InputError, match="network_hook"):
+        run_trial(design, n_patients=4, seed=1, out=tmp_path, chunk_size=2, backend="sync", models=hooked)
+
+
+def _rigidity_hook(*args, **kwargs):
+    """A network hook (module-level, so its identity is stable); never called before the refusal."""
+    raise AssertionError("not reached")
 
 
 # ---------------------------------------------------------------- 7. a refused resume names what differs (F24)
@@ -493,3 +529,32 @@ def test_a_refused_resume_reads_the_values_of_the_folders_provenance(tmp_path):
     (tmp_path / "provenance.json").write_text(json.dumps({"parameter_sets": sets}))
     with pytest.raises(InputError, match=rf"symptoms\.{name} "):
         run_trial(design, n_patients=2, seed=1, out=tmp_path, chunk_size=1, backend="sync")
+
+
+def test_a_copied_trial_record_cannot_resume_its_original_folder(first_trial, tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "copy.json"
+    copy.write_text((first_trial / "provenance.json").read_text())
+    stamps = [c.stat().st_mtime_ns for c in sorted((first_trial / "chunks").iterdir())]
+    code, _, err = run_cli(monkeypatch, capsys, "trial", str(copy), "--no-report", "--json", "--out", str(first_trial))
+    assert code == 2 and "re-run" in err, err
+    assert [c.stat().st_mtime_ns for c in sorted((first_trial / "chunks").iterdir())] == stamps
+
+
+def test_a_record_saved_under_another_name_is_still_guarded(first_run, tmp_path, monkeypatch, capsys):
+    copy = tmp_path / "rec.yaml"  # a record is read by content, whatever the file is called
+    copy.write_text((first_run / "provenance.json").read_text())
+    before = (first_run / "results.nc").stat().st_mtime_ns
+    code, _, err = run_cli(monkeypatch, capsys, "run", str(copy), "--json")
+    assert code == 2 and "--out" in err, err
+    assert (first_run / "results.nc").stat().st_mtime_ns == before
+
+
+def test_a_hand_edited_record_with_odd_outputs_is_not_a_crash(first_run, tmp_path, monkeypatch, capsys):
+    record = json.loads((first_run / "provenance.json").read_text())
+    record["outputs"] = "somewhere"
+    record["scenario"]["outputs"] = ["not", "a", "mapping"]
+    copy = tmp_path / "odd.json"
+    copy.write_text(json.dumps(record))
+    from psilosim.io import check_rerun_target
+
+    check_rerun_target(copy, tmp_path / "new", out_given=True)  # no AttributeError: nothing recorded to refuse

@@ -99,7 +99,7 @@ def test_every_caller_reads_a_permuted_input_in_its_own_order(labels, data):
     np.testing.assert_array_equal(as_fc(shuffled, _table(labels)).values, fc.values)
     communities = xr.DataArray(np.arange(len(labels)), dims="region", coords={"region": labels})
     np.testing.assert_array_equal(partition_for(fc, communities.isel(region=order)), np.arange(len(labels)))
-    zero = region_fc_distance(shuffled, _permuted(fc, order), labels)
+    zero = region_fc_distance(shuffled, _permuted(fc, order), labels=labels)
     assert list(zero["region"].values) == labels and np.all(zero.values == 0)
     rng = np.random.default_rng(len(labels))
     bold = xr.DataArray(rng.standard_normal((len(labels), 5)), dims=("region", "time"),
@@ -114,7 +114,7 @@ LABELS3 = ["PCC", "mPFC", "V1"]
     (lambda fc: as_fc(fc, _table(LABELS3)), "fc"),
     (lambda fc: partition_for(_fc(LABELS3), xr.DataArray([0, 0, 1], dims="region",
                                                          coords={"region": fc["region_i"].values})), "labels"),
-    (lambda fc: region_fc_distance(fc, fc, LABELS3), "labels"),
+    (lambda fc: region_fc_distance(fc, fc, labels=LABELS3), "labels"),
 ])
 def test_every_caller_names_the_region_it_cannot_find(call, field):
     other = _fc(["PCC", "mPFC", "V2"])
@@ -126,10 +126,10 @@ def test_every_caller_names_the_region_it_cannot_find(call, field):
 def test_the_community_field_names_its_missing_and_unknown_regions():
     labels = xr.DataArray([0, 1, 1], dims="region", coords={"region": ["PCC", "mPFC", "V2"]})
     with pytest.raises(InputError) as info:
-        partition_for(_fc(LABELS3), labels, "communities")
+        partition_for(_fc(LABELS3), labels, field="communities")
     assert info.value.field == "communities" and "'V1'" in info.value.problem and "'V2'" in info.value.problem
 
 
 def test_an_fc_of_another_parcellation_is_suggested_as_the_cause():
     with pytest.raises(InputError, match="another parcellation"):
-        region_fc_distance(_fc(["PCC", "mPFC", "V2"]), _fc(LABELS3), LABELS3)
+        region_fc_distance(_fc(["PCC", "mPFC", "V2"]), _fc(LABELS3), labels=LABELS3)

@@ -22,13 +22,13 @@ def _run(models: ModelSet | None) -> xr.Dataset:
     design = get_preset("daws2022_trd")
     attrs = {"design": design.model_dump_json()}
     if models is not None:
-        attrs["model_fingerprint"] = models.fingerprint(design)
+        attrs["model_fingerprint"] = models.fingerprint(design=design)
     return xr.Dataset({"network": ("patient", [0.0])}, attrs=attrs)
 
 
 @pytest.fixture
 def section(monkeypatch):
-    def stop(ds, models=None):
+    def stop(ds, *, models=None):
         raise _Reached
 
     monkeypatch.setattr(clinical_imaging, "network_section", stop)

@@ -34,7 +34,7 @@ def small_brain(hippocampus: bool = False, dmn: bool = True) -> Parcellation:
     pos = np.arange(N_SMALL, dtype=float)
     sc = np.exp(-np.abs(pos[:, None] - pos[None, :]) / 2.0)
     np.fill_diagonal(sc, 0.0)
-    return Parcellation(name="small", regions=regions, sc=labelled_matrix(sc, labels, "sc"))
+    return Parcellation(name="small", regions=regions, sc=labelled_matrix(sc, labels, name="sc"))
 
 
 def plasticity(window: float, days: float = 42.0, pulse: float = 1.0) -> xr.Dataset:
@@ -78,15 +78,15 @@ def test_closed_form_covariance_matches_the_hopf_lyapunov_solution():
 
 def test_environment_inputs_drive_only_their_networks():
     model = model_for("aal2")
-    q = model.input_cov("stressful", depressed=False)
+    q = model.input_cov(environment="stressful", depressed=False)
     target = model.network_mask(("SalVentAttn", "Limbic"))
     off = q - np.diag(np.diag(q))
     assert (off[np.ix_(target, target)] > 0).sum() == target.sum() * (target.sum() - 1)
     assert (off[~target] == 0).all()
-    none = model.input_cov("none", depressed=False)
+    none = model.input_cov(environment="none", depressed=False)
     assert np.count_nonzero(none - np.diag(np.diag(none))) == 0
     with pytest.raises(InputError, match="environment"):
-        model.input_cov("party")
+        model.input_cov(environment="party")
 
 
 # ------------------------------------------------------------------------------- rewiring
@@ -115,7 +115,7 @@ def test_no_window_no_rewiring():
     deviation = model.window_deviation(bio, "supportive", 42.0)
     np.testing.assert_array_equal(deviation.values, 0.0)
     spines = model.spine_course(plasticity(window=0.0))
-    weights = model.rewired(spines, [0.0, 10.0, 42.0], deviation)
+    weights = model.rewired(spines, [0.0, 10.0, 42.0], deviation=deviation)
     for k in range(3):
         np.testing.assert_allclose(weights.isel(day=k).values, model.rigid, atol=1e-12)
 
@@ -127,7 +127,7 @@ def test_window_under_habitual_correlations_leaves_structure_unchanged():
     deviation = model.window_deviation(bio, "supportive", 42.0)
     np.testing.assert_array_equal(deviation.values, 0.0)
     spines = model.spine_course(plasticity(window=1.0))
-    after = model.rewired(spines, [42.0], deviation).isel(day=0).values
+    after = model.rewired(spines, [42.0], deviation=deviation).isel(day=0).values
     np.testing.assert_allclose(after, model.rigid, rtol=1e-10, atol=1e-14)
     assert float(spines["consolidated"].isel(time_d=-1).mean()) > 0.001   # spines did grow
 
@@ -140,8 +140,8 @@ def test_acute_psychedelic_state_in_the_window_lowers_modularity():
     upper = deviation.values[np.triu_indices(len(model.labels), 1)]
     assert upper.mean() > 0                       # the gain map raises correlations in the acute state
     spines = model.spine_course(plasticity(window=1.0))
-    after = model.rewired(spines, [42.0], deviation).isel(day=0).values
-    measures = model.measures(model.expected_fc(after), after)
+    after = model.rewired(spines, [42.0], deviation=deviation).isel(day=0).values
+    measures = model.measures(model.expected_fc(weights=after), weights=after)
     assert measures["modularity"] < model.baseline_measures()["modularity"]
     np.testing.assert_allclose(after.sum(axis=1), model.strength, rtol=1e-10)
 
@@ -157,7 +157,7 @@ def test_covariance_rule_orders_weight_gain_by_correlation_deviation():
     dev = rng.uniform(-0.2, 0.4, (N_SMALL, N_SMALL))
     dev = 0.5 * (dev + dev.T)
     spines = model.spine_course(plasticity(window=1.0))
-    after = model.rewired(spines, [42.0], dev).isel(day=0).values
+    after = model.rewired(spines, [42.0], deviation=dev).isel(day=0).values
     ratio = after / np.where(model.rigid > 0, model.rigid, 1.0)
     for i in range(N_SMALL):
         others = [j for j in range(N_SMALL) if j != i]
@@ -173,7 +173,7 @@ def test_drug_induced_rewiring_fades_with_the_consolidated_spines():
     course = plasticity(window=1.0, days=180.0)
     course["window"] = ("time_d", np.where(course["time_d"].values <= 14.0, 1.0, 0.0))
     spines = model.spine_course(course)
-    w = model.rewired(spines, [21.0, 180.0], dev)
+    w = model.rewired(spines, [21.0, 180.0], deviation=dev)
     change = [float(np.abs(w.isel(day=k).values - model.rigid).sum()) for k in range(2)]
     assert 0 < change[1] < 0.75 * change[0]
     cons = spines["consolidated"].mean("region").values
@@ -239,7 +239,7 @@ def _patient_course(arm: int, index: int = 3, days=(0.0, 21.0, 42.0)):
     patient = draw(design, index, 1)
     spec = design.arms[arm]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment)
-    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+    kw = chain_inputs(spec.arm_treatments(), patient, environment=spec.environment)
     return patient_network(model_for("aal2"), bio, spec.environment, list(days),
                            background_stress=kw["background_stress"], stress=kw["stress"],
                            spine_params=kw["spine_params"])
@@ -347,7 +347,7 @@ def test_gain_network_is_stable_at_every_occupancy_bin():
     lin = model.gain_network()
     step = model.params.occupancy_step.value
     for occupancy in np.linspace(0.0, 1.0, int(round(1.0 / step)) + 1):
-        cov = lin.covariance(gain_from(model.density, occupancy))
+        cov = lin.covariance(gain=gain_from(model.density, occupancy))
         assert np.isfinite(cov).all() and (np.diag(cov) > 0).all()
     corr = model.state_correlation(1.0, 1.0, "supportive")
     assert np.isfinite(corr).all() and np.abs(corr).max() <= 1.0 + 1e-9
@@ -366,7 +366,7 @@ def test_a_visit_does_not_depend_on_later_imaging_visits():
     patient = draw(design, 0, 7)
     grid = np.arange(0.0, 36.0, 0.25)
     bio = patient_biology(spec.arm_treatments(), patient, grid, environment=spec.environment)
-    kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+    kw = chain_inputs(spec.arm_treatments(), patient, environment=spec.environment)
     model = model_for("aal2")
 
     def measures(days):
@@ -392,7 +392,7 @@ def test_rewired_rejects_a_deviation_of_the_wrong_shape():
     spines = model.spine_course(plasticity_from_biology(bio))
     n = len(model.labels)
     with pytest.raises(InputError) as info:
-        model.rewired(spines, [0.0, 8.0], np.zeros((3, n, n)))
+        model.rewired(spines, [0.0, 8.0], deviation=np.zeros((3, n, n)))
     assert info.value.field == "deviation"
     per_day = model.window_deviations(bio, "supportive", [0.0, 8.0])
     assert per_day.shape == (2, n, n) and np.all(per_day[0] == 0) and np.abs(per_day[1]).max() > 0
@@ -537,7 +537,7 @@ def test_trial_report_passes_the_runs_models_to_its_imaging_section(monkeypatch)
 
     seen = []
 
-    def section(ds, models=None):
+    def section(ds, *, models=None):
         seen.append(models)
         raise RuntimeError("stop after the call")  # only the argument matters here
 

@@ -61,7 +61,7 @@ def test_the_helper_is_the_nw2_checks_computation_for_one_patient(monkeypatch):
     monkeypatch.setattr(checks_metrics, "CHECKS", checks_metrics.CHECKS.replace(patients_trd=1))
     weeks, late = checks_metrics.CHECKS.weeks_day.to("day"), checks_metrics.CHECKS.persistence_day.to("day")
     check = checks_metrics.hippocampus_dmn_changes(model_for("tvb76", depressed=False), checks_metrics.SIEGEL_SETTING)
-    course = patient_imaging("goodwin2022", 0, [0.0, weeks, late], patient=0, seed=int(checks_metrics.CHECKS.seed.value),
+    course = patient_imaging(design="goodwin2022", arm=0, days=[0.0, weeks, late], patient=0, seed=int(checks_metrics.CHECKS.seed.value),
                              environment=checks_metrics.SIEGEL_SETTING)
     hipp = course["hippocampus_dmn"].values
     np.testing.assert_allclose(hipp[1:] - hipp[0], check[0], rtol=1e-12, atol=1e-15)
@@ -82,5 +82,5 @@ def test_the_helper_is_the_nw2_checks_computation_for_one_patient(monkeypatch):
 ])
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(InputError) as info:
-        patient_imaging("goodwin2022", **{"days": [0.0, 21.0], **kwargs})
+        patient_imaging(design="goodwin2022", **{"days": [0.0, 21.0], **kwargs})
     assert info.value.field == field

@@ -69,12 +69,12 @@ def test_session_is_labelled_and_has_all_conditions(session, aal2):
 def test_drug_changes_fc_beyond_the_same_scan_without_drug(session, aal2):
     """The drug condition keeps its noise streams when the occupancy is 0, so the change a drug
     adds is measured against the very same scan without it."""
-    out = sc.summarise(session, aal2, "receptor")
+    out = sc.summarise(session, aal2, condition="receptor")
     assert set(out["fc_change_by_network"]) == set(aal2.networks)
     occupancy = float(session.attrs["mean_occupancy"])
     assert occupancy > 0.3
     without = sc.scan_session(aal2, 0.0, minutes=1.0, seed=int(session.attrs["seed"]), maps=("receptor",))
-    none = sc.summarise(without, aal2, "receptor")
+    none = sc.summarise(without, aal2, condition="receptor")
     assert none["noise_floor_global"] == pytest.approx(out["noise_floor_global"])  # the same baselines
     assert out["fc_change_global"] > none["fc_change_global"]
 
@@ -111,7 +111,7 @@ def test_zero_occupancy_is_a_no_drug_scan_with_the_drug_streams(aal2):
 
 
 def test_seeds_are_distinct_for_every_scan_and_shared_by_drug_maps(aal2):
-    conds = sc.conditions(aal2, 5, ("receptor", "uniform"), sessions=3)
+    conds = sc.conditions(aal2, 5, maps=("receptor", "uniform"), sessions=3)
     by_name = {c.name: c.seeds for c in conds}
     assert len(set(by_name["baseline"]) | set(by_name["baseline_repeat"]) | set(by_name["receptor"])) == 9
     assert by_name["receptor"] == by_name["uniform"]
@@ -171,7 +171,7 @@ def test_linear_session_backs_off_to_a_stable_coupling(aal2):
     fc = s["fc"].values
     assert np.isfinite(fc).all() and np.allclose(fc[:, range(80), range(80)], 1.0)
     # The drug changes expected FC; the two baselines are identical (no sampling noise).
-    out = sc.summarise(s, aal2, "receptor")
+    out = sc.summarise(s, aal2, condition="receptor")
     assert out["fc_change_global"] > 0 and "noise_floor_global" not in out
     np.testing.assert_array_equal(fc[0], fc[1])
 
@@ -202,8 +202,8 @@ def _stream_states(conds) -> set[tuple[int, ...]]:
 def test_adjacent_seeds_share_no_noise_stream(aal2):
     # Before: scan k of a role used seed + 3k + role, so seed 0's second baseline was seed 1's
     # drug stream and seed 1's first repeat was seed 0's first drug stream.
-    a = sc.conditions(aal2, 0, ("receptor",), sessions=3)
-    b = sc.conditions(aal2, 1, ("receptor",), sessions=3)
+    a = sc.conditions(aal2, 0, maps=("receptor",), sessions=3)
+    b = sc.conditions(aal2, 1, maps=("receptor",), sessions=3)
     assert len(_stream_states(a)) == 9 and not _stream_states(a) & _stream_states(b)
 
 
@@ -212,8 +212,8 @@ def test_adjacent_seeds_share_no_noise_stream(aal2):
 def test_no_two_seeds_share_a_stream_or_a_null_map(seed, offset):
     other = seed + offset
     aal2 = load_dataset("aal2")
-    a = sc.conditions(aal2, seed, ("receptor", "shuffled"), n_shuffles=3, sessions=2)
-    b = sc.conditions(aal2, other, ("receptor", "shuffled"), n_shuffles=3, sessions=2)
+    a = sc.conditions(aal2, seed, maps=("receptor", "shuffled"), n_shuffles=3, sessions=2)
+    b = sc.conditions(aal2, other, maps=("receptor", "shuffled"), n_shuffles=3, sessions=2)
     assert not _stream_states(a) & _stream_states(b)
     maps_a = {c.density.values.tobytes() for c in a if c.name.startswith("shuffled_")}
     maps_b = {c.density.values.tobytes() for c in b if c.name.startswith("shuffled_")}
@@ -222,14 +222,14 @@ def test_no_two_seeds_share_a_stream_or_a_null_map(seed, offset):
 
 def test_shuffled_maps_of_adjacent_seeds_differ(aal2):
     # Before: shuffled_k used seed + k, so seed 0's shuffled_1 was seed 1's shuffled_0.
-    first = {c.name: c.density for c in sc.conditions(aal2, 0, ("shuffled",), n_shuffles=2)}
-    second = {c.name: c.density for c in sc.conditions(aal2, 1, ("shuffled",), n_shuffles=2)}
+    first = {c.name: c.density for c in sc.conditions(aal2, 0, maps=("shuffled",), n_shuffles=2)}
+    second = {c.name: c.density for c in sc.conditions(aal2, 1, maps=("shuffled",), n_shuffles=2)}
     assert not np.array_equal(first["shuffled_1"], second["shuffled_0"])
 
 
 def test_conditions_are_deterministic_and_null_maps_do_not_depend_on_their_number(aal2):
-    few = sc.conditions(aal2, 7, ("receptor", "shuffled"), n_shuffles=2, sessions=2)
-    many = sc.conditions(aal2, 7, ("receptor", "shuffled"), n_shuffles=5, sessions=2)
+    few = sc.conditions(aal2, 7, maps=("receptor", "shuffled"), n_shuffles=2, sessions=2)
+    many = sc.conditions(aal2, 7, maps=("receptor", "shuffled"), n_shuffles=5, sessions=2)
     assert [c.seeds for c in few] == [c.seeds for c in many[:len(few)]]
     for c_few, c_many in zip(few, many[:len(few)], strict=True):
         if c_few.density is not None:
@@ -238,8 +238,8 @@ def test_conditions_are_deterministic_and_null_maps_do_not_depend_on_their_numbe
 
 def test_variogram_nulls_of_adjacent_seeds_differ(schaefer100_dir):
     parc = load_dataset(schaefer100_dir)
-    zero = {c.name: c.density for c in sc.conditions(parc, 0, ("variogram",), n_shuffles=2) if c.density is not None}
-    one = {c.name: c.density for c in sc.conditions(parc, 1, ("variogram",), n_shuffles=2) if c.density is not None}
+    zero = {c.name: c.density for c in sc.conditions(parc, 0, maps=("variogram",), n_shuffles=2) if c.density is not None}
+    one = {c.name: c.density for c in sc.conditions(parc, 1, maps=("variogram",), n_shuffles=2) if c.density is not None}
     assert len(zero) == len(one) == 2
     assert not any(np.array_equal(zero[a], one[b]) for a in zero for b in one)
 

@@ -310,7 +310,7 @@ def test_stochastic_spines_without_stress_are_unchanged_by_the_initial_state_opt
     assert start.mean() == pytest.approx(1.0, abs=0.03)
     # the kernel's own default start (init=None, the pre-fix path) gives the same draws bit for bit
     original = spine_model.sample_spines
-    monkeypatch.setattr(spine_model, "sample_spines", lambda *args: original(*args[:-1], None))
+    monkeypatch.setattr(spine_model, "sample_spines", lambda *args, init: original(*args, init=None))
     old = simulate_spines(plast, stochastic=True, replicates=50, seed=4)
     np.testing.assert_array_equal(old["spine_count"].values, ds["spine_count"].values)
 

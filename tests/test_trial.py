@@ -235,7 +235,7 @@ def test_fingerprint_covers_compounds_network_rewiring_and_version(monkeypatch, 
 
     design = get_preset("daws2022")
     models = ModelSet()
-    base = models.fingerprint(design)
+    base = models.fingerprint(design=design)
     psilocybin = compounds.get_compound("psilocybin")
     original = compounds.get_compound
 
@@ -245,17 +245,17 @@ def test_fingerprint_covers_compounds_network_rewiring_and_version(monkeypatch, 
 
     with monkeypatch.context() as m:
         m.setattr(compounds, "get_compound", changed)
-        assert models.fingerprint(design) != base
+        assert models.fingerprint(design=design) != base
     with monkeypatch.context() as m:
         m.setattr(hopf_params, "HOPF", hopf_params.HOPF.model_copy(update={
             "noise": hopf_params.HOPF.noise.model_copy(update={"value": 0.03})}))
-        assert models.fingerprint(design) != base
+        assert models.fingerprint(design=design) != base
     with monkeypatch.context() as m:
         r = rewiring_params.REWIRING
         m.setattr(rewiring_params, "REWIRING", r.model_copy(update={
             "consolidation_gain": r.consolidation_gain.model_copy(update={"value": 2 * r.consolidation_gain.value})}))
-        assert models.fingerprint(design) != base
-    assert models.fingerprint(design) == base
+        assert models.fingerprint(design=design) != base
+    assert models.fingerprint(design=design) == base
 
     run_trial(carhart2021(), n_patients=4, seed=1, out=tmp_path, backend="sync", chunk_size=2, max_new_chunks=0)
     manifest = json.loads((tmp_path / MANIFEST_FILE).read_text())

@@ -63,7 +63,7 @@ def test_design_sets_the_share_of_patients_on_an_ssri_at_screening():
     assert draw(everyone, 3, 1).baseline_severity == draw(nobody, 3, 1).baseline_severity
     # the design option is the same as the ModelSet route it replaces
     pop = ModelSet().population.replace(fraction_on_ssri_at_screening=1.0)
-    assert draw(default, 7, 1, ModelSet(population=pop)) == draw(everyone, 7, 1)
+    assert draw(default, 7, 1, models=ModelSet(population=pop)) == draw(everyone, 7, 1)
 
 
 @pytest.mark.parametrize("value", [1.5, -0.1, "half"])
@@ -81,8 +81,8 @@ def test_ssri_fraction_is_in_the_fingerprints_and_unset_hashes_as_before():
            if k not in ("ssri_fraction_at_screening", "imaging")}
     assert default.fingerprint() == hashlib.sha256(json.dumps(old, sort_keys=True).encode()).hexdigest()[:16]
     models = ModelSet()
-    assert models.fingerprint(default) != models.fingerprint(everyone)
-    recorded = models.parameter_sets(everyone)["population"]["fraction_on_ssri_at_screening"]
+    assert models.fingerprint(design=default) != models.fingerprint(design=everyone)
+    recorded = models.parameter_sets(design=everyone)["population"]["fraction_on_ssri_at_screening"]
     assert recorded["value"] == 1.0  # the provenance records the share the run used
 
 
@@ -173,7 +173,7 @@ def test_report_explains_a_comparator_arms_active_low_dose(carhart_run, ssri_run
     goodwin = get_preset("goodwin2022")
     trips = {"25mg": {"biology": {"acute_effect_peak": 0.68}}, "10mg": {"biology": {"acute_effect_peak": 0.28}},
              "1mg": {"biology": {"acute_effect_peak": 0.01}}}
-    notes = low_dose_notes(goodwin, {"arms": trips})
+    notes = low_dose_notes(goodwin, summary={"arms": trips})
     assert len(notes) == 1 and notes[0].startswith("The 1mg arm") and "1 mg" in notes[0]
     html = render_trial_report(carhart_run)
     assert "docs/pharmacology.md" in html and "TrkB" in html

@@ -248,3 +248,21 @@ def test_a_missing_compound_file_in_a_scenario_is_named(tmp_path):
     with pytest.raises(InputError) as info:
         load_scenario(scenario)
     assert info.value.field == "treatments.0.compound" and "no such compound file" in info.value.problem
+
+
+def test_a_design_reads_its_imaging_folder_from_its_own_folder(tmp_path, monkeypatch):
+    from psilosim.clinical.design import load_design
+
+    study = tmp_path / "study"
+    (study / "brain").mkdir(parents=True)  # the loader checks the folder exists (its data are read at run time)
+    path = study / "trial.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "img", "scale": "MADRS", "visits": [0, 7], "primary_day": 7,
+        "baseline": {"scale": "MADRS", "mean": 32, "sd": 5, "minimum": 20},
+        "arms": [{"name": "drug", "treatments": [{"compound": "psilocybin", "regimen": {"phases": [{"dose": "25 mg"}]}}]},
+                 {"name": "placebo"}],
+        "imaging": {"visits": [0, 7], "dataset": "brain"}, "patients": 2}), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # not the design's folder: "brain" is not found from here
+    assert load_design(path).imaging.dataset == str((study / "brain").resolve())
+    path.write_text(path.read_text().replace("dataset: brain", "dataset: aal2"))
+    assert load_design(path).imaging.dataset == "aal2"  # a built-in name stays a name

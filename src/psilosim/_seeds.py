@@ -14,7 +14,7 @@ import numpy as np
 from .errors import InputError
 
 
-def checked_seed_entry(value: Any, field: str = "seed") -> int:
+def checked_seed_entry(value: Any, *, field: str = "seed") -> int:
     """``value`` as a non-negative ``int``: a seed that must be given, or one spawn-key entry.
 
     numpy integers are accepted; ``bool`` (numpy's too), floats (even whole ones), strings and
@@ -30,7 +30,7 @@ def checked_seed_entry(value: Any, field: str = "seed") -> int:
     return int(value)
 
 
-def checked_seed(seed: Any, field: str = "seed") -> int | None:
+def checked_seed(seed: Any, *, field: str = "seed") -> int | None:
     """``seed`` as a non-negative ``int`` (``None`` stays ``None``: no fixed seed).
 
     Raises
@@ -39,7 +39,7 @@ def checked_seed(seed: Any, field: str = "seed") -> int | None:
         On ``field`` (a CLI passes its option, ``--seed``) when ``seed`` is negative or not an
         integer (:func:`checked_seed_entry`).
     """
-    return None if seed is None else checked_seed_entry(seed, field)
+    return None if seed is None else checked_seed_entry(seed, field=field)
 
 
 __all__ = ["checked_seed", "checked_seed_entry"]

@@ -38,7 +38,7 @@ FIGURE_DPI = 150
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
-def prepare_out_dir(path: str | Path, option: str = "--out") -> Path:
+def prepare_out_dir(path: str | Path, *, option: str = "--out") -> Path:
     """Create the output folder ``path`` if missing (like ``mkdir -p``) and check it is writable.
 
     Every command with an output-folder option calls this before any work, so a folder that
@@ -184,13 +184,16 @@ def read_provenance(path: str | Path, expect: str) -> dict[str, Any]:
 
 
 def provenance_record_at(path: str | Path | None) -> dict[str, Any] | None:
-    """The psilosim provenance record in the file ``path``; ``None`` when ``path`` is not an
-    existing JSON file holding one (a scenario, a design, a preset name)."""
-    if path is None or not str(path).endswith(".json") or not Path(path).is_file():
+    """The psilosim provenance record in the file ``path``, whatever its name (a copy saved as
+    ``rec.yaml`` is still one: the commands read records by content); ``None`` when ``path`` is not
+    an existing file holding one (a scenario, a design, a preset name)."""
+    import yaml
+
+    if path is None or not Path(path).is_file():
         return None
     try:
-        record = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        record = yaml.safe_load(Path(path).read_text(encoding="utf-8"))  # JSON is YAML
+    except (yaml.YAMLError, UnicodeDecodeError):
         return None
     return record if provenance_kind(record) is not None else None
 
@@ -214,18 +217,22 @@ def check_rerun_target(source: str | Path | None, folder: Path, *, out_given: bo
         raise InputError("--out", f"re-running {source} needs --out: without it the output would go to the folder "
                                   "of the run being re-run")
     recorded = {Path(source).expanduser().resolve().parent}
-    named = (record.get("outputs") or {}).get("folder") or (record.get("scenario", {}).get("outputs") or {}).get(
-        "folder")
-    if isinstance(named, str):
-        recorded.add(Path(named).expanduser().resolve())
+    for block in (record, record.get("scenario")):  # a trial's record, a run's scenario block
+        outputs = block.get("outputs") if isinstance(block, dict) else None
+        named = outputs.get("folder") if isinstance(outputs, dict) else None
+        if isinstance(named, str):
+            recorded.add(Path(named).expanduser().resolve())
     if Path(folder).expanduser().resolve() in recorded:
         raise InputError("--out", f"{folder} holds the run being re-run, which this would replace; "
                                   "give --out another folder")
 
 
-#: The prose of a parameter (``source``, ``note``): where a value comes from and why, not what it
-#: is. A re-run compares values only, as a trial's identity does (``psilosim.clinical.identity.PROSE_KEYS``).
-PARAM_PROSE_KEYS = ("source", "note")
+#: What of a parameter (a mapping with ``value`` and ``unit``) decides the numbers: not its source,
+#: note, evidence kind or bounds. A re-run's comparison and a trial's identity
+#: (:meth:`psilosim.clinical.identity.ModelSet.fingerprint`) both keep only these (:func:`numbers_only`).
+PARAM_IDENTITY_KEYS = ("value", "unit")
+#: Descriptive text of a parameter set or compound (not a parameter), left out in the same way.
+DESCRIPTIVE_KEYS = ("description", "default_reason", "label", "aliases")
 #: Changed values a re-run warning names before "and N more" (a longer list hides its first lines).
 CHANGES_LISTED = 10
 #: Characters of one value a re-run warning shows (a hook's identity is a long text).
@@ -240,7 +247,7 @@ def parameter_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[st
     ----------
     saved, current
         Parameter sets by name, each dumped as JSON (``{field: {"value", "unit", ...}}``, nested
-        for a compound). The prose of a parameter (:data:`PARAM_PROSE_KEYS`) is ignored.
+        for a compound). Only what decides the numbers is compared (:func:`numbers_only`).
 
     Returns
     -------
@@ -264,14 +271,28 @@ def parameter_changes(saved: dict[str, Any], current: dict[str, Any]) -> list[st
     return changes
 
 
-def _flat_values(part: Any, prefix: str) -> dict[str, Any]:
-    """``part`` as ``{dotted path: value}``: a parameter's value under its own path, its unit and
-    bounds under ``path.unit`` etc., its prose left out."""
+def numbers_only(part: Any) -> Any:
+    """``part`` (dumped parameter sets, a compound) with what decides the numbers only: of each
+    parameter its value and unit (:data:`PARAM_IDENTITY_KEYS`), and no descriptive text
+    (:data:`DESCRIPTIVE_KEYS`)."""
     if isinstance(part, dict):
-        is_param = "value" in part and "unit" in part
+        if "value" in part and "unit" in part:
+            return {key: part[key] for key in PARAM_IDENTITY_KEYS}
+        return {key: numbers_only(value) for key, value in part.items() if key not in DESCRIPTIVE_KEYS}
+    if isinstance(part, list):
+        return [numbers_only(value) for value in part]
+    return part
+
+
+def _flat_values(part: Any, prefix: str) -> dict[str, Any]:
+    """``part`` as ``{dotted path: value}`` (:func:`numbers_only`): a parameter's value under its
+    own path, its unit under ``path.unit``."""
+    part = numbers_only(part)
+    if isinstance(part, dict):
+        is_param = set(part) == set(PARAM_IDENTITY_KEYS)
         out = {prefix: part["value"]} if is_param else {}
         for key, value in part.items():
-            if not (is_param and key in (*PARAM_PROSE_KEYS, "value")):
+            if not (is_param and key == "value"):
                 out.update(_flat_values(value, f"{prefix}.{key}"))
         return out
     if isinstance(part, list):
@@ -334,7 +355,7 @@ def warn_if_rerun_differs(source: str | Path, record: dict[str, Any], values_key
                       "its numbers need not be the recorded run's", RerunChangedWarning, stacklevel=3)
 
 
-def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
+def check_figure_path(path: str | Path, *, option: str = "--plot") -> Path:
     """The figure file ``path`` (``~`` expanded) once it is known to be writable, with its folder
     created if missing, so a command can check it before any work is spent.
 
@@ -353,7 +374,7 @@ def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
     return path
 
 
-def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
+def save_figure(fig, path: str | Path, *, option: str = "--plot") -> Path:
     """Save a matplotlib figure as ``path`` (PNG, SVG or PDF by its suffix) and close it.
 
     Raises
@@ -364,7 +385,7 @@ def save_figure(fig, path: str | Path, option: str = "--plot") -> Path:
     import matplotlib.pyplot as plt
 
     try:
-        path = check_figure_path(path, option)
+        path = check_figure_path(path, option=option)
         fig.savefig(path, dpi=FIGURE_DPI)
     except OSError as exc:  # e.g. a file that may not be overwritten
         raise InputError(option, f"{path}: {exc.strerror or exc}") from None
@@ -385,7 +406,7 @@ def write_run(folder: str | Path, *, dataset: xr.Dataset, provenance: dict[str, 
         The completed folder.
     """
     dest = Path(folder).resolve()
-    check_replaceable(dest, field)
+    check_replaceable(dest, field=field)
     provenance = _with_dataset_seed(provenance, dataset)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = _new_partial_folder(dest, field)
@@ -410,7 +431,7 @@ def _with_dataset_seed(provenance: dict[str, Any], dataset: xr.Dataset) -> dict[
     return provenance
 
 
-def check_replaceable(dest: str | Path, field: str = "outputs.folder") -> None:
+def check_replaceable(dest: str | Path, *, field: str = "outputs.folder") -> None:
     """Refuse a folder that :func:`write_run` may not replace: a non-empty folder without a psilosim
     provenance record (someone else's files). Call it before simulating, so the error comes first."""
     dest = Path(dest)

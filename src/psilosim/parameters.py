@@ -151,6 +151,8 @@ class Param(BaseModel):
             except Exception as exc:  # pint raises several unrelated exception types
                 raise InputError(field, f"{value!r} is not a quantity with a unit ({exc})") from None
         if isinstance(value, pint.Quantity):
+            if not _same_dimension(str(value.units), self.unit):  # mg/kg for a fraction: not 1e-4
+                raise InputError(field, f"{value:~} cannot be converted to {self.unit or 'a dimensionless number'}")
             try:
                 return float(value.to(self.unit or "dimensionless").magnitude)
             except pint.DimensionalityError:

@@ -329,14 +329,14 @@ class Regimen(BaseModel):
         """Start of the first administration (h from the regimen start); needs no body weight."""
         return float(min(times.min() for _, times in self._phase_times()))
 
-    def largest_phase(self, weight_kg: float | None = None) -> int:
+    def largest_phase(self, *, weight_kg: float | None = None) -> int:
         """Index of the phase whose single administration is the largest (in mg; per-weight doses
         at ``weight_kg``): where an error about "the" dose of this regimen points."""
         amounts = [dose_in_mg(phase.dose_quantity, weight_kg, field=f"regimen.phases.{i}.dose")
                    for i, phase in enumerate(self.phases)]
         return int(np.argmax(amounts))
 
-    def events(self, weight_kg: float | None = None) -> DosingEvents:
+    def events(self, *, weight_kg: float | None = None) -> DosingEvents:
         """Expand to dosing events; ``weight_kg`` is needed for per-weight doses."""
         times, amounts, durations = [], [], []
         for i, (phase, starts) in enumerate(self._phase_times()):

@@ -264,7 +264,7 @@ class Scenario(BaseModel):
             _named("subject.species", lambda c=compound: c.species_pk(subject.species))
             chosen = subject.parameter_set(compound.name)
             field = f"subject.parameter_sets.{compound.name.lower()}"
-            pk = _named(field, lambda c=compound, s=chosen: c.pk(subject.species, s))
+            pk = _named(field, lambda c=compound, s=chosen: c.pk(subject.species, parameter_set=s))
             _named(f"treatments.{k}.regimen.route", lambda p=pk, r=str(treatment.regimen.route): p.route(r))
             _doses_resolve(treatment.regimen, subject.weight_kg, prefix=f"treatments.{k}.regimen")
         from .pharmacokinetics.subject import for_compounds
@@ -288,7 +288,7 @@ def _named(field: str, build, *, nested: bool = False):
 def _doses_resolve(regimen: Regimen, weight_kg: float | None, *, prefix: str) -> None:
     """A per-weight dose needs ``subject.weight`` (inside a scenario there is no ``--weight``)."""
     try:
-        regimen.events(weight_kg)
+        regimen.events(weight_kg=weight_kg)
     except InputError as exc:
         problem = exc.problem.replace("--weight or subject.weight", "subject.weight")
         raise InputError(f"{prefix}.{exc.field.removeprefix('regimen.')}", problem) from None

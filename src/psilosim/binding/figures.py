@@ -105,7 +105,7 @@ def _band_entry(ds: xr.Dataset) -> Patch | None:
     return Patch(color="grey", alpha=0.2, label=f"shaded: {low}–{high} % of {n} subjects; lines: median")
 
 
-def wrapped_title(title: str, width: int = TITLE_LINE_CHARS) -> str:
+def wrapped_title(title: str, *, width: int = TITLE_LINE_CHARS) -> str:
     """``title`` in lines of at most ``width`` characters, broken between its parts
     (:data:`TITLE_SEPARATORS`, kept at the end of a line) where possible and between words
     otherwise; no word is lost."""

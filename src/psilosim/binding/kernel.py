@@ -6,7 +6,8 @@ import numpy as np
 from scipy.signal import lfilter
 
 
-def competitive_occupancy(ratios: np.ndarray, occmax: np.ndarray, extra_ratio: np.ndarray | float = 0.0) -> np.ndarray:
+def competitive_occupancy(ratios: np.ndarray, occmax: np.ndarray, *,
+                          extra_ratio: np.ndarray | float = 0.0) -> np.ndarray:
     """Occupancy of each ligand at one site shared competitively.
 
     ``occ_i = occmax_i · r_i / (1 + Σ_j r_j + r_extra)`` with ``r = C/EC50``: the single-site

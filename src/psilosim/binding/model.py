@@ -188,7 +188,7 @@ def simulate_acute(treatments, *, subject: Subject | dict | None = None, t_end_h
     compounds = [c for c, _ in groups]
     conc = np.stack([p["concentration"] for p in profiles])
     ce = np.stack([p["effect_site_concentration"] for p in profiles])
-    pd = acute_pharmacodynamics(compounds, ce, inner, subj, effect_params, interaction_params)
+    pd = acute_pharmacodynamics(compounds, ce, inner, subj, effect_params=effect_params, interaction_params=interaction_params)
     ds = _to_dataset(compounds, subj, inner, conc, ce, pd, method, seed, effect_params)
     ds.attrs["internal_step_h"] = float(inner[1] - inner[0])
     if every == 1:
@@ -239,7 +239,7 @@ def acute_summary(ds: xr.Dataset) -> dict[str, tuple[float, str]]:
             out[f"peak occupancy {target}"] = (100 * _median(s.occupancy.sel(target=target).max() for s in subjects),
                                                 "%")
     out["peak subjective effect"] = (100 * _median(s.effect.max() for s in subjects), "% of scale")
-    out["effect duration"] = (_median(effect_duration_h(s, threshold) for s in subjects), "h")
+    out["effect duration"] = (_median(effect_duration_h(s, threshold=threshold) for s in subjects), "h")
     return out
 
 
@@ -278,7 +278,7 @@ def _warn_if_sampled_summaries_differ(inner: xr.Dataset, out: xr.Dataset, dt_h: 
 
 
 def acute_pharmacodynamics(compounds, ce: np.ndarray, times: np.ndarray, subject: Subject,
-                           effect_params: EffectParams = EFFECT_PARAMS,
+                           *, effect_params: EffectParams = EFFECT_PARAMS,
                            interaction_params: InteractionParams = INTERACTION_PARAMS) -> dict[str, np.ndarray]:
     """Occupancy, activation, availability and effect from effect-site concentrations.
 
@@ -331,7 +331,7 @@ def _family_occupancy(compounds, ce, family: str, *, permeable_only: bool = Fals
                       extra_ratio: np.ndarray | float = 0.0) -> np.ndarray:
     ratios = _ratios(compounds, ce, family, permeable_only=permeable_only)
     occmax = np.array([c.binding[family].occmax.value if family in c.binding else 0.0 for c in compounds])
-    return competitive_occupancy(ratios, occmax, extra_ratio)
+    return competitive_occupancy(ratios, occmax, extra_ratio=extra_ratio)
 
 
 def _availability(times, sert_block, background, enabled, params: InteractionParams) -> np.ndarray:
@@ -346,7 +346,7 @@ def _availability(times, sert_block, background, enabled, params: InteractionPar
     return relax_first_order(target, dt, tau_h, start)
 
 
-def is_sub_psychedelic(peak_effect: float, effect_params: EffectParams = EFFECT_PARAMS) -> bool:
+def is_sub_psychedelic(peak_effect: float, *, effect_params: EffectParams = EFFECT_PARAMS) -> bool:
     """Whether a peak subjective effect stays sub-psychedelic: below ``duration_threshold``, the
     level the model counts as a subjective effect at all (the one definition of "sub-psychedelic"
     used by ``psilosim spines`` / ``window`` and the trial report).
@@ -367,7 +367,7 @@ def is_sub_psychedelic(peak_effect: float, effect_params: EffectParams = EFFECT_
     return float(peak_effect) < effect_params.duration_threshold.value
 
 
-def effect_duration_h(ds: xr.Dataset, threshold: float | None = None) -> float:
+def effect_duration_h(ds: xr.Dataset, *, threshold: float | None = None) -> float:
     """Hours with the subjective effect at or above ``threshold`` (default: the documented one)."""
     thr = EFFECT_PARAMS.duration_threshold.value if threshold is None else threshold
     return time_above(ds.time_h.values, ds.effect.values, thr)
@@ -375,7 +375,7 @@ def effect_duration_h(ds: xr.Dataset, threshold: float | None = None) -> float:
 
 def _to_dataset(compounds, subject, times, conc, ce, pd, method, seed, effect_params) -> xr.Dataset:
     names = [c.name for c in compounds]
-    sets = {c.name: c.pk(subject.species, subject.parameter_set(c.name)).provenance_label() for c in compounds}
+    sets = {c.name: c.pk(subject.species, parameter_set=subject.parameter_set(c.name)).provenance_label() for c in compounds}
     ds = xr.Dataset(
         {
             "concentration": (("compound", "time_h"), conc,

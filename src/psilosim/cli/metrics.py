@@ -310,7 +310,7 @@ def analyze(
     table = region_table_for(regions, [recording])
     with console.status("analysing", spinner="dots") if not json_out else _null():
         data, tr_s = recording_bold(recording, table, tr, {"condition": condition, "session": session})
-        analysed = run(data, table, tr_s, **_options(window_s, step_s, omega, gamma, seed, policy, engine))
+        analysed = run(data, table, tr_s=tr_s, **_options(window_s, step_s, omega, gamma, seed, policy, engine))
         result = summary(analysed)
     if plot is not None:
         from ..metrics.figures import analysis_figure

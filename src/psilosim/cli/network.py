@@ -110,7 +110,7 @@ def fit(
     with _progress(f"fitting on {parcellation.name}", json_out) as progress:
         if model in ("dmf", "both"):
             grid = g_grid(parcellation, points=points)
-            results["dmf"] = run_fit(parcellation, grid, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
+            results["dmf"] = run_fit(parcellation, g_values=grid, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
         if model in ("hopf", "both"):
             results["hopf"] = fit_hopf(parcellation, seed=seed, duration_s=minutes * SECONDS_PER_MINUTE, progress=progress)
     best = max(results.values(), key=lambda r: r.fc_corr)
@@ -381,7 +381,7 @@ def _map_summary(session, parcellation, kind: str) -> dict:
 
     names = [str(c) for c in session["condition"].values]
     members = [n for n in names if n == kind or n.startswith(f"{kind}_")]
-    summaries = [summarise(session, parcellation, m) for m in members]
+    summaries = [summarise(session, parcellation, condition=m) for m in members]
     out: dict = {"gain_map": kind}
     for key, first in summaries[0].items():
         if isinstance(first, dict):

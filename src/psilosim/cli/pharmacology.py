@@ -140,7 +140,7 @@ def warn_if_unstudied_dose(compound, regimen, weight_kg: float | None, species: 
 
     if weight_kg is None and species.strip().lower() in SPECIES:
         weight_kg = species_defaults(species).body_weight.to("kg")
-    events = regimen.events(weight_kg)
+    events = regimen.events(weight_kg=weight_kg)
     warning = check_studied_dose(compound, events.amount_mg, weight_kg, species=species,
                                  field=regimen_dose_field(field, regimen, weight_kg))
     if warning is not None:
@@ -227,11 +227,11 @@ def _pk_payload(compound, dose, weight, interval, doses, hours, seed, route, par
     comp = get_compound(compound_option(compound))  # a name, or a compound file's definition
     regimen = _regimen(dose, route, interval, doses)
     subject = Subject(weight=weight, parameter_sets={comp.name.lower(): parameter_set} if parameter_set else {})
-    events = regimen.events(subject.weight_kg)
+    events = regimen.events(weight_kg=subject.weight_kg)
     warn_if_unstudied_dose(comp, regimen, subject.weight_kg, subject.species)
     if parameter_set is not None:
-        comp.pk(subject.species, parameter_set)
-    pk_params = comp.pk(subject.species, subject.parameter_set(comp.name))
+        comp.pk(subject.species, parameter_set=parameter_set)
+    pk_params = comp.pk(subject.species, parameter_set=subject.parameter_set(comp.name))
     pk_params.route(route)
     if hours is not None and not (np.isfinite(hours) and hours > 0):
         raise InputError("--hours", f"{hours:g} h: must be a finite time greater than zero")
@@ -288,7 +288,7 @@ def _pk_assumptions(ds, comp, subject) -> dict[str, list[dict]]:
     result (:mod:`psilosim.report.caveats`)."""
     from ..report.caveats import acute_caveats, acute_hypotheses
 
-    return {"hypotheses": acute_hypotheses(ds, [comp], subject), "caveats": acute_caveats([comp], ds)}
+    return {"hypotheses": acute_hypotheses(ds, [comp], subject), "caveats": acute_caveats([comp], ds=ds)}
 
 
 def effect_duration_per_dose_h(ds, dose_times_h) -> list[float]:
@@ -451,7 +451,7 @@ def run(
     folder_field = "--out" if out is not None else "outputs.folder"
     check_rerun_target(scenario, Path(out if out is not None else sc.outputs.folder), out_given=out is not None)
     folder = prepare_out_dir(out if out is not None else sc.outputs.folder, option=folder_field)
-    check_replaceable(folder, folder_field)
+    check_replaceable(folder, field=folder_field)
     with console.status(f"simulating {sc.name} ({sc.population.size} subject(s))", spinner="dots") if not json_out \
             else _null():
         ds, fine = simulate_with_summary(sc, check_doses=False)  # doses checked above; peaks read on `fine`
@@ -476,7 +476,7 @@ def run(
         plt.close(fig)
     summary = acute_summary(fine)
     summary_step_h = float(fine.attrs.get("internal_step_h", sc.simulation.step_h))
-    pk_sets = [t.resolve_compound().pk(subject.species, subject.parameter_set(t.resolve_compound().name))
+    pk_sets = [t.resolve_compound().pk(subject.species, parameter_set=subject.parameter_set(t.resolve_compound().name))
                for t in sc.treatments]
     weight_kg, weight_source = simulated_weight(subject, pk_sets, given=sc.subject.weight is not None)
     assumptions = _run_assumptions(sc, fine)
@@ -511,7 +511,7 @@ def _run_assumptions(sc, fine) -> dict[str, list[dict]]:
     from ..report.caveats import acute_caveats, scenario_hypotheses
 
     return {"hypotheses": scenario_hypotheses(sc, fine),
-            "caveats": acute_caveats([t.resolve_compound() for t in sc.treatments], fine)}
+            "caveats": acute_caveats([t.resolve_compound() for t in sc.treatments], ds=fine)}
 
 
 def _print_assumptions(payload: dict) -> None:

@@ -75,7 +75,7 @@ def _treatment(species: str, compound: str, dose: str | None, route: str | None)
     weight_kg = species_defaults(species).body_weight.to("kg")
     given = comp.name if isinstance(named, str) else comp  # a file's compound is in no registry
     return [(given, regimen)], {"compound": comp.name, "dose": dose_text, "route": route_text,
-                                "dose_per_kg_mg": float(np.max(regimen.events(weight_kg).amount_mg)) / weight_kg,
+                                "dose_per_kg_mg": float(np.max(regimen.events(weight_kg=weight_kg).amount_mg)) / weight_kg,
                                 "body_weight_kg": weight_kg, "dose_source": source}
 
 
@@ -391,7 +391,7 @@ def _window_payload(species, compound, dose, route):
     level = plasticity_params(species).window_closed_level.value
     payload = {
         "species": species.lower(), **info,
-        "window_days": window_days(ds, level),
+        "window_days": window_days(ds, level=level),
         "window_closed_level": level,
         "engagement_h": engagement_hours(ds),
         "peak_bdnf_rel": float(ds["bdnf_rel"].max()),

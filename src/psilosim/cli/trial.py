@@ -128,7 +128,7 @@ def _assumptions(design, summary: dict, hypotheses: list[dict]) -> dict[str, lis
     gives them; the caveats judge the arms by the run's ``summary``)."""
     from ..report.caveats import trial_caveats
 
-    return {"caveats": trial_caveats(design, summary), "hypotheses": hypotheses}
+    return {"caveats": trial_caveats(design, summary=summary), "hypotheses": hypotheses}
 
 
 def _assumption_lines(summary: dict) -> list[str]:

@@ -56,7 +56,7 @@ def validate(
     ) as progress:
         task = progress.add_task("", total=len(only) if only else len(TARGETS))
         results = run_scorecard(
-            only or None,
+            ids=only or None,
             include_unmodelled=show_unmodelled,
             on_result=lambda r: progress.update(task, advance=1, description=r.id),
         )

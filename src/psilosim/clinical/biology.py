@@ -205,8 +205,9 @@ def shift_regimen(regimen: Regimen, days: float) -> Regimen:
     return Regimen.build(route=regimen.route.value, phases=phases)
 
 
-def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environment = "supportive", *,
-                 mechanisms=None, params: ClinicalBiologyParams = DEFAULT_BIOLOGY,
+def chain_inputs(treatments: list[ArmTreatment], patient, *,
+                 environment: Environment = "supportive", mechanisms=None,
+                 params: ClinicalBiologyParams = DEFAULT_BIOLOGY,
                  plasticity=None, interactions: dict[str, bool] | None = None) -> dict[str, Any]:
     """Keyword arguments of :func:`~psilosim.synapses.simulate_slow_chain` for one patient and arm.
 
@@ -242,7 +243,7 @@ def chain_inputs(treatments: list[ArmTreatment], patient, environment: Environme
 _FOREVER_D = 1e6
 
 
-def patient_subject(patient, compounds, interactions: dict[str, bool] | None = None):
+def patient_subject(patient, compounds, *, interactions: dict[str, bool] | None = None):
     """The binding link's subject for ``patient`` with PK random effects for ``compounds`` (and
     the drug interactions ``interactions`` switches off, default all on)."""
     from ..pharmacokinetics import Subject
@@ -315,18 +316,18 @@ def patient_biology(treatments: list[ArmTreatment], patient, time_d: np.ndarray,
 
     time_d = np.asarray(time_d, dtype=float)
     days = float(time_d[-1])
-    kw = chain_inputs(treatments, patient, environment, mechanisms=mechanisms, params=params,
+    kw = chain_inputs(treatments, patient, environment=environment, mechanisms=mechanisms, params=params,
                       plasticity=plasticity, interactions=interactions)
     if drive is None:
         drive = patient_drive(treatments, patient, days, inputs=kw, check_doses=check_doses)
     kw["treatments"] = drive
     ds = simulate_slow_chain(days=days, **kw)
-    bio = from_dataset(ds, time_d, spines=kw["spine_params"],
+    bio = from_dataset(ds, time_d=time_d, spines=kw["spine_params"],
                        acute_effect_peak=float(np.max(drive.effect_or_zero())))
     return replace(bio, drive=drive)
 
 
-def from_dataset(ds: xr.Dataset, time_d: np.ndarray | None = None, *, spines=None,
+def from_dataset(ds: xr.Dataset, *, time_d: np.ndarray | None = None, spines=None,
                  acute_effect_peak: float = 0.0) -> BiologyTrajectory:
     """A trajectory from the slow chain's Dataset, interpolated onto ``time_d`` (default: its own days ≥ 0).
 

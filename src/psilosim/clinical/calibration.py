@@ -117,8 +117,8 @@ class TwinCohort:
 
     def __post_init__(self) -> None:
         end = self.design.end_day
-        check_arm_doses(self.design, self.models, stacklevel=3)  # once per arm, as a trial does
-        self.patients = [draw(self.design, i, self.seed, self.models) for i in range(self.n)]
+        check_arm_doses(self.design, models=self.models, stacklevel=3)  # once per arm, as a trial does
+        self.patients = [draw(self.design, i, self.seed, models=self.models) for i in range(self.n)]
         for k, arm in enumerate(self.design.arms):
             treatments = arm.arm_treatments()
             for i, patient in enumerate(self.patients):
@@ -126,7 +126,7 @@ class TwinCohort:
                                                   interactions=arm.interactions)
         self.rerun()
 
-    def rerun(self, arms=None, plasticity=None) -> None:
+    def rerun(self, *, arms=None, plasticity=None) -> None:
         """(Re)simulate links 4–5 of ``arms`` (default all) with a human plasticity set."""
         grid = self.design.grid()
         for k, arm in enumerate(self.design.arms):
@@ -139,7 +139,7 @@ class TwinCohort:
                     interactions=arm.interactions,
                     params=self.models.biology, drive=self.drives[i, k], plasticity=plasticity)
 
-    def latent(self, k: int, models: ModelSet | None = None) -> np.ndarray:
+    def latent(self, k: int, *, models: ModelSet | None = None) -> np.ndarray:
         """Noise-free latent severity (patient × visit) of arm ``k``."""
         models = models or self.models
         spec = self.design.arms[k]
@@ -154,12 +154,12 @@ class TwinCohort:
             rows.append(np.interp(visits, course.time_d, course.latent))
         return np.array(rows)
 
-    def change(self, day: float, models: ModelSet | None = None) -> dict[str, np.ndarray]:
+    def change(self, day: float, *, models: ModelSet | None = None) -> dict[str, np.ndarray]:
         """Latent change from baseline at ``day``, per arm name."""
         v = self.design.visits.index(day)
         out = {}
         for k, arm in enumerate(self.design.arm_names):
-            table = self.latent(k, models)
+            table = self.latent(k, models=models)
             out[arm] = table[:, v] - table[:, 0]
         return out
 
@@ -169,7 +169,7 @@ def twin_latent(design: TrialDesign, models: ModelSet, n: int, seed: int, day: f
     return TwinCohort(design, n, seed, models).change(day)
 
 
-def effect_size_day1(cohort: TwinCohort, models: ModelSet | None = None) -> float:
+def effect_size_day1(cohort: TwinCohort, *, models: ModelSet | None = None) -> float:
     """Hedges' g of the day-1 change, first arm − second arm, as Kishimoto et al. 2016 pooled it.
 
     The difference of the two arms' mean latent change, over the pooled SD of the *rated* change:
@@ -179,10 +179,10 @@ def effect_size_day1(cohort: TwinCohort, models: ModelSet | None = None) -> floa
     ≥ 0.998, and the target is the population effect.
     """
     models = models or cohort.models
-    change = cohort.change(1.0, models)
+    change = cohort.change(1.0, models=models)
     first, second = cohort.design.arm_names[:2]
-    baselines = cohort.latent(0, models)[:, 0]  # the same twins in every arm
-    noise = rated_change_noise_variance(baselines, 1.0, get_scale(cohort.design.scale), models.symptoms)
+    baselines = cohort.latent(0, models=models)[:, 0]  # the same twins in every arm
+    noise = rated_change_noise_variance(baselines, 1.0, get_scale(cohort.design.scale), params=models.symptoms)
     pooled = np.sqrt(0.5 * (change[first].var(ddof=1) + change[second].var(ddof=1)) + noise)
     return float((change[first].mean() - change[second].mean()) / pooled)
 
@@ -212,7 +212,7 @@ def _root(gap, bracket: tuple[float, float], name: str, clip: bool = False) -> f
 def _fit_circuit_weight(ket: TwinCohort, models: ModelSet, target: float = TARGET_CL4_HEDGES_G,
                         clip: bool = False) -> ModelSet:
     def gap(x: float) -> float:
-        return effect_size_day1(ket, _with_symptoms(models, weight_circuit=x)) - target
+        return effect_size_day1(ket, models=_with_symptoms(models, weight_circuit=x)) - target
 
     return _with_symptoms(models, weight_circuit=_root(gap, CIRCUIT_WEIGHT_RANGE, "weight_circuit", clip))
 
@@ -221,15 +221,16 @@ def _fit_ssri_gain(car: TwinCohort, models: ModelSet, plasticity, target: float 
                    clip: bool = False):
     def gap(g: float) -> float:
         car.rerun(arms=["escitalopram"], plasticity=plasticity.replace(gain_ssri_transcription=g))
-        return float(car.change(car.design.primary_day, models)["escitalopram"].mean()) - target
+        return float(car.change(car.design.primary_day, models=models)["escitalopram"].mean()) - target
 
     fitted = plasticity.replace(gain_ssri_transcription=_root(gap, SSRI_GAIN_RANGE, "gain_ssri_transcription", clip))
     car.rerun(arms=["escitalopram"], plasticity=fitted)
     return fitted
 
 
-def fit_cohorts(ket: TwinCohort, car: TwinCohort, models: ModelSet = DEFAULT_MODELS, *,
-                cl4_hedges_g: float = TARGET_CL4_HEDGES_G, cl1_escitalopram: float = TARGET_CL1_ESCITALOPRAM,
+def fit_cohorts(ket: TwinCohort, car: TwinCohort, *, models: ModelSet = DEFAULT_MODELS,
+                cl4_hedges_g: float = TARGET_CL4_HEDGES_G,
+                cl1_escitalopram: float = TARGET_CL1_ESCITALOPRAM,
                 rounds: int = FIT_ROUNDS, clip: bool = False):
     """Fit the two calibrated parameters on twin cohorts of ``ketamine_iv`` and ``carhart2021``.
 
@@ -251,17 +252,17 @@ def fit_cohorts(ket: TwinCohort, car: TwinCohort, models: ModelSet = DEFAULT_MOD
     return current, plast
 
 
-def fit(models: ModelSet = DEFAULT_MODELS, *, n: int = FIT_N, seed: int = FIT_SEED,
+def fit(*, models: ModelSet = DEFAULT_MODELS, n: int = FIT_N, seed: int = FIT_SEED,
         rounds: int = FIT_ROUNDS) -> dict[str, float]:
     """Fit the two calibrated parameters (see module docstring); return them, the fitted targets
     and CL1.psilocybin (checked, not fitted)."""
     ket = TwinCohort(ketamine_iv(), n, seed, models)
     car = TwinCohort(carhart2021(), n, seed, models)
-    current, plast = fit_cohorts(ket, car, models, rounds=rounds)
-    achieved = {arm: float(c.mean()) for arm, c in car.change(car.design.primary_day, current).items()}
+    current, plast = fit_cohorts(ket, car, models=models, rounds=rounds)
+    achieved = {arm: float(c.mean()) for arm, c in car.change(car.design.primary_day, models=current).items()}
     return fit_record(weight_circuit=current.symptoms.weight_circuit.value,
                       gain_ssri_transcription=plast.gain_ssri_transcription.value,
-                      cl4_hedges_g=effect_size_day1(ket, current), cl1_psilocybin=achieved["psilocybin"],
+                      cl4_hedges_g=effect_size_day1(ket, models=current), cl1_psilocybin=achieved["psilocybin"],
                       cl1_escitalopram=achieved["escitalopram"], n=n, seed=seed, rounds=rounds)
 
 

@@ -172,7 +172,8 @@ class ImagingSpec(SpecModel):
     ``visits`` are study days among the design's visits (day 0, the baseline scan, first);
     ``fraction`` of patients is imaged (drawn per patient from its own random stream);
     ``flexibility`` adds a short simulated scan per visit for network flexibility (costly);
-    ``dataset`` is the parcellation (``"aal2"`` or a folder path, e.g. one with a hippocampus).
+    ``dataset`` is the parcellation (``"aal2"`` or a folder path, e.g. one with a hippocampus; in a
+    design file a relative folder is read from the file's own folder and saved absolute).
     """
 
     visits: list[float] = Field(min_length=2)
@@ -390,7 +391,24 @@ def load_design(path: str | Path) -> TrialDesign:
     if not path.is_file():
         raise InputError(str(path), "no such scenario file")
     data = read_yaml(path.read_text(encoding="utf-8"), source=str(path))
-    return design_from_dict(_with_compound_files(data, path.parent), source=str(path))
+    return design_from_dict(_with_imaging_folder(_with_compound_files(data, path.parent), path.parent),
+                            source=str(path))
+
+
+def _with_imaging_folder(data: Any, base: Path) -> Any:
+    """``data`` with a relative ``imaging.dataset`` folder read from ``base`` (the design file's
+    folder, as compound files are) and saved absolute, so the saved design re-runs from anywhere;
+    a built-in dataset name is left as it is."""
+    from ..connectome import BUILTIN
+
+    nested = isinstance(data, dict) and isinstance(data.get("trial"), dict)
+    design = data["trial"] if nested else data
+    imaging = design.get("imaging") if isinstance(design, dict) else None
+    dataset = imaging.get("dataset") if isinstance(imaging, dict) else None
+    if not isinstance(dataset, str) or dataset.strip().lower() in BUILTIN or Path(dataset).expanduser().is_absolute():
+        return data
+    design = {**design, "imaging": {**imaging, "dataset": str((base / Path(dataset).expanduser()).resolve())}}
+    return {**data, "trial": design} if nested else design
 
 
 def _with_compound_files(data: Any, base: Path) -> Any:

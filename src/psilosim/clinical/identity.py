@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..io import PARAM_PROSE_KEYS
+from ..io import numbers_only
 from .biology import DEFAULT_BIOLOGY, ClinicalBiologyParams
 from .design import TrialDesign
 from .patients import DEFAULT_POPULATION, PopulationParams
@@ -23,22 +23,6 @@ __all__ = ["BIOLOGY_LABEL", "DEFAULT_MODELS", "ModelSet", "UnstableIdentity", "n
 
 #: Label of the biology every patient is simulated with (results attrs, report).
 BIOLOGY_LABEL = "slow_chain (links 1–5, human parameter sets)"
-
-
-#: The prose of a parameter (:class:`psilosim.parameters.Param`): where a value comes from and why,
-#: not what it is. A run's identity leaves it out, so a corrected citation does not stop a resume
-#: (the same keys a re-run's comparison ignores, :data:`psilosim.io.PARAM_PROSE_KEYS`).
-PROSE_KEYS = PARAM_PROSE_KEYS
-
-
-def _numbers_only(part):
-    """``part`` (dumped parameter sets) without the prose of each parameter."""
-    if isinstance(part, dict):
-        is_param = "value" in part and "unit" in part
-        return {k: _numbers_only(v) for k, v in part.items() if not (is_param and k in PROSE_KEYS)}
-    if isinstance(part, list):
-        return [_numbers_only(v) for v in part]
-    return part
 
 
 @dataclass(frozen=True)
@@ -60,7 +44,7 @@ class ModelSet:
     imaging_hook: object | None = None
     label: str = field(default=BIOLOGY_LABEL)
 
-    def fingerprint(self, design: TrialDesign | None = None) -> str:
+    def fingerprint(self, *, design: TrialDesign | None = None) -> str:
         """Hash of every parameter set a run depends on (the chain's human sets included).
 
         With ``design``, also the compounds its arms give (PK and binding parameters) and, when it
@@ -69,14 +53,12 @@ class ModelSet:
         """
         import hashlib
 
-        parts = [json.dumps(_numbers_only(part), sort_keys=True, default=str)
-                 for part in self.parameter_sets(design).values()]
-        parts.append(_hook_identity(self.network_hook))
-        if self.imaging_hook is not None:
-            parts.append(_hook_identity(self.imaging_hook))
+        # the hooks are in parameter_sets too, so a refused resume can name a changed hook
+        parts = [json.dumps(numbers_only(part), sort_keys=True, default=str)
+                 for part in self.parameter_sets(design=design).values()]
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
-    def parameter_sets(self, design: TrialDesign | None = None) -> dict[str, dict]:
+    def parameter_sets(self, *, design: TrialDesign | None = None) -> dict[str, dict]:
         """The parameter values a run depends on, by name (for the fingerprint and the provenance record)."""
         from ..plasticity import plasticity_params
         from ..scenario import acute_chain_parameter_values
@@ -89,6 +71,10 @@ class ModelSet:
                "plasticity.human": plasticity_params("human").model_dump(mode="json"),
                "spines.human": spine_params("human").model_dump(mode="json"),
                **acute_chain_parameter_values()}  # the binding link's effect, interactions and time step
+        if self.network_hook is not None:
+            out["network_hook"] = {"identity": _hook_identity(self.network_hook)}
+        if self.imaging_hook is not None:  # given by the caller; the default one is named below
+            out["imaging_hook"] = {"identity": _hook_identity(self.imaging_hook)}
         if design is None:
             return out
         for arm in design.arms:

@@ -49,11 +49,11 @@ class ImagingHook:
     def model(self, design) -> RewiringModel:
         model = model_for(design.imaging.dataset)
         if model.params != self.params:
-            model = RewiringModel(model.brain, self.params)
+            model = RewiringModel(model.brain, params=self.params)
         return model
 
     def measure_names(self, design) -> tuple[str, ...]:
-        return self.model(design).measure_names(design.imaging.flexibility)
+        return self.model(design).measure_names(flexibility=design.imaging.flexibility)
 
     def is_imaged(self, design, index: int, seed: int) -> bool:
         """Whether patient ``index`` is in the imaging subset (its own random stream)."""
@@ -67,7 +67,7 @@ class ImagingHook:
         from .biology import chain_inputs
 
         spec = design.arms[arm_index]
-        kw = chain_inputs(spec.arm_treatments(), patient, spec.environment)
+        kw = chain_inputs(spec.arm_treatments(), patient, environment=spec.environment)
         return patient_network(self.model(design), biology, spec.environment, days,
                                background_stress=kw["background_stress"], stress=kw["stress"],
                                spine_params=kw["spine_params"], **options)
@@ -88,8 +88,9 @@ class ImagingHook:
         return out
 
 
-def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 0, days=(0.0, 21.0, 180.0), *,
-                    patient: int = 0, seed: int = 7, dataset: str = "tvb76", depressed: bool = False,
+def patient_imaging(*, design: str | TrialDesign = "goodwin2022", arm: str | int = 0,
+                    days=(0.0, 21.0, 180.0), patient: int = 0, seed: int = 7,
+                    dataset: str = "tvb76", depressed: bool = False,
                     environment: str | None = None, acute_state: str = DEFAULT_ACUTE_STATE,
                     keep_fc: bool = False) -> xr.Dataset:
     """One virtual patient's network measures (and expected FC) on ``days`` after an arm's regimen.
@@ -160,7 +161,7 @@ def patient_imaging(design: str | TrialDesign = "goodwin2022", arm: str | int = 
     grid = np.unique(np.append(np.arange(0.0, days.max() + step / 2, step), days))
     bio = patient_biology(spec.arm_treatments(), person, grid, environment=environment, mechanisms=spec.mechanisms,
                           interactions=spec.interactions)
-    kw = chain_inputs(spec.arm_treatments(), person, environment, mechanisms=spec.mechanisms)
+    kw = chain_inputs(spec.arm_treatments(), person, environment=environment, mechanisms=spec.mechanisms)
     result = patient_network(model, bio, environment, days, background_stress=kw["background_stress"],
                              stress=kw["stress"], spine_params=kw["spine_params"], keep_fc=keep_fc)
     out = xr.Dataset({name: ("day", values, {"units": "1"}) for name, values in result.measures.items()},
@@ -196,7 +197,7 @@ def _fc_pair(design: TrialDesign, index: int, seed: int, day: float, models=None
     from .trial import DEFAULT_MODELS, draw, imaging_hook
 
     models = DEFAULT_MODELS if models is None else models
-    patient = draw(design, index, seed, models)
+    patient = draw(design, index, seed, models=models)
     arm = design.arm_of(index, seed)
     spec = design.arms[arm]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
@@ -237,7 +238,7 @@ def _figure(arm: str, index: int, day: float, fc0: xr.DataArray, fc1: xr.DataArr
     return png_base64(fc_figure(arm, index, day, fc0, fc1, regions))
 
 
-def network_section(ds: xr.Dataset, models=None) -> dict | None:
+def network_section(ds: xr.Dataset, *, models=None) -> dict | None:
     """``{"fc_figures": [...], "changes": {row: text}}`` for a run with imaging, else ``None``.
 
     ``models`` is the run's :class:`~psilosim.clinical.trial.ModelSet` (default: the default

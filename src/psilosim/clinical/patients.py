@@ -192,7 +192,7 @@ def _screen_history(rng: np.random.Generator, pop: PopulationParams, exclude: bo
     raise InputError("population.prevalence", "no candidate passes the psychosis/bipolar screening")
 
 
-def weight_range_kg(population: PopulationParams = DEFAULT_POPULATION) -> tuple[float, float]:
+def weight_range_kg(*, population: PopulationParams = DEFAULT_POPULATION) -> tuple[float, float]:
     """The lightest and heaviest body weight (kg) a patient of ``population`` can be drawn with.
 
     Weights are drawn from a normal distribution truncated to ``[mean / f, mean · f]``
@@ -245,7 +245,7 @@ def draw_patient(index: int, seed: int, baseline: BaselineSeverity, *,
     on_ssri = bool(rng.random() < pop.fraction_on_ssri_at_screening.value)
     receptor = _lognormal_mean_one(rng, pop.receptor_density_cv.value)
     blunted = on_ssri and not ssri_washout
-    weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value, *weight_range_kg(pop),
+    weight = _truncated_normal(rng, pop.body_weight_mean.value, pop.body_weight_sd.value, *weight_range_kg(population=pop),
                                field="population.body_weight")
     return VirtualPatient(
         index=index, n_screened=n_screened, baseline_severity=severity,

@@ -93,7 +93,7 @@ def _write_zarr_atomically(ds: xr.Dataset, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def write_results(ds: xr.Dataset, out: Path, results_format: str = "netcdf") -> Path:
+def write_results(ds: xr.Dataset, out: Path, *, results_format: str = "netcdf") -> Path:
     """Write the gathered results into ``out`` as ``results.nc`` or ``results.zarr``; return the path."""
     from ..io import stamp
 
@@ -135,7 +135,7 @@ def open_trial_folder(out: Path, design: TrialDesign, seed: int, n_patients: int
     _check_manifest(out, {"design": _design_identity(design), "seed": seed, "patients": n_patients,
                           "models": fingerprint, "version": __version__,
                           # the values behind the fingerprint, so a refused resume can name those that differ
-                          MANIFEST_VALUES_KEY: models.parameter_sets(design)}, models.unstable_hooks())
+                          MANIFEST_VALUES_KEY: models.parameter_sets(design=design)}, models.unstable_hooks())
     return resume_bounds(out, n_patients, chunk_size)
 
 
@@ -351,10 +351,13 @@ def write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int,
     from ..io import PROVENANCE_FILE, provenance_record
 
     record = provenance_record(scenario=design.model_dump(mode="json"), seed=int(seed), kind="trial",
-                               parameter_sets=models.parameter_sets(design),
+                               parameter_sets=models.parameter_sets(design=design),
                                extra={"patients": int(n_patients), "model_fingerprint": fingerprint,
                                       "design_fingerprint": design.fingerprint(), "biology_model": models.label,
-                                      "network_model": network_label(design, models)})
+                                      "network_model": network_label(design, models),
+                                      # where this run lives: a re-run from a copy of the record
+                                      # may not write (and so resume) there (io.check_rerun_target)
+                                      "outputs": {"folder": str(Path(out).resolve())}})
     tmp = out / f"{PROVENANCE_FILE}.partial"
     tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, out / PROVENANCE_FILE)
@@ -380,7 +383,7 @@ def design_as_run(design: TrialDesign, n_patients: int, seed: int) -> TrialDesig
     return design.model_copy(update={"patients": int(n_patients), "seed": int(seed)})
 
 
-def design_from_provenance(path: str | Path, models: ModelSet | None = None) -> TrialDesign:
+def design_from_provenance(path: str | Path, *, models: ModelSet | None = None) -> TrialDesign:
     """The design of the trial whose ``provenance.json`` is at ``path``, with the patients and seed
     it was run with: :func:`run_trial` of it (with ``models``, default
     :data:`~psilosim.clinical.identity.DEFAULT_MODELS`) gives the same numbers again, unless a
@@ -403,5 +406,5 @@ def design_from_provenance(path: str | Path, models: ModelSet | None = None) -> 
             data[key] = record[key]
     design = design_from_dict(data, source=str(path))
     models = DEFAULT_MODELS if models is None else models
-    warn_if_rerun_differs(path, record, "parameter_sets", models.parameter_sets(design))
+    warn_if_rerun_differs(path, record, "parameter_sets", models.parameter_sets(design=design))
     return design

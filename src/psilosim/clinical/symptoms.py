@@ -240,7 +240,7 @@ def latent_course(biology: BiologyTrajectory, *, baseline: float, expectancy: fl
 
 
 def fluctuation(visit_days, baseline: float, rng: np.random.Generator,
-                params: SymptomParams = DEFAULT_SYMPTOMS) -> np.ndarray:
+                *, params: SymptomParams = DEFAULT_SYMPTOMS) -> np.ndarray:
     """The patient's own severity fluctuation ``F`` at ``visit_days`` (exact OU sampling, F(0) = 0)."""
     days = np.asarray(visit_days, dtype=float)
     sd, tau = params.fluctuation_sd.value * baseline, params.fluctuation_tau.to("day")
@@ -252,7 +252,7 @@ def fluctuation(visit_days, baseline: float, rng: np.random.Generator,
 
 
 def rated_change_noise_variance(baselines, day: float, scale: Scale,
-                                params: SymptomParams = DEFAULT_SYMPTOMS) -> float:
+                                *, params: SymptomParams = DEFAULT_SYMPTOMS) -> float:
     """Variance a *rated* change from day 0 to ``day`` adds to the latent change (scale points²).
 
     The patient's fluctuation ``F`` starts at 0 (:func:`fluctuation`), so by ``day`` it has the
@@ -267,13 +267,13 @@ def rated_change_noise_variance(baselines, day: float, scale: Scale,
 
 
 def observed_scores(course: SymptomCourse, visit_days, scale: Scale, rng: np.random.Generator,
-                    params: SymptomParams = DEFAULT_SYMPTOMS) -> np.ndarray:
+                    *, params: SymptomParams = DEFAULT_SYMPTOMS) -> np.ndarray:
     """Integer scale scores at ``visit_days``: latent severity + fluctuation + measurement error, clipped.
 
     ``visit_days[0]`` must be the baseline (day 0).
     """
     days = np.asarray(visit_days, dtype=float)
     latent = np.interp(days, course.time_d, course.latent)
-    drift = fluctuation(days, float(course.latent[0]), rng, params)
+    drift = fluctuation(days, float(course.latent[0]), rng, params=params)
     noisy = latent + drift + rng.normal(0.0, measurement_noise_sd(scale, params), size=latent.shape)
     return scale.clip(np.rint(noisy))

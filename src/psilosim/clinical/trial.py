@@ -172,7 +172,8 @@ def _with_ssri_fraction(population: PopulationParams, fraction: float) -> Popula
     return population.replace(fraction_on_ssri_at_screening=fraction)
 
 
-def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_MODELS) -> VirtualPatient:
+def draw(design: TrialDesign, index: int, seed: int, *,
+         models: ModelSet = DEFAULT_MODELS) -> VirtualPatient:
     """Patient ``index`` of a run with ``seed``, screened by the design's rules (and drawn from the
     population with the design's share on an SSRI, :func:`design_population`)."""
     return draw_patient(index, seed, design.baseline, population=design_population(design, models.population),
@@ -180,7 +181,8 @@ def draw(design: TrialDesign, index: int, seed: int, models: ModelSet = DEFAULT_
                         ssri_washout=design.ssri_washout)
 
 
-def check_arm_doses(design: TrialDesign, models: ModelSet = DEFAULT_MODELS, *, stacklevel: int = 2) -> None:
+def check_arm_doses(design: TrialDesign, *, models: ModelSet = DEFAULT_MODELS,
+                    stacklevel: int = 2) -> None:
     """Compare every arm's doses with the compounds' largest studied doses, once per arm.
 
     A design's doses are fixed per arm, so a trial checks them here, before any patient, rather
@@ -214,7 +216,7 @@ def check_arm_doses(design: TrialDesign, models: ModelSet = DEFAULT_MODELS, *, s
     from .biology import SPECIES
     from .patients import weight_range_kg
 
-    weights = weight_range_kg(models.population)
+    weights = weight_range_kg(population=models.population)
     for a, arm in enumerate(design.arms):
         for t, treatment in enumerate(arm.arm_treatments()):
             compound = treatment.resolved()
@@ -252,17 +254,17 @@ def simulate_patient(design: TrialDesign, index: int, seed: int, *, arm: int | N
         :class:`~psilosim.errors.ExtrapolationWarning` above, :class:`InputError` far above);
         :func:`run_trial` checks each arm once (:func:`check_arm_doses`) and passes ``False``.
     """
-    patient = draw(design, index, seed, models)
+    patient = draw(design, index, seed, models=models)
     arm_index = design.arm_of(index, seed) if arm is None else int(arm)
     spec = design.arms[arm_index]
     bio = patient_biology(spec.arm_treatments(), patient, design.grid(), environment=spec.environment,
                           mechanisms=spec.mechanisms, params=models.biology, drive=drive, check_doses=check_doses,
                           interactions=spec.interactions)
-    return outcome_from_biology(design, patient, arm_index, bio, seed, models)
+    return outcome_from_biology(design, patient, arm_index, bio, seed, models=models)
 
 
 def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index: int, bio: BiologyTrajectory,
-                         seed: int, models: ModelSet = DEFAULT_MODELS) -> PatientOutcome:
+                         seed: int, *, models: ModelSet = DEFAULT_MODELS) -> PatientOutcome:
     """Symptom course and rated visits of one patient whose biology is already simulated."""
     spec = design.arms[arm_index]
     network = None if models.network_hook is None else models.network_hook(patient, bio)
@@ -271,7 +273,7 @@ def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index
                            environment=spec.environment, params=models.symptoms, network_term=network)
     visits = np.asarray(design.visits)
     scores = observed_scores(course, visits, get_scale(design.scale),
-                             patient_rng(seed, patient.index, STREAM_MEASUREMENT), models.symptoms)
+                             patient_rng(seed, patient.index, STREAM_MEASUREMENT), params=models.symptoms)
     at_visits = bio.at(visits)
     table = np.column_stack([scores, np.interp(visits, course.time_d, course.latent)]
                             + [at_visits[q] for q in MEASURES[2:]])
@@ -285,7 +287,7 @@ def outcome_from_biology(design: TrialDesign, patient: VirtualPatient, arm_index
 
 
 def simulate_chunk(design: TrialDesign, seed: int, start: int, stop: int,
-                   models: ModelSet = DEFAULT_MODELS, *, check_doses: bool = True) -> xr.Dataset:
+                   *, models: ModelSet = DEFAULT_MODELS, check_doses: bool = True) -> xr.Dataset:
     """Patients ``start … stop-1`` as a Dataset (one chunk of a run).
 
     ``check_doses`` is passed to :func:`simulate_patient` (``False`` from :func:`run_trial`, which
@@ -432,8 +434,8 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     n = design.patients if n_patients is None else int(n_patients)
     n, seed = _checked_options(design, n_patients, seed, chunk_size, backend, workers, results_format)
     if check_doses:
-        check_arm_doses(design, models, stacklevel=2)
-    fingerprint = models.fingerprint(design)
+        check_arm_doses(design, models=models, stacklevel=2)
+    fingerprint = models.fingerprint(design=design)
     as_run = design_as_run(design, n, seed)
     out_path = None if out is None else Path(out)
     if out_path is None:
@@ -486,7 +488,7 @@ def _execute(design: TrialDesign, seed: int, todo: list[tuple[int, int]], models
         task = bar.add_task("", total=n_patients, completed=n_finished)
         if backend == "sync" and not workers and not scheduler:
             for bound in todo:
-                store(bound, simulate_chunk(design, seed, *bound, models, check_doses=False))
+                store(bound, simulate_chunk(design, seed, *bound, models=models, check_doses=False))
                 bar.advance(task, bound[1] - bound[0])
         else:
             _run_on_dask(design, seed, todo, models, backend, workers, scheduler,
@@ -503,7 +505,7 @@ def _assemble(as_run: TrialDesign, seed: int, models: ModelSet, fingerprint: str
         ds = gather(out, bounds)
     ds = _annotate(ds, as_run, seed, models, fingerprint)
     if out is not None:
-        write_results(ds, out, results_format)
+        write_results(ds, out, results_format=results_format)
         write_provenance(out, as_run, seed, as_run.patients, models, fingerprint)
     return ds
 
@@ -545,7 +547,7 @@ def _run_on_dask(design, seed, todo, models, backend, workers, scheduler, on_don
 
     client, cluster = make_client(backend, workers, scheduler)
     try:
-        futures = {client.submit(simulate_chunk, design, seed, s, e, models, check_doses=False, pure=False): (s, e)
+        futures = {client.submit(simulate_chunk, design, seed, s, e, models=models, check_doses=False, pure=False): (s, e)
                    for s, e in todo}
         for fut in as_completed(futures):
             on_done(futures[fut], fut.result())
@@ -569,6 +571,6 @@ def _annotate(ds: xr.Dataset, design: TrialDesign, seed: int, models: ModelSet, 
     return ds
 
 
-def n_chunks(n_patients: int, chunk_size: int = DEFAULT_CHUNK) -> int:
+def n_chunks(n_patients: int, *, chunk_size: int = DEFAULT_CHUNK) -> int:
     """Number of chunks a run of ``n_patients`` is split into."""
     return math.ceil(n_patients / chunk_size)

@@ -68,13 +68,13 @@ class Prediction:
 
     def value(self, cohort: TwinCohort, models: ModelSet) -> float:
         """The model's value on a twin cohort of this preset."""
-        change = cohort.change(self.day, models)
+        change = cohort.change(self.day, models=models)
         if self.kind == "arm":
             return float(change[self.arms[0]].mean())
         diff = float(change[self.arms[0]].mean() - change[self.arms[1]].mean())
         if self.kind == "difference":
             return diff
-        early = cohort.change(self.reference_day, models)
+        early = cohort.change(self.reference_day, models=models)
         return diff / float(early[self.arms[0]].mean() - early[self.arms[1]].mean())
 
     def published(self) -> tuple[float, float, float]:
@@ -139,7 +139,7 @@ def calibration_points() -> list[tuple[float, float]]:
     return [(g[0], esc[0])] + list(itertools.product(g[1:], esc[1:]))
 
 
-def calibration_envelope(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelSet = DEFAULT_MODELS,
+def calibration_envelope(*, n: int = FIT_N, seed: int = FIT_SEED, models: ModelSet = DEFAULT_MODELS,
                          predictions: tuple[Prediction, ...] = PREDICTIONS,
                          workers: int | None = None, progress: bool = False) -> xr.Dataset:
     """Refit at every :func:`calibration_points` pair and evaluate every prediction.
@@ -230,14 +230,14 @@ def _refit_and_predict(cohorts: dict[str, TwinCohort], models: ModelSet, g: floa
     prediction; returns the row of values and (weight, gain, achieved g, achieved change)."""
     for name in CALIBRATION_PRESETS:  # every fit starts from the default chain (the others are rerun below)
         cohorts[name].rerun()
-    current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models,
+    current, plast = fit_cohorts(cohorts["ketamine_iv"], cohorts["carhart2021"], models=models,
                                  cl4_hedges_g=g, cl1_escitalopram=esc, clip=True)
     for cohort in cohorts.values():
         cohort.rerun(plasticity=plast)
     row = [p.value(cohorts[p.preset], current) for p in predictions]
     car = cohorts["carhart2021"]  # CL1.escitalopram is read at the design's primary visit (week 6)
-    achieved = (effect_size_day1(cohorts["ketamine_iv"], current),
-                float(car.change(car.design.primary_day, current)["escitalopram"].mean()))
+    achieved = (effect_size_day1(cohorts["ketamine_iv"], models=current),
+                float(car.change(car.design.primary_day, models=current)["escitalopram"].mean()))
     return row, (current.symptoms.weight_circuit.value, plast.gain_ssri_transcription.value) + achieved
 
 
@@ -263,7 +263,8 @@ MAX_NAMED_VARIANTS = 3
 CALIBRATED_TOLERANCE = 0.01
 
 
-def assumption_sensitivity(n: int = FIT_N, seed: int = FIT_SEED, *, models: ModelSet = DEFAULT_MODELS,
+def assumption_sensitivity(*, n: int = FIT_N, seed: int = FIT_SEED,
+                           models: ModelSet = DEFAULT_MODELS,
                            parameters: tuple[str, ...] = SENSITIVITY_PARAMETERS,
                            factors: tuple[float, ...] = SENSITIVITY_FACTORS,
                            predictions: tuple[Prediction, ...] = PREDICTIONS,
@@ -353,7 +354,8 @@ def sensitivity_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]], str]:
 
 def sensitivity_table(ds: xr.Dataset) -> str:
     """:func:`sensitivity_rows` as Markdown, the note of left-out variants below it."""
-    return to_markdown(*sensitivity_rows(ds))
+    header, rows, note = sensitivity_rows(ds)
+    return to_markdown(header, rows, note=note)
 
 
 def _reaching(row: xr.Dataset, values: np.ndarray) -> str:
@@ -459,7 +461,7 @@ def fits_table(ds: xr.Dataset) -> str:
     return to_markdown(*fit_rows(ds))
 
 
-def to_markdown(header: list[str], rows: list[list[str]], note: str = "") -> str:
+def to_markdown(header: list[str], rows: list[list[str]], *, note: str = "") -> str:
     """A Markdown table, and a paragraph below it when ``note`` is given."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -194,7 +194,7 @@ class Compound(ParameterSet):
             raise InputError("species", f"no {self.name} PK for {species!r}; available: {', '.join(sorted(self.species))}")
         return self.species[key]
 
-    def pk(self, species: str = "human", parameter_set: str | None = None) -> PKParameters:
+    def pk(self, species: str = "human", *, parameter_set: str | None = None) -> PKParameters:
         """One PK parameter set (the species default when ``parameter_set`` is ``None``)."""
         spk = self.species_pk(species)
         name = parameter_set or spk.default

@@ -161,7 +161,8 @@ class Parcellation:
 
 
 # ---------------------------------------------------------------------- constructors
-def labelled_matrix(values: np.ndarray, labels: list[str], name: str = "", attrs: dict | None = None) -> xr.DataArray:
+def labelled_matrix(values: np.ndarray, labels: list[str], *, name: str = "",
+                    attrs: dict | None = None) -> xr.DataArray:
     """Wrap an N×N array with region labels on both dims (``attrs``: e.g. ``units`` and ``note``)."""
     return xr.DataArray(
         np.asarray(values, dtype=float), dims=MATRIX_DIMS,
@@ -184,7 +185,8 @@ TIMESERIES_TIME_NAME = ("time since the recording started (after any warm-up); e
                         "instant it was read, the end of its TR")
 
 
-def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, name: str = "bold") -> xr.DataArray:
+def labelled_timeseries(values: np.ndarray, labels: list[str], tr_s: float, *,
+                        name: str = "bold") -> xr.DataArray:
     """Wrap a regions × time array with region labels and a time axis in seconds.
 
     The axis is the one of every psilosim BOLD series, simulated or recorded
@@ -252,7 +254,7 @@ def load_parcellation_folder(path: str | Path, *, name: str | None = None) -> Pa
 REQUIRED_REGION_COLUMNS = ("label", "hemisphere", "network")
 
 
-def read_region_table(path: Path, required: tuple[str, ...] = REQUIRED_REGION_COLUMNS
+def read_region_table(path: Path, *, required: tuple[str, ...] = REQUIRED_REGION_COLUMNS
                        ) -> tuple[pd.DataFrame, np.ndarray | None]:
     """The region table indexed by label, in ``index`` order, and that index (``None`` without one).
 

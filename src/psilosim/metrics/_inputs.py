@@ -54,7 +54,8 @@ def _bare_shape_problem(shape: tuple[int, int], n_regions: int, field: str) -> s
     return problem
 
 
-def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None = None,
+def as_timeseries(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, *,
+                  tr_s: float | None = None,
                   field: str = "bold") -> xr.DataArray:
     """Return ``bold`` as a checked DataArray ``(region, time)`` in region-table order.
 
@@ -128,7 +129,7 @@ def _sampling_interval(bold: xr.DataArray, tr_s: float | None, field: str) -> fl
     return float(tr_s)
 
 
-def as_fc(fc: xr.DataArray, regions: pd.DataFrame, field: str = "fc") -> xr.DataArray:
+def as_fc(fc: xr.DataArray, regions: pd.DataFrame, *, field: str = "fc") -> xr.DataArray:
     """Return ``fc`` as a checked symmetric ``(region_i, region_j)`` matrix in table order.
 
     The diagonal is not checked (it may hold 1, 0 or NaN for Fisher z).

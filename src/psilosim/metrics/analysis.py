@@ -68,7 +68,7 @@ def _described(array: xr.DataArray, long_name: str) -> xr.DataArray:
     return array.assign_attrs(units="1", long_name=long_name)
 
 
-def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float | None = None, *,
+def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, *, tr_s: float | None = None,
             params: MetricsParameters = DEFAULT_METRICS, window_s: float | None = None,
             step_s: float | None = None, omega: float | None = None, gamma: float | None = None,
             policy: Policy = "positive", seed: int | None = 0,
@@ -110,7 +110,7 @@ def analyze(bold: xr.DataArray | np.ndarray, regions: pd.DataFrame, tr_s: float 
     omega = params.omega.value if omega is None else float(omega)
     gamma = params.gamma.value if gamma is None else float(gamma)
     regions = check_region_table(regions)  # labels as strings, as the time series carries them
-    ts = as_timeseries(bold, regions, tr_s)
+    ts = as_timeseries(bold, regions, tr_s=tr_s)
     regions = regions.loc[list(ts["region"].values)]
     fc = static_fc(ts, regions)
     seeds = np.random.SeedSequence(checked_seed(seed)).generate_state(2)
@@ -202,13 +202,13 @@ def as_analysis(item: xr.Dataset | xr.DataArray | np.ndarray, regions: pd.DataFr
             raise InputError(field, f"is a Dataset without {missing[:3]} (pass BOLD or an analyze() result)")
         return item
     try:
-        return analyze(item, regions, tr_s, **(options or {}))
+        return analyze(item, regions, tr_s=tr_s, **(options or {}))
     except InputError as exc:
         raise InputError(f"{field}.{exc.field}", exc.problem) from None
 
 
 def compare(before: xr.Dataset | xr.DataArray, after: xr.Dataset | xr.DataArray,
-            regions: pd.DataFrame, tr_s: float | None = None, **kwargs: Any) -> xr.Dataset:
+            regions: pd.DataFrame, *, tr_s: float | None = None, **kwargs: Any) -> xr.Dataset:
     """Change of every measure between two recordings, plus desynchronisation.
 
     Parameters

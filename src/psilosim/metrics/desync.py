@@ -39,8 +39,8 @@ def fc_change(fc_before: xr.DataArray, fc_after: xr.DataArray, regions: pd.DataF
         Scalars ``mean_abs_diff``, ``corr_distance``; ``network_mean_abs_diff`` and
         ``network_corr_distance`` over dim ``network``; ``region_mean_abs_diff`` over ``region``.
     """
-    before = np.asarray(as_fc(fc_before, regions, "fc_before").values)
-    after = np.asarray(as_fc(fc_after, regions, "fc_after").values)
+    before = np.asarray(as_fc(fc_before, regions, field="fc_before").values)
+    after = np.asarray(as_fc(fc_after, regions, field="fc_after").values)
     n = before.shape[0]
     rows, cols = np.triu_indices(n, k=1)
     diff = np.abs(after - before)

@@ -60,7 +60,7 @@ def static_fc(bold: xr.DataArray, regions: pd.DataFrame, *, fisher_z: bool = Fal
     xarray.DataArray
         Dims ``("region_i", "region_j")`` in region-table order.
     """
-    ts = as_timeseries(bold, regions, tr_s)
+    ts = as_timeseries(bold, regions, tr_s=tr_s)
     corr = correlation_matrix(ts.values)
     if fisher_z:
         corr = fisher(corr)
@@ -118,7 +118,7 @@ def sliding_window_fc(bold: xr.DataArray, regions: pd.DataFrame, *,
     InputError
         If the recording is shorter than one window (and on any bad BOLD input).
     """
-    ts = as_timeseries(bold, regions, tr_s)
+    ts = as_timeseries(bold, regions, tr_s=tr_s)
     tr = ts.attrs["tr_s"]
     width, step = window_samples(window_s, step_s, tr, ts.sizes["time"])
     corr = windowed_correlations(ts.values, width, step)

@@ -92,7 +92,7 @@ def modularity_matrix(fc: np.ndarray, *, gamma: float = 1.0, policy: Policy = "p
 
 
 def partition_for(fc: xr.DataArray | np.ndarray, labels: xr.DataArray | np.ndarray,
-                  field: str = "labels") -> np.ndarray:
+                  *, field: str = "labels") -> np.ndarray:
     """One community label per region of ``fc``, in the order of its rows.
 
     Labels carrying a ``region`` coordinate are matched to a labelled ``fc`` by region label;
@@ -288,7 +288,7 @@ def system_segregation(fc: xr.DataArray, regions: pd.DataFrame) -> float:
 def integration_summary(fc: xr.DataArray, regions: pd.DataFrame, communities: Communities) -> dict[str, float]:
     """Global integration: participation mean/sd, mean FC and system segregation."""
     fc = as_fc(fc, regions)
-    coeff = participation(fc, partition_for(fc, communities.labels, "communities"))
+    coeff = participation(fc, partition_for(fc, communities.labels, field="communities"))
     rows, cols = np.triu_indices(fc.shape[0], k=1)
     return {
         "participation_mean": float(coeff.mean()),

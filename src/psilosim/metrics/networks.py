@@ -193,7 +193,8 @@ def _nearest_dmn_regions(regions: pd.DataFrame, seed: np.ndarray, cap_mm: float)
     return mask
 
 
-def seed_pair_fc(fc: xr.DataArray, regions: pd.DataFrame, seed_a: str = "mPFC", seed_b: str = "PCC") -> float:
+def seed_pair_fc(fc: xr.DataArray, regions: pd.DataFrame, *, seed_a: str = "mPFC",
+                 seed_b: str = "PCC") -> float:
     """Mean FC between the regions of two DMN seeds.
 
     Parameters

@@ -12,7 +12,7 @@ from ..errors import InputError
 SC_DIMS = ("region_i", "region_j")
 
 
-def checked_coupling(coupling: float, field: str = "coupling") -> float:
+def checked_coupling(coupling: float, *, field: str = "coupling") -> float:
     """``coupling`` as a float, or an :class:`InputError` on ``field`` if it is negative or not finite.
 
     A global coupling G scales long-range excitation: G < 0 would make every structural connection
@@ -27,7 +27,7 @@ def checked_coupling(coupling: float, field: str = "coupling") -> float:
     return value
 
 
-def checked_couplings(coupling, field: str = "coupling") -> np.ndarray:
+def checked_couplings(coupling, *, field: str = "coupling") -> np.ndarray:
     """One coupling or one per batch member as a 1-D float array, each as :func:`checked_coupling`
     requires (finite and non-negative)."""
     g = np.atleast_1d(np.asarray(coupling, dtype=float))

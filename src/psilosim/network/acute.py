@@ -151,7 +151,7 @@ ACUTE_STATES: dict[str, AcuteState] = {
 NORMALISATIONS = ("max", "minmax")
 
 
-def density_normaliser(parcellation: Parcellation, how: str = "max",
+def density_normaliser(parcellation: Parcellation, *, how: str = "max",
                        receptor: str = HT2A) -> Callable[[np.ndarray], np.ndarray]:
     """Map a max-normalised density (any condition's) to the ``how`` normalisation.
 
@@ -168,7 +168,7 @@ def density_normaliser(parcellation: Parcellation, how: str = "max",
     return lambda density: (np.asarray(density, dtype=float) - low) / (1.0 - low)
 
 
-def kringelbach2020_occupancy(scans: Kringelbach2020Scans = KRINGELBACH2020_SCANS) -> float:
+def kringelbach2020_occupancy(*, scans: Kringelbach2020Scans = KRINGELBACH2020_SCANS) -> float:
     """Mean 5-HT2A surface occupancy (0–1) of the typical subject during the psilocybin scans
     Kringelbach et al. 2020 fitted (2 mg IV, Carhart-Harris et al. 2012), from psilosim's chain.
 
@@ -193,7 +193,7 @@ def kringelbach2020_occupancy(scans: Kringelbach2020Scans = KRINGELBACH2020_SCAN
         raise InputError("scan window", f"needs 0 <= start < end, got {start_h:.3g} h to {end_h:.3g} h")
     step_h = scans.time_step.to("h")
     regimen = Regimen.single(f"{scans.dose.to('mg')} mg", route="iv")
-    acute = simulate_acute([(with_iv_bolus("psilocybin"), regimen)], t_end_h=end_h + step_h, dt_h=step_h)
+    acute = simulate_acute([(with_iv_bolus(compound="psilocybin"), regimen)], t_end_h=end_h + step_h, dt_h=step_h)
     occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET)
     # half a step of slack so that grid points on the window's ends are kept despite rounding
     mean = float(occ.sel(time_h=slice(start_h - step_h / 2, end_h + step_h / 2)).mean())
@@ -203,7 +203,7 @@ def kringelbach2020_occupancy(scans: Kringelbach2020Scans = KRINGELBACH2020_SCAN
 
 
 def drug_currents(density: np.ndarray, occupancy: float,
-                  params: CurrentParams = CURRENT) -> tuple[np.ndarray, np.ndarray]:
+                  *, params: CurrentParams = CURRENT) -> tuple[np.ndarray, np.ndarray]:
     """Per-region drug currents (nA) into the excitatory and inhibitory pools.
 
     ``current_e = w_exc · R_i · I_drug`` and ``current_i = w_inh · R_i · I_drug`` with
@@ -238,7 +238,7 @@ def acute_session(parcellation: Parcellation, occupancy: float, *, acute_state: 
         raise InputError("acute_state", f"{acute_state!r}; expected one of {', '.join(ACUTE_STATES)}")
     if not 0.0 <= occupancy <= 1.0:
         raise InputError("occupancy", f"must be a fraction in [0, 1], got {occupancy}")
-    remap = density_normaliser(parcellation, normalisation)
+    remap = density_normaliser(parcellation, how=normalisation)
     if acute_state == "gain":
         session = linear_session(parcellation, occupancy, seed=seed, maps=maps, n_shuffles=n_shuffles,
                                  density_transform=remap)
@@ -259,8 +259,8 @@ def _current_session(parcellation: Parcellation, occupancy: float, remap, seed: 
     """
     requested = coupling_for(parcellation)
     model = DMFModel(parcellation.sc)
-    conds = conditions(parcellation, seed, maps, n_shuffles)
-    currents = [None] + [drug_currents(remap(c.density), float(occupancy), params)
+    conds = conditions(parcellation, seed, maps=maps, n_shuffles=n_shuffles)
+    currents = [None] + [drug_currents(remap(c.density), float(occupancy), params=params)
                          for c in conds if c.density is not None]
     with threadpool_limits(limits=1, user_api="blas"):  # small dense solves: threads only contend
         coupling = stable_coupling(model, requested, currents=currents[1:3])
@@ -295,11 +295,11 @@ def _hopf_session(parcellation: Parcellation, occupancy: float, remap, seed: int
     if coupling is None:
         raise DataError(f"{parcellation.name}: no fitted Hopf coupling for this SC; run `psilosim fit --model hopf`")
     model = HopfModel(parcellation.sc)
-    conds = conditions(parcellation, seed, maps, n_shuffles)
+    conds = conditions(parcellation, seed, maps=maps, n_shuffles=n_shuffles)
     with threadpool_limits(limits=1, user_api="blas"):  # small dense solves: threads only contend
         baseline = model.linear_fc(coupling).values
         fcs = [baseline if c.density is None
-               else model.linear_fc(coupling, model.bifurcation(remap(c.density), occupancy)).values
+               else model.linear_fc(coupling, a=model.bifurcation(density=remap(c.density), occupancy=occupancy)).values
                for c in conds]
     return expected_fc_session(parcellation, conds, fcs, coupling=coupling, requested_coupling=coupling,
                                method="linear-hopf", occupancy=occupancy)

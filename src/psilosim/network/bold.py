@@ -88,7 +88,7 @@ BALLOON = BalloonParams(
 )
 
 
-def balloon_constants(p: BalloonParams = BALLOON) -> np.ndarray:
+def balloon_constants(*, p: BalloonParams = BALLOON) -> np.ndarray:
     """Pack the parameters for the kernels: ``[κ, γ, 1/τ, 1/α, E0, V0, k1, k2, k3, efficacy]``."""
     e0 = p.e0.value
     te = p.echo_time.to("s")
@@ -105,7 +105,7 @@ KAPPA, GAMMA, INV_TAU, INV_ALPHA, E0, V0, K1, K2, K3, EFFICACY = range(10)
 N_STATE = 4
 
 
-def resting_state(n_regions: int, batch: int = 1) -> np.ndarray:
+def resting_state(n_regions: int, *, batch: int = 1) -> np.ndarray:
     """Resting haemodynamic state, shape ``(batch, 4, n_regions)``: s = 0, f = v = q = 1."""
     state = np.ones((batch, N_STATE, n_regions))
     state[:, 0, :] = 0.0
@@ -152,16 +152,16 @@ def _integrate_drive(drive, dt_s, c):
     return bold
 
 
-def bold_from_drive(drive: np.ndarray, dt_s: float, p: BalloonParams = BALLOON) -> np.ndarray:
+def bold_from_drive(drive: np.ndarray, dt_s: float, *, p: BalloonParams = BALLOON) -> np.ndarray:
     """BOLD (regions × steps) for a neural drive ``z`` (regions × steps) sampled every ``dt_s``.
 
     The drive is used as given (no efficacy scaling); start from rest.
     """
     drive = np.ascontiguousarray(np.atleast_2d(drive), dtype=float)
-    return _integrate_drive(drive, float(dt_s), balloon_constants(p))
+    return _integrate_drive(drive, float(dt_s), balloon_constants(p=p))
 
 
-def impulse_response(duration_s: float = 30.0, dt_s: float = 1e-3, pulse_s: float = 0.1,
+def impulse_response(*, duration_s: float = 30.0, dt_s: float = 1e-3, pulse_s: float = 0.1,
                      p: BalloonParams = BALLOON) -> xr.DataArray:
     """The BOLD response to a brief unit neural pulse (the haemodynamic response function).
 
@@ -182,7 +182,7 @@ def impulse_response(duration_s: float = 30.0, dt_s: float = 1e-3, pulse_s: floa
     n = int(round(duration_s / dt_s))
     drive = np.zeros((1, n))
     drive[0, : max(1, int(round(pulse_s / dt_s)))] = 1.0
-    bold = bold_from_drive(drive, dt_s, p)[0]
+    bold = bold_from_drive(drive, dt_s, p=p)[0]
     times = np.arange(1, n + 1) * dt_s
     return xr.DataArray(bold, dims=("time",),
                         coords={"time": ("time", times, {"units": "s", "long_name": "time since the pulse onset"})},

@@ -112,7 +112,7 @@ def fcd_starts(n_samples: int, tr_s: float, window_s: float, step_s: float) -> r
     return range(0, n_samples - width + 1, step)
 
 
-def fcd_window_count(n_samples: int, tr_s: float, p: FitParams = FIT) -> int:
+def fcd_window_count(n_samples: int, tr_s: float, *, p: FitParams = FIT) -> int:
     """Number of sliding FCD windows (``p.fcd_window`` every ``p.fcd_step``) in ``n_samples`` samples."""
     return len(fcd_starts(n_samples, tr_s, p.fcd_window.to("s"), p.fcd_step.to("s")))
 
@@ -122,7 +122,8 @@ def fcd_window_count(n_samples: int, tr_s: float, p: FitParams = FIT) -> int:
 UNUSABLE_BOLD = "the simulated BOLD was not usable"
 
 
-def fcd_ks_unavailable(parcellation: Parcellation, simulated_s: float, p: FitParams = FIT) -> str | None:
+def fcd_ks_unavailable(parcellation: Parcellation, simulated_s: float, *,
+                       p: FitParams = FIT) -> str | None:
     """Why the FCD KS distance cannot be scored for ``simulated_s`` seconds of BOLD on ``parcellation``
     (``None``: it can): the dataset has no empirical BOLD, or the run is shorter than two FCD windows."""
     window_s = p.fcd_window.to("s")
@@ -134,7 +135,7 @@ def fcd_ks_unavailable(parcellation: Parcellation, simulated_s: float, p: FitPar
 
 
 def fcd_ks(sim_bold: np.ndarray, emp_bolds: list[np.ndarray], tr_s: float,
-           p: FitParams = FIT) -> float:
+           *, p: FitParams = FIT) -> float:
     """KS distance between simulated and pooled empirical FCD distributions."""
     window, step = p.fcd_window.to("s"), p.fcd_step.to("s")
     emp = np.concatenate([fcd_values(b, tr_s, window, step) for b in emp_bolds])
@@ -142,7 +143,8 @@ def fcd_ks(sim_bold: np.ndarray, emp_bolds: list[np.ndarray], tr_s: float,
 
 
 # ---------------------------------------------------------------------- sweep
-def g_grid(parcellation: Parcellation, p: FitParams = FIT, points: int | None = None) -> np.ndarray:
+def g_grid(parcellation: Parcellation, *, p: FitParams = FIT,
+           points: int | None = None) -> np.ndarray:
     """Values of G whose effective coupling G·⟨Σ_j C_ij⟩ spans ``[g_low, g_high]``."""
     strength = float(parcellation.sc.values.sum(axis=1).mean())
     if strength <= 0:
@@ -153,7 +155,7 @@ def g_grid(parcellation: Parcellation, p: FitParams = FIT, points: int | None = 
     return np.linspace(p.g_low.value, p.g_high.value, n) / strength
 
 
-def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed: int = 0,
+def sweep(parcellation: Parcellation, *, g_values: np.ndarray | None = None, seed: int = 0,
           p: FitParams = FIT, duration_s: float | None = None,
           progress: Callable[[float], None] | None = None) -> tuple[xr.Dataset, np.ndarray]:
     """Score every G of ``g_values`` (one batch); returns the scores and the refined FIC weights.
@@ -162,12 +164,12 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     """
     if parcellation.fc is None:
         raise DataError(f"{parcellation.name}: no empirical FC to fit against")
-    g_values = g_grid(parcellation, p) if g_values is None else np.asarray(g_values, dtype=float)
+    g_values = g_grid(parcellation, p=p) if g_values is None else np.asarray(g_values, dtype=float)
     model = DMFModel(parcellation.sc)
     j_fic = model.fic_refined(g_values, seed=seed)
     if progress:
         progress(0.2)
-    tr_s = dataset_tr(parcellation, p)
+    tr_s = dataset_tr(parcellation, p=p)
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
     run = model.start(coupling=g_values, seed=seed, tr_s=tr_s, j_fic=j_fic)
     run.warm_up(p.warmup.to("s"))
@@ -182,14 +184,14 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     emp_bolds = [ts.values for ts in parcellation.bold]
     corr, ks, rates, low, high, means = [], [], [], [], [], []
     simulated_s = sim.sizes["time"] * tr_s
-    scores_ks = fcd_ks_unavailable(parcellation, simulated_s, p) is None
+    scores_ks = fcd_ks_unavailable(parcellation, simulated_s, p=p) is None
     for m in range(len(g_values)):
         bold = sim["bold"].values[m]
         ok = np.isfinite(bold).all() and (bold.std(axis=1) > 0).all()
         model_fc = fc_matrix(bold) if ok else None
         corr.append(fc_correlation(model_fc, emp_fc) if ok else np.nan)
         means.append(mean_fc(model_fc) if ok else np.nan)
-        ks.append(fcd_ks(bold, emp_bolds, tr_s, p) if ok and scores_ks else np.nan)
+        ks.append(fcd_ks(bold, emp_bolds, tr_s, p=p) if ok and scores_ks else np.nan)
         region_rates = sim["rate"].isel(member=m).values
         rates.append(float(region_rates.mean()))
         low.append(float(region_rates.min()))
@@ -204,35 +206,35 @@ def sweep(parcellation: Parcellation, g_values: np.ndarray | None = None, *, see
     return scores, j_fic
 
 
-def fic_rule(p: FitParams = FIT) -> tuple[float, float]:
+def fic_rule(*, p: FitParams = FIT) -> tuple[float, float]:
     """The working-point rule a coupling must keep to be eligible: target rate and tolerance (Hz)."""
     return DMF.target_rate.to("Hz"), p.rate_tolerance.to("Hz")
 
 
-def holds_fic_rule(min_rate, max_rate, p: FitParams = FIT):
+def holds_fic_rule(min_rate, max_rate, *, p: FitParams = FIT):
     """Whether every region's mean rate stayed within target ± tolerance (elementwise for arrays)."""
-    target, tol = fic_rule(p)
+    target, tol = fic_rule(p=p)
     return (np.asarray(min_rate) >= target - tol) & (np.asarray(max_rate) <= target + tol)
 
 
-def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed: int = 0,
+def fit(parcellation: Parcellation, *, g_values: np.ndarray | None = None, seed: int = 0,
         p: FitParams = FIT, duration_s: float | None = None,
         progress: Callable[[float], None] | None = None) -> FitResult:
     """Sweep G and return the best one (maximal FC correlation) with its scores."""
-    scores, j_fic = sweep(parcellation, g_values, seed=seed, p=p, duration_s=duration_s, progress=progress)
+    scores, j_fic = sweep(parcellation, g_values=g_values, seed=seed, p=p, duration_s=duration_s, progress=progress)
     corr = scores["fc_corr"].values.copy()
-    held = holds_fic_rule(scores["min_rate"].values, scores["max_rate"].values, p)
+    held = holds_fic_rule(scores["min_rate"].values, scores["max_rate"].values, p=p)
     corr[~held] = np.nan
     if not np.isfinite(corr).any():
         raise DataError(f"{parcellation.name}: no coupling kept the working point (all runs left 3 Hz)")
     best = int(np.nanargmax(corr))
     ks = float(scores["fcd_ks"].values[best])
     missing = None if np.isfinite(ks) else \
-        fcd_ks_unavailable(parcellation, scores.attrs["simulated_s"], p) or UNUSABLE_BOLD
+        fcd_ks_unavailable(parcellation, scores.attrs["simulated_s"], p=p) or UNUSABLE_BOLD
     return FitResult(
         G=float(scores["G"].values[best]), fc_corr=float(corr[best]),
         fcd_ks=ks if np.isfinite(ks) else None, fcd_ks_missing_reason=missing,
-        fcd_windows=fcd_window_count(scores.attrs["n_samples"], scores.attrs["tr_s"], p) if np.isfinite(ks) else None,
+        fcd_windows=fcd_window_count(scores.attrs["n_samples"], scores.attrs["tr_s"], p=p) if np.isfinite(ks) else None,
         mean_fc=float(scores["mean_fc"].values[best]), empirical_mean_fc=mean_fc(parcellation.fc.values),
         sc_fc_corr=fc_correlation(parcellation.sc.values, parcellation.fc.values),
         sweep=scores, j_fic=xr.DataArray(j_fic[best], dims="region", coords={"region": parcellation.labels},
@@ -240,7 +242,7 @@ def fit(parcellation: Parcellation, g_values: np.ndarray | None = None, *, seed:
     )
 
 
-def hopf_ratios(p: FitParams = FIT) -> np.ndarray:
+def hopf_ratios(*, p: FitParams = FIT) -> np.ndarray:
     """Coupling-to-damping ratios G·⟨Σ_j C_ij⟩/|a| of the Hopf sweep (log-spaced)."""
     return np.geomspace(p.hopf_ratio_low.value, p.hopf_ratio_high.value, int(p.hopf_ratio_points.value))
 
@@ -271,7 +273,7 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
         raise DataError(f"{parcellation.name}: structural connectivity is empty")
     model = HopfModel(parcellation.sc)
     a = model.params.bifurcation.to("1/s")
-    ratios = hopf_ratios(p)
+    ratios = hopf_ratios(p=p)
     g_values = ratios * abs(a) / strength
     emp = parcellation.fc.values
     expected = [hopf_expected_fc(model, g, a) for g in g_values]
@@ -280,14 +282,14 @@ def fit_hopf(parcellation: Parcellation, *, p: FitParams = FIT, seed: int = 0,
     best = int(np.argmax(scores))
     ks = windows = None
     duration = p.duration.to("s") if duration_s is None else float(duration_s)
-    missing = fcd_ks_unavailable(parcellation, duration, p)
+    missing = fcd_ks_unavailable(parcellation, duration, p=p)
     if missing is None:
         if progress:
             progress(0.2)
-        tr_s = dataset_tr(parcellation, p)
+        tr_s = dataset_tr(parcellation, p=p)
         sim = hopf_bold(model, duration, coupling=float(g_values[best]), seed=seed, tr_s=tr_s)
-        ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p)
-        windows = fcd_window_count(sim.sizes["time"], tr_s, p)
+        ks = fcd_ks(sim.values[0], [b.values for b in parcellation.bold], tr_s, p=p)
+        windows = fcd_window_count(sim.sizes["time"], tr_s, p=p)
     if progress:
         progress(1.0)
     sweep = xr.Dataset({"fc_corr": ("G", scores), "ratio": ("G", ratios),
@@ -326,7 +328,7 @@ def hopf_bold(model: HopfModel, duration_s: float, *, coupling: float, seed: int
                         name=fine.name, attrs={**fine.attrs, "tr_s": tr_s})
 
 
-def dataset_tr(parcellation: Parcellation, p: FitParams = FIT) -> float:
+def dataset_tr(parcellation: Parcellation, *, p: FitParams = FIT) -> float:
     """The TR (s) of the dataset's BOLD recordings, else the fit's default TR."""
     if parcellation.bold:
         return float(parcellation.bold[0].attrs["tr_s"])

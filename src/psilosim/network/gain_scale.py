@@ -78,7 +78,7 @@ DECO2018_LSD = Deco2018LSD(
 )
 
 
-def with_iv_bolus(compound: str | Compound = COMPOUND) -> Compound:
+def with_iv_bolus(*, compound: str | Compound = COMPOUND) -> Compound:
     """``compound`` with an intravenous route in every human PK set that lacks one.
 
     Intravenous bioavailability is 1 by definition and an IV dose has no absorption phase
@@ -110,7 +110,8 @@ def with_iv_bolus(compound: str | Compound = COMPOUND) -> Compound:
     return comp.model_copy(update={"species": {**comp.species, "human": human.model_copy(update={"sets": sets})}})
 
 
-def deco2018_lsd_occupancy(params: Deco2018LSD = DECO2018_LSD, *, compound: str | Compound = COMPOUND) -> float:
+def deco2018_lsd_occupancy(*, params: Deco2018LSD = DECO2018_LSD,
+                           compound: str | Compound = COMPOUND) -> float:
     """Mean 5-HT2A surface occupancy (0–1) of the typical subject over the Deco 2018 scan window.
 
     ``compound`` is the library's LSD unless a variant is given (for sensitivity analyses).
@@ -130,7 +131,7 @@ def deco2018_lsd_occupancy(params: Deco2018LSD = DECO2018_LSD, *, compound: str 
         raise InputError("scan window", f"needs 0 <= start < end, got {start_h:.3g} h to {end_h:.3g} h")
     step_h = params.time_step.to("h")
     regimen = Regimen.single(f"{params.dose.to('mg')} mg", route=ROUTE.value)
-    acute = simulate_acute([(with_iv_bolus(compound), regimen)], t_end_h=end_h + step_h, dt_h=step_h)
+    acute = simulate_acute([(with_iv_bolus(compound=compound), regimen)], t_end_h=end_h + step_h, dt_h=step_h)
     occ = acute["occupancy"].sel(target=OCCUPANCY_TARGET)
     mean = float(occ.sel(time_h=slice(start_h, end_h)).mean())
     if not 0.0 < mean < 1.0 or not np.isfinite(mean):
@@ -138,7 +139,7 @@ def deco2018_lsd_occupancy(params: Deco2018LSD = DECO2018_LSD, *, compound: str 
     return mean
 
 
-def derived_gain_scale(params: Deco2018LSD = DECO2018_LSD) -> float:
+def derived_gain_scale(*, params: Deco2018LSD = DECO2018_LSD) -> float:
     """Gain scale per unit occupancy, ``s = s_D / O_LSD`` (the value of ``DMF.gain_scale``).
 
     Parameters
@@ -156,4 +157,4 @@ def derived_gain_scale(params: Deco2018LSD = DECO2018_LSD) -> float:
     InputError, DataError
         As :func:`deco2018_lsd_occupancy`.
     """
-    return params.fitted_gain.value / deco2018_lsd_occupancy(params)
+    return params.fitted_gain.value / deco2018_lsd_occupancy(params=params)

@@ -67,7 +67,7 @@ def group_fc(fcs: np.ndarray) -> np.ndarray:
 
 
 def region_fc_distance(fc_a: xr.DataArray | np.ndarray, fc_b: xr.DataArray | np.ndarray,
-                       labels: Sequence[str] | None = None) -> xr.DataArray:
+                       *, labels: Sequence[str] | None = None) -> xr.DataArray:
     """Per-region RMS change of the Fisher-z seed map between two FC matrices.
 
     Parameters
@@ -133,7 +133,7 @@ def _network_labels(parcellation: Parcellation) -> np.ndarray:
 
 def network_fc_distance(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) -> dict[str, float]:
     """Mean :func:`region_fc_distance` over each network's regions (Siegel et al. 2024)."""
-    per_region = region_fc_distance(fc_a, fc_b, parcellation.labels).values
+    per_region = region_fc_distance(fc_a, fc_b, labels=parcellation.labels).values
     nets = _network_labels(parcellation)
     return {net: float(per_region[nets == net].mean()) for net in parcellation.networks}
 

@@ -70,7 +70,8 @@ def centroid_distances(xyz: np.ndarray) -> np.ndarray:
 class VariogramNulls(Frozen):
     """Generator of variogram-matched surrogates of one map on one distance matrix."""
 
-    def __init__(self, values: np.ndarray, distances: np.ndarray, p: VariogramParams = VARIOGRAM):
+    def __init__(self, values: np.ndarray, distances: np.ndarray, *,
+                 p: VariogramParams = VARIOGRAM):
         self.values = np.asarray(values, dtype=float)
         dist = np.asarray(distances, dtype=float)
         n = self.values.size
@@ -129,7 +130,7 @@ class VariogramNulls(Frozen):
         out[np.argsort(surrogate)] = np.sort(self.values)
         return out
 
-    def draw(self, n_maps: int, seed: int | np.random.SeedSequence = 0) -> np.ndarray:
+    def draw(self, n_maps: int, *, seed: int | np.random.SeedSequence = 0) -> np.ndarray:
         """``n_maps`` surrogates (n_maps × N), deterministic for a seed."""
         if n_maps < 1:
             raise InputError("n_maps", f"need at least one surrogate, got {n_maps}")

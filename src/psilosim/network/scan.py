@@ -231,7 +231,7 @@ def variogram_maps(parcellation: Parcellation, n_maps: int, *, seed: int | np.ra
     return _region_map(parcellation, maps, kind="variogram", receptor=receptor)
 
 
-def gain_from(density: np.ndarray, occupancy: float, scale: float | None = None) -> np.ndarray:
+def gain_from(density: np.ndarray, occupancy: float, *, scale: float | None = None) -> np.ndarray:
     """Excitatory gain ``1 + s R_i occupancy`` (Deco et al. 2018 with an occupancy factor)."""
     s = effective_gain_scale(scale)
     if not 0.0 <= occupancy <= 1.0:
@@ -290,7 +290,7 @@ def coupling_for(parcellation: Parcellation) -> float:
 _FIC_CACHE: dict[tuple[str, str, float, int], np.ndarray] = {}
 
 
-def refined_fic(model: DMFModel, name: str, coupling: float, seed: int = 0) -> xr.DataArray:
+def refined_fic(model: DMFModel, name: str, coupling: float, *, seed: int = 0) -> xr.DataArray:
     """Noisy-FIC weights J_i (nA) for a connectome and G, labelled by region, computed once per process.
 
     Keyed by the SC's values (:func:`sc_fingerprint`) and the model's parameters, not by ``name``
@@ -333,7 +333,7 @@ def null_seed(seed: int, role: int, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(int(seed), spawn_key=(role, *key))
 
 
-def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("receptor",),
+def conditions(parcellation: Parcellation, seed: int, *, maps: Sequence[str] = ("receptor",),
                n_shuffles: int | None = None, sessions: int = 1) -> list[Condition]:
     """Baseline, baseline repeat and one drug condition per map (null maps expand)."""
     n_shuffles = int(SCAN.n_shuffles.value) if n_shuffles is None else n_shuffles
@@ -355,7 +355,7 @@ def conditions(parcellation: Parcellation, seed: int, maps: Sequence[str] = ("re
     return out
 
 
-def scan_samples(minutes: float, p: ScanParams = SCAN, *, tr_s: float | None = None) -> int:
+def scan_samples(minutes: float, *, p: ScanParams = SCAN, tr_s: float | None = None) -> int:
     """BOLD samples of a scan of ``minutes`` (rounded to whole TRs of ``tr_s``, default ``p.tr``).
 
     Raises
@@ -427,7 +427,7 @@ def scan_session(parcellation: Parcellation, occupancy: float | xr.DataArray, *,
     sessions = int(SCAN.sessions.value) if sessions is None else int(sessions)
     coupling = coupling_for(parcellation) if coupling is None else checked_coupling(coupling)
     model = DMFModel(parcellation.sc)
-    conds = conditions(parcellation, seed, maps, n_shuffles, sessions)
+    conds = conditions(parcellation, seed, maps=maps, n_shuffles=n_shuffles, sessions=sessions)
     members = [(c, s) for c in conds for s in c.seeds]
     j_fic = refined_fic(model, parcellation.name, coupling)
     tr_s = SCAN.tr.to("s")
@@ -551,18 +551,18 @@ def linear_session(parcellation: Parcellation, occupancy: float, *, seed: int = 
     requested = coupling_for(parcellation) if coupling is None else checked_coupling(coupling)
     scale = effective_gain_scale(gain_scale)
     model = DMFModel(parcellation.sc)
-    conds = conditions(parcellation, seed, maps, n_shuffles)
+    conds = conditions(parcellation, seed, maps=maps, n_shuffles=n_shuffles)
     remap = density_transform or (lambda d: d)
-    gains = [None] + [gain_from(remap(c.density), float(occupancy), scale)
+    gains = [None] + [gain_from(remap(c.density), float(occupancy), scale=scale)
                       for c in conds if c.density is not None]
     # Dozens of small (2N × 2N) dense solves: threaded BLAS gains nothing at this size and, on a
     # shared machine, its spinning threads slowed the session from 4 s to minutes.
     with threadpool_limits(limits=1, user_api="blas"):
-        coupling = stable_coupling(model, requested, [np.ones(model.n_regions)] + gains[1:3])
+        coupling = stable_coupling(model, requested, gains=[np.ones(model.n_regions)] + gains[1:3])
         for _ in range(MAX_BACKOFFS):  # stability is not monotonic in the gains: back off until every map is stable
             lin = LinearDMF(model, coupling)
             try:
-                by_gain = [lin.fc(g).values for g in gains]
+                by_gain = [lin.fc(gain=g).values for g in gains]
                 break
             except DataError:
                 coupling *= STABILITY_BACKOFF
@@ -589,7 +589,7 @@ def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs:
         ``coupling`` or ``requested_coupling`` negative or not finite.
     """
     coupling = checked_coupling(coupling)
-    requested_coupling = checked_coupling(requested_coupling, "requested_coupling")
+    requested_coupling = checked_coupling(requested_coupling, field="requested_coupling")
     labels = parcellation.labels
     return xr.Dataset(
         {"fc": (("condition", "region_i", "region_j"), np.stack(fcs),
@@ -603,7 +603,7 @@ def expected_fc_session(parcellation: Parcellation, conds: list[Condition], fcs:
 def _set_gains(run, members: list[tuple[Condition, int]], occupancy: float, scale: float | None) -> None:
     for k, (cond, _) in enumerate(members):
         if cond.density is not None:
-            gain = gain_from(cond.density, occupancy, scale)
+            gain = gain_from(cond.density, occupancy, scale=scale)
             if not valid_gains(gain):  # as DMFModel.start requires; a run's gains are set directly
                 raise DataError(f"condition {cond.name}: the gain map is not finite and positive "
                                 "(check the receptor densities)")
@@ -631,7 +631,8 @@ def fc_change(fc_a: np.ndarray, fc_b: np.ndarray, parcellation: Parcellation) ->
     return by_network, mean_abs_fc_difference(fc_a, fc_b)
 
 
-def summarise(session: xr.Dataset, parcellation: Parcellation, condition: str = "receptor") -> dict:
+def summarise(session: xr.Dataset, parcellation: Parcellation, *,
+              condition: str = "receptor") -> dict:
     """FC change of one condition against baseline, with the test–retest noise floor.
 
     ``fc_change_*`` is the mean absolute FC change (:func:`fc_change`), ``fc_distance_*`` the

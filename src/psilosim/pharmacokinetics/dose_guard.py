@@ -57,7 +57,7 @@ def _animal_maxima() -> dict[tuple[str, str], Param]:
 ANIMAL_MAX_STUDIED_DOSES: dict[tuple[str, str], Param] = _animal_maxima()
 
 
-def studied_maximum(compound, species: str = "human") -> Param | None:
+def studied_maximum(compound, *, species: str = "human") -> Param | None:
     """The largest studied dose ``compound`` is compared with in ``species``.
 
     Parameters
@@ -151,7 +151,7 @@ def check_studied_dose(compound, amounts_mg, weight_kg: float | None, *, species
     InputError
         When the dose exceeds the studied maximum by more than ``refusal_factor``.
     """
-    reference = studied_maximum(compound, species)
+    reference = studied_maximum(compound, species=species)
     amounts = np.asarray(amounts_mg, dtype=float)
     if reference is None or amounts.size == 0:
         return None
@@ -179,7 +179,7 @@ def regimen_dose_field(template: str, regimen, weight_kg: float | None, *, index
     e.g. ``"treatments.{i}.regimen.phases.{p}.dose"`` → ``"treatments.0.regimen.phases.1.dose"``.
     A template without them (a CLI option, ``"--dose"``) is returned as it is."""
     if "{p}" in template:
-        template = template.replace("{p}", str(regimen.largest_phase(weight_kg)))
+        template = template.replace("{p}", str(regimen.largest_phase(weight_kg=weight_kg)))
     return template if index is None else template.replace("{i}", str(index))
 
 
@@ -194,7 +194,7 @@ def guard_regimens(treatments, subject, *, stacklevel: int = 2,
     :class:`InputError` there. ``stacklevel`` is counted from the caller of this function.
     """
     for i, (compound, regimen) in enumerate(treatments):
-        events = regimen.events(subject.weight_kg)
+        events = regimen.events(weight_kg=subject.weight_kg)
         message = check_studied_dose(compound, events.amount_mg, subject.weight_kg, species=subject.species,
                                      field=regimen_dose_field(field, regimen, subject.weight_kg, index=i))
         if message is not None:
@@ -234,7 +234,7 @@ def check_dose_over_weights(compound, regimen, weights_kg, *, species: str = "hu
     refusals: list[tuple[float, InputError]] = []
     messages: list[tuple[float, str | None]] = []
     for weight in weights:
-        events = regimen.events(weight)
+        events = regimen.events(weight_kg=weight)
         try:
             messages.append((weight, check_studied_dose(compound, events.amount_mg, weight, species=species,
                                                         field=regimen_dose_field(field, regimen, weight),
@@ -262,8 +262,8 @@ def _same_for_every_weight(outcomes: list[str], weights: list[float]) -> bool:
 
 def _ratio_of(compound, regimen, weight_kg: float, species: str = "human") -> float:
     """Largest administration over the studied maximum, for one body weight."""
-    largest_mg = float(np.max(regimen.events(weight_kg).amount_mg))
-    dose, limit, _ = _dose_and_maximum(studied_maximum(compound, species), largest_mg, weight_kg, species)
+    largest_mg = float(np.max(regimen.events(weight_kg=weight_kg).amount_mg))
+    dose, limit, _ = _dose_and_maximum(studied_maximum(compound, species=species), largest_mg, weight_kg, species)
     return dose / limit
 
 

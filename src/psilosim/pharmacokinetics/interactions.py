@@ -108,7 +108,7 @@ def enabled_interactions(overrides: dict[str, bool] | None) -> dict[str, bool]:
 
 
 def clearance_factor(pk, comedication: frozenset[str] | tuple[str, ...], enabled: dict[str, bool],
-                     params: InteractionParams = INTERACTION_PARAMS) -> float:
+                     *, params: InteractionParams = INTERACTION_PARAMS) -> float:
     """Multiplier on clearance from PK interactions (1.0 when none applies)."""
     factor = 1.0
     fm = pk.fraction_metabolised_by_mao

@@ -85,7 +85,8 @@ class LinearPK:
         return a
 
 
-def disposition_rates(clearance: float, volume: float, q: float = 0.0, v2: float = 0.0) -> np.ndarray:
+def disposition_rates(clearance: float, volume: float, *, q: float = 0.0,
+                      v2: float = 0.0) -> np.ndarray:
     """Positive disposition rate constants (1/h): one for a 1-, two for a 2-compartment model."""
     k10 = clearance / volume
     if v2 <= 0:

@@ -55,7 +55,7 @@ def individual_pk(compound: Compound, route: str, subject: Subject) -> Individua
     The interaction factor (MAO inhibition) acts on the elimination clearance only: the
     intercompartmental clearance is distribution, not metabolism.
     """
-    pk = compound.pk(subject.species, subject.parameter_set(compound.name))
+    pk = compound.pk(subject.species, parameter_set=subject.parameter_set(compound.name))
     rp = pk.route(route)
     eta = subject.eta(compound.name)
     reference_kg = pk.reference_weight.to("kg")
@@ -103,7 +103,7 @@ def time_grid(t_end_h: float | str, dt_h: float | str) -> np.ndarray:
 
 def default_t_end_h(compound: Compound, events: DosingEvents, subject: Subject) -> float:
     """Last dose end plus max(24 h, five terminal half-lives of the typical subject)."""
-    pk = compound.pk(subject.species, subject.parameter_set(compound.name))
+    pk = compound.pk(subject.species, parameter_set=subject.parameter_set(compound.name))
     after = max(MIN_HOURS_AFTER_LAST_DOSE, HALF_LIVES_AFTER_LAST_DOSE * pk.elimination_half_life_h())
     return events.end_h + after
 
@@ -129,7 +129,7 @@ def compound_profiles(compound: Compound, regimens: list[Regimen], subject: Subj
                                   ("concentration", "effect_site_concentration", "input", "depot",
                                    "central", "peripheral", "eliminated", "renal")}
     for regimen in regimens:
-        events = regimen.events(subject.weight_kg)
+        events = regimen.events(weight_kg=subject.weight_kg)
         ind = individual_pk(compound, events.route.value, subject)
         doses = events.scaled(ind.fraction_available).shifted(ind.lag_h)
         states, eliminated = _solve(ind.system, times, doses, method, need_eliminated=amounts)
@@ -228,14 +228,14 @@ def simulate_pk(compound: str | Compound, regimen: Regimen | dict, *, subject: S
     dt_h = as_hours(dt_h, "dt_h")
     guard_regimens([(comp, regimen)], subj, stacklevel=2, field="regimen.phases.{p}.dose")
     if parameter_set is not None:
-        comp.pk(subj.species, parameter_set)  # validates the name
+        comp.pk(subj.species, parameter_set=parameter_set)  # validates the name
         subj = subj.model_copy(update={"parameter_sets": {**subj.parameter_sets, comp.name.lower(): parameter_set}})
     if seed is not None and comp.name.lower() not in subj.random_effects:
         subj = subj.with_random_effects([comp], seed=seed)
-    events = regimen.events(subj.weight_kg)
+    events = regimen.events(weight_kg=subj.weight_kg)
     times = time_grid(t_end_h if t_end_h is not None else default_t_end_h(comp, events, subj), dt_h)
     prof = compound_profiles(comp, [regimen], subj, times, method=method, amounts=amounts)
-    pk = comp.pk(subj.species, subj.parameter_set(comp.name))
+    pk = comp.pk(subj.species, parameter_set=subj.parameter_set(comp.name))
     ds = xr.Dataset(
         {
             "concentration": ("time_h", prof["concentration"], {"units": "ng/mL", "long_name": f"plasma {comp.analyte}"}),

@@ -199,8 +199,8 @@ class PKParameters(PhysicallyBounded, ParameterSet):
         from .kernel import disposition_rates
 
         rates = disposition_rates(self.clearance.to("L/h"), self.central_volume.to("L"),
-                                  _value(self.intercompartmental_clearance, "L/h"),
-                                  _value(self.peripheral_volume, "L"))
+                                  q=_value(self.intercompartmental_clearance, "L/h"),
+                                  v2=_value(self.peripheral_volume, "L"))
         return float(math.log(2.0) / min(rates))
 
     def provenance_label(self) -> str:

@@ -62,7 +62,8 @@ SUBJECT_WEIGHT_LIMITS: dict[str, BodyWeightLimits] = {
 LIGHTER_THAN_MODELLED = {"human": "children are not modelled"}
 
 
-def checked_body_weight(weight_kg: float | None, field: str, species: str = "human") -> float | None:
+def checked_body_weight(weight_kg: float | None, field: str, *,
+                        species: str = "human") -> float | None:
     """``weight_kg`` if it lies within the species' :data:`SUBJECT_WEIGHT_LIMITS` (``None`` passes,
     and so does any weight of a species without limits).
 
@@ -134,7 +135,7 @@ class Subject(RaisesInputError):
 
     @model_validator(mode="after")
     def _plausible_weight(self) -> Subject:
-        checked_body_weight(self.weight_kg, "weight", self.species)
+        checked_body_weight(self.weight_kg, "weight", species=self.species)
         return self
 
     @model_validator(mode="before")
@@ -207,7 +208,7 @@ class Subject(RaisesInputError):
         seed = checked_seed(seed)
         etas = dict(self.random_effects)
         for compound in compounds:
-            pk = compound.pk(self.species, self.parameter_set(compound.name))
+            pk = compound.pk(self.species, parameter_set=self.parameter_set(compound.name))
             rng = np.random.default_rng([int(seed), zlib.crc32(compound.name.lower().encode())])
             omegas = (pk.omega_clearance.value, pk.omega_volume.value, pk.omega_absorption.value)
             etas[compound.name.lower()] = {n: float(rng.normal(0.0, w)) for n, w in zip(ETA_NAMES, omegas, strict=True)}

@@ -77,7 +77,7 @@ class Drive:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def none(cls, hours: float = 1.0) -> Drive:
+    def none(cls, *, hours: float = 1.0) -> Drive:
         """No drug: all inputs zero."""
         return cls(time_h=np.array([0.0, float(hours)]), label="none")
 
@@ -95,7 +95,7 @@ class Drive:
         return cls(time_h=t, occupancy=occ, effect=effect * on, label=label)
 
     @classmethod
-    def from_acute(cls, ds: xr.Dataset, label: str = "") -> Drive:
+    def from_acute(cls, ds: xr.Dataset, *, label: str = "") -> Drive:
         """Build a drive from the binding link's result (``time_h``, ``occupancy``, ``effect``).
 
         When the result carries ``activation`` (pool, time_h), the intracellular 5-HT2A input is

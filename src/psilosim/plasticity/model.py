@@ -251,7 +251,7 @@ def _dataset(t_d, trkb, slow, memory, window, eng, on_grid, p, on, species, labe
     return ds
 
 
-def window_days(ds: xr.Dataset, level: float | None = None) -> float:
+def window_days(ds: xr.Dataset, *, level: float | None = None) -> float:
     """Days the window stays open: from the dose that opened it until it falls below ``level``.
 
     The dose that opened it is the last dose at or before the window first reached ``level``
@@ -276,10 +276,10 @@ def window_days(ds: xr.Dataset, level: float | None = None) -> float:
     above = np.nonzero(w >= level)[0]
     if above.size == 0:
         return 0.0
-    return window_close_day(ds, level) - _opening_dose_day(ds, float(t[above[0]]))
+    return window_close_day(ds, level=level) - _opening_dose_day(ds, float(t[above[0]]))
 
 
-def window_close_day(ds: xr.Dataset, level: float | None = None) -> float:
+def window_close_day(ds: xr.Dataset, *, level: float | None = None) -> float:
     """The day (on ``ds``'s ``time_d`` axis) the window last falls below ``level``.
 
     Parameters

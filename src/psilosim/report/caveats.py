@@ -138,7 +138,8 @@ CAVEATS: dict[str, Caveat] = {c.id: c for c in (
 )}
 
 
-def caveat_json(caveat_id: str, arms: list[str] | None = None, *, given: dict[str, str] | None = None) -> dict:
+def caveat_json(caveat_id: str, *, arms: list[str] | None = None,
+                given: dict[str, str] | None = None) -> dict:
     """A caveat as the JSON outputs give it: ``{"id", "text"}`` (and ``"arms"``, ``"given"`` when given).
 
     Parameters
@@ -234,7 +235,7 @@ def rb8_active(ds: xr.Dataset, *, density: float = 1.0) -> bool:
     return bool(((ds["effect"] > NO_EFFECT) & _down_regulated(ds, density)).any())
 
 
-def peak_while_down_regulated(ds: xr.Dataset, effect: xr.DataArray | np.ndarray | None = None, *,
+def peak_while_down_regulated(ds: xr.Dataset, *, effect: xr.DataArray | np.ndarray | None = None,
                               density: float = 1.0) -> float:
     """The peak subjective effect (% of scale) over the times RB8 acts in ``ds`` (availability
     below ``density``, the subject's receptor density), the median over subjects; ``effect``
@@ -300,7 +301,7 @@ def acute_hypotheses(ds: xr.Dataset, compounds, subject) -> list[dict]:
         return []
     without = rb8_without_effect(ds, compounds, subject)
     return _if_psychedelic(peak_while_down_regulated(ds, density=density),
-                           peak_while_down_regulated(ds, without, density=density))
+                           peak_while_down_regulated(ds, effect=without, density=density))
 
 
 def scenario_hypotheses(scenario, fine: xr.Dataset) -> list[dict]:
@@ -323,7 +324,7 @@ def scenario_hypotheses(scenario, fine: xr.Dataset) -> list[dict]:
         update={"interactions": {**scenario.subject.interactions, RB8_INTERACTION: False}})
     _, off = simulate_with_summary(scenario.model_copy(update={"subject": subject}), check_doses=False)
     return _if_psychedelic(peak_while_down_regulated(fine, density=density),
-                           peak_while_down_regulated(fine, off["effect"].values, density=density))
+                           peak_while_down_regulated(fine, effect=off["effect"].values, density=density))
 
 
 # ------------------------------------------------------------------ single runs (pk, run)
@@ -338,7 +339,7 @@ def is_non_hallucinogenic_agonist(compound) -> bool:
     return compound.hallucinogenic_efficacy.value < compound.agonist_efficacy.value
 
 
-def acute_caveats(compounds, ds: xr.Dataset | None = None) -> list[dict]:
+def acute_caveats(compounds, *, ds: xr.Dataset | None = None) -> list[dict]:
     """The caveats of a single acute result (``pk``, ``run``).
 
     Parameters
@@ -419,7 +420,7 @@ def _dose_pairs(design: TrialDesign) -> list[tuple[str, str]]:
     return pairs
 
 
-def trial_caveats(design: TrialDesign, summary: dict | None = None) -> list[dict]:
+def trial_caveats(design: TrialDesign, *, summary: dict | None = None) -> list[dict]:
     """The assumption caveats of a trial's result, each naming the arms it applies to.
 
     Parameters
@@ -442,17 +443,17 @@ def trial_caveats(design: TrialDesign, summary: dict | None = None) -> list[dict
     if summary is not None:
         given = sub_psychedelic_trkb_doses(design, summary)
         if given:
-            out.append(caveat_json("trkb_subpsychedelic", list(given), given=given))
+            out.append(caveat_json("trkb_subpsychedelic", arms=list(given), given=given))
     stressful = [a.name for a in design.arms if a.environment == "stressful"]
     if stressful:
-        out.append(caveat_json("stressful_environment", stressful))
+        out.append(caveat_json("stressful_environment", arms=stressful))
     analogues = [a.name for a in design.arms
                  if any(not t.inert and is_non_hallucinogenic_agonist(t.resolved()) for t in a.arm_treatments())]
     if analogues:
-        out.append(caveat_json("hallucinogenic_efficacy", analogues))
+        out.append(caveat_json("hallucinogenic_efficacy", arms=analogues))
     pairs = _dose_pairs(design)
     if pairs:
-        out.append(caveat_json("dose_response_above_10mg", list(dict.fromkeys(n for pair in pairs for n in pair))))
+        out.append(caveat_json("dose_response_above_10mg", arms=list(dict.fromkeys(n for pair in pairs for n in pair))))
     return out
 
 
@@ -510,11 +511,11 @@ def trial_hypotheses(design: TrialDesign) -> list[dict]:
         who = f"arm {arm.name}, a typical patient" + (" on an SSRI" if _patients_on_ssri(design) else "")
         without = rb8_without_effect(ds, compounds, subject)
         records = _if_psychedelic(peak_while_down_regulated(ds, density=density),
-                                  peak_while_down_regulated(ds, without, density=density), who=who)
+                                  peak_while_down_regulated(ds, effect=without, density=density), who=who)
         out += [{**record, "arm": arm.name, "text": record["text"] + TRIAL_RB8_SCOPE} for record in records]
     return out
 
 
-def trial_assumptions(design: TrialDesign, summary: dict | None = None) -> dict[str, list[dict]]:
+def trial_assumptions(design: TrialDesign, *, summary: dict | None = None) -> dict[str, list[dict]]:
     """``{"caveats": trial_caveats(...), "hypotheses": trial_hypotheses(...)}`` of a trial's result."""
-    return {"caveats": trial_caveats(design, summary), "hypotheses": trial_hypotheses(design)}
+    return {"caveats": trial_caveats(design, summary=summary), "hypotheses": trial_hypotheses(design)}

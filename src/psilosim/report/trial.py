@@ -125,7 +125,7 @@ def _largest_doses(design: TrialDesign) -> dict[tuple[int, str], object]:
     return out
 
 
-def low_dose_notes(design: TrialDesign, summary: dict | None = None) -> list[str]:
+def low_dose_notes(design: TrialDesign, *, summary: dict | None = None) -> list[str]:
     """One sentence per arm that receives a lower dose of an active compound another arm gets at a
     higher dose (carhart2021's escitalopram arm: 1 mg psilocybin twice): what that dose does in the
     model, with the arm's mean trip peak in this run when ``summary`` has it, and where the docs say so.
@@ -416,7 +416,7 @@ def _scorecard(design: TrialDesign, summary: dict) -> list[dict]:
     return rows
 
 
-def fitted_parameters(design: TrialDesign, models=None) -> list[dict]:
+def fitted_parameters(design: TrialDesign, *, models=None) -> list[dict]:
     """Every ``kind="fitted"`` Param of the parameter sets a run of ``design`` depends on (the
     provenance record's ``parameter_sets``), with what its own source and note say it was fitted to.
 
@@ -450,7 +450,7 @@ def fitted_parameters(design: TrialDesign, models=None) -> list[dict]:
             for key, value in node.items():
                 walk(value, f"{path}.{key}" if path else str(key))
 
-    walk((models or DEFAULT_MODELS).parameter_sets(design), "")
+    walk((models or DEFAULT_MODELS).parameter_sets(design=design), "")
     return sorted(rows, key=lambda row: row["target"] is None)  # the clinical calibration first
 
 
@@ -499,7 +499,7 @@ def _assumptions(design: TrialDesign, summary: dict) -> dict[str, list[dict]]:
     else computed (:func:`psilosim.report.caveats.trial_assumptions`)."""
     if "caveats" in summary and "hypotheses" in summary:
         return {"caveats": summary["caveats"], "hypotheses": summary["hypotheses"]}
-    return trial_assumptions(design, summary)
+    return trial_assumptions(design, summary=summary)
 
 
 def _interactions_text(interactions: dict[str, bool] | None) -> str:
@@ -605,7 +605,7 @@ def _require_runs_models(ds: xr.Dataset, design: TrialDesign, models) -> None:
     from ..clinical.trial import DEFAULT_MODELS
 
     made_with = ds.attrs.get("model_fingerprint")
-    if made_with is None or (models or DEFAULT_MODELS).fingerprint(design) == made_with:
+    if made_with is None or (models or DEFAULT_MODELS).fingerprint(design=design) == made_with:
         return
     version = ds.attrs.get("psilosim_version")
     if version is not None and str(version) != __version__:
@@ -651,7 +651,7 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         from ..clinical.imaging import network_section
 
         _require_runs_models(ds, design, models)
-        network = network_section(ds, models)
+        network = network_section(ds, models=models)
     scale = get_scale(design.scale)
     assumptions = _assumptions(design, summary)
     arms = []
@@ -678,13 +678,13 @@ def render_trial_report(ds: xr.Dataset, *, summary: dict | None = None, network:
         remission_max=scale.remission_max, remission_source=scale.remission_source,
         published=published, network=network, scorecard=_scorecard(design, summary),
         enrolled_mean=float(enrolled.mean()), enrolled_sd=float(enrolled.std(ddof=1)) if enrolled.size > 1 else float("nan"),
-        correlations=_correlation_rows(ds, summary), low_dose_notes=low_dose_notes(design, summary),
+        correlations=_correlation_rows(ds, summary), low_dose_notes=low_dose_notes(design, summary=summary),
         biology_notes=biology_notes(design, summary),
         # the sub-psychedelic TrkB caveat is in the biology section, beside the numbers it qualifies
         assumption_caveats=[c for c in assumptions["caveats"] if c["id"] != "trkb_subpsychedelic"],
         hypotheses=assumptions["hypotheses"],
         difference_rows=_difference_rows(summary), reference=reference_arm(ds),
-        correlation_arms=list(summary.get("arms", {})), fitted=fitted_parameters(design, models),
+        correlation_arms=list(summary.get("arms", {})), fitted=fitted_parameters(design, models=models),
         ssri_rows=_ssri_rows(summary), biology_rows=_biology_rows(summary),
         window_level=plasticity_params("human").window_closed_level.value,
         show_daws=summary.get("correlations", {}).get(f"modularity{CORRELATION_SUFFIX}") is not None,

@@ -100,8 +100,9 @@ class RewiringModel(Frozen):
         ``"bifurcation_shift"`` (default) or ``"gain"``, the network link's DMF gain map.
     """
 
-    def __init__(self, brain: Parcellation, params: RewiringParams = REWIRING, hopf: HopfParams = HOPF, *,
-                 depressed: bool = True, acute_state: str = DEFAULT_ACUTE_STATE):
+    def __init__(self, brain: Parcellation, *, params: RewiringParams = REWIRING,
+                 hopf: HopfParams = HOPF, depressed: bool = True,
+                 acute_state: str = DEFAULT_ACUTE_STATE):
         if DMN not in set(brain.regions["network"]):
             raise InputError("dataset", f"{brain.name} has no '{DMN}' network in its region table")
         if acute_state not in ACUTE_STATES:
@@ -135,11 +136,13 @@ class RewiringModel(Frozen):
         """Boolean mask of the regions in any of ``networks``."""
         return self.regions["network"].astype(str).isin(networks).to_numpy()
 
-    def input_cov(self, environment: str | None = None, *, depressed: bool | None = None) -> np.ndarray:
+    def input_cov(self, *, environment: str | None = None,
+                  depressed: bool | None = None) -> np.ndarray:
         """Input covariance: intrinsic noise, the depressed DMN's rumination drive, an environment's input."""
-        return self.hopf.noise.value ** 2 * self.relative_input_cov(environment, depressed=depressed)
+        return self.hopf.noise.value ** 2 * self.relative_input_cov(environment=environment, depressed=depressed)
 
-    def relative_input_cov(self, environment: str | None = None, *, depressed: bool | None = None) -> np.ndarray:
+    def relative_input_cov(self, *, environment: str | None = None,
+                           depressed: bool | None = None) -> np.ndarray:
         """:meth:`input_cov` in units of each region's intrinsic noise variance (identity: private noise only).
 
         ``depressed`` defaults to the model's own state.
@@ -179,7 +182,7 @@ class RewiringModel(Frozen):
         return values
 
     def _block(self, weights: np.ndarray) -> np.ndarray:
-        model = HopfModel(_labelled(weights, self.labels, "sc"), self.hopf)
+        model = HopfModel(_labelled(weights, self.labels, "sc"), params=self.hopf)
         n = len(self.labels)
         return model.jacobian(self.coupling)[:n, :n]
 
@@ -187,12 +190,13 @@ class RewiringModel(Frozen):
         return 2.0 * np.pi * self.hopf.frequency.to("Hz")
 
     # ------------------------------------------------------------------ expected FC
-    def expected_fc(self, weights: np.ndarray | xr.DataArray | None = None, *, environment: str | None = None,
+    def expected_fc(self, *, weights: np.ndarray | xr.DataArray | None = None,
+                    environment: str | None = None,
                     depressed: bool | None = None) -> xr.DataArray:
         """Expected FC of the linearised network (default weights: the untreated structure)."""
         w = self._weights(weights)
         with threadpool_limits(BLAS_THREADS):
-            cov = hopf_covariance(self._block(w), self.input_cov(environment, depressed=depressed), self._omega())
+            cov = hopf_covariance(self._block(w), self.input_cov(environment=environment, depressed=depressed), self._omega())
         return _correlations(correlation(cov), self.labels, "fc")
 
     def experience(self, environment: str) -> xr.DataArray:
@@ -229,8 +233,8 @@ class RewiringModel(Frozen):
         key = (environment, io, ie)
         if key not in self._states:
             o, e = io * self.params.occupancy_step.value, ie * self.params.effect_step.value
-            base = self.relative_input_cov(None)
-            q = base + e * (self.relative_input_cov(environment) - base)
+            base = self.relative_input_cov(environment=None)
+            q = base + e * (self.relative_input_cov(environment=environment) - base)
             with threadpool_limits(BLAS_THREADS):
                 if self.acute_state == "gain":
                     self._states[key] = self._gain_state(o, q)
@@ -239,14 +243,14 @@ class RewiringModel(Frozen):
         return self._states[key]
 
     def _bifurcation_state(self, occupancy: float, relative_q: np.ndarray) -> np.ndarray:
-        model = HopfModel(_labelled(self.untreated, self.labels, "sc"), self.hopf)
+        model = HopfModel(_labelled(self.untreated, self.labels, "sc"), params=self.hopf)
         n = len(self.labels)
-        block = model.jacobian(self.coupling, model.bifurcation(self.density, occupancy))[:n, :n]
+        block = model.jacobian(self.coupling, a=model.bifurcation(density=self.density, occupancy=occupancy))[:n, :n]
         return correlation(hopf_covariance(block, self.hopf.noise.value ** 2 * relative_q, self._omega()))
 
     def _gain_state(self, occupancy: float, relative_q: np.ndarray) -> np.ndarray:
         lin = self.gain_network()
-        cov = lin.covariance(gain_from(self.density, occupancy), input_cov=relative_q)
+        cov = lin.covariance(gain=gain_from(self.density, occupancy), input_cov=relative_q)
         n = len(self.labels)
         return correlation(cov[:n, :n])
 
@@ -267,9 +271,9 @@ class RewiringModel(Frozen):
         bins = np.unique(np.clip(np.append(np.arange(0.0, 1.0, step), 1.0), 0.0, 1.0))
         gains = [gain_from(self.density, o) for o in bins]
         with threadpool_limits(BLAS_THREADS):
-            coupling = stable_coupling(model, coupling_for(self.brain), gains)
+            coupling = stable_coupling(model, coupling_for(self.brain), gains=gains)
             for _ in range(MAX_BACKOFFS):  # stability is not monotonic in G: confirm, else back off
-                if coupling > 0 and is_stable(model, coupling, gains):
+                if coupling > 0 and is_stable(model, coupling, gains=gains):
                     break
                 coupling *= STABILITY_BACKOFF
             else:
@@ -355,7 +359,8 @@ class RewiringModel(Frozen):
                                experience=_labelled(uniform, self.labels, "experience"),
                                background_stress=background_stress, stress=stress, params=p)
 
-    def rewired(self, spines: xr.Dataset, days, deviation: np.ndarray | xr.DataArray | None = None) -> xr.DataArray:
+    def rewired(self, spines: xr.Dataset, days, *,
+                deviation: np.ndarray | xr.DataArray | None = None) -> xr.DataArray:
         """Connection weights on ``days`` (day, region_i, region_j).
 
         ``C̃_ij(t) = C_rigid_ij · (n_ij(t) + η Δc_ij(t) k_ij(t)) / n_ij(0)``, then each row scaled back
@@ -412,12 +417,13 @@ class RewiringModel(Frozen):
                          for d in np.atleast_1d(np.asarray(days, dtype=float))])
 
     # ------------------------------------------------------------------ measures
-    def measure_names(self, flexibility: bool = False) -> tuple[str, ...]:
+    def measure_names(self, *, flexibility: bool = False) -> tuple[str, ...]:
         """Names of the measures :meth:`measures` returns."""
         extra = (("flexibility",) if flexibility else ()) + (("hippocampus_dmn",) if self.has_hippocampus else ())
         return BASE_MEASURES + extra
 
-    def measures(self, fc: xr.DataArray, weights: np.ndarray | None = None, *, seed: int = 0) -> dict[str, float]:
+    def measures(self, fc: xr.DataArray, *, weights: np.ndarray | None = None,
+                 seed: int = 0) -> dict[str, float]:
         """Modularity, DMN FC, mean FC, structural change (and hippocampus–DMN FC) of one FC matrix."""
         communities = detect_communities(fc, self.regions, n_runs=int(self.params.community_runs.value), seed=seed)
         dmn = dmn_fc(fc, self.regions)
@@ -440,11 +446,12 @@ class RewiringModel(Frozen):
         depressed = self.depressed if depressed is None else depressed
         if depressed not in self._baseline:
             weights = self.rigid if depressed else self.healthy
-            fc = self.expected_fc(weights, depressed=depressed)
-            self._baseline[depressed] = self.measures(fc, weights)
+            fc = self.expected_fc(weights=weights, depressed=depressed)
+            self._baseline[depressed] = self.measures(fc, weights=weights)
         return dict(self._baseline[depressed])
 
-    def scan(self, weights: np.ndarray | None = None, *, seed: int = 0, minutes: float | None = None) -> xr.DataArray:
+    def scan(self, *, weights: np.ndarray | None = None, seed: int = 0,
+             minutes: float | None = None) -> xr.DataArray:
         """A short simulated resting scan of the linearised network (region, time), x as BOLD."""
         p = self.params
         w = self._weights(weights)
@@ -554,17 +561,17 @@ def patient_network(model: RewiringModel, biology, environment: str, days, *, ba
     spines = model.spine_course(course, background_stress=background_stress, stress=stress,
                                 spine_params=spine_params)
     deviation = model.window_deviations(biology, environment, days)  # each visit: the window up to its day
-    weights = model.rewired(spines, days, deviation)
-    names = model.measure_names(flexibility)
+    weights = model.rewired(spines, days, deviation=deviation)
+    names = model.measure_names(flexibility=flexibility)
     table = {name: np.full(days.size, np.nan) for name in names}
     fcs = []
     for k, day in enumerate(days):
         w = weights.isel(day=k).values
-        fc = model.expected_fc(w)
-        values = model.baseline_measures() if day == 0 else model.measures(fc, w)
+        fc = model.expected_fc(weights=w)
+        values = model.baseline_measures() if day == 0 else model.measures(fc, weights=w)
         if flexibility:
             seed = 0 if scan_seeds is None else int(scan_seeds[k])
-            values["flexibility"] = model.flexibility(model.scan(w, seed=seed), seed=seed)
+            values["flexibility"] = model.flexibility(model.scan(weights=w, seed=seed), seed=seed)
         for name in names:
             table[name][k] = values[name]
         if keep_fc:

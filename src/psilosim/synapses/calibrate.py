@@ -49,7 +49,7 @@ def mouse_drives():
     return out
 
 
-def fit_window(drives=None, *, targets: dict[str, str] = WINDOW_TARGETS) -> dict[str, float]:
+def fit_window(*, drives=None, targets: dict[str, str] = WINDOW_TARGETS) -> dict[str, float]:
     """Fit ``window_decay`` (days) and ``window_threshold`` (h) jointly to the windows of
     ``targets`` (compound → target id; default the four SP7 rows of REFERENCES.md), log-error."""
     from ..plasticity import plasticity_params, simulate_plasticity, window_days

@@ -67,7 +67,7 @@ def _refuse_per_kg_without_weight(treatments, species: str) -> None:
 
     if str(species).strip().lower() in INDIVIDUAL_WEIGHT_SPECIES:
         for _, regimen in treatments:
-            regimen.events(None)  # InputError on the dose when it is per kg
+            regimen.events(weight_kg=None)  # InputError on the dose when it is per kg
 
 
 def dose_times_d(treatments, weight_kg: float | None) -> np.ndarray:
@@ -85,7 +85,7 @@ def dose_times_d(treatments, weight_kg: float | None) -> np.ndarray:
     numpy.ndarray
         The distinct dose times in days after t = 0, ascending (empty without treatments).
     """
-    times = [np.asarray(regimen.events(weight_kg).time_h, dtype=float) for _, regimen in treatments]
+    times = [np.asarray(regimen.events(weight_kg=weight_kg).time_h, dtype=float) for _, regimen in treatments]
     return np.unique(np.concatenate(times)) / HOURS_PER_DAY if times else np.empty(0)
 
 
@@ -145,7 +145,7 @@ def parameter_set_label(params: ParameterSet, defaults) -> str:
 
 
 def _last_dose_h(regimen, weight_kg) -> float:
-    events = regimen.events(weight_kg)
+    events = regimen.events(weight_kg=weight_kg)
     times = np.asarray(events.time_h, dtype=float)
     return float(times.max()) if times.size else 0.0
 

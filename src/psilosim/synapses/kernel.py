@@ -147,7 +147,7 @@ def integrate_spines(inputs, connections, c, formation_on, density_in, init):
     return labile, born, persistent, consolidated, formed, eliminated, head
 
 
-def steady_state(share: np.ndarray, c: SpineConstants, stress_level: float = 0.0) -> np.ndarray:
+def steady_state(share: np.ndarray, c: SpineConstants, *, stress_level: float = 0.0) -> np.ndarray:
     """Pools ``[N, P, S, C]`` per connection at rest (no drug) under a constant stress level.
 
     Without stress the density is 1 per region. Under a constant stress ``s`` (elimination
@@ -194,7 +194,7 @@ def stress_for_density(density: float, c: SpineConstants) -> float:
 
 def sample_spines(inputs: DailyInputs, connections: Connections, c: SpineConstants,
                   n_per_region: int, replicates: int, rng: np.random.Generator,
-                  init: np.ndarray | None = None):
+                  *, init: np.ndarray | None = None):
     """Individual spines as a birth–death process (counts per connection), seeded.
 
     The initial counts are Poisson draws around ``init`` (pools ``[N, P, S, C]`` per connection

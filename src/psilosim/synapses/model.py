@@ -65,7 +65,7 @@ class StressInput(RaisesInputError):
 CHRONIC_STRESS_DAYS = 21.0
 
 
-def chronic_stress(intensity: float = 1.0) -> StressInput:
+def chronic_stress(*, intensity: float = 1.0) -> StressInput:
     """The reference chronic-stress protocol: 21 days ending at the first dose."""
     return StressInput(start_d=-CHRONIC_STRESS_DAYS, duration_d=CHRONIC_STRESS_DAYS, intensity=intensity)
 
@@ -87,7 +87,7 @@ def stress_start_d(stress) -> float:
     return min([0.0] + [b.start_d for b in stress_blocks(stress)])
 
 
-def stress_on_grid(stress, t_d: np.ndarray, background: float = 0.0) -> np.ndarray:
+def stress_on_grid(stress, t_d: np.ndarray, *, background: float = 0.0) -> np.ndarray:
     """Total stress intensity on ``t_d``: a constant ``background`` plus every block."""
     s = np.full_like(np.asarray(t_d, dtype=float), float(background))
     for block in stress_blocks(stress):
@@ -118,7 +118,8 @@ class SpineLayout:
     correlation: np.ndarray
 
     @classmethod
-    def build(cls, regions: Sequence[str], experience=None, default_correlation: float = 0.5) -> SpineLayout:
+    def build(cls, regions: Sequence[str], *, experience=None,
+              default_correlation: float = 0.5) -> SpineLayout:
         """Layout from region labels and an optional experience (correlation) input.
 
         Parameters
@@ -222,7 +223,7 @@ def _inputs(plasticity: xr.Dataset, stress, background: float = 0.0):
     t_d = plasticity["time_d"].values
     trkb = plasticity["trkb_signal"].values
     window = plasticity["window"].values
-    return t_d, trkb, window, stress_on_grid(stress, t_d, background)
+    return t_d, trkb, window, stress_on_grid(stress, t_d, background=background)
 
 
 def simulate_spines(
@@ -280,12 +281,12 @@ def simulate_spines(
     """
     species = species or plasticity.attrs.get("species", "mouse")
     p = params or spine_params(species)
-    lay = SpineLayout.build(regions, experience, p.default_correlation.value)
+    lay = SpineLayout.build(regions, experience=experience, default_correlation=p.default_correlation.value)
     c = spine_constants(p)
     if not (np.isfinite(background_stress) and background_stress >= 0):
         raise InputError("background_stress", f"must be a non-negative intensity, got {background_stress}")
     t_d, trkb, window, s = _inputs(plasticity, stress, background_stress)
-    init = steady_state(lay.share, c, background_stress)
+    init = steady_state(lay.share, c, stress_level=background_stress)
     inputs, connections = DailyInputs(t_d, trkb, window, s), _connections(lay)
     n, b, pers, cons, formed, elim, head = integrate_spines(
         inputs, connections, c, True, np.zeros((0, len(lay.regions))), init)
@@ -294,7 +295,7 @@ def simulate_spines(
         if replicates < 1:
             raise InputError("replicates", "must be at least 1")
         rng = np.random.default_rng(checked_seed(seed))
-        counts = sample_spines(inputs, connections, c, int(p.spines_per_segment.value), int(replicates), rng, init)
+        counts = sample_spines(inputs, connections, c, int(p.spines_per_segment.value), int(replicates), rng, init=init)
         ds["spine_count"] = (("time_d", "replicate", "connection"), counts,
                              {"units": "1", "long_name": "spines per connection on one segment (count)"})
         ds.attrs["spines_per_segment"] = int(p.spines_per_segment.value)

@@ -181,7 +181,7 @@ def hippocampus_dmn_changes(model, environment: str) -> np.ndarray:
         if healthy:
             patient = patient.model_copy(update={"stress_deficit": 0.0})
         bio = patient_biology(spec.arm_treatments(), patient, grid, environment=environment)
-        kw = chain_inputs(spec.arm_treatments(), patient, environment)
+        kw = chain_inputs(spec.arm_treatments(), patient, environment=environment)
         result = patient_network(model, bio, environment, [0.0, weeks, late],
                                  background_stress=kw["background_stress"], stress=kw["stress"],
                                  spine_params=kw["spine_params"])

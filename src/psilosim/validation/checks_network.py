@@ -201,7 +201,7 @@ def _null_densities(parcellation: Parcellation, session: xr.Dataset, nulls: list
     from ..network.scan import conditions
 
     kind = nulls[0].split("_")[0] if nulls else "shuffled"
-    conds = conditions(parcellation, int(CHECKS.seed.value), (kind,), len(nulls))
+    conds = conditions(parcellation, int(CHECKS.seed.value), maps=(kind,), n_shuffles=len(nulls))
     by_name = {c.name: c.density for c in conds}
     return [by_name[n] for n in nulls]
 

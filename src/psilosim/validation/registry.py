@@ -199,7 +199,7 @@ def resolve_target_ids(ids: Iterable[str]) -> list[str]:
     return [t.id for t in TARGETS if t.id in selected]
 
 
-def run_scorecard(ids: Iterable[str] | None = None, *, include_unmodelled: bool = True,
+def run_scorecard(*, ids: Iterable[str] | None = None, include_unmodelled: bool = True,
                   on_result: Callable[[TargetResult], None] | None = None) -> list[TargetResult]:
     """Evaluate the targets (all, or ``ids``) in REFERENCES order."""
     checks = load_checks()

@@ -19,6 +19,8 @@ they move. Without them the arithmetic is the gain path's, unchanged.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import xarray as xr
 from scipy.linalg import solve_continuous_lyapunov
@@ -50,7 +52,7 @@ def _phi(x: np.ndarray, d: float) -> tuple[np.ndarray, np.ndarray]:
 class LinearDMF(Frozen):
     """Fixed points, Jacobians and stationary covariance of a :class:`DMFModel`."""
 
-    def __init__(self, model: DMFModel, coupling: float, j_fic: np.ndarray | None = None):
+    def __init__(self, model: DMFModel, coupling: float, *, j_fic: np.ndarray | None = None):
         self.model = model
         self.coupling = checked_coupling(coupling)
         self.j_fic = model.fic(self.coupling) if j_fic is None else np.asarray(j_fic, dtype=float)
@@ -78,7 +80,7 @@ class LinearDMF(Frozen):
         r_i, dr_i = _phi(c.a_i * i_i - c.b_i, c.d_i)
         return s_e, s_i, r_e, dr_e * gain * c.a_e, r_i, dr_i * c.a_i
 
-    def flow(self, x: np.ndarray, gain: np.ndarray, current_e: np.ndarray | None = None,
+    def flow(self, x: np.ndarray, gain: np.ndarray, *, current_e: np.ndarray | None = None,
              current_i: np.ndarray | None = None) -> np.ndarray:
         """Right-hand side of the noise-free DMF (per ms); extra currents in nA (module docstring)."""
         c = self.model.consts
@@ -88,7 +90,7 @@ class LinearDMF(Frozen):
             -s_i * c.inv_tau_i + r_i * 1e-3,
         ])
 
-    def jacobian(self, x: np.ndarray, gain: np.ndarray, current_e: np.ndarray | None = None,
+    def jacobian(self, x: np.ndarray, gain: np.ndarray, *, current_e: np.ndarray | None = None,
                  current_i: np.ndarray | None = None) -> np.ndarray:
         """Jacobian of :meth:`flow` (2N × 2N, per ms)."""
         c = self.model.consts
@@ -103,15 +105,16 @@ class LinearDMF(Frozen):
         a[n:, n:] = np.diag(-c.inv_tau_i - slope_i * 1e-3)
         return a
 
-    def fixed_point(self, gain: np.ndarray, current_e: np.ndarray | None = None,
+    def fixed_point(self, gain: np.ndarray, *, current_e: np.ndarray | None = None,
                     current_i: np.ndarray | None = None) -> np.ndarray:
         """The fixed point for per-region gains (and extra currents), continued from the baseline one."""
         currents = self._checked_currents(current_e, current_i)
         if currents[0] is None and currents[1] is None:
             sol = root(self.flow, self.baseline, args=(gain,), jac=self.jacobian, method="hybr", tol=1e-12)
         else:
-            sol = root(self.flow, self.baseline, args=(gain, *currents), jac=self.jacobian, method="hybr",
-                       tol=1e-12)
+            flow = partial(self.flow, gain=gain, current_e=currents[0], current_i=currents[1])
+            jac = partial(self.jacobian, gain=gain, current_e=currents[0], current_i=currents[1])
+            sol = root(flow, self.baseline, jac=jac, method="hybr", tol=1e-12)
         if not sol.success:
             raise DataError(f"no DMF fixed point for this gain map ({sol.message})")
         return sol.x
@@ -130,7 +133,7 @@ class LinearDMF(Frozen):
             out.append(current)
         return out[0], out[1]
 
-    def covariance(self, gain: np.ndarray | None = None, *, input_cov: np.ndarray | None = None,
+    def covariance(self, *, gain: np.ndarray | None = None, input_cov: np.ndarray | None = None,
                    current_e: np.ndarray | None = None, current_i: np.ndarray | None = None) -> np.ndarray:
         """Stationary covariance of (S_E, S_I) for per-region gains (default baseline).
 
@@ -146,8 +149,8 @@ class LinearDMF(Frozen):
             if input_cov.shape != (n, n) or not np.allclose(input_cov, input_cov.T):
                 raise InputError("input_cov", f"must be a symmetric {n} × {n} matrix, got shape {input_cov.shape}")
         current_e, current_i = self._checked_currents(current_e, current_i)
-        x = self.fixed_point(gain, current_e, current_i)
-        a = self.jacobian(x, gain, current_e, current_i)
+        x = self.fixed_point(gain, current_e=current_e, current_i=current_i)
+        a = self.jacobian(x, gain, current_e=current_e, current_i=current_i)
         if np.linalg.eigvals(a).real.max() >= 0:
             raise DataError("the DMF fixed point is unstable at this coupling/gain: no stationary FC")
         noise = self.model.consts.noise_step**2 / (self.model.consts.dt_network_s * 1e3)
@@ -156,29 +159,29 @@ class LinearDMF(Frozen):
             q[:n, :n] = np.asarray(input_cov, dtype=float)
         return solve_continuous_lyapunov(a, -noise * q)
 
-    def fc(self, gain: np.ndarray | None = None, *, current_e: np.ndarray | None = None,
+    def fc(self, *, gain: np.ndarray | None = None, current_e: np.ndarray | None = None,
            current_i: np.ndarray | None = None) -> xr.DataArray:
         """FC (correlation) of the S_E fluctuations, labelled."""
         n = self.model.n_regions
-        cov = self.covariance(gain, current_e=current_e, current_i=current_i)[:n, :n]
+        cov = self.covariance(gain=gain, current_e=current_e, current_i=current_i)[:n, :n]
         sd = np.sqrt(np.diag(cov))
         corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)  # round-off put the diagonal at 1 + 2e-16
         np.fill_diagonal(corr, 1.0)
         return labelled_matrix(corr, self.model.labels, name="fc",
                                attrs={"units": "1", "long_name": "correlation of the S_E fluctuations"})
 
-    def rates(self, gain: np.ndarray | None = None, *, current_e: np.ndarray | None = None,
+    def rates(self, *, gain: np.ndarray | None = None, current_e: np.ndarray | None = None,
               current_i: np.ndarray | None = None) -> xr.DataArray:
         """Excitatory rates (Hz) at the fixed point, labelled by region."""
         gain = np.ones(self.model.n_regions) if gain is None else np.asarray(gain, dtype=float)
         current_e, current_i = self._checked_currents(current_e, current_i)
-        x = self.fixed_point(gain, current_e, current_i)
+        x = self.fixed_point(gain, current_e=current_e, current_i=current_i)
         return xr.DataArray(self._rates(x, gain, current_e, current_i)[2], dims="region",
                             coords={"region": self.model.labels}, name="rate",
                             attrs={"units": "Hz", "long_name": "excitatory rate at the fixed point"})
 
 
-def is_stable(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None, *,
+def is_stable(model: DMFModel, coupling: float, *, gains: list[np.ndarray] | None = None,
               currents: list[tuple[np.ndarray, np.ndarray]] | None = None) -> bool:
     """Whether the closed-form FIC fixed point at ``coupling`` is linearly stable for each gain.
 
@@ -191,15 +194,15 @@ def is_stable(model: DMFModel, coupling: float, gains: list[np.ndarray] | None =
     drives += [(ones, *pair) for pair in currents or []]
     for gain, current_e, current_i in drives:
         try:
-            x = lin.fixed_point(gain, current_e, current_i)
+            x = lin.fixed_point(gain, current_e=current_e, current_i=current_i)
         except DataError:
             return False
-        if np.linalg.eigvals(lin.jacobian(x, gain, current_e, current_i)).real.max() >= 0:
+        if np.linalg.eigvals(lin.jacobian(x, gain, current_e=current_e, current_i=current_i)).real.max() >= 0:
             return False
     return True
 
 
-def stable_coupling(model: DMFModel, coupling: float, gains: list[np.ndarray] | None = None, *,
+def stable_coupling(model: DMFModel, coupling: float, *, gains: list[np.ndarray] | None = None,
                     margin: float = 0.95, steps: int = 12,
                     currents: list[tuple[np.ndarray, np.ndarray]] | None = None) -> float:
     """``coupling`` if its fixed points are stable, else ``margin`` × the largest stable G below.
@@ -209,10 +212,10 @@ def stable_coupling(model: DMFModel, coupling: float, gains: list[np.ndarray] | 
     and under the gains given (e.g. the largest drug gain) and the extra ``currents`` given
     (:func:`is_stable`).
     """
-    if is_stable(model, coupling, gains, currents=currents):
+    if is_stable(model, coupling, gains=gains, currents=currents):
         return float(coupling)
     low, high = 0.0, float(coupling)
     for _ in range(steps):  # bisection on the stability boundary
         mid = 0.5 * (low + high)
-        low, high = (mid, high) if is_stable(model, mid, gains, currents=currents) else (low, mid)
+        low, high = (mid, high) if is_stable(model, mid, gains=gains, currents=currents) else (low, mid)
     return margin * low

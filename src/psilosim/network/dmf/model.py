@@ -72,11 +72,12 @@ class DMFModel(Frozen):
         Parameter sets (defaults: :data:`~.params.DMF`, :data:`~psilosim.network.bold.BALLOON`).
     """
 
-    def __init__(self, sc: xr.DataArray, params: DMFParams = DMF, balloon: BalloonParams = BALLOON):
+    def __init__(self, sc: xr.DataArray, *, params: DMFParams = DMF,
+                 balloon: BalloonParams = BALLOON):
         self.sc, self.labels = checked_sc(sc)
         self.params = params
-        self.consts = kernel_constants(params)
-        self.balloon = balloon_constants(balloon)
+        self.consts = kernel_constants(p=params)
+        self.balloon = balloon_constants(p=balloon)
         self.working_point = self._working_point()
 
     @property
@@ -175,7 +176,7 @@ class DMFModel(Frozen):
         wp = self.working_point
         state = State(
             se=np.full((batch, self.n_regions), wp.s_e), si=np.full((batch, self.n_regions), wp.s_i),
-            hemo=resting_state(self.n_regions, batch), rng=seed_streams(seed, batch),
+            hemo=resting_state(self.n_regions, batch=batch), rng=seed_streams(seed, batch),
             step=np.zeros(1, dtype=np.int64),
         )
         drive = Drive(

@@ -145,7 +145,7 @@ Consts = namedtuple(
 )
 
 
-def kernel_constants(p: DMFParams = DMF) -> Consts:
+def kernel_constants(*, p: DMFParams = DMF) -> Consts:
     """Pack :class:`DMFParams` for the kernel (derived quantities precomputed)."""
     dt = p.dt.to("ms")
     network_step = p.network_step.to("ms")

@@ -39,7 +39,7 @@ class HopfModel(Frozen):
     in the same order; a bare array is refused (:func:`~psilosim.network._checks.checked_sc`).
     """
 
-    def __init__(self, sc: xr.DataArray, params: HopfParams = HOPF):
+    def __init__(self, sc: xr.DataArray, *, params: HopfParams = HOPF):
         self.sc, self.labels = checked_sc(sc)
         self.params = params
 
@@ -47,7 +47,8 @@ class HopfModel(Frozen):
     def n_regions(self) -> int:
         return len(self.labels)
 
-    def bifurcation(self, density: np.ndarray | None = None, occupancy: float = 0.0) -> np.ndarray:
+    def bifurcation(self, *, density: np.ndarray | None = None,
+                    occupancy: float = 0.0) -> np.ndarray:
         """Per-region a_i = a + shift · R_i · occupancy."""
         a = np.full(self.n_regions, self.params.bifurcation.to("1/s"))
         if density is not None:
@@ -131,7 +132,7 @@ class HopfModel(Frozen):
         return (np.broadcast_to(g, (batch,)).copy(),
                 np.ascontiguousarray(np.broadcast_to(a, (batch, self.n_regions))))
 
-    def jacobian(self, coupling: float, a: np.ndarray | None = None) -> np.ndarray:
+    def jacobian(self, coupling: float, *, a: np.ndarray | None = None) -> np.ndarray:
         """Jacobian of the linearised system around z = 0, state order (x, y)."""
         coupling = checked_coupling(coupling)
         a = self.bifurcation() if a is None else np.asarray(a, dtype=float)
@@ -146,9 +147,9 @@ class HopfModel(Frozen):
         jac[n:, :n] = omega * np.eye(n)
         return jac
 
-    def linear_fc(self, coupling: float, a: np.ndarray | None = None) -> xr.DataArray:
+    def linear_fc(self, coupling: float, *, a: np.ndarray | None = None) -> xr.DataArray:
         """FC of x from the Lyapunov equation of the linearised model (no simulation)."""
-        jac = self.jacobian(coupling, a)
+        jac = self.jacobian(coupling, a=a)
         if np.linalg.eigvals(jac).real.max() >= 0:
             raise DataError("the Hopf network is above its bifurcation: no stationary FC")
         beta = self.params.noise.value
