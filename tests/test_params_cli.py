@@ -21,7 +21,7 @@ from psilosim.errors import InputError
 from psilosim.parameters import all_parameter_sets, parameter_rows
 
 SRC = Path(psilosim.__file__).resolve().parent
-DOCS = SRC.parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[1] / "docs"  # the checkout's (CI installs the package non-editable)
 #: Sets the U5 provenance review found in no docs parameter table.
 ONCE_UNDOCUMENTED = ("compound:LSD", "compound:MDMA", "compound:ibogaine", "metrics.params.DEFAULT_METRICS",
                      "binding.params.ACUTE_RESOLUTION", "pharmacokinetics.dose_guard.DOSE_GUARD_PARAMS",
@@ -247,6 +247,9 @@ def test_notes_only_on_wide_terminals_or_when_asked(monkeypatch, sets):
 
 
 def test_no_name_prints_one_entry_per_set_and_says_how_to_list_one(monkeypatch, sets):
+    from psilosim.cli import params
+
+    monkeypatch.setattr(params, "DOCS_INDEX_FILE", DOCS / "validation.md")  # wherever the package is installed
     lines = _render(monkeypatch)
     text = "\n".join(lines)
     assert max(map(len, lines)) <= 80
@@ -327,3 +330,11 @@ def test_compound_names_match_the_load_errors(tmp_path):
         load_compound_file(bad)
     fields = {r["field"] for r in _json_rows("compound:psilocybin")}
     assert any(err.value.field.endswith("." + f) for f in fields), err.value.field
+
+
+def test_without_the_docs_the_summary_says_so_instead_of_guessing(monkeypatch, tmp_path, sets):
+    from psilosim.cli import params
+
+    monkeypatch.setattr(params, "DOCS_INDEX_FILE", tmp_path / "nowhere.md")  # a pip install: no docs
+    ballon = next(line for line in _render(monkeypatch) if "network.bold.BALLOON" in line)
+    assert "—" in ballon and ".md" not in ballon

@@ -558,3 +558,34 @@ def test_a_hand_edited_record_with_odd_outputs_is_not_a_crash(first_run, tmp_pat
     from psilosim.io import check_rerun_target
 
     check_rerun_target(copy, tmp_path / "new", out_given=True)  # no AttributeError: nothing recorded to refuse
+
+
+def test_small_numbers_in_a_record_are_no_change(tmp_path, monkeypatch, capsys):
+    # read as YAML, a saved 5e-05 became the string "5e-05" and a re-run warned "5e-05 → 5e-05"
+    import warnings
+
+    import yaml
+
+    from psilosim.errors import RerunChangedWarning
+    from psilosim.scenario import load_scenario
+
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(yaml.safe_dump({"name": "tiny", "seed": 1, "treatments": [
+        {"compound": {"name": "tiny", "based_on": "psilocybin", "overrides": {"hallucinogenic_efficacy": 5e-05}},
+         "regimen": {"phases": [{"dose": "25 mg"}]}}], "simulation": {"duration": "6 h"}}))
+    code, _, err = run_cli(monkeypatch, capsys, "run", str(scenario), "--json", "--out", str(tmp_path / "r"))
+    assert code == 0, err
+    assert "5e-05" in (tmp_path / "r" / "provenance.json").read_text()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_scenario(tmp_path / "r" / "provenance.json")
+    assert [str(w.message) for w in caught if issubclass(w.category, RerunChangedWarning)] == []
+
+
+def test_trial_reruns_a_record_saved_under_a_yaml_name(first_trial, tmp_path):
+    from psilosim.cli.trial import _load
+
+    copy = tmp_path / "rec.yaml"
+    copy.write_text((first_trial / "provenance.json").read_text())
+    design = _load(str(copy))
+    assert design.patients == 6 and design.seed == 3

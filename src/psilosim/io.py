@@ -177,23 +177,36 @@ def read_provenance(path: str | Path, expect: str) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(str(path), "no such provenance file")
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"not a JSON provenance record ({exc})") from None
+        record = json_record(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not a provenance record ({exc})") from None
     return check_provenance(record, expect, str(path))
+
+
+def json_record(text: str) -> Any:
+    """The JSON object ``text`` holds (a provenance record is JSON, whatever the file is called);
+    ``None`` when it is not one. JSON is read as JSON, not as YAML, which would turn ``5e-05`` or
+    ``NaN`` into strings and make a re-run see changed values where none changed."""
+    if not text.lstrip().startswith("{"):  # a scenario, a design, a CSV: not parsed twice
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
 
 
 def provenance_record_at(path: str | Path | None) -> dict[str, Any] | None:
     """The psilosim provenance record in the file ``path``, whatever its name (a copy saved as
     ``rec.yaml`` is still one: the commands read records by content); ``None`` when ``path`` is not
     an existing file holding one (a scenario, a design, a preset name)."""
-    import yaml
-
     if path is None or not Path(path).is_file():
         return None
     try:
-        record = yaml.safe_load(Path(path).read_text(encoding="utf-8"))  # JSON is YAML
-    except (yaml.YAMLError, UnicodeDecodeError):
+        with open(path, encoding="utf-8") as handle:
+            if handle.read(64).lstrip()[:1] != "{":  # a large data file is not read whole
+                return None
+        record = json_record(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
         return None
     return record if provenance_kind(record) is not None else None
 

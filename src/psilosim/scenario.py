@@ -311,7 +311,10 @@ def parse_scenario(text: str, *, source: str = "scenario", base: Path | None = N
     InputError
         For a YAML syntax error (with its line) or the first invalid field (dotted path).
     """
-    data = read_yaml(text, source=source)
+    from .io import json_record
+
+    record = json_record(text)  # a record is JSON: read as JSON, so its numbers stay numbers
+    data = record if isinstance(record, dict) and PROVENANCE_MARK in record else read_yaml(text, source=source)
     if not isinstance(data, dict):
         raise InputError(source, "a scenario must be a YAML mapping (key: value lines)")
     record = data if PROVENANCE_MARK in data else None

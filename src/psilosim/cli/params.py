@@ -49,6 +49,8 @@ PROVENANCE_ALIASES = {
 
 #: Where the docs index every set (and table the sets no other page tables).
 DOCS_INDEX = "docs/validation.md#all-parameters"
+#: That index in a source checkout (a pip install ships no docs: the docs column then shows "—").
+DOCS_INDEX_FILE = Path(__file__).resolve().parents[3] / "docs" / "validation.md"
 
 
 def _short(set_name: str) -> str:
@@ -133,7 +135,7 @@ def docs_pages() -> dict[str, str]:
     ``docs/validation.md`` of a source checkout; empty when the docs are not installed."""
     import re
 
-    index = Path(__file__).resolve().parents[3] / "docs" / "validation.md"
+    index = DOCS_INDEX_FILE
     if not index.is_file():
         return {}
     text = index.read_text(encoding="utf-8")

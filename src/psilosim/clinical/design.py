@@ -405,7 +405,8 @@ def _with_imaging_folder(data: Any, base: Path) -> Any:
     design = data["trial"] if nested else data
     imaging = design.get("imaging") if isinstance(design, dict) else None
     dataset = imaging.get("dataset") if isinstance(imaging, dict) else None
-    if not isinstance(dataset, str) or dataset.strip().lower() in BUILTIN or Path(dataset).expanduser().is_absolute():
+    dataset = dataset.strip() if isinstance(dataset, str) else None  # as load_dataset reads it
+    if dataset is None or dataset.lower() in BUILTIN or Path(dataset).expanduser().is_absolute():
         return data
     design = {**design, "imaging": {**imaging, "dataset": str((base / Path(dataset).expanduser()).resolve())}}
     return {**data, "trial": design} if nested else design

@@ -346,7 +346,7 @@ def gather(out: Path, bounds: list[tuple[int, int]]) -> xr.Dataset:
 def write_provenance(out: Path, design: TrialDesign, seed: int, n_patients: int, models: ModelSet,
                      fingerprint: str) -> None:
     """``provenance.json`` of a finished run: version, design (:func:`design_as_run`), seed, UTC
-    time and parameter values (``fingerprint``: the run's ``models.fingerprint(design)``, computed
+    time and parameter values (``fingerprint``: the run's ``models.fingerprint(design=design)``, computed
     once per run)."""
     from ..io import PROVENANCE_FILE, provenance_record
 

@@ -250,7 +250,7 @@ def hopf_ratios(*, p: FitParams = FIT) -> np.ndarray:
 def hopf_expected_fc(model: HopfModel, coupling: float, a: float) -> np.ndarray:
     """Expected FC of the linear Hopf network with one damping ``a`` for all regions.
 
-    Equal to ``model.linear_fc(coupling, a)`` (tested) but from one symmetric solve: for
+    Equal to ``model.linear_fc(coupling, a=a)`` (tested) but from one symmetric solve: for
     symmetric SC the Lyapunov solution's x block is proportional to ``(|a| I + G L)⁻¹``.
     """
     coupling = checked_coupling(coupling)

@@ -150,7 +150,7 @@ def derived_gain_scale(*, params: Deco2018LSD = DECO2018_LSD) -> float:
     Returns
     -------
     float
-        ``params.fitted_gain / deco2018_lsd_occupancy(params)``.
+        ``params.fitted_gain / deco2018_lsd_occupancy(params=params)``.
 
     Raises
     ------

@@ -43,7 +43,7 @@ HOPF = HopfParams(
 class FittedHopf(ParameterSet):
     """Hopf global coupling G fitted per dataset by ``psilosim fit --model hopf`` (a = ``HOPF.bifurcation``).
 
-    Use with the raw SC of the dataset: ``HopfModel(sc).linear_fc(G, a)``.
+    Use with the raw SC of the dataset: ``HopfModel(sc).linear_fc(G, a=a)``.
     """
 
     aal2: Param
