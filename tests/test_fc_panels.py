@@ -20,7 +20,7 @@ import xarray as xr  # noqa: E402
 from _fit_data import dmf_fit_result  # noqa: E402
 from _metrics_data import region_table  # noqa: E402
 from psilosim.connectome import load_dataset  # noqa: E402
-from psilosim.metrics.networks import network_order  # noqa: E402
+from psilosim.connectome.parcellation import network_order  # noqa: E402
 
 WHITE, GREY, DARK_GREY = mcolors.to_rgba("white"), mcolors.to_rgba("grey"), mcolors.to_rgba("0.4")
 

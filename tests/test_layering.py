@@ -49,9 +49,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "use, for code written against the old home (the package itself imports them from clinical.imaging); "
         "importing psilosim.rewiring imports nothing of the clinical link "
         "(test_importing_rewiring_does_not_import_clinical)",
-    ("network/figures.py", "metrics"):
-        "the scan/fit figures order regions by network with metrics.networks.network_order (inside the function "
-        "that draws); network_order sorts a region table and belongs in connectome, a move outside this change",
 }
 
 

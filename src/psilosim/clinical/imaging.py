@@ -24,8 +24,8 @@ import numpy as np
 import xarray as xr
 
 from .._seeds import checked_seed_entry
+from ..connectome.parcellation import network_order
 from ..errors import InputError
-from ..metrics.networks import network_order
 from ..report.panels import fc_matrix_panel
 from ..rewiring.model import DEFAULT_ACUTE_STATE, RewiringModel, model_for, patient_network
 from ..rewiring.params import REWIRING, STREAM_IMAGING, STREAM_SCAN, RewiringParams

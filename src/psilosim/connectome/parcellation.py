@@ -489,3 +489,22 @@ def _check_matrix(arr: xr.DataArray, labels: list[str], what: str) -> None:
         raise DataError(f"{what}: region labels differ from the region table")
     if not np.isfinite(arr.values).all():
         raise DataError(f"{what}: contains NaN or non-finite values")
+
+
+def network_order(regions: pd.DataFrame) -> tuple[list[str], list[tuple[str, int, int]]]:
+    """Region labels ordered by network (first appearance in the table), then hemisphere, and the
+    network blocks as ``(network, first row, last row + 1)``: AAL2's own order alternates
+    hemispheres, which draws a checkerboard instead of network blocks. A table without a
+    ``hemisphere`` column (user folders, CSV region tables) is ordered by network only. Plain
+    pandas: the figures of every link use it without importing the models.
+    """
+    if "hemisphere" not in regions.columns:
+        regions = regions.assign(hemisphere="")
+    networks = list(dict.fromkeys(regions["network"]))
+    table = regions.assign(_net=regions["network"].map(networks.index), _row=np.arange(len(regions)))
+    ordered = table.sort_values(["_net", "hemisphere", "_row"], kind="stable")
+    blocks, start = [], 0
+    for name, group in ordered.groupby("_net", sort=True):
+        blocks.append((networks[name], start, start + len(group)))
+        start += len(group)
+    return list(ordered.index), blocks

@@ -57,7 +57,7 @@ def network_blocks(regions: pd.DataFrame, labels) -> tuple[list[str], list[tuple
     InputError
         On ``regions`` when the table lacks a ``network`` column or one of ``labels``.
     """
-    from .networks import network_order
+    from ..connectome.parcellation import network_order
 
     table = check_region_table(regions)
     labels = [str(label) for label in labels]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ..connectome.parcellation import DMN
+from ..connectome.parcellation import DMN, network_order  # noqa: F401 (network_order: also public here)
 from ..errors import DataError, InputError
 from ..parameters import Param, ParameterSet
 from ._inputs import as_fc, check_region_table
@@ -218,22 +218,3 @@ def seed_pair_fc(fc: xr.DataArray, regions: pd.DataFrame, *, seed_a: str = "mPFC
     """
     fc = as_fc(fc, regions)
     return _mean_block(np.asarray(fc.values), dmn_seed_mask(regions, seed_a), dmn_seed_mask(regions, seed_b))
-
-
-def network_order(regions: pd.DataFrame) -> tuple[list[str], list[tuple[str, int, int]]]:
-    """Region labels ordered by network (first appearance in the table), then hemisphere, and the
-    network blocks as ``(network, first row, last row + 1)``: AAL2's own order alternates
-    hemispheres, which draws a checkerboard instead of network blocks. A table without a
-    ``hemisphere`` column (user folders, CSV region tables) is ordered by network only. Plain
-    pandas: the figures of every link use it without importing the models.
-    """
-    if "hemisphere" not in regions.columns:
-        regions = regions.assign(hemisphere="")
-    networks = list(dict.fromkeys(regions["network"]))
-    table = regions.assign(_net=regions["network"].map(networks.index), _row=np.arange(len(regions)))
-    ordered = table.sort_values(["_net", "hemisphere", "_row"], kind="stable")
-    blocks, start = [], 0
-    for name, group in ordered.groupby("_net", sort=True):
-        blocks.append((networks[name], start, start + len(group)))
-        start += len(group)
-    return list(ordered.index), blocks

@@ -171,7 +171,7 @@ def _density_scatter(ax, parcellation, fc_drug, fc_base, measure: str, kind: str
 
 
 def _ordered(parcellation: Parcellation, labels) -> tuple[list[str], list[tuple[str, int, int]]]:
-    from ..metrics.networks import network_order
+    from ..connectome.parcellation import network_order
 
     return network_order(parcellation.regions.loc[list(labels)])
 

@@ -38,7 +38,7 @@ def fc_matrix_panel(fig, ax, values, blocks, title: str, *, cmap: str, limits: t
         The matrix, rows and columns already in network order (a blank diagonal is the caller's).
     blocks
         The networks as ``(name, first row, last row + 1)``, in that order
-        (:func:`psilosim.metrics.networks.network_order`); names are the ticks at block centres.
+        (:func:`psilosim.connectome.parcellation.network_order`); names are the ticks at block centres.
     title
         Panel title.
     cmap, limits
