@@ -21,3 +21,27 @@ def run_cli(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
         code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def cli_json(*args: str):
+    """The ``--json`` payload of ``psilosim ARGS`` (through typer's runner), asserting exit 0."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def cli_text(*args: str) -> str:
+    """The printed output of ``psilosim ARGS`` on a 200-column terminal, whitespace collapsed, asserting exit 0."""
+    from typer.testing import CliRunner
+
+    from psilosim.cli import app
+
+    result = CliRunner().invoke(app, list(args), terminal_width=200)
+    assert result.exit_code == 0, result.output
+    return " ".join(result.output.split())

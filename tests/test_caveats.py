@@ -11,15 +11,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from psilosim.cli import app
+from cli_helpers import cli_json, cli_text
 from psilosim.clinical.design import design_from_dict
 from psilosim.clinical.presets import get_preset
 from psilosim.errors import InputError
@@ -34,18 +32,6 @@ ESC_THEN_PSI = [
     {"compound": "escitalopram", "regimen": {"phases": [{"dose": "20 mg", "every": "1 day", "duration": "2 weeks"}]}},
     {"compound": "psilocybin", "regimen": {"phases": [{"dose": "25 mg", "start": "14 days"}]}},
 ]
-
-
-def _json(*args):
-    result = CliRunner().invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def _text(*args) -> str:
-    result = CliRunner().invoke(app, list(args), terminal_width=200)
-    assert result.exit_code == 0, result.output
-    return " ".join(result.output.split())
 
 
 def _scenario(tmp_path, treatments, subject=None, name="s") -> str:
@@ -67,8 +53,8 @@ def _peak_effect(payload) -> float:
 def esc_runs(tmp_path_factory):
     """``run --json`` of escitalopram then psilocybin, with RB8 (default) and with it switched off."""
     tmp = tmp_path_factory.mktemp("rb8")
-    on = _json("run", _scenario(tmp, ESC_THEN_PSI, name="on"))
-    off = _json("run", _scenario(tmp, ESC_THEN_PSI, subject={"interactions": RB8_OFF}, name="off"))
+    on = cli_json("run", _scenario(tmp, ESC_THEN_PSI, name="on"))
+    off = cli_json("run", _scenario(tmp, ESC_THEN_PSI, subject={"interactions": RB8_OFF}, name="off"))
     return on, off
 
 
@@ -84,15 +70,15 @@ def test_run_shows_rb8_with_the_alternative_computed(esc_runs):
 
 
 def test_run_table_prints_the_rb8_line(tmp_path):
-    text = _text("run", _scenario(tmp_path, ESC_THEN_PSI, name="t"))
+    text = cli_text("run", _scenario(tmp_path, ESC_THEN_PSI, name="t"))
     assert re.search(r"hypothesis: RB8 \(named hypothesis; size assumed: downregulation_max 0\.2.*\): "
                      r"peak effect \d+\.\d %; without it \d+\.\d %", text)
 
 
 def test_ssri_comedication_shows_rb8_and_psilocybin_alone_does_not(tmp_path):
     psi = [{"compound": "psilocybin", "regimen": {"phases": [{"dose": "25 mg"}]}}]
-    alone = _json("run", _scenario(tmp_path, psi, name="alone"))
-    on_ssri = _json("run", _scenario(tmp_path, psi, subject={"comedication": ["ssri"]}, name="ssri"))
+    alone = cli_json("run", _scenario(tmp_path, psi, name="alone"))
+    on_ssri = cli_json("run", _scenario(tmp_path, psi, subject={"comedication": ["ssri"]}, name="ssri"))
     assert alone["hypotheses"] == []
     (hyp,) = on_ssri["hypotheses"]
     assert hyp["with"] < hyp["without"]
@@ -105,7 +91,7 @@ def test_a_psilocybin_dose_before_the_ssri_is_not_under_rb8(tmp_path):
     psi_first = [{"compound": "psilocybin", "regimen": {"phases": [{"dose": "25 mg"}]}},
                  {"compound": "escitalopram",
                   "regimen": {"phases": [{"dose": "20 mg", "every": "1 day", "duration": "1 week", "start": "1 day"}]}}]
-    assert _json("run", _scenario(tmp_path, psi_first, name="first"))["hypotheses"] == []
+    assert cli_json("run", _scenario(tmp_path, psi_first, name="first"))["hypotheses"] == []
 
 
 def _esc_design(**arm_options) -> dict:
@@ -152,7 +138,7 @@ def esc_trial(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("trial")
     path = tmp / "esc.yaml"
     path.write_text(yaml.safe_dump(_esc_design()), encoding="utf-8")
-    payload = _json("trial", str(path), "--out", str(tmp / "out"))
+    payload = cli_json("trial", str(path), "--out", str(tmp / "out"))
     return payload, (tmp / "out" / "report.html").read_text(encoding="utf-8")
 
 
@@ -207,24 +193,24 @@ def test_the_trkb_caveat_keeps_its_text_and_json_key():
     from psilosim.report.trial import TRKB_CAVEAT
 
     assert TRKB_CAVEAT == CAVEATS["trkb_subpsychedelic"].text
-    payload = _json("window", "--species", "human", "--compound", "psilocybin", "--dose", "6 mg")
+    payload = cli_json("window", "--species", "human", "--compound", "psilocybin", "--dose", "6 mg")
     assert payload["caveat"] == TRKB_CAVEAT
     assert payload["caveats"] == [{"id": "trkb_subpsychedelic", "text": TRKB_CAVEAT}]
-    assert _json("window", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg")["caveats"] == []
+    assert cli_json("window", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg")["caveats"] == []
 
 
 def test_pk_trkb_occupancy_carries_the_affinity_caveat():
-    psi = _json("pk", "--compound", "psilocybin", "--dose", "25 mg")
+    psi = cli_json("pk", "--compound", "psilocybin", "--dose", "25 mg")
     assert psi["peak_occupancy"]["TrkB"] > 0.9
     assert [c["id"] for c in psi["caveats"]] == ["trkb_affinity"] and psi["hypotheses"] == []
-    assert "assumed 1 nM affinity" in _text("pk", "--compound", "psilocybin", "--dose", "25 mg")
-    assert _json("pk", "--compound", "escitalopram", "--dose", "20 mg")["caveats"] == []
+    assert "assumed 1 nM affinity" in cli_text("pk", "--compound", "psilocybin", "--dose", "25 mg")
+    assert cli_json("pk", "--compound", "escitalopram", "--dose", "20 mg")["caveats"] == []
 
 
 def test_run_of_the_analogue_scenario_carries_the_efficacy_caveat(tmp_path):
     analogue = [{"compound": {"name": "analogue", "based_on": "psilocybin", "overrides": {"hallucinogenic_efficacy": 0.02}},
                  "regimen": {"phases": [{"dose": "25 mg"}]}}]
-    ids = [c["id"] for c in _json("run", _scenario(tmp_path, analogue, name="an"))["caveats"]]
+    ids = [c["id"] for c in cli_json("run", _scenario(tmp_path, analogue, name="an"))["caveats"]]
     assert "hallucinogenic_efficacy" in ids
 
 
@@ -232,7 +218,7 @@ def test_trial_table_and_report_show_the_caveats(tmp_path):
     design = {**WHATIFS, "arms": WHATIFS["arms"][:2], "patients": 4, "seed": 1}
     path = tmp_path / "w.yaml"
     path.write_text(yaml.safe_dump(design), encoding="utf-8")
-    text = _text("trial", str(path), "--out", str(tmp_path / "o"))
+    text = cli_text("trial", str(path), "--out", str(tmp_path / "o"))
     assert "caveat (arm stressful): every parameter of the stressful setting is assumed" in text
     report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
     assert "Assumptions these results rest on" in report
@@ -272,7 +258,7 @@ def test_trial_rb8_line_says_it_is_the_acute_peak_not_the_outcome():
 def carhart_small(tmp_path_factory):
     """``trial carhart2021 --json`` with 8 patients: the escitalopram arm gets 2 × 1 mg psilocybin."""
     tmp = tmp_path_factory.mktemp("carhart")
-    return _json("trial", "carhart2021", "-n", "8", "--no-report", "--out", str(tmp / "out"))
+    return cli_json("trial", "carhart2021", "-n", "8", "--no-report", "--out", str(tmp / "out"))
 
 
 def test_the_low_dose_caveat_names_the_drug_it_is_about_not_only_the_arm(carhart_small):
@@ -282,6 +268,6 @@ def test_the_low_dose_caveat_names_the_drug_it_is_about_not_only_the_arm(carhart
 
 
 def test_the_report_names_the_low_dose_drug_too(tmp_path):
-    _json("trial", "carhart2021", "-n", "8", "--out", str(tmp_path / "out"))
+    cli_json("trial", "carhart2021", "-n", "8", "--out", str(tmp_path / "out"))
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Arm escitalopram (psilocybin 1 mg): sub-psychedelic" in report  # the biology section's caveat

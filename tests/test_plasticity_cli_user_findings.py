@@ -11,10 +11,8 @@ import pytest
 import xarray as xr
 from matplotlib.path import Path as MplPath
 from rich.console import Console
-from typer.testing import CliRunner
 
-from cli_helpers import run_cli
-from psilosim.cli import app
+from cli_helpers import cli_json, cli_text, run_cli
 from psilosim.compounds import get_compound
 from psilosim.errors import InputError
 from psilosim.pharmacokinetics import dose_guard
@@ -22,18 +20,6 @@ from psilosim.species import EXPERIMENTAL_DOSES, species_defaults
 
 MOUSE_KG = species_defaults("mouse").body_weight.to("kg")
 HUMAN_KG = species_defaults("human").body_weight.to("kg")
-
-
-def _json(*args):
-    result = CliRunner().invoke(app, [*args, "--json"])
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
-
-
-def _text(*args) -> str:
-    result = CliRunner().invoke(app, list(args), terminal_width=200)
-    assert result.exit_code == 0, result.output
-    return " ".join(result.output.split())
 
 
 # ---------------------------------------------------------------- 1. mg vs mg/kg in mouse
@@ -82,19 +68,19 @@ def test_each_animal_maximum_is_sourced_and_per_kg():
 @pytest.mark.parametrize("command", ["window", "spines"])
 def test_outputs_name_species_route_and_per_kg_dose(command):
     extra = ["--days", "2"] if command == "spines" else []
-    mouse = _json(command, "--compound", "psilocybin", "--dose", "0.5 mg/kg", *extra)
+    mouse = cli_json(command, "--compound", "psilocybin", "--dose", "0.5 mg/kg", *extra)
     assert mouse["species"] == "mouse" and mouse["route"] == "ip"
     assert mouse["dose_per_kg_mg"] == pytest.approx(0.5)
-    human = _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)
+    human = cli_json(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)
     assert human["dose_per_kg_mg"] == pytest.approx(25.0 / HUMAN_KG)
-    text = _text(command, "--compound", "psilocybin", "--dose", "0.5 mg/kg", *extra)
+    text = cli_text(command, "--compound", "psilocybin", "--dose", "0.5 mg/kg", *extra)
     assert "in mouse" in text and " ip" in text and "0.5 mg/kg" in text and "0.025 kg" in text
 
 
 # ---------------------------------------------------------------- 2. untreated same-stress change
 # Guards against the stressed table crediting the untreated recovery from stress to the drug.
 def test_spines_after_stress_reports_the_untreated_recovery_and_the_difference():
-    out = _json("spines", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg",
+    out = cli_json("spines", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg",
                 "--stress", "chronic", "--days", "34")
     drug, untreated = out["density_change_pct"], out["untreated_density_change_pct"]
     difference = out["drug_minus_untreated_pct"]
@@ -102,13 +88,13 @@ def test_spines_after_stress_reports_the_untreated_recovery_and_the_difference()
     assert untreated["34"] > untreated["1"] > 0  # stressed subjects recover on their own
     for day in drug:
         assert difference[day] == pytest.approx(drug[day] - untreated[day])
-    text = _text("spines", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg",
+    text = cli_text("spines", "--species", "human", "--compound", "psilocybin", "--dose", "25 mg",
                  "--stress", "chronic", "--days", "34")
     assert "untreated" in text and "drug − untreated" in text
 
 
 def test_without_stress_the_untreated_change_is_zero():
-    out = _json("spines", "--compound", "psilocybin", "--days", "7")
+    out = cli_json("spines", "--compound", "psilocybin", "--days", "7")
     assert all(abs(v) < 1e-6 for v in out["untreated_density_change_pct"].values())
     assert out["drug_minus_untreated_pct"] == pytest.approx(out["density_change_pct"])
 
@@ -120,14 +106,14 @@ CAVEAT = "sub-psychedelic doses raise spines mostly through the assumed TrkB aff
 @pytest.mark.parametrize("command", ["window", "spines"])
 def test_low_psychedelic_doses_carry_the_trkb_caveat(command):
     extra = ["--days", "2"] if command == "spines" else []
-    low = _text(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)
+    low = cli_text(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)
     assert CAVEAT in low and "docs/plasticity.md#" in low
-    caveat = _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)["caveat"]
+    caveat = cli_json(command, "--species", "human", "--compound", "psilocybin", "--dose", "6 mg", *extra)["caveat"]
     assert caveat.startswith(CAVEAT)  # the JSON value is the caveat itself, not a printed "caveat: ..." line
-    assert _json(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)["caveat"] is None
-    full = _text(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)
+    assert cli_json(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)["caveat"] is None
+    full = cli_text(command, "--species", "human", "--compound", "psilocybin", "--dose", "25 mg", *extra)
     assert CAVEAT not in full
-    assert CAVEAT not in _text(command, "--species", "human", "--compound", "escitalopram", *extra)
+    assert CAVEAT not in cli_text(command, "--species", "human", "--compound", "escitalopram", *extra)
 
 
 def _trial_ds(window: np.ndarray, arms: list[str]) -> xr.Dataset:
@@ -195,7 +181,7 @@ def test_trial_report_and_window_agree_on_a_10_mg_psilocybin_arm(ten_mg_run):
     """The arm's 10 mg patients trip (mean peak above the threshold), as ``window`` says of 10 mg."""
     from psilosim.report.trial import render_trial_report
 
-    assert _json("window", "--species", "human", "--compound", "psilocybin", "--dose", "10 mg")["caveat"] is None
+    assert cli_json("window", "--species", "human", "--compound", "psilocybin", "--dose", "10 mg")["caveat"] is None
     assert CAVEAT not in render_trial_report(ten_mg_run)
 
 
