@@ -153,12 +153,14 @@ def human_tempo() -> Param:
     return species_defaults("human").cellular_tempo
 
 
-def _slower(p: Param, tempo: Param, what: str) -> Param:
-    """A mouse time constant lengthened by the human cellular tempo (kind ``derived``)."""
+def slower_in_human(p: Param, tempo: Param, what: str, *, is_rate: bool = False) -> Param:
+    """A mouse time constant lengthened (or, with ``is_rate``, a mouse rate divided) by the human
+    cellular tempo (kind ``derived``; the source and note say how)."""
+    op, value = ("÷", p.value / tempo.value) if is_rate else ("×", p.value * tempo.value)
     return p.model_copy(update={
-        "value": p.value * tempo.value, "kind": "derived",
-        "source": f"{p.source}; × human cellular tempo {tempo.value:g} ({tempo.source})",
-        "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
+        "value": value, "kind": "derived",
+        "source": f"{p.source}; {op} human cellular tempo {tempo.value:g} ({tempo.source})",
+        "note": f"{what}; mouse {p.value:g} {p.unit} {op} {tempo.value:g}; {HUMAN_NO_DATA}"})
 
 
 def same_in_human(p: Param, why: str) -> Param:
@@ -178,7 +180,7 @@ def _human() -> PlasticityParams:
     tempo = human_tempo()
     scale_free = "a dimensionless gain of the relative TrkB signal, assumed species-invariant"
     return PlasticityParams(
-        tau_trkb=_slower(m.tau_trkb, tempo, "BDNF/TrkB signalling relaxes as fast as its proteins turn over"),
+        tau_trkb=slower_in_human(m.tau_trkb, tempo, "BDNF/TrkB signalling relaxes as fast as its proteins turn over"),
         gain_intracellular_5ht2a=same_in_human(m.gain_intracellular_5ht2a, scale_free),
         gain_trkb_direct=same_in_human(m.gain_trkb_direct, scale_free),
         gain_nmda_blockade=same_in_human(m.gain_nmda_blockade, scale_free),
@@ -190,7 +192,7 @@ def _human() -> PlasticityParams:
                     f"transcriptional BDNF in human cortex is not measured (Nibuya 1995 is rat mRNA); "
                     f"mouse {m.gain_ssri_transcription.value:g} (assumed); fitted to a rating-scale change, "
                     "never to a blood BDNF level"}),
-        tau_ssri=_slower(m.tau_ssri, tempo,
+        tau_ssri=slower_in_human(m.tau_ssri, tempo,
                          "transcriptional BDNF rise under chronic SSRI (rat: 10–21 days, Nibuya 1995) runs at "
                          "the cell's tempo; gives a human rise over ≈ 3–6 weeks, the gradual SSRI onset of CL2 "
                          "(checked, not fitted)"),

@@ -139,22 +139,16 @@ def _human() -> SpineParams:
     calibrations): human baseline turnover is ≈ 2 % per 2 weeks, and the day-1 spine gain after
     psilocybin 25 mg is ≈ half of what the mouse rates would give.
     """
-    from ..plasticity.params import HUMAN_NO_DATA, human_tempo, same_in_human
+    from ..plasticity.params import human_tempo, same_in_human, slower_in_human
 
     m = _mouse()
     tempo = human_tempo()
 
     def rate(p: Param, what: str) -> Param:
-        return p.model_copy(update={
-            "value": p.value / tempo.value, "kind": "derived",
-            "source": f"{p.source}; ÷ human cellular tempo {tempo.value:g} ({tempo.source})",
-            "note": f"{what}; mouse {p.value:g} {p.unit} ÷ {tempo.value:g}; {HUMAN_NO_DATA}"})
+        return slower_in_human(p, tempo, what, is_rate=True)
 
     def time(p: Param, what: str) -> Param:
-        return p.model_copy(update={
-            "value": p.value * tempo.value, "kind": "derived",
-            "source": f"{p.source}; × human cellular tempo {tempo.value:g} ({tempo.source})",
-            "note": f"{what}; mouse {p.value:g} {p.unit} × {tempo.value:g}; {HUMAN_NO_DATA}"})
+        return slower_in_human(p, tempo, what)
 
     return SpineParams(
         labile_fraction=same_in_human(m.labile_fraction, "a fraction of spines, not a rate"),
