@@ -11,7 +11,6 @@ from pydantic import ValidationError
 from rich.table import Table
 from rich.text import Text
 
-from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS
 from ._app import (
     JSON_OPTION_HELP,
     PLOT_HELP,
@@ -55,9 +54,16 @@ MAX_LISTED_DOSES = 6
 NUMERICAL_ZERO = 1e-9
 
 
-#: Plausible adult human body weight: the library's limits (one source of truth; checked by
-#: :class:`~psilosim.pharmacokinetics.Subject` for its species).
-BODY_WEIGHT_LIMITS = SUBJECT_WEIGHT_LIMITS["human"]
+
+def __getattr__(name: str):
+    """``BODY_WEIGHT_LIMITS``: plausible adult human body weight, the library's limits (one source
+    of truth; checked by :class:`~psilosim.pharmacokinetics.Subject` for its species), read on
+    first use so that ``psilosim --help`` does not import the PK link and scipy.integrate."""
+    if name == "BODY_WEIGHT_LIMITS":
+        from ..pharmacokinetics.subject import SUBJECT_WEIGHT_LIMITS
+
+        return SUBJECT_WEIGHT_LIMITS["human"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def simulated_weight(subject, pk_sets, *, given: bool) -> tuple[float | None, str]:

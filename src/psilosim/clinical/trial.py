@@ -431,7 +431,6 @@ def run_trial(design: TrialDesign, *, n_patients: int | None = None, seed: int |
     xarray.Dataset or None
         The gathered results, or ``None`` when stopped by ``max_new_chunks``.
     """
-    n = design.patients if n_patients is None else int(n_patients)
     n, seed = _checked_options(design, n_patients, seed, chunk_size, backend, workers, results_format)
     if check_doses:
         check_arm_doses(design, models=models, stacklevel=2)
