@@ -328,7 +328,19 @@ def scenario_hypotheses(scenario, fine: xr.Dataset) -> list[dict]:
 
 
 # ------------------------------------------------------------------ single runs (pk, run)
-def _binds_trkb_as_psychedelic(compound) -> bool:
+def binds_trkb_as_psychedelic(compound) -> bool:
+    """Whether a compound (a library name or a :class:`~psilosim.compounds.Compound`) is a
+    hallucinogen with a direct TrkB binding entry (psilocybin, LSD: the assumed 1 nM): a TrkB
+    binding entry and a hallucinogenic efficacy above 0.
+
+    Raises
+    ------
+    InputError
+        When a name is not in the library.
+    """
+    from ..compounds import get_compound
+
+    compound = get_compound(compound)
     return "TrkB" in compound.binding and compound.hallucinogenic_efficacy.value > 0
 
 
@@ -352,7 +364,7 @@ def acute_caveats(compounds, *, ds: xr.Dataset | None = None) -> list[dict]:
         applies to a non-hallucinogenic agonist (:func:`is_non_hallucinogenic_agonist`).
     """
     out = []
-    trkb = any(_binds_trkb_as_psychedelic(c) for c in compounds)
+    trkb = any(binds_trkb_as_psychedelic(c) for c in compounds)
     if trkb and ds is not None and "occupancy" in ds:
         trkb = float(ds["occupancy"].sel(target="TrkB").max()) > NO_EFFECT
     if trkb:

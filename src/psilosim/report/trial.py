@@ -23,7 +23,7 @@ from ..clinical.stats import correlation_summary, reference_arm, summarize
 from ..compounds.model import Compound
 from ..errors import InputError
 from ..validation.checks_metrics import nw3_verdict, nw4_verdict
-from .caveats import CAVEATS, LOW_DOSE_DOCS, trial_assumptions
+from .caveats import CAVEATS, LOW_DOSE_DOCS, binds_trkb_as_psychedelic, trial_assumptions
 from .panels import png_base64
 
 #: Scorecard rows computable from a run's summary, by design name: (target id, value getter).
@@ -213,15 +213,11 @@ def biology_notes(design: TrialDesign, summary: dict) -> list[str]:
     return [f"Arm{'s' if len(given) > 1 else ''} {named}: {TRKB_CAVEAT}."]
 
 
-def sub_psychedelic_trkb_arms(design: TrialDesign, summary: dict) -> list[str]:
-    """The arms given a psychedelic that binds TrkB directly whose trip peak in ``summary``
-    (:func:`arm_trip_peak`) stays sub-psychedelic (:func:`psilosim.binding.is_sub_psychedelic`)."""
-    return list(sub_psychedelic_trkb_doses(design, summary))
-
-
 def sub_psychedelic_trkb_doses(design: TrialDesign, summary: dict) -> dict[str, str]:
-    """:func:`sub_psychedelic_trkb_arms` with what each of them is given (``{"escitalopram":
-    "psilocybin 1 mg"}``): an arm may be named after another drug than the one the caveat is about."""
+    """The arms given a psychedelic that binds TrkB directly whose trip peak in ``summary``
+    (:func:`arm_trip_peak`) stays sub-psychedelic (:func:`psilosim.binding.is_sub_psychedelic`), with
+    what each of them is given (``{"escitalopram": "psilocybin 1 mg"}``): an arm may be named after
+    another drug than the one the caveat is about."""
     from ..binding import is_sub_psychedelic
 
     given: dict[str, list[str]] = {}
@@ -233,31 +229,6 @@ def sub_psychedelic_trkb_doses(design: TrialDesign, summary: dict) -> dict[str, 
         if trip is not None and is_sub_psychedelic(trip):
             given.setdefault(name, []).append(f"{compound} {dose:~g}".replace(" / ", "/"))
     return {name: ", ".join(doses) for name, doses in given.items()}
-
-
-def binds_trkb_as_psychedelic(compound: str) -> bool:
-    """Whether a compound is a library hallucinogen with a direct TrkB binding entry (psilocybin,
-    LSD: the assumed 1 nM).
-
-    Parameters
-    ----------
-    compound
-        A library compound name.
-
-    Returns
-    -------
-    bool
-        ``True`` when the compound has a ``TrkB`` binding entry and a hallucinogenic efficacy above 0.
-
-    Raises
-    ------
-    InputError
-        When ``compound`` is not in the library.
-    """
-    from ..compounds import get_compound
-
-    comp = get_compound(compound)
-    return "TrkB" in comp.binding and comp.hallucinogenic_efficacy.value > 0
 
 
 def arm_colours(names) -> dict[str, str]:
