@@ -244,3 +244,12 @@ def compound_option(text: str):
         return load_compound_file(path)
     except InputError as exc:
         raise InputError("--compound", str(exc)) from None
+
+
+def print_assumptions(payload: dict) -> None:
+    """Each named hypothesis and caveat of a result (its ``hypotheses`` and ``caveats`` keys) on
+    its own unfolded line, after its table (:func:`psilosim.report.caveats.assumption_lines`)."""
+    from ..report.caveats import assumption_lines
+
+    for line in assumption_lines(payload):
+        console.print(line, soft_wrap=True, highlight=False, markup=False)

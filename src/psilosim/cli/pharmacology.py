@@ -20,6 +20,7 @@ from ._app import (
     console,
     emit_json,
     named_as_options,
+    print_assumptions,
     save_plot,
     warn,
 )
@@ -417,7 +418,7 @@ def _print_pk_table(p: dict) -> None:
             console.print(f"note: {note}", soft_wrap=True, highlight=False, markup=False)
     if p["effect_note"] is not None:  # a sentence: under the table, not folded into its value column
         console.print(f"note (effect): {p['effect_note']}", soft_wrap=True, highlight=False, markup=False)
-    _print_assumptions(p)
+    print_assumptions(p)
     console.print(f"[dim]{DISCLAIMER}[/]")
 
 
@@ -504,7 +505,7 @@ def run(
     if fine is not ds:
         console.print(f"peaks and duration read on a {summary_step_h:g}-h grid; results.nc and the figures are "
                       f"sampled every {sc.simulation.step_h:g} h (simulation.step)")
-    _print_assumptions(assumptions)
+    print_assumptions(assumptions)
     console.print(f"results, provenance and figures written to [bold]{path}[/]")
     if plot is not None:
         console.print(f"figure: {drawn['plot']}")
@@ -518,14 +519,6 @@ def _run_assumptions(sc, fine) -> dict[str, list[dict]]:
 
     return {"hypotheses": scenario_hypotheses(sc, fine),
             "caveats": acute_caveats([t.resolve_compound() for t in sc.treatments], ds=fine)}
-
-
-def _print_assumptions(payload: dict) -> None:
-    """Each named hypothesis and caveat of a result on its own line, after its table."""
-    from ..report.caveats import assumption_lines
-
-    for line in assumption_lines(payload):
-        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def run_subjects(sc, ds) -> dict:

@@ -19,6 +19,7 @@ from ._app import (
     emit_json,
     fail,
     named_as_options,
+    print_assumptions,
     save_plot,
 )
 from .pharmacology import TABLE_TITLE_PADDING, warn_if_unstudied_dose
@@ -115,14 +116,6 @@ def _caveats(trkb_caveat: str | None, treatments) -> list[dict]:
 
     trkb = [] if trkb_caveat is None else [caveat_json("trkb_subpsychedelic")]
     return trkb + compound_caveats([get_compound(given) for given, _ in treatments])
-
-
-def _print_caveats(payload: dict) -> None:
-    """One ``caveat: ...`` line per entry of ``caveats`` (the TrkB one is ``caveat``'s text)."""
-    from ..report.caveats import caveat_line
-
-    for caveat in payload["caveats"]:
-        console.print(caveat_line(caveat), soft_wrap=True, highlight=False, markup=False)
 
 
 def _trkb_caveat(treatments, drive) -> str | None:
@@ -233,7 +226,7 @@ def spines(
     console.print(f"spine formation rate over day 1: {payload['formation_rate_change_pct']:+.0f} % vs untreated, "
                   f"elimination rate: {payload['elimination_rate_change_pct']:+.0f} % vs untreated, "
                   f"{_window_text(payload['window_days'], days)}")
-    _print_caveats(payload)
+    print_assumptions(payload)  # its caveats (the TrkB one is `caveat`'s text)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")
@@ -364,7 +357,7 @@ def window(
                   f"of acute engagement (closed = window below {payload['window_closed_level']:g})",
                   soft_wrap=True, highlight=False, markup=False)
     console.print(_dose_text(payload), soft_wrap=True, highlight=False, markup=False)
-    _print_caveats(payload)
+    print_assumptions(payload)  # its caveats (the TrkB one is `caveat`'s text)
     if plot is not None:
         console.print(f"figure: {payload['plot']}")
     console.print(f"[dim]{DISCLAIMER}[/]")

@@ -18,6 +18,7 @@ from ._app import (
     console,
     emit_json,
     fail,
+    print_assumptions,
     save_plot,
 )
 
@@ -109,8 +110,7 @@ def trial(
         console.print(table)
     for line in _difference_lines(summary):
         console.print(line)
-    for line in _assumption_lines(summary):
-        console.print(line, soft_wrap=True, highlight=False, markup=False)
+    print_assumptions(summary)
     console.print(f"results: {summary['output']['results']}" + (f"; report: {summary['output']['report']}" if report else ""))
     console.print(f"[dim]{DISCLAIMER}[/]")
 
@@ -129,13 +129,6 @@ def _assumptions(design, summary: dict, hypotheses: list[dict]) -> dict[str, lis
     from ..report.caveats import trial_caveats
 
     return {"caveats": trial_caveats(design, summary=summary), "hypotheses": hypotheses}
-
-
-def _assumption_lines(summary: dict) -> list[str]:
-    """One printed line per named hypothesis (``hypothesis: ...``) and caveat (``caveat (arms): ...``)."""
-    from ..report.caveats import assumption_lines
-
-    return assumption_lines(summary)
 
 
 def _difference_lines(summary: dict) -> list[str]:
